@@ -1,0 +1,2 @@
+/* placeholder */
+typedef int cmd_info_placeholder;

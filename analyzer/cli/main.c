@@ -1,0 +1,3 @@
+/* placeholder */
+typedef int main_placeholder;
+int main(void) { return 0; }

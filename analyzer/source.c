@@ -1,0 +1,3 @@
+/* source.c - placeholder; filled in with the info command. */
+#include "source.h"
+typedef int source_placeholder;

@@ -1,0 +1,44 @@
+/* source.h - opens a dump for analysis: a .hsd container (heap-dump section plus the symbol
+ * table it carries) or a raw runtime heap dump (plus, optionally, the binary for symbols).
+ * Loads files by path: it is the one place in the library that touches the file system.
+ */
+#ifndef SOURCE_H
+#define SOURCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gohd.h"
+#include "hs_error.h"
+#include "hsd.h"
+#include "symtab.h"
+
+typedef struct source {
+    char *path;
+    const uint8_t *data; /* the mapped dump file */
+    size_t size;
+    hsd_reader *hsd;     /* NULL for a raw heap dump */
+    long dump_section;   /* index of the heap-dump section in hsd */
+    symtab *syms;        /* NULL when neither the .hsd nor --binary gave symbols */
+    char *meta_json;     /* the .hsd META section, NUL-terminated, or NULL */
+    char *manifest_json; /* the .hsd MANIFEST section, or NULL */
+    uint64_t dump_bytes; /* size of the raw heap-dump stream */
+    const uint8_t *bin;  /* the mapped --binary, or NULL */
+    size_t bin_size;
+} source;
+
+/* Opens path (a .hsd or a raw dump). binary (may be NULL) supplies symbols for a raw dump, or
+ * replaces the .hsd's. Returns HS_OK and a new source in *out. */
+int source_open(source **out, const char *path, const char *binary, hs_error *err);
+
+/* Starts a new pass over the heap-dump records; free the reader with source_reader_free.
+ * threads: inflate workers for a .hsd (<= 1 inline). */
+typedef struct source_reader source_reader;
+int source_reader_open(source *s, int threads, source_reader **out, hs_error *err);
+gohd_reader *source_reader_gohd(source_reader *sr);
+void source_reader_free(source_reader *sr);
+
+/* Closes everything (NULL is accepted). */
+void source_close(source *s);
+
+#endif

@@ -1,0 +1,28 @@
+/* elfimg.h - a Go ELF binary read through libelf: function symbols from .symtab or, when the
+ * binary is stripped, from .gopclntab (every header version, GO-RUNTIME.md); data/bss
+ * symbols with sizes; section ranges; the type-descriptor area; Go version (.go.buildinfo)
+ * and build id (.note.go.buildid). The result is a symtab (symtab.h).
+ */
+#ifndef ELFIMG_H
+#define ELFIMG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hs_error.h"
+#include "symtab.h"
+
+typedef struct elfimg elfimg;
+
+/* Opens an ELF image held in memory (data must outlive the elfimg). Fails with HS_ERR_ELF /
+ * HS_ERR_FORMAT for non-ELF input, naming the offset where possible. */
+int elfimg_open(elfimg **out, const uint8_t *data, size_t size, hs_error *err);
+
+/* Frees the image (NULL is accepted). */
+void elfimg_free(elfimg *img);
+
+/* Builds a finished symtab from the image; the caller owns *out. Fails when the image has
+ * neither .symtab nor .gopclntab (an ELF with no symbols). */
+int elfimg_symtab(const elfimg *img, symtab **out, hs_error *err);
+
+#endif

@@ -1,0 +1,3 @@
+/* gotype.c - placeholder until the module lands. */
+#include "gotype.h"
+typedef int gotype_placeholder;

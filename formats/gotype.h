@@ -1,0 +1,39 @@
+/* gotype.h - Go runtime type descriptors (_type / abi.Type) decoded from the type area that a
+ * symtab carries. Layouts are keyed on the Go version (GO-RUNTIME.md "Types").
+ */
+#ifndef GOTYPE_H
+#define GOTYPE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hs_error.h"
+#include "symtab.h"
+
+/* reflect.Kind values (kind & 31). */
+enum {
+    GOTYPE_KIND_BOOL = 1, GOTYPE_KIND_INT = 2, GOTYPE_KIND_UINTPTR = 12,
+    GOTYPE_KIND_ARRAY = 17, GOTYPE_KIND_CHAN = 18, GOTYPE_KIND_FUNC = 19,
+    GOTYPE_KIND_INTERFACE = 20, GOTYPE_KIND_MAP = 21, GOTYPE_KIND_PTR = 22,
+    GOTYPE_KIND_SLICE = 23, GOTYPE_KIND_STRING = 24, GOTYPE_KIND_STRUCT = 25,
+    GOTYPE_KIND_UNSAFEPTR = 26
+};
+
+typedef struct gotype {
+    uint64_t addr;    /* descriptor address */
+    uint64_t size;    /* size of a value */
+    uint64_t ptrdata; /* prefix that can hold pointers */
+    uint8_t tflag;
+    uint8_t kind;     /* kind & 31 */
+    uint64_t elem;    /* element type for ptr/slice/array/chan, 0 otherwise */
+    char name[256];   /* "main.Payload", "*main.Payload", "[]*main.Item" */
+} gotype;
+
+/* Returns 1 when addr lies in the symtab's type area (a candidate descriptor), else 0. */
+int gotype_is_type_addr(const symtab *t, uint64_t addr);
+
+/* Decodes the descriptor at addr. Returns HS_OK, HS_ERR_NOTFOUND when addr is outside the
+ * type area, or HS_ERR_FORMAT when the bytes are not a plausible descriptor. */
+int gotype_read(const symtab *t, uint64_t addr, gotype *out, hs_error *err);
+
+#endif

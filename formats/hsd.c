@@ -1,0 +1,3 @@
+/* hsd.c - placeholder until the module lands. */
+#include "hsd.h"
+typedef int hsd_placeholder;

@@ -1,0 +1,97 @@
+/* symtab.h - what the analyzer needs to know about a Go binary, independent of where it came
+ * from: function symbols (names for code addresses and closures), data/bss symbols (names for
+ * globals, including anonymous statics between symbols), section ranges, the raw bytes of the
+ * type-descriptor area [runtime.types, runtime.etypes) and the build facts (Go version, build
+ * id, GOARCH).
+ *
+ * elfimg fills a symtab from an ELF file; hsd stores one in a section (symtab_encode /
+ * symtab_decode) so a .hsd is analyzable without the binary. The analyzer reads only this.
+ */
+#ifndef SYMTAB_H
+#define SYMTAB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hs_error.h"
+#include "hs_io.h"
+
+typedef enum symtab_kind {
+    SYMTAB_FUNC = 1,   /* code; size may be 0 when unknown (then: up to the next function) */
+    SYMTAB_DATA = 2,   /* .data and .noptrdata objects */
+    SYMTAB_BSS = 3,    /* .bss and .noptrbss objects */
+    SYMTAB_RODATA = 4, /* read-only data objects (type.*, go.itab.*, static closures) */
+} symtab_kind;
+
+typedef struct symtab_sym {
+    uint64_t addr;
+    uint64_t size;
+    const char *name; /* NUL-terminated, owned by the symtab */
+    int kind;         /* symtab_kind */
+    int anonymous;    /* 1 for a synthesized anonymous static (symtab_data_at) */
+} symtab_sym;
+
+typedef struct symtab_range {
+    uint64_t start, end; /* [start, end); both 0 when absent */
+} symtab_range;
+
+/* Build facts and section ranges, filled by the producer. */
+typedef struct symtab_info {
+    char go_version[64]; /* "go1.19.8", "" when unknown */
+    char build_id[256];  /* Go build id, "" when unknown */
+    char goarch[16];     /* "amd64" */
+    unsigned ptr_size;   /* 8 */
+    int stripped;        /* 1 when functions came from .gopclntab, not .symtab */
+    symtab_range text, rodata, data, noptrdata, bss, noptrbss;
+    symtab_range types; /* runtime.types .. runtime.etypes */
+} symtab_info;
+
+typedef struct symtab symtab;
+
+/* Creates an empty table; returns NULL when out of memory. */
+symtab *symtab_new(void);
+
+/* Frees the table (NULL is accepted). */
+void symtab_free(symtab *t);
+
+/* Build facts and ranges; the mutable form is for producers before symtab_finish. */
+const symtab_info *symtab_get_info(const symtab *t);
+symtab_info *symtab_info_mut(symtab *t);
+
+/* Adds a symbol (name is copied, need not be NUL-terminated). */
+int symtab_add(symtab *t, int kind, uint64_t addr, uint64_t size, const char *name,
+               size_t namelen, hs_error *err);
+
+/* Sorts and indexes the symbols; call once after the last symtab_add and before lookups. */
+int symtab_finish(symtab *t, hs_error *err);
+
+/* Number of symbols of a kind, and the i-th in address order. */
+size_t symtab_count(const symtab *t, int kind);
+const symtab_sym *symtab_get(const symtab *t, int kind, size_t i);
+
+/* The function containing pc, or NULL. */
+const symtab_sym *symtab_func_at(const symtab *t, uint64_t pc);
+
+/* The function whose entry is exactly pc, or NULL (a closure's code word is an entry). */
+const symtab_sym *symtab_func_entry(const symtab *t, uint64_t pc);
+
+/* The data/bss/rodata symbol covering addr. When no symbol covers it but addr lies in a
+ * data, noptrdata, bss or noptrbss section, fills *anon with the gap between the neighbouring
+ * symbols (anonymous = 1, name like "data.anon+0x5a0c0" owned by the symtab) and returns anon.
+ * Returns NULL when addr is in no data section. */
+const symtab_sym *symtab_data_at(const symtab *t, uint64_t addr, symtab_sym *anon);
+
+/* Stores a copy of the type-descriptor area (bytes at virtual address base). */
+int symtab_set_types(symtab *t, uint64_t base, const uint8_t *bytes, size_t len, hs_error *err);
+
+/* The stored type area, or NULL when none; *base/*len describe it. */
+const uint8_t *symtab_types(const symtab *t, uint64_t *base, size_t *len);
+
+/* Serializes the whole table (symbols, info, type area) in the .hsd SYMTAB section format
+ * (formats/HSD.md). */
+int symtab_encode(const symtab *t, hs_writer out, hs_error *err);
+
+/* Parses a SYMTAB section; the result is finished and owns copies of everything. */
+int symtab_decode(symtab **out, const uint8_t *data, size_t size, hs_error *err);
+
+#endif
