@@ -52,13 +52,17 @@ void hs_error_prefix(hs_error *err, const char *fmt, ...)
 {
     if (!err)
         return;
-    char head[128], old[sizeof err->msg];
+    char joined[2 * sizeof err->msg + 2];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(head, sizeof head, fmt, ap);
+    int n = vsnprintf(joined, sizeof err->msg, fmt, ap);
     va_end(ap);
-    memcpy(old, err->msg, sizeof old);
-    snprintf(err->msg, sizeof err->msg, "%s: %s", head, old);
+    size_t len = n < 0 ? 0 : (size_t)n < sizeof err->msg ? (size_t)n : sizeof err->msg - 1;
+    memcpy(joined + len, ": ", 2);
+    memcpy(joined + len + 2, err->msg, sizeof err->msg);
+    joined[sizeof joined - 1] = '\0';
+    memcpy(err->msg, joined, sizeof err->msg - 1);
+    err->msg[sizeof err->msg - 1] = '\0';
 }
 
 const char *hs_error_format(const hs_error *err, char *buf, size_t bufsize)

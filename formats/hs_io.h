@@ -53,7 +53,7 @@ typedef struct hs_mem_sink {
 int hs_mem_write(void *ctx, const void *buf, size_t n);
 void hs_mem_sink_release(hs_mem_sink *s);
 
-/* Maps a whole file read-only. On success *data/*size describe it (an empty file gives
+/* Maps a whole file read-only. On success *data and *size describe it (an empty file gives
  * data == NULL, size == 0); release with hs_unmap. Takes a path: for the CLIs only. */
 int hs_map_file(const char *path, const uint8_t **data, size_t *size, hs_error *err);
 void hs_unmap(const uint8_t *data, size_t size);

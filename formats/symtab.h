@@ -84,7 +84,7 @@ const symtab_sym *symtab_data_at(const symtab *t, uint64_t addr, symtab_sym *ano
 /* Stores a copy of the type-descriptor area (bytes at virtual address base). */
 int symtab_set_types(symtab *t, uint64_t base, const uint8_t *bytes, size_t len, hs_error *err);
 
-/* The stored type area, or NULL when none; *base/*len describe it. */
+/* The stored type area, or NULL when none; *base and *len describe it. */
 const uint8_t *symtab_types(const symtab *t, uint64_t *base, size_t *len);
 
 /* Serializes the whole table (symbols, info, type area) in the .hsd SYMTAB section format
