@@ -1,3 +1,175 @@
-/* source.c - placeholder; filled in with the info command. */
+/* source.c - opening a .hsd or a raw heap dump, with symbols from the container or a binary. */
 #include "source.h"
-typedef int source_placeholder;
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "elfimg.h"
+
+/* Metadata sections larger than this are refused rather than inflated. */
+#define SOURCE_MAX_META (256u << 20)
+
+struct source_reader {
+    hsd_stream *stream;   /* NULL for a raw dump */
+    hs_mem_source mem;    /* raw dump bytes */
+    gohd_reader *gohd;
+};
+
+static int load_json_section(source *s, uint32_t type, char **out, hs_error *err)
+{
+    long i = hsd_find_section(s->hsd, type);
+    if (i < 0)
+        return HS_OK;
+    uint8_t *buf;
+    size_t len;
+    int rc = hsd_read_section(s->hsd, (size_t)i, SOURCE_MAX_META, &buf, &len, err);
+    if (rc < 0)
+        return rc;
+    char *text = realloc(buf, len + 1);
+    if (!text) {
+        free(buf);
+        return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "section %s", hsd_section_type_name(type));
+    }
+    text[len] = '\0';
+    *out = text;
+    return HS_OK;
+}
+
+static int load_binary(source *s, const char *binary, hs_error *err)
+{
+    int rc = hs_map_file(binary, &s->bin, &s->bin_size, err);
+    if (rc < 0)
+        return rc;
+    elfimg *img;
+    rc = elfimg_open(&img, s->bin, s->bin_size, err);
+    if (rc < 0) {
+        hs_error_prefix(err, "%s", binary);
+        return rc;
+    }
+    symtab *t;
+    rc = elfimg_symtab(img, &t, err);
+    elfimg_free(img);
+    if (rc < 0) {
+        hs_error_prefix(err, "%s", binary);
+        return rc;
+    }
+    symtab_free(s->syms);
+    s->syms = t;
+    return HS_OK;
+}
+
+static int load_hsd(source *s, hs_error *err)
+{
+    int rc = hsd_reader_open(&s->hsd, s->data, s->size, err);
+    if (rc < 0)
+        return rc;
+    s->dump_section = hsd_find_section(s->hsd, HSD_SEC_HEAPDUMP);
+    if (s->dump_section < 0)
+        return hs_error_set(err, HS_ERR_FORMAT, HS_NO_OFFSET, "%s: no heap-dump section", s->path);
+    s->dump_bytes = hsd_section(s->hsd, (size_t)s->dump_section)->raw_size;
+    if ((rc = load_json_section(s, HSD_SEC_META, &s->meta_json, err)) < 0 ||
+        (rc = load_json_section(s, HSD_SEC_MANIFEST, &s->manifest_json, err)) < 0)
+        return rc;
+    long si = hsd_find_section(s->hsd, HSD_SEC_SYMTAB);
+    if (si < 0)
+        return HS_OK;
+    uint8_t *buf;
+    size_t len;
+    rc = hsd_read_section(s->hsd, (size_t)si, SOURCE_MAX_META, &buf, &len, err);
+    if (rc < 0)
+        return rc;
+    rc = symtab_decode(&s->syms, buf, len, err);
+    free(buf);
+    if (rc < 0)
+        hs_error_prefix(err, "symbol section");
+    return rc;
+}
+
+int source_open(source **out, const char *path, const char *binary, hs_error *err)
+{
+    *out = NULL;
+    source *s = calloc(1, sizeof *s);
+    if (!s || !(s->path = strdup(path))) {
+        free(s);
+        return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "opening %s", path);
+    }
+    s->dump_section = -1;
+    int rc = hs_map_file(path, &s->data, &s->size, err);
+    if (rc >= 0) {
+        if (hsd_is_hsd(s->data, s->size)) {
+            rc = load_hsd(s, err);
+        } else if (s->size >= GOHD_MAGIC_LEN && memcmp(s->data, GOHD_MAGIC, GOHD_MAGIC_LEN) == 0) {
+            s->dump_bytes = s->size;
+        } else {
+            rc = hs_error_set(err, HS_ERR_FORMAT, 0,
+                              "%s is neither a .hsd file nor a Go heap dump (no \"HEAPSIFT\" "
+                              "or \"go1.7 heap dump\" magic)", path);
+        }
+    }
+    if (rc >= 0 && binary)
+        rc = load_binary(s, binary, err);
+    if (rc < 0) {
+        source_close(s);
+        return rc;
+    }
+    *out = s;
+    return HS_OK;
+}
+
+int source_reader_open(source *s, int threads, source_reader **out, hs_error *err)
+{
+    *out = NULL;
+    source_reader *sr = calloc(1, sizeof *sr);
+    if (!sr)
+        return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "dump reader");
+    hs_reader src;
+    int rc = HS_OK;
+    if (s->hsd) {
+        rc = hsd_stream_open(&sr->stream, s->hsd, (size_t)s->dump_section, threads, err);
+        src = (hs_reader){hsd_stream_read, sr->stream};
+    } else {
+        sr->mem = (hs_mem_source){s->data, s->size, 0};
+        src = (hs_reader){hs_mem_read, &sr->mem};
+    }
+    if (rc >= 0)
+        rc = gohd_reader_new(&sr->gohd, src, NULL, err);
+    if (rc < 0) {
+        source_reader_free(sr);
+        return rc;
+    }
+    *out = sr;
+    return HS_OK;
+}
+
+gohd_reader *source_reader_gohd(source_reader *sr)
+{
+    return sr->gohd;
+}
+
+const hs_error *source_reader_stream_error(const source_reader *sr)
+{
+    return sr->stream ? hsd_stream_error(sr->stream) : NULL;
+}
+
+void source_reader_free(source_reader *sr)
+{
+    if (!sr)
+        return;
+    gohd_reader_free(sr->gohd);
+    hsd_stream_free(sr->stream);
+    free(sr);
+}
+
+void source_close(source *s)
+{
+    if (!s)
+        return;
+    symtab_free(s->syms);
+    hsd_reader_free(s->hsd);
+    hs_unmap(s->data, s->size);
+    hs_unmap(s->bin, s->bin_size);
+    free(s->meta_json);
+    free(s->manifest_json);
+    free(s->path);
+    free(s);
+}

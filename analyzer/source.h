@@ -38,6 +38,10 @@ int source_reader_open(source *s, int threads, source_reader **out, hs_error *er
 gohd_reader *source_reader_gohd(source_reader *sr);
 void source_reader_free(source_reader *sr);
 
+/* When a read from a .hsd stream failed (gohd reports HS_ERR_IO or the stream's status), the
+ * underlying CRC/inflate error with its file offset; NULL for raw dumps. */
+const hs_error *source_reader_stream_error(const source_reader *sr);
+
 /* Closes everything (NULL is accepted). */
 void source_close(source *s);
 

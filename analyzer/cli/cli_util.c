@@ -1,2 +1,134 @@
-/* placeholder */
-typedef int cli_util_placeholder;
+/* cli_util.c - error printing, sizes, output files and the progress bar. */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+void cli_report(const char *cmd, const hs_error *err)
+{
+    char buf[512];
+    fprintf(stderr, "heapsift %s: %s\n", cmd, hs_error_format(err, buf, sizeof buf));
+}
+
+int cli_fail(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "heapsift %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return CLI_BAD;
+}
+
+const char *cli_size(uint64_t n, char *buf, size_t cap)
+{
+    static const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    if (n < 1024) {
+        snprintf(buf, cap, "%llu B", (unsigned long long)n);
+        return buf;
+    }
+    double v = (double)n;
+    int u = 0;
+    while (v >= 1024 && u < 4) {
+        v /= 1024;
+        u++;
+    }
+    snprintf(buf, cap, v < 10 ? "%.1f %s" : "%.0f %s", v, units[u]);
+    return buf;
+}
+
+int cli_parse_size(const char *s, uint64_t *out)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || v < 0)
+        return -1;
+    double mul = 1;
+    switch (*end) {
+    case 'k': case 'K': mul = 1024.0; end++; break;
+    case 'm': case 'M': mul = 1024.0 * 1024; end++; break;
+    case 'g': case 'G': mul = 1024.0 * 1024 * 1024; end++; break;
+    case 't': case 'T': mul = 1024.0 * 1024 * 1024 * 1024; end++; break;
+    default: break;
+    }
+    if (*end == 'i' || *end == 'I')
+        end++;
+    if (*end == 'b' || *end == 'B')
+        end++;
+    if (*end != '\0' || v * mul > 1.8e19)
+        return -1;
+    *out = (uint64_t)(v * mul);
+    return 0;
+}
+
+int cli_write_text(const char *cmd, const char *path, const char *text)
+{
+    if (strcmp(path, "-") == 0) {
+        fputs(text, stdout);
+        fputc('\n', stdout);
+        return 0;
+    }
+    FILE *f = fopen(path, "w");
+    if (!f || fputs(text, f) < 0 || fputc('\n', f) < 0) {
+        if (f)
+            fclose(f);
+        cli_fail(cmd, "cannot write %s", path);
+        return -1;
+    }
+    if (fclose(f) != 0) {
+        cli_fail(cmd, "cannot write %s", path);
+        return -1;
+    }
+    return 0;
+}
+
+double cli_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void cli_progress_start(cli_progress *p, const char *label, uint64_t total)
+{
+    p->active = isatty(STDERR_FILENO);
+    p->label = label;
+    p->total = total;
+    p->started = cli_now();
+    p->last_draw = 0;
+}
+
+void cli_progress_update(void *ctx, uint64_t done)
+{
+    cli_progress *p = ctx;
+    if (!p->active)
+        return;
+    double now = cli_now();
+    if (now - p->last_draw < 0.1)
+        return;
+    p->last_draw = now;
+    int width = 30;
+    double frac = p->total ? (double)done / (double)p->total : 0;
+    if (frac > 1)
+        frac = 1;
+    int fill = (int)(frac * width);
+    char bar[64];
+    for (int i = 0; i < width; i++)
+        bar[i] = i < fill ? '#' : '.';
+    bar[width] = '\0';
+    char sz[32];
+    fprintf(stderr, "\r%-10s [%s] %3d%% %s", p->label, bar, (int)(frac * 100),
+            cli_size(done, sz, sizeof sz));
+    fflush(stderr);
+}
+
+void cli_progress_done(cli_progress *p)
+{
+    if (p->active && p->last_draw > 0)
+        fprintf(stderr, "\r\033[K");
+    p->active = 0;
+}

@@ -1,3 +1,45 @@
-/* placeholder */
-typedef int main_placeholder;
-int main(void) { return 0; }
+/* heapsift - offline analysis of Go heap dumps. Dispatches git-style subcommands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+typedef struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    {"info", cmd_info, "what a dump holds: records, objects, goroutines, finalizers, globals"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: heapsift COMMAND [ARGS]   (heapsift COMMAND --help for details)\n\n"
+               "commands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_BAD;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return CLI_OK;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("heapsift %s\n", HEAPSIFT_VERSION);
+        return CLI_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "heapsift: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return CLI_BAD;
+}

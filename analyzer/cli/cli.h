@@ -1,0 +1,47 @@
+/* cli.h - shared pieces of the heapsift command line: subcommand table, error printing,
+ * human-readable sizes, and a progress bar that shows only when stderr is a terminal. */
+#ifndef CLI_H
+#define CLI_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "hs_error.h"
+
+/* Exit statuses: 0 success, 1 a `check` matched, 2 bad input or usage. */
+enum { CLI_OK = 0, CLI_FOUND = 1, CLI_BAD = 2 };
+
+/* Prints "heapsift CMD: <error>" on stderr. */
+void cli_report(const char *cmd, const hs_error *err);
+
+/* Prints "heapsift CMD: <message>" on stderr and returns CLI_BAD. */
+int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Formats n bytes as "512 B", "1.5 KiB", "3.2 MiB" into buf; returns buf. */
+const char *cli_size(uint64_t n, char *buf, size_t cap);
+
+/* Parses "512", "64K", "1.5M", "2G" (binary units); returns 0 on success. */
+int cli_parse_size(const char *s, uint64_t *out);
+
+/* Writes a cJSON-produced string to path ("-" = stdout); returns 0 or prints and returns -1. */
+int cli_write_text(const char *cmd, const char *path, const char *text);
+
+/* A progress bar on stderr, active only when stderr is a terminal. */
+typedef struct cli_progress {
+    int active;
+    const char *label;
+    uint64_t total;
+    double started;
+    double last_draw;
+} cli_progress;
+void cli_progress_start(cli_progress *p, const char *label, uint64_t total);
+void cli_progress_update(void *p, uint64_t done); /* matches the library's callbacks */
+void cli_progress_done(cli_progress *p);
+
+/* Monotonic seconds. */
+double cli_now(void);
+
+/* Subcommands: argc/argv start at the subcommand name. */
+int cmd_info(int argc, char **argv);
+
+#endif
