@@ -56,14 +56,6 @@ static dstats_global *gtable_get(gtable *t, const symtab_sym *sym)
     return &t->slots[j].g;
 }
 
-static uint64_t load_word(const uint8_t *p, uint64_t ptr_size, int big_endian)
-{
-    uint64_t v = 0;
-    for (uint64_t i = 0; i < ptr_size; i++)
-        v |= (uint64_t)p[big_endian ? ptr_size - 1 - i : i] << (8 * i);
-    return v;
-}
-
 static int account_globals(gtable *t, const symtab *syms, const gohd_memrec *m,
                            uint64_t ptr_size, int big_endian)
 {
@@ -78,7 +70,7 @@ static int account_globals(gtable *t, const symtab *syms, const gohd_memrec *m,
             return HS_ERR_NOMEM;
         g->ptr_slots++;
         if (off <= m->contents.len && m->contents.len - off >= ptr_size &&
-            load_word(m->contents.ptr + off, ptr_size, big_endian) != 0)
+            gohd_word(m->contents.ptr + off, ptr_size, big_endian) != 0)
             g->nonnil_slots++;
     }
     return HS_OK;

@@ -153,6 +153,16 @@ uint64_t gohd_position(const gohd_reader *r);
 /* Frees the reader (NULL is accepted). Does not close the source. */
 void gohd_reader_free(gohd_reader *r);
 
+/* Reads a pointer-sized word from dump memory (ptr_size 4 or 8, byte order from the params
+ * record). The caller checks that ptr_size bytes are available. */
+static inline uint64_t gohd_word(const uint8_t *p, uint64_t ptr_size, int big_endian)
+{
+    uint64_t v = 0;
+    for (uint64_t i = 0; i < ptr_size; i++)
+        v |= (uint64_t)p[big_endian ? ptr_size - 1 - i : i] << (8 * i);
+    return v;
+}
+
 /* Appends the varint encoding of v to buf (at least 10 bytes); returns bytes written.
  * Used by writers of synthetic dumps (tests, benchmarks, redaction). */
 size_t gohd_put_uvarint(uint8_t *buf, uint64_t v);

@@ -1,0 +1,1040 @@
+/* heap.c - builds the heap model in one streaming pass over the dump.
+ *
+ * The pass appends objects in dump order and records every non-nil pointer slot as a raw edge
+ * (source, field offset, value) plus, where an interface word sits before a pointer, a type
+ * hint for the pointee. After the pass, objects are radix-sorted by address, an address index
+ * resolves edge values to nodes, and the graph module builds CSR adjacency.
+ */
+#include "heap.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gotype.h"
+#include "vec.h"
+
+#define PAGE_SHIFT 13          /* the runtime's 8 KiB pages */
+#define AUX_BIT 0x80000000u    /* raw-edge source: aux node index instead of object index */
+#define MAX_OBJECTS 0x7ffffff0u
+
+typedef struct raw_edge {
+    uint32_t src;   /* arrival object index, or AUX_BIT | aux index */
+    uint32_t field; /* byte offset of the slot in its source */
+    uint64_t val;   /* the pointer value */
+} raw_edge;
+
+typedef struct type_hint {
+    uint64_t val;      /* address the typed word points to */
+    uint64_t typeaddr; /* descriptor of the dynamic type */
+    uint8_t src;       /* heap_type_src */
+} type_hint;
+
+typedef struct builder {
+    heap *h;
+    source *s;
+    int big_endian;
+    /* objects in arrival order */
+    size_t ncap_obj;
+    uint64_t *addr, *size;
+    uint32_t *func, *shape;
+    uint8_t *hdr;
+    /* edges and hints */
+    raw_edge *edges;
+    size_t nedges, cap_edges;
+    type_hint *hints;
+    size_t nhints, cap_hints;
+    /* aux nodes */
+    size_t cap_aux;
+    u64map global_of;  /* symbol address (or slot address without symbols) -> aux index */
+    u64map itab_idx;   /* itab address -> index in itab_types (tag 8) */
+    uint64_t *itab_types;
+    size_t nitabs, cap_itabs;
+    u64map type_rec;   /* tag-3 type address -> strpool name offset */
+    u64map type_idx;   /* descriptor address -> index in h->types */
+    u64map shape_idx;  /* shape hash -> index in h->shapes */
+    u64map hint_cache; /* (descriptor, header?) -> resolved type index */
+    size_t cap_types, cap_shapes, cap_fins, cap_gors, cap_roots;
+    uint64_t cur_goid;
+    /* data/bss extents seen in the dump */
+    uint64_t data_lo, data_hi, bss_lo, bss_hi;
+    /* address index over sorted objects */
+    uint32_t *page_first;
+    uint64_t npages;
+} builder;
+
+const char *heap_root_kind_name(int kind)
+{
+    static const char *names[HEAP_ROOT_NKINDS] = {
+        "none", "global", "stack frame", "other root", "goroutine context",
+        "defer", "panic", "queued finalizer", "finalizer",
+    };
+    return kind >= 0 && kind < HEAP_ROOT_NKINDS ? names[kind] : "unknown";
+}
+
+const char *heap_type_src_name(int src)
+{
+    switch (src) {
+    case HEAP_TSRC_IFACE: return "interface";
+    case HEAP_TSRC_FINALIZER: return "finalizer";
+    case HEAP_TSRC_HEADER: return "malloc header";
+    default: return "none";
+    }
+}
+
+static int oom(hs_error *err, const char *what)
+{
+    return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "out of memory building %s", what);
+}
+
+static uint64_t word_at(const builder *b, const uint8_t *p)
+{
+    return gohd_word(p, b->h->ptr_size, b->big_endian);
+}
+
+static int in_data_range(const builder *b, uint64_t v)
+{
+    if ((v >= b->data_lo && v < b->data_hi) || (v >= b->bss_lo && v < b->bss_hi))
+        return 1;
+    if (!b->h->syms)
+        return 0;
+    const symtab_info *in = symtab_get_info(b->h->syms);
+    const symtab_range *r[] = {&in->data, &in->noptrdata, &in->bss, &in->noptrbss};
+    for (size_t i = 0; i < sizeof r / sizeof r[0]; i++)
+        if (v >= r[i]->start && v < r[i]->end)
+            return 1;
+    return 0;
+}
+
+/* A value worth keeping as an edge: inside the heap arena or the data/bss sections. */
+static int maybe_pointer(const builder *b, uint64_t v)
+{
+    if (v == 0)
+        return 0;
+    if (v >= b->h->arena_start && v < b->h->arena_end)
+        return 1;
+    return in_data_range(b, v);
+}
+
+static int is_type_addr(const builder *b, uint64_t w)
+{
+    uint32_t dummy;
+    return (b->h->syms && gotype_is_type_addr(b->h->syms, w)) || u64map_get(&b->type_rec, w, &dummy);
+}
+
+static int add_aux(builder *b, heap_aux a, uint32_t *idx)
+{
+    heap *h = b->h;
+    if (h->naux >= MAX_OBJECTS ||
+        vec_reserve((void **)&h->aux, &b->cap_aux, (size_t)h->naux + 1, sizeof *h->aux) < 0)
+        return HS_ERR_NOMEM;
+    h->aux[h->naux] = a;
+    *idx = h->naux++;
+    return HS_OK;
+}
+
+static uint32_t intern(builder *b, const char *s, size_t n)
+{
+    return strpool_intern(&b->h->names, s, n);
+}
+
+static int add_edge(builder *b, uint32_t src, uint64_t field, uint64_t val)
+{
+    if (!maybe_pointer(b, val) || field > UINT32_MAX)
+        return HS_OK;
+    raw_edge e = {src, (uint32_t)field, val};
+    return VEC_PUSH(b->edges, b->nedges, b->cap_edges, e) < 0 ? HS_ERR_NOMEM : HS_OK;
+}
+
+/* Adds the edges of a memory record's pointer slots (field = field_base + slot offset, modulo
+ * 2^64 so a negative base works), and type hints where an interface type
+ * word (not itself a pointer slot: GO-RUNTIME.md "Traps") precedes a data word. */
+static int add_slots(builder *b, uint32_t src, uint64_t field_base, const uint8_t *mem,
+                     size_t len, const uint64_t *offs, size_t n)
+{
+    uint64_t ps = b->h->ptr_size;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t off = offs[i];
+        if (off > len || len - off < ps)
+            continue; /* a slot outside the record: the mask is not trusted */
+        uint64_t v = word_at(b, mem + off);
+        if (!v)
+            continue;
+        if (add_edge(b, src, field_base + off, v) < 0)
+            return HS_ERR_NOMEM;
+        if (off < ps || (i > 0 && offs[i - 1] == off - ps))
+            continue;
+        uint64_t w = word_at(b, mem + off - ps);
+        uint32_t k;
+        uint64_t t = 0;
+        if (is_type_addr(b, w))
+            t = w; /* eface: the type word */
+        else if (u64map_get(&b->itab_idx, w, &k))
+            t = b->itab_types[k]; /* iface: the itab names the dynamic type */
+        if (t) {
+            type_hint hnt = {v, t, HEAP_TSRC_IFACE};
+            if (VEC_PUSH(b->hints, b->nhints, b->cap_hints, hnt) < 0)
+                return HS_ERR_NOMEM;
+        }
+    }
+    return HS_OK;
+}
+
+static uint64_t shape_hash(uint64_t size, const uint64_t *offs, size_t n)
+{
+    uint64_t h = size * 0x9E3779B97F4A7C15ull ^ n;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ offs[i]) * 0x100000001B3ull;
+    return h;
+}
+
+static int intern_shape(builder *b, uint64_t size, const uint64_t *offs, size_t n, uint32_t *out)
+{
+    heap *h = b->h;
+    uint64_t hash = shape_hash(size, offs, n);
+    uint32_t *slot = u64map_upsert(&b->shape_idx, hash, HEAP_NONE);
+    if (!slot)
+        return HS_ERR_NOMEM;
+    if (*slot == HEAP_NONE) {
+        heap_shape sh = {.size = size, .nptrs = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n, .hash = hash};
+        for (size_t i = 0; i < n && i < 4; i++)
+            sh.ptrs[i] = (uint32_t)offs[i];
+        size_t len = h->nshapes;
+        if (VEC_PUSH(h->shapes, len, b->cap_shapes, sh) < 0)
+            return HS_ERR_NOMEM;
+        *slot = h->nshapes++;
+    }
+    *out = *slot;
+    return HS_OK;
+}
+
+static int on_object(builder *b, const gohd_record *rec, hs_error *err)
+{
+    heap *h = b->h;
+    const gohd_memrec *m = &rec->u.object;
+    if (h->nobj >= MAX_OBJECTS)
+        return hs_error_set(err, HS_ERR_LIMIT, rec->offset, "more than %u objects", MAX_OBJECTS);
+    size_t need = (size_t)h->nobj + 1;
+    if (vec_reserve((void **)&b->addr, &b->ncap_obj, need, sizeof *b->addr) < 0)
+        return oom(err, "objects");
+    /* The other per-object arrays share ncap_obj: grow them to the same capacity. */
+    size_t cap = b->ncap_obj;
+    uint64_t *sz = realloc(b->size, cap * sizeof *sz);
+    if (sz)
+        b->size = sz;
+    uint32_t *fn = sz ? realloc(b->func, cap * sizeof *fn) : NULL;
+    if (fn)
+        b->func = fn;
+    uint32_t *shp = fn ? realloc(b->shape, cap * sizeof *shp) : NULL;
+    if (shp)
+        b->shape = shp;
+    uint8_t *hd = shp ? realloc(b->hdr, cap) : NULL;
+    if (!hd)
+        return oom(err, "objects");
+    b->hdr = hd;
+
+    uint32_t i = h->nobj++;
+    uint64_t len = m->contents.len, ps = h->ptr_size;
+    b->addr[i] = m->addr;
+    b->size[i] = len;
+    b->func[i] = HEAP_NONE;
+    b->hdr[i] = 0;
+    if (intern_shape(b, len, m->ptr_offsets, m->nptrs, &b->shape[i]) < 0)
+        return oom(err, "shapes");
+    h->total_bytes += len;
+
+    uint64_t w0 = len >= ps ? word_at(b, m->contents.ptr) : 0;
+    /* Go 1.22+ malloc header: small-size-class slots above 512 B start with the *_type of the
+     * object (GO-RUNTIME.md "Traps"); the program's pointer is slot + 8. */
+    if (h->go_minor >= 22 && len > 512 && len <= 32768 && is_type_addr(b, w0)) {
+        b->hdr[i] = (uint8_t)ps;
+        type_hint hnt = {m->addr + ps, w0, HEAP_TSRC_HEADER};
+        if (VEC_PUSH(b->hints, b->nhints, b->cap_hints, hnt) < 0)
+            return oom(err, "type hints");
+        w0 = len >= 2 * ps ? word_at(b, m->contents.ptr + ps) : 0;
+    }
+    /* A funcval's first word is its code pointer, never a pointer slot (GO-RUNTIME.md
+     * "Closures"); a code word at a function entry marks a heap closure. */
+    if (w0 && h->syms && (m->nptrs == 0 || m->ptr_offsets[0] != b->hdr[i])) {
+        const symtab_sym *f = symtab_func_entry(h->syms, w0);
+        if (f)
+            b->func[i] = (uint32_t)(f - symtab_get(h->syms, SYMTAB_FUNC, 0));
+    }
+    if (add_slots(b, i, 0, m->contents.ptr, len, m->ptr_offsets, m->nptrs) < 0)
+        return oom(err, "edges");
+    return HS_OK;
+}
+
+/* The global node for a data/bss slot address, created on first use. */
+static int global_node(builder *b, uint64_t slot, uint32_t *aux, uint64_t *field)
+{
+    heap *h = b->h;
+    symtab_sym anon;
+    const symtab_sym *sym = h->syms ? symtab_data_at(h->syms, slot, &anon) : NULL;
+    uint64_t key = sym ? sym->addr : slot;
+    uint32_t *idx = u64map_upsert(&b->global_of, key, HEAP_NONE);
+    if (!idx)
+        return HS_ERR_NOMEM;
+    *field = slot - key;
+    if (*idx != HEAP_NONE) {
+        *aux = *idx;
+        return HS_OK;
+    }
+    heap_aux a = {.kind = HEAP_NODE_GLOBAL, .addr = key, .size = sym ? sym->size : h->ptr_size};
+    if (sym) {
+        a.name = intern(b, sym->name, strlen(sym->name));
+        a.anonymous = (uint8_t)sym->anonymous;
+    } else {
+        char nm[40];
+        int n = snprintf(nm, sizeof nm, "data.0x%llx", (unsigned long long)slot);
+        a.name = intern(b, nm, (size_t)n);
+        a.anonymous = 1;
+    }
+    if (a.name == HEAP_NONE || add_aux(b, a, idx) < 0)
+        return HS_ERR_NOMEM;
+    *aux = *idx;
+    return HS_OK;
+}
+
+static int on_data(builder *b, const gohd_record *rec, hs_error *err)
+{
+    const gohd_memrec *m = &rec->u.object;
+    uint64_t end;
+    if (hs_add_ovf(m->addr, m->contents.len, &end) < 0)
+        return hs_error_set(err, HS_ERR_FORMAT, rec->offset, "%s record wraps the address space",
+                            gohd_tag_name(rec->tag));
+    if (rec->tag == GOHD_DATA) {
+        b->data_lo = m->addr;
+        b->data_hi = end;
+    } else {
+        b->bss_lo = m->addr;
+        b->bss_hi = end;
+    }
+    uint64_t ps = b->h->ptr_size;
+    for (size_t i = 0; i < m->nptrs; i++) {
+        uint64_t off = m->ptr_offsets[i];
+        if (off > m->contents.len || m->contents.len - off < ps)
+            continue;
+        uint64_t v = word_at(b, m->contents.ptr + off);
+        if (!maybe_pointer(b, v))
+            continue;
+        uint32_t aux;
+        uint64_t field;
+        if (global_node(b, m->addr + off, &aux, &field) < 0)
+            return oom(err, "globals");
+        b->h->aux[aux].root_kind = HEAP_ROOT_GLOBAL;
+        /* The edge's field is relative to the symbol, not to the data record. */
+        if (add_slots(b, AUX_BIT | aux, field - off, m->contents.ptr, m->contents.len,
+                      &m->ptr_offsets[i], 1) < 0)
+            return oom(err, "edges");
+    }
+    return HS_OK;
+}
+
+/* A root node with edges to the given values. */
+static int add_root(builder *b, int kind, uint64_t addr, uint64_t goid, const char *name,
+                    const uint64_t *vals, size_t n)
+{
+    heap_aux a = {.kind = HEAP_NODE_ROOT, .root_kind = (uint8_t)kind, .addr = addr, .goid = goid};
+    a.name = intern(b, name, strlen(name));
+    uint32_t aux;
+    if (a.name == HEAP_NONE || add_aux(b, a, &aux) < 0)
+        return HS_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++)
+        if (add_edge(b, AUX_BIT | aux, i * b->h->ptr_size, vals[i]) < 0)
+            return HS_ERR_NOMEM;
+    return HS_OK;
+}
+
+static int on_frame(builder *b, const gohd_record *rec)
+{
+    heap_aux a = {.kind = HEAP_NODE_FRAME, .root_kind = HEAP_ROOT_FRAME,
+                  .addr = rec->u.frame.sp, .size = rec->u.frame.contents.len,
+                  .goid = b->cur_goid,
+                  .depth = rec->u.frame.depth > UINT32_MAX ? UINT32_MAX : (uint32_t)rec->u.frame.depth};
+    a.name = intern(b, (const char *)rec->u.frame.name.ptr, rec->u.frame.name.len);
+    uint32_t aux;
+    if (a.name == HEAP_NONE || add_aux(b, a, &aux) < 0)
+        return HS_ERR_NOMEM;
+    return add_slots(b, AUX_BIT | aux, 0, rec->u.frame.contents.ptr, rec->u.frame.contents.len,
+                     rec->u.frame.ptr_offsets, rec->u.frame.nptrs);
+}
+
+static int on_goroutine(builder *b, const gohd_record *rec)
+{
+    heap *h = b->h;
+    b->cur_goid = rec->u.goroutine.goid;
+    heap_goroutine g = {.goid = rec->u.goroutine.goid, .addr = rec->u.goroutine.g,
+                        .status = (uint32_t)rec->u.goroutine.status,
+                        .system = (uint8_t)rec->u.goroutine.is_system};
+    g.waitreason = intern(b, (const char *)rec->u.goroutine.waitreason.ptr,
+                          rec->u.goroutine.waitreason.len);
+    size_t n = h->ngors;
+    if (g.waitreason == HEAP_NONE || VEC_PUSH(h->gors, n, b->cap_gors, g) < 0)
+        return HS_ERR_NOMEM;
+    h->ngors++;
+    if (rec->u.goroutine.ctxt) {
+        char nm[48];
+        snprintf(nm, sizeof nm, "goroutine %llu context", (unsigned long long)g.goid);
+        return add_root(b, HEAP_ROOT_CTXT, g.addr, g.goid, nm, &rec->u.goroutine.ctxt, 1);
+    }
+    return HS_OK;
+}
+
+static int on_finalizer(builder *b, const gohd_record *rec)
+{
+    heap *h = b->h;
+    uint64_t obj = rec->u.finalizer.obj, fn = rec->u.finalizer.fn;
+    if (rec->tag == GOHD_QFINALIZER) {
+        char nm[64];
+        snprintf(nm, sizeof nm, "queued finalizer of 0x%llx", (unsigned long long)obj);
+        uint64_t vals[2] = {obj, fn};
+        return add_root(b, HEAP_ROOT_QFINALIZER, obj, 0, nm, vals, 2);
+    }
+    heap_finalizer f = {.obj = HEAP_NONE, .fn = HEAP_NONE, .obj_addr = obj, .fn_addr = fn,
+                        .fnpc = rec->u.finalizer.fnpc, .fn_name = HEAP_NONE};
+    if (h->syms) {
+        const symtab_sym *s = symtab_func_at(h->syms, f.fnpc);
+        if (s)
+            f.fn_name = intern(b, s->name, strlen(s->name));
+    }
+    size_t n = h->nfins;
+    if (VEC_PUSH(h->fins, n, b->cap_fins, f) < 0)
+        return HS_ERR_NOMEM;
+    h->nfins++;
+    /* The object type from the finalizer record: ot is *T, the object is a T. */
+    if (rec->u.finalizer.ot) {
+        type_hint hnt = {obj, rec->u.finalizer.ot, HEAP_TSRC_FINALIZER};
+        if (VEC_PUSH(b->hints, b->nhints, b->cap_hints, hnt) < 0)
+            return HS_ERR_NOMEM;
+    }
+    return HS_OK;
+}
+
+static int parse_minor(const char *v)
+{
+    /* "go1.19.8", "go1.22rc1", "devel go1.23-..." */
+    const char *p = strstr(v, "go1.");
+    return p ? atoi(p + 4) : 0;
+}
+
+static int on_record(builder *b, const gohd_record *rec, hs_error *err)
+{
+    heap *h = b->h;
+    int rc = HS_OK;
+    char nm[64];
+    switch (rec->tag) {
+    case GOHD_PARAMS: {
+        size_t n = rec->u.params.goversion.len < sizeof h->go_version - 1
+                       ? rec->u.params.goversion.len : sizeof h->go_version - 1;
+        memcpy(h->go_version, rec->u.params.goversion.ptr, n);
+        h->go_version[n] = '\0';
+        h->go_minor = parse_minor(h->go_version);
+        if (rec->u.params.ptr_size != 4 && rec->u.params.ptr_size != 8)
+            return hs_error_set(err, HS_ERR_UNSUPPORTED, rec->offset, "pointer size %llu",
+                                (unsigned long long)rec->u.params.ptr_size);
+        h->ptr_size = (uint32_t)rec->u.params.ptr_size;
+        b->big_endian = rec->u.params.big_endian;
+        h->arena_start = rec->u.params.arena_start;
+        h->arena_end = rec->u.params.arena_end;
+        break;
+    }
+    case GOHD_OBJECT: return on_object(b, rec, err);
+    case GOHD_DATA:
+    case GOHD_BSS: return on_data(b, rec, err);
+    case GOHD_FRAME: rc = on_frame(b, rec); break;
+    case GOHD_GOROUTINE: rc = on_goroutine(b, rec); break;
+    case GOHD_FINALIZER:
+    case GOHD_QFINALIZER: rc = on_finalizer(b, rec); break;
+    case GOHD_ITAB: {
+        size_t n = b->nitabs;
+        if (VEC_PUSH(b->itab_types, n, b->cap_itabs, rec->u.itab.type) < 0 ||
+            u64map_put(&b->itab_idx, rec->u.itab.itab, (uint32_t)b->nitabs) < 0)
+            rc = HS_ERR_NOMEM;
+        else
+            b->nitabs++;
+        break;
+    }
+    case GOHD_TYPE: {
+        uint32_t name = intern(b, (const char *)rec->u.type.name.ptr, rec->u.type.name.len);
+        rc = name == HEAP_NONE || u64map_put(&b->type_rec, rec->u.type.addr, name) < 0
+                 ? HS_ERR_NOMEM : HS_OK;
+        break;
+    }
+    case GOHD_OTHER_ROOT: {
+        size_t n = rec->u.other_root.description.len < sizeof nm - 1
+                       ? rec->u.other_root.description.len : sizeof nm - 1;
+        memcpy(nm, rec->u.other_root.description.ptr, n);
+        nm[n] = '\0';
+        rc = add_root(b, HEAP_ROOT_OTHER, rec->u.other_root.addr, 0, nm, &rec->u.other_root.addr, 1);
+        break;
+    }
+    case GOHD_DEFER: {
+        snprintf(nm, sizeof nm, "defer in goroutine %llu", (unsigned long long)b->cur_goid);
+        uint64_t vals[2] = {rec->u.defer.d, rec->u.defer.fn};
+        rc = add_root(b, HEAP_ROOT_DEFER, rec->u.defer.d, b->cur_goid, nm, vals, 2);
+        break;
+    }
+    case GOHD_PANIC: {
+        snprintf(nm, sizeof nm, "panic in goroutine %llu", (unsigned long long)b->cur_goid);
+        uint64_t vals[2] = {rec->u.panic.p, rec->u.panic.argdata};
+        rc = add_root(b, HEAP_ROOT_PANIC, rec->u.panic.p, b->cur_goid, nm, vals, 2);
+        break;
+    }
+    default:
+        break;
+    }
+    if (rc < 0)
+        return hs_error_set(err, rc, rec->offset, "building the heap model from a %s record",
+                            gohd_tag_name(rec->tag));
+    return HS_OK;
+}
+
+/* ---- after the pass: sort, index, resolve ---- */
+
+/* Sorts objects by address (LSD radix sort on 16-bit digits of a 48-bit key, which covers
+ * every user-space address on 64-bit Linux; larger keys fall back to qsort) and returns the
+ * permutation: perm[sorted index] = arrival index. */
+static int cmp_by_addr(const void *x, const void *y, void *ctx)
+{
+    const uint64_t *addr = ctx;
+    uint64_t a = addr[*(const uint32_t *)x], c = addr[*(const uint32_t *)y];
+    return a < c ? -1 : a > c;
+}
+
+static uint32_t *sort_objects(const uint64_t *addr, uint32_t n)
+{
+    uint32_t *perm = malloc((size_t)n * sizeof *perm + 1);
+    uint32_t *tmp = malloc((size_t)n * sizeof *tmp + 1);
+    uint32_t *count = calloc(65536, sizeof *count);
+    if (!perm || !tmp || !count) {
+        free(perm);
+        free(tmp);
+        free(count);
+        return NULL;
+    }
+    int sorted = 1, wide = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        perm[i] = i;
+        if (i && addr[i] < addr[i - 1])
+            sorted = 0;
+        if (addr[i] >> 48)
+            wide = 1;
+    }
+    if (!sorted && wide) {
+        qsort_r(perm, n, sizeof *perm, cmp_by_addr, (void *)addr);
+    } else if (!sorted) {
+        for (int shift = 0; shift < 48; shift += 16) {
+            memset(count, 0, 65536 * sizeof *count);
+            for (uint32_t i = 0; i < n; i++)
+                count[(addr[perm[i]] >> shift) & 0xffff]++;
+            uint32_t sum = 0;
+            for (uint32_t d = 0; d < 65536; d++) {
+                uint32_t c = count[d];
+                count[d] = sum;
+                sum += c;
+            }
+            for (uint32_t i = 0; i < n; i++)
+                tmp[count[(addr[perm[i]] >> shift) & 0xffff]++] = perm[i];
+            uint32_t *t = perm;
+            perm = tmp;
+            tmp = t;
+        }
+    }
+    free(tmp);
+    free(count);
+    return perm;
+}
+
+/* Reorders the per-object arrays into address order, dropping objects that overlap their
+ * predecessor (a hostile or inconsistent dump); fills arrival -> sorted (or HEAP_NONE). */
+static int order_objects(builder *b, uint32_t **sorted_of)
+{
+    heap *h = b->h;
+    uint32_t n = h->nobj;
+    uint32_t *perm = sort_objects(b->addr, n);
+    uint32_t *inv = malloc((size_t)n * sizeof *inv + 1);
+    h->obj_addr = malloc((size_t)n * sizeof *h->obj_addr + 1);
+    h->obj_size = malloc((size_t)n * sizeof *h->obj_size + 1);
+    h->obj_hdr = malloc((size_t)n + 1);
+    h->obj_func = malloc((size_t)n * sizeof *h->obj_func + 1);
+    h->obj_shape = malloc((size_t)n * sizeof *h->obj_shape + 1);
+    if (!perm || !inv || !h->obj_addr || !h->obj_size || !h->obj_hdr || !h->obj_func ||
+        !h->obj_shape) {
+        free(perm);
+        free(inv);
+        return HS_ERR_NOMEM;
+    }
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t a = perm[i];
+        if (k && b->addr[a] < h->obj_addr[k - 1] + h->obj_size[k - 1]) {
+            inv[a] = HEAP_NONE;
+            continue;
+        }
+        inv[a] = k;
+        h->obj_addr[k] = b->addr[a];
+        h->obj_size[k] = b->size[a];
+        h->obj_hdr[k] = b->hdr[a];
+        h->obj_func[k] = b->func[a];
+        h->obj_shape[k] = b->shape[a];
+        k++;
+    }
+    h->nobj = k;
+    free(perm);
+    *sorted_of = inv;
+    free(b->addr);
+    free(b->size);
+    free(b->hdr);
+    free(b->func);
+    free(b->shape);
+    b->addr = b->size = NULL;
+    b->hdr = NULL;
+    b->func = b->shape = NULL;
+    return HS_OK;
+}
+
+/* Page index: page_first[p] = first object starting at or after page p of the arena. */
+static int build_page_index(builder *b)
+{
+    heap *h = b->h;
+    if (h->arena_end <= h->arena_start)
+        return HS_OK;
+    uint64_t npages = ((h->arena_end - h->arena_start) >> PAGE_SHIFT) + 1;
+    if (npages > (1u << 26))
+        return HS_OK; /* sparse or absurd range: binary search only */
+    b->page_first = malloc((npages + 1) * sizeof *b->page_first);
+    if (!b->page_first)
+        return HS_ERR_NOMEM;
+    uint32_t i = 0;
+    for (uint64_t p = 0; p <= npages; p++) {
+        uint64_t start = h->arena_start + (p << PAGE_SHIFT);
+        while (i < h->nobj && h->obj_addr[i] < start)
+            i++;
+        b->page_first[p] = i;
+    }
+    b->npages = npages;
+    return HS_OK;
+}
+
+/* Last object index in [lo, hi) whose address is <= addr, or HEAP_NONE. */
+static uint32_t last_at_or_below(const uint64_t *addrs, uint32_t lo, uint32_t hi, uint64_t addr)
+{
+    uint32_t found = HEAP_NONE;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (addrs[mid] <= addr) {
+            found = mid;
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return found;
+}
+
+static uint32_t object_at(const heap *h, const uint32_t *page_first, uint64_t npages,
+                          uint64_t addr)
+{
+    uint32_t lo = 0, hi = h->nobj;
+    if (page_first && addr >= h->arena_start && addr < h->arena_end) {
+        uint64_t p = (addr - h->arena_start) >> PAGE_SHIFT;
+        if (p < npages) {
+            lo = page_first[p] ? page_first[p] - 1 : 0;
+            hi = page_first[p + 1];
+        }
+    }
+    uint32_t i = last_at_or_below(h->obj_addr, lo, hi, addr);
+    if (i == HEAP_NONE || addr - h->obj_addr[i] >= h->obj_size[i])
+        return HEAP_NONE;
+    return i;
+}
+
+uint32_t heap_object_at(const heap *h, uint64_t addr)
+{
+    return object_at(h, NULL, 0, addr);
+}
+
+static uint32_t global_at(const heap *h, const u64map *global_of, uint64_t addr)
+{
+    uint32_t aux;
+    if (h->syms) {
+        symtab_sym anon;
+        const symtab_sym *sym = symtab_data_at(h->syms, addr, &anon);
+        if (sym && u64map_get(global_of, sym->addr, &aux))
+            return h->nobj + aux;
+        return HEAP_NONE;
+    }
+    return u64map_get(global_of, addr, &aux) ? h->nobj + aux : HEAP_NONE;
+}
+
+uint32_t heap_node_at(const heap *h, uint64_t addr)
+{
+    uint32_t o = heap_object_at(h, addr);
+    if (o != HEAP_NONE || !h->syms)
+        return o;
+    symtab_sym anon;
+    const symtab_sym *sym = symtab_data_at(h->syms, addr, &anon);
+    if (!sym)
+        return HEAP_NONE;
+    for (uint32_t i = 0; i < h->naux; i++) /* globals are few; callers are not hot paths */
+        if (h->aux[i].kind == HEAP_NODE_GLOBAL && h->aux[i].addr == sym->addr)
+            return h->nobj + i;
+    return HEAP_NONE;
+}
+
+/* Makes sure every pointer into data/bss has a global node to land on. */
+static int ensure_global_targets(builder *b)
+{
+    for (size_t i = 0; i < b->nedges; i++) {
+        uint64_t v = b->edges[i].val;
+        if (v >= b->h->arena_start && v < b->h->arena_end)
+            continue;
+        if (!in_data_range(b, v))
+            continue;
+        uint32_t aux;
+        uint64_t field;
+        if (global_node(b, v, &aux, &field) < 0)
+            return HS_ERR_NOMEM;
+    }
+    return HS_OK;
+}
+
+static int build_edges(builder *b, const uint32_t *sorted_of, hs_error *err)
+{
+    heap *h = b->h;
+    h->nnodes = h->nobj + h->naux;
+    graph_builder *gb = graph_builder_new(h->nnodes, b->nedges);
+    if (!gb)
+        return oom(err, "graph");
+    for (uint32_t i = 0; i < h->nobj; i++)
+        graph_builder_set_size(gb, i, h->obj_size[i]);
+    for (size_t i = 0; i < b->nedges; i++) {
+        const raw_edge *e = &b->edges[i];
+        uint32_t src = e->src & AUX_BIT ? h->nobj + (e->src & ~AUX_BIT) : sorted_of[e->src];
+        if (src == HEAP_NONE)
+            continue;
+        uint32_t dst = object_at(h, b->page_first, b->npages, e->val);
+        if (dst == HEAP_NONE)
+            dst = global_at(h, &b->global_of, e->val);
+        if (dst == HEAP_NONE)
+            continue;
+        int rc = graph_builder_add_edge(gb, src, dst, e->field);
+        if (rc < 0) {
+            graph_builder_free(gb);
+            return hs_error_set(err, rc, HS_NO_OFFSET, "adding pointer edges");
+        }
+    }
+    free(b->edges);
+    b->edges = NULL;
+    b->nedges = 0;
+    return graph_build(gb, &h->g, err);
+}
+
+/* Interns a type descriptor; returns its index or HEAP_NONE when it cannot be named. */
+static uint32_t intern_type(builder *b, uint64_t addr)
+{
+    heap *h = b->h;
+    uint32_t *slot = u64map_upsert(&b->type_idx, addr, HEAP_NONE - 1);
+    if (!slot)
+        return HEAP_NONE;
+    if (*slot != HEAP_NONE - 1)
+        return *slot;
+    heap_type t = {.addr = addr, .name = HEAP_NONE};
+    uint32_t nm;
+    gotype info;
+    if (h->syms && gotype_read(h->syms, addr, &info, NULL) == HS_OK) {
+        t.name = intern(b, info.name, strlen(info.name));
+        t.size = info.size;
+    } else if (u64map_get(&b->type_rec, addr, &nm)) {
+        t.name = nm;
+    }
+    if (t.name == HEAP_NONE) {
+        *slot = HEAP_NONE;
+        return HEAP_NONE;
+    }
+    size_t len = h->ntypes;
+    if (VEC_PUSH(h->types, len, b->cap_types, t) < 0)
+        return HEAP_NONE;
+    *slot = h->ntypes++;
+    return *slot;
+}
+
+/* The type a hint gives its object, cached per (descriptor, source). */
+static uint32_t resolve_hint_type(builder *b, const type_hint *t)
+{
+    heap *h = b->h;
+    int header = t->src == HEAP_TSRC_HEADER;
+    uint32_t *slot = u64map_upsert(&b->hint_cache, t->typeaddr * 2 + (uint64_t)header, HEAP_NONE - 1);
+    if (!slot)
+        return HEAP_NONE;
+    if (*slot != HEAP_NONE - 1)
+        return *slot;
+    uint64_t taddr = t->typeaddr;
+    gotype info;
+    if (h->syms && gotype_read(h->syms, taddr, &info, NULL) == HS_OK) {
+        /* An interface holding *T and a finalizer's ot (*T) both describe a T; a malloc
+         * header names the object's own type. */
+        if (!header && info.kind == GOTYPE_KIND_PTR && info.elem)
+            taddr = info.elem;
+    } else if (t->src == HEAP_TSRC_FINALIZER) {
+        taddr = 0; /* ot is *T: without descriptors T cannot be found */
+    }
+    uint32_t ti = taddr ? intern_type(b, taddr) : HEAP_NONE;
+    /* intern_type may have grown the cache's table: look the slot up again. */
+    if (u64map_put(&b->hint_cache, t->typeaddr * 2 + (uint64_t)header, ti) < 0)
+        return HEAP_NONE;
+    return ti;
+}
+
+/* Applies type hints: an interface holding *T types the T it points to; one holding a
+ * non-pointer T types the box it points to. Stronger evidence wins (header > finalizer >
+ * interface). */
+static void apply_type_hints(builder *b)
+{
+    heap *h = b->h;
+    for (size_t i = 0; i < b->nhints; i++) {
+        const type_hint *t = &b->hints[i];
+        uint32_t obj = object_at(h, b->page_first, b->npages, t->val);
+        if (obj == HEAP_NONE || t->val != heap_obj_ptr(h, obj))
+            continue;
+        if (h->obj_tsrc[obj] >= t->src)
+            continue;
+        uint32_t ti = resolve_hint_type(b, t);
+        if (ti == HEAP_NONE)
+            continue;
+        h->obj_type[obj] = ti;
+        h->obj_tsrc[obj] = t->src;
+    }
+}
+
+/* Program roots: every aux node with a root kind. Finalizer specials are not program roots;
+ * liveness derives their roots from h->fins (mgcmark.go treats them apart). */
+static int collect_roots(builder *b)
+{
+    heap *h = b->h;
+    h->roots = malloc(((size_t)h->naux + 1) * sizeof *h->roots);
+    if (!h->roots)
+        return HS_ERR_NOMEM;
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < h->naux; i++) {
+        int k = h->aux[i].root_kind;
+        if (k == HEAP_ROOT_NONE)
+            continue;
+        h->roots[n++] = (graph_root){h->nobj + i, (uint32_t)k,
+                                     k == HEAP_ROOT_QFINALIZER ? GRAPH_ROOT_FINALIZER : 0};
+    }
+    h->nroots = n;
+    for (uint32_t f = 0; f < h->nfins; f++) {
+        heap_finalizer *fin = &h->fins[f];
+        /* The special's offset may point inside a tiny block or past a malloc header: the
+         * containing slot is the object (GO-RUNTIME.md "Roots and finalizers"). */
+        fin->obj = object_at(h, b->page_first, b->npages, fin->obj_addr);
+        fin->fn = object_at(h, b->page_first, b->npages, fin->fn_addr);
+        if (fin->fn == HEAP_NONE)
+            fin->fn = global_at(h, &b->global_of, fin->fn_addr);
+    }
+    return HS_OK;
+}
+
+static void builder_release(builder *b)
+{
+    free(b->addr);
+    free(b->size);
+    free(b->func);
+    free(b->shape);
+    free(b->hdr);
+    free(b->edges);
+    free(b->hints);
+    free(b->itab_types);
+    free(b->page_first);
+    u64map_release(&b->global_of);
+    u64map_release(&b->itab_idx);
+    u64map_release(&b->type_rec);
+    u64map_release(&b->type_idx);
+    u64map_release(&b->shape_idx);
+    u64map_release(&b->hint_cache);
+}
+
+static int finish(builder *b, hs_error *err)
+{
+    heap *h = b->h;
+    uint32_t *sorted_of = NULL;
+    if (ensure_global_targets(b) < 0 || order_objects(b, &sorted_of) < 0 ||
+        build_page_index(b) < 0) {
+        free(sorted_of);
+        return oom(err, "the address index");
+    }
+    int rc = build_edges(b, sorted_of, err);
+    free(sorted_of);
+    if (rc < 0)
+        return rc;
+    h->obj_type = malloc((size_t)h->nobj * sizeof *h->obj_type + 1);
+    h->obj_tsrc = calloc((size_t)h->nobj + 1, 1);
+    if (!h->obj_type || !h->obj_tsrc)
+        return oom(err, "types");
+    for (uint32_t i = 0; i < h->nobj; i++)
+        h->obj_type[i] = HEAP_NONE;
+    if (collect_roots(b) < 0)
+        return oom(err, "roots");
+    apply_type_hints(b);
+    return HS_OK;
+}
+
+int heap_build(source *s, void (*progress)(void *ctx, uint64_t done), void *progress_ctx,
+               heap **out, hs_error *err)
+{
+    *out = NULL;
+    heap *h = calloc(1, sizeof *h);
+    if (!h)
+        return oom(err, "the heap model");
+    h->ptr_size = 8;
+    h->syms = s->syms;
+    builder b = {.h = h, .s = s};
+    source_reader *sr;
+    int rc = source_reader_open(s, 2, &sr, err);
+    if (rc < 0) {
+        heap_free(h);
+        return rc;
+    }
+    gohd_record rec;
+    uint64_t next_report = 0;
+    int saw_params = 0;
+    while ((rc = gohd_next(source_reader_gohd(sr), &rec, err)) > 0) {
+        if (rec.tag == GOHD_PARAMS)
+            saw_params = 1;
+        else if (!saw_params && rec.tag != GOHD_EOF) {
+            rc = hs_error_set(err, HS_ERR_FORMAT, rec.offset,
+                              "%s record before the params record", gohd_tag_name(rec.tag));
+            break;
+        }
+        if ((rc = on_record(&b, &rec, err)) < 0)
+            break;
+        if (progress && rec.offset >= next_report) {
+            progress(progress_ctx, rec.offset);
+            next_report = rec.offset + (16u << 20);
+        }
+    }
+    if (rc < 0) {
+        const hs_error *se = source_reader_stream_error(sr);
+        if (se && se->status != HS_OK && err)
+            *err = *se;
+    }
+    source_reader_free(sr);
+    if (rc >= 0)
+        rc = finish(&b, err);
+    builder_release(&b);
+    if (rc < 0) {
+        heap_free(h);
+        return rc;
+    }
+    *out = h;
+    return HS_OK;
+}
+
+void heap_free(heap *h)
+{
+    if (!h)
+        return;
+    free(h->obj_addr);
+    free(h->obj_size);
+    free(h->obj_hdr);
+    free(h->obj_func);
+    free(h->obj_type);
+    free(h->obj_tsrc);
+    free(h->obj_shape);
+    free(h->aux);
+    free(h->roots);
+    free(h->fins);
+    free(h->types);
+    free(h->shapes);
+    free(h->gors);
+    graph_free(h->g);
+    strpool_release(&h->names);
+    free(h);
+}
+
+const char *heap_type_name(const heap *h, uint32_t obj)
+{
+    if (obj >= h->nobj || h->obj_type[obj] == HEAP_NONE)
+        return NULL;
+    return strpool_get(&h->names, h->types[h->obj_type[obj]].name);
+}
+
+const char *heap_closure_name(const heap *h, uint32_t obj)
+{
+    if (obj >= h->nobj || h->obj_func[obj] == HEAP_NONE || !h->syms)
+        return NULL;
+    const symtab_sym *f = symtab_get(h->syms, SYMTAB_FUNC, h->obj_func[obj]);
+    return f ? f->name : NULL;
+}
+
+const char *heap_describe(const heap *h, uint32_t node, char *buf, size_t cap)
+{
+    if (node < h->nobj) {
+        const char *fn = heap_closure_name(h, node);
+        const char *ty = heap_type_name(h, node);
+        unsigned long long addr = heap_obj_ptr(h, node), size = heap_obj_bytes(h, node);
+        if (fn)
+            snprintf(buf, cap, "closure %s 0x%llx (%llu B)", fn, addr, size);
+        else if (ty)
+            snprintf(buf, cap, "%s 0x%llx (%llu B)", ty, addr, size);
+        else
+            snprintf(buf, cap, "object 0x%llx (%llu B)", addr, size);
+        return buf;
+    }
+    if (node >= h->nnodes) {
+        snprintf(buf, cap, "?");
+        return buf;
+    }
+    const heap_aux *a = &h->aux[node - h->nobj];
+    const char *name = strpool_get(&h->names, a->name);
+    switch (a->kind) {
+    case HEAP_NODE_GLOBAL:
+        snprintf(buf, cap, "global %s", name);
+        break;
+    case HEAP_NODE_FRAME:
+        snprintf(buf, cap, "goroutine %llu frame %s", (unsigned long long)a->goid, name);
+        break;
+    default:
+        snprintf(buf, cap, "%s", name);
+        break;
+    }
+    return buf;
+}
+
+int heap_fetch(source *s, const heap *h, const uint32_t *objs, size_t n,
+               int (*fn)(void *ctx, uint32_t obj, const uint8_t *bytes, size_t len,
+                         const uint64_t *ptr_offsets, size_t nptrs),
+               void *ctx, hs_error *err)
+{
+    if (!n)
+        return HS_OK;
+    u64map want = {0};
+    for (size_t i = 0; i < n; i++)
+        if (objs[i] < h->nobj && u64map_put(&want, h->obj_addr[objs[i]], objs[i]) < 0) {
+            u64map_release(&want);
+            return oom(err, "fetch set");
+        }
+    source_reader *sr;
+    int rc = source_reader_open(s, 2, &sr, err);
+    if (rc < 0) {
+        u64map_release(&want);
+        return rc;
+    }
+    gohd_record rec;
+    size_t left = want.used;
+    while (left && (rc = gohd_next(source_reader_gohd(sr), &rec, err)) > 0) {
+        uint32_t obj;
+        if (rec.tag != GOHD_OBJECT || !u64map_get(&want, rec.u.object.addr, &obj))
+            continue;
+        left--;
+        rc = fn(ctx, obj, rec.u.object.contents.ptr, rec.u.object.contents.len,
+                rec.u.object.ptr_offsets, rec.u.object.nptrs);
+        if (rc < 0)
+            break;
+    }
+    source_reader_free(sr);
+    u64map_release(&want);
+    return rc < 0 ? rc : HS_OK;
+}

@@ -1,0 +1,186 @@
+/* heap.h - the heap model: every object of the dump, globals and stack frames as nodes, the
+ * root table, finalizer specials, recovered types and shapes, and the pointer graph over all
+ * nodes (DESIGN.md "The heap model"). Built in one streaming pass over the dump.
+ *
+ * Node ids: objects are 0..nobj-1 in address order; non-object nodes (globals, frames, other
+ * roots) follow from nobj. All per-node arrays are flat and indexed by node id.
+ */
+#ifndef HEAP_H
+#define HEAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "graph.h"
+#include "hs_error.h"
+#include "source.h"
+#include "strpool.h"
+#include "symtab.h"
+#include "u64map.h"
+
+#define HEAP_NONE UINT32_MAX
+
+typedef enum heap_node_kind {
+    HEAP_NODE_OBJECT = 0,
+    HEAP_NODE_GLOBAL,   /* a data/bss symbol (or anonymous static) */
+    HEAP_NODE_FRAME,    /* a goroutine stack frame */
+    HEAP_NODE_ROOT,     /* any other root: queued finalizer, defer, panic, ctxt, other */
+} heap_node_kind;
+
+/* Root kinds, as labelled in reports. */
+typedef enum heap_root_kind {
+    HEAP_ROOT_NONE = 0,
+    HEAP_ROOT_GLOBAL,      /* data/bss pointer slots */
+    HEAP_ROOT_FRAME,       /* stack frame locals/args */
+    HEAP_ROOT_OTHER,       /* tag-2 "other root" */
+    HEAP_ROOT_CTXT,        /* goroutine sched.ctxt */
+    HEAP_ROOT_DEFER,       /* defer record */
+    HEAP_ROOT_PANIC,       /* panic record */
+    HEAP_ROOT_QFINALIZER,  /* queued finalizer (object + closure) */
+    HEAP_ROOT_FINALIZER,   /* finalizer special: handled by liveness, not a program root */
+    HEAP_ROOT_NKINDS
+} heap_root_kind;
+
+/* Returns "global", "stack frame", "finalizer", ... for a root kind. */
+const char *heap_root_kind_name(int kind);
+
+/* Where an object's type came from. */
+typedef enum heap_type_src {
+    HEAP_TSRC_NONE = 0,
+    HEAP_TSRC_IFACE,     /* an interface word pointing at it (eface type / iface itab) */
+    HEAP_TSRC_FINALIZER, /* the finalizer record's object type (ot) */
+    HEAP_TSRC_HEADER,    /* Go 1.22+ malloc header */
+} heap_type_src;
+
+/* Returns "interface", "finalizer", "malloc header" or "none". */
+const char *heap_type_src_name(int src);
+
+typedef struct heap_aux {
+    uint8_t kind;      /* heap_node_kind */
+    uint8_t root_kind; /* heap_root_kind, NONE for globals without pointer slots */
+    uint8_t anonymous; /* globals: anonymous static */
+    uint32_t name;     /* strpool offset: symbol, frame function, root description */
+    uint64_t addr;     /* global: symbol address; frame: sp; root: record address */
+    uint64_t size;     /* global: symbol size; frame: frame bytes */
+    uint64_t goid;     /* frames and goroutine roots */
+    uint32_t depth;    /* frames: depth on the stack (0 = innermost) */
+} heap_aux;
+
+typedef struct heap_finalizer {
+    uint32_t obj;      /* object node with the finalizer, HEAP_NONE if outside the heap */
+    uint32_t fn;       /* node of the finalizer's funcval (heap closure or global), or NONE */
+    uint64_t obj_addr; /* as recorded */
+    uint64_t fn_addr;
+    uint64_t fnpc;     /* the finalizer function's code address */
+    uint32_t fn_name;  /* strpool offset of the function name, or HEAP_NONE */
+} heap_finalizer;
+
+typedef struct heap_type {
+    uint64_t addr;  /* descriptor address */
+    uint32_t name;  /* strpool offset */
+    uint64_t size;  /* value size, 0 when unknown */
+} heap_type;
+
+typedef struct heap_shape {
+    uint64_t size;      /* slot size */
+    uint32_t nptrs;     /* pointer slots */
+    uint32_t ptrs[4];   /* the first pointer offsets, for display */
+    uint64_t hash;
+} heap_shape;
+
+typedef struct heap_goroutine {
+    uint64_t goid, addr;
+    uint32_t status;
+    uint8_t system;
+    uint32_t waitreason; /* strpool offset */
+} heap_goroutine;
+
+typedef struct heap {
+    char go_version[64];
+    int go_minor;          /* 19 for go1.19.x, 0 when unknown */
+    uint32_t ptr_size;
+    uint64_t arena_start, arena_end;
+
+    uint32_t nobj;
+    uint64_t *obj_addr;    /* slot address, ascending */
+    uint64_t *obj_size;    /* slot bytes */
+    uint8_t *obj_hdr;      /* malloc-header bytes before the program's pointer (0 or 8) */
+    uint32_t *obj_func;    /* closure: symtab FUNC index of its code word, else HEAP_NONE */
+    uint32_t *obj_type;    /* index into types, else HEAP_NONE */
+    uint8_t *obj_tsrc;     /* heap_type_src */
+    uint32_t *obj_shape;   /* index into shapes */
+
+    uint32_t naux;
+    heap_aux *aux;         /* node nobj + i */
+    uint32_t nnodes;       /* nobj + naux */
+
+    graph_root *roots;     /* program roots: aux nodes with a root kind (kind = heap_root_kind;
+                              queued finalizers flagged GRAPH_ROOT_FINALIZER). Finalizer
+                              specials are in fins, not here. */
+    uint32_t nroots;
+    heap_finalizer *fins;  /* finalizer specials (tag 7) */
+    uint32_t nfins;
+    heap_type *types;
+    uint32_t ntypes;
+    heap_shape *shapes;
+    uint32_t nshapes;
+    heap_goroutine *gors;
+    uint32_t ngors;
+
+    uint64_t total_bytes;  /* sum of object slot sizes */
+    graph *g;              /* pointer graph over all nodes, field offsets on edges */
+    strpool names;
+    const symtab *syms;    /* borrowed from the source; may be NULL */
+} heap;
+
+/* Builds the model from every record of s. progress (may be NULL) gets bytes read so far.
+ * The heap borrows s->syms: keep s open while the heap lives. */
+int heap_build(source *s, void (*progress)(void *ctx, uint64_t done), void *progress_ctx,
+               heap **out, hs_error *err);
+
+/* Frees the model (NULL is accepted). */
+void heap_free(heap *h);
+
+/* The object containing addr (interior pointers included), or HEAP_NONE. */
+uint32_t heap_object_at(const heap *h, uint64_t addr);
+
+/* The node an address points into: an object, else a global node, else HEAP_NONE. */
+uint32_t heap_node_at(const heap *h, uint64_t addr);
+
+/* The address the program sees for an object (%p): slot + malloc header. */
+static inline uint64_t heap_obj_ptr(const heap *h, uint32_t obj)
+{
+    return h->obj_addr[obj] + h->obj_hdr[obj];
+}
+
+/* The object's size as the program sees it (slot minus header). */
+static inline uint64_t heap_obj_bytes(const heap *h, uint32_t obj)
+{
+    return h->obj_size[obj] - h->obj_hdr[obj];
+}
+
+/* Node size in bytes (objects: slot size; other nodes: 0, they hold no heap memory). */
+static inline uint64_t heap_node_size(const heap *h, uint32_t node)
+{
+    return node < h->nobj ? h->obj_size[node] : 0;
+}
+
+/* Describes a node for people into buf: "main.Payload 0xc000123000 (1.1 KiB)",
+ * "closure main.main.func1 0xc0000a0000", "global main.store", "goroutine 7 frame main.worker".
+ * Returns buf. */
+const char *heap_describe(const heap *h, uint32_t node, char *buf, size_t cap);
+
+/* The type name of an object, or NULL when unknown. */
+const char *heap_type_name(const heap *h, uint32_t obj);
+
+/* The closure function name of an object, or NULL when it is not a closure. */
+const char *heap_closure_name(const heap *h, uint32_t obj);
+
+/* Reads the contents of the given objects in one more pass over the dump; calls fn for each
+ * (objs need not be sorted; each is delivered once, in dump order). */
+int heap_fetch(source *s, const heap *h, const uint32_t *objs, size_t n,
+               int (*fn)(void *ctx, uint32_t obj, const uint8_t *bytes, size_t len,
+                         const uint64_t *ptr_offsets, size_t nptrs),
+               void *ctx, hs_error *err);
+
+#endif

@@ -1,0 +1,140 @@
+/* report.h - the report model: everything an emitter prints, already resolved to names,
+ * addresses and sizes, so emitters (text, JSON, DOT, ...) only format and never look into the
+ * heap. The analysis fills it; emitters read it. Schema of the JSON form:
+ * formats/report.schema.json ("heapsift-report/1").
+ */
+#ifndef REPORT_H
+#define REPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define REPORT_SCHEMA "heapsift-report/1"
+
+typedef enum report_kind {
+    REPORT_GHOST = 0,
+    REPORT_FINALIZER_PINNED,
+    REPORT_CLOSURE_CYCLE,
+    REPORT_TOMBSTONE, /* sync.Map read-map bloat: keys kept after Delete */
+    REPORT_NKINDS
+} report_kind;
+
+/* "ghost", "finalizer_pinned", "closure_cycle", "tombstone". */
+const char *report_kind_name(int kind);
+
+/* Parses a kind name; returns the kind or -1. */
+int report_kind_parse(const char *name);
+
+/* What a step of a path is. */
+typedef enum report_node_kind {
+    REPORT_NODE_OBJECT = 0,
+    REPORT_NODE_CLOSURE,  /* a heap closure (funcval) */
+    REPORT_NODE_GLOBAL,
+    REPORT_NODE_FRAME,
+    REPORT_NODE_ROOT,     /* queued finalizer, defer, panic, goroutine context, other */
+    REPORT_NODE_FINALIZER /* a finalizer special (the holder of a pinning path) */
+} report_node_kind;
+
+/* "object", "closure", "global", "frame", "root", "finalizer". */
+const char *report_node_kind_name(int kind);
+
+/* One step of a path from a root: the node reached and the field of the previous step that
+ * points to it (REPORT_NO_FIELD for the first step). */
+#define REPORT_NO_FIELD UINT32_MAX
+typedef struct report_step {
+    int kind;          /* report_node_kind */
+    char *name;        /* type name, closure function, symbol, "goroutine 7 main.worker", ... ;
+                          NULL for an untyped object */
+    char *shape;       /* for untyped objects: "1152 B, ptrs @8" (may be NULL) */
+    uint64_t addr;     /* program-visible address (objects), symbol address, frame sp */
+    uint64_t size;     /* bytes (objects), symbol size */
+    uint32_t field;    /* byte offset in the previous step's node, or REPORT_NO_FIELD */
+} report_step;
+
+typedef struct report_path {
+    char *root_kind;   /* "global", "stack frame", "finalizer", "queued finalizer", ... */
+    char *root_name;   /* "main.store", "goroutine 7 main.worker", "finalizer of 0xc000...", ... */
+    report_step *steps;
+    size_t nsteps;
+} report_path;
+
+typedef struct report_closure {
+    uint64_t addr;
+    char *func;        /* "main.(*Payload).close-fm" */
+} report_closure;
+
+typedef struct report_finding {
+    int kind;            /* report_kind */
+    char *title;         /* one line for people */
+    char *signature;     /* grouping key (kind + holder + type/function) */
+    uint64_t *objects;   /* every object the finding is about (program-visible addresses) */
+    size_t nobjects;
+    uint64_t bytes;      /* sum of the objects' sizes */
+    uint64_t retained_bytes;
+    char *evidence;      /* ghost: "diff" | "type" | "shape"; pinned: "liveness";
+                            cycle: "scc"; tombstone: "sync.Map layout" */
+    char *reason;        /* pinned: "own_closure" | "cycle" | "other_finalizer";
+                            cycle: "rooted" | "finalizer_pinned"; else NULL */
+    char *type;          /* type or shape of the objects, NULL when mixed/unknown */
+    char *container;     /* ghost, tombstone: the container's name */
+    char *holder;        /* who holds it: the root (or finalizer) of the path */
+    report_path path;    /* representative path from a root to the first object */
+    report_step *cycle;  /* closure_cycle: one concrete cycle (first step repeated at the end) */
+    size_t ncycle;
+    report_closure *closures; /* closure_cycle: every closure member */
+    size_t nclosures;
+    uint64_t keys;       /* tombstone: keys lingering after Delete */
+} report_finding;
+
+/* A row of the histogram or of the top-retainers table. */
+typedef struct report_row {
+    char *label;         /* type name, "closure main.f.func1", "shape 1152 B ptrs @8", symbol */
+    char *group;         /* "type" | "closure" | "shape" | "site" | node kind for retainers */
+    uint64_t addr;       /* retainers: the node's address; histogram: 0 */
+    uint64_t count;
+    uint64_t bytes;
+    uint64_t retained_bytes;
+} report_row;
+
+typedef struct report {
+    /* the dump */
+    char *dump_path;
+    char *go_version;
+    char *goarch;
+    uint64_t dump_bytes;
+    char *binary;        /* where symbols came from: ".hsd", a path, or NULL */
+    /* summary */
+    uint64_t objects, object_bytes;
+    uint64_t in_use_objects, in_use_bytes;
+    uint64_t garbage_objects, garbage_bytes;
+    uint64_t pending_objects, pinned_objects, fin_reachable_objects;
+    uint64_t goroutines, finalizers, roots;
+    uint64_t pointer_edges;
+    char **containers;   /* containers examined */
+    size_t ncontainers;
+    char **notes;        /* caveats for the reader (version-dependent limits, inexact reasons) */
+    size_t nnotes;
+    /* findings, grouped; info lists collectable (unreachable) closure cycles */
+    report_finding *findings;
+    size_t nfindings;
+    report_finding *info;
+    size_t ninfo;
+    /* tables */
+    report_row *retainers;
+    size_t nretainers;
+    report_row *histogram;
+    size_t nhistogram;
+} report;
+
+/* Frees everything a report owns, including the struct (NULL is accepted). */
+void report_free(report *r);
+
+/* Allocation helpers for the code that fills a report (they return NULL on OOM). */
+char *report_strdup(const char *s);
+char *report_strfmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Releases what one finding / path owns (the structs themselves are the caller's). */
+void report_finding_release(report_finding *f);
+void report_path_release(report_path *p);
+
+#endif
