@@ -1,0 +1,73 @@
+/* analysis.h - runs the whole analysis of one dump: heap model, Go-faithful liveness,
+ * dominators, shortest paths, containers, then the detectors, and fills a report.
+ *
+ * The analysis context is what every detector reads; detectors add findings to the report
+ * and never parse bytes or print.
+ */
+#ifndef ANALYSIS_H
+#define ANALYSIS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dominators.h"
+#include "graph.h"
+#include "heap.h"
+#include "hs_error.h"
+#include "liveness.h"
+#include "paths.h"
+#include "report.h"
+#include "source.h"
+
+typedef struct analysis_options {
+    const char **containers;   /* --container SYMBOL, in addition to recognised sync.Maps */
+    size_t ncontainers;
+    const char **value_types;  /* --value-type NAME: the containers' value types */
+    size_t nvalue_types;
+    int no_auto_containers;    /* do not look for sync.Map globals */
+    size_t top_n;              /* rows of the retainer table (0 = 20) */
+    size_t hist_n;             /* rows of the histogram (0 = 30) */
+    void (*progress)(void *ctx, uint64_t done); /* bytes read while building the model */
+    void *progress_ctx;
+} analysis_options;
+
+/* A container: a global (or anonymous static) whose reachable objects are "inside". */
+typedef struct analysis_container {
+    uint32_t node;        /* the global node */
+    char *name;
+    int is_sync_map;      /* recognised sync.Map layout */
+    uint32_t *values;     /* value objects found by decoding (sync.Map) */
+    size_t nvalues;
+    uint32_t *tombstones; /* sync.Map read-map entries whose value was deleted */
+    size_t ntombstones;
+    uint64_t tombstone_bytes;
+} analysis_container;
+
+typedef struct analysis {
+    source *src;              /* borrowed */
+    heap *h;
+    live_special *specials;   /* finalizer specials with an object in the heap */
+    uint32_t *special_fin;    /* special index -> index in h->fins */
+    size_t nspecials;
+    graph_root *all_roots;    /* program roots, then the finalizer-special roots */
+    size_t nall_roots;
+    uint32_t *root_special;   /* all_roots[h->nroots + i] belongs to special root_special[i] */
+    live_result *live;
+    dom_tree *dom;            /* over all roots */
+    analysis_container *containers;
+    size_t ncontainers;
+    analysis_options opts;
+    report *rep;              /* being filled */
+} analysis;
+
+/* Builds the model and runs every analysis and detector; *out receives the context with its
+ * report in (*out)->rep. s must stay open while the analysis lives. */
+int analysis_run(source *s, const analysis_options *opts, analysis **out, hs_error *err);
+
+/* Frees the context and its report (NULL is accepted). */
+void analysis_free(analysis *a);
+
+/* Detach the report from the context (the caller then owns it). */
+report *analysis_take_report(analysis *a);
+
+#endif

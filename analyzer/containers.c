@@ -1,0 +1,285 @@
+/* containers.c - container discovery and sync.Map decoding over the pointer graph. */
+#include "containers.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "describe.h"
+#include "vec.h"
+
+/* Go 1.19-1.23 sync.Map: map[any]*entry buckets are 8 tophash bytes, 8 keys of 16 bytes,
+ * 8 values of 8 bytes and an overflow pointer: 208 bytes. */
+#define BUCKET_SIZE 208
+#define BUCKET_VALUES 136
+#define BUCKET_OVERFLOW 200
+#define HMAP_BUCKETS 16
+#define HMAP_OLDBUCKETS 24
+#define HMAP_SIZE 48
+
+/* Where a version's sync.Map keeps read and dirty. */
+typedef struct syncmap_layout {
+    uint32_t read;     /* offset of the read pointer (1.19: atomic.Value data word) */
+    uint32_t dirty;    /* offset of dirty *hmap */
+    int read_is_typed; /* 1.19: read's interface type word names sync.readOnly */
+} syncmap_layout;
+
+static int layout_for(int go_minor, syncmap_layout *l)
+{
+    if (go_minor >= 1 && go_minor <= 19) {
+        *l = (syncmap_layout){16, 24, 1};
+        return 1;
+    }
+    if (go_minor >= 20 && go_minor <= 23) {
+        *l = (syncmap_layout){8, 16, 0};
+        return 1;
+    }
+    return 0; /* 1.24+: HashTrieMap, not decoded */
+}
+
+uint32_t containers_edge_at(const graph *g, uint32_t src, uint32_t field)
+{
+    const uint32_t *off = graph_out_offsets(g), *dst = graph_out_dst(g), *fld = graph_out_field(g);
+    for (uint32_t e = off[src]; e < off[src + 1]; e++)
+        if (fld[e] == field)
+            return dst[e];
+    return GRAPH_NONE;
+}
+
+static int is_object(const heap *h, uint32_t v, uint64_t slot)
+{
+    return v < h->nobj && (!slot || h->obj_size[v] == slot);
+}
+
+/* Does a sync.Map start at offset base of node c? Returns the readOnly object or NONE. */
+static uint32_t syncmap_read(const analysis *a, uint32_t c, uint32_t base, const syncmap_layout *l)
+{
+    const heap *h = a->h;
+    uint32_t r = containers_edge_at(h->g, c, base + l->read);
+    if (!is_object(h, r, 16))
+        return GRAPH_NONE;
+    if (l->read_is_typed) {
+        const char *t = heap_type_name(h, r);
+        return t && strcmp(t, "sync.readOnly") == 0 ? r : GRAPH_NONE;
+    }
+    uint32_t m = containers_edge_at(h->g, r, 0);
+    return is_object(h, m, HMAP_SIZE) ? r : GRAPH_NONE;
+}
+
+typedef struct decoder {
+    const analysis *a;
+    analysis_container *c;
+    u64map seen;       /* entries and buckets already visited */
+    uint32_t expunged; /* the box sync.expunged points to */
+    uint32_t *queue;
+    size_t nq, capq;
+    size_t capv, capt;
+} decoder;
+
+static int seen_once(decoder *d, uint32_t v)
+{
+    uint32_t *s = u64map_upsert(&d->seen, v, 0);
+    if (!s)
+        return -1;
+    if (*s)
+        return 0;
+    *s = 1;
+    return 1;
+}
+
+static int on_entry(decoder *d, uint32_t e, uint32_t bucket, uint32_t key_field, int in_read)
+{
+    const heap *h = d->a->h;
+    int fresh = seen_once(d, e);
+    if (fresh <= 0)
+        return fresh;
+    uint32_t p = containers_edge_at(h->g, e, 0);
+    if (p == GRAPH_NONE || p == d->expunged) {
+        /* entry.p nil or expunged: the key stays, the value was deleted. */
+        if (!in_read)
+            return 0;
+        if (VEC_PUSH(d->c->tombstones, d->c->ntombstones, d->capt, e) < 0)
+            return -1;
+        d->c->tombstone_bytes += h->obj_size[e];
+        uint32_t key = containers_edge_at(h->g, bucket, key_field);
+        if (key < h->nobj)
+            d->c->tombstone_bytes += h->obj_size[key];
+        return 0;
+    }
+    uint32_t v = containers_edge_at(h->g, p, 8); /* the any box's data word */
+    if (v < h->nobj && VEC_PUSH(d->c->values, d->c->nvalues, d->capv, v) < 0)
+        return -1;
+    return 0;
+}
+
+/* Walks an hmap's buckets (and overflow chains, and old buckets during growth). */
+static int walk_hmap(decoder *d, uint32_t hm, int in_read)
+{
+    const heap *h = d->a->h;
+    const graph *g = h->g;
+    if (!is_object(h, hm, HMAP_SIZE))
+        return 0;
+    d->nq = 0;
+    uint32_t b0 = containers_edge_at(g, hm, HMAP_BUCKETS);
+    uint32_t b1 = containers_edge_at(g, hm, HMAP_OLDBUCKETS);
+    if (b0 < h->nobj && VEC_PUSH(d->queue, d->nq, d->capq, b0) < 0)
+        return -1;
+    if (b1 < h->nobj && VEC_PUSH(d->queue, d->nq, d->capq, b1) < 0)
+        return -1;
+    const uint32_t *off = graph_out_offsets(g), *dst = graph_out_dst(g), *fld = graph_out_field(g);
+    while (d->nq) {
+        uint32_t b = d->queue[--d->nq];
+        int fresh = seen_once(d, b);
+        if (fresh < 0)
+            return -1;
+        if (!fresh)
+            continue;
+        for (uint32_t e = off[b]; e < off[b + 1]; e++) {
+            uint32_t slot = fld[e] % BUCKET_SIZE, base = fld[e] - slot;
+            if (slot == BUCKET_OVERFLOW) {
+                if (dst[e] < h->nobj && VEC_PUSH(d->queue, d->nq, d->capq, dst[e]) < 0)
+                    return -1;
+            } else if (slot >= BUCKET_VALUES && slot < BUCKET_OVERFLOW && dst[e] < h->nobj) {
+                uint32_t j = (slot - BUCKET_VALUES) / 8;
+                if (on_entry(d, dst[e], b, base + 8 + 16 * j + 8, in_read) < 0)
+                    return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+static uint32_t find_global(const heap *h, const char *name)
+{
+    for (uint32_t i = 0; i < h->naux; i++)
+        if (h->aux[i].kind == HEAP_NODE_GLOBAL && strcmp(strpool_get(&h->names, h->aux[i].name), name) == 0)
+            return h->nobj + i;
+    return GRAPH_NONE;
+}
+
+static int decode_syncmap(analysis *a, analysis_container *c, uint32_t base, uint32_t r,
+                          const syncmap_layout *l)
+{
+    const heap *h = a->h;
+    decoder d = {.a = a, .c = c, .expunged = GRAPH_NONE};
+    uint32_t ex = find_global(h, "sync.expunged");
+    if (ex != GRAPH_NONE)
+        d.expunged = containers_edge_at(h->g, ex, 0);
+    int rc = walk_hmap(&d, containers_edge_at(h->g, r, 0), 1);
+    if (rc >= 0)
+        rc = walk_hmap(&d, containers_edge_at(h->g, c->node, base + l->dirty), 0);
+    u64map_release(&d.seen);
+    free(d.queue);
+    c->is_sync_map = 1;
+    return rc < 0 ? HS_ERR_NOMEM : HS_OK;
+}
+
+/* A readable name for an anonymous static: the named global that points to it. */
+static char *container_name(const analysis *a, uint32_t node)
+{
+    const heap *h = a->h;
+    const heap_aux *x = &h->aux[node - h->nobj];
+    if (!x->anonymous)
+        return report_strdup(strpool_get(&h->names, x->name));
+    const uint32_t *in = graph_in_offsets(h->g), *src = graph_in_src(h->g);
+    for (uint32_t e = in[node]; e < in[node + 1]; e++) {
+        uint32_t p = src[e];
+        if (p >= h->nobj && h->aux[p - h->nobj].kind == HEAP_NODE_GLOBAL && !h->aux[p - h->nobj].anonymous)
+            return report_strfmt("*%s", strpool_get(&h->names, h->aux[p - h->nobj].name));
+    }
+    return report_strdup(strpool_get(&h->names, x->name));
+}
+
+static int add_container(analysis *a, uint32_t node, size_t *cap)
+{
+    for (size_t i = 0; i < a->ncontainers; i++)
+        if (a->containers[i].node == node)
+            return HS_OK;
+    analysis_container c = {.node = node};
+    if (!(c.name = container_name(a, node)))
+        return HS_ERR_NOMEM;
+    if (VEC_PUSH(a->containers, a->ncontainers, *cap, c) < 0) {
+        free(c.name);
+        return HS_ERR_NOMEM;
+    }
+    return HS_OK;
+}
+
+/* Looks for a sync.Map inside global node c (at offset 0 for a named symbol, at any pointer
+ * field for an anonymous static) and decodes it. Returns 1 when one was found. */
+static int try_syncmap(analysis *a, analysis_container *c, const syncmap_layout *l)
+{
+    const heap *h = a->h;
+    const heap_aux *x = &h->aux[c->node - h->nobj];
+    const uint32_t *off = graph_out_offsets(h->g), *fld = graph_out_field(h->g);
+    for (uint32_t e = off[c->node]; e < off[c->node + 1]; e++) {
+        if (fld[e] < l->read || (!x->anonymous && fld[e] != l->read))
+            continue;
+        uint32_t base = fld[e] - l->read;
+        uint32_t r = syncmap_read(a, c->node, base, l);
+        if (r != GRAPH_NONE)
+            return decode_syncmap(a, c, base, r, l) < 0 ? -1 : 1;
+    }
+    return 0;
+}
+
+int containers_find(analysis *a, hs_error *err)
+{
+    heap *h = a->h;
+    size_t cap = 0;
+    for (size_t i = 0; i < a->opts.ncontainers; i++) {
+        uint32_t node = find_global(h, a->opts.containers[i]);
+        if (node == GRAPH_NONE)
+            return hs_error_set(err, HS_ERR_NOTFOUND, HS_NO_OFFSET,
+                                "container %s: no global of that name holds pointers in this "
+                                "dump (check the name with `heapsift info --top 1000`)",
+                                a->opts.containers[i]);
+        if (add_container(a, node, &cap) < 0)
+            return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "containers");
+    }
+    syncmap_layout l;
+    int known = layout_for(h->go_minor, &l);
+    size_t named = a->ncontainers;
+    if (known && !a->opts.no_auto_containers) {
+        for (uint32_t i = 0; i < h->naux; i++) {
+            if (h->aux[i].kind != HEAP_NODE_GLOBAL)
+                continue;
+            analysis_container probe = {.node = h->nobj + i};
+            int found = try_syncmap(a, &probe, &l);
+            if (found < 0)
+                return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "decoding sync.Map");
+            if (!found)
+                continue;
+            size_t j = 0;
+            while (j < a->ncontainers && a->containers[j].node != probe.node)
+                j++;
+            if (j == a->ncontainers) {
+                if (!(probe.name = container_name(a, probe.node)) ||
+                    VEC_PUSH(a->containers, a->ncontainers, cap, probe) < 0)
+                    return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "containers");
+            } else {
+                /* a named container that is a sync.Map: keep the decoded values */
+                analysis_container *c = &a->containers[j];
+                c->is_sync_map = 1;
+                c->values = probe.values;
+                c->nvalues = probe.nvalues;
+                c->tombstones = probe.tombstones;
+                c->ntombstones = probe.ntombstones;
+                c->tombstone_bytes = probe.tombstone_bytes;
+            }
+        }
+    }
+    (void)named;
+    return HS_OK;
+}
+
+void containers_release(analysis *a)
+{
+    for (size_t i = 0; i < a->ncontainers; i++) {
+        free(a->containers[i].name);
+        free(a->containers[i].values);
+        free(a->containers[i].tombstones);
+    }
+    free(a->containers);
+    a->containers = NULL;
+    a->ncontainers = 0;
+}

@@ -1,0 +1,20 @@
+/* containers.h - finds the containers of an analysis (globals named with --container, and
+ * recognised sync.Map globals) and decodes sync.Map layouts from the pointer graph: values,
+ * and read-map entries whose value was deleted (tombstones). Layouts per Go version are in
+ * GO-RUNTIME.md "sync.Map and maps"; only the graph's edges and field offsets are used. */
+#ifndef CONTAINERS_H
+#define CONTAINERS_H
+
+#include "analysis.h"
+
+/* Fills a->containers. A --container name that matches no global fails with HS_ERR_NOTFOUND
+ * and a message saying so. */
+int containers_find(analysis *a, hs_error *err);
+
+/* Frees a->containers. */
+void containers_release(analysis *a);
+
+/* The target of src's pointer at byte offset field, or GRAPH_NONE. */
+uint32_t containers_edge_at(const graph *g, uint32_t src, uint32_t field);
+
+#endif

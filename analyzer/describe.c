@@ -1,0 +1,145 @@
+/* describe.c - nodes, roots and paths in the report's words. */
+#include "describe.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+char *describe_shape(const analysis *a, uint32_t obj)
+{
+    const heap *h = a->h;
+    const heap_shape *s = &h->shapes[h->obj_shape[obj]];
+    char ptrs[64] = "";
+    size_t len = 0;
+    for (uint32_t i = 0; i < s->nptrs && i < 4; i++)
+        len += (size_t)snprintf(ptrs + len, sizeof ptrs - len, "%s@%u", i ? "," : "", s->ptrs[i]);
+    return report_strfmt("%llu B, %u ptrs%s%s%s", (unsigned long long)s->size, s->nptrs,
+                         s->nptrs ? " " : "", ptrs, s->nptrs > 4 ? ",..." : "");
+}
+
+char *describe_label(const analysis *a, uint32_t node)
+{
+    const heap *h = a->h;
+    if (node < h->nobj) {
+        const char *fn = heap_closure_name(h, node);
+        if (fn)
+            return report_strfmt("closure %s", fn);
+        const char *ty = heap_type_name(h, node);
+        if (ty)
+            return report_strdup(ty);
+        char *shape = describe_shape(a, node);
+        char *s = shape ? report_strfmt("shape %s", shape) : NULL;
+        free(shape);
+        return s;
+    }
+    char buf[256];
+    return report_strdup(heap_describe(h, node, buf, sizeof buf));
+}
+
+int describe_step(const analysis *a, uint32_t node, uint32_t field, report_step *out)
+{
+    const heap *h = a->h;
+    memset(out, 0, sizeof *out);
+    out->field = field;
+    if (node < h->nobj) {
+        out->addr = heap_obj_ptr(h, node);
+        out->size = heap_obj_bytes(h, node);
+        const char *fn = heap_closure_name(h, node);
+        const char *ty = heap_type_name(h, node);
+        out->kind = fn ? REPORT_NODE_CLOSURE : REPORT_NODE_OBJECT;
+        if (fn || ty) {
+            if (!(out->name = report_strdup(fn ? fn : ty)))
+                return HS_ERR_NOMEM;
+        } else if (!(out->shape = describe_shape(a, node))) {
+            return HS_ERR_NOMEM;
+        }
+        return HS_OK;
+    }
+    const heap_aux *x = &h->aux[node - h->nobj];
+    out->addr = x->addr;
+    out->size = x->size;
+    switch (x->kind) {
+    case HEAP_NODE_GLOBAL: out->kind = REPORT_NODE_GLOBAL; break;
+    case HEAP_NODE_FRAME: out->kind = REPORT_NODE_FRAME; break;
+    default: out->kind = REPORT_NODE_ROOT; break;
+    }
+    char buf[256];
+    const char *name = strpool_get(&h->names, x->name);
+    if (x->kind == HEAP_NODE_FRAME) {
+        snprintf(buf, sizeof buf, "goroutine %llu %s", (unsigned long long)x->goid, name);
+        name = buf;
+    }
+    return (out->name = report_strdup(name)) ? HS_OK : HS_ERR_NOMEM;
+}
+
+int describe_path(const analysis *a, const graph_step *steps, size_t n, const char *root_kind,
+                  const char *root_name, report_path *out)
+{
+    memset(out, 0, sizeof *out);
+    out->root_kind = report_strdup(root_kind);
+    out->root_name = report_strdup(root_name);
+    out->steps = calloc(n ? n : 1, sizeof *out->steps);
+    if (!out->root_kind || !out->root_name || !out->steps) {
+        report_path_release(out);
+        return HS_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        int rc = describe_step(a, steps[i].node, i ? steps[i].field : REPORT_NO_FIELD,
+                               &out->steps[i]);
+        out->nsteps = i + 1;
+        if (rc < 0) {
+            report_path_release(out);
+            return rc;
+        }
+    }
+    return HS_OK;
+}
+
+int describe_root(const analysis *a, uint32_t root_index, char **kind, char **name)
+{
+    const heap *h = a->h;
+    *kind = *name = NULL;
+    if (root_index >= a->nall_roots)
+        return HS_ERR_ARG;
+    const graph_root *r = &a->all_roots[root_index];
+    char buf[256];
+    if (root_index >= h->nroots) {
+        /* A finalizer-special root: name the object whose finalizer it is. */
+        uint32_t si = a->root_special[root_index - h->nroots];
+        uint32_t x = si < a->nspecials ? a->specials[si].obj : GRAPH_NONE;
+        *kind = report_strdup("finalizer");
+        *name = x < h->nobj
+                    ? report_strfmt("finalizer of %s", heap_describe(h, x, buf, sizeof buf))
+                    : report_strdup("finalizer");
+    } else {
+        *kind = report_strdup(heap_root_kind_name((int)r->kind));
+        *name = report_strdup(heap_describe(h, r->node, buf, sizeof buf));
+    }
+    if (!*kind || !*name) {
+        free(*kind);
+        free(*name);
+        *kind = *name = NULL;
+        return HS_ERR_NOMEM;
+    }
+    return HS_OK;
+}
+
+int describe_program_path(const analysis *a, uint32_t node, report_path *out)
+{
+    memset(out, 0, sizeof *out);
+    const paths_tree *t = live_program_tree(a->live);
+    size_t n = paths_extract(t, node, NULL, 0);
+    if (!n)
+        return HS_OK;
+    graph_step *steps = malloc(n * sizeof *steps);
+    if (!steps)
+        return HS_ERR_NOMEM;
+    paths_extract(t, node, steps, n);
+    char *kind, *name;
+    int rc = describe_root(a, paths_root_of(t, node), &kind, &name);
+    if (rc >= 0)
+        rc = describe_path(a, steps, n, kind, name, out);
+    free(kind);
+    free(name);
+    free(steps);
+    return rc;
+}

@@ -1,0 +1,33 @@
+/* describe.h - turns heap nodes and graph paths into the report's resolved form (names,
+ * program-visible addresses, sizes, field offsets) and names roots for people. */
+#ifndef DESCRIBE_H
+#define DESCRIBE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "analysis.h"
+#include "report.h"
+
+/* Fills *out for node reached through field (REPORT_NO_FIELD for a first step). */
+int describe_step(const analysis *a, uint32_t node, uint32_t field, report_step *out);
+
+/* Fills *out from graph steps (the first step's node is what the root seeds). root_kind and
+ * root_name are copied. */
+int describe_path(const analysis *a, const graph_step *steps, size_t n, const char *root_kind,
+                  const char *root_name, report_path *out);
+
+/* Short label for a node: type name, "closure F", "global S", "goroutine 7 frame F", shape. */
+char *describe_label(const analysis *a, uint32_t node);
+
+/* "1152 B, ptrs @0,@8" for an object's shape. */
+char *describe_shape(const analysis *a, uint32_t obj);
+
+/* Kind and name of the program root at index i of a->all_roots (caller frees both). */
+int describe_root(const analysis *a, uint32_t root_index, char **kind, char **name);
+
+/* The program-tree path from the roots to node as a report path (finalizer roots excluded
+ * when possible). Returns 0 and an empty path when node is not in use. */
+int describe_program_path(const analysis *a, uint32_t node, report_path *out);
+
+#endif

@@ -1,0 +1,164 @@
+/* findings.c - grouping by signature and group sizes. */
+#include "findings.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "vec.h"
+
+static uint64_t sig_hash(int kind, const char *s)
+{
+    uint64_t h = 1469598103934665603ull ^ (uint64_t)kind;
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 1099511628211ull;
+    return h;
+}
+
+report_finding *findings_group(findings *fs, int kind, const char *signature, int *created)
+{
+    *created = 0;
+    uint64_t key = sig_hash(kind, signature);
+    for (;; key++) { /* probe past hash collisions of different signatures */
+        uint32_t i;
+        if (!u64map_get(&fs->by_signature, key, &i))
+            break;
+        if (fs->items[i].kind == kind && strcmp(fs->items[i].signature, signature) == 0)
+            return &fs->items[i];
+    }
+    if (fs->n == fs->cap) {
+        size_t ncap = fs->cap ? fs->cap * 2 : 16;
+        report_finding *it = realloc(fs->items, ncap * sizeof *it);
+        if (it)
+            fs->items = it;
+        uint32_t **mem = it ? realloc(fs->members, ncap * sizeof *mem) : NULL;
+        if (mem)
+            fs->members = mem;
+        size_t *nm = mem ? realloc(fs->nmembers, ncap * sizeof *nm) : NULL;
+        if (nm)
+            fs->nmembers = nm;
+        size_t *cm = nm ? realloc(fs->capmembers, ncap * sizeof *cm) : NULL;
+        if (!cm)
+            return NULL;
+        fs->capmembers = cm;
+        fs->cap = ncap;
+    }
+    report_finding *f = &fs->items[fs->n];
+    memset(f, 0, sizeof *f);
+    f->kind = kind;
+    if (!(f->signature = report_strdup(signature)) ||
+        u64map_put(&fs->by_signature, key, (uint32_t)fs->n) < 0) {
+        free(f->signature);
+        return NULL;
+    }
+    fs->members[fs->n] = NULL;
+    fs->nmembers[fs->n] = fs->capmembers[fs->n] = 0;
+    fs->n++;
+    *created = 1;
+    return f;
+}
+
+int findings_add(findings *fs, report_finding *f, uint32_t node)
+{
+    size_t i = (size_t)(f - fs->items);
+    return VEC_PUSH(fs->members[i], fs->nmembers[i], fs->capmembers[i], node) < 0 ? HS_ERR_NOMEM
+                                                                                 : HS_OK;
+}
+
+/* Retained bytes of a set: sum over members with no other member among their dominators.
+ * Walks each member's idom chain; a walk stops at a member, the virtual root, or a node
+ * already known to have no member at or above it (memo), so the work is linear in the nodes
+ * touched. mark must be all zero on entry and is zero again on return. */
+static int group_retained(const analysis *a, const uint32_t *m, size_t k, uint8_t *mark,
+                          uint64_t *out)
+{
+    const uint32_t *idom = dom_idoms(a->dom);
+    uint32_t n = a->h->nnodes;
+    enum { MEMBER = 1, CLEAR = 2 };
+    uint32_t *touched = NULL;
+    size_t nt = 0, cap = 0;
+    int rc = HS_OK;
+    for (size_t i = 0; i < k; i++)
+        mark[m[i]] = MEMBER;
+    uint64_t total = 0;
+    for (size_t i = 0; i < k && rc >= 0; i++) {
+        uint32_t v = m[i];
+        if (idom[v] == GRAPH_NONE)
+            continue; /* unreachable from every root: retains nothing */
+        size_t first = nt;
+        uint32_t u = idom[v];
+        while (u < n && mark[u] == 0) {
+            if (VEC_PUSH(touched, nt, cap, u) < 0) {
+                rc = HS_ERR_NOMEM;
+                break;
+            }
+            u = idom[u];
+        }
+        if (u < n && mark[u] == MEMBER)
+            continue; /* dominated by another member: counted there */
+        for (size_t j = first; j < nt; j++)
+            mark[touched[j]] = CLEAR;
+        total += dom_retained(a->dom, v);
+    }
+    for (size_t j = 0; j < nt; j++)
+        mark[touched[j]] = 0;
+    for (size_t i = 0; i < k; i++)
+        mark[m[i]] = 0;
+    free(touched);
+    *out = total;
+    return rc;
+}
+
+int findings_finish(findings *fs, const analysis *a, report_finding **out, size_t *nout)
+{
+    uint8_t *mark = calloc((size_t)a->h->nnodes + 1, 1);
+    if (!mark)
+        return HS_ERR_NOMEM;
+    int rc = HS_OK;
+    for (size_t i = 0; i < fs->n && rc >= 0; i++) {
+        report_finding *f = &fs->items[i];
+        size_t k = fs->nmembers[i];
+        f->objects = malloc((k ? k : 1) * sizeof *f->objects);
+        if (!f->objects) {
+            rc = HS_ERR_NOMEM;
+            break;
+        }
+        f->nobjects = k;
+        f->bytes = 0;
+        for (size_t j = 0; j < k; j++) {
+            uint32_t v = fs->members[i][j];
+            f->objects[j] = v < a->h->nobj ? heap_obj_ptr(a->h, v) : a->h->aux[v - a->h->nobj].addr;
+            f->bytes += v < a->h->nobj ? heap_obj_bytes(a->h, v) : 0;
+        }
+        rc = group_retained(a, fs->members[i], k, mark, &f->retained_bytes);
+    }
+    if (rc >= 0 && fs->n) {
+        report_finding *all = realloc(*out, (*nout + fs->n) * sizeof *all);
+        if (!all) {
+            rc = HS_ERR_NOMEM;
+        } else {
+            memcpy(all + *nout, fs->items, fs->n * sizeof *all);
+            *out = all;
+            *nout += fs->n;
+            for (size_t i = 0; i < fs->n; i++)
+                free(fs->members[i]);
+            fs->n = 0; /* ownership of the findings moved to *out */
+            u64map_release(&fs->by_signature);
+        }
+    }
+    free(mark);
+    return rc;
+}
+
+void findings_release(findings *fs)
+{
+    for (size_t i = 0; i < fs->n; i++)
+        report_finding_release(&fs->items[i]);
+    for (size_t i = 0; i < fs->n; i++)
+        free(fs->members[i]);
+    free(fs->items);
+    free(fs->members);
+    free(fs->nmembers);
+    free(fs->capmembers);
+    u64map_release(&fs->by_signature);
+    memset(fs, 0, sizeof *fs);
+}
