@@ -11,6 +11,7 @@
 #include "gohd.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,8 +128,9 @@ static __attribute__((noinline)) int fill_more(gohd_reader *r, cursor *c, size_t
             return HS_ERR_TRUNCATED;
         size_t want = idx + n - r->fill;
         size_t low = want < GOHD_READ_CHUNK ? want : GOHD_READ_CHUNK;
-        if (r->cap - r->fill < low && r->rec > 0) {
-            /* Slide the unfinished record to the front; earlier records are done with. */
+        if (r->rec > 0 && (r->cap - r->fill < low || r->cap - r->fill < r->cap / 2)) {
+            /* Slide the unfinished record to the front (earlier records are done with), so
+             * reads stay large; this moves at most the bytes of one record. */
             size_t keep = r->fill - r->rec;
             memmove(r->buf, r->buf + r->rec, keep);
             r->base += r->rec;
@@ -229,7 +231,7 @@ static __attribute__((noinline)) int uv_slow(gohd_reader *r, cursor *c, uint64_t
 }
 
 /* Reads one varint. */
-static inline int rd_uv(gohd_reader *r, cursor *c, uint64_t *v, const char *what)
+static inline __attribute__((always_inline)) int rd_uv(gohd_reader *r, cursor *c, uint64_t *v, const char *what)
 {
     if (LIKELY(c->e - c->p >= 10)) {
         if (LIKELY(c->p[0] < 0x80)) {
@@ -262,7 +264,7 @@ static inline int rd_bool(gohd_reader *r, cursor *c, int *b, const char *what)
 
 /* Reads a length-prefixed byte string (dumpstr, dumpslice, dumpmemrange): len is set and
  * *rel receives the offset of the bytes from the record start. */
-static inline int rd_range(gohd_reader *r, cursor *c, size_t *rel, size_t *len,
+static inline __attribute__((always_inline)) int rd_range(gohd_reader *r, cursor *c, size_t *rel, size_t *len,
                            const char *what)
 {
     uint64_t at = stream_off(r, c->p), n;
@@ -296,7 +298,7 @@ static inline int rd_range(gohd_reader *r, cursor *c, size_t *rel, size_t *len,
 }
 
 /* Reads a byte string into *b, rebased to a pointer when the record is complete. */
-static inline int rd_bytes(gohd_reader *r, cursor *c, gohd_bytes *b, const char *what)
+static inline __attribute__((always_inline)) int rd_bytes(gohd_reader *r, cursor *c, gohd_bytes *b, const char *what)
 {
     size_t rel = 0, len = 0;
     int st = rd_range(r, c, &rel, &len, what);
@@ -598,6 +600,7 @@ int gohd_reader_new(gohd_reader **out, hs_reader src, const gohd_options *opts, 
             /* "go1.N heap dump\n" with another N: an older, incompatible layout. */
             static const char old_tail[] = " heap dump\n";
             if (have == GOHD_MAGIC_LEN && memcmp(r->buf, "go1.", 4) == 0 &&
+                r->buf[4] >= '0' && r->buf[4] <= '9' &&
                 memcmp(r->buf + 5, old_tail, sizeof old_tail - 1) == 0)
                 st = hs_error_set(err, HS_ERR_UNSUPPORTED, 0,
                                   "heap dump header \"go1.%c heap dump\" is not the go1.7 format",
