@@ -231,7 +231,8 @@ static __attribute__((noinline)) int uv_slow(gohd_reader *r, cursor *c, uint64_t
 }
 
 /* Reads one varint. */
-static inline __attribute__((always_inline)) int rd_uv(gohd_reader *r, cursor *c, uint64_t *v, const char *what)
+static inline __attribute__((always_inline)) int rd_uv(gohd_reader *r, cursor *c, uint64_t *v,
+                                                       const char *what)
 {
     if (LIKELY(c->e - c->p >= 10)) {
         if (LIKELY(c->p[0] < 0x80)) {
@@ -264,8 +265,8 @@ static inline int rd_bool(gohd_reader *r, cursor *c, int *b, const char *what)
 
 /* Reads a length-prefixed byte string (dumpstr, dumpslice, dumpmemrange): len is set and
  * *rel receives the offset of the bytes from the record start. */
-static inline __attribute__((always_inline)) int rd_range(gohd_reader *r, cursor *c, size_t *rel, size_t *len,
-                           const char *what)
+static inline __attribute__((always_inline)) int rd_range(gohd_reader *r, cursor *c, size_t *rel,
+                                                          size_t *len, const char *what)
 {
     uint64_t at = stream_off(r, c->p), n;
     int st = rd_uv(r, c, &n, what);
@@ -298,7 +299,8 @@ static inline __attribute__((always_inline)) int rd_range(gohd_reader *r, cursor
 }
 
 /* Reads a byte string into *b, rebased to a pointer when the record is complete. */
-static inline __attribute__((always_inline)) int rd_bytes(gohd_reader *r, cursor *c, gohd_bytes *b, const char *what)
+static inline __attribute__((always_inline)) int rd_bytes(gohd_reader *r, cursor *c, gohd_bytes *b,
+                                                          const char *what)
 {
     size_t rel = 0, len = 0;
     int st = rd_range(r, c, &rel, &len, what);
@@ -607,7 +609,7 @@ int gohd_reader_new(gohd_reader **out, hs_reader src, const gohd_options *opts, 
                                   r->buf[4]);
             else
                 st = hs_error_set(err, HS_ERR_FORMAT, i,
-                                  "not a Go heap dump: header does not start with \"go1.7 heap dump\"");
+                                  "not a Go heap dump: no \"go1.7 heap dump\" header");
         } else if (st == HS_ERR_TRUNCATED) {
             st = hs_error_set(err, HS_ERR_TRUNCATED, have,
                               "stream ends inside the %d-byte heap dump header", GOHD_MAGIC_LEN);

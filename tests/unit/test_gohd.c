@@ -1,6 +1,7 @@
 /* Unit tests for gohd: every record kind reads back with the values written, streaming with
  * tiny reads gives identical records, record offsets/lengths are exact, and broken streams
- * (the .bin files of tests/broken/gohd plus in-memory cases) fail cleanly with an offset and a message. */
+ * (the .bin files of tests/broken/gohd plus in-memory cases) fail cleanly with an offset and
+ * a message. */
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
@@ -305,7 +306,9 @@ static void ref_build(ref_dump *d)
 static int rec_equal(const gohd_record *a, const gohd_record *b)
 {
 #define EQ(x) if (a->x != b->x) return 0
-#define EQB(x) if (a->x.len != b->x.len || (a->x.len && memcmp(a->x.ptr, b->x.ptr, a->x.len))) return 0
+#define EQB(x)                                                                                \
+    if (a->x.len != b->x.len || (a->x.len && memcmp(a->x.ptr, b->x.ptr, a->x.len)))           \
+    return 0
 #define EQP(p, n) if (a->n != b->n || (a->n && memcmp(a->p, b->p, a->n * sizeof *a->p))) return 0
     EQ(tag);
     switch (a->tag) {
