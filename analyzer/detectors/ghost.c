@@ -1,0 +1,179 @@
+/* ghost.c - ghost references in one dump (DESIGN.md "Detectors"): live objects of a
+ * container's value type (evidence "type") or, for objects of unknown type, of a value shape
+ * (evidence "shape") that no container reaches. Each is reported with the retention path that
+ * holds it, which by construction avoids every container. Also sync.Map tombstones. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "describe.h"
+#include "detectors.h"
+#include "u64map.h"
+
+/* Value types worth matching: named types of the program, not builtins (string, []byte,
+ * int...) nor runtime and sync internals, which would match unrelated objects everywhere. */
+static int distinctive_type(const char *t)
+{
+    if (!t || !strchr(t, '.'))
+        return 0;
+    static const char *skip[] = {"sync.", "runtime.", "internal/", "reflect.", "unsafe."};
+    for (size_t i = 0; i < sizeof skip / sizeof skip[0]; i++)
+        if (!strncmp(t, skip[i], strlen(skip[i])))
+            return 0;
+    return 1;
+}
+
+typedef struct value_sets {
+    u64map types;  /* type index -> container index */
+    u64map shapes; /* shape index -> container index */
+} value_sets;
+
+static int collect_values(analysis *a, value_sets *vs)
+{
+    const heap *h = a->h;
+    for (size_t c = 0; c < a->ncontainers; c++) {
+        const analysis_container *ct = &a->containers[c];
+        for (size_t i = 0; i < ct->nvalues; i++) {
+            uint32_t v = ct->values[i];
+            const char *t = heap_type_name(h, v);
+            if (t && !distinctive_type(t))
+                continue;
+            if (t && !u64map_upsert(&vs->types, h->obj_type[v], (uint32_t)c))
+                return HS_ERR_NOMEM;
+            if (!u64map_upsert(&vs->shapes, h->obj_shape[v], (uint32_t)c))
+                return HS_ERR_NOMEM;
+        }
+    }
+    for (size_t i = 0; i < a->opts.nvalue_types; i++)
+        for (uint32_t t = 0; t < h->ntypes; t++)
+            if (!strcmp(strpool_get(&h->names, h->types[t].name), a->opts.value_types[i]) &&
+                !u64map_upsert(&vs->types, t, 0))
+                return HS_ERR_NOMEM;
+    return HS_OK;
+}
+
+/* Marks every node reachable from a container. */
+static uint8_t *inside_containers(const analysis *a)
+{
+    const heap *h = a->h;
+    graph_root *roots = malloc((a->ncontainers + 1) * sizeof *roots);
+    if (!roots)
+        return NULL;
+    for (size_t i = 0; i < a->ncontainers; i++)
+        roots[i] = (graph_root){a->containers[i].node, 0, 0};
+    paths_tree *t;
+    hs_error err;
+    int rc = paths_bfs(h->g, roots, a->ncontainers, NULL, &t, &err);
+    free(roots);
+    if (rc < 0)
+        return NULL;
+    uint8_t *in = calloc((size_t)h->nnodes + 1, 1);
+    if (in)
+        for (uint32_t v = 0; v < h->nnodes; v++)
+            in[v] = (uint8_t)paths_reached(t, v);
+    paths_free(t);
+    return in;
+}
+
+/* The first closure on a path, or NULL. */
+static const char *closure_on_path(const report_path *p)
+{
+    for (size_t i = 0; i < p->nsteps; i++)
+        if (p->steps[i].kind == REPORT_NODE_CLOSURE)
+            return p->steps[i].name;
+    return NULL;
+}
+
+static int add_ghost(analysis *a, findings *out, uint32_t v, uint32_t container, int by_type)
+{
+    const paths_tree *t = live_program_tree(a->live);
+    uint32_t root = paths_root_of(t, v);
+    char *label = describe_label(a, v);
+    char *sig = label ? report_strfmt("%u|%u|%d|%s", container, root, by_type, label) : NULL;
+    int created = 0;
+    report_finding *f = sig ? findings_group(out, REPORT_GHOST, sig, &created) : NULL;
+    free(sig);
+    if (!f) {
+        free(label);
+        return HS_ERR_NOMEM;
+    }
+    int rc = HS_OK;
+    if (created) {
+        const char *cname = a->containers[container].name;
+        f->evidence = report_strdup(by_type ? "type" : "shape");
+        f->container = report_strdup(cname);
+        f->type = label;
+        label = NULL;
+        rc = describe_program_path(a, v, &f->path);
+        if (rc >= 0) {
+            const char *via = closure_on_path(&f->path);
+            f->holder = via ? report_strfmt("%s %s via closure %s", f->path.root_kind,
+                                            f->path.root_name, via)
+                            : report_strfmt("%s %s", f->path.root_kind, f->path.root_name);
+            f->title = report_strfmt("%s not in container %s but still held by %s", f->type,
+                                     cname, f->holder ? f->holder : "?");
+            if (!f->evidence || !f->container || !f->holder || !f->title)
+                rc = HS_ERR_NOMEM;
+        }
+    }
+    free(label);
+    return rc < 0 ? rc : findings_add(out, f, v);
+}
+
+int ghost_detect(analysis *a, findings *out)
+{
+    const heap *h = a->h;
+    if (!a->ncontainers)
+        return HS_OK;
+    value_sets vs = {0};
+    int rc = collect_values(a, &vs);
+    uint8_t *in = rc >= 0 ? inside_containers(a) : NULL;
+    if (!in)
+        rc = HS_ERR_NOMEM;
+    for (uint32_t v = 0; v < h->nobj && rc >= 0; v++) {
+        if (in[v] || live_state_of(a->live, v) != LIVE_IN_USE)
+            continue;
+        uint32_t c;
+        if (h->obj_type[v] != HEAP_NONE) {
+            if (u64map_get(&vs.types, h->obj_type[v], &c))
+                rc = add_ghost(a, out, v, c, 1);
+        } else if (h->obj_func[v] == HEAP_NONE && u64map_get(&vs.shapes, h->obj_shape[v], &c)) {
+            rc = add_ghost(a, out, v, c, 0);
+        }
+    }
+    free(in);
+    u64map_release(&vs.types);
+    u64map_release(&vs.shapes);
+    return rc;
+}
+
+int tombstone_detect(analysis *a, findings *out)
+{
+    for (size_t c = 0; c < a->ncontainers; c++) {
+        analysis_container *ct = &a->containers[c];
+        if (!ct->ntombstones)
+            continue;
+        int created;
+        char *sig = report_strfmt("tombstone|%s", ct->name);
+        report_finding *f = sig ? findings_group(out, REPORT_TOMBSTONE, sig, &created) : NULL;
+        free(sig);
+        if (!f)
+            return HS_ERR_NOMEM;
+        f->evidence = report_strdup("sync.Map layout");
+        f->container = report_strdup(ct->name);
+        f->keys = ct->ntombstones;
+        f->holder = report_strfmt("the read map of %s", ct->name);
+        f->title = report_strfmt("%zu deleted keys still held in the read map of %s (%llu B): "
+                                 "sync.Map keeps them until new keys promote the dirty map",
+                                 ct->ntombstones, ct->name,
+                                 (unsigned long long)ct->tombstone_bytes);
+        f->type = report_strdup("sync.entry");
+        int rc = f->evidence && f->container && f->holder && f->title && f->type
+                     ? describe_program_path(a, ct->tombstones[0], &f->path)
+                     : HS_ERR_NOMEM;
+        for (size_t i = 0; i < ct->ntombstones && rc >= 0; i++)
+            rc = findings_add(out, f, ct->tombstones[i]);
+        if (rc < 0)
+            return rc;
+    }
+    return HS_OK;
+}
