@@ -1,0 +1,284 @@
+/* heapsift analyze / heapsift check - the full report, and the CI gate built on it. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "analysis.h"
+#include "cli.h"
+#include "emit.h"
+
+static const char analyze_usage[] =
+    "usage: heapsift analyze DUMP [--binary BIN] [--container SYM]... [--value-type T]...\n"
+    "                        [--json FILE] [--dot FILE] [--top N] [--objects N] [--no-auto]\n"
+    "\n"
+    "Builds the pointer graph of a .hsd or raw heap dump and reports ghost references,\n"
+    "finalizer-pinned objects, closure-captured reference cycles and sync.Map tombstones,\n"
+    "each with the root and the path that holds it; then top retainers and a histogram.\n"
+    "\n"
+    "  --binary BIN      the program that wrote a raw dump (symbols, closures, types)\n"
+    "  --container SYM   a global whose contents count as 'inside' (repeatable); sync.Map\n"
+    "                    globals are recognised without it\n"
+    "  --value-type T    the containers' value type, e.g. main.Session (repeatable)\n"
+    "  --no-auto         do not look for sync.Map globals\n"
+    "  --json FILE       also write the report as JSON (heapsift-report/1); - for stdout\n"
+    "  --dot FILE        also write the findings' paths as Graphviz DOT\n"
+    "  --top N           rows in the retainer and histogram tables (default 20)\n"
+    "  --objects N       object addresses listed per finding in the text (default 5)\n";
+
+static const char check_usage[] =
+    "usage: heapsift check DUMP --fail-on KINDS [--min-bytes N] [--binary BIN]\n"
+    "                      [--container SYM]... [--value-type T]... [--json FILE]\n"
+    "\n"
+    "Exits 1 when a finding of one of KINDS (comma-separated: ghost, finalizer_pinned,\n"
+    "closure_cycle, tombstone, or all) holding at least --min-bytes retained bytes exists,\n"
+    "0 when none does, and 2 on bad input. Prints the matching findings.\n";
+
+typedef struct analyze_args {
+    const char *dump, *binary, *json, *dot, *fail_on;
+    const char **containers, **value_types;
+    size_t ncontainers, nvalue_types;
+    long top, objects;
+    uint64_t min_bytes;
+    int no_auto;
+} analyze_args;
+
+static int push_arg(const char ***arr, size_t *n, const char *v)
+{
+    const char **p = realloc(*arr, (*n + 1) * sizeof *p);
+    if (!p)
+        return -1;
+    p[(*n)++] = v;
+    *arr = p;
+    return 0;
+}
+
+/* Parses the options analyze and check share; returns -1 on a usage error, 1 for --help. */
+static int parse_args(const char *cmd, int argc, char **argv, analyze_args *a, const char *usage)
+{
+    static const struct option opts[] = {
+        {"binary", required_argument, 0, 'b'},  {"container", required_argument, 0, 'c'},
+        {"value-type", required_argument, 0, 'V'}, {"json", required_argument, 0, 'j'},
+        {"dot", required_argument, 0, 'd'},     {"top", required_argument, 0, 'n'},
+        {"objects", required_argument, 0, 'o'}, {"no-auto", no_argument, 0, 'A'},
+        {"fail-on", required_argument, 0, 'f'}, {"min-bytes", required_argument, 0, 'm'},
+        {"help", no_argument, 0, 'h'},          {0, 0, 0, 0},
+    };
+    memset(a, 0, sizeof *a);
+    a->top = 20;
+    a->objects = 5;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "b:c:j:n:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'b': a->binary = optarg; break;
+        case 'c':
+            if (push_arg(&a->containers, &a->ncontainers, optarg) < 0)
+                return -1;
+            break;
+        case 'V':
+            if (push_arg(&a->value_types, &a->nvalue_types, optarg) < 0)
+                return -1;
+            break;
+        case 'j': a->json = optarg; break;
+        case 'd': a->dot = optarg; break;
+        case 'n': a->top = strtol(optarg, NULL, 10); break;
+        case 'o': a->objects = strtol(optarg, NULL, 10); break;
+        case 'A': a->no_auto = 1; break;
+        case 'f': a->fail_on = optarg; break;
+        case 'm':
+            if (cli_parse_size(optarg, &a->min_bytes) < 0) {
+                cli_fail(cmd, "--min-bytes: not a size: %s", optarg);
+                return -1;
+            }
+            break;
+        case 'h': fputs(usage, stdout); return 1;
+        default: fputs(usage, stderr); return -1;
+        }
+    }
+    if (optind + 1 != argc || a->top <= 0 || a->objects < 0) {
+        fputs(usage, stderr);
+        return -1;
+    }
+    a->dump = argv[optind];
+    return 0;
+}
+
+static void free_args(analyze_args *a)
+{
+    free(a->containers);
+    free(a->value_types);
+}
+
+typedef struct file_sink {
+    FILE *f;
+} file_sink;
+
+static int file_write(void *ctx, const void *buf, size_t n)
+{
+    return fwrite(buf, 1, n, ((file_sink *)ctx)->f) == n ? HS_OK : HS_ERR_IO;
+}
+
+/* Runs an emitter into path ("-" = stdout); 0 on success. */
+static int emit_to(const char *cmd, const char *path, const report *r,
+                   int (*emit)(const report *, hs_writer, const void *), const void *opts)
+{
+    file_sink fs = {strcmp(path, "-") ? fopen(path, "w") : stdout};
+    if (!fs.f) {
+        cli_fail(cmd, "cannot write %s", path);
+        return -1;
+    }
+    int rc = emit(r, (hs_writer){file_write, &fs}, opts);
+    if (fflush(fs.f) != 0)
+        rc = HS_ERR_IO;
+    if (fs.f != stdout && fclose(fs.f) != 0)
+        rc = HS_ERR_IO;
+    if (rc < 0) {
+        cli_fail(cmd, "writing %s failed: %s", path, hs_strerror(rc));
+        return -1;
+    }
+    return 0;
+}
+
+static int emit_text_cb(const report *r, hs_writer w, const void *o)
+{
+    return emit_text(r, w, o);
+}
+static int emit_json_cb(const report *r, hs_writer w, const void *o)
+{
+    (void)o;
+    return emit_json(r, w, 1);
+}
+static int emit_dot_cb(const report *r, hs_writer w, const void *o)
+{
+    (void)o;
+    return emit_dot(r, w);
+}
+
+/* Opens the dump and runs the analysis; prints errors. Returns the analysis or NULL. */
+static analysis *run(const char *cmd, const analyze_args *a, source **src)
+{
+    hs_error err;
+    hs_error_clear(&err);
+    if (source_open(src, a->dump, a->binary, &err) < 0) {
+        cli_report(cmd, &err);
+        return NULL;
+    }
+    cli_progress bar;
+    cli_progress_start(&bar, "reading", (*src)->dump_bytes);
+    analysis_options o = {
+        .containers = a->containers, .ncontainers = a->ncontainers,
+        .value_types = a->value_types, .nvalue_types = a->nvalue_types,
+        .no_auto_containers = a->no_auto, .top_n = (size_t)a->top, .hist_n = (size_t)a->top,
+        .progress = cli_progress_update, .progress_ctx = &bar,
+    };
+    analysis *an;
+    int rc = analysis_run(*src, &o, &an, &err);
+    cli_progress_done(&bar);
+    if (rc < 0) {
+        cli_report(cmd, &err);
+        source_close(*src);
+        *src = NULL;
+        return NULL;
+    }
+    return an;
+}
+
+int cmd_analyze(int argc, char **argv)
+{
+    analyze_args a;
+    int p = parse_args("analyze", argc, argv, &a, analyze_usage);
+    if (p) {
+        free_args(&a);
+        return p > 0 ? CLI_OK : CLI_BAD;
+    }
+    source *src;
+    analysis *an = run("analyze", &a, &src);
+    int status = CLI_BAD;
+    if (an) {
+        emit_text_options to;
+        emit_text_options_init(&to);
+        to.max_objects = (size_t)a.objects;
+        to.color = isatty(STDOUT_FILENO);
+        int ok = 1;
+        if (a.json && strcmp(a.json, "-") == 0)
+            ok = emit_to("analyze", "-", an->rep, emit_json_cb, NULL) == 0;
+        else
+            ok = emit_to("analyze", "-", an->rep, emit_text_cb, &to) == 0 &&
+                 (!a.json || emit_to("analyze", a.json, an->rep, emit_json_cb, NULL) == 0);
+        if (ok && a.dot)
+            ok = emit_to("analyze", a.dot, an->rep, emit_dot_cb, NULL) == 0;
+        status = ok ? CLI_OK : CLI_BAD;
+        analysis_free(an);
+        source_close(src);
+    }
+    free_args(&a);
+    return status;
+}
+
+/* Parses "ghost,closure_cycle" / "all" into a kind mask; -1 on an unknown name. */
+static int parse_kinds(const char *s, unsigned *mask)
+{
+    *mask = 0;
+    char *copy = strdup(s);
+    if (!copy)
+        return -1;
+    int rc = 0;
+    for (char *save, *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (!strcmp(tok, "all")) {
+            *mask = (1u << REPORT_NKINDS) - 1;
+            continue;
+        }
+        int k = report_kind_parse(tok);
+        if (k < 0) {
+            rc = -1;
+            break;
+        }
+        *mask |= 1u << k;
+    }
+    free(copy);
+    return rc < 0 || !*mask ? -1 : 0;
+}
+
+int cmd_check(int argc, char **argv)
+{
+    analyze_args a;
+    int p = parse_args("check", argc, argv, &a, check_usage);
+    if (p) {
+        free_args(&a);
+        return p > 0 ? CLI_OK : CLI_BAD;
+    }
+    unsigned mask;
+    if (!a.fail_on || parse_kinds(a.fail_on, &mask) < 0) {
+        free_args(&a);
+        return cli_fail("check", "--fail-on takes kinds: ghost, finalizer_pinned, "
+                                 "closure_cycle, tombstone or all");
+    }
+    source *src;
+    analysis *an = run("check", &a, &src);
+    if (!an) {
+        free_args(&a);
+        return CLI_BAD;
+    }
+    report *r = an->rep;
+    /* Keep only the matching findings, then print them like analyze does. */
+    size_t k = 0;
+    for (size_t i = 0; i < r->nfindings; i++) {
+        report_finding *f = &r->findings[i];
+        if ((mask >> f->kind & 1) && f->retained_bytes >= a.min_bytes)
+            r->findings[k++] = *f;
+        else
+            report_finding_release(f);
+    }
+    r->nfindings = k;
+    emit_text_options to;
+    emit_text_options_init(&to);
+    to.tables = 0;
+    int ok = emit_to("check", "-", r, emit_text_cb, &to) == 0 &&
+             (!a.json || emit_to("check", a.json, r, emit_json_cb, NULL) == 0);
+    int status = !ok ? CLI_BAD : k ? CLI_FOUND : CLI_OK;
+    analysis_free(an);
+    source_close(src);
+    free_args(&a);
+    return status;
+}
