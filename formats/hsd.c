@@ -715,8 +715,8 @@ static int report_truncated(const uint8_t *d, size_t size, hs_error *err)
         uint64_t end = off + CHUNK_HDR + get32(d + off + 12);
         if (end > size)
             return hs_error_set(err, HS_ERR_TRUNCATED, size,
-                                "no end marker: file ends inside chunk %llu (section %u) that "
-                                "starts at byte %llu and ends at byte %llu",
+                                "no end marker: file ends inside the file's chunk %llu (of "
+                                "section %u) that starts at byte %llu and ends at byte %llu",
                                 (unsigned long long)n, get32(d + off + 4),
                                 (unsigned long long)off, (unsigned long long)end);
         off = end;
@@ -727,12 +727,19 @@ static int report_truncated(const uint8_t *d, size_t size, hs_error *err)
                             "no end marker: file ends inside the index or trailer that start "
                             "at byte %llu, after %llu complete chunks",
                             (unsigned long long)off, (unsigned long long)n);
+    if (off >= size)
+        return hs_error_set(err, HS_ERR_TRUNCATED, size,
+                            "no end marker: file ends after %llu complete chunks, before the "
+                            "index", (unsigned long long)n);
     return hs_error_set(err, HS_ERR_TRUNCATED, size,
                         "no end marker: %llu complete chunks end at byte %llu, then %llu bytes "
                         "that are neither a chunk nor the index",
                         (unsigned long long)n, (unsigned long long)off,
                         (unsigned long long)(size - off));
 }
+
+static int chunk_error(const hsd_reader *r, hs_error *err, int status, size_t sec, uint32_t k,
+                       const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 static int parse_index(hsd_reader *r, uint64_t ix_off, uint64_t ix_len, hs_error *err)
 {
@@ -827,25 +834,25 @@ static int parse_index(hsd_reader *r, uint64_t ix_off, uint64_t ix_len, hs_error
                                     "section %u chunk %u: stored length %u impossible for %u "
                                     "raw bytes", i, k, c->stored, c->raw);
             uint64_t end;
-            if (c->off < prev_end || hs_add_ovf(c->off, CHUNK_HDR + (uint64_t)c->stored, &end) ||
-                end > ix_off)
+            if (c->off < prev_end)
                 return hs_error_set(err, HS_ERR_FORMAT, eoff,
-                                    "section %u chunk %u at byte %llu (+%u) overlaps the "
-                                    "previous chunk or lies outside %llu..%llu",
-                                    i, k, (unsigned long long)c->off, CHUNK_HDR + c->stored,
-                                    (unsigned long long)prev_end, (unsigned long long)ix_off);
+                                    "section %u chunk %u at byte %llu overlaps what precedes it "
+                                    "(up to byte %llu)", i, k, (unsigned long long)c->off,
+                                    (unsigned long long)prev_end);
+            if (hs_add_ovf(c->off, CHUNK_HDR + (uint64_t)c->stored, &end) || end > ix_off)
+                return hs_error_set(err, HS_ERR_FORMAT, eoff,
+                                    "section %u chunk %u at byte %llu (+%u) runs past the "
+                                    "index at byte %llu", i, k, (unsigned long long)c->off,
+                                    CHUNK_HDR + c->stored, (unsigned long long)ix_off);
             const uint8_t *h = r->data + c->off;
             if (memcmp(h, CHUNK_MAGIC, 4) != 0)
-                return hs_error_set(err, HS_ERR_FORMAT, c->off,
-                                    "section %u chunk %u: bad chunk magic", i, k);
+                return chunk_error(r, err, HS_ERR_FORMAT, i, k, "bad chunk magic");
             if (get32(h + 28) != crc_buf(h, 28))
-                return hs_error_set(err, HS_ERR_CRC, c->off,
-                                    "section %u chunk %u: chunk header checksum mismatch", i, k);
+                return chunk_error(r, err, HS_ERR_CRC, i, k, "chunk header checksum mismatch");
             if (get32(h + 4) != i || get32(h + 8) != c->raw || get32(h + 12) != c->stored ||
                 get32(h + 16) != c->raw_crc || get32(h + 20) != c->stored_crc)
-                return hs_error_set(err, HS_ERR_FORMAT, c->off,
-                                    "section %u chunk %u: chunk header disagrees with the index",
-                                    i, k);
+                return chunk_error(r, err, HS_ERR_FORMAT, i, k,
+                                   "chunk header disagrees with the index");
             if (k == 0)
                 s->first_chunk_off = c->off;
             if (c->raw > r->max_raw)
@@ -956,9 +963,8 @@ long hsd_find_section(const hsd_reader *r, uint32_t type)
 }
 
 /* Fills err for a failure in chunk k of section sec; the offset is the chunk's file offset. */
-__attribute__((format(printf, 6, 7))) static int chunk_error(const hsd_reader *r, hs_error *err,
-                                                             int status, size_t sec, uint32_t k,
-                                                             const char *fmt, ...)
+static int chunk_error(const hsd_reader *r, hs_error *err, int status, size_t sec, uint32_t k,
+                       const char *fmt, ...)
 {
     char what[200];
     va_list ap;

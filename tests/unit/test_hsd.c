@@ -412,7 +412,7 @@ static void test_truncation(void)
     hs_error err;
     hsd_reader *r;
     CHECK(hsd_reader_open(&r, m.data, 24 + 40, &err) == HS_ERR_TRUNCATED);
-    CHECK(strstr(err.msg, "inside chunk 0") != NULL);
+    CHECK(strstr(err.msg, "inside the file's chunk 0") != NULL);
     CHECK(hsd_reader_open(&r, m.data, m.len - 40, &err) == HS_ERR_TRUNCATED);
     CHECK(strstr(err.msg, "inside the index") != NULL);
     hs_mem_sink_release(&m);
