@@ -1,0 +1,3 @@
+module heapsift.dev/go
+
+go 1.19
