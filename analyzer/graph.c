@@ -1,0 +1,265 @@
+/* graph.c - edge builder and CSR heap graph (forward + reverse adjacency). */
+#include "graph.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct graph_builder {
+    uint32_t n, node_cap;
+    uint64_t *size;
+    size_t m, edge_cap;
+    uint32_t *src, *dst, *field;
+    int sorted; /* edges so far came in nondecreasing src order */
+};
+
+struct graph {
+    uint32_t n, m;
+    uint32_t *out_off, *out_dst, *out_field;
+    uint32_t *in_off, *in_src;
+    uint64_t *size;
+};
+
+graph_builder *graph_builder_new(uint32_t nodes, size_t edge_hint)
+{
+    if (nodes > GRAPH_MAX_NODES)
+        return NULL;
+    graph_builder *b = calloc(1, sizeof *b);
+    if (!b)
+        return NULL;
+    b->n = nodes;
+    b->node_cap = nodes ? nodes : 16;
+    b->size = calloc(b->node_cap, sizeof *b->size);
+    if (edge_hint > GRAPH_MAX_EDGES)
+        edge_hint = GRAPH_MAX_EDGES;
+    b->edge_cap = edge_hint ? edge_hint : 64;
+    b->src = malloc(b->edge_cap * sizeof *b->src);
+    b->dst = malloc(b->edge_cap * sizeof *b->dst);
+    b->field = malloc(b->edge_cap * sizeof *b->field);
+    b->sorted = 1;
+    if (!b->size || !b->src || !b->dst || !b->field) {
+        graph_builder_free(b);
+        return NULL;
+    }
+    return b;
+}
+
+void graph_builder_free(graph_builder *b)
+{
+    if (!b)
+        return;
+    free(b->size);
+    free(b->src);
+    free(b->dst);
+    free(b->field);
+    free(b);
+}
+
+int graph_builder_add_nodes(graph_builder *b, uint32_t count, uint32_t *first, hs_error *err)
+{
+    if (!b)
+        return hs_error_set(err, HS_ERR_ARG, HS_NO_OFFSET, "graph: no builder");
+    if ((uint64_t)b->n + count > GRAPH_MAX_NODES)
+        return hs_error_set(err, HS_ERR_LIMIT, HS_NO_OFFSET, "graph: more than %u nodes",
+                            (unsigned)GRAPH_MAX_NODES);
+    uint32_t need = b->n + count;
+    if (need > b->node_cap) {
+        uint64_t cap = (uint64_t)b->node_cap * 2;
+        if (cap < need)
+            cap = need;
+        if (cap > GRAPH_MAX_NODES)
+            cap = GRAPH_MAX_NODES;
+        uint64_t *s = realloc(b->size, cap * sizeof *s);
+        if (!s)
+            return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "graph: out of memory");
+        b->size = s;
+        b->node_cap = (uint32_t)cap;
+    }
+    memset(b->size + b->n, 0, (size_t)count * sizeof *b->size);
+    if (first)
+        *first = b->n;
+    b->n = need;
+    return HS_OK;
+}
+
+int graph_builder_set_size(graph_builder *b, uint32_t node, uint64_t size)
+{
+    if (!b || node >= b->n)
+        return HS_ERR_ARG;
+    b->size[node] = size;
+    return HS_OK;
+}
+
+static int grow_edges(graph_builder *b)
+{
+    if (b->edge_cap >= GRAPH_MAX_EDGES)
+        return HS_ERR_LIMIT;
+    size_t cap = b->edge_cap * 2;
+    if (cap > GRAPH_MAX_EDGES)
+        cap = GRAPH_MAX_EDGES;
+    uint32_t *p;
+    if (!(p = realloc(b->src, cap * sizeof *p)))
+        return HS_ERR_NOMEM;
+    b->src = p;
+    if (!(p = realloc(b->dst, cap * sizeof *p)))
+        return HS_ERR_NOMEM;
+    b->dst = p;
+    if (!(p = realloc(b->field, cap * sizeof *p)))
+        return HS_ERR_NOMEM;
+    b->field = p;
+    b->edge_cap = cap;
+    return HS_OK;
+}
+
+int graph_builder_add_edge(graph_builder *b, uint32_t src, uint32_t dst, uint32_t field)
+{
+    if (!b || src >= b->n || dst >= b->n)
+        return HS_ERR_ARG;
+    if (b->m == b->edge_cap) {
+        int rc = grow_edges(b);
+        if (rc)
+            return rc;
+    }
+    if (b->m && src < b->src[b->m - 1])
+        b->sorted = 0;
+    b->src[b->m] = src;
+    b->dst[b->m] = dst;
+    b->field[b->m] = field;
+    b->m++;
+    return HS_OK;
+}
+
+uint32_t graph_builder_node_count(const graph_builder *b)
+{
+    return b ? b->n : 0;
+}
+
+size_t graph_builder_edge_count(const graph_builder *b)
+{
+    return b ? b->m : 0;
+}
+
+static void *shrink(void *p, size_t bytes)
+{
+    void *q = realloc(p, bytes ? bytes : 1);
+    return q ? q : p;
+}
+
+int graph_build(graph_builder *b, graph **out, hs_error *err)
+{
+    if (out)
+        *out = NULL;
+    if (!b || !out) {
+        graph_builder_free(b);
+        return hs_error_set(err, HS_ERR_ARG, HS_NO_OFFSET, "graph: no builder");
+    }
+    graph *g = calloc(1, sizeof *g);
+    if (!g)
+        goto nomem;
+    uint32_t n = b->n, m = (uint32_t)b->m;
+    g->n = n;
+    g->m = m;
+    g->out_off = calloc((size_t)n + 1, sizeof *g->out_off);
+    g->in_off = calloc((size_t)n + 1, sizeof *g->in_off);
+    if (!g->out_off || !g->in_off)
+        goto nomem;
+
+    /* Forward CSR: count out-degrees, prefix sums. */
+    uint32_t *off = g->out_off;
+    for (uint32_t e = 0; e < m; e++)
+        off[b->src[e] + 1]++;
+    for (uint32_t v = 0; v < n; v++)
+        off[v + 1] += off[v];
+    if (b->sorted) {
+        /* Edges already grouped by source: the builder's arrays are the CSR arrays. */
+        g->out_dst = shrink(b->dst, (size_t)m * sizeof(uint32_t));
+        g->out_field = shrink(b->field, (size_t)m * sizeof(uint32_t));
+        b->dst = b->field = NULL;
+    } else {
+        /* Stable counting sort by source; keeps insertion order within a node. */
+        uint32_t *cur = malloc((size_t)n * sizeof *cur + 1);
+        g->out_dst = malloc((size_t)m * sizeof(uint32_t) + 1);
+        g->out_field = malloc((size_t)m * sizeof(uint32_t) + 1);
+        if (!cur || !g->out_dst || !g->out_field) {
+            free(cur);
+            goto nomem;
+        }
+        memcpy(cur, off, (size_t)n * sizeof *cur);
+        for (uint32_t e = 0; e < m; e++) {
+            uint32_t pos = cur[b->src[e]]++;
+            g->out_dst[pos] = b->dst[e];
+            g->out_field[pos] = b->field[e];
+        }
+        free(cur);
+    }
+    g->size = shrink(b->size, (size_t)n * sizeof(uint64_t));
+    b->size = NULL;
+    graph_builder_free(b);
+    b = NULL;
+
+    /* Reverse CSR: count in-degrees, prefix sums, scatter sources in ascending order. */
+    uint32_t *ioff = g->in_off;
+    for (uint32_t e = 0; e < m; e++)
+        ioff[g->out_dst[e] + 1]++;
+    for (uint32_t v = 0; v < n; v++)
+        ioff[v + 1] += ioff[v];
+    g->in_src = malloc((size_t)m * sizeof(uint32_t) + 1);
+    uint32_t *cur = malloc((size_t)n * sizeof *cur + 1);
+    if (!g->in_src || !cur) {
+        free(cur);
+        goto nomem;
+    }
+    memcpy(cur, ioff, (size_t)n * sizeof *cur);
+    for (uint32_t v = 0; v < n; v++)
+        for (uint32_t e = off[v]; e < off[v + 1]; e++)
+            g->in_src[cur[g->out_dst[e]]++] = v;
+    free(cur);
+    *out = g;
+    return HS_OK;
+
+nomem:
+    graph_builder_free(b);
+    graph_free(g);
+    return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "graph: out of memory building CSR");
+}
+
+void graph_free(graph *g)
+{
+    if (!g)
+        return;
+    free(g->out_off);
+    free(g->out_dst);
+    free(g->out_field);
+    free(g->in_off);
+    free(g->in_src);
+    free(g->size);
+    free(g);
+}
+
+uint32_t graph_node_count(const graph *g) { return g->n; }
+uint32_t graph_edge_count(const graph *g) { return g->m; }
+const uint32_t *graph_out_offsets(const graph *g) { return g->out_off; }
+const uint32_t *graph_out_dst(const graph *g) { return g->out_dst; }
+const uint32_t *graph_out_field(const graph *g) { return g->out_field; }
+const uint32_t *graph_in_offsets(const graph *g) { return g->in_off; }
+const uint32_t *graph_in_src(const graph *g) { return g->in_src; }
+const uint64_t *graph_sizes(const graph *g) { return g->size; }
+
+uint64_t graph_size(const graph *g, uint32_t v)
+{
+    return v < g->n ? g->size[v] : 0;
+}
+
+uint32_t graph_edge_field(const graph *g, uint32_t src, uint32_t dst)
+{
+    if (src >= g->n)
+        return GRAPH_NONE;
+    for (uint32_t e = g->out_off[src]; e < g->out_off[src + 1]; e++)
+        if (g->out_dst[e] == dst)
+            return g->out_field[e];
+    return GRAPH_NONE;
+}
+
+size_t graph_memory(const graph *g)
+{
+    return ((size_t)g->n + 1) * 8 + (size_t)g->m * 12 + (size_t)g->n * 8;
+}

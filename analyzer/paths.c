@@ -1,0 +1,202 @@
+/* paths.c - multi-source BFS trees from roots, path extraction. */
+#include "paths.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* up[v]: 0 = not reached, 1 = seeded by a root, p+2 = BFS parent p (so zeroed memory means
+ * "not reached" and untouched pages stay free). aux[v]: field offset from the parent, or the
+ * root index for a root-seeded node. */
+struct paths_tree {
+    const graph *g;
+    uint32_t n, reached;
+    uint32_t *up, *aux, *root;
+    graph_root *roots;
+    size_t nroots;
+};
+
+#define UP_SEED 1u
+
+int paths_bfs(const graph *g, const graph_root *roots, size_t nroots, const paths_opts *opts,
+              paths_tree **out, hs_error *err)
+{
+    *out = NULL;
+    uint32_t n = graph_node_count(g);
+    uint32_t flags = opts ? opts->flags : 0;
+    const uint8_t *blocked = opts ? opts->blocked : NULL;
+    uint32_t target = opts ? opts->target : GRAPH_NONE;
+    if (nroots >= GRAPH_NONE)
+        return hs_error_set(err, HS_ERR_LIMIT, HS_NO_OFFSET, "paths: too many roots");
+    for (size_t i = 0; i < nroots; i++)
+        if (roots[i].node >= n)
+            return hs_error_set(err, HS_ERR_ARG, HS_NO_OFFSET,
+                                "paths: root %zu names node %u of %u", i, roots[i].node, n);
+
+    paths_tree *t = calloc(1, sizeof *t);
+    uint32_t *q = malloc((size_t)n * sizeof *q + 1);
+    if (!t || !q)
+        goto nomem;
+    t->g = g;
+    t->n = n;
+    t->up = calloc((size_t)n + 1, sizeof *t->up);
+    t->aux = calloc((size_t)n + 1, sizeof *t->aux);
+    t->roots = malloc(nroots * sizeof *t->roots + 1);
+    if (!t->up || !t->aux || !t->roots)
+        goto nomem;
+    if (flags & PATHS_RECORD_ROOT) {
+        if (!(t->root = calloc((size_t)n + 1, sizeof *t->root)))
+            goto nomem;
+    }
+    if (nroots)
+        memcpy(t->roots, roots, nroots * sizeof *roots);
+    t->nroots = nroots;
+
+    const uint32_t *off = graph_out_offsets(g), *dst = graph_out_dst(g),
+                   *fld = graph_out_field(g);
+    uint32_t *up = t->up, *aux = t->aux, *rt = t->root;
+    uint32_t head = 0, tail = 0;
+    int done = 0;
+
+    /* Seeds, in root order. */
+    for (size_t i = 0; i < nroots && !done; i++) {
+        const graph_root *r = &roots[i];
+        uint32_t v = r->node;
+        if ((flags & PATHS_EXCLUDE_FINALIZER) && (r->flags & GRAPH_ROOT_FINALIZER))
+            continue;
+        if (blocked && blocked[v])
+            continue;
+        if (r->flags & GRAPH_ROOT_SCAN) {
+            for (uint32_t e = off[v]; e < off[v + 1]; e++) {
+                uint32_t w = dst[e];
+                if (w == v || up[w] || (blocked && blocked[w]))
+                    continue;
+                up[w] = UP_SEED;
+                aux[w] = (uint32_t)i;
+                if (rt)
+                    rt[w] = (uint32_t)i;
+                q[tail++] = w;
+                if (w == target) {
+                    done = 1;
+                    break;
+                }
+            }
+        } else if (!up[v]) {
+            up[v] = UP_SEED;
+            aux[v] = (uint32_t)i;
+            if (rt)
+                rt[v] = (uint32_t)i;
+            q[tail++] = v;
+            if (v == target)
+                done = 1;
+        }
+    }
+
+    /* BFS. */
+    while (head < tail && !done) {
+        uint32_t v = q[head++];
+        for (uint32_t e = off[v]; e < off[v + 1]; e++) {
+            uint32_t w = dst[e];
+            if (up[w] || (blocked && blocked[w]))
+                continue;
+            up[w] = v + 2;
+            aux[w] = fld[e];
+            if (rt)
+                rt[w] = rt[v];
+            q[tail++] = w;
+            if (w == target) {
+                done = 1;
+                break;
+            }
+        }
+    }
+    t->reached = tail;
+    free(q);
+    *out = t;
+    return HS_OK;
+
+nomem:
+    free(q);
+    paths_free(t);
+    return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "paths: out of memory");
+}
+
+void paths_free(paths_tree *t)
+{
+    if (!t)
+        return;
+    free(t->up);
+    free(t->aux);
+    free(t->root);
+    free(t->roots);
+    free(t);
+}
+
+int paths_reached(const paths_tree *t, uint32_t v)
+{
+    return v < t->n && t->up[v] != 0;
+}
+
+uint32_t paths_parent(const paths_tree *t, uint32_t v)
+{
+    if (v >= t->n || t->up[v] <= UP_SEED)
+        return GRAPH_NONE;
+    return t->up[v] - 2;
+}
+
+/* Field for a root-seeded node: offset inside the scanned node for a SCAN root. */
+static uint32_t seed_field(const paths_tree *t, uint32_t v)
+{
+    const graph_root *r = &t->roots[t->aux[v]];
+    if (!(r->flags & GRAPH_ROOT_SCAN))
+        return GRAPH_NONE;
+    return graph_edge_field(t->g, r->node, v);
+}
+
+uint32_t paths_field(const paths_tree *t, uint32_t v)
+{
+    if (v >= t->n || !t->up[v])
+        return GRAPH_NONE;
+    if (t->up[v] == UP_SEED)
+        return seed_field(t, v);
+    return t->aux[v];
+}
+
+uint32_t paths_root_of(const paths_tree *t, uint32_t v)
+{
+    if (v >= t->n || !t->up[v])
+        return GRAPH_NONE;
+    if (t->root)
+        return t->root[v];
+    while (t->up[v] != UP_SEED)
+        v = t->up[v] - 2;
+    return t->aux[v];
+}
+
+size_t paths_extract(const paths_tree *t, uint32_t v, graph_step *steps, size_t cap)
+{
+    if (v >= t->n || !t->up[v])
+        return 0;
+    size_t len = 1;
+    for (uint32_t u = v; t->up[u] != UP_SEED; u = t->up[u] - 2)
+        len++;
+    if (len > cap)
+        return len;
+    size_t i = len;
+    uint32_t u = v;
+    for (;;) {
+        i--;
+        steps[i].node = u;
+        if (t->up[u] == UP_SEED) {
+            steps[i].field = seed_field(t, u);
+            break;
+        }
+        steps[i].field = t->aux[u];
+        u = t->up[u] - 2;
+    }
+    return len;
+}
+
+uint32_t paths_reached_count(const paths_tree *t)
+{
+    return t->reached;
+}

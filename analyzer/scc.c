@@ -1,0 +1,256 @@
+/* scc.c - iterative Tarjan SCC, component members, shortest cycle inside a component. */
+#include "scc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct scc_result {
+    const graph *g;
+    uint32_t n, count;
+    uint32_t *comp1;   /* component + 1 per node, 0 = masked out (zeroed pages stay free) */
+    uint32_t *moff;    /* count + 1 offsets into mem */
+    uint32_t *mem;     /* members grouped by component, ascending node id */
+    uint64_t *bytes;   /* per component */
+    /* scc_cycle scratch, allocated on first use; stamp == epoch marks "visited". */
+    uint32_t *stamp, *par, *fld, *queue, epoch;
+};
+
+int scc_compute(const graph *g, const uint8_t *mask, scc_result **out, hs_error *err)
+{
+    *out = NULL;
+    uint32_t n = graph_node_count(g);
+    const uint32_t *off = graph_out_offsets(g), *dst = graph_out_dst(g);
+    const uint64_t *size = graph_sizes(g);
+    scc_result *s = calloc(1, sizeof *s);
+    uint32_t *idx = calloc((size_t)n + 1, sizeof *idx); /* DFS number, 0 = unvisited */
+    uint32_t *low = malloc((size_t)n * sizeof *low + 1);
+    uint32_t *stk = malloc((size_t)n * sizeof *stk + 1); /* Tarjan stack */
+    uint32_t *cs = malloc((size_t)n * sizeof *cs + 1);   /* call stack: node */
+    uint32_t *ci = malloc((size_t)n * sizeof *ci + 1);   /* call stack: next edge */
+    if (!s || !idx || !low || !stk || !cs || !ci)
+        goto nomem;
+    s->g = g;
+    s->n = n;
+    if (!(s->comp1 = calloc((size_t)n + 1, sizeof *s->comp1)))
+        goto nomem;
+    uint32_t *comp1 = s->comp1;
+    uint32_t counter = 1, ncomp = 0, sp = 0;
+
+    for (uint32_t root = 0; root < n; root++) {
+        if (idx[root] || (mask && !mask[root]))
+            continue;
+        uint32_t csp = 0;
+        idx[root] = low[root] = counter++;
+        stk[sp++] = root;
+        cs[csp] = root;
+        ci[csp++] = off[root];
+        while (csp) {
+            uint32_t v = cs[csp - 1], e = ci[csp - 1], end = off[v + 1];
+            int descended = 0;
+            while (e < end) {
+                uint32_t w = dst[e++];
+                if (mask && !mask[w])
+                    continue;
+                if (!idx[w]) {
+                    ci[csp - 1] = e;
+                    idx[w] = low[w] = counter++;
+                    stk[sp++] = w;
+                    cs[csp] = w;
+                    ci[csp++] = off[w];
+                    descended = 1;
+                    break;
+                }
+                if (!comp1[w] && idx[w] < low[v]) /* w still on the Tarjan stack */
+                    low[v] = idx[w];
+            }
+            if (descended)
+                continue;
+            csp--;
+            if (low[v] == idx[v]) {
+                ncomp++;
+                uint32_t w;
+                do {
+                    w = stk[--sp];
+                    comp1[w] = ncomp;
+                } while (w != v);
+            }
+            if (csp) {
+                uint32_t u = cs[csp - 1];
+                if (low[v] < low[u])
+                    low[u] = low[v];
+            }
+        }
+    }
+    free(idx);
+    free(low);
+    free(stk);
+    free(cs);
+    free(ci);
+    idx = low = stk = cs = ci = NULL;
+
+    /* Members grouped by component (counting sort), sizes and bytes. */
+    s->count = ncomp;
+    s->moff = calloc((size_t)ncomp + 2, sizeof *s->moff);
+    s->bytes = calloc((size_t)ncomp + 1, sizeof *s->bytes);
+    if (!s->moff || !s->bytes)
+        goto nomem;
+    uint32_t members = 0;
+    for (uint32_t v = 0; v < n; v++)
+        if (comp1[v]) {
+            s->moff[comp1[v]]++; /* comp c counted at index c+1 */
+            s->bytes[comp1[v] - 1] += size[v];
+            members++;
+        }
+    for (uint32_t c = 0; c < ncomp; c++)
+        s->moff[c + 1] += s->moff[c];
+    if (!(s->mem = malloc((size_t)members * sizeof *s->mem + 1)))
+        goto nomem;
+    uint32_t *cur = malloc((size_t)ncomp * sizeof *cur + 1);
+    if (!cur)
+        goto nomem;
+    memcpy(cur, s->moff, (size_t)ncomp * sizeof *cur);
+    for (uint32_t v = 0; v < n; v++)
+        if (comp1[v])
+            s->mem[cur[comp1[v] - 1]++] = v;
+    free(cur);
+    *out = s;
+    return HS_OK;
+
+nomem:
+    free(idx);
+    free(low);
+    free(stk);
+    free(cs);
+    free(ci);
+    scc_free(s);
+    return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "scc: out of memory");
+}
+
+void scc_free(scc_result *s)
+{
+    if (!s)
+        return;
+    free(s->comp1);
+    free(s->moff);
+    free(s->mem);
+    free(s->bytes);
+    free(s->stamp);
+    free(s->par);
+    free(s->fld);
+    free(s->queue);
+    free(s);
+}
+
+uint32_t scc_count(const scc_result *s)
+{
+    return s->count;
+}
+
+uint32_t scc_of(const scc_result *s, uint32_t v)
+{
+    if (v >= s->n || !s->comp1[v])
+        return GRAPH_NONE;
+    return s->comp1[v] - 1;
+}
+
+const uint32_t *scc_members(const scc_result *s, uint32_t c, uint32_t *count)
+{
+    if (c >= s->count) {
+        *count = 0;
+        return NULL;
+    }
+    *count = s->moff[c + 1] - s->moff[c];
+    return s->mem + s->moff[c];
+}
+
+uint32_t scc_size(const scc_result *s, uint32_t c)
+{
+    return c < s->count ? s->moff[c + 1] - s->moff[c] : 0;
+}
+
+uint64_t scc_bytes(const scc_result *s, uint32_t c)
+{
+    return c < s->count ? s->bytes[c] : 0;
+}
+
+int scc_is_cycle(const scc_result *s, uint32_t c)
+{
+    uint32_t k = scc_size(s, c);
+    if (k >= 2)
+        return 1;
+    if (k == 0)
+        return 0;
+    uint32_t v = s->mem[s->moff[c]];
+    return graph_edge_field(s->g, v, v) != GRAPH_NONE;
+}
+
+size_t scc_cycle(scc_result *s, uint32_t start, graph_step *steps, size_t cap)
+{
+    uint32_t c = scc_of(s, start);
+    if (c == GRAPH_NONE)
+        return 0;
+    const graph *g = s->g;
+    if (scc_size(s, c) == 1) {
+        uint32_t f = graph_edge_field(g, start, start);
+        if (f == GRAPH_NONE)
+            return 0;
+        if (cap >= 2) {
+            steps[0] = (graph_step){start, GRAPH_NONE};
+            steps[1] = (graph_step){start, f};
+        }
+        return 2;
+    }
+    if (!s->stamp) {
+        s->stamp = calloc((size_t)s->n + 1, sizeof *s->stamp);
+        s->par = malloc((size_t)s->n * sizeof *s->par + 1);
+        s->fld = malloc((size_t)s->n * sizeof *s->fld + 1);
+        s->queue = malloc((size_t)s->n * sizeof *s->queue + 1);
+        if (!s->stamp || !s->par || !s->fld || !s->queue) {
+            free(s->stamp);
+            free(s->par);
+            free(s->fld);
+            free(s->queue);
+            s->stamp = s->par = s->fld = s->queue = NULL;
+            return 0;
+        }
+        s->epoch = 0;
+    }
+    if (++s->epoch == 0) { /* wrapped: forget every old mark */
+        memset(s->stamp, 0, (size_t)s->n * sizeof *s->stamp);
+        s->epoch = 1;
+    }
+    const uint32_t *off = graph_out_offsets(g), *dst = graph_out_dst(g),
+                   *fld = graph_out_field(g);
+    uint32_t ep = s->epoch, c1 = c + 1, head = 0, tail = 0;
+    uint32_t *stamp = s->stamp, *par = s->par, *pf = s->fld, *q = s->queue;
+    /* BFS inside the component from start's successors (self-edges skipped) back to start. */
+    stamp[start] = ep;
+    q[tail++] = start;
+    while (head < tail) {
+        uint32_t v = q[head++];
+        for (uint32_t e = off[v]; e < off[v + 1]; e++) {
+            uint32_t w = dst[e];
+            if (w == start && v != start) {
+                /* Found: start -> ... -> v -> start. */
+                size_t len = 2;
+                for (uint32_t u = v; u != start; u = par[u])
+                    len++;
+                if (len > cap)
+                    return len;
+                steps[0] = (graph_step){start, GRAPH_NONE};
+                steps[len - 1] = (graph_step){start, fld[e]};
+                size_t i = len - 1;
+                for (uint32_t u = v; u != start; u = par[u])
+                    steps[--i] = (graph_step){u, pf[u]};
+                return len;
+            }
+            if (stamp[w] == ep || s->comp1[w] != c1)
+                continue;
+            stamp[w] = ep;
+            par[w] = v;
+            pf[w] = fld[e];
+            q[tail++] = w;
+        }
+    }
+    return 0; /* unreachable for a component of >= 2 members */
+}
