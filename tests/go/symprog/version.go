@@ -1,0 +1,5 @@
+package main
+
+import "runtime"
+
+func runtime_version() string { return runtime.Version() }
