@@ -1,5 +1,0 @@
-package main
-
-import "runtime"
-
-func runtime_version() string { return runtime.Version() }
