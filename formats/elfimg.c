@@ -223,6 +223,13 @@ int elfimg_open(elfimg **out, const uint8_t *data, size_t size, hs_error *err)
         goto fail;
     }
     img->machine = eh.e_machine;
+    if (eh.e_shoff && (eh.e_shoff > size || (uint64_t)eh.e_shnum * eh.e_shentsize >
+                                                size - eh.e_shoff)) {
+        rc = hs_error_set(err, HS_ERR_TRUNCATED, eh.e_shoff,
+                          "section header table (%u entries) runs past the end of the "
+                          "%zu-byte file", eh.e_shnum, size);
+        goto fail;
+    }
     size_t nsec, shstrndx;
     if (elf_getshdrnum(img->elf, &nsec) != 0) {
         rc = hs_error_set(err, HS_ERR_ELF, eh.e_shoff, "section header table: %s",
@@ -511,7 +518,7 @@ static int load_pclntab(const elfimg *img, const section *s, symtab *t, size_t *
         return hs_error_set(err, HS_ERR_FORMAT, fo + 8, "%s: %llu functions cannot fit",
                             s->name, (unsigned long long)nf);
     const uint8_t *ft = p + functab_off;
-    uint64_t entry0_size = magic >= 0xFFFFFFF0u ? 4 : P; /* _func.entry(off) width */
+    uint64_t entry0_size = field; /* _func.entry: uintptr before 1.18, u32 offset after */
     for (uint64_t i = 0; i < nf; i++) {
         uint64_t e = rd_le(ft + 2 * i * field, (unsigned)field);
         uint64_t foff = rd_le(ft + (2 * i + 1) * field, (unsigned)field);
