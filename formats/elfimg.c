@@ -265,7 +265,8 @@ int elfimg_open(elfimg **out, const uint8_t *data, size_t size, hs_error *err)
         if (sh.sh_type == SHT_RELA && (rc = load_relocs(img, scn, err)) < 0)
             goto fail;
     }
-    qsort(img->rels, img->nrels, sizeof *img->rels, rel_cmp);
+    if (img->nrels > 1)
+        qsort(img->rels, img->nrels, sizeof *img->rels, rel_cmp);
     *out = img;
     return HS_OK;
 fail:

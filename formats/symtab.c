@@ -219,7 +219,8 @@ int symtab_finish(symtab *t, hs_error *err)
         return hs_error_set(err, HS_ERR_ARG, HS_NO_OFFSET, "symtab_finish: NULL table");
     if (t->finished)
         return HS_OK;
-    qsort_r(t->pending, t->npending, sizeof *t->pending, pending_cmp, t->pool);
+    if (t->npending > 1)
+        qsort_r(t->pending, t->npending, sizeof *t->pending, pending_cmp, t->pool);
     /* drop exact duplicates of (kind, addr): the first (largest) one stays */
     size_t n = 0;
     for (size_t i = 0; i < t->npending; i++) {
@@ -252,7 +253,8 @@ int symtab_finish(symtab *t, hs_error *err)
         (rc = add_gaps(t, "bss", t->info.bss, SYMTAB_BSS, &cap, err)) < 0 ||
         (rc = add_gaps(t, "noptrbss", t->info.noptrbss, SYMTAB_BSS, &cap, err)) < 0)
         return rc;
-    qsort(t->gaps, t->ngaps, sizeof *t->gaps, gap_cmp);
+    if (t->ngaps > 1)
+        qsort(t->gaps, t->ngaps, sizeof *t->gaps, gap_cmp);
     /* the pool no longer moves: resolve names */
     for (size_t i = 0; i < n; i++)
         t->syms[i].name = t->pool + t->pending[i].name_off;

@@ -1,7 +1,8 @@
 /* Unit tests for elfimg and gotype on real Go binaries and on hand-made ELF images.
  *
- * Usage: test_elfimg [SYMPROG SYMPROG_STRIPPED]
- * The two arguments are tests/go/symprog built normally and with -ldflags='-s -w'. Each one is
+ * Usage: test_elfimg [SYMPROG SYMPROG_STRIPPED [SYMPROG_PIE SYMPROG_PIE_STRIPPED]]
+ * The arguments are tests/go/symprog built normally and with -ldflags='-s -w' (then the same
+ * with -buildmode=pie, whose loader fixups elfimg applies from the relocations). Each one is
  * run to get its ground truth (function entries, closures, globals, type descriptors, Go
  * version), then read with elfimg and compared. Without arguments (no Go toolchain) only the
  * synthetic images and tests/broken/elfimg are checked and the test reports a skip (77).
@@ -81,8 +82,18 @@ static int load(const char *path, const uint8_t **data, size_t *size, elfimg **i
     return 0;
 }
 
-/* Checks one binary against its own truth. */
-static void check_binary(const char *path, int expect_stripped, symtab **keep)
+/* Address of the function named name, 0 when absent (linear: tests only). */
+static uint64_t func_named(const symtab *t, const char *name)
+{
+    for (size_t i = 0; i < symtab_count(t, SYMTAB_FUNC); i++)
+        if (!strcmp(symtab_get(t, SYMTAB_FUNC, i)->name, name))
+            return symtab_get(t, SYMTAB_FUNC, i)->addr;
+    return 0;
+}
+
+/* Checks one binary against its own truth. A PIE runs at a load bias: the truth is moved back
+ * to link addresses, which is what elfimg reports. */
+static void check_binary(const char *path, int expect_stripped, int pie, symtab **keep)
 {
     truth tr;
     int rc = run_truth(path, &tr);
@@ -98,6 +109,15 @@ static void check_binary(const char *path, int expect_stripped, symtab **keep)
     CHECK(load(path, &data, &size, &img, &t) == 0);
     if (!t)
         return;
+    if (pie) {
+        uint64_t link = func_named(t, "main.namedFunc"), run = 0;
+        for (int i = 0; i < tr.n; i++)
+            if (!strcmp(tr.items[i].name, "main.namedFunc"))
+                run = tr.items[i].addr;
+        CHECK(link != 0 && run != 0 && run > link);
+        for (int i = 0; i < tr.n; i++)
+            tr.items[i].addr -= run - link;
+    }
     const symtab_info *in = symtab_get_info(t);
     CHECK_STR(in->go_version, tr.go_version);
     CHECK_STR(in->goarch, tr.goarch);
@@ -552,13 +572,16 @@ int main(int argc, char **argv)
                         "real-binary checks\n");
         return check_report() ? 1 : 77;
     }
-    symtab *full = NULL, *stripped = NULL;
-    check_binary(argv[1], 0, &full);
-    check_binary(argv[2], 1, &stripped);
-    if (full && stripped)
-        check_symtab_vs_pclntab(full, stripped);
-    symtab_free(full);
-    symtab_free(stripped);
+    /* argv: symprog, symprog -s -w, and optionally the same two built -buildmode=pie */
+    for (int i = 1; i + 1 < argc; i += 2) {
+        symtab *full = NULL, *stripped = NULL;
+        check_binary(argv[i], 0, i > 1, &full);
+        check_binary(argv[i + 1], 1, i > 1, &stripped);
+        if (full && stripped)
+            check_symtab_vs_pclntab(full, stripped);
+        symtab_free(full);
+        symtab_free(stripped);
+    }
     check_damaged(argv[2]);
     return check_report();
 }
