@@ -568,40 +568,51 @@ static const section *section_covering(const elfimg *img, uint64_t start, uint64
     return NULL;
 }
 
+/* 1 when [lo, hi) lies inside section s (a missing section constrains nothing). */
+static int within(const section *s, uint64_t lo, uint64_t hi)
+{
+    return !s || (lo <= hi && lo >= s->addr && hi - s->addr <= s->size);
+}
+
 /* Stripped binaries: find runtime.firstmoduledata in .noptrdata (or .data) by its first word,
  * the pcHeader address (= start of .gopclntab, Go 1.16+), check the section bounds it
  * records, and read types/etypes at the version's field index (runtime/symtab.go moduledata:
- * 1.16-1.19 word 35/36, 1.20+ adds covctrs/ecovctrs before end, so 37/38). */
+ * pcHeader, 6 slices, findfunctab, minpc, maxpc = words 0-21; text/etext @22, noptrdata @24,
+ * data @26, bss @28, noptrbss @30 with their ends; 1.16-1.19: end, gcdata, gcbss, then types
+ * @35/36; 1.20+ adds covctrs/ecovctrs before end, so types @37/38). The recorded bounds may
+ * be narrower than the ELF sections (external linking adds C data), so they are checked to
+ * lie inside them rather than to equal them. */
 static int find_types_moduledata(const elfimg *img, const section *pcln, int minor,
                                  uint64_t *start, uint64_t *end)
 {
     if (!pcln || minor < 16)
         return -1;
-    unsigned P = img->ptr_size;
-    unsigned ti = minor >= 20 ? 37 : 35;
+    const unsigned P = img->ptr_size, NW = 40;
+    const unsigned ti = minor >= 20 ? 37 : 35;
     const char *where[] = {".noptrdata", ".data", ".data.rel.ro"};
     const section *text = find_section(img, ".text");
     const section *nd = find_section(img, ".noptrdata"), *dd = find_section(img, ".data");
     const section *bs = find_section(img, ".bss"), *nb = find_section(img, ".noptrbss");
     for (size_t k = 0; k < sizeof where / sizeof where[0]; k++) {
         const section *s = find_section(img, where[k]);
-        if (!s || !s->has_data)
+        if (!s || !s->has_data || s->size < (uint64_t)P * NW)
             continue;
-        for (uint64_t off = 0; off + (uint64_t)P * 40 <= s->size; off += P) {
-            uint64_t v, m = s->addr + off;
-            if (va_word(img, m, &v) < 0 || v != pcln->addr)
-                continue;
+        const uint8_t *bytes = img->data + s->offset;
+        for (uint64_t off = 0; off + (uint64_t)P * NW <= s->size; off += P) {
+            uint64_t m = s->addr + off, v = rd_le(bytes + off, P);
+            if (v != pcln->addr) {
+                const relative *r = v == 0 && img->nrels ? find_rel(img, m) : NULL;
+                if (!r || r->value != pcln->addr)
+                    continue;
+            }
             uint64_t w[40];
             int ok = 1;
-            for (unsigned i = 0; i < 40 && ok; i++)
+            for (unsigned i = 0; i < NW && ok; i++)
                 ok = va_word(img, m + (uint64_t)i * P, &w[i]) == 0;
-            if (!ok)
-                continue;
-            /* text @22, noptrdata @24, data @26, bss @28, noptrbss @30 (with their ends) */
-            if ((text && w[22] != text->addr) || (nd && (w[24] != nd->addr ||
-                w[25] != nd->addr + nd->size)) || (dd && (w[26] != dd->addr ||
-                w[27] != dd->addr + dd->size)) || (bs && w[28] != bs->addr) ||
-                (nb && w[30] != nb->addr))
+            if (!ok || (text && (w[22] < text->addr || w[22] >= text->addr + text->size)) ||
+                !within(text, w[22], w[23]) || !within(nd, w[24], w[25]) ||
+                !within(dd, w[26], w[27]) || !within(bs, w[28], w[29]) ||
+                !within(nb, w[30], w[31]))
                 continue;
             if (w[ti] >= w[ti + 1] || !section_covering(img, w[ti], w[ti + 1]))
                 continue;

@@ -366,15 +366,38 @@ static void put(uint8_t *p, uint64_t v, int n)
         p[i] = (uint8_t)(v >> (8 * i));
 }
 
-/* An ELF64 x86-64 image with .text at 0x401000 (0x100 bytes) and .gopclntab at 0x402000
- * holding pcln; returns the image size. */
-static size_t make_elf(uint8_t *out, size_t cap, const uint8_t *pcln, size_t pclen)
+/* A section of a hand-made image (type 8 = SHT_NOBITS keeps no bytes). */
+typedef struct msec {
+    const char *name;
+    uint32_t type;
+    uint64_t flags, addr;
+    const uint8_t *data;
+    size_t len;
+} msec;
+
+/* An ELF64 x86-64 image with the given sections (plus the null section and .shstrtab);
+ * returns its size, 0 when cap is too small. */
+static size_t make_elf_sections(uint8_t *out, size_t cap, const msec *secs, int nsecs)
 {
-    static const char names[] = "\0.text\0.gopclntab\0.shstrtab";
-    size_t text_off = 64, pcln_off = text_off + 0x100, str_off = pcln_off + pclen;
-    size_t sh_off = (str_off + sizeof names + 7) & ~(size_t)7;
-    size_t total = sh_off + 4 * 64;
-    if (total > cap)
+    char names[512];
+    size_t nlen = 1, name_at[16], data_at[16];
+    names[0] = '\0';
+    size_t off = 64;
+    for (int i = 0; i <= nsecs && i < 15; i++) {
+        const char *nm = i < nsecs ? secs[i].name : ".shstrtab";
+        name_at[i] = nlen;
+        memcpy(names + nlen, nm, strlen(nm) + 1);
+        nlen += strlen(nm) + 1;
+        if (i < nsecs) {
+            off = (off + 7) & ~(size_t)7;
+            data_at[i] = off;
+            if (secs[i].type != 8)
+                off += secs[i].len;
+        }
+    }
+    size_t str_off = off, sh_off = (str_off + nlen + 7) & ~(size_t)7;
+    size_t total = sh_off + (size_t)(nsecs + 2) * 64;
+    if (total > cap || nsecs > 14)
         return 0;
     memset(out, 0, total);
     memcpy(out, "\x7f" "ELF\x02\x01\x01", 7);
@@ -384,21 +407,40 @@ static size_t make_elf(uint8_t *out, size_t cap, const uint8_t *pcln, size_t pcl
     put(out + 40, sh_off, 8);    /* e_shoff */
     put(out + 52, 64, 2);        /* e_ehsize */
     put(out + 58, 64, 2);        /* e_shentsize */
-    put(out + 60, 4, 2);         /* e_shnum */
-    put(out + 62, 3, 2);         /* e_shstrndx */
-    memset(out + text_off, 0xc3, 0x100);
-    memcpy(out + pcln_off, pcln, pclen);
-    memcpy(out + str_off, names, sizeof names);
-    uint8_t *sh = out + sh_off + 64;
-    put(sh, 1, 4), put(sh + 4, 1, 4), put(sh + 8, 6, 8), put(sh + 16, 0x401000, 8);
-    put(sh + 24, text_off, 8), put(sh + 32, 0x100, 8), put(sh + 48, 16, 8);
-    sh += 64;
-    put(sh, 7, 4), put(sh + 4, 1, 4), put(sh + 8, 2, 8), put(sh + 16, 0x402000, 8);
-    put(sh + 24, pcln_off, 8), put(sh + 32, pclen, 8), put(sh + 48, 8, 8);
-    sh += 64;
-    put(sh, 18, 4), put(sh + 4, 3, 4), put(sh + 24, str_off, 8);
-    put(sh + 32, sizeof names, 8), put(sh + 48, 1, 8);
+    put(out + 60, (uint64_t)nsecs + 2, 2);
+    put(out + 62, (uint64_t)nsecs + 1, 2); /* e_shstrndx */
+    for (int i = 0; i < nsecs; i++) {
+        if (secs[i].type != 8 && secs[i].len)
+            memcpy(out + data_at[i], secs[i].data, secs[i].len);
+        uint8_t *sh = out + sh_off + 64 * (size_t)(i + 1);
+        put(sh, name_at[i], 4);
+        put(sh + 4, secs[i].type, 4);
+        put(sh + 8, secs[i].flags, 8);
+        put(sh + 16, secs[i].addr, 8);
+        put(sh + 24, data_at[i], 8);
+        put(sh + 32, secs[i].len, 8);
+        put(sh + 48, 8, 8);
+    }
+    memcpy(out + str_off, names, nlen);
+    uint8_t *sh = out + sh_off + 64 * (size_t)(nsecs + 1);
+    put(sh, name_at[nsecs], 4);
+    put(sh + 4, 3, 4);
+    put(sh + 24, str_off, 8);
+    put(sh + 32, nlen, 8);
+    put(sh + 48, 1, 8);
     return total;
+}
+
+static const uint8_t text_bytes[0x100] = {0xc3};
+
+/* .text at 0x401000 (0x100 bytes) and .gopclntab at 0x402000 holding pcln. */
+static size_t make_elf(uint8_t *out, size_t cap, const uint8_t *pcln, size_t pclen)
+{
+    const msec secs[] = {
+        {".text", 1, 6, 0x401000, text_bytes, sizeof text_bytes},
+        {".gopclntab", 1, 2, 0x402000, pcln, pclen},
+    };
+    return make_elf_sections(out, cap, secs, 2);
 }
 
 /* A .gopclntab with main.alpha [0x401000, 0x401020) and main.beta [0x401020, 0x401050) in
@@ -499,6 +541,102 @@ static void check_synthetic(void)
     }
 }
 
+/* Build facts and the stripped-binary type area from hand-made images: .go.buildinfo in
+ * its inline (Go 1.18+) and pointer (older) layouts, the build-id note, and
+ * runtime.firstmoduledata found in .noptrdata with types at the Go 1.20+ field index. */
+static void check_synthetic_facts(void)
+{
+    uint8_t pcln[512], image[8192];
+    size_t plen = make_pclntab(pcln, 0xFFFFFFF1u, 0x401000);
+    /* buildinfo, inline strings: header, then varint-length version at 32 */
+    uint8_t bi_inline[64] = "\xff Go buildinf:";
+    bi_inline[14] = 8;
+    bi_inline[15] = 2;
+    bi_inline[32] = 8;
+    memcpy(bi_inline + 33, "go1.21.3", 8);
+    /* buildinfo, pointers: word 16 -> string header {data, len} -> bytes */
+    uint8_t bi_ptr[96] = "\xff Go buildinf:";
+    bi_ptr[14] = 8;
+    bi_ptr[15] = 0;
+    put(bi_ptr + 16, 0x500040, 8);
+    put(bi_ptr + 0x40, 0x500050, 8);
+    put(bi_ptr + 0x48, 8, 8);
+    memcpy(bi_ptr + 0x50, "go1.15.2", 8);
+    /* build-id note: namesz 3 ("Go\0", padded to 4), descsz, type 4 */
+    uint8_t note[32] = {0};
+    put(note, 3, 4);
+    put(note + 4, 7, 4);
+    put(note + 8, 4, 4);
+    memcpy(note + 12, "Go", 3);
+    memcpy(note + 16, "abc/def", 7);
+    /* rodata with one struct descriptor main.T at 0x480040 and its name at 0x480100 */
+    uint8_t rodata[0x200] = {0};
+    put(rodata + 0x40, 24, 8);
+    put(rodata + 0x48, 8, 8);
+    rodata[0x40 + 20] = 4;
+    rodata[0x40 + 21] = rodata[0x40 + 22] = 8;
+    rodata[0x40 + 23] = 25;
+    put(rodata + 0x40 + 40, 0x100, 4);
+    rodata[0x101] = 6;
+    memcpy(rodata + 0x102, "main.T", 6);
+    /* moduledata at .noptrdata+0x40 */
+    uint8_t noptrdata[0x200] = {0};
+    uint8_t *md = noptrdata + 0x40;
+    put(md, 0x402000, 8);                                   /* pcHeader */
+    put(md + 22 * 8, 0x401000, 8), put(md + 23 * 8, 0x401100, 8); /* text */
+    put(md + 24 * 8, 0x500100, 8), put(md + 25 * 8, 0x500300, 8); /* noptrdata */
+    put(md + 26 * 8, 0x510000, 8), put(md + 27 * 8, 0x510010, 8); /* data */
+    put(md + 28 * 8, 0x520000, 8), put(md + 29 * 8, 0x520100, 8); /* bss */
+    put(md + 30 * 8, 0x530000, 8), put(md + 31 * 8, 0x530100, 8); /* noptrbss */
+    put(md + 35 * 8, 0x480100, 8), put(md + 36 * 8, 0x480180, 8); /* 1.20+: gcdata/gcbss */
+    put(md + 37 * 8, 0x480000, 8), put(md + 38 * 8, 0x480200, 8); /* 1.20+: types */
+    static const uint8_t data16[16];
+    for (int variant = 0; variant < 3; variant++) {
+        msec secs[] = {
+            {".text", 1, 6, 0x401000, text_bytes, sizeof text_bytes},
+            {".gopclntab", 1, 2, 0x402000, pcln, plen},
+            {".note.go.buildid", 7, 2, 0x400f00, note, sizeof note},
+            {".rodata", 1, 2, 0x480000, rodata, sizeof rodata},
+            {".go.buildinfo", 1, 3, 0x500000, variant == 1 ? bi_ptr : bi_inline,
+             variant == 1 ? sizeof bi_ptr : sizeof bi_inline},
+            {".noptrdata", 1, 3, 0x500100, noptrdata, sizeof noptrdata},
+            {".data", 1, 3, 0x510000, data16, sizeof data16},
+            {".bss", 8, 3, 0x520000, NULL, 0x100},
+            {".noptrbss", 8, 3, 0x530000, NULL, 0x100},
+        };
+        if (variant == 2)
+            put(md, 0x402008, 8); /* no moduledata points at the pclntab */
+        size_t n = make_elf_sections(image, sizeof image, secs, 9);
+        CHECK(n > 0);
+        elfimg *img = NULL;
+        symtab *t = NULL;
+        hs_error e;
+        CHECK(elfimg_open(&img, image, n, &e) == HS_OK);
+        CHECK(elfimg_symtab(img, &t, &e) == HS_OK);
+        if (!t) {
+            elfimg_free(img);
+            continue;
+        }
+        const symtab_info *in = symtab_get_info(t);
+        CHECK_STR(in->go_version, variant == 1 ? "go1.15.2" : "go1.21.3");
+        CHECK_STR(in->build_id, "abc/def");
+        CHECK_STR(in->goarch, "amd64");
+        CHECK(in->bss.start == 0x520000 && in->bss.end == 0x520100);
+        gotype g;
+        if (variant == 0) {
+            CHECK(in->types.start == 0x480000 && in->types.end == 0x480200);
+            CHECK(gotype_read(t, 0x480040, &g, &e) == HS_OK);
+            CHECK_STR(g.name, "main.T");
+        } else {
+            /* go1.15: no pcHeader in moduledata; no match: no type area, and said so */
+            CHECK(in->types.start == 0 && in->types.end == 0);
+            CHECK(gotype_read(t, 0x480040, &g, &e) == HS_ERR_NOTFOUND);
+        }
+        symtab_free(t);
+        elfimg_free(img);
+    }
+}
+
 /* ---- tests/broken/elfimg ---- */
 
 static const struct {
@@ -565,6 +703,7 @@ static void check_broken(void)
 int main(int argc, char **argv)
 {
     check_synthetic();
+    check_synthetic_facts();
     check_broken();
     elfimg_free(NULL);
     if (argc < 3) {
