@@ -8,6 +8,7 @@
 #include <string.h>
 
 #define NKINDS 5 /* kinds are 1..4; index 0 unused */
+#define NAME_MAX_LEN 65535 /* longer names are cut (SYMTAB.md); Go generic names can be long */
 
 /* A symbol while the table is being built: the name is an offset into the pool, because the
  * pool may move until symtab_finish. */
@@ -119,6 +120,8 @@ int symtab_add(symtab *t, int kind, uint64_t addr, uint64_t size, const char *na
     const char *nul = namelen ? memchr(name, '\0', namelen) : NULL;
     if (nul)
         namelen = (size_t)(nul - name);
+    if (namelen > NAME_MAX_LEN)
+        namelen = NAME_MAX_LEN;
     size_t off = pool_put(t, name, namelen);
     if (off == (size_t)-1)
         return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "symbol names");
@@ -639,7 +642,7 @@ static int decode_body(symtab *t, decoder *d)
             at = d->pos;
             if ((rc = dec_uvarint(d, &delta, "symbol address")) < 0 ||
                 (rc = dec_uvarint(d, &size, "symbol size")) < 0 ||
-                (rc = dec_str(d, &name, &namelen, 4096, "symbol name")) < 0)
+                (rc = dec_str(d, &name, &namelen, NAME_MAX_LEN, "symbol name")) < 0)
                 return rc;
             if (addr + delta < addr)
                 return hs_error_set(d->err, HS_ERR_FORMAT, at, "symtab: symbol address wraps");

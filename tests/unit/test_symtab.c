@@ -405,11 +405,33 @@ static void test_gotype(void)
     symtab_free(t);
 }
 
+/* A name longer than the format allows is cut on add, and the table still round-trips. */
+static void test_long_name(void)
+{
+    size_t n = 70000;
+    char *name = malloc(n);
+    memset(name, 'x', n);
+    symtab *t = symtab_new();
+    CHECK(symtab_add(t, SYMTAB_FUNC, 0x1000, 16, name, n, NULL) == HS_OK);
+    CHECK(symtab_finish(t, NULL) == HS_OK);
+    CHECK_EQ_U64(strlen(symtab_get(t, SYMTAB_FUNC, 0)->name), 65535);
+    hs_mem_sink sink = {0};
+    CHECK(encode(t, &sink) == HS_OK);
+    symtab *d = NULL;
+    CHECK(symtab_decode(&d, sink.data, sink.len, NULL) == HS_OK);
+    CHECK(d && strlen(symtab_func_entry(d, 0x1000)->name) == 65535);
+    symtab_free(d);
+    symtab_free(t);
+    hs_mem_sink_release(&sink);
+    free(name);
+}
+
 int main(void)
 {
     test_lookups();
     test_roundtrip();
     test_hostile();
+    test_long_name();
     test_gotype();
     return check_report();
 }
