@@ -10,6 +10,7 @@
 
 #include <gelf.h>
 #include <libelf.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,7 +147,7 @@ static int load_relocs(elfimg *img, Elf_Scn *scn, hs_error *err)
     if (!entsize)
         return HS_OK;
     size_t n = d->d_size / entsize;
-    if (n > SIZE_MAX / sizeof(relative) - img->nrels)
+    if (n > INT_MAX || n > SIZE_MAX / sizeof(relative) - img->nrels)
         return hs_error_set(err, HS_ERR_LIMIT, HS_NO_OFFSET, "too many relocations");
     relative *r = realloc(img->rels, (img->nrels + n) * sizeof *r);
     if (!r && img->nrels + n)
@@ -234,6 +235,11 @@ int elfimg_open(elfimg **out, const uint8_t *data, size_t size, hs_error *err)
     if (elf_getshdrnum(img->elf, &nsec) != 0) {
         rc = hs_error_set(err, HS_ERR_ELF, eh.e_shoff, "section header table: %s",
                           elf_errmsg(-1));
+        goto fail;
+    }
+    if (nsec > size / sizeof(Elf32_Shdr)) { /* every header takes file bytes */
+        rc = hs_error_set(err, HS_ERR_FORMAT, eh.e_shoff, "%zu sections in a %zu-byte file",
+                          nsec, size);
         goto fail;
     }
     if (nsec && elf_getshdrstrndx(img->elf, &shstrndx) != 0) {
@@ -354,7 +360,7 @@ static void read_buildid(const elfimg *img, symtab_info *info)
         return;
     const uint8_t *p = img->data + s->offset;
     uint64_t n = s->size, at = 0;
-    while (n - at >= 12) {
+    while (at <= n && n - at >= 12) {
         uint64_t namesz = rd_le(p + at, 4), descsz = rd_le(p + at + 4, 4);
         uint64_t type = rd_le(p + at + 8, 4);
         uint64_t name_at = at + 12;
@@ -422,6 +428,8 @@ static int load_symtab(const elfimg *img, symtab *t, size_t *nfunc, uint64_t *ty
         return hs_error_set(err, HS_ERR_ELF, sh.sh_offset, ".symtab: %s", elf_errmsg(-1));
     size_t entsize = gelf_fsize(img->elf, ELF_T_SYM, 1, EV_CURRENT);
     size_t n = entsize ? d->d_size / entsize : 0;
+    if (n > INT_MAX)
+        return hs_error_set(err, HS_ERR_LIMIT, sh.sh_offset, ".symtab: %zu entries", n);
     for (size_t i = 1; i < n; i++) {
         GElf_Sym sym;
         if (!gelf_getsym(d, (int)i, &sym))
@@ -515,7 +523,7 @@ static int load_pclntab(const elfimg *img, const section *s, symtab *t, size_t *
         return hs_error_set(err, HS_ERR_FORMAT, fo, "%s: table offsets past the end",
                             s->name);
     /* functab: nfunc pairs {entry, funcoff} and a final entry (end of text) */
-    if (nf == 0 || nf > (n - functab_off - field) / (2 * field))
+    if (nf == 0 || n - functab_off < field || nf > (n - functab_off - field) / (2 * field))
         return hs_error_set(err, HS_ERR_FORMAT, fo + 8, "%s: %llu functions cannot fit",
                             s->name, (unsigned long long)nf);
     const uint8_t *ft = p + functab_off;

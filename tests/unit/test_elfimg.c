@@ -656,6 +656,7 @@ static const struct {
     {"pclntab-name-oob.bin", HS_ERR_FORMAT},
     {"pclntab-funcoff-oob.bin", HS_ERR_FORMAT},
     {"pclntab-short.bin", HS_ERR_TRUNCATED},
+    {"pclntab-functab-at-end.bin", HS_ERR_FORMAT},
 };
 
 static void check_broken(void)

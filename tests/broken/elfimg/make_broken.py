@@ -63,7 +63,7 @@ TEXT = {"name": ".text", "type": SHT_PROGBITS, "flags": SHF_ALLOC | SHF_EXEC,
         "addr": 0x401000, "data": b"\xc3" * 32}
 
 
-def pclntab118(nfunc, nameoff=0, magic=0xFFFFFFF0, funcoff=None):
+def pclntab118(nfunc, nameoff=0, magic=0xFFFFFFF0, funcoff=None, pcln_at=None):
     """A Go 1.18 pcHeader with nfunc functions; all offsets relative to the table."""
     hdr_len = 8 + 8 * 8
     names = b"main.f\0"
@@ -76,6 +76,9 @@ def pclntab118(nfunc, nameoff=0, magic=0xFFFFFFF0, funcoff=None):
     functab += struct.pack("<I", 16 * real)
     funcs = struct.pack("<Ii", 0, nameoff)
     hdr = struct.pack("<IBBBB", magic, 0, 0, 1, 8)
+    total = hdr_len + len(names) + len(functab) + len(funcs)
+    if pcln_at is not None:
+        pcln_off = total + pcln_at
     hdr += struct.pack("<8Q", nfunc, 0, 0x401000, funcname_off, 0, 0, 0, pcln_off)
     return hdr + names + functab + funcs
 
@@ -115,6 +118,8 @@ def main():
     files["pclntab-name-oob.bin"] = elf64([TEXT, pcln_section(pclntab118(1, nameoff=0x10000))])
     files["pclntab-funcoff-oob.bin"] = elf64([TEXT, pcln_section(pclntab118(1,
                                                                             funcoff=0xfffffff0))])
+    # the function table starts in the last byte of the section
+    files["pclntab-functab-at-end.bin"] = elf64([TEXT, pcln_section(pclntab118(1, pcln_at=-1))])
     files["pclntab-short.bin"] = elf64([TEXT, pcln_section(pclntab118(1)[:12])])
     for name, data in files.items():
         with open(os.path.join(HERE, name), "wb") as f:
