@@ -2,6 +2,7 @@
  * -> report. */
 #include "analysis.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

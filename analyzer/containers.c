@@ -1,6 +1,7 @@
 /* containers.c - container discovery and sync.Map decoding over the pointer graph. */
 #include "containers.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

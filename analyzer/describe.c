@@ -1,6 +1,7 @@
 /* describe.c - nodes, roots and paths in the report's words. */
 #include "describe.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

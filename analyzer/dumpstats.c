@@ -173,6 +173,8 @@ int dstats_compute(source *s, size_t top_n, void (*progress)(void *ctx, uint64_t
             next_report = rec.offset + (16u << 20);
         }
     }
+    if (rc == 0)
+        out->records[GOHD_EOF] = 1; /* gohd_next consumes the EOF record without yielding it */
     if (rc < 0) {
         const hs_error *se = source_reader_stream_error(sr);
         if (se && se->status != HS_OK && err)

@@ -1,6 +1,7 @@
 /* findings.c - grouping by signature and group sizes. */
 #include "findings.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -58,6 +58,11 @@ typedef struct builder {
     uint64_t cur_goid;
     /* data/bss extents seen in the dump */
     uint64_t data_lo, data_hi, bss_lo, bss_hi;
+    /* allocation samples: memprof bucket -> site, then (object, site) pairs */
+    u64map bucket_site;
+    uint64_t *sample_obj;
+    uint32_t *sample_site;
+    size_t nsamples, cap_sample_obj, cap_sample_site;
     /* address index over sorted objects */
     uint32_t *page_first;
     uint64_t npages;
@@ -411,6 +416,36 @@ static int on_finalizer(builder *b, const gohd_record *rec)
     return HS_OK;
 }
 
+/* The site of a memprof bucket: its first frame outside the runtime (the allocating code). */
+static int on_memprof(builder *b, const gohd_record *rec)
+{
+    const gohd_stackloc *loc = NULL;
+    for (uint64_t i = 0; i < rec->u.memprof.nstk; i++) {
+        const gohd_stackloc *l = &rec->u.memprof.stack[i];
+        loc = l;
+        if (l->func.len < 8 || memcmp(l->func.ptr, "runtime.", 8) != 0)
+            break;
+    }
+    if (!loc)
+        return HS_OK;
+    const char *file = (const char *)loc->file.ptr;
+    size_t flen = loc->file.len;
+    for (size_t i = flen; i > 0; i--)
+        if (file[i - 1] == '/') {
+            file += i;
+            flen -= i;
+            break;
+        }
+    char buf[512];
+    int n = snprintf(buf, sizeof buf, "%.*s %.*s:%llu", (int)(loc->func.len > 300 ? 300 : loc->func.len),
+                     (const char *)loc->func.ptr, (int)(flen > 150 ? 150 : flen), file,
+                     (unsigned long long)loc->line);
+    uint32_t site = intern(b, buf, n < 0 ? 0 : (size_t)n >= sizeof buf ? sizeof buf - 1 : (size_t)n);
+    if (site == HEAP_NONE || u64map_put(&b->bucket_site, rec->u.memprof.bucket, site) < 0)
+        return HS_ERR_NOMEM;
+    return HS_OK;
+}
+
 static int parse_minor(const char *v)
 {
     /* "go1.19.8", "go1.22rc1", "devel go1.23-..." */
@@ -453,6 +488,17 @@ static int on_record(builder *b, const gohd_record *rec, hs_error *err)
             rc = HS_ERR_NOMEM;
         else
             b->nitabs++;
+        break;
+    }
+    case GOHD_MEMPROF: rc = on_memprof(b, rec); break;
+    case GOHD_ALLOC_SAMPLE: {
+        uint32_t site;
+        if (!u64map_get(&b->bucket_site, rec->u.alloc_sample.bucket, &site))
+            break;
+        size_t n = b->nsamples;
+        if (VEC_PUSH(b->sample_obj, n, b->cap_sample_obj, rec->u.alloc_sample.obj) < 0 ||
+            VEC_PUSH(b->sample_site, b->nsamples, b->cap_sample_site, site) < 0)
+            rc = HS_ERR_NOMEM;
         break;
     }
     case GOHD_TYPE: {
@@ -854,6 +900,9 @@ static void builder_release(builder *b)
     u64map_release(&b->type_idx);
     u64map_release(&b->shape_idx);
     u64map_release(&b->hint_cache);
+    u64map_release(&b->bucket_site);
+    free(b->sample_obj);
+    free(b->sample_site);
 }
 
 static int finish(builder *b, hs_error *err)
@@ -878,6 +927,18 @@ static int finish(builder *b, hs_error *err)
     if (collect_roots(b) < 0)
         return oom(err, "roots");
     apply_type_hints(b);
+    if (b->nsamples) {
+        h->obj_site = malloc((size_t)h->nobj * sizeof *h->obj_site + 1);
+        if (!h->obj_site)
+            return oom(err, "allocation sites");
+        for (uint32_t i = 0; i < h->nobj; i++)
+            h->obj_site[i] = HEAP_NONE;
+        for (size_t i = 0; i < b->nsamples; i++) {
+            uint32_t o = object_at(h, b->page_first, b->npages, b->sample_obj[i]);
+            if (o != HEAP_NONE)
+                h->obj_site[o] = b->sample_site[i];
+        }
+    }
     return HS_OK;
 }
 
@@ -942,6 +1003,7 @@ void heap_free(heap *h)
     free(h->obj_func);
     free(h->obj_type);
     free(h->obj_tsrc);
+    free(h->obj_site);
     free(h->obj_shape);
     free(h->aux);
     free(h->roots);
@@ -959,6 +1021,13 @@ const char *heap_type_name(const heap *h, uint32_t obj)
     if (obj >= h->nobj || h->obj_type[obj] == HEAP_NONE)
         return NULL;
     return strpool_get(&h->names, h->types[h->obj_type[obj]].name);
+}
+
+const char *heap_site_name(const heap *h, uint32_t obj)
+{
+    if (!h->obj_site || obj >= h->nobj || h->obj_site[obj] == HEAP_NONE)
+        return NULL;
+    return strpool_get(&h->names, h->obj_site[obj]);
 }
 
 const char *heap_closure_name(const heap *h, uint32_t obj)

@@ -108,6 +108,8 @@ typedef struct heap {
     uint32_t *obj_func;    /* closure: symtab FUNC index of its code word, else HEAP_NONE */
     uint32_t *obj_type;    /* index into types, else HEAP_NONE */
     uint8_t *obj_tsrc;     /* heap_type_src */
+    uint32_t *obj_site;    /* allocation site (strpool offset) from alloc samples, or
+                              HEAP_NONE; NULL when the dump has no samples */
     uint32_t *obj_shape;   /* index into shapes */
 
     uint32_t naux;
@@ -172,6 +174,9 @@ const char *heap_describe(const heap *h, uint32_t node, char *buf, size_t cap);
 
 /* The type name of an object, or NULL when unknown. */
 const char *heap_type_name(const heap *h, uint32_t obj);
+
+/* The allocation site ("main.newPayload main.go:42") of an object, or NULL. */
+const char *heap_site_name(const heap *h, uint32_t obj);
 
 /* The closure function name of an object, or NULL when it is not a closure. */
 const char *heap_closure_name(const heap *h, uint32_t obj);

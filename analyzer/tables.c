@@ -1,6 +1,7 @@
 /* tables.c - top retainers and the live-object histogram. */
 #include "tables.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -57,10 +57,11 @@ static void print_sizes(const dstats *st)
     }
     char a[32], b[32];
     printf("\n%-20s %12s %12s\n", "object slot size", "count", "bytes");
-    for (size_t i = 0; i < nbest; i++)
-        printf("%-20s %12llu %12s\n", cli_size(best[i], a, sizeof a),
-               (unsigned long long)st->small_sizes[best[i]],
+    for (size_t i = 0; i < nbest; i++) {
+        snprintf(a, sizeof a, "%zu B", best[i]);
+        printf("%-20s %12llu %12s\n", a, (unsigned long long)st->small_sizes[best[i]],
                cli_size(st->small_sizes[best[i]] * best[i], b, sizeof b));
+    }
     if (st->large_objects)
         printf("%-20s %12llu %12s\n", "> 32 KiB", (unsigned long long)st->large_objects,
                cli_size(st->large_bytes, b, sizeof b));

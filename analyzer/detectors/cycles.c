@@ -2,6 +2,7 @@
  * that contain at least one closure (funcval). How a cycle is held decides where it goes:
  * rooted or finalizer-pinned cycles are leaks; unreachable ones are collectable garbage in Go
  * and are listed as information (DESIGN.md "Detectors"). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,5 +1,6 @@
 /* finpin.c - finalizer-pinned objects: the liveness module decides who is pinned and why;
  * this groups them by (reason, finalizer function, type) and draws the pinning path. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

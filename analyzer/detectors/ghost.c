@@ -2,6 +2,7 @@
  * container's value type (evidence "type") or, for objects of unknown type, of a value shape
  * (evidence "shape") that no container reaches. Each is reported with the retention path that
  * holds it, which by construction avoids every container. Also sync.Map tombstones. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
