@@ -161,6 +161,10 @@ int analysis_run(source *s, const analysis_options *opts, analysis **out, hs_err
                           &a->live, err);
     if (rc >= 0)
         rc = dom_compute(a->h->g, a->all_roots, a->nall_roots, 0, &a->dom, err);
+    if (rc >= 0 && a->opts.model_only) {
+        *out = a;
+        return HS_OK;
+    }
     if (rc >= 0)
         rc = containers_find(a, err);
     if (rc >= 0 && !(a->rep = calloc(1, sizeof *a->rep)))
@@ -170,7 +174,8 @@ int analysis_run(source *s, const analysis_options *opts, analysis **out, hs_err
     if (rc >= 0 && run_detectors(a) < 0)
         rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "detectors");
     if (rc >= 0 && (tables_retainers(a, a->opts.top_n) < 0 ||
-                    tables_histogram(a, a->opts.hist_n) < 0))
+                    tables_histogram(a, a->opts.hist_n,
+                                     TABLES_BY_TYPE | TABLES_BY_CLOSURE | TABLES_BY_SHAPE) < 0))
         rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "report tables");
     if (rc < 0) {
         analysis_free(a);

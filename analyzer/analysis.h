@@ -25,6 +25,8 @@ typedef struct analysis_options {
     const char **value_types;  /* --value-type NAME: the containers' value types */
     size_t nvalue_types;
     int no_auto_containers;    /* do not look for sync.Map globals */
+    int model_only;            /* stop after liveness and dominators: no containers, detectors
+                                  or tables (for path, show and top) */
     size_t top_n;              /* rows of the retainer table (0 = 20) */
     size_t hist_n;             /* rows of the histogram (0 = 30) */
     void (*progress)(void *ctx, uint64_t done); /* bytes read while building the model */

@@ -96,6 +96,25 @@ typedef struct report_row {
     uint64_t retained_bytes;
 } report_row;
 
+/* One row of a diff's growth table: a group of in-use objects before and after. */
+typedef struct report_delta {
+    char *label;         /* type name, "closure F", "shape ..." */
+    char *group;         /* "type" | "closure" | "shape" */
+    uint64_t count_before, bytes_before;
+    uint64_t count_after, bytes_after;
+} report_delta;
+
+/* What `heapsift diff` adds: the earlier dump and what changed (the findings then include
+ * ghosts with evidence "diff"). */
+typedef struct report_diff {
+    char *before_path;
+    uint64_t gone_objects, gone_bytes;   /* in use before, gone (freed or changed) after */
+    uint64_t new_objects, new_bytes;     /* in use after, not there before */
+    uint64_t kept_objects, kept_bytes;   /* same address, size and layout in both */
+    report_delta *growth;                /* largest changes first */
+    size_t ngrowth;
+} report_diff;
+
 typedef struct report {
     /* the dump */
     char *dump_path;
@@ -124,6 +143,7 @@ typedef struct report {
     size_t nretainers;
     report_row *histogram;
     size_t nhistogram;
+    report_diff *diff;   /* NULL unless the report compares two dumps */
 } report;
 
 /* Frees everything a report owns, including the struct (NULL is accepted). */

@@ -42,7 +42,7 @@ int tables_retainers(analysis *a, size_t n)
 
 typedef struct hist_acc {
     uint32_t node;  /* a representative object */
-    int group;      /* 0 type, 1 closure, 2 shape */
+    int group;      /* 0 type, 1 closure, 2 shape, 3 site */
     uint64_t count, bytes;
 } hist_acc;
 
@@ -54,7 +54,7 @@ static int by_bytes_desc(const void *x, const void *y)
     return p->node < q->node ? -1 : p->node > q->node;
 }
 
-int tables_histogram(analysis *a, size_t n)
+int tables_histogram(analysis *a, size_t n, unsigned by)
 {
     const heap *h = a->h;
     u64map idx = {0};
@@ -66,15 +66,22 @@ int tables_histogram(analysis *a, size_t n)
             continue;
         int group;
         uint64_t id;
-        if (h->obj_func[v] != HEAP_NONE) {
+        if (by & TABLES_BY_SITE) {
+            if (!heap_site_name(h, v))
+                continue;
+            group = 3;
+            id = h->obj_site[v];
+        } else if ((by & TABLES_BY_CLOSURE) && h->obj_func[v] != HEAP_NONE) {
             group = 1;
             id = h->obj_func[v];
-        } else if (h->obj_type[v] != HEAP_NONE) {
+        } else if ((by & TABLES_BY_TYPE) && h->obj_type[v] != HEAP_NONE) {
             group = 0;
             id = h->obj_type[v];
-        } else {
+        } else if (by & TABLES_BY_SHAPE) {
             group = 2;
             id = h->obj_shape[v];
+        } else {
+            continue;
         }
         uint32_t *slot = u64map_upsert(&idx, (uint64_t)group << 32 | id, UINT32_MAX);
         if (!slot) {
@@ -99,10 +106,11 @@ int tables_histogram(analysis *a, size_t n)
     size_t k = nacc < n ? nacc : n;
     if (rc >= 0 && !(r->histogram = calloc(k ? k : 1, sizeof *r->histogram)))
         rc = HS_ERR_NOMEM;
-    static const char *groups[] = {"type", "closure", "shape"};
+    static const char *groups[] = {"type", "closure", "shape", "site"};
     for (size_t i = 0; i < k && rc >= 0; i++) {
         report_row *row = &r->histogram[r->nhistogram++];
-        row->label = describe_label(a, acc[i].node);
+        row->label = acc[i].group == 3 ? report_strdup(heap_site_name(h, acc[i].node))
+                                       : describe_label(a, acc[i].node);
         row->group = report_strdup(groups[acc[i].group]);
         row->count = acc[i].count;
         row->bytes = acc[i].bytes;

@@ -8,7 +8,12 @@
 /* Fills a->rep->retainers with the top n nodes by retained size (top-level dominators). */
 int tables_retainers(analysis *a, size_t n);
 
-/* Fills a->rep->histogram with the n largest groups of in-use objects by bytes. */
-int tables_histogram(analysis *a, size_t n);
+/* Histogram groups, combinable as a mask. */
+enum { TABLES_BY_TYPE = 1, TABLES_BY_CLOSURE = 2, TABLES_BY_SHAPE = 4, TABLES_BY_SITE = 8 };
+
+/* Fills a->rep->histogram with the n largest groups of in-use objects by bytes. Each object
+ * falls in the first of closure, type, shape (TABLES_BY_SITE: allocation site) that `by`
+ * allows; objects with none of them are left out. */
+int tables_histogram(analysis *a, size_t n, unsigned by);
 
 #endif

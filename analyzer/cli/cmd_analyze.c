@@ -6,6 +6,7 @@
 
 #include "analysis.h"
 #include "cli.h"
+#include "diff.h"
 #include "emit.h"
 
 static const char analyze_usage[] =
@@ -34,7 +35,15 @@ static const char check_usage[] =
     "closure_cycle, tombstone, or all) holding at least --min-bytes retained bytes exists,\n"
     "0 when none does, and 2 on bad input. Prints the matching findings.\n";
 
+static const char diff_usage[] =
+    "usage: heapsift diff BEFORE AFTER [--binary BIN] [--container SYM]... [--json FILE]\n"
+    "\n"
+    "Compares two dumps of one process: objects freed and created, growth by type, closure\n"
+    "and shape, and exact ghosts: objects a container held in BEFORE and no longer holds in\n"
+    "AFTER that are still alive there, at the same address with the same size and layout.\n";
+
 typedef struct analyze_args {
+    const char *before;
     const char *dump, *binary, *json, *dot, *fail_on;
     const char **containers, **value_types;
     size_t ncontainers, nvalue_types;
@@ -54,7 +63,8 @@ static int push_arg(const char ***arr, size_t *n, const char *v)
 }
 
 /* Parses the options analyze and check share; returns -1 on a usage error, 1 for --help. */
-static int parse_args(const char *cmd, int argc, char **argv, analyze_args *a, const char *usage)
+static int parse_args(const char *cmd, int argc, char **argv, analyze_args *a, const char *usage,
+                      int two_dumps)
 {
     static const struct option opts[] = {
         {"binary", required_argument, 0, 'b'},  {"container", required_argument, 0, 'c'},
@@ -96,10 +106,12 @@ static int parse_args(const char *cmd, int argc, char **argv, analyze_args *a, c
         default: fputs(usage, stderr); return -1;
         }
     }
-    if (optind + 1 != argc || a->top <= 0 || a->objects < 0) {
+    if (optind + 1 + two_dumps != argc || a->top <= 0 || a->objects < 0) {
         fputs(usage, stderr);
         return -1;
     }
+    if (two_dumps)
+        a->before = argv[optind++];
     a->dump = argv[optind];
     return 0;
 }
@@ -156,11 +168,11 @@ static int emit_dot_cb(const report *r, hs_writer w, const void *o)
 }
 
 /* Opens the dump and runs the analysis; prints errors. Returns the analysis or NULL. */
-static analysis *run(const char *cmd, const analyze_args *a, source **src)
+static analysis *run(const char *cmd, const analyze_args *a, const char *path, source **src)
 {
     hs_error err;
     hs_error_clear(&err);
-    if (source_open(src, a->dump, a->binary, &err) < 0) {
+    if (source_open(src, path, a->binary, &err) < 0) {
         cli_report(cmd, &err);
         return NULL;
     }
@@ -184,31 +196,37 @@ static analysis *run(const char *cmd, const analyze_args *a, source **src)
     return an;
 }
 
+/* Prints the text report (or the JSON with --json -) and writes the --json / --dot files.
+ * Returns the exit status. */
+static int write_reports(const char *cmd, const analyze_args *a, const report *r)
+{
+    emit_text_options to;
+    emit_text_options_init(&to);
+    to.max_objects = (size_t)a->objects;
+    to.color = isatty(STDOUT_FILENO);
+    int ok;
+    if (a->json && strcmp(a->json, "-") == 0)
+        ok = emit_to(cmd, "-", r, emit_json_cb, NULL) == 0;
+    else
+        ok = emit_to(cmd, "-", r, emit_text_cb, &to) == 0 &&
+             (!a->json || emit_to(cmd, a->json, r, emit_json_cb, NULL) == 0);
+    if (ok && a->dot)
+        ok = emit_to(cmd, a->dot, r, emit_dot_cb, NULL) == 0;
+    return ok ? CLI_OK : CLI_BAD;
+}
+
 int cmd_analyze(int argc, char **argv)
 {
     analyze_args a;
-    int p = parse_args("analyze", argc, argv, &a, analyze_usage);
+    int p = parse_args("analyze", argc, argv, &a, analyze_usage, 0);
     if (p) {
         free_args(&a);
         return p > 0 ? CLI_OK : CLI_BAD;
     }
     source *src;
-    analysis *an = run("analyze", &a, &src);
-    int status = CLI_BAD;
+    analysis *an = run("analyze", &a, a.dump, &src);
+    int status = an ? write_reports("analyze", &a, an->rep) : CLI_BAD;
     if (an) {
-        emit_text_options to;
-        emit_text_options_init(&to);
-        to.max_objects = (size_t)a.objects;
-        to.color = isatty(STDOUT_FILENO);
-        int ok = 1;
-        if (a.json && strcmp(a.json, "-") == 0)
-            ok = emit_to("analyze", "-", an->rep, emit_json_cb, NULL) == 0;
-        else
-            ok = emit_to("analyze", "-", an->rep, emit_text_cb, &to) == 0 &&
-                 (!a.json || emit_to("analyze", a.json, an->rep, emit_json_cb, NULL) == 0);
-        if (ok && a.dot)
-            ok = emit_to("analyze", a.dot, an->rep, emit_dot_cb, NULL) == 0;
-        status = ok ? CLI_OK : CLI_BAD;
         analysis_free(an);
         source_close(src);
     }
@@ -243,7 +261,7 @@ static int parse_kinds(const char *s, unsigned *mask)
 int cmd_check(int argc, char **argv)
 {
     analyze_args a;
-    int p = parse_args("check", argc, argv, &a, check_usage);
+    int p = parse_args("check", argc, argv, &a, check_usage, 0);
     if (p) {
         free_args(&a);
         return p > 0 ? CLI_OK : CLI_BAD;
@@ -255,7 +273,7 @@ int cmd_check(int argc, char **argv)
                                  "closure_cycle, tombstone or all");
     }
     source *src;
-    analysis *an = run("check", &a, &src);
+    analysis *an = run("check", &a, a.dump, &src);
     if (!an) {
         free_args(&a);
         return CLI_BAD;
@@ -279,6 +297,44 @@ int cmd_check(int argc, char **argv)
     int status = !ok ? CLI_BAD : k ? CLI_FOUND : CLI_OK;
     analysis_free(an);
     source_close(src);
+    free_args(&a);
+    return status;
+}
+
+int cmd_diff(int argc, char **argv)
+{
+    analyze_args a;
+    int p = parse_args("diff", argc, argv, &a, diff_usage, 1);
+    if (p) {
+        free_args(&a);
+        return p > 0 ? CLI_OK : CLI_BAD;
+    }
+    source *src_before = NULL, *src_after = NULL;
+    analysis *before = run("diff", &a, a.before, &src_before);
+    analysis *after = before ? run("diff", &a, a.dump, &src_after) : NULL;
+    int status = CLI_BAD;
+    if (after) {
+        /* Exact (diff) ghosts supersede the single-dump type/shape guesses. */
+        report *r = after->rep;
+        size_t k = 0;
+        for (size_t i = 0; i < r->nfindings; i++) {
+            if (r->findings[i].kind == REPORT_GHOST)
+                report_finding_release(&r->findings[i]);
+            else
+                r->findings[k++] = r->findings[i];
+        }
+        r->nfindings = k;
+        hs_error err;
+        hs_error_clear(&err);
+        if (diff_run(before, after, (size_t)a.top, &err) < 0)
+            cli_report("diff", &err);
+        else
+            status = write_reports("diff", &a, r);
+    }
+    analysis_free(before);
+    analysis_free(after);
+    source_close(src_before);
+    source_close(src_after);
     free_args(&a);
     return status;
 }

@@ -11,7 +11,13 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
+    {"analyze", cmd_analyze, "the full report: ghosts, finalizer pins, closure cycles, tables"},
+    {"check", cmd_check, "exit 1 when a finding of the given kinds exists (for CI gates)"},
+    {"diff", cmd_diff, "compare two dumps of one process: growth and exact ghosts"},
     {"info", cmd_info, "what a dump holds: records, objects, goroutines, finalizers, globals"},
+    {"path", cmd_path, "the shortest path from a root to an object"},
+    {"show", cmd_show, "one object: type, closure, liveness, fields, referrers"},
+    {"top", cmd_top, "largest groups of live objects, or top retainers"},
 };
 
 static void usage(FILE *f)

@@ -18,6 +18,14 @@ int cycles_detect(analysis *a, findings *leaks, findings *info);
  * container, with a retention path that avoids the containers. */
 int ghost_detect(analysis *a, findings *out);
 
+/* Adds object v as a ghost of container index `container` (grouped by container, holder and
+ * label) with the given evidence ("type", "shape", "diff"). */
+int ghost_add(analysis *a, findings *out, uint32_t v, uint32_t container, const char *evidence);
+
+/* Marks (1 byte per node, caller frees) every node reachable from containers
+ * [first, first + count) of a. NULL when out of memory. */
+uint8_t *ghost_inside(const analysis *a, size_t first, size_t count);
+
 /* sync.Map read-map tombstones (container bloat), from the decoded containers. */
 int tombstone_detect(analysis *a, findings *out);
 

@@ -52,18 +52,17 @@ static int collect_values(analysis *a, value_sets *vs)
     return HS_OK;
 }
 
-/* Marks every node reachable from a container. */
-static uint8_t *inside_containers(const analysis *a)
+uint8_t *ghost_inside(const analysis *a, size_t first, size_t count)
 {
     const heap *h = a->h;
-    graph_root *roots = malloc((a->ncontainers + 1) * sizeof *roots);
+    graph_root *roots = malloc((count + 1) * sizeof *roots);
     if (!roots)
         return NULL;
-    for (size_t i = 0; i < a->ncontainers; i++)
-        roots[i] = (graph_root){a->containers[i].node, 0, 0};
+    for (size_t i = 0; i < count; i++)
+        roots[i] = (graph_root){a->containers[first + i].node, 0, 0};
     paths_tree *t;
     hs_error err;
-    int rc = paths_bfs(h->g, roots, a->ncontainers, NULL, &t, &err);
+    int rc = paths_bfs(h->g, roots, count, NULL, &t, &err);
     free(roots);
     if (rc < 0)
         return NULL;
@@ -84,12 +83,12 @@ static const char *closure_on_path(const report_path *p)
     return NULL;
 }
 
-static int add_ghost(analysis *a, findings *out, uint32_t v, uint32_t container, int by_type)
+int ghost_add(analysis *a, findings *out, uint32_t v, uint32_t container, const char *evidence)
 {
     const paths_tree *t = live_program_tree(a->live);
     uint32_t root = paths_root_of(t, v);
     char *label = describe_label(a, v);
-    char *sig = label ? report_strfmt("%u|%u|%d|%s", container, root, by_type, label) : NULL;
+    char *sig = label ? report_strfmt("%u|%u|%s|%s", container, root, evidence, label) : NULL;
     int created = 0;
     report_finding *f = sig ? findings_group(out, REPORT_GHOST, sig, &created) : NULL;
     free(sig);
@@ -100,7 +99,7 @@ static int add_ghost(analysis *a, findings *out, uint32_t v, uint32_t container,
     int rc = HS_OK;
     if (created) {
         const char *cname = a->containers[container].name;
-        f->evidence = report_strdup(by_type ? "type" : "shape");
+        f->evidence = report_strdup(evidence);
         f->container = report_strdup(cname);
         f->type = label;
         label = NULL;
@@ -127,7 +126,7 @@ int ghost_detect(analysis *a, findings *out)
         return HS_OK;
     value_sets vs = {0};
     int rc = collect_values(a, &vs);
-    uint8_t *in = rc >= 0 ? inside_containers(a) : NULL;
+    uint8_t *in = rc >= 0 ? ghost_inside(a, 0, a->ncontainers) : NULL;
     if (!in)
         rc = HS_ERR_NOMEM;
     for (uint32_t v = 0; v < h->nobj && rc >= 0; v++) {
@@ -136,9 +135,9 @@ int ghost_detect(analysis *a, findings *out)
         uint32_t c;
         if (h->obj_type[v] != HEAP_NONE) {
             if (u64map_get(&vs.types, h->obj_type[v], &c))
-                rc = add_ghost(a, out, v, c, 1);
+                rc = ghost_add(a, out, v, c, "type");
         } else if (h->obj_func[v] == HEAP_NONE && u64map_get(&vs.shapes, h->obj_shape[v], &c)) {
-            rc = add_ghost(a, out, v, c, 0);
+            rc = ghost_add(a, out, v, c, "shape");
         }
     }
     free(in);

@@ -1,0 +1,305 @@
+/* heapsift path / show / top - focused questions about one dump. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis.h"
+#include "cli.h"
+#include "describe.h"
+#include "emit.h"
+#include "tables.h"
+
+static const char path_usage[] =
+    "usage: heapsift path DUMP ADDR [--binary BIN] [--include-finalizers]\n"
+    "\n"
+    "Prints the shortest path from a root to the object containing ADDR (hex), and its\n"
+    "liveness. Finalizer roots are ignored unless --include-finalizers (as Eclipse MAT).\n";
+
+static const char show_usage[] =
+    "usage: heapsift show DUMP ADDR [--binary BIN] [--bytes]\n"
+    "\n"
+    "Describes the object containing ADDR: type (and where it came from), closure function,\n"
+    "shape, liveness, retained size, its pointer fields and the objects that point to it.\n"
+    "--bytes also prints its contents (dumps hold secrets: contents are never shown otherwise).\n";
+
+static const char top_usage[] =
+    "usage: heapsift top DUMP [-n N] [--by type|closure|shape|site|retained] [--binary BIN]\n"
+    "\n"
+    "The largest groups of live objects, or with --by retained the objects and roots that\n"
+    "retain the most memory (dominator tree).\n";
+
+typedef struct inspect_args {
+    const char *dump, *binary, *addr, *by;
+    long n;
+    int include_fin, bytes;
+} inspect_args;
+
+static int parse(const char *usage, int argc, char **argv, int want_addr, inspect_args *a)
+{
+    static const struct option opts[] = {
+        {"binary", required_argument, 0, 'b'}, {"include-finalizers", no_argument, 0, 'F'},
+        {"bytes", no_argument, 0, 'B'},        {"by", required_argument, 0, 'y'},
+        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0},
+    };
+    memset(a, 0, sizeof *a);
+    a->n = 20;
+    a->by = "type";
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "b:n:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'b': a->binary = optarg; break;
+        case 'F': a->include_fin = 1; break;
+        case 'B': a->bytes = 1; break;
+        case 'y': a->by = optarg; break;
+        case 'n': a->n = strtol(optarg, NULL, 10); break;
+        case 'h': fputs(usage, stdout); return 1;
+        default: fputs(usage, stderr); return -1;
+        }
+    }
+    if (optind + 1 + want_addr != argc || a->n <= 0) {
+        fputs(usage, stderr);
+        return -1;
+    }
+    a->dump = argv[optind];
+    a->addr = want_addr ? argv[optind + 1] : NULL;
+    return 0;
+}
+
+static analysis *load(const char *cmd, const inspect_args *a, source **src)
+{
+    hs_error err;
+    hs_error_clear(&err);
+    if (source_open(src, a->dump, a->binary, &err) < 0) {
+        cli_report(cmd, &err);
+        return NULL;
+    }
+    cli_progress bar;
+    cli_progress_start(&bar, "reading", (*src)->dump_bytes);
+    analysis_options o = {.model_only = 1, .progress = cli_progress_update, .progress_ctx = &bar};
+    analysis *an;
+    int rc = analysis_run(*src, &o, &an, &err);
+    cli_progress_done(&bar);
+    if (rc < 0) {
+        cli_report(cmd, &err);
+        source_close(*src);
+        return NULL;
+    }
+    return an;
+}
+
+/* Resolves ADDR to an object; prints why not and returns GRAPH_NONE. */
+static uint32_t find_object(const char *cmd, const analysis *an, const char *text)
+{
+    char *end;
+    uint64_t addr = strtoull(text, &end, 16);
+    if (*text == '\0' || *end != '\0') {
+        cli_fail(cmd, "not a hex address: %s", text);
+        return GRAPH_NONE;
+    }
+    uint32_t v = heap_object_at(an->h, addr);
+    if (v == HEAP_NONE)
+        cli_fail(cmd, "no object in the dump contains 0x%" PRIx64, addr);
+    return v;
+}
+
+static const char *state_name(live_state s)
+{
+    static const char *names[LIVE_NSTATES] = {"garbage (unreachable, freed at the next GC)",
+                                              "in use (reachable from the program's roots)",
+                                              "pending finalization (finalized at the next GC)",
+                                              "finalizer-pinned (never collected)",
+                                              "kept alive only for a finalizer"};
+    return (unsigned)s < LIVE_NSTATES ? names[s] : "?";
+}
+
+static int file_write(void *ctx, const void *buf, size_t n)
+{
+    return fwrite(buf, 1, n, ctx) == n ? HS_OK : HS_ERR_IO;
+}
+
+static int print_path(const analysis *an, const paths_tree *t, uint32_t v)
+{
+    size_t n = paths_extract(t, v, NULL, 0);
+    graph_step *steps = malloc((n ? n : 1) * sizeof *steps);
+    if (!steps)
+        return -1;
+    paths_extract(t, v, steps, n);
+    char *kind, *name;
+    report_path p;
+    int rc = describe_root(an, paths_root_of(t, v), &kind, &name);
+    if (rc >= 0)
+        rc = describe_path(an, steps, n, kind, name, &p);
+    if (rc >= 0) {
+        rc = emit_text_path(&p, (hs_writer){file_write, stdout});
+        report_path_release(&p);
+    }
+    if (rc >= 0)
+        rc = 0;
+    free(kind);
+    free(name);
+    free(steps);
+    return rc;
+}
+
+int cmd_path(int argc, char **argv)
+{
+    inspect_args a;
+    int p = parse(path_usage, argc, argv, 1, &a);
+    if (p)
+        return p > 0 ? CLI_OK : CLI_BAD;
+    source *src;
+    analysis *an = load("path", &a, &src);
+    if (!an)
+        return CLI_BAD;
+    int status = CLI_BAD;
+    uint32_t v = find_object("path", an, a.addr);
+    if (v != GRAPH_NONE) {
+        char buf[256];
+        printf("%s: %s\n", heap_describe(an->h, v, buf, sizeof buf),
+               state_name(live_state_of(an->live, v)));
+        paths_tree *t = NULL;
+        hs_error err;
+        paths_opts po = {.flags = a.include_fin ? 0 : PATHS_EXCLUDE_FINALIZER, .target = v};
+        if (paths_bfs(an->h->g, an->all_roots, an->nall_roots, &po, &t, &err) < 0) {
+            cli_report("path", &err);
+        } else if (!paths_reached(t, v)) {
+            printf("no path from %s roots reaches it%s\n", a.include_fin ? "any" : "program",
+                   a.include_fin ? "" : " (try --include-finalizers)");
+            status = CLI_OK;
+        } else {
+            status = print_path(an, t, v) == 0 ? CLI_OK : CLI_BAD;
+        }
+        paths_free(t);
+    }
+    analysis_free(an);
+    source_close(src);
+    return status;
+}
+
+/* Prints the fields of v (pointer slots and their targets) and who points to v. */
+static void print_edges(const analysis *an, uint32_t v)
+{
+    const graph *g = an->h->g;
+    const uint32_t *off = graph_out_offsets(g), *dst = graph_out_dst(g), *fld = graph_out_field(g);
+    char buf[256];
+    printf("\npointer fields (%u):\n", off[v + 1] - off[v]);
+    for (uint32_t e = off[v]; e < off[v + 1]; e++)
+        printf("  +0x%-6x -> %s\n", fld[e], heap_describe(an->h, dst[e], buf, sizeof buf));
+    const uint32_t *in = graph_in_offsets(g), *src = graph_in_src(g);
+    printf("\nreferred to by (%u):\n", in[v + 1] - in[v]);
+    for (uint32_t e = in[v]; e < in[v + 1] && e < in[v] + 50; e++)
+        printf("  +0x%-6x in %s\n", graph_edge_field(g, src[e], v),
+               heap_describe(an->h, src[e], buf, sizeof buf));
+    if (in[v + 1] - in[v] > 50)
+        printf("  ... and %u more\n", in[v + 1] - in[v] - 50);
+}
+
+static int hexdump(void *ctx, uint32_t obj, const uint8_t *bytes, size_t len,
+                   const uint64_t *ptrs, size_t nptrs)
+{
+    (void)ctx;
+    (void)obj;
+    (void)ptrs;
+    (void)nptrs;
+    printf("\ncontents (%zu bytes):\n", len);
+    for (size_t i = 0; i < len; i += 16) {
+        printf("  %06zx ", i);
+        for (size_t j = i; j < i + 16; j++)
+            j < len ? printf(" %02x", bytes[j]) : printf("   ");
+        printf("  ");
+        for (size_t j = i; j < i + 16 && j < len; j++)
+            putchar(bytes[j] >= 32 && bytes[j] < 127 ? bytes[j] : '.');
+        putchar('\n');
+    }
+    return 0;
+}
+
+int cmd_show(int argc, char **argv)
+{
+    inspect_args a;
+    int p = parse(show_usage, argc, argv, 1, &a);
+    if (p)
+        return p > 0 ? CLI_OK : CLI_BAD;
+    source *src;
+    analysis *an = load("show", &a, &src);
+    if (!an)
+        return CLI_BAD;
+    int status = CLI_BAD;
+    uint32_t v = find_object("show", an, a.addr);
+    if (v != GRAPH_NONE) {
+        const heap *h = an->h;
+        char *shape = describe_shape(an, v);
+        char sz[32];
+        printf("object      0x%" PRIx64 " (slot 0x%" PRIx64 ", %s)\n", heap_obj_ptr(h, v),
+               h->obj_addr[v], cli_size(heap_obj_bytes(h, v), sz, sizeof sz));
+        const char *ty = heap_type_name(h, v);
+        printf("type        %s%s%s%s\n", ty ? ty : "unknown", ty ? " (from " : "",
+               ty ? heap_type_src_name(h->obj_tsrc[v]) : "", ty ? ")" : "");
+        const char *fn = heap_closure_name(h, v);
+        if (fn)
+            printf("closure     %s (the pointer fields below are its captured variables)\n", fn);
+        const char *site = heap_site_name(h, v);
+        if (site)
+            printf("allocated   %s\n", site);
+        printf("shape       %s\n", shape ? shape : "?");
+        printf("liveness    %s\n", state_name(live_state_of(an->live, v)));
+        printf("retained    %s\n", cli_size(dom_retained(an->dom, v), sz, sizeof sz));
+        free(shape);
+        print_edges(an, v);
+        status = CLI_OK;
+        if (a.bytes) {
+            hs_error err;
+            if (heap_fetch(src, h, &v, 1, hexdump, NULL, &err) < 0) {
+                cli_report("show", &err);
+                status = CLI_BAD;
+            }
+        }
+    }
+    analysis_free(an);
+    source_close(src);
+    return status;
+}
+
+int cmd_top(int argc, char **argv)
+{
+    inspect_args a;
+    int p = parse(top_usage, argc, argv, 0, &a);
+    if (p)
+        return p > 0 ? CLI_OK : CLI_BAD;
+    unsigned by;
+    if (!strcmp(a.by, "type"))
+        by = TABLES_BY_TYPE | TABLES_BY_SHAPE;
+    else if (!strcmp(a.by, "closure"))
+        by = TABLES_BY_CLOSURE;
+    else if (!strcmp(a.by, "shape"))
+        by = TABLES_BY_SHAPE;
+    else if (!strcmp(a.by, "site"))
+        by = TABLES_BY_SITE;
+    else if (!strcmp(a.by, "retained"))
+        by = 0;
+    else
+        return cli_fail("top", "--by takes type, closure, shape, site or retained");
+    source *src;
+    analysis *an = load("top", &a, &src);
+    if (!an)
+        return CLI_BAD;
+    int rc = (an->rep = calloc(1, sizeof *an->rep)) ? HS_OK : HS_ERR_NOMEM;
+    if (rc >= 0)
+        rc = by ? tables_histogram(an, (size_t)a.n, by) : tables_retainers(an, (size_t)a.n);
+    if (rc >= 0) {
+        const report *r = an->rep;
+        const report_row *rows = by ? r->histogram : r->retainers;
+        size_t n = by ? r->nhistogram : r->nretainers;
+        if (!n && by == TABLES_BY_SITE)
+            printf("no allocation samples in this dump (the program did not link runtime/pprof "
+                   "or sampled nothing; set runtime.MemProfileRate = 1 to sample everything)\n");
+        rc = emit_text_rows(rows, n, by ? 0 : 1, (hs_writer){file_write, stdout});
+    }
+    analysis_free(an);
+    source_close(src);
+    if (rc < 0)
+        return cli_fail("top", "%s", hs_strerror(rc));
+    return CLI_OK;
+}

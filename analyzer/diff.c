@@ -1,0 +1,175 @@
+/* diff.c - object identity across dumps, growth, and exact ghosts. */
+#include "diff.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "describe.h"
+#include "detectors/detectors.h"
+#include "findings.h"
+#include "strpool.h"
+#include "u64map.h"
+#include "vec.h"
+
+/* The object of `to` that is the same allocation as object v of `from`: same slot address,
+ * slot size and pointer layout; else HEAP_NONE. */
+static uint32_t same_object(const heap *from, uint32_t v, const heap *to)
+{
+    uint32_t w = heap_object_at(to, from->obj_addr[v]);
+    if (w == HEAP_NONE || to->obj_addr[w] != from->obj_addr[v] ||
+        to->obj_size[w] != from->obj_size[v] ||
+        to->shapes[to->obj_shape[w]].hash != from->shapes[from->obj_shape[v]].hash)
+        return HEAP_NONE;
+    return w;
+}
+
+/* Growth accumulation keyed by label text. */
+typedef struct growth {
+    strpool labels;
+    u64map index;      /* label offset -> row */
+    report_delta *rows;
+    size_t n, cap;
+} growth;
+
+static int grow_add(growth *g, const analysis *a, uint32_t v, int after)
+{
+    static const char *groups[] = {"type", "closure", "shape"};
+    const heap *h = a->h;
+    int group = h->obj_func[v] != HEAP_NONE ? 1 : h->obj_type[v] != HEAP_NONE ? 0 : 2;
+    char *label = describe_label(a, v);
+    if (!label)
+        return HS_ERR_NOMEM;
+    uint32_t off = strpool_intern(&g->labels, label, strlen(label));
+    uint32_t *row = off == UINT32_MAX ? NULL : u64map_upsert(&g->index, off, UINT32_MAX);
+    if (!row) {
+        free(label);
+        return HS_ERR_NOMEM;
+    }
+    if (*row == UINT32_MAX) {
+        report_delta d = {.label = label, .group = report_strdup(groups[group])};
+        if (!d.group || VEC_PUSH(g->rows, g->n, g->cap, d) < 0) {
+            free(label);
+            free(d.group);
+            return HS_ERR_NOMEM;
+        }
+        *row = (uint32_t)(g->n - 1);
+    } else {
+        free(label);
+    }
+    report_delta *d = &g->rows[*row];
+    uint64_t bytes = heap_obj_bytes(h, v);
+    if (after) {
+        d->count_after++;
+        d->bytes_after += bytes;
+    } else {
+        d->count_before++;
+        d->bytes_before += bytes;
+    }
+    return HS_OK;
+}
+
+static uint64_t absdiff(uint64_t x, uint64_t y)
+{
+    return x > y ? x - y : y - x;
+}
+
+static int by_change(const void *p, const void *q)
+{
+    const report_delta *a = p, *b = q;
+    uint64_t da = absdiff(a->bytes_after, a->bytes_before), db = absdiff(b->bytes_after, b->bytes_before);
+    if (da != db)
+        return da < db ? 1 : -1;
+    return strcmp(a->label, b->label);
+}
+
+/* Exact ghosts of the containers both dumps have. */
+static int diff_ghosts(const analysis *before, analysis *after)
+{
+    findings fs = {0};
+    int rc = HS_OK;
+    for (size_t ca = 0; ca < after->ncontainers && rc >= 0; ca++) {
+        size_t cb = 0;
+        while (cb < before->ncontainers &&
+               strcmp(before->containers[cb].name, after->containers[ca].name) != 0)
+            cb++;
+        if (cb == before->ncontainers)
+            continue;
+        uint8_t *in_before = ghost_inside(before, cb, 1);
+        uint8_t *in_after = ghost_inside(after, ca, 1);
+        if (!in_before || !in_after)
+            rc = HS_ERR_NOMEM;
+        for (uint32_t v = 0; rc >= 0 && v < before->h->nobj; v++) {
+            if (!in_before[v])
+                continue;
+            uint32_t w = same_object(before->h, v, after->h);
+            if (w == HEAP_NONE || in_after[w] || live_state_of(after->live, w) != LIVE_IN_USE)
+                continue;
+            const char *t = heap_type_name(after->h, w);
+            if (t && (!strncmp(t, "sync.", 5) || !strncmp(t, "runtime.", 8)))
+                continue; /* the container's own machinery, not a value */
+            rc = ghost_add(after, &fs, w, (uint32_t)ca, "diff");
+        }
+        free(in_before);
+        free(in_after);
+    }
+    if (rc >= 0)
+        rc = findings_finish(&fs, after, &after->rep->findings, &after->rep->nfindings);
+    findings_release(&fs);
+    return rc;
+}
+
+int diff_run(const analysis *before, analysis *after, size_t top, hs_error *err)
+{
+    report_diff *d = calloc(1, sizeof *d);
+    if (!d || !(d->before_path = report_strdup(before->src->path))) {
+        free(d);
+        return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "diff");
+    }
+    after->rep->diff = d;
+    growth g = {0};
+    int rc = HS_OK;
+    for (uint32_t v = 0; v < before->h->nobj && rc >= 0; v++) {
+        if (live_state_of(before->live, v) != LIVE_IN_USE)
+            continue;
+        rc = grow_add(&g, before, v, 0);
+        uint32_t w = same_object(before->h, v, after->h);
+        if (w == HEAP_NONE || live_state_of(after->live, w) != LIVE_IN_USE) {
+            d->gone_objects++;
+            d->gone_bytes += heap_obj_bytes(before->h, v);
+        }
+    }
+    for (uint32_t w = 0; w < after->h->nobj && rc >= 0; w++) {
+        if (live_state_of(after->live, w) != LIVE_IN_USE)
+            continue;
+        rc = grow_add(&g, after, w, 1);
+        uint32_t v = same_object(after->h, w, before->h);
+        if (v == HEAP_NONE || live_state_of(before->live, v) != LIVE_IN_USE) {
+            d->new_objects++;
+            d->new_bytes += heap_obj_bytes(after->h, w);
+        } else {
+            d->kept_objects++;
+            d->kept_bytes += heap_obj_bytes(after->h, w);
+        }
+    }
+    if (rc >= 0) {
+        qsort(g.rows, g.n, sizeof *g.rows, by_change);
+        size_t k = g.n < top ? g.n : top;
+        for (size_t i = k; i < g.n; i++) {
+            free(g.rows[i].label);
+            free(g.rows[i].group);
+        }
+        d->growth = g.rows;
+        d->ngrowth = k;
+        g.rows = NULL;
+        rc = diff_ghosts(before, after);
+    }
+    for (size_t i = 0; g.rows && i < g.n; i++) {
+        free(g.rows[i].label);
+        free(g.rows[i].group);
+    }
+    free(g.rows);
+    strpool_release(&g.labels);
+    u64map_release(&g.index);
+    return rc < 0 ? hs_error_set(err, rc, HS_NO_OFFSET, "comparing the dumps") : HS_OK;
+}
