@@ -90,7 +90,12 @@ func run(args []string, stderr io.Writer) int {
 		defer heapsift.Stop()
 	}
 	scenarios[o.scenario](o)
-	settle()
+	if exactCounts {
+		settle()
+	} else {
+		runtime.GC() // soak: one collection is enough (its counts are not exact anyway)
+		drainFinalizers()
+	}
 	if o.ready != "" {
 		if err := writeAtomic(o.ready, []byte(strconv.Itoa(os.Getpid())+"\n")); err != nil {
 			fmt.Fprintln(stderr, "mapworkload:", err)
