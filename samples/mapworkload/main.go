@@ -82,19 +82,21 @@ func run(args []string, stderr io.Writer) int {
 	}
 	scenarioName = o.scenario
 	tombstones = map[string]int{}
-	if os.Getenv("HEAPSIFT_HOOK") != "0" {
-		if err := heapsift.Start(heapsift.Options{Manifest: manifestJSON}); err != nil {
-			fmt.Fprintln(stderr, "mapworkload: hook:", err)
-			return 1
-		}
-		defer heapsift.Stop()
-	}
 	scenarios[o.scenario](o)
 	if exactCounts {
 		settle()
 	} else {
 		runtime.GC() // soak: one collection is enough (its counts are not exact anyway)
 		drainFinalizers()
+	}
+	// The import started the hook at init without a manifest; the callback is set only now,
+	// so a capture has a manifest exactly when the scenario is fully set up.
+	if os.Getenv("HEAPSIFT_HOOK") != "0" {
+		if err := heapsift.Start(heapsift.Options{Manifest: manifestJSON}); err != nil {
+			fmt.Fprintln(stderr, "mapworkload: hook:", err)
+			return 1
+		}
+		defer heapsift.Stop()
 	}
 	if o.ready != "" {
 		if err := writeAtomic(o.ready, []byte(strconv.Itoa(os.Getpid())+"\n")); err != nil {
