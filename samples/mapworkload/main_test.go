@@ -209,7 +209,7 @@ func checkScenario(t *testing.T, sc string, m *Manifest) {
 	tomb := syncMapTombstones()
 	switch sc {
 	case "seed":
-		if c.StoreLive < 900 || c.StoreLive >= 1000 || c.FinalizersRegistered != c.StoreLive ||
+		if c.StoreLive < 900 || c.StoreLive > 1000 || c.FinalizersRegistered != c.StoreLive ||
 			c.FinalizersSet-c.FinalizersRun != c.FinalizersRegistered || c.Goroutines != 0 {
 			t.Errorf("seed counts %+v", c)
 		}

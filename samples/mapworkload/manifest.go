@@ -230,11 +230,13 @@ func addTombstones(container string, n int) {
 }
 
 // drainFinalizers waits until queued finalizers have run: the run counter must stay
-// unchanged for 5 polls in a row (at most 2 s).
+// unchanged for 10 polls of 5 ms in a row (at most 3 s). The runtime wakes its finalizer
+// goroutine at the end of the GC and it runs the whole queue in one go, so 50 ms of quiet
+// means the queue is empty on anything but a starved machine.
 func drainFinalizers() {
 	last := atomic.LoadInt64(&finalizersRun)
 	stable := 0
-	for i := 0; i < 400 && stable < 5; i++ {
+	for i := 0; i < 600 && stable < 10; i++ {
 		time.Sleep(5 * time.Millisecond)
 		n := atomic.LoadInt64(&finalizersRun)
 		if n == last {
