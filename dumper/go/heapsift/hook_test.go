@@ -45,8 +45,9 @@ func TestMain(m *testing.M) {
 			os.Exit(1)
 		}
 		os.Exit(0)
-	case "serve": // listen in HEAPSIFT_TEST_DIR, write the socket path to HEAPSIFT_TEST_OUT, wait
-		if err := Start(Options{Dir: os.Getenv("HEAPSIFT_TEST_DIR")}); err != nil {
+	case "serve", "serve-nosig": // listen in HEAPSIFT_TEST_DIR, write the path to HEAPSIFT_TEST_OUT, wait
+		opts := Options{Dir: os.Getenv("HEAPSIFT_TEST_DIR"), NoSignals: os.Getenv("HEAPSIFT_TEST_HELPER") == "serve-nosig"}
+		if err := Start(opts); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
@@ -460,10 +461,14 @@ func TestInitStart(t *testing.T) {
 }
 
 func TestSignalsRemoveSocket(t *testing.T) {
-	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+	for _, c := range []struct {
+		sig  syscall.Signal
+		mode string
+	}{{syscall.SIGTERM, "serve"}, {syscall.SIGINT, "serve"}, {syscall.SIGTERM, "serve-nosig"}} {
+		sig := c.sig
 		dir := filepath.Join(t.TempDir(), "hs")
 		ready := filepath.Join(t.TempDir(), "ready")
-		cmd := helperCmd("serve", "HEAPSIFT_HOOK=0", "HEAPSIFT_TEST_DIR="+dir, "HEAPSIFT_TEST_OUT="+ready)
+		cmd := helperCmd(c.mode, "HEAPSIFT_HOOK=0", "HEAPSIFT_TEST_DIR="+dir, "HEAPSIFT_TEST_OUT="+ready)
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -492,8 +497,29 @@ func TestSignalsRemoveSocket(t *testing.T) {
 		if !ws.Signaled() || ws.Signal() != sig {
 			t.Errorf("%v: wait status %v, want killed by %v", sig, ws, sig)
 		}
-		if _, err := os.Lstat(string(path)); !os.IsNotExist(err) {
+		_, err = os.Lstat(string(path))
+		if c.mode == "serve" && !os.IsNotExist(err) {
 			t.Errorf("%v: socket still there: %v", sig, err)
 		}
+		if c.mode == "serve-nosig" && err != nil { // NoSignals: the signal is not ours to catch
+			t.Errorf("%v with NoSignals: socket removed (%v)", sig, err)
+		}
+	}
+}
+
+// A client that dies mid-capture costs the target nothing: the runtime's writes fail with
+// EPIPE (SIGPIPE on a non-stdio fd does not kill a Go program) and the hook keeps serving.
+func TestDumpReaderGone(t *testing.T) {
+	path := startHook(t, Options{})
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	if reply, _ := request(t, path, "DUMP nogc\n", w); reply["ok"] != true {
+		t.Errorf("DUMP into a broken pipe: %v", reply)
+	}
+	if m, _ := request(t, path, "INFO\n", nil); int(num(t, m, "pid")) != os.Getpid() {
+		t.Errorf("INFO after a broken capture: %v", m)
 	}
 }
