@@ -112,8 +112,13 @@ int describe_root(const analysis *a, uint32_t root_index, char **kind, char **na
                     ? report_strfmt("finalizer of %s", heap_describe(h, x, buf, sizeof buf))
                     : report_strdup("finalizer");
     } else {
+        /* The bare name: the kind is said separately ("global" + "main.store"). */
+        const heap_aux *x = &h->aux[r->node - h->nobj];
+        const char *nm = strpool_get(&h->names, x->name);
         *kind = report_strdup(heap_root_kind_name((int)r->kind));
-        *name = report_strdup(heap_describe(h, r->node, buf, sizeof buf));
+        *name = x->kind == HEAP_NODE_FRAME
+                    ? report_strfmt("goroutine %llu %s", (unsigned long long)x->goid, nm)
+                    : report_strdup(nm);
     }
     if (!*kind || !*name) {
         free(*kind);

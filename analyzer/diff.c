@@ -108,7 +108,7 @@ static int diff_ghosts(const analysis *before, analysis *after)
             const char *t = heap_type_name(after->h, w);
             if (t && (!strncmp(t, "sync.", 5) || !strncmp(t, "runtime.", 8)))
                 continue; /* the container's own machinery, not a value */
-            rc = ghost_add(after, &fs, w, (uint32_t)ca, "diff");
+            rc = ghost_add(after, &fs, w, ca < 31 ? 1u << ca : 1u << 31, "diff", NULL);
         }
         free(in_before);
         free(in_after);

@@ -18,9 +18,11 @@ int cycles_detect(analysis *a, findings *leaks, findings *info);
  * container, with a retention path that avoids the containers. */
 int ghost_detect(analysis *a, findings *out);
 
-/* Adds object v as a ghost of container index `container` (grouped by container, holder and
- * label) with the given evidence ("type", "shape", "diff"). */
-int ghost_add(analysis *a, findings *out, uint32_t v, uint32_t container, const char *evidence);
+/* Adds object v as a ghost of the containers in a bit mask (bit c = a->containers[c]),
+ * grouped by containers, holder and label, with the given evidence ("type", "shape",
+ * "diff"). shape_of, when not NULL, names the type a shape match stands for. */
+int ghost_add(analysis *a, findings *out, uint32_t v, uint32_t containers, const char *evidence,
+              const char *shape_of);
 
 /* Marks (1 byte per node, caller frees) every node reachable from containers
  * [first, first + count) of a. NULL when out of memory. */

@@ -24,11 +24,49 @@ static int distinctive_type(const char *t)
 }
 
 typedef struct value_sets {
-    u64map types;  /* type index -> container index */
-    u64map shapes; /* shape index -> container index */
+    u64map types;  /* type index -> mask of containers holding values of it */
+    u64map shapes; /* shape index -> mask of containers */
 } value_sets;
 
-static int collect_values(analysis *a, value_sets *vs)
+/* Bit of container c in a mask (containers past 31 share the last bit). */
+static uint32_t cbit(size_t c)
+{
+    return 1u << (c < 31 ? c : 31);
+}
+
+static int add_mask(u64map *m, uint64_t key, uint32_t bit)
+{
+    uint32_t *v = u64map_upsert(m, key, 0);
+    if (!v)
+        return -1;
+    *v |= bit;
+    return 0;
+}
+
+/* For each shape, the one known type its typed objects have: HEAP_NONE when no typed object
+ * has it, SHAPE_MIXED when several types share it (then the shape says nothing). */
+#define SHAPE_MIXED (HEAP_NONE - 1)
+static uint32_t *shape_owners(const heap *h)
+{
+    uint32_t *own = malloc(((size_t)h->nshapes + 1) * sizeof *own);
+    if (!own)
+        return NULL;
+    for (uint32_t s = 0; s < h->nshapes; s++)
+        own[s] = HEAP_NONE;
+    for (uint32_t v = 0; v < h->nobj; v++) {
+        uint32_t t = h->obj_func[v] != HEAP_NONE ? SHAPE_MIXED : h->obj_type[v];
+        uint32_t *o = &own[h->obj_shape[v]];
+        if (t == HEAP_NONE || *o == t || *o == SHAPE_MIXED)
+            continue;
+        *o = *o == HEAP_NONE ? t : SHAPE_MIXED;
+    }
+    return own;
+}
+
+/* Value types come from the decoded values (named program types only); a value shape counts
+ * only when that type is the shape's sole owner, so untyped objects of the shape are very
+ * likely values that lost their interface word when they were deleted. */
+static int collect_values(analysis *a, value_sets *vs, const uint32_t *own)
 {
     const heap *h = a->h;
     for (size_t c = 0; c < a->ncontainers; c++) {
@@ -36,18 +74,18 @@ static int collect_values(analysis *a, value_sets *vs)
         for (size_t i = 0; i < ct->nvalues; i++) {
             uint32_t v = ct->values[i];
             const char *t = heap_type_name(h, v);
-            if (t && !distinctive_type(t))
+            if (!t || !distinctive_type(t))
                 continue;
-            if (t && !u64map_upsert(&vs->types, h->obj_type[v], (uint32_t)c))
-                return HS_ERR_NOMEM;
-            if (!u64map_upsert(&vs->shapes, h->obj_shape[v], (uint32_t)c))
+            if (add_mask(&vs->types, h->obj_type[v], cbit(c)) < 0 ||
+                (own[h->obj_shape[v]] == h->obj_type[v] &&
+                 add_mask(&vs->shapes, h->obj_shape[v], cbit(c)) < 0))
                 return HS_ERR_NOMEM;
         }
     }
     for (size_t i = 0; i < a->opts.nvalue_types; i++)
         for (uint32_t t = 0; t < h->ntypes; t++)
             if (!strcmp(strpool_get(&h->names, h->types[t].name), a->opts.value_types[i]) &&
-                !u64map_upsert(&vs->types, t, 0))
+                add_mask(&vs->types, t, a->ncontainers ? (1u << a->ncontainers) - 1 : 1) < 0)
                 return HS_ERR_NOMEM;
     return HS_OK;
 }
@@ -83,12 +121,32 @@ static const char *closure_on_path(const report_path *p)
     return NULL;
 }
 
-int ghost_add(analysis *a, findings *out, uint32_t v, uint32_t container, const char *evidence)
+/* "main.store" or "main.store, *main.registry" for a mask of containers. */
+static char *container_names(const analysis *a, uint32_t mask)
+{
+    char *out = report_strdup("");
+    for (size_t c = 0; out && c < a->ncontainers; c++) {
+        if (!(mask & cbit(c)))
+            continue;
+        char *next = report_strfmt("%s%s%s", out, *out ? ", " : "", a->containers[c].name);
+        free(out);
+        out = next;
+    }
+    return out;
+}
+
+int ghost_add(analysis *a, findings *out, uint32_t v, uint32_t containers, const char *evidence,
+              const char *shape_of)
 {
     const paths_tree *t = live_program_tree(a->live);
     uint32_t root = paths_root_of(t, v);
     char *label = describe_label(a, v);
-    char *sig = label ? report_strfmt("%u|%u|%s|%s", container, root, evidence, label) : NULL;
+    if (label && shape_of) {
+        char *l2 = report_strfmt("%s (by %s)", shape_of, label);
+        free(label);
+        label = l2;
+    }
+    char *sig = label ? report_strfmt("%x|%u|%s|%s", containers, root, evidence, label) : NULL;
     int created = 0;
     report_finding *f = sig ? findings_group(out, REPORT_GHOST, sig, &created) : NULL;
     free(sig);
@@ -98,9 +156,9 @@ int ghost_add(analysis *a, findings *out, uint32_t v, uint32_t container, const 
     }
     int rc = HS_OK;
     if (created) {
-        const char *cname = a->containers[container].name;
         f->evidence = report_strdup(evidence);
-        f->container = report_strdup(cname);
+        f->container = container_names(a, containers);
+        const char *cname = f->container ? f->container : "?";
         f->type = label;
         label = NULL;
         rc = describe_program_path(a, v, &f->path);
@@ -125,7 +183,8 @@ int ghost_detect(analysis *a, findings *out)
     if (!a->ncontainers)
         return HS_OK;
     value_sets vs = {0};
-    int rc = collect_values(a, &vs);
+    uint32_t *own = shape_owners(h);
+    int rc = own ? collect_values(a, &vs, own) : HS_ERR_NOMEM;
     uint8_t *in = rc >= 0 ? ghost_inside(a, 0, a->ncontainers) : NULL;
     if (!in)
         rc = HS_ERR_NOMEM;
@@ -135,12 +194,14 @@ int ghost_detect(analysis *a, findings *out)
         uint32_t c;
         if (h->obj_type[v] != HEAP_NONE) {
             if (u64map_get(&vs.types, h->obj_type[v], &c))
-                rc = ghost_add(a, out, v, c, "type");
+                rc = ghost_add(a, out, v, c, "type", NULL);
         } else if (h->obj_func[v] == HEAP_NONE && u64map_get(&vs.shapes, h->obj_shape[v], &c)) {
-            rc = ghost_add(a, out, v, c, "shape");
+            rc = ghost_add(a, out, v, c, "shape",
+                           strpool_get(&h->names, h->types[own[h->obj_shape[v]]].name));
         }
     }
     free(in);
+    free(own);
     u64map_release(&vs.types);
     u64map_release(&vs.shapes);
     return rc;
