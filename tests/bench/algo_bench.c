@@ -1,5 +1,8 @@
-/* algo_bench - micro-benchmark of the graph algorithms on a random heap-like graph (not a
- * test). Usage: algo_bench [nodes] [avg-out-degree] [seed]. Prints the time of each phase. */
+/* algo_bench - micro-benchmark of the graph algorithms (not a test).
+ * Usage: algo_bench [nodes] [avg-out-degree] [local%] [seed]
+ * Edges go to uniformly random nodes, except local% of them which go to a node within +-1024
+ * ids (heap-like: objects allocated together point to each other and node ids follow
+ * addresses). local% = 0 (default) is the cache-hostile worst case. Prints each phase. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -39,8 +42,9 @@ int main(int argc, char **argv)
 {
     uint32_t n = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 0) : 1000000;
     uint32_t deg = argc > 2 ? (uint32_t)strtoul(argv[2], NULL, 0) : 3;
-    if (argc > 3)
-        rs = strtoull(argv[3], NULL, 0) | 1;
+    uint32_t local = argc > 3 ? (uint32_t)strtoul(argv[3], NULL, 0) : 0;
+    if (argc > 4)
+        rs = strtoull(argv[4], NULL, 0) | 1;
     if (n < 16 || deg == 0) {
         fprintf(stderr, "usage: algo_bench [nodes>=16] [avg-degree>=1] [seed]\n");
         return 2;
@@ -53,12 +57,16 @@ int main(int argc, char **argv)
     for (uint32_t v = 0; v < n; v++) {
         graph_builder_set_size(b, v, 16u << rnd(5));
         uint32_t d = rnd(2 * deg + 1);
-        for (uint32_t i = 0; i < d; i++)
-            die("add_edge", graph_builder_add_edge(b, v, rnd(n), 8 * i));
+        for (uint32_t i = 0; i < d; i++) {
+            uint32_t w = rnd(n);
+            if (rnd(100) < local)
+                w = (uint32_t)(((uint64_t)v + n + rnd(2049) - 1024) % n);
+            die("add_edge", graph_builder_add_edge(b, v, w, 8 * i));
+        }
     }
     t = now();
-    printf("generate edges (builder add):   %7.1f ms  (%u nodes, %zu edges)\n", (t - t0) * 1e3,
-           n, graph_builder_edge_count(b));
+    printf("generate edges (builder add):   %7.1f ms  (%u nodes, %zu edges, %u%% local)\n",
+           (t - t0) * 1e3, n, graph_builder_edge_count(b), local);
     t0 = t;
     graph *g = NULL;
     die("graph_build", graph_build(b, &g, NULL));
