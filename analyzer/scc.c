@@ -60,7 +60,13 @@ int scc_compute(const graph *g, const uint8_t *mask, scc_result **out, hs_error 
                 if (!ri[w]) {
                     f->cur = e;
                     ri[w] = index++;
-                    fr[fsp++] = (frame){w, off[w], 1};
+                    uint32_t b = off[w], bend = off[w + 1];
+                    /* Entering w: fetch its children's slots and offsets in parallel. */
+                    for (uint32_t k = b; k < bend && k < b + 8; k++) {
+                        __builtin_prefetch(&ri[dst[k]]);
+                        __builtin_prefetch(&off[dst[k]]);
+                    }
+                    fr[fsp++] = (frame){w, b, 1};
                     descended = 1;
                     break;
                 }
