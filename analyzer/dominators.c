@@ -16,31 +16,51 @@ struct dom_tree {
 
 #define NIL UINT32_MAX
 
+/* Per DFS vertex, kept together so that eval/compress touch one cache line per vertex. */
+typedef struct ltv {
+    uint32_t ancestor, label, semi, parent;
+} ltv;
+
 /* Path compression without recursion: walks up the ancestor chain, then relinks top-down. */
-static void compress(uint32_t v, uint32_t *ancestor, uint32_t *label, const uint32_t *semi,
-                     uint32_t *stack)
+static void compress(uint32_t v, ltv *t, uint32_t *stack)
 {
     uint32_t sp = 0, u = v;
-    while (ancestor[ancestor[u]] != NIL) {
+    while (t[t[u].ancestor].ancestor != NIL) {
         stack[sp++] = u;
-        u = ancestor[u];
+        u = t[u].ancestor;
     }
     while (sp) {
-        uint32_t x = stack[--sp], a = ancestor[x];
-        if (semi[label[a]] < semi[label[x]])
-            label[x] = label[a];
-        ancestor[x] = ancestor[a];
+        uint32_t x = stack[--sp], a = t[x].ancestor;
+        if (t[t[a].label].semi < t[t[x].label].semi)
+            t[x].label = t[a].label;
+        t[x].ancestor = t[a].ancestor;
     }
 }
 
-static inline uint32_t eval(uint32_t v, uint32_t *ancestor, uint32_t *label, const uint32_t *semi,
-                            uint32_t *stack)
+/* The vertex with the smallest semidominator on v's path in the link forest. */
+static inline uint32_t eval(uint32_t v, ltv *t, uint32_t *stack)
 {
-    if (ancestor[v] == NIL)
+    uint32_t a = t[v].ancestor;
+    if (a == NIL)
         return v;
-    if (ancestor[ancestor[v]] != NIL)
-        compress(v, ancestor, label, semi, stack);
-    return label[v];
+    if (t[a].ancestor != NIL)
+        compress(v, t, stack);
+    return t[v].label;
+}
+
+typedef struct dfs_frame {
+    uint32_t i, cur, end; /* preorder number, next edge, end of its edges */
+} dfs_frame;
+
+/* Prefetches what the DFS will read after entering node w: its children's preorder slots and
+ * offsets (random accesses that would otherwise be taken one at a time). */
+static inline void dfs_prefetch(const uint32_t *dst, uint32_t b, uint32_t e, const uint32_t *pre,
+                                const uint32_t *off)
+{
+    for (uint32_t k = 0; b < e && k < 8; b++, k++) {
+        __builtin_prefetch(&pre[dst[b]]);
+        __builtin_prefetch(&off[dst[b]]);
+    }
 }
 
 int dom_compute(const graph *g, const graph_root *roots, size_t nroots, uint32_t flags,
@@ -66,24 +86,21 @@ int dom_compute(const graph *g, const graph_root *roots, size_t nroots, uint32_t
     dom_tree *d = calloc(1, sizeof *d);
     size_t N1 = (size_t)n + 1;
     uint32_t *vsucc = malloc(nvs * sizeof *vsucc + 1);
-    uint8_t *is_vsucc = calloc(N1, 1);
-    uint32_t *pre = malloc(N1 * sizeof *pre);
-    uint32_t *vertex = malloc(N1 * sizeof *vertex);
-    uint32_t *parent = malloc(N1 * sizeof *parent);
-    uint32_t *semi = malloc(N1 * sizeof *semi);
-    uint32_t *label = malloc(N1 * sizeof *label);
-    uint32_t *ancestor = malloc(N1 * sizeof *ancestor);
+    uint32_t *pre = malloc(N1 * sizeof *pre);       /* node -> preorder number */
+    uint32_t *vertex = malloc(N1 * sizeof *vertex); /* preorder number -> node */
+    ltv *t = malloc(N1 * sizeof *t);
     uint32_t *idom = malloc(N1 * sizeof *idom);
     uint32_t *bhead = malloc(N1 * sizeof *bhead);
     uint32_t *bnext = malloc(N1 * sizeof *bnext);
     uint32_t *cstack = malloc(N1 * sizeof *cstack);
-    if (!d || !vsucc || !is_vsucc || !pre || !vertex || !parent || !semi || !label ||
-        !ancestor || !idom || !bhead || !bnext || !cstack)
+    uint8_t *vflag = NULL;
+    dfs_frame *fr = malloc(N1 * sizeof *fr);
+    if (!d || !vsucc || !pre || !vertex || !t || !idom || !bhead || !bnext || !cstack || !fr)
         goto nomem;
     d->g = g;
     d->n = n;
     d->idom = malloc(N1 * sizeof *d->idom);
-    d->retained = calloc(N1, sizeof *d->retained);
+    d->retained = malloc(N1 * sizeof *d->retained);
     if (!d->idom || !d->retained)
         goto nomem;
 
@@ -95,113 +112,122 @@ int dom_compute(const graph *g, const graph_root *roots, size_t nroots, uint32_t
             continue;
         if (roots[i].flags & GRAPH_ROOT_SCAN) {
             for (uint32_t e = off[v]; e < off[v + 1]; e++)
-                if (dst[e] != v) {
+                if (dst[e] != v)
                     vsucc[nvs++] = dst[e];
-                    is_vsucc[dst[e]] = 1;
-                }
         } else {
             vsucc[nvs++] = v;
-            is_vsucc[v] = 1;
         }
     }
 
-    /* Iterative DFS from the virtual root; label/ancestor serve as the stack (vertex, next
-     * edge) until the DFS is done. */
+    /* Iterative DFS from the virtual root (vertex 0, whose edges are vsucc). */
     memset(pre, 0xff, (size_t)n * sizeof *pre);
     uint32_t N = 1, sp = 0;
-    uint32_t *sv = label, *se = ancestor;
     vertex[0] = n;
-    parent[0] = NIL;
-    sv[sp] = 0;
-    se[sp++] = 0;
+    t[0].parent = NIL;
+    fr[sp++] = (dfs_frame){0, 0, (uint32_t)nvs};
     while (sp) {
-        uint32_t i = sv[sp - 1], w;
-        if (i == 0) {
-            if (se[sp - 1] >= nvs) {
-                sp--;
-                continue;
-            }
-            w = vsucc[se[sp - 1]++];
-        } else {
-            if (se[sp - 1] >= off[vertex[i] + 1]) {
-                sp--;
-                continue;
-            }
-            w = dst[se[sp - 1]++];
+        dfs_frame *f = &fr[sp - 1];
+        if (f->cur >= f->end) {
+            sp--;
+            continue;
         }
+        uint32_t w = f->i ? dst[f->cur++] : vsucc[f->cur++];
         if (pre[w] != NIL)
             continue;
         pre[w] = N;
         vertex[N] = w;
-        parent[N] = i;
-        sv[sp] = N;
-        se[sp++] = off[w];
+        t[N].parent = f->i;
+        uint32_t b = off[w], e = off[w + 1];
+        dfs_prefetch(dst, b, e, pre, off);
+        fr[sp++] = (dfs_frame){N, b, e};
         N++;
     }
+    free(fr);
+    fr = NULL;
+
+    /* vflag[w]: the virtual root is a predecessor of w (so semi(w) = 0). */
+    if (!(vflag = calloc(N, 1)))
+        goto nomem;
+    for (size_t i = 0; i < nvs; i++)
+        vflag[pre[vsucc[i]]] = 1;
     free(vsucc);
     vsucc = NULL;
 
     for (uint32_t i = 0; i < N; i++) {
-        semi[i] = i;
-        label[i] = i;
-        ancestor[i] = NIL;
+        t[i].semi = i;
+        t[i].label = i;
+        t[i].ancestor = NIL;
         bhead[i] = NIL;
     }
-    /* Semidominators in reverse preorder, with buckets for the implicit idoms. */
+    /* Semidominators in reverse preorder, with buckets for the implicit idoms. The
+     * predecessor lists of the next vertices are prefetched stage by stage (offsets, lists,
+     * preorder numbers, vertex data). */
     for (uint32_t w = N - 1; w >= 1; w--) {
-        uint32_t node = vertex[w], s = semi[w];
-        if (is_vsucc[node])
-            s = 0;
+        if (w > 16)
+            __builtin_prefetch(&ioff[vertex[w - 16]]);
+        if (w > 8)
+            __builtin_prefetch(&isrc[ioff[vertex[w - 8]]]);
+        if (w > 4) {
+            uint32_t u = vertex[w - 4];
+            for (uint32_t e = ioff[u], k = 0; e < ioff[u + 1] && k < 8; e++, k++)
+                __builtin_prefetch(&pre[isrc[e]]);
+        }
+        if (w > 2) {
+            uint32_t u = vertex[w - 2];
+            for (uint32_t e = ioff[u], k = 0; e < ioff[u + 1] && k < 8; e++, k++) {
+                uint32_t pv = pre[isrc[e]];
+                if (pv != NIL)
+                    __builtin_prefetch(&t[pv]);
+            }
+        }
+        uint32_t node = vertex[w], s = vflag[w] ? 0 : t[w].semi;
         for (uint32_t e = ioff[node]; e < ioff[node + 1] && s; e++) {
             uint32_t pv = pre[isrc[e]];
             if (pv == NIL || pv == w)
                 continue;
-            uint32_t u = eval(pv, ancestor, label, semi, cstack);
-            if (semi[u] < s)
-                s = semi[u];
+            uint32_t u = eval(pv, t, cstack);
+            if (t[u].semi < s)
+                s = t[u].semi;
         }
-        semi[w] = s;
+        t[w].semi = s;
         bnext[w] = bhead[s];
         bhead[s] = w;
-        uint32_t p = parent[w];
-        ancestor[w] = p; /* link(p, w) */
+        uint32_t p = t[w].parent;
+        t[w].ancestor = p; /* link(p, w) */
         for (uint32_t v = bhead[p]; v != NIL; v = bnext[v]) {
-            uint32_t u = eval(v, ancestor, label, semi, cstack);
-            idom[v] = semi[u] < semi[v] ? u : p;
+            uint32_t u = eval(v, t, cstack);
+            idom[v] = t[u].semi < t[v].semi ? u : p;
         }
         bhead[p] = NIL;
     }
     idom[0] = NIL;
     for (uint32_t w = 1; w < N; w++)
-        if (idom[w] != semi[w])
+        if (idom[w] != t[w].semi)
             idom[w] = idom[idom[w]];
 
-    /* Back to node ids; retained sizes bottom-up (an idom precedes its children in preorder). */
+    /* Back to node ids; retained sizes bottom-up (an idom precedes its children in preorder),
+     * accumulated in preorder space (in the memory of t) to keep the writes local. */
     memset(d->idom, 0xff, (size_t)n * sizeof *d->idom);
+    memset(d->retained, 0, (size_t)n * sizeof *d->retained);
     uint64_t *ret = d->retained;
+    uint64_t *rp = (uint64_t *)t; /* t is no longer needed: 16 bytes per vertex >= 8 */
     for (uint32_t w = 1; w < N; w++) {
         uint32_t node = vertex[w];
         d->idom[node] = idom[w] == 0 ? DOM_VROOT : vertex[idom[w]];
-        ret[node] = size[node];
+        rp[w] = size[node];
     }
-    uint64_t total = 0;
-    for (uint32_t w = N - 1; w >= 1; w--) {
-        uint32_t node = vertex[w];
-        if (idom[w] == 0)
-            total += ret[node];
-        else
-            ret[vertex[idom[w]]] += ret[node];
-    }
-    d->total = total;
+    rp[0] = 0;
+    for (uint32_t w = N - 1; w >= 1; w--)
+        rp[idom[w]] += rp[w];
+    for (uint32_t w = 1; w < N; w++)
+        ret[vertex[w]] = rp[w];
+    d->total = rp[0];
     d->reachable = N - 1;
 
-    free(is_vsucc);
+    free(vflag);
     free(pre);
     free(vertex);
-    free(parent);
-    free(semi);
-    free(label);
-    free(ancestor);
+    free(t);
     free(idom);
     free(bhead);
     free(bnext);
@@ -211,13 +237,11 @@ int dom_compute(const graph *g, const graph_root *roots, size_t nroots, uint32_t
 
 nomem:
     free(vsucc);
-    free(is_vsucc);
+    free(vflag);
+    free(fr);
     free(pre);
     free(vertex);
-    free(parent);
-    free(semi);
-    free(label);
-    free(ancestor);
+    free(t);
     free(idom);
     free(bhead);
     free(bnext);

@@ -13,7 +13,7 @@
  * finalizer roots included; an object reachable only through finalizers is then dominated by
  * the virtual root or by the pinned object that holds it.
  *
- * Memory kept: idom (4 bytes per node) + retained (8 per node); ~40 bytes per reachable node of
+ * Memory kept: idom (4 bytes per node) + retained (8 per node); ~50 bytes per node of
  * temporaries during the computation.
  */
 #ifndef DOMINATORS_H

@@ -4,13 +4,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* up[v]: 0 = not reached, 1 = seeded by a root, p+2 = BFS parent p (so zeroed memory means
- * "not reached" and untouched pages stay free). aux[v]: field offset from the parent, or the
+/* nd[v].up: 0 = not reached, 1 = seeded by a root, p+2 = BFS parent p (so zeroed memory means
+ * "not reached" and untouched pages stay free). nd[v].aux: field offset from the parent, or the
  * root index for a root-seeded node. */
+typedef struct pnode {
+    uint32_t up, aux; /* together: one cache line per node visit */
+} pnode;
+
 struct paths_tree {
     const graph *g;
     uint32_t n, reached;
-    uint32_t *up, *aux, *root;
+    pnode *nd;
+    uint32_t *root;
     graph_root *roots;
     size_t nroots;
 };
@@ -38,10 +43,9 @@ int paths_bfs(const graph *g, const graph_root *roots, size_t nroots, const path
         goto nomem;
     t->g = g;
     t->n = n;
-    t->up = calloc((size_t)n + 1, sizeof *t->up);
-    t->aux = calloc((size_t)n + 1, sizeof *t->aux);
+    t->nd = calloc((size_t)n + 1, sizeof *t->nd);
     t->roots = malloc(nroots * sizeof *t->roots + 1);
-    if (!t->up || !t->aux || !t->roots)
+    if (!t->nd || !t->roots)
         goto nomem;
     if (flags & PATHS_RECORD_ROOT) {
         if (!(t->root = calloc((size_t)n + 1, sizeof *t->root)))
@@ -53,7 +57,8 @@ int paths_bfs(const graph *g, const graph_root *roots, size_t nroots, const path
 
     const uint32_t *off = graph_out_offsets(g), *dst = graph_out_dst(g),
                    *fld = graph_out_field(g);
-    uint32_t *up = t->up, *aux = t->aux, *rt = t->root;
+    pnode *nd = t->nd;
+    uint32_t *rt = t->root;
     uint32_t head = 0, tail = 0;
     int done = 0;
 
@@ -68,10 +73,10 @@ int paths_bfs(const graph *g, const graph_root *roots, size_t nroots, const path
         if (r->flags & GRAPH_ROOT_SCAN) {
             for (uint32_t e = off[v]; e < off[v + 1]; e++) {
                 uint32_t w = dst[e];
-                if (w == v || up[w] || (blocked && blocked[w]))
+                if (w == v || nd[w].up || (blocked && blocked[w]))
                     continue;
-                up[w] = UP_SEED;
-                aux[w] = (uint32_t)i;
+                nd[w].up = UP_SEED;
+                nd[w].aux = (uint32_t)i;
                 if (rt)
                     rt[w] = (uint32_t)i;
                 q[tail++] = w;
@@ -80,9 +85,9 @@ int paths_bfs(const graph *g, const graph_root *roots, size_t nroots, const path
                     break;
                 }
             }
-        } else if (!up[v]) {
-            up[v] = UP_SEED;
-            aux[v] = (uint32_t)i;
+        } else if (!nd[v].up) {
+            nd[v].up = UP_SEED;
+            nd[v].aux = (uint32_t)i;
             if (rt)
                 rt[v] = (uint32_t)i;
             q[tail++] = v;
@@ -91,15 +96,30 @@ int paths_bfs(const graph *g, const graph_root *roots, size_t nroots, const path
         }
     }
 
-    /* BFS. */
+    /* BFS. The queue holds the nodes to scan next, so their data is prefetched ahead: the
+     * offsets 16 nodes ahead, the edge lists 8 ahead, the targets' tree slots 4 ahead (each
+     * stage needs the previous one's data). Random heaps are latency-bound; this overlaps the
+     * cache misses. */
     while (head < tail && !done) {
+        if (head + 16 < tail)
+            __builtin_prefetch(&off[q[head + 16]]);
+        if (head + 8 < tail) {
+            uint32_t u = q[head + 8];
+            __builtin_prefetch(&dst[off[u]]);
+            __builtin_prefetch(&fld[off[u]]);
+        }
+        if (head + 4 < tail) {
+            uint32_t u = q[head + 4];
+            for (uint32_t e = off[u], k = 0; e < off[u + 1] && k < 8; e++, k++)
+                __builtin_prefetch(&nd[dst[e]], 1);
+        }
         uint32_t v = q[head++];
         for (uint32_t e = off[v]; e < off[v + 1]; e++) {
             uint32_t w = dst[e];
-            if (up[w] || (blocked && blocked[w]))
+            if (nd[w].up || (blocked && blocked[w]))
                 continue;
-            up[w] = v + 2;
-            aux[w] = fld[e];
+            nd[w].up = v + 2;
+            nd[w].aux = fld[e];
             if (rt)
                 rt[w] = rt[v];
             q[tail++] = w;
@@ -124,8 +144,7 @@ void paths_free(paths_tree *t)
 {
     if (!t)
         return;
-    free(t->up);
-    free(t->aux);
+    free(t->nd);
     free(t->root);
     free(t->roots);
     free(t);
@@ -133,20 +152,20 @@ void paths_free(paths_tree *t)
 
 int paths_reached(const paths_tree *t, uint32_t v)
 {
-    return v < t->n && t->up[v] != 0;
+    return v < t->n && t->nd[v].up != 0;
 }
 
 uint32_t paths_parent(const paths_tree *t, uint32_t v)
 {
-    if (v >= t->n || t->up[v] <= UP_SEED)
+    if (v >= t->n || t->nd[v].up <= UP_SEED)
         return GRAPH_NONE;
-    return t->up[v] - 2;
+    return t->nd[v].up - 2;
 }
 
 /* Field for a root-seeded node: offset inside the scanned node for a SCAN root. */
 static uint32_t seed_field(const paths_tree *t, uint32_t v)
 {
-    const graph_root *r = &t->roots[t->aux[v]];
+    const graph_root *r = &t->roots[t->nd[v].aux];
     if (!(r->flags & GRAPH_ROOT_SCAN))
         return GRAPH_NONE;
     return graph_edge_field(t->g, r->node, v);
@@ -154,30 +173,30 @@ static uint32_t seed_field(const paths_tree *t, uint32_t v)
 
 uint32_t paths_field(const paths_tree *t, uint32_t v)
 {
-    if (v >= t->n || !t->up[v])
+    if (v >= t->n || !t->nd[v].up)
         return GRAPH_NONE;
-    if (t->up[v] == UP_SEED)
+    if (t->nd[v].up == UP_SEED)
         return seed_field(t, v);
-    return t->aux[v];
+    return t->nd[v].aux;
 }
 
 uint32_t paths_root_of(const paths_tree *t, uint32_t v)
 {
-    if (v >= t->n || !t->up[v])
+    if (v >= t->n || !t->nd[v].up)
         return GRAPH_NONE;
     if (t->root)
         return t->root[v];
-    while (t->up[v] != UP_SEED)
-        v = t->up[v] - 2;
-    return t->aux[v];
+    while (t->nd[v].up != UP_SEED)
+        v = t->nd[v].up - 2;
+    return t->nd[v].aux;
 }
 
 size_t paths_extract(const paths_tree *t, uint32_t v, graph_step *steps, size_t cap)
 {
-    if (v >= t->n || !t->up[v])
+    if (v >= t->n || !t->nd[v].up)
         return 0;
     size_t len = 1;
-    for (uint32_t u = v; t->up[u] != UP_SEED; u = t->up[u] - 2)
+    for (uint32_t u = v; t->nd[u].up != UP_SEED; u = t->nd[u].up - 2)
         len++;
     if (len > cap)
         return len;
@@ -186,12 +205,12 @@ size_t paths_extract(const paths_tree *t, uint32_t v, graph_step *steps, size_t 
     for (;;) {
         i--;
         steps[i].node = u;
-        if (t->up[u] == UP_SEED) {
+        if (t->nd[u].up == UP_SEED) {
             steps[i].field = seed_field(t, u);
             break;
         }
-        steps[i].field = t->aux[u];
-        u = t->up[u] - 2;
+        steps[i].field = t->nd[u].aux;
+        u = t->nd[u].up - 2;
     }
     return len;
 }

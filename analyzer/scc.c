@@ -7,7 +7,7 @@
 struct scc_result {
     const graph *g;
     uint32_t n, count;
-    uint32_t *comp1;   /* component + 1 per node, 0 = masked out (zeroed pages stay free) */
+    uint32_t *rindex;  /* per node: n - component, 0 = masked out (zeroed pages stay free) */
     uint32_t *moff;    /* count + 1 offsets into mem */
     uint32_t *mem;     /* members grouped by component, ascending node id */
     uint64_t *bytes;   /* per component */
@@ -15,6 +15,16 @@ struct scc_result {
     uint32_t *stamp, *par, *fld, *queue, epoch;
 };
 
+typedef struct frame {
+    uint32_t node, cur; /* node and its next out-edge */
+    uint32_t root;      /* still a candidate component root */
+} frame;
+
+/* Pearce's space-efficient variant of Tarjan ("A space-efficient algorithm for finding
+ * strongly connected components", 2016), with an explicit call stack. One array rindex holds
+ * the DFS index, then the low-link, then (once the node's component is complete) a component
+ * value c counting down from n: completed values always exceed live indices, so no on-stack
+ * flag is needed and each edge costs one random access. */
 int scc_compute(const graph *g, const uint8_t *mask, scc_result **out, hs_error *err)
 {
     *out = NULL;
@@ -22,71 +32,73 @@ int scc_compute(const graph *g, const uint8_t *mask, scc_result **out, hs_error 
     const uint32_t *off = graph_out_offsets(g), *dst = graph_out_dst(g);
     const uint64_t *size = graph_sizes(g);
     scc_result *s = calloc(1, sizeof *s);
-    uint32_t *idx = calloc((size_t)n + 1, sizeof *idx); /* DFS number, 0 = unvisited */
-    uint32_t *low = malloc((size_t)n * sizeof *low + 1);
-    uint32_t *stk = malloc((size_t)n * sizeof *stk + 1); /* Tarjan stack */
-    uint32_t *cs = malloc((size_t)n * sizeof *cs + 1);   /* call stack: node */
-    uint32_t *ci = malloc((size_t)n * sizeof *ci + 1);   /* call stack: next edge */
-    if (!s || !idx || !low || !stk || !cs || !ci)
+    uint32_t *stk = malloc((size_t)n * sizeof *stk + 1); /* non-root nodes awaiting a root */
+    frame *fr = malloc((size_t)n * sizeof *fr + 1);
+    if (!s || !stk || !fr)
         goto nomem;
     s->g = g;
     s->n = n;
-    if (!(s->comp1 = calloc((size_t)n + 1, sizeof *s->comp1)))
+    if (!(s->rindex = calloc((size_t)n + 1, sizeof *s->rindex)))
         goto nomem;
-    uint32_t *comp1 = s->comp1;
-    uint32_t counter = 1, ncomp = 0, sp = 0;
+    uint32_t *ri = s->rindex;
+    uint32_t index = 1, c = n, sp = 0, ncomp = 0;
 
     for (uint32_t root = 0; root < n; root++) {
-        if (idx[root] || (mask && !mask[root]))
+        if (ri[root] || (mask && !mask[root]))
             continue;
-        uint32_t csp = 0;
-        idx[root] = low[root] = counter++;
-        stk[sp++] = root;
-        cs[csp] = root;
-        ci[csp++] = off[root];
-        while (csp) {
-            uint32_t v = cs[csp - 1], e = ci[csp - 1], end = off[v + 1];
+        uint32_t fsp = 0;
+        ri[root] = index++;
+        fr[fsp++] = (frame){root, off[root], 1};
+        while (fsp) {
+            frame *f = &fr[fsp - 1];
+            uint32_t v = f->node, e = f->cur, end = off[v + 1];
             int descended = 0;
             while (e < end) {
                 uint32_t w = dst[e++];
                 if (mask && !mask[w])
                     continue;
-                if (!idx[w]) {
-                    ci[csp - 1] = e;
-                    idx[w] = low[w] = counter++;
-                    stk[sp++] = w;
-                    cs[csp] = w;
-                    ci[csp++] = off[w];
+                if (!ri[w]) {
+                    f->cur = e;
+                    ri[w] = index++;
+                    uint32_t b = off[w], bend = off[w + 1];
+                    /* Entering w: fetch its children's slots and offsets in parallel. */
+                    for (uint32_t k = b; k < bend && k < b + 8; k++) {
+                        __builtin_prefetch(&ri[dst[k]]);
+                        __builtin_prefetch(&off[dst[k]]);
+                    }
+                    fr[fsp++] = (frame){w, b, 1};
                     descended = 1;
                     break;
                 }
-                if (!comp1[w] && idx[w] < low[v]) /* w still on the Tarjan stack */
-                    low[v] = idx[w];
+                if (ri[w] < ri[v]) {
+                    ri[v] = ri[w];
+                    f->root = 0;
+                }
             }
             if (descended)
                 continue;
-            csp--;
-            if (low[v] == idx[v]) {
+            fsp--;
+            if (f->root) {
+                index--;
+                while (sp && ri[v] <= ri[stk[sp - 1]]) {
+                    ri[stk[--sp]] = c;
+                    index--;
+                }
+                ri[v] = c--;
                 ncomp++;
-                uint32_t w;
-                do {
-                    w = stk[--sp];
-                    comp1[w] = ncomp;
-                } while (w != v);
+            } else {
+                stk[sp++] = v;
             }
-            if (csp) {
-                uint32_t u = cs[csp - 1];
-                if (low[v] < low[u])
-                    low[u] = low[v];
+            if (fsp && ri[v] < ri[fr[fsp - 1].node]) {
+                ri[fr[fsp - 1].node] = ri[v];
+                fr[fsp - 1].root = 0;
             }
         }
     }
-    free(idx);
-    free(low);
     free(stk);
-    free(cs);
-    free(ci);
-    idx = low = stk = cs = ci = NULL;
+    free(fr);
+    stk = NULL;
+    fr = NULL;
 
     /* Members grouped by component (counting sort), sizes and bytes. */
     s->count = ncomp;
@@ -96,13 +108,14 @@ int scc_compute(const graph *g, const uint8_t *mask, scc_result **out, hs_error 
         goto nomem;
     uint32_t members = 0;
     for (uint32_t v = 0; v < n; v++)
-        if (comp1[v]) {
-            s->moff[comp1[v]]++; /* comp c counted at index c+1 */
-            s->bytes[comp1[v] - 1] += size[v];
+        if (ri[v]) {
+            uint32_t k = n - ri[v];
+            s->moff[k + 1]++;
+            s->bytes[k] += size[v];
             members++;
         }
-    for (uint32_t c = 0; c < ncomp; c++)
-        s->moff[c + 1] += s->moff[c];
+    for (uint32_t k = 0; k < ncomp; k++)
+        s->moff[k + 1] += s->moff[k];
     if (!(s->mem = malloc((size_t)members * sizeof *s->mem + 1)))
         goto nomem;
     uint32_t *cur = malloc((size_t)ncomp * sizeof *cur + 1);
@@ -110,18 +123,15 @@ int scc_compute(const graph *g, const uint8_t *mask, scc_result **out, hs_error 
         goto nomem;
     memcpy(cur, s->moff, (size_t)ncomp * sizeof *cur);
     for (uint32_t v = 0; v < n; v++)
-        if (comp1[v])
-            s->mem[cur[comp1[v] - 1]++] = v;
+        if (ri[v])
+            s->mem[cur[n - ri[v]]++] = v;
     free(cur);
     *out = s;
     return HS_OK;
 
 nomem:
-    free(idx);
-    free(low);
     free(stk);
-    free(cs);
-    free(ci);
+    free(fr);
     scc_free(s);
     return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "scc: out of memory");
 }
@@ -130,7 +140,7 @@ void scc_free(scc_result *s)
 {
     if (!s)
         return;
-    free(s->comp1);
+    free(s->rindex);
     free(s->moff);
     free(s->mem);
     free(s->bytes);
@@ -148,9 +158,9 @@ uint32_t scc_count(const scc_result *s)
 
 uint32_t scc_of(const scc_result *s, uint32_t v)
 {
-    if (v >= s->n || !s->comp1[v])
+    if (v >= s->n || !s->rindex[v])
         return GRAPH_NONE;
-    return s->comp1[v] - 1;
+    return s->n - s->rindex[v];
 }
 
 const uint32_t *scc_members(const scc_result *s, uint32_t c, uint32_t *count)
@@ -221,7 +231,7 @@ size_t scc_cycle(scc_result *s, uint32_t start, graph_step *steps, size_t cap)
     }
     const uint32_t *off = graph_out_offsets(g), *dst = graph_out_dst(g),
                    *fld = graph_out_field(g);
-    uint32_t ep = s->epoch, c1 = c + 1, head = 0, tail = 0;
+    uint32_t ep = s->epoch, cval = s->n - c, head = 0, tail = 0;
     uint32_t *stamp = s->stamp, *par = s->par, *pf = s->fld, *q = s->queue;
     /* BFS inside the component from start's successors (self-edges skipped) back to start. */
     stamp[start] = ep;
@@ -244,7 +254,7 @@ size_t scc_cycle(scc_result *s, uint32_t start, graph_step *steps, size_t cap)
                     steps[--i] = (graph_step){u, pf[u]};
                 return len;
             }
-            if (stamp[w] == ep || s->comp1[w] != c1)
+            if (stamp[w] == ep || s->rindex[w] != cval)
                 continue;
             stamp[w] = ep;
             par[w] = v;

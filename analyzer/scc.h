@@ -1,5 +1,5 @@
-/* scc.h - strongly connected components (iterative Tarjan, explicit call stack, no recursion)
- * and concrete cycles inside a component.
+/* scc.h - strongly connected components (iterative Tarjan in Pearce's one-array form, explicit
+ * call stack, no recursion) and concrete cycles inside a component.
  *
  * Component ids are 0..count-1 in the order Tarjan completes them, i.e. reverse topological:
  * an edge from component a to a different component b implies a > b. A component is a real
@@ -9,7 +9,7 @@
  * closure member.
  *
  * Memory: 4 bytes per node kept (component id) + members (4 per node) + per-component size and
- * bytes; ~20 bytes per node of temporaries during the computation.
+ * bytes; 16 bytes per node of temporaries (stacks) during the computation.
  */
 #ifndef SCC_H
 #define SCC_H

@@ -56,6 +56,8 @@ static uint32_t dist_from(const small_graph *s, uint32_t from, uint32_t x)
     return d;
 }
 
+static uint32_t seen_state[LIVE_NSTATES], seen_reason[4];
+
 static void check_case(const small_graph *s, const lcase *c)
 {
     live_result *r = NULL;
@@ -101,6 +103,8 @@ static void check_case(const small_graph *s, const lcase *c)
                                           : LIVE_PIN_OTHER_FINALIZER;
         }
         CHECK_EQ_U64(live_pin_reason_of(r, v), why);
+        seen_state[want]++;
+        seen_reason[why]++;
 
         /* Keeper and pinning path. */
         uint32_t keeper = live_keeper(r, v);
@@ -173,6 +177,11 @@ static void test_random(void)
         check_case(&s, &c);
         graph_free(s.g);
     }
+    /* The random cases exercise every state and every pin reason. */
+    for (int i = 0; i < LIVE_NSTATES; i++)
+        CHECK(seen_state[i] > 100);
+    for (int i = 1; i < 4; i++)
+        CHECK(seen_reason[i] > 100);
 }
 
 /* Small fixed graph from an edge list. */
