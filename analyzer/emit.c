@@ -244,7 +244,7 @@ const char *emit_kind_label(int kind)
     }
 }
 
-static int steps_valid(const report_step *s, size_t n)
+int emit_steps_valid(const report_step *s, size_t n)
 {
     if (n > 0 && !s)
         return 0;
@@ -263,8 +263,8 @@ static int findings_valid(const report_finding *f, size_t n)
             return 0;
         if ((f[i].nobjects > 0 && !f[i].objects) || (f[i].nclosures > 0 && !f[i].closures))
             return 0;
-        if (!steps_valid(f[i].path.steps, f[i].path.nsteps) ||
-            !steps_valid(f[i].cycle, f[i].ncycle))
+        if (!emit_steps_valid(f[i].path.steps, f[i].path.nsteps) ||
+            !emit_steps_valid(f[i].cycle, f[i].ncycle))
             return 0;
     }
     return 1;

@@ -26,6 +26,14 @@ void emit_text_options_init(emit_text_options *opts);
 /* Writes the report for people to out. opts may be NULL (defaults). */
 int emit_text(const report *r, hs_writer out, const emit_text_options *opts);
 
+/* Writes one path as the report draws it: the root line, then one node per line with the
+ * field offset of each hop (no indentation). An empty path writes nothing. */
+int emit_text_path(const report_path *p, hs_writer out);
+
+/* Writes rows as the report's table (RETAINED BYTES COUNT GROUP NAME, a header line first);
+ * with_addr appends each row's address to its name (for retainers). n == 0 writes nothing. */
+int emit_text_rows(const report_row *rows, size_t n, int with_addr, hs_writer out);
+
 /* Writes the report as one JSON document ("heapsift-report/1") followed by a newline; pretty
  * indents it (address lists stay on one line each). */
 int emit_json(const report *r, hs_writer out, int pretty);
@@ -82,6 +90,9 @@ const char *emit_size(char buf[EMIT_SIZE_MAX], uint64_t bytes);
 
 /* The kind as people read it: "ghost", "finalizer-pinned", "closure cycle", "tombstone". */
 const char *emit_kind_label(int kind);
+
+/* Returns 1 when steps is non-NULL (or n == 0) and every step's kind is a report_node_kind. */
+int emit_steps_valid(const report_step *s, size_t n);
 
 /* Returns 1 when every kind, node kind and closure-cycle array of r is as report.h says. */
 int emit_report_valid(const report *r);

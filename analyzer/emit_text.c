@@ -129,8 +129,9 @@ static int hop_text(char buf[16], const report_step *s)
     return snprintf(buf, 16, "+0x%" PRIx32, s->field);
 }
 
-/* Steps one per line at the value column; the first line continues the current line. */
-static void put_steps(tctx *t, const report_step *s, size_t n)
+/* Steps one per line, continuation lines starting at column col; the first line continues
+ * the current line. */
+static void put_steps(tctx *t, const report_step *s, size_t n, size_t col)
 {
     size_t w = 0;
     char hop[16];
@@ -141,7 +142,7 @@ static void put_steps(tctx *t, const report_step *s, size_t n)
     }
     for (size_t i = 0; i < n; i++) {
         if (i > 0)
-            emit_buf_pad(&t->b, BLOCK_INDENT + LABEL_WIDTH);
+            emit_buf_pad(&t->b, col);
         size_t k = (size_t)hop_text(hop, &s[i]);
         if (k) {
             emit_buf_pad(&t->b, w - k);
@@ -154,11 +155,13 @@ static void put_steps(tctx *t, const report_step *s, size_t n)
     }
 }
 
-static void put_path(tctx *t, const report_path *p)
+/* The path at column col (after a label when col > 0): the root line, then the steps. */
+static void put_path(tctx *t, const report_path *p, size_t col)
 {
     if (!p->root_kind && !p->root_name && p->nsteps == 0)
         return;
-    put_label(t, "path:");
+    if (col)
+        put_label(t, "path:");
     const report_step *s = p->steps;
     size_t n = p->nsteps;
     put_kind_name(t, p->root_kind, p->root_name);
@@ -173,8 +176,8 @@ static void put_path(tctx *t, const report_path *p)
     }
     emit_buf_put(&t->b, "\n", 1);
     if (n > 0) {
-        emit_buf_pad(&t->b, BLOCK_INDENT + LABEL_WIDTH);
-        put_steps(t, s, n);
+        emit_buf_pad(&t->b, col);
+        put_steps(t, s, n, col);
     }
 }
 
@@ -254,10 +257,10 @@ static void put_finding(tctx *t, const report_finding *f, size_t index)
         emit_buf_printf(&t->b, "%" PRIu64 " deleted, still in the read map\n", f->keys);
     }
     put_field(t, "holder:", f->holder);
-    put_path(t, &f->path);
+    put_path(t, &f->path, BLOCK_INDENT + LABEL_WIDTH);
     if (f->kind == REPORT_CLOSURE_CYCLE && f->ncycle > 0) {
         put_label(t, "cycle:");
-        put_steps(t, f->cycle, f->ncycle);
+        put_steps(t, f->cycle, f->ncycle, BLOCK_INDENT + LABEL_WIDTH);
     }
     put_closures(t, f);
     put_objects(t, f);
@@ -386,6 +389,7 @@ static size_t row_cell(const report_row *row, int col, char buf[EMIT_SIZE_MAX])
     return strlen(buf);
 }
 
+/* A table after a blank line and its title (no title: the bare table). */
 static void put_table(tctx *t, const char *title, const report_row *rows, size_t n,
                       int with_addr)
 {
@@ -402,11 +406,13 @@ static void put_table(tctx *t, const char *title, const report_row *rows, size_t
             if (k > w[c])
                 w[c] = k;
         }
-    emit_buf_put(&t->b, "\n", 1);
-    bold_on(t);
-    emit_buf_puts(&t->b, title);
-    bold_off(t);
-    emit_buf_put(&t->b, "\n", 1);
+    if (title) {
+        emit_buf_put(&t->b, "\n", 1);
+        bold_on(t);
+        emit_buf_puts(&t->b, title);
+        bold_off(t);
+        emit_buf_put(&t->b, "\n", 1);
+    }
     for (int c = 0; c < NCOLS; c++) {
         emit_buf_pad(&t->b, 2);
         if (c != COL_GROUP)
@@ -478,5 +484,27 @@ int emit_text(const report *r, hs_writer out, const emit_text_options *opts)
         put_table(&t, "Top retainers", r->retainers, r->nretainers, 1);
         put_table(&t, "Histogram", r->histogram, r->nhistogram, 0);
     }
+    return emit_buf_finish(&t.b);
+}
+
+int emit_text_path(const report_path *p, hs_writer out)
+{
+    if (!p || !out.write || !emit_steps_valid(p->steps, p->nsteps))
+        return HS_ERR_ARG;
+    tctx t;
+    emit_buf_init(&t.b, out);
+    emit_text_options_init(&t.o);
+    put_path(&t, p, 0);
+    return emit_buf_finish(&t.b);
+}
+
+int emit_text_rows(const report_row *rows, size_t n, int with_addr, hs_writer out)
+{
+    if ((n > 0 && !rows) || !out.write)
+        return HS_ERR_ARG;
+    tctx t;
+    emit_buf_init(&t.b, out);
+    emit_text_options_init(&t.o);
+    put_table(&t, NULL, rows, n, with_addr);
     return emit_buf_finish(&t.b);
 }

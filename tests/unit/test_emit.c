@@ -217,6 +217,14 @@ static report *empty_report(void)
 
 typedef int (*emit_fn)(const report *r, hs_writer w, const void *opts);
 
+/* A writer that succeeds *ctx times, then fails. */
+static int fail_write(void *ctx, const void *buf, size_t n)
+{
+    (void)buf, (void)n;
+    int *calls = ctx;
+    return (*calls)-- > 0 ? HS_OK : HS_ERR_IO;
+}
+
 static int run_text(const report *r, hs_writer w, const void *o) { return emit_text(r, w, o); }
 static int run_json(const report *r, hs_writer w, const void *o)
 {
@@ -377,6 +385,49 @@ static void test_text(void)
                  "  roots                0\n"
                  "  pointer edges        0\n");
     free(s);
+    report_free(r);
+}
+
+/* The pieces `heapsift path` and `heapsift top` print on their own. */
+static void test_text_parts(void)
+{
+    report *r = full_report();
+    hs_mem_sink sink = {0};
+    hs_writer w = {hs_mem_write, &sink};
+    CHECK(emit_text_path(&r->findings[0].path, w) == HS_OK);
+    CHECK(emit_text_path(&r->findings[1].path, w) == HS_OK);
+    report_path none = {0};
+    CHECK(emit_text_path(&none, w) == HS_OK); /* writes nothing */
+    CHECK(hs_mem_write(&sink, "", 1) == HS_OK);
+    CHECK_STR((const char *)sink.data,
+              "global main.audit 0x5a1b20 (24 B)\n"
+              " +0x0 -> []*main.Item 0xc000100000 (192 B)\n"
+              "+0x18 -> main.Item 0xc000123000 (576 B)\n"
+              "finalizer main.(*Conn).Close-fm of 0xc000300000\n"
+              "        finalizer of 0xc000300000\n"
+              "+0x0 -> closure main.(*Conn).Close-fm 0xc000310000 (16 B)\n"
+              "+0x8 -> object [1152 B, ptrs @8] 0xc000300000 (1.1 KiB)\n");
+    hs_mem_sink_release(&sink);
+
+    memset(&sink, 0, sizeof sink);
+    CHECK(emit_text_rows(r->retainers, r->nretainers, 1, w) == HS_OK);
+    CHECK(emit_text_rows(r->histogram, 1, 0, w) == HS_OK);
+    CHECK(emit_text_rows(NULL, 0, 0, w) == HS_OK); /* writes nothing */
+    CHECK(hs_mem_write(&sink, "", 1) == HS_OK);
+    CHECK_STR((const char *)sink.data,
+              "  RETAINED  BYTES  COUNT  GROUP   NAME\n"
+              "  13.5 KiB   24 B      1  global  main.audit 0x5a1b20\n"
+              "   4.2 KiB   96 B      1  frame   goroutine 7 main.worker 0xc000050f00\n"
+              "  RETAINED    BYTES  COUNT  GROUP  NAME\n"
+              "   1.1 MiB  1.1 MiB   2000  type   main.Item\n");
+    hs_mem_sink_release(&sink);
+
+    CHECK(emit_text_rows(NULL, 1, 0, w) == HS_ERR_ARG);
+    r->findings[0].path.steps[0].kind = -1;
+    CHECK(emit_text_path(&r->findings[0].path, w) == HS_ERR_ARG);
+    r->findings[0].path.steps[0].kind = REPORT_NODE_GLOBAL;
+    int calls = 0;
+    CHECK(emit_text_path(&r->findings[0].path, (hs_writer){fail_write, &calls}) == HS_ERR_IO);
     report_free(r);
 }
 
@@ -707,13 +758,6 @@ static void test_dot(void)
 }
 
 /* Writers that fail: the emitters return the writer's status. */
-static int fail_write(void *ctx, const void *buf, size_t n)
-{
-    (void)buf, (void)n;
-    int *calls = ctx;
-    return (*calls)-- > 0 ? HS_OK : HS_ERR_IO;
-}
-
 static void test_failing_writer(void)
 {
     report *r = full_report();
@@ -831,6 +875,7 @@ int main(int argc, char **argv)
         return write_samples(argv[1]);
     test_model();
     test_text();
+    test_text_parts();
     test_json();
     test_json_many();
     test_untrusted_strings();
