@@ -18,9 +18,10 @@
  * Paths and cycles are drawn one node per line, root first. "+0x18 -> X" means: the pointer
  * at byte offset 0x18 of the node on the line above points to X. The path's first line is the
  * root (root kind and name); when the first step is that root itself its address and size go
- * on the same line instead of a line of their own. A node reads "<kind> <name> <addr>
- * (<size>)": the kind word is left out for typed objects, untyped objects read
- * "object [<shape>]".
+ * on the same line instead of a line of their own (root "global" + "main.audit" and a first
+ * step "global main.audit" are the same root). A node reads "<kind> <name> <addr> (<size>)":
+ * the kind word is left out for typed objects and never repeated when the name starts with
+ * it; untyped objects read "object [<shape>]".
  * Every string from the dump or binary is cleaned of control characters before printing.
  */
 #include "emit.h"
@@ -88,16 +89,41 @@ static void put_field(tctx *t, const char *label, const char *value)
 
 /* "<kind> <name>", without repeating the kind when the name already starts with it
  * ("finalizer" + "finalizer of 0x..." reads "finalizer of 0x..."). Either may be NULL. */
-static void put_kind_name(tctx *t, const char *kind, const char *name)
+static void kind_name(emit_buf *b, const char *kind, const char *name)
 {
     size_t k = kind ? strlen(kind) : 0;
     if (kind && !(name && strncmp(name, kind, k) == 0 && name[k] == ' ')) {
-        put_clean(t, kind);
+        emit_buf_clean(b, kind, EMIT_CLEAN_TERMINAL);
         if (name)
-            emit_buf_put(&t->b, " ", 1);
+            emit_buf_put(b, " ", 1);
     }
     if (name)
-        put_clean(t, name);
+        emit_buf_clean(b, name, EMIT_CLEAN_TERMINAL);
+}
+
+static void put_kind_name(tctx *t, const char *kind, const char *name)
+{
+    kind_name(&t->b, kind, name);
+}
+
+/* Whether the path's first step is its root as the reader sees it: "global" + "main.x" and
+ * the step "global main.x" (or global + "main.x") print the same. */
+static int step_is_root(const report_path *p)
+{
+    const report_step *s = p->steps;
+    if (p->nsteps == 0 || s[0].field != REPORT_NO_FIELD || !s[0].name || !p->root_name)
+        return 0;
+    emit_buf a, b;
+    emit_buf_init(&a, (hs_writer){0});
+    emit_buf_init(&b, (hs_writer){0});
+    kind_name(&a, p->root_kind, p->root_name);
+    kind_name(&b, s[0].kind == REPORT_NODE_OBJECT ? NULL : report_node_kind_name(s[0].kind),
+              s[0].name);
+    const char *x = emit_buf_cstr(&a), *y = emit_buf_cstr(&b);
+    int same = x && y && (strcmp(x, y) == 0 || strcmp(p->root_name, s[0].name) == 0);
+    emit_buf_finish(&a);
+    emit_buf_finish(&b);
+    return same;
 }
 
 /* "<kind> <name> <addr> (<size>)" as the header comment describes. */
@@ -165,8 +191,7 @@ static void put_path(tctx *t, const report_path *p, size_t col)
     const report_step *s = p->steps;
     size_t n = p->nsteps;
     put_kind_name(t, p->root_kind, p->root_name);
-    if (n > 0 && s[0].field == REPORT_NO_FIELD && s[0].name && p->root_name &&
-        strcmp(s[0].name, p->root_name) == 0) {
+    if (step_is_root(p)) {
         char a[EMIT_ADDR_MAX], z[EMIT_SIZE_MAX];
         if (s[0].addr)
             emit_buf_printf(&t->b, " %s", emit_addr(a, s[0].addr));

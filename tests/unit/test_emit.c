@@ -183,7 +183,8 @@ static report *full_report(void)
     t->holder = xdup("global main.cache");
     t->keys = 40;
     report_step tp[] = {
-        step(REPORT_NODE_GLOBAL, "main.cache", NULL, 0x5a1c00, 8, REPORT_NO_FIELD),
+        /* named as the analysis names globals: the kind word repeated in the name */
+        step(REPORT_NODE_GLOBAL, "global main.cache", NULL, 0x5a1c00, 8, REPORT_NO_FIELD),
         step(REPORT_NODE_OBJECT, "sync.Map", NULL, 0xc000400000, 4096, 0),
     };
     set_path(&t->path, "global", "main.cache", tp, 2);
