@@ -188,6 +188,18 @@ void emit_buf_clean(emit_buf *b, const char *s, int mode)
     emit_buf_put(b, (const char *)run, (size_t)(p - run));
 }
 
+void emit_buf_kind_name(emit_buf *b, const char *kind, const char *name)
+{
+    size_t k = kind ? strlen(kind) : 0;
+    if (kind && !(name && strncmp(name, kind, k) == 0 && name[k] == ' ')) {
+        emit_buf_clean(b, kind, EMIT_CLEAN_TERMINAL);
+        if (name)
+            emit_buf_put(b, " ", 1);
+    }
+    if (name)
+        emit_buf_clean(b, name, EMIT_CLEAN_TERMINAL);
+}
+
 const char *emit_buf_cstr(emit_buf *b)
 {
     if (b->status)

@@ -69,6 +69,11 @@ enum {
 /* Appends s (NULL appends "?") rewritten as mode says. */
 void emit_buf_clean(emit_buf *b, const char *s, int mode);
 
+/* Appends "<kind> <name>" cleaned for a terminal, without repeating the kind when the name
+ * already starts with it ("global" + "global main.x" gives "global main.x"). Either may be
+ * NULL. */
+void emit_buf_kind_name(emit_buf *b, const char *kind, const char *name);
+
 /* Returns the NUL-terminated contents (a string builder's result; still owned by b), or NULL
  * after a failure. */
 const char *emit_buf_cstr(emit_buf *b);

@@ -11,20 +11,19 @@
 
 typedef struct dctx {
     emit_buf b;
-    emit_buf tmp; /* string builder for cleaning */
+    emit_buf tmp; /* string builder for one label */
 } dctx;
 
-/* A quoted DOT string: the cleaned text with '"' and '\' escaped and newlines as \n. */
-static void put_q(dctx *d, const char *s)
+/* Writes what d->tmp holds into the open DOT string with '"' and '\' escaped, and empties
+ * d->tmp. Labels are written as '"', pieces of text, "\\n" line breaks, '"'. */
+static void put_tmp(dctx *d)
 {
-    d->tmp.len = 0;
-    emit_buf_clean(&d->tmp, s, EMIT_CLEAN_TERMINAL);
     const char *c = emit_buf_cstr(&d->tmp);
     if (!c) {
-        d->b.status = d->tmp.status;
+        if (!d->b.status)
+            d->b.status = d->tmp.status;
         return;
     }
-    emit_buf_put(&d->b, "\"", 1);
     for (const char *p = c, *run = c;; p++) {
         if (*p == '"' || *p == '\\' || *p == '\0') {
             emit_buf_put(&d->b, run, (size_t)(p - run));
@@ -34,7 +33,14 @@ static void put_q(dctx *d, const char *s)
             run = p;
         }
     }
-    emit_buf_put(&d->b, "\"", 1);
+    d->tmp.len = 0;
+}
+
+/* An untrusted string, cleaned and escaped, into the open DOT string. */
+static void put_text(dctx *d, const char *s)
+{
+    emit_buf_clean(&d->tmp, s, EMIT_CLEAN_TERMINAL);
+    put_tmp(d);
 }
 
 static void node_id(char *buf, size_t n, const char *prefix, char part, size_t i,
@@ -50,18 +56,17 @@ static void node_id(char *buf, size_t n, const char *prefix, char part, size_t i
 /* Declares the steps' nodes and the edges between consecutive steps. */
 static void put_chain(dctx *d, const char *prefix, char part, const report_step *s, size_t n)
 {
-    char id[64], prev[64], a[EMIT_ADDR_MAX], z[EMIT_SIZE_MAX], label[160];
+    char id[64], prev[64], a[EMIT_ADDR_MAX], z[EMIT_SIZE_MAX];
     for (size_t i = 0; i < n; i++) {
         node_id(id, sizeof id, prefix, part, i, &s[i]);
-        const char *text = s[i].name ? s[i].name : s[i].shape ? s[i].shape : "?";
-        int pos = snprintf(label, sizeof label, "%s", report_node_kind_name(s[i].kind));
+        emit_buf_printf(&d->b, "    %s [label=\"", id);
+        put_text(d, s[i].name ? s[i].name : s[i].shape ? s[i].shape : "?");
+        emit_buf_printf(&d->b, "\\n%s", report_node_kind_name(s[i].kind));
         if (s[i].addr)
-            pos += snprintf(label + pos, sizeof label - (size_t)pos, " %s", emit_addr(a, s[i].addr));
+            emit_buf_printf(&d->b, " %s", emit_addr(a, s[i].addr));
         if (s[i].size)
-            snprintf(label + pos, sizeof label - (size_t)pos, " (%s)", emit_size(z, s[i].size));
-        emit_buf_printf(&d->b, "    %s [label=", id);
-        put_q(d, text);
-        emit_buf_printf(&d->b, " + \"\\n%s\"", label);
+            emit_buf_printf(&d->b, " (%s)", emit_size(z, s[i].size));
+        emit_buf_put(&d->b, "\"", 1);
         if (s[i].kind == REPORT_NODE_CLOSURE)
             emit_buf_puts(&d->b, ", shape=octagon");
         else if (s[i].kind != REPORT_NODE_OBJECT)
@@ -81,18 +86,17 @@ static void put_cluster(dctx *d, const char *prefix, const report_finding *f, in
 {
     char z1[EMIT_SIZE_MAX], z2[EMIT_SIZE_MAX];
     emit_buf_printf(&d->b, "  subgraph cluster_%s {\n    label=\"%s%s: %zu objects, %s, "
-                    "retains %s\" + \"\\n\" + ", prefix, info ? "not a leak: " : "",
+                    "retains %s\\n", prefix, info ? "not a leak: " : "",
                     emit_kind_label(f->kind), f->nobjects, emit_size(z1, f->bytes),
                     emit_size(z2, f->retained_bytes));
-    put_q(d, f->title ? f->title : "");
-    emit_buf_puts(&d->b, ";\n");
+    put_text(d, f->title ? f->title : "");
+    emit_buf_puts(&d->b, "\";\n");
     if (f->path.root_kind || f->path.root_name) {
         /* the root as its own node, so a path whose first step is an object still shows it */
-        emit_buf_printf(&d->b, "    %s_root [shape=plaintext, label=", prefix);
-        put_q(d, f->path.root_kind ? f->path.root_kind : "root");
-        emit_buf_puts(&d->b, " + \" \" + ");
-        put_q(d, f->path.root_name ? f->path.root_name : "");
-        emit_buf_puts(&d->b, "];\n");
+        emit_buf_printf(&d->b, "    %s_root [shape=plaintext, label=\"", prefix);
+        emit_buf_kind_name(&d->tmp, f->path.root_kind, f->path.root_name);
+        put_tmp(d);
+        emit_buf_puts(&d->b, "\"];\n");
         if (f->path.nsteps > 0) {
             char id[64];
             node_id(id, sizeof id, prefix, 'p', 0, &f->path.steps[0]);

@@ -87,23 +87,9 @@ static void put_field(tctx *t, const char *label, const char *value)
     emit_buf_put(&t->b, "\n", 1);
 }
 
-/* "<kind> <name>", without repeating the kind when the name already starts with it
- * ("finalizer" + "finalizer of 0x..." reads "finalizer of 0x..."). Either may be NULL. */
-static void kind_name(emit_buf *b, const char *kind, const char *name)
-{
-    size_t k = kind ? strlen(kind) : 0;
-    if (kind && !(name && strncmp(name, kind, k) == 0 && name[k] == ' ')) {
-        emit_buf_clean(b, kind, EMIT_CLEAN_TERMINAL);
-        if (name)
-            emit_buf_put(b, " ", 1);
-    }
-    if (name)
-        emit_buf_clean(b, name, EMIT_CLEAN_TERMINAL);
-}
-
 static void put_kind_name(tctx *t, const char *kind, const char *name)
 {
-    kind_name(&t->b, kind, name);
+    emit_buf_kind_name(&t->b, kind, name);
 }
 
 /* Whether the path's first step is its root as the reader sees it: "global" + "main.x" and
@@ -116,8 +102,8 @@ static int step_is_root(const report_path *p)
     emit_buf a, b;
     emit_buf_init(&a, (hs_writer){0});
     emit_buf_init(&b, (hs_writer){0});
-    kind_name(&a, p->root_kind, p->root_name);
-    kind_name(&b, s[0].kind == REPORT_NODE_OBJECT ? NULL : report_node_kind_name(s[0].kind),
+    emit_buf_kind_name(&a, p->root_kind, p->root_name);
+    emit_buf_kind_name(&b, s[0].kind == REPORT_NODE_OBJECT ? NULL : report_node_kind_name(s[0].kind),
               s[0].name);
     const char *x = emit_buf_cstr(&a), *y = emit_buf_cstr(&b);
     int same = x && y && (strcmp(x, y) == 0 || strcmp(p->root_name, s[0].name) == 0);
