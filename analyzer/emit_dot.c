@@ -2,7 +2,8 @@
  * and per info item ("i1", ...), holding its path from the root and, for closure cycles, the
  * cycle. A node's id is the cluster prefix, a node-kind letter and its address, so the path's
  * last object and the same object on the cycle are one node; nodes without an address get
- * an id from their position. Edges carry the field offset ("+0x18") of the pointer.
+ * an id from their position. Edges carry the field offset ("+0x18") of the pointer; the graph
+ * is strict, so an edge on both the path and the cycle is drawn once.
  */
 #include "emit.h"
 
@@ -116,7 +117,7 @@ int emit_dot(const report *r, hs_writer out)
     dctx d;
     emit_buf_init(&d.b, out);
     emit_buf_init(&d.tmp, (hs_writer){0});
-    emit_buf_puts(&d.b, "digraph heapsift {\n  rankdir=LR;\n"
+    emit_buf_puts(&d.b, "strict digraph heapsift {\n  rankdir=LR;\n"
                         "  node [shape=box, fontname=\"monospace\", fontsize=10];\n"
                         "  edge [fontname=\"monospace\", fontsize=9];\n");
     char prefix[32];

@@ -741,7 +741,7 @@ static void test_dot(void)
 {
     report *r = full_report();
     char *s = render(run_dot, r, NULL);
-    CHECK(s && strncmp(s, "digraph heapsift {\n", 19) == 0);
+    CHECK(s && strncmp(s, "strict digraph heapsift {\n", 26) == 0);
     CHECK(s && strstr(s, "subgraph cluster_f1 {") && strstr(s, "subgraph cluster_f4 {") &&
           strstr(s, "subgraph cluster_i1 {") && !strstr(s, "cluster_f5"));
     /* the ghost path: global -> slice -> item, edges labelled with the field offsets */
