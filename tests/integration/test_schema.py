@@ -1,6 +1,7 @@
 """formats/report.schema.json against the JSON emitter: the documents that tests/unit/test_emit
-writes (one finding of each kind, info, tables; and an empty report) must validate, and
-documents broken in the ways a consumer would notice must not, so the validator provably bites.
+writes (one finding of each kind, info, tables; and an empty report) and a real
+`heapsift analyze --json` report must validate, and documents broken in the ways a consumer
+would notice must not, so the validator provably bites.
 Needs python3-jsonschema (tests/deps.sh installs it)."""
 import copy
 import json
@@ -104,5 +105,27 @@ broken("a step of unknown kind", lambda d: finding(d, "ghost")["path"]["steps"][
 broken("a summary without notes", lambda d: d["summary"].pop("notes"))
 broken("a retainer without addr", lambda d: d["top_retainers"][0].pop("addr"))
 broken("an info item without closures", lambda d: d["info"][0].pop("closures"))
+
+
+# A real report: `heapsift analyze --json` on a dump of tests/go/knownheap, when this build's
+# CLI has the analyze command and Go is available.
+if hstest.run([hstest.HEAPSIFT, "analyze", "--help"]).returncode == 0 and hstest.GO:
+    prog = hstest.go_build("tests/go/knownheap/main.go", "knownheap")
+    before, after = os.path.join(tmp, "before.dump"), os.path.join(tmp, "after.dump")
+    p = hstest.run([prog, before, after])
+    assert p.returncode == 0, p.stderr
+    out = os.path.join(tmp, "real.json")
+    p = hstest.run([hstest.HEAPSIFT, "analyze", "--binary", prog, "--json", out, after])
+    if c.check(p.returncode == 0, "heapsift analyze: %s" % p.stderr.strip()):
+        with open(out) as f:
+            real = json.load(f)
+        errs = errors(real)
+        c.check(not errs, "heapsift analyze --json validates: %s" % errs[:3])
+        consistent(real)
+        c.check(len(real["histogram"]) > 0 and len(real["top_retainers"]) > 0,
+                "the real report has both tables")
+else:
+    print("test_schema: no `heapsift analyze` or no Go here; real-dump check skipped",
+          file=sys.stderr)
 
 c.done()
