@@ -1,0 +1,105 @@
+/* emit.h - emitters: turn a report (report.h) into text for people, JSON for programs
+ * (formats/report.schema.json, "heapsift-report/1") or Graphviz DOT. Emitters only format:
+ * they never look into the heap and never print; everything goes through the caller's
+ * hs_writer. Each returns HS_OK or a negative hs_status (the writer's own status when a write
+ * failed, HS_ERR_NOMEM, or HS_ERR_ARG for a report that breaks report.h's rules, such as an
+ * unknown kind).
+ */
+#ifndef EMIT_H
+#define EMIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hs_io.h"
+#include "report.h"
+
+typedef struct emit_text_options {
+    size_t max_objects; /* object addresses listed per finding (the JSON always has all) */
+    int tables;         /* print the top-retainers and histogram tables */
+    int color;          /* ANSI colour for headers (for a terminal) */
+} emit_text_options;
+
+/* Fills *opts with the defaults: 5 addresses per finding, tables on, colour off. */
+void emit_text_options_init(emit_text_options *opts);
+
+/* Writes the report for people to out. opts may be NULL (defaults). */
+int emit_text(const report *r, hs_writer out, const emit_text_options *opts);
+
+/* Writes one path as the report draws it: the root line, then one node per line with the
+ * field offset of each hop (no indentation). An empty path writes nothing. */
+int emit_text_path(const report_path *p, hs_writer out);
+
+/* Writes rows as the report's table (RETAINED BYTES COUNT GROUP NAME, a header line first);
+ * with_addr appends each row's address to its name (for retainers). n == 0 writes nothing. */
+int emit_text_rows(const report_row *rows, size_t n, int with_addr, hs_writer out);
+
+/* Writes the report as one JSON document ("heapsift-report/1") followed by a newline; pretty
+ * indents it (address lists stay on one line each). */
+int emit_json(const report *r, hs_writer out, int pretty);
+
+/* Writes a Graphviz digraph: one cluster per finding (and info item) with its path from the
+ * root and, for closure cycles, the cycle; edges are labelled with the field offset. */
+int emit_dot(const report *r, hs_writer out);
+
+/* ---- Shared by the emitters (emit.c); not for other modules. ---- */
+
+/* A buffered output: appends go to memory and are written to out in large chunks. The first
+ * failure (allocation or write) sticks in status and later appends are ignored. With
+ * out.write == NULL nothing is ever written: the buffer is a string builder. */
+typedef struct emit_buf {
+    hs_writer out;
+    char *data;
+    size_t len, cap;
+    int status;
+} emit_buf;
+
+void emit_buf_init(emit_buf *b, hs_writer out);
+void emit_buf_put(emit_buf *b, const char *s, size_t n);
+void emit_buf_puts(emit_buf *b, const char *s);
+void emit_buf_printf(emit_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends n spaces. */
+void emit_buf_pad(emit_buf *b, size_t n);
+
+/* How emit_buf_clean rewrites a string from the dump or binary (untrusted bytes). */
+enum {
+    EMIT_CLEAN_UTF8 = 0,     /* invalid UTF-8 becomes U+FFFD; everything else is kept */
+    EMIT_CLEAN_TERMINAL = 1, /* also control characters (C0, DEL, C1) become '?' */
+};
+/* Appends s (NULL appends "?") rewritten as mode says. */
+void emit_buf_clean(emit_buf *b, const char *s, int mode);
+
+/* Appends "<kind> <name>" cleaned for a terminal, without repeating the kind when the name
+ * already starts with it ("global" + "global main.x" gives "global main.x"). Either may be
+ * NULL. */
+void emit_buf_kind_name(emit_buf *b, const char *kind, const char *name);
+
+/* Returns the NUL-terminated contents (a string builder's result; still owned by b), or NULL
+ * after a failure. */
+const char *emit_buf_cstr(emit_buf *b);
+
+/* Writes out what is left (unless out.write is NULL), frees the buffer and returns the
+ * sticky status. */
+int emit_buf_finish(emit_buf *b);
+
+/* Returns 1 when s is valid UTF-8 (NULL counts as valid). */
+int emit_utf8_valid(const char *s);
+
+/* "0x" + lowercase hex, as the JSON and text print addresses. */
+#define EMIT_ADDR_MAX 19
+const char *emit_addr(char buf[EMIT_ADDR_MAX], uint64_t addr);
+
+/* Human size: "576 B", "6.8 KiB", "12.0 MiB", ... (binary units, one decimal, rounded). */
+#define EMIT_SIZE_MAX 24
+const char *emit_size(char buf[EMIT_SIZE_MAX], uint64_t bytes);
+
+/* The kind as people read it: "ghost", "finalizer-pinned", "closure cycle", "tombstone". */
+const char *emit_kind_label(int kind);
+
+/* Returns 1 when steps is non-NULL (or n == 0) and every step's kind is a report_node_kind. */
+int emit_steps_valid(const report_step *s, size_t n);
+
+/* Returns 1 when every kind, node kind and closure-cycle array of r is as report.h says. */
+int emit_report_valid(const report *r);
+
+#endif

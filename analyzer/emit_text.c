@@ -1,0 +1,521 @@
+/* emit_text.c - the report for people.
+ *
+ * Layout: a dump line; a findings line (or "no leaks found: ..."); one block per finding; the
+ * collectable cycles as "not leaks"; the summary; the top-retainers and histogram tables.
+ *
+ * A finding block:
+ *
+ *   #1 ghost: 12 objects, 6.8 KiB, retains 13.5 KiB
+ *      12 main.Item deleted from main.registry, held by global main.audit
+ *      evidence:  type
+ *      holder:    global main.audit
+ *      path:      global main.audit 0x5a1b20 (24 B)
+ *                  +0x8 -> []*main.Item 0xc000100000 (192 B)
+ *                 +0x18 -> main.Item 0xc000123000 (576 B)
+ *      objects:   0xc000123000 0xc000123240 0xc000123480 0xc0001236c0
+ *                 0xc000123900 ... and 7 more
+ *
+ * Paths and cycles are drawn one node per line, root first. "+0x18 -> X" means: the pointer
+ * at byte offset 0x18 of the node on the line above points to X. The path's first line is the
+ * root (root kind and name); when the first step is that root itself its address and size go
+ * on the same line instead of a line of their own (root "global" + "main.audit" and a first
+ * step "global main.audit" are the same root). A node reads "<kind> <name> <addr> (<size>)":
+ * the kind word is left out for typed objects and never repeated when the name starts with
+ * it; untyped objects read "object [<shape>]".
+ * Every string from the dump or binary is cleaned of control characters before printing.
+ */
+#include "emit.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#define LABEL_WIDTH 11 /* "container: " */
+#define BLOCK_INDENT 3
+#define ADDRS_PER_LINE 4
+
+typedef struct tctx {
+    emit_buf b;
+    emit_text_options o;
+} tctx;
+
+void emit_text_options_init(emit_text_options *opts)
+{
+    opts->max_objects = 5;
+    opts->tables = 1;
+    opts->color = 0;
+}
+
+/* An untrusted string, cleaned for a terminal. */
+static void put_clean(tctx *t, const char *s)
+{
+    emit_buf_clean(&t->b, s, EMIT_CLEAN_TERMINAL);
+}
+
+static void bold_on(tctx *t)
+{
+    if (t->o.color)
+        emit_buf_puts(&t->b, "\033[1m");
+}
+
+static void bold_off(tctx *t)
+{
+    if (t->o.color)
+        emit_buf_puts(&t->b, "\033[0m");
+}
+
+static const char *plural(uint64_t n, const char *one, const char *many)
+{
+    return n == 1 ? one : many;
+}
+
+/* "   label:     " at the block's label column. */
+static void put_label(tctx *t, const char *label)
+{
+    emit_buf_pad(&t->b, BLOCK_INDENT);
+    emit_buf_puts(&t->b, label);
+    size_t n = strlen(label);
+    emit_buf_pad(&t->b, n < LABEL_WIDTH ? LABEL_WIDTH - n : 1);
+}
+
+static void put_field(tctx *t, const char *label, const char *value)
+{
+    if (!value)
+        return;
+    put_label(t, label);
+    put_clean(t, value);
+    emit_buf_put(&t->b, "\n", 1);
+}
+
+static void put_kind_name(tctx *t, const char *kind, const char *name)
+{
+    emit_buf_kind_name(&t->b, kind, name);
+}
+
+/* Whether the path's first step is its root as the reader sees it: "global" + "main.x" and
+ * the step "global main.x" (or global + "main.x") print the same. */
+static int step_is_root(const report_path *p)
+{
+    const report_step *s = p->steps;
+    if (p->nsteps == 0 || s[0].field != REPORT_NO_FIELD || !s[0].name || !p->root_name)
+        return 0;
+    emit_buf a, b;
+    emit_buf_init(&a, (hs_writer){0});
+    emit_buf_init(&b, (hs_writer){0});
+    emit_buf_kind_name(&a, p->root_kind, p->root_name);
+    emit_buf_kind_name(&b, s[0].kind == REPORT_NODE_OBJECT ? NULL : report_node_kind_name(s[0].kind),
+              s[0].name);
+    const char *x = emit_buf_cstr(&a), *y = emit_buf_cstr(&b);
+    int same = x && y && (strcmp(x, y) == 0 || strcmp(p->root_name, s[0].name) == 0);
+    emit_buf_finish(&a);
+    emit_buf_finish(&b);
+    return same;
+}
+
+/* "<kind> <name> <addr> (<size>)" as the header comment describes. */
+static void put_node(tctx *t, const report_step *s)
+{
+    char a[EMIT_ADDR_MAX], z[EMIT_SIZE_MAX];
+    const char *kind = report_node_kind_name(s->kind);
+    if (s->name) {
+        put_kind_name(t, s->kind == REPORT_NODE_OBJECT ? NULL : kind, s->name);
+    } else if (s->shape) {
+        emit_buf_printf(&t->b, "%s [", kind);
+        put_clean(t, s->shape);
+        emit_buf_put(&t->b, "]", 1);
+    } else {
+        emit_buf_puts(&t->b, kind);
+    }
+    if (s->addr)
+        emit_buf_printf(&t->b, " %s", emit_addr(a, s->addr));
+    if (s->size)
+        emit_buf_printf(&t->b, " (%s)", emit_size(z, s->size));
+}
+
+static int hop_text(char buf[16], const report_step *s)
+{
+    if (s->field == REPORT_NO_FIELD) {
+        buf[0] = '\0';
+        return 0;
+    }
+    return snprintf(buf, 16, "+0x%" PRIx32, s->field);
+}
+
+/* Steps one per line, continuation lines starting at column col; the first line continues
+ * the current line. */
+static void put_steps(tctx *t, const report_step *s, size_t n, size_t col)
+{
+    size_t w = 0;
+    char hop[16];
+    for (size_t i = 0; i < n; i++) {
+        size_t k = (size_t)hop_text(hop, &s[i]);
+        if (k > w)
+            w = k;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0)
+            emit_buf_pad(&t->b, col);
+        size_t k = (size_t)hop_text(hop, &s[i]);
+        if (k) {
+            emit_buf_pad(&t->b, w - k);
+            emit_buf_printf(&t->b, "%s -> ", hop);
+        } else if (w) {
+            emit_buf_pad(&t->b, w + 4);
+        }
+        put_node(t, &s[i]);
+        emit_buf_put(&t->b, "\n", 1);
+    }
+}
+
+/* The path at column col (after a label when col > 0): the root line, then the steps. */
+static void put_path(tctx *t, const report_path *p, size_t col)
+{
+    if (!p->root_kind && !p->root_name && p->nsteps == 0)
+        return;
+    if (col)
+        put_label(t, "path:");
+    const report_step *s = p->steps;
+    size_t n = p->nsteps;
+    put_kind_name(t, p->root_kind, p->root_name);
+    if (step_is_root(p)) {
+        char a[EMIT_ADDR_MAX], z[EMIT_SIZE_MAX];
+        if (s[0].addr)
+            emit_buf_printf(&t->b, " %s", emit_addr(a, s[0].addr));
+        if (s[0].size)
+            emit_buf_printf(&t->b, " (%s)", emit_size(z, s[0].size));
+        s++, n--;
+    }
+    emit_buf_put(&t->b, "\n", 1);
+    if (n > 0) {
+        emit_buf_pad(&t->b, col);
+        put_steps(t, s, n, col);
+    }
+}
+
+/* At most max addresses, ADDRS_PER_LINE a line, then "... and K more". */
+static void put_objects(tctx *t, const report_finding *f)
+{
+    put_label(t, "objects:");
+    if (f->nobjects == 0) {
+        emit_buf_puts(&t->b, "none\n");
+        return;
+    }
+    size_t shown = f->nobjects < t->o.max_objects ? f->nobjects : t->o.max_objects;
+    char a[EMIT_ADDR_MAX];
+    for (size_t i = 0; i < shown; i++) {
+        if (i > 0 && i % ADDRS_PER_LINE == 0) {
+            emit_buf_put(&t->b, "\n", 1);
+            emit_buf_pad(&t->b, BLOCK_INDENT + LABEL_WIDTH);
+        } else if (i > 0) {
+            emit_buf_put(&t->b, " ", 1);
+        }
+        emit_buf_puts(&t->b, emit_addr(a, f->objects[i]));
+    }
+    if (shown < f->nobjects)
+        emit_buf_printf(&t->b, "%s... and %zu more", shown ? " " : "", f->nobjects - shown);
+    emit_buf_put(&t->b, "\n", 1);
+}
+
+static void put_closures(tctx *t, const report_finding *f)
+{
+    if (f->nclosures == 0)
+        return;
+    put_label(t, "closures:");
+    size_t shown = f->nclosures < t->o.max_objects ? f->nclosures : t->o.max_objects;
+    char a[EMIT_ADDR_MAX];
+    for (size_t i = 0; i < shown; i++) {
+        if (i > 0)
+            emit_buf_pad(&t->b, BLOCK_INDENT + LABEL_WIDTH);
+        emit_buf_printf(&t->b, "%s ", emit_addr(a, f->closures[i].addr));
+        put_clean(t, f->closures[i].func);
+        emit_buf_put(&t->b, "\n", 1);
+    }
+    if (shown < f->nclosures) {
+        if (shown)
+            emit_buf_pad(&t->b, BLOCK_INDENT + LABEL_WIDTH);
+        emit_buf_printf(&t->b, "... and %zu more\n", f->nclosures - shown);
+    }
+}
+
+/* "<kind>: N objects, X, retains Y" */
+static void put_counts(tctx *t, const report_finding *f)
+{
+    char z1[EMIT_SIZE_MAX], z2[EMIT_SIZE_MAX];
+    emit_buf_printf(&t->b, "%s: %zu %s, %s, retains %s", emit_kind_label(f->kind), f->nobjects,
+                    plural(f->nobjects, "object", "objects"), emit_size(z1, f->bytes),
+                    emit_size(z2, f->retained_bytes));
+}
+
+static void put_finding(tctx *t, const report_finding *f, size_t index)
+{
+    emit_buf_put(&t->b, "\n", 1);
+    bold_on(t);
+    emit_buf_printf(&t->b, "#%zu ", index);
+    put_counts(t, f);
+    bold_off(t);
+    emit_buf_put(&t->b, "\n", 1);
+    if (f->title) {
+        emit_buf_pad(&t->b, BLOCK_INDENT);
+        put_clean(t, f->title);
+        emit_buf_put(&t->b, "\n", 1);
+    }
+    put_field(t, "evidence:", f->evidence);
+    put_field(t, "reason:", f->reason);
+    put_field(t, "type:", f->type);
+    put_field(t, "container:", f->container);
+    if (f->kind == REPORT_TOMBSTONE) {
+        put_label(t, "keys:");
+        emit_buf_printf(&t->b, "%" PRIu64 " deleted, still in the read map\n", f->keys);
+    }
+    put_field(t, "holder:", f->holder);
+    put_path(t, &f->path, BLOCK_INDENT + LABEL_WIDTH);
+    if (f->kind == REPORT_CLOSURE_CYCLE && f->ncycle > 0) {
+        put_label(t, "cycle:");
+        put_steps(t, f->cycle, f->ncycle, BLOCK_INDENT + LABEL_WIDTH);
+    }
+    put_closures(t, f);
+    put_objects(t, f);
+}
+
+/* The one-line verdict; ghosts and pinned count objects, cycles and tombstones findings. */
+static void put_verdict(tctx *t, const report *r)
+{
+    uint64_t ghosts = 0, pinned = 0, cycles = 0, tombstones = 0;
+    for (size_t i = 0; i < r->nfindings; i++) {
+        const report_finding *f = &r->findings[i];
+        switch (f->kind) {
+        case REPORT_GHOST: ghosts += f->nobjects; break;
+        case REPORT_FINALIZER_PINNED: pinned += f->nobjects; break;
+        case REPORT_CLOSURE_CYCLE: cycles++; break;
+        default: tombstones++; break;
+        }
+    }
+    bold_on(t);
+    if (r->nfindings == 0)
+        emit_buf_puts(&t->b, "no leaks found: ");
+    else
+        emit_buf_printf(&t->b, "%zu %s: ", r->nfindings,
+                        plural(r->nfindings, "finding", "findings"));
+    emit_buf_printf(&t->b, "%" PRIu64 " %s, %" PRIu64 " finalizer-pinned %s, %" PRIu64 " %s",
+                    ghosts, plural(ghosts, "ghost", "ghosts"), pinned,
+                    plural(pinned, "object", "objects"), cycles,
+                    plural(cycles, "closure cycle", "closure cycles"));
+    if (tombstones)
+        emit_buf_printf(&t->b, ", %" PRIu64 " %s", tombstones,
+                        plural(tombstones, "container with tombstoned keys",
+                               "containers with tombstoned keys"));
+    bold_off(t);
+    emit_buf_put(&t->b, "\n", 1);
+}
+
+static void put_info(tctx *t, const report *r)
+{
+    if (r->ninfo == 0)
+        return;
+    emit_buf_put(&t->b, "\n", 1);
+    bold_on(t);
+    emit_buf_printf(&t->b, "Not leaks: %zu collectable %s (unreachable; the GC frees %s)",
+                    r->ninfo, plural(r->ninfo, "item", "items"),
+                    plural(r->ninfo, "it", "them"));
+    bold_off(t);
+    emit_buf_put(&t->b, "\n", 1);
+    for (size_t i = 0; i < r->ninfo; i++) {
+        emit_buf_pad(&t->b, 2);
+        put_counts(t, &r->info[i]);
+        if (r->info[i].title) {
+            emit_buf_puts(&t->b, ": ");
+            put_clean(t, r->info[i].title);
+        }
+        emit_buf_put(&t->b, "\n", 1);
+    }
+}
+
+typedef struct sum_line {
+    const char *label;
+    uint64_t count;
+    int has_bytes;
+    uint64_t bytes;
+} sum_line;
+
+static void put_summary(tctx *t, const report *r)
+{
+    const sum_line lines[] = {
+        {"objects", r->objects, 1, r->object_bytes},
+        {"in use", r->in_use_objects, 1, r->in_use_bytes},
+        {"garbage", r->garbage_objects, 1, r->garbage_bytes},
+        {"pending finalizers", r->pending_objects, 0, 0},
+        {"finalizer-pinned", r->pinned_objects, 0, 0},
+        {"finalizer-reachable", r->fin_reachable_objects, 0, 0},
+        {"goroutines", r->goroutines, 0, 0},
+        {"finalizers", r->finalizers, 0, 0},
+        {"roots", r->roots, 0, 0},
+        {"pointer edges", r->pointer_edges, 0, 0},
+    };
+    const size_t nlines = sizeof lines / sizeof lines[0], lw = 21;
+    int w = 1;
+    for (size_t i = 0; i < nlines; i++) {
+        int k = snprintf(NULL, 0, "%" PRIu64, lines[i].count);
+        if (k > w)
+            w = k;
+    }
+    emit_buf_put(&t->b, "\n", 1);
+    bold_on(t);
+    emit_buf_puts(&t->b, "Summary");
+    bold_off(t);
+    emit_buf_put(&t->b, "\n", 1);
+    char z[EMIT_SIZE_MAX];
+    for (size_t i = 0; i < nlines; i++) {
+        emit_buf_printf(&t->b, "  %-*s%*" PRIu64, (int)lw, lines[i].label, w, lines[i].count);
+        if (lines[i].has_bytes)
+            emit_buf_printf(&t->b, "  %s", emit_size(z, lines[i].bytes));
+        emit_buf_put(&t->b, "\n", 1);
+    }
+    if (r->ncontainers) {
+        emit_buf_printf(&t->b, "  %-*s", (int)lw, "containers");
+        for (size_t i = 0; i < r->ncontainers; i++) {
+            if (i)
+                emit_buf_puts(&t->b, ", ");
+            put_clean(t, r->containers[i]);
+        }
+        emit_buf_put(&t->b, "\n", 1);
+    }
+    for (size_t i = 0; i < r->nnotes; i++) {
+        emit_buf_puts(&t->b, "  note: ");
+        put_clean(t, r->notes[i]);
+        emit_buf_put(&t->b, "\n", 1);
+    }
+}
+
+/* Columns RETAINED BYTES COUNT GROUP NAME; numbers right-aligned, NAME last and unpadded. */
+enum { COL_RETAINED, COL_BYTES, COL_COUNT, COL_GROUP, NCOLS };
+
+static size_t row_cell(const report_row *row, int col, char buf[EMIT_SIZE_MAX])
+{
+    switch (col) {
+    case COL_RETAINED: emit_size(buf, row->retained_bytes); break;
+    case COL_BYTES: emit_size(buf, row->bytes); break;
+    case COL_COUNT: snprintf(buf, EMIT_SIZE_MAX, "%" PRIu64, row->count); break;
+    default: return row->group ? strlen(row->group) : 1;
+    }
+    return strlen(buf);
+}
+
+/* A table after a blank line and its title (no title: the bare table). */
+static void put_table(tctx *t, const char *title, const report_row *rows, size_t n,
+                      int with_addr)
+{
+    if (n == 0)
+        return;
+    static const char *const heads[NCOLS] = {"RETAINED", "BYTES", "COUNT", "GROUP"};
+    size_t w[NCOLS];
+    char cell[EMIT_SIZE_MAX], a[EMIT_ADDR_MAX];
+    for (int c = 0; c < NCOLS; c++)
+        w[c] = strlen(heads[c]);
+    for (size_t i = 0; i < n; i++)
+        for (int c = 0; c < NCOLS; c++) {
+            size_t k = row_cell(&rows[i], c, cell);
+            if (k > w[c])
+                w[c] = k;
+        }
+    if (title) {
+        emit_buf_put(&t->b, "\n", 1);
+        bold_on(t);
+        emit_buf_puts(&t->b, title);
+        bold_off(t);
+        emit_buf_put(&t->b, "\n", 1);
+    }
+    for (int c = 0; c < NCOLS; c++) {
+        emit_buf_pad(&t->b, 2);
+        if (c != COL_GROUP)
+            emit_buf_pad(&t->b, w[c] - strlen(heads[c]));
+        emit_buf_puts(&t->b, heads[c]);
+        if (c == COL_GROUP)
+            emit_buf_pad(&t->b, w[c] - strlen(heads[c]));
+    }
+    emit_buf_puts(&t->b, "  NAME\n");
+    for (size_t i = 0; i < n; i++) {
+        for (int c = 0; c < NCOLS; c++) {
+            size_t k = row_cell(&rows[i], c, cell);
+            emit_buf_pad(&t->b, 2);
+            if (c == COL_GROUP) {
+                put_clean(t, rows[i].group);
+                emit_buf_pad(&t->b, w[c] - k);
+            } else {
+                emit_buf_pad(&t->b, w[c] - k);
+                emit_buf_puts(&t->b, cell);
+            }
+        }
+        emit_buf_pad(&t->b, 2);
+        put_clean(t, rows[i].label);
+        if (with_addr && rows[i].addr)
+            emit_buf_printf(&t->b, " %s", emit_addr(a, rows[i].addr));
+        emit_buf_put(&t->b, "\n", 1);
+    }
+}
+
+static void put_dump(tctx *t, const report *r)
+{
+    char z[EMIT_SIZE_MAX];
+    bold_on(t);
+    emit_buf_puts(&t->b, "heapsift report for ");
+    put_clean(t, r->dump_path ? r->dump_path : "(unnamed dump)");
+    bold_off(t);
+    emit_buf_printf(&t->b, "\n  %s dump, ", emit_size(z, r->dump_bytes));
+    put_clean(t, r->go_version ? r->go_version : "unknown Go version");
+    if (r->goarch) {
+        emit_buf_put(&t->b, " ", 1);
+        put_clean(t, r->goarch);
+    }
+    if (r->binary) {
+        emit_buf_puts(&t->b, ", symbols from ");
+        put_clean(t, r->binary);
+    } else {
+        emit_buf_puts(&t->b, ", no symbols");
+    }
+    emit_buf_puts(&t->b, "\n\n");
+}
+
+int emit_text(const report *r, hs_writer out, const emit_text_options *opts)
+{
+    if (!emit_report_valid(r) || !out.write)
+        return HS_ERR_ARG;
+    tctx t;
+    emit_buf_init(&t.b, out);
+    if (opts)
+        t.o = *opts;
+    else
+        emit_text_options_init(&t.o);
+    put_dump(&t, r);
+    put_verdict(&t, r);
+    for (size_t i = 0; i < r->nfindings; i++)
+        put_finding(&t, &r->findings[i], i + 1);
+    put_info(&t, r);
+    put_summary(&t, r);
+    if (t.o.tables) {
+        put_table(&t, "Top retainers", r->retainers, r->nretainers, 1);
+        put_table(&t, "Histogram", r->histogram, r->nhistogram, 0);
+    }
+    return emit_buf_finish(&t.b);
+}
+
+int emit_text_path(const report_path *p, hs_writer out)
+{
+    if (!p || !out.write || !emit_steps_valid(p->steps, p->nsteps))
+        return HS_ERR_ARG;
+    tctx t;
+    emit_buf_init(&t.b, out);
+    emit_text_options_init(&t.o);
+    put_path(&t, p, 0);
+    return emit_buf_finish(&t.b);
+}
+
+int emit_text_rows(const report_row *rows, size_t n, int with_addr, hs_writer out)
+{
+    if ((n > 0 && !rows) || !out.write)
+        return HS_ERR_ARG;
+    tctx t;
+    emit_buf_init(&t.b, out);
+    emit_text_options_init(&t.o);
+    put_table(&t, NULL, rows, n, with_addr);
+    return emit_buf_finish(&t.b);
+}

@@ -1,0 +1,151 @@
+/* report.c - the report model's names and lifecycle (see report.h). */
+#include "report.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Indexed by report_kind; these strings are the JSON "kind" values of heapsift-report/1. */
+static const char *const kind_names[REPORT_NKINDS] = {
+    [REPORT_GHOST] = "ghost",
+    [REPORT_FINALIZER_PINNED] = "finalizer_pinned",
+    [REPORT_CLOSURE_CYCLE] = "closure_cycle",
+    [REPORT_TOMBSTONE] = "tombstone",
+};
+
+static const char *const node_kind_names[] = {
+    [REPORT_NODE_OBJECT] = "object",     [REPORT_NODE_CLOSURE] = "closure",
+    [REPORT_NODE_GLOBAL] = "global",     [REPORT_NODE_FRAME] = "frame",
+    [REPORT_NODE_ROOT] = "root",         [REPORT_NODE_FINALIZER] = "finalizer",
+};
+
+/* Out-of-range kinds give "unknown" so a caller can always print the result. */
+const char *report_kind_name(int kind)
+{
+    if (kind < 0 || kind >= REPORT_NKINDS)
+        return "unknown";
+    return kind_names[kind];
+}
+
+int report_kind_parse(const char *name)
+{
+    if (!name)
+        return -1;
+    for (int k = 0; k < REPORT_NKINDS; k++)
+        if (strcmp(name, kind_names[k]) == 0)
+            return k;
+    return -1;
+}
+
+const char *report_node_kind_name(int kind)
+{
+    if (kind < 0 || (size_t)kind >= sizeof node_kind_names / sizeof node_kind_names[0])
+        return "unknown";
+    return node_kind_names[kind];
+}
+
+char *report_strdup(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+char *report_strfmt(const char *fmt, ...)
+{
+    va_list ap;
+    char *s = NULL;
+    va_start(ap, fmt);
+    int n = vasprintf(&s, fmt, ap);
+    va_end(ap);
+    return n < 0 ? NULL : s;
+}
+
+static void steps_free(report_step *steps, size_t n)
+{
+    if (!steps)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        free(steps[i].name);
+        free(steps[i].shape);
+    }
+    free(steps);
+}
+
+/* Leaves *p empty (all NULL/0), so releasing twice is harmless. */
+void report_path_release(report_path *p)
+{
+    if (!p)
+        return;
+    free(p->root_kind);
+    free(p->root_name);
+    steps_free(p->steps, p->nsteps);
+    memset(p, 0, sizeof *p);
+}
+
+/* Leaves *f zeroed, so releasing twice is harmless. */
+void report_finding_release(report_finding *f)
+{
+    if (!f)
+        return;
+    free(f->title);
+    free(f->signature);
+    free(f->objects);
+    free(f->evidence);
+    free(f->reason);
+    free(f->type);
+    free(f->container);
+    free(f->holder);
+    report_path_release(&f->path);
+    steps_free(f->cycle, f->ncycle);
+    if (f->closures)
+        for (size_t i = 0; i < f->nclosures; i++)
+            free(f->closures[i].func);
+    free(f->closures);
+    memset(f, 0, sizeof *f);
+}
+
+static void findings_free(report_finding *fs, size_t n)
+{
+    if (!fs)
+        return;
+    for (size_t i = 0; i < n; i++)
+        report_finding_release(&fs[i]);
+    free(fs);
+}
+
+static void rows_free(report_row *rows, size_t n)
+{
+    if (!rows)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        free(rows[i].label);
+        free(rows[i].group);
+    }
+    free(rows);
+}
+
+static void strv_free(char **v, size_t n)
+{
+    if (!v)
+        return;
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+void report_free(report *r)
+{
+    if (!r)
+        return;
+    free(r->dump_path);
+    free(r->go_version);
+    free(r->goarch);
+    free(r->binary);
+    strv_free(r->containers, r->ncontainers);
+    strv_free(r->notes, r->nnotes);
+    findings_free(r->findings, r->nfindings);
+    findings_free(r->info, r->ninfo);
+    rows_free(r->retainers, r->nretainers);
+    rows_free(r->histogram, r->nhistogram);
+    free(r);
+}
