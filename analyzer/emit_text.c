@@ -103,8 +103,8 @@ static int step_is_root(const report_path *p)
     emit_buf_init(&a, (hs_writer){0});
     emit_buf_init(&b, (hs_writer){0});
     emit_buf_kind_name(&a, p->root_kind, p->root_name);
-    emit_buf_kind_name(&b, s[0].kind == REPORT_NODE_OBJECT ? NULL : report_node_kind_name(s[0].kind),
-              s[0].name);
+    const char *kind = s[0].kind == REPORT_NODE_OBJECT ? NULL : report_node_kind_name(s[0].kind);
+    emit_buf_kind_name(&b, kind, s[0].name);
     const char *x = emit_buf_cstr(&a), *y = emit_buf_cstr(&b);
     int same = x && y && (strcmp(x, y) == 0 || strcmp(p->root_name, s[0].name) == 0);
     emit_buf_finish(&a);

@@ -81,9 +81,13 @@ def broken(what, mutate):
 
 
 broken("another schema version", lambda d: d.update(schema="heapsift-report/2"))
-broken("an uppercase address", lambda d: finding(d, "ghost")["objects"].__setitem__(0, "0xC000123000"))
-broken("an address without 0x", lambda d: finding(d, "ghost")["objects"].__setitem__(0, "c000123000"))
-broken("an address as a number", lambda d: finding(d, "ghost")["objects"].__setitem__(0, 1234))
+def set_first_object(value):
+    return lambda d: finding(d, "ghost")["objects"].__setitem__(0, value)
+
+
+broken("an uppercase address", set_first_object("0xC000123000"))
+broken("an address without 0x", set_first_object("c000123000"))
+broken("an address as a number", set_first_object(1234))
 broken("a ghost without container", lambda d: finding(d, "ghost").pop("container"))
 broken("a ghost with keys", lambda d: finding(d, "ghost").update(keys=3))
 broken("a ghost with an unknown evidence", lambda d: finding(d, "ghost").update(evidence="guess"))
@@ -101,7 +105,8 @@ broken("a missing histogram", lambda d: d.pop("histogram"))
 broken("a negative count", lambda d: finding(d, "ghost").update(count=-1))
 broken("a count as a string", lambda d: finding(d, "ghost").update(count="12"))
 broken("a step without field", lambda d: finding(d, "ghost")["path"]["steps"][1].pop("field"))
-broken("a step of unknown kind", lambda d: finding(d, "ghost")["path"]["steps"][1].update(kind="thing"))
+broken("a step of unknown kind",
+       lambda d: finding(d, "ghost")["path"]["steps"][1].update(kind="thing"))
 broken("a summary without notes", lambda d: d["summary"].pop("notes"))
 broken("a retainer without addr", lambda d: d["top_retainers"][0].pop("addr"))
 broken("an info item without closures", lambda d: d["info"][0].pop("closures"))
@@ -109,7 +114,9 @@ broken("an info item without closures", lambda d: d["info"][0].pop("closures"))
 
 # A real report: `heapsift analyze --json` on a dump of tests/go/knownheap, when this build's
 # CLI has the analyze command and Go is available.
-if hstest.run([hstest.HEAPSIFT, "analyze", "--help"]).returncode == 0 and hstest.GO:
+has_analyze = (os.path.exists(hstest.HEAPSIFT) and
+               hstest.run([hstest.HEAPSIFT, "analyze", "--help"]).returncode == 0)
+if has_analyze and hstest.GO:
     prog = hstest.go_build("tests/go/knownheap/main.go", "knownheap")
     before, after = os.path.join(tmp, "before.dump"), os.path.join(tmp, "after.dump")
     p = hstest.run([prog, before, after])

@@ -866,8 +866,9 @@ static int write_file(const char *dir, const char *name, const report *r, int pr
 static int write_samples(const char *dir)
 {
     report *full = full_report(), *empty = empty_report();
-    int bad = write_file(dir, "full.json", full, 1) | write_file(dir, "full-compact.json", full, 0) |
-              write_file(dir, "empty.json", empty, 1);
+    int bad = write_file(dir, "full.json", full, 1);
+    bad |= write_file(dir, "full-compact.json", full, 0);
+    bad |= write_file(dir, "empty.json", empty, 1);
     report_free(full);
     report_free(empty);
     return bad;
