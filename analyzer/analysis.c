@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "containers.h"
 #include "describe.h"
@@ -140,6 +141,28 @@ static int run_detectors(analysis *a)
     return rc;
 }
 
+const char *analysis_phase_name(int phase)
+{
+    static const char *names[ANALYSIS_NPHASES] = {"model", "liveness", "dominators",
+                                                  "containers", "detectors", "tables"};
+    return phase >= 0 && phase < ANALYSIS_NPHASES ? names[phase] : "?";
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Adds the time since *t to phase p and restarts *t. */
+static void lap(analysis *a, int p, double *t)
+{
+    double n = now();
+    a->seconds[p] += n - *t;
+    *t = n;
+}
+
 int analysis_run(source *s, const analysis_options *opts, analysis **out, hs_error *err)
 {
     *out = NULL;
@@ -153,30 +176,37 @@ int analysis_run(source *s, const analysis_options *opts, analysis **out, hs_err
         a->opts.top_n = 20;
     if (!a->opts.hist_n)
         a->opts.hist_n = 30;
+    double t = now();
     int rc = heap_build(s, a->opts.progress, a->opts.progress_ctx, &a->h, err);
     if (rc >= 0)
         rc = build_roots(a, err);
+    lap(a, ANALYSIS_T_MODEL, &t);
     if (rc >= 0)
         rc = live_compute(a->h->g, a->h->roots, a->h->nroots, a->specials, a->nspecials,
                           &a->live, err);
+    lap(a, ANALYSIS_T_LIVENESS, &t);
     if (rc >= 0)
         rc = dom_compute(a->h->g, a->all_roots, a->nall_roots, 0, &a->dom, err);
+    lap(a, ANALYSIS_T_DOMINATORS, &t);
     if (rc >= 0 && a->opts.model_only) {
         *out = a;
         return HS_OK;
     }
     if (rc >= 0)
         rc = containers_find(a, err);
+    lap(a, ANALYSIS_T_CONTAINERS, &t);
     if (rc >= 0 && !(a->rep = calloc(1, sizeof *a->rep)))
         rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "report");
     if (rc >= 0 && fill_summary(a) < 0)
         rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "report summary");
     if (rc >= 0 && run_detectors(a) < 0)
         rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "detectors");
+    lap(a, ANALYSIS_T_DETECTORS, &t);
     if (rc >= 0 && (tables_retainers(a, a->opts.top_n) < 0 ||
                     tables_histogram(a, a->opts.hist_n,
                                      TABLES_BY_TYPE | TABLES_BY_CLOSURE | TABLES_BY_SHAPE) < 0))
         rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "report tables");
+    lap(a, ANALYSIS_T_TABLES, &t);
     if (rc < 0) {
         analysis_free(a);
         return rc;

@@ -45,6 +45,13 @@ typedef struct analysis_container {
     uint64_t tombstone_bytes;
 } analysis_container;
 
+/* Wall time of each phase, for --timings and the benchmarks. */
+enum { ANALYSIS_T_MODEL, ANALYSIS_T_LIVENESS, ANALYSIS_T_DOMINATORS, ANALYSIS_T_CONTAINERS,
+       ANALYSIS_T_DETECTORS, ANALYSIS_T_TABLES, ANALYSIS_NPHASES };
+
+/* The phase's name ("model", "liveness", ...). */
+const char *analysis_phase_name(int phase);
+
 typedef struct analysis {
     source *src;              /* borrowed */
     heap *h;
@@ -60,6 +67,7 @@ typedef struct analysis {
     size_t ncontainers;
     analysis_options opts;
     report *rep;              /* being filled */
+    double seconds[ANALYSIS_NPHASES];
 } analysis;
 
 /* Builds the model and runs every analysis and detector; *out receives the context with its

@@ -130,6 +130,9 @@ typedef struct heap {
     uint32_t ngors;
 
     uint64_t total_bytes;  /* sum of object slot sizes */
+    uint32_t *index_first; /* address index (heap.c build_page_index), NULL if absent */
+    uint64_t index_n;
+    unsigned index_shift;
     graph *g;              /* pointer graph over all nodes, field offsets on edges */
     strpool names;
     const symtab *syms;    /* borrowed from the source; may be NULL */

@@ -25,7 +25,8 @@ static const char analyze_usage[] =
     "  --json FILE       also write the report as JSON (heapsift-report/1); - for stdout\n"
     "  --dot FILE        also write the findings' paths as Graphviz DOT\n"
     "  --top N           rows in the retainer and histogram tables (default 20)\n"
-    "  --objects N       object addresses listed per finding in the text (default 5)\n";
+    "  --objects N       object addresses listed per finding in the text (default 5)\n"
+    "  --timings         print the time of each phase on stderr\n";
 
 static const char check_usage[] =
     "usage: heapsift check DUMP --fail-on KINDS [--min-bytes N] [--binary BIN]\n"
@@ -49,7 +50,7 @@ typedef struct analyze_args {
     size_t ncontainers, nvalue_types;
     long top, objects;
     uint64_t min_bytes;
-    int no_auto;
+    int no_auto, timings;
 } analyze_args;
 
 static int push_arg(const char ***arr, size_t *n, const char *v)
@@ -72,7 +73,8 @@ static int parse_args(const char *cmd, int argc, char **argv, analyze_args *a, c
         {"dot", required_argument, 0, 'd'},     {"top", required_argument, 0, 'n'},
         {"objects", required_argument, 0, 'o'}, {"no-auto", no_argument, 0, 'A'},
         {"fail-on", required_argument, 0, 'f'}, {"min-bytes", required_argument, 0, 'm'},
-        {"help", no_argument, 0, 'h'},          {0, 0, 0, 0},
+        {"timings", no_argument, 0, 'T'},       {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
     };
     memset(a, 0, sizeof *a);
     a->top = 20;
@@ -95,6 +97,7 @@ static int parse_args(const char *cmd, int argc, char **argv, analyze_args *a, c
         case 'n': a->top = strtol(optarg, NULL, 10); break;
         case 'o': a->objects = strtol(optarg, NULL, 10); break;
         case 'A': a->no_auto = 1; break;
+        case 'T': a->timings = 1; break;
         case 'f': a->fail_on = optarg; break;
         case 'm':
             if (cli_parse_size(optarg, &a->min_bytes) < 0) {
@@ -192,6 +195,14 @@ static analysis *run(const char *cmd, const analyze_args *a, const char *path, s
         source_close(*src);
         *src = NULL;
         return NULL;
+    }
+    if (a->timings) {
+        double total = 0;
+        for (int p = 0; p < ANALYSIS_NPHASES; p++) {
+            fprintf(stderr, "%-11s %7.3f s\n", analysis_phase_name(p), an->seconds[p]);
+            total += an->seconds[p];
+        }
+        fprintf(stderr, "%-11s %7.3f s\n", "total", total);
     }
     return an;
 }

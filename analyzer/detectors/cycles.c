@@ -176,14 +176,51 @@ static int add_component(analysis *a, scc_result *s, uint32_t c, findings *leaks
     return rc;
 }
 
+/* Sets bit `bit` of mark[] on every object reachable from the closures, following out-edges
+ * (forward) or in-edges (backward). Iterative BFS; globals and frames are not entered. */
+static int mark_from_closures(const heap *h, uint8_t *mark, uint8_t bit, int forward)
+{
+    const graph *g = h->g;
+    const uint32_t *off = forward ? graph_out_offsets(g) : graph_in_offsets(g);
+    const uint32_t *adj = forward ? graph_out_dst(g) : graph_in_src(g);
+    uint32_t *queue = malloc(((size_t)h->nobj + 1) * sizeof *queue);
+    if (!queue)
+        return HS_ERR_NOMEM;
+    size_t head = 0, tail = 0;
+    for (uint32_t v = 0; v < h->nobj; v++)
+        if (h->obj_func[v] != HEAP_NONE) {
+            mark[v] |= bit;
+            queue[tail++] = v;
+        }
+    while (head < tail) {
+        uint32_t v = queue[head++];
+        for (uint32_t e = off[v]; e < off[v + 1]; e++) {
+            uint32_t w = adj[e];
+            if (w < h->nobj && !(mark[w] & bit)) {
+                mark[w] |= bit;
+                queue[tail++] = w;
+            }
+        }
+    }
+    free(queue);
+    return HS_OK;
+}
+
 int cycles_detect(analysis *a, findings *leaks, findings *info)
 {
     const heap *h = a->h;
-    /* Only heap objects take part: globals and frames are roots, not cycle members. */
+    /* A cycle through a closure lies in what the closures reach and what reaches them; only
+     * heap objects take part (globals and frames are roots, not cycle members). Restricting
+     * the SCC to that set keeps it small on big heaps. */
     uint8_t *mask = calloc((size_t)h->nnodes + 1, 1);
     if (!mask)
         return HS_ERR_NOMEM;
-    memset(mask, 1, h->nobj);
+    if (mark_from_closures(h, mask, 1, 1) < 0 || mark_from_closures(h, mask, 2, 0) < 0) {
+        free(mask);
+        return HS_ERR_NOMEM;
+    }
+    for (uint32_t v = 0; v < h->nnodes; v++)
+        mask[v] = mask[v] == 3;
     scc_result *s;
     hs_error err;
     int rc = scc_compute(h->g, mask, &s, &err);
