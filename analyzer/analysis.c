@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "containers.h"
@@ -161,6 +162,9 @@ static void lap(analysis *a, int p, double *t)
     double n = now();
     a->seconds[p] += n - *t;
     *t = n;
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) == 0)
+        a->peak_rss[p] = (uint64_t)ru.ru_maxrss * 1024;
 }
 
 int analysis_run(source *s, const analysis_options *opts, analysis **out, hs_error *err)

@@ -68,6 +68,7 @@ typedef struct analysis {
     analysis_options opts;
     report *rep;              /* being filled */
     double seconds[ANALYSIS_NPHASES];
+    uint64_t peak_rss[ANALYSIS_NPHASES]; /* process peak RSS at the end of each phase */
 } analysis;
 
 /* Builds the model and runs every analysis and detector; *out receives the context with its

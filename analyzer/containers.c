@@ -69,7 +69,7 @@ static uint32_t syncmap_read(const analysis *a, uint32_t c, uint32_t base, const
 typedef struct decoder {
     const analysis *a;
     analysis_container *c;
-    u64map seen;       /* entries and buckets already visited */
+    uint8_t *seen;     /* per node: entry or bucket already visited */
     uint32_t expunged; /* the box sync.expunged points to */
     uint32_t *queue;
     size_t nq, capq;
@@ -78,16 +78,13 @@ typedef struct decoder {
 
 static int seen_once(decoder *d, uint32_t v)
 {
-    uint32_t *s = u64map_upsert(&d->seen, v, 0);
-    if (!s)
-        return -1;
-    if (*s)
+    if (d->seen[v])
         return 0;
-    *s = 1;
+    d->seen[v] = 1;
     return 1;
 }
 
-static int on_entry(decoder *d, uint32_t e, uint32_t bucket, uint32_t key_field, int in_read)
+static int on_entry(decoder *d, uint32_t e, uint32_t key, int in_read)
 {
     const heap *h = d->a->h;
     int fresh = seen_once(d, e);
@@ -101,7 +98,6 @@ static int on_entry(decoder *d, uint32_t e, uint32_t bucket, uint32_t key_field,
         if (VEC_PUSH(d->c->tombstones, d->c->ntombstones, d->capt, e) < 0)
             return -1;
         d->c->tombstone_bytes += h->obj_size[e];
-        uint32_t key = containers_edge_at(h->g, bucket, key_field);
         if (key < h->nobj)
             d->c->tombstone_bytes += h->obj_size[key];
         return 0;
@@ -134,14 +130,23 @@ static int walk_hmap(decoder *d, uint32_t hm, int in_read)
             return -1;
         if (!fresh)
             continue;
+        /* Edges come in field order, so a bucket's key data words (at 16 + 16j) are seen
+         * before its values (at 136 + 8j): remember them per bucket. */
+        uint32_t keys[8], cur_base = UINT32_MAX;
         for (uint32_t e = off[b]; e < off[b + 1]; e++) {
             uint32_t slot = fld[e] % BUCKET_SIZE, base = fld[e] - slot;
+            if (base != cur_base) {
+                cur_base = base;
+                for (int j = 0; j < 8; j++)
+                    keys[j] = GRAPH_NONE;
+            }
             if (slot == BUCKET_OVERFLOW) {
                 if (dst[e] < h->nobj && VEC_PUSH(d->queue, d->nq, d->capq, dst[e]) < 0)
                     return -1;
+            } else if (slot >= 16 && slot < BUCKET_VALUES && (slot - 16) % 16 == 0) {
+                keys[(slot - 16) / 16] = dst[e];
             } else if (slot >= BUCKET_VALUES && slot < BUCKET_OVERFLOW && dst[e] < h->nobj) {
-                uint32_t j = (slot - BUCKET_VALUES) / 8;
-                if (on_entry(d, dst[e], b, base + 8 + 16 * j + 8, in_read) < 0)
+                if (on_entry(d, dst[e], keys[(slot - BUCKET_VALUES) / 8], in_read) < 0)
                     return -1;
             }
         }
@@ -161,14 +166,17 @@ static int decode_syncmap(analysis *a, analysis_container *c, uint32_t base, uin
                           const syncmap_layout *l)
 {
     const heap *h = a->h;
-    decoder d = {.a = a, .c = c, .expunged = GRAPH_NONE};
+    decoder d = {.a = a, .c = c, .expunged = GRAPH_NONE,
+                 .seen = calloc((size_t)h->nnodes + 1, 1)};
+    if (!d.seen)
+        return HS_ERR_NOMEM;
     uint32_t ex = find_global(h, "sync.expunged");
     if (ex != GRAPH_NONE)
         d.expunged = containers_edge_at(h->g, ex, 0);
     int rc = walk_hmap(&d, containers_edge_at(h->g, r, 0), 1);
     if (rc >= 0)
         rc = walk_hmap(&d, containers_edge_at(h->g, c->node, base + l->dirty), 0);
-    u64map_release(&d.seen);
+    free(d.seen);
     free(d.queue);
     c->is_sync_map = 1;
     return rc < 0 ? HS_ERR_NOMEM : HS_OK;

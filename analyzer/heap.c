@@ -15,6 +15,8 @@
 #include "vec.h"
 
 #define AUX_BIT 0x80000000u    /* raw-edge source: aux node index instead of object index */
+#define EDGE_BLOCK_SHIFT 16
+#define EDGE_BLOCK ((size_t)1 << EDGE_BLOCK_SHIFT)
 #define MAX_OBJECTS 0x7ffffff0u
 
 typedef struct raw_edge {
@@ -39,8 +41,8 @@ typedef struct builder {
     uint32_t *func, *shape;
     uint8_t *hdr;
     /* edges and hints */
-    raw_edge *edges;
-    size_t nedges, cap_edges;
+    raw_edge **eblocks;  /* raw edges in blocks of EDGE_BLOCK, freed as they are resolved */
+    size_t nedges, cap_eblocks;
     type_hint *hints;
     size_t nhints, cap_hints;
     /* aux nodes */
@@ -141,12 +143,27 @@ static uint32_t intern(builder *b, const char *s, size_t n)
     return strpool_intern(&b->h->names, s, n);
 }
 
+static raw_edge *edge_ref(const builder *b, size_t i)
+{
+    return &b->eblocks[i >> EDGE_BLOCK_SHIFT][i & (EDGE_BLOCK - 1)];
+}
+
 static int add_edge(builder *b, uint32_t src, uint64_t field, uint64_t val)
 {
     if (!maybe_pointer(b, val) || field > UINT32_MAX)
         return HS_OK;
-    raw_edge e = {src, (uint32_t)field, val};
-    return VEC_PUSH(b->edges, b->nedges, b->cap_edges, e) < 0 ? HS_ERR_NOMEM : HS_OK;
+    size_t blk = b->nedges >> EDGE_BLOCK_SHIFT;
+    if ((b->nedges & (EDGE_BLOCK - 1)) == 0) {
+        raw_edge *nb = malloc(EDGE_BLOCK * sizeof *nb);
+        if (!nb || vec_reserve((void **)&b->eblocks, &b->cap_eblocks, blk + 1, sizeof *b->eblocks) < 0) {
+            free(nb);
+            return HS_ERR_NOMEM;
+        }
+        b->eblocks[blk] = nb;
+    }
+    b->eblocks[blk][b->nedges & (EDGE_BLOCK - 1)] = (raw_edge){src, (uint32_t)field, val};
+    b->nedges++;
+    return HS_OK;
 }
 
 /* Adds the edges of a memory record's pointer slots (field = field_base + slot offset, modulo
@@ -745,7 +762,7 @@ uint32_t heap_node_at(const heap *h, uint64_t addr)
 static int ensure_global_targets(builder *b)
 {
     for (size_t i = 0; i < b->nedges; i++) {
-        uint64_t v = b->edges[i].val;
+        uint64_t v = edge_ref(b, i)->val;
         if (v >= b->h->arena_start && v < b->h->arena_end)
             continue;
         if (!in_data_range(b, v))
@@ -756,6 +773,15 @@ static int ensure_global_targets(builder *b)
             return HS_ERR_NOMEM;
     }
     return HS_OK;
+}
+
+static void free_edges(builder *b)
+{
+    for (size_t k = 0; k < (b->nedges + EDGE_BLOCK - 1) >> EDGE_BLOCK_SHIFT; k++)
+        free(b->eblocks[k]);
+    free(b->eblocks);
+    b->eblocks = NULL;
+    b->nedges = 0;
 }
 
 static int build_edges(builder *b, const uint32_t *sorted_of, hs_error *err)
@@ -772,12 +798,12 @@ static int build_edges(builder *b, const uint32_t *sorted_of, hs_error *err)
     enum { AHEAD1 = 16, AHEAD2 = 8 };
     for (size_t i = 0; i < b->nedges; i++) {
         if (h->index_first && i + AHEAD1 < b->nedges) {
-            uint64_t v = b->edges[i + AHEAD1].val;
+            uint64_t v = edge_ref(b, i + AHEAD1)->val;
             if (v >= h->arena_start && v < h->arena_end)
                 __builtin_prefetch(&h->index_first[(v - h->arena_start) >> h->index_shift]);
         }
         if (h->index_first && i + AHEAD2 < b->nedges) {
-            uint64_t v = b->edges[i + AHEAD2].val;
+            uint64_t v = edge_ref(b, i + AHEAD2)->val;
             if (v >= h->arena_start && v < h->arena_end) {
                 uint32_t k = h->index_first[(v - h->arena_start) >> h->index_shift];
                 if (k) {
@@ -786,7 +812,11 @@ static int build_edges(builder *b, const uint32_t *sorted_of, hs_error *err)
                 }
             }
         }
-        const raw_edge *e = &b->edges[i];
+        if (i && (i & (EDGE_BLOCK - 1)) == 0) { /* the previous block is done */
+            free(b->eblocks[(i >> EDGE_BLOCK_SHIFT) - 1]);
+            b->eblocks[(i >> EDGE_BLOCK_SHIFT) - 1] = NULL;
+        }
+        const raw_edge *e = edge_ref(b, i);
         uint32_t src = e->src & AUX_BIT ? h->nobj + (e->src & ~AUX_BIT) : sorted_of[e->src];
         if (src == HEAP_NONE)
             continue;
@@ -801,9 +831,7 @@ static int build_edges(builder *b, const uint32_t *sorted_of, hs_error *err)
             return hs_error_set(err, rc, HS_NO_OFFSET, "adding pointer edges");
         }
     }
-    free(b->edges);
-    b->edges = NULL;
-    b->nedges = 0;
+    free_edges(b);
     return graph_build(gb, &h->g, err);
 }
 
@@ -920,7 +948,7 @@ static void builder_release(builder *b)
     free(b->func);
     free(b->shape);
     free(b->hdr);
-    free(b->edges);
+    free_edges(b);
     free(b->hints);
     free(b->itab_types);
     u64map_release(&b->global_of);

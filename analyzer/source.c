@@ -1,8 +1,11 @@
 /* source.c - opening a .hsd or a raw heap dump, with symbols from the container or a binary. */
 #include "source.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "elfimg.h"
 
@@ -11,9 +14,26 @@
 
 struct source_reader {
     hsd_stream *stream;   /* NULL for a raw dump */
-    hs_mem_source mem;    /* raw dump bytes */
+    hs_mem_source mem;    /* raw dump bytes held in memory */
+    int fd;               /* raw dump file */
+    uint64_t pos;
     gohd_reader *gohd;
 };
+
+/* Streams a raw dump file with pread, so a pass never maps (and keeps resident) the file. */
+static int64_t fd_pread(void *ctx, void *buf, size_t n)
+{
+    source_reader *sr = ctx;
+    for (;;) {
+        ssize_t r = pread(sr->fd, buf, n, (off_t)sr->pos);
+        if (r >= 0) {
+            sr->pos += (uint64_t)r;
+            return r;
+        }
+        if (errno != EINTR)
+            return HS_ERR_IO;
+    }
+}
 
 static int load_json_section(source *s, uint32_t type, char **out, hs_error *err)
 {
@@ -94,12 +114,20 @@ int source_open(source **out, const char *path, const char *binary, hs_error *er
         return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "opening %s", path);
     }
     s->dump_section = -1;
+    s->fd = -1;
     int rc = hs_map_file(path, &s->data, &s->size, err);
     if (rc >= 0) {
         if (hsd_is_hsd(s->data, s->size)) {
             rc = load_hsd(s, err);
         } else if (s->size >= GOHD_MAGIC_LEN && memcmp(s->data, GOHD_MAGIC, GOHD_MAGIC_LEN) == 0) {
+            /* A raw dump is read sequentially: stream it instead of keeping it mapped. */
             s->dump_bytes = s->size;
+            hs_unmap(s->data, s->size);
+            s->data = NULL;
+            s->size = 0;
+            s->fd = open(path, O_RDONLY | O_CLOEXEC);
+            if (s->fd < 0)
+                rc = hs_error_set(err, HS_ERR_IO, HS_NO_OFFSET, "%s: %s", path, strerror(errno));
         } else {
             rc = hs_error_set(err, HS_ERR_FORMAT, 0,
                               "%s is neither a .hsd file nor a Go heap dump (no \"HEAPSIFT\" "
@@ -127,6 +155,9 @@ int source_reader_open(source *s, int threads, source_reader **out, hs_error *er
     if (s->hsd) {
         rc = hsd_stream_open(&sr->stream, s->hsd, (size_t)s->dump_section, threads, err);
         src = (hs_reader){hsd_stream_read, sr->stream};
+    } else if (s->fd >= 0) {
+        sr->fd = s->fd;
+        src = (hs_reader){fd_pread, sr};
     } else {
         sr->mem = (hs_mem_source){s->data, s->size, 0};
         src = (hs_reader){hs_mem_read, &sr->mem};
@@ -168,6 +199,8 @@ void source_close(source *s)
     hsd_reader_free(s->hsd);
     hs_unmap(s->data, s->size);
     hs_unmap(s->bin, s->bin_size);
+    if (s->fd >= 0)
+        close(s->fd);
     free(s->meta_json);
     free(s->manifest_json);
     free(s->path);

@@ -15,8 +15,9 @@
 
 typedef struct source {
     char *path;
-    const uint8_t *data; /* the mapped dump file */
+    const uint8_t *data; /* a mapped .hsd file (or a raw dump held in memory by the caller) */
     size_t size;
+    int fd;              /* a raw dump file, streamed with pread (-1 when not used) */
     hsd_reader *hsd;     /* NULL for a raw heap dump */
     long dump_section;   /* index of the heap-dump section in hsd */
     symtab *syms;        /* NULL when neither the .hsd nor --binary gave symbols */

@@ -199,7 +199,8 @@ static analysis *run(const char *cmd, const analyze_args *a, const char *path, s
     if (a->timings) {
         double total = 0;
         for (int p = 0; p < ANALYSIS_NPHASES; p++) {
-            fprintf(stderr, "%-11s %7.3f s\n", analysis_phase_name(p), an->seconds[p]);
+            fprintf(stderr, "%-11s %7.3f s  peak RSS %6.1f MiB\n", analysis_phase_name(p),
+                    an->seconds[p], (double)an->peak_rss[p] / (1 << 20));
             total += an->seconds[p];
         }
         fprintf(stderr, "%-11s %7.3f s\n", "total", total);
