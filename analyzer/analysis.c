@@ -67,13 +67,17 @@ static int fill_summary(analysis *a)
     r->dump_bytes = s->dump_bytes;
     r->objects = h->nobj;
     r->object_bytes = h->total_bytes;
-    r->in_use_objects = live_count(a->live, LIVE_IN_USE);
-    r->in_use_bytes = live_bytes(a->live, LIVE_IN_USE);
-    r->garbage_objects = live_count(a->live, LIVE_GARBAGE);
-    r->garbage_bytes = live_bytes(a->live, LIVE_GARBAGE);
-    r->pending_objects = live_count(a->live, LIVE_PENDING);
-    r->pinned_objects = live_count(a->live, LIVE_PINNED);
-    r->fin_reachable_objects = live_count(a->live, LIVE_FIN_REACHABLE);
+    /* Liveness counts every node; the summary speaks of heap objects only. */
+    for (uint32_t v = 0; v < h->nobj; v++) {
+        uint64_t bytes = heap_obj_bytes(h, v);
+        switch (live_state_of(a->live, v)) {
+        case LIVE_IN_USE: r->in_use_objects++; r->in_use_bytes += bytes; break;
+        case LIVE_GARBAGE: r->garbage_objects++; r->garbage_bytes += bytes; break;
+        case LIVE_PENDING: r->pending_objects++; break;
+        case LIVE_PINNED: r->pinned_objects++; break;
+        case LIVE_FIN_REACHABLE: r->fin_reachable_objects++; break;
+        }
+    }
     r->goroutines = h->ngors;
     r->finalizers = h->nfins;
     r->roots = h->nroots;

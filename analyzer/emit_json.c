@@ -172,7 +172,32 @@ static void j_rows(jctx *j, cJSON *parent, const char *key, const report_row *ro
             j_addr(j, o, "addr", rows[i].addr);
         j_u64(j, o, "count", rows[i].count);
         j_u64(j, o, "bytes", rows[i].bytes);
-        j_u64(j, o, "retained_bytes", rows[i].retained_bytes);
+        if (with_addr) /* retained sizes of histogram groups are not computed */
+            j_u64(j, o, "retained_bytes", rows[i].retained_bytes);
+    }
+}
+
+/* The diff block of `heapsift diff` reports. */
+static void j_diff(jctx *j, cJSON *root, const report_diff *d)
+{
+    cJSON *o = j_add(j, root, "diff", cJSON_CreateObject());
+    j_str(j, o, "before", d->before_path);
+    j_u64(j, o, "gone_objects", d->gone_objects);
+    j_u64(j, o, "gone_bytes", d->gone_bytes);
+    j_u64(j, o, "new_objects", d->new_objects);
+    j_u64(j, o, "new_bytes", d->new_bytes);
+    j_u64(j, o, "kept_objects", d->kept_objects);
+    j_u64(j, o, "kept_bytes", d->kept_bytes);
+    cJSON *arr = j_add(j, o, "growth", cJSON_CreateArray());
+    for (size_t i = 0; i < d->ngrowth && arr; i++) {
+        const report_delta *g = &d->growth[i];
+        cJSON *row = j_add(j, arr, NULL, cJSON_CreateObject());
+        j_str(j, row, "label", g->label);
+        j_str(j, row, "group", g->group);
+        j_u64(j, row, "count_before", g->count_before);
+        j_u64(j, row, "bytes_before", g->bytes_before);
+        j_u64(j, row, "count_after", g->count_after);
+        j_u64(j, row, "bytes_after", g->bytes_after);
     }
 }
 
@@ -219,6 +244,8 @@ static cJSON *build(jctx *j, const report *r)
         j_finding(j, in, &r->info[i]);
     j_rows(j, root, "top_retainers", r->retainers, r->nretainers, 1);
     j_rows(j, root, "histogram", r->histogram, r->nhistogram, 0);
+    if (r->diff)
+        j_diff(j, root, r->diff);
     return root;
 }
 

@@ -407,12 +407,14 @@ static void put_table(tctx *t, const char *title, const report_row *rows, size_t
     if (n == 0)
         return;
     static const char *const heads[NCOLS] = {"RETAINED", "BYTES", "COUNT", "GROUP"};
+    /* Histogram groups have no retained size (their members' subtrees overlap). */
+    const int first = with_addr ? COL_RETAINED : COL_BYTES;
     size_t w[NCOLS];
     char cell[EMIT_SIZE_MAX], a[EMIT_ADDR_MAX];
     for (int c = 0; c < NCOLS; c++)
         w[c] = strlen(heads[c]);
     for (size_t i = 0; i < n; i++)
-        for (int c = 0; c < NCOLS; c++) {
+        for (int c = first; c < NCOLS; c++) {
             size_t k = row_cell(&rows[i], c, cell);
             if (k > w[c])
                 w[c] = k;
@@ -424,7 +426,7 @@ static void put_table(tctx *t, const char *title, const report_row *rows, size_t
         bold_off(t);
         emit_buf_put(&t->b, "\n", 1);
     }
-    for (int c = 0; c < NCOLS; c++) {
+    for (int c = first; c < NCOLS; c++) {
         emit_buf_pad(&t->b, 2);
         if (c != COL_GROUP)
             emit_buf_pad(&t->b, w[c] - strlen(heads[c]));
@@ -434,7 +436,7 @@ static void put_table(tctx *t, const char *title, const report_row *rows, size_t
     }
     emit_buf_puts(&t->b, "  NAME\n");
     for (size_t i = 0; i < n; i++) {
-        for (int c = 0; c < NCOLS; c++) {
+        for (int c = first; c < NCOLS; c++) {
             size_t k = row_cell(&rows[i], c, cell);
             emit_buf_pad(&t->b, 2);
             if (c == COL_GROUP) {
@@ -450,6 +452,34 @@ static void put_table(tctx *t, const char *title, const report_row *rows, size_t
         if (with_addr && rows[i].addr)
             emit_buf_printf(&t->b, " %s", emit_addr(a, rows[i].addr));
         emit_buf_put(&t->b, "\n", 1);
+    }
+}
+
+/* What `heapsift diff` found changed, and the largest changes by group. */
+static void put_diff(tctx *t, const report_diff *d)
+{
+    char a[EMIT_SIZE_MAX], b[EMIT_SIZE_MAX], c[EMIT_SIZE_MAX];
+    emit_buf_put(&t->b, "\n", 1);
+    bold_on(t);
+    emit_buf_puts(&t->b, "Changes since ");
+    put_clean(t, d->before_path);
+    bold_off(t);
+    emit_buf_printf(&t->b, "\n  %" PRIu64 " objects gone (%s), %" PRIu64 " new (%s), %" PRIu64
+                           " kept (%s)\n",
+                    d->gone_objects, emit_size(a, d->gone_bytes), d->new_objects,
+                    emit_size(b, d->new_bytes), d->kept_objects, emit_size(c, d->kept_bytes));
+    if (!d->ngrowth)
+        return;
+    emit_buf_printf(&t->b, "  %12s %12s %12s  %-8s NAME\n", "BEFORE", "AFTER", "CHANGE", "GROUP");
+    for (size_t i = 0; i < d->ngrowth; i++) {
+        const report_delta *g = &d->growth[i];
+        int grew = g->bytes_after >= g->bytes_before;
+        uint64_t delta = grew ? g->bytes_after - g->bytes_before : g->bytes_before - g->bytes_after;
+        emit_buf_printf(&t->b, "  %12s %12s %c%11s  %-8s ", emit_size(a, g->bytes_before),
+                        emit_size(b, g->bytes_after), grew ? '+' : '-', emit_size(c, delta),
+                        g->group ? g->group : "?");
+        put_clean(t, g->label);
+        emit_buf_printf(&t->b, " (%" PRIu64 " -> %" PRIu64 ")\n", g->count_before, g->count_after);
     }
 }
 
@@ -491,6 +521,8 @@ int emit_text(const report *r, hs_writer out, const emit_text_options *opts)
         put_finding(&t, &r->findings[i], i + 1);
     put_info(&t, r);
     put_summary(&t, r);
+    if (r->diff)
+        put_diff(&t, r->diff);
     if (t.o.tables) {
         put_table(&t, "Top retainers", r->retainers, r->nretainers, 1);
         put_table(&t, "Histogram", r->histogram, r->nhistogram, 0);

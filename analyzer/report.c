@@ -147,5 +147,14 @@ void report_free(report *r)
     findings_free(r->info, r->ninfo);
     rows_free(r->retainers, r->nretainers);
     rows_free(r->histogram, r->nhistogram);
+    if (r->diff) {
+        free(r->diff->before_path);
+        for (size_t i = 0; i < r->diff->ngrowth; i++) {
+            free(r->diff->growth[i].label);
+            free(r->diff->growth[i].group);
+        }
+        free(r->diff->growth);
+        free(r->diff);
+    }
     free(r);
 }
