@@ -51,19 +51,17 @@ static int is_object(const heap *h, uint32_t v, uint64_t slot)
     return v < h->nobj && (!slot || h->obj_size[v] == slot);
 }
 
-/* Does a sync.Map start at offset base of node c? Returns the readOnly object or NONE. */
-static uint32_t syncmap_read(const analysis *a, uint32_t c, uint32_t base, const syncmap_layout *l)
+/* Is r (the target of a sync.Map's read field) a readOnly of this layout? */
+static int is_readonly(const analysis *a, uint32_t r, const syncmap_layout *l)
 {
     const heap *h = a->h;
-    uint32_t r = containers_edge_at(h->g, c, base + l->read);
     if (!is_object(h, r, 16))
-        return GRAPH_NONE;
+        return 0;
     if (l->read_is_typed) {
         const char *t = heap_type_name(h, r);
-        return t && strcmp(t, "sync.readOnly") == 0 ? r : GRAPH_NONE;
+        return t && strcmp(t, "sync.readOnly") == 0;
     }
-    uint32_t m = containers_edge_at(h->g, r, 0);
-    return is_object(h, m, HMAP_SIZE) ? r : GRAPH_NONE;
+    return is_object(h, containers_edge_at(h->g, r, 0), HMAP_SIZE);
 }
 
 typedef struct decoder {
@@ -220,13 +218,12 @@ static int try_syncmap(analysis *a, analysis_container *c, const syncmap_layout 
     const heap *h = a->h;
     const heap_aux *x = &h->aux[c->node - h->nobj];
     const uint32_t *off = graph_out_offsets(h->g), *fld = graph_out_field(h->g);
+    const uint32_t *dst = graph_out_dst(h->g);
     for (uint32_t e = off[c->node]; e < off[c->node + 1]; e++) {
         if (fld[e] < l->read || (!x->anonymous && fld[e] != l->read))
             continue;
-        uint32_t base = fld[e] - l->read;
-        uint32_t r = syncmap_read(a, c->node, base, l);
-        if (r != GRAPH_NONE)
-            return decode_syncmap(a, c, base, r, l) < 0 ? -1 : 1;
+        if (is_readonly(a, dst[e], l))
+            return decode_syncmap(a, c, fld[e] - l->read, dst[e], l) < 0 ? -1 : 1;
     }
     return 0;
 }
