@@ -185,6 +185,10 @@ static int add_slots(builder *b, uint32_t src, uint64_t field_base, const uint8_
         if (off < ps || (i > 0 && offs[i - 1] == off - ps))
             continue;
         uint64_t w = word_at(b, mem + off - ps);
+        /* Type descriptors and itabs live outside the heap arena: most preceding words
+         * (zero, small integers, heap pointers) are rejected without a lookup. */
+        if (w < 4096 || (w >= b->h->arena_start && w < b->h->arena_end))
+            continue;
         uint32_t k;
         uint64_t t = 0;
         if (is_type_addr(b, w))
@@ -257,12 +261,26 @@ static int grow_objects(builder *b)
     return 0;
 }
 
+/* A candidate code address: inside the text section when the symtab knows it. */
+static int in_text(const builder *b, uint64_t w)
+{
+    const symtab_range *t = &symtab_get_info(b->h->syms)->text;
+    return t->end <= t->start || (w >= t->start && w < t->end);
+}
+
 static int on_object(builder *b, const gohd_record *rec, hs_error *err)
 {
     heap *h = b->h;
     const gohd_memrec *m = &rec->u.object;
     if (h->nobj >= MAX_OBJECTS)
         return hs_error_set(err, HS_ERR_LIMIT, rec->offset, "more than %u objects", MAX_OBJECTS);
+    /* Go 1.22+ dumps also list, in pointer-bearing one-page spans of slots <= 512 B, the
+     * slots that overlap the span's in-span heap bitmap (its last 128 bytes): they are not
+     * objects (GO-RUNTIME.md "Traps"). */
+    uint64_t len0 = m->contents.len;
+    if (h->go_minor >= 22 && m->nptrs && len0 && len0 <= 512 &&
+        (m->addr & 8191) / len0 >= (8192 - 128) / len0)
+        return HS_OK;
     if (h->nobj == b->ncap_obj && grow_objects(b) < 0)
         return oom(err, "objects");
 
@@ -288,7 +306,7 @@ static int on_object(builder *b, const gohd_record *rec, hs_error *err)
     }
     /* A funcval's first word is its code pointer, never a pointer slot (GO-RUNTIME.md
      * "Closures"); a code word at a function entry marks a heap closure. */
-    if (w0 && h->syms && (m->nptrs == 0 || m->ptr_offsets[0] != b->hdr[i])) {
+    if (w0 && h->syms && in_text(b, w0) && (m->nptrs == 0 || m->ptr_offsets[0] != b->hdr[i])) {
         const symtab_sym *f = symtab_func_entry(h->syms, w0);
         if (f)
             b->func[i] = (uint32_t)(f - symtab_get(h->syms, SYMTAB_FUNC, 0));
