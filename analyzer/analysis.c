@@ -3,6 +3,7 @@
 #include "analysis.h"
 
 #include <stdio.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -123,22 +124,25 @@ static int finding_order(const void *x, const void *y)
     return strcmp(p->signature, q->signature);
 }
 
-static int run_detectors(analysis *a)
+/* Runs the detectors (they need liveness, not dominators). */
+static int detect(analysis *a, findings *leaks, findings *info)
 {
-    findings leaks = {0}, info = {0};
-    int rc = finpin_detect(a, &leaks);
+    int rc = finpin_detect(a, leaks);
     if (rc >= 0)
-        rc = cycles_detect(a, &leaks, &info);
+        rc = cycles_detect(a, leaks, info);
     if (rc >= 0)
-        rc = ghost_detect(a, &leaks);
+        rc = ghost_detect(a, leaks);
     if (rc >= 0)
-        rc = tombstone_detect(a, &leaks);
+        rc = tombstone_detect(a, leaks);
+    return rc;
+}
+
+/* Sizes the findings (retained bytes need the dominators) and moves them into the report. */
+static int finish_findings(analysis *a, findings *leaks, findings *info)
+{
+    int rc = findings_finish(leaks, a, &a->rep->findings, &a->rep->nfindings);
     if (rc >= 0)
-        rc = findings_finish(&leaks, a, &a->rep->findings, &a->rep->nfindings);
-    if (rc >= 0)
-        rc = findings_finish(&info, a, &a->rep->info, &a->rep->ninfo);
-    findings_release(&leaks);
-    findings_release(&info);
+        rc = findings_finish(info, a, &a->rep->info, &a->rep->ninfo);
     if (rc >= 0) {
         qsort(a->rep->findings, a->rep->nfindings, sizeof *a->rep->findings, finding_order);
         qsort(a->rep->info, a->rep->ninfo, sizeof *a->rep->info, finding_order);
@@ -171,6 +175,25 @@ static void lap(analysis *a, int p, double *t)
         a->peak_rss[p] = (uint64_t)ru.ru_maxrss * 1024;
 }
 
+/* The dominator tree is the slowest phase and needs only the graph and the roots: it runs on
+ * a second thread while liveness, containers and the detectors run on the caller's. */
+typedef struct dom_job {
+    analysis *a;
+    int rc;
+    hs_error err;
+    double seconds;
+} dom_job;
+
+static void *dom_thread(void *arg)
+{
+    dom_job *j = arg;
+    double t = now();
+    hs_error_clear(&j->err);
+    j->rc = dom_compute(j->a->h->g, j->a->all_roots, j->a->nall_roots, 0, &j->a->dom, &j->err);
+    j->seconds = now() - t;
+    return NULL;
+}
+
 int analysis_run(source *s, const analysis_options *opts, analysis **out, hs_error *err)
 {
     *out = NULL;
@@ -189,27 +212,44 @@ int analysis_run(source *s, const analysis_options *opts, analysis **out, hs_err
     if (rc >= 0)
         rc = build_roots(a, err);
     lap(a, ANALYSIS_T_MODEL, &t);
+    dom_job job = {.a = a, .rc = HS_OK};
+    pthread_t tid;
+    int threaded = rc >= 0 && pthread_create(&tid, NULL, dom_thread, &job) == 0;
+    if (rc >= 0 && !threaded)
+        dom_thread(&job);
     if (rc >= 0)
         rc = live_compute(a->h->g, a->h->roots, a->h->nroots, a->specials, a->nspecials,
                           &a->live, err);
     lap(a, ANALYSIS_T_LIVENESS, &t);
-    if (rc >= 0)
-        rc = dom_compute(a->h->g, a->all_roots, a->nall_roots, 0, &a->dom, err);
-    lap(a, ANALYSIS_T_DOMINATORS, &t);
+    findings leaks = {0}, info = {0};
+    if (rc >= 0 && !a->opts.model_only) {
+        rc = containers_find(a, err);
+        lap(a, ANALYSIS_T_CONTAINERS, &t);
+        if (rc >= 0 && !(a->rep = calloc(1, sizeof *a->rep)))
+            rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "report");
+        if (rc >= 0 && fill_summary(a) < 0)
+            rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "report summary");
+        if (rc >= 0 && detect(a, &leaks, &info) < 0)
+            rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "detectors");
+        lap(a, ANALYSIS_T_DETECTORS, &t);
+    }
+    if (threaded)
+        pthread_join(tid, NULL);
+    a->seconds[ANALYSIS_T_DOMINATORS] = job.seconds;
+    if (rc >= 0 && job.rc < 0) {
+        rc = job.rc;
+        if (err)
+            *err = job.err;
+    }
+    t = now();
     if (rc >= 0 && a->opts.model_only) {
         *out = a;
         return HS_OK;
     }
-    if (rc >= 0)
-        rc = containers_find(a, err);
-    lap(a, ANALYSIS_T_CONTAINERS, &t);
-    if (rc >= 0 && !(a->rep = calloc(1, sizeof *a->rep)))
-        rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "report");
-    if (rc >= 0 && fill_summary(a) < 0)
-        rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "report summary");
-    if (rc >= 0 && run_detectors(a) < 0)
-        rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "detectors");
-    lap(a, ANALYSIS_T_DETECTORS, &t);
+    if (rc >= 0 && finish_findings(a, &leaks, &info) < 0)
+        rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "sizing the findings");
+    findings_release(&leaks);
+    findings_release(&info);
     if (rc >= 0 && (tables_retainers(a, a->opts.top_n) < 0 ||
                     tables_histogram(a, a->opts.hist_n,
                                      TABLES_BY_TYPE | TABLES_BY_CLOSURE | TABLES_BY_SHAPE) < 0))

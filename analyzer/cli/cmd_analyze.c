@@ -199,6 +199,11 @@ static analysis *run(const char *cmd, const analyze_args *a, const char *path, s
     if (a->timings) {
         double total = 0;
         for (int p = 0; p < ANALYSIS_NPHASES; p++) {
+            if (p == ANALYSIS_T_DOMINATORS) { /* ran on a second thread */
+                fprintf(stderr, "%-11s %7.3f s  (in parallel with liveness to detectors)\n",
+                        analysis_phase_name(p), an->seconds[p]);
+                continue;
+            }
             fprintf(stderr, "%-11s %7.3f s  peak RSS %6.1f MiB\n", analysis_phase_name(p),
                     an->seconds[p], (double)an->peak_rss[p] / (1 << 20));
             total += an->seconds[p];
