@@ -88,7 +88,10 @@ static int on_entry(decoder *d, uint32_t e, uint32_t key, int in_read)
     int fresh = seen_once(d, e);
     if (fresh <= 0)
         return fresh;
+    heap_label(d->a->h, e, "sync.entry");
     uint32_t p = containers_edge_at(h->g, e, 0);
+    if (p != GRAPH_NONE && p != d->expunged)
+        heap_label(d->a->h, p, "any (sync.entry value box)");
     if (p == GRAPH_NONE || p == d->expunged) {
         /* entry.p nil or expunged: the key stays, the value was deleted. */
         if (!in_read)
@@ -113,6 +116,7 @@ static int walk_hmap(decoder *d, uint32_t hm, int in_read)
     const graph *g = h->g;
     if (!is_object(h, hm, HMAP_SIZE))
         return 0;
+    heap_label(d->a->h, hm, "runtime.hmap (map[any]*sync.entry)");
     d->nq = 0;
     uint32_t b0 = containers_edge_at(g, hm, HMAP_BUCKETS);
     uint32_t b1 = containers_edge_at(g, hm, HMAP_OLDBUCKETS);
@@ -128,6 +132,7 @@ static int walk_hmap(decoder *d, uint32_t hm, int in_read)
             return -1;
         if (!fresh)
             continue;
+        heap_label(d->a->h, b, "runtime.bmap (map[any]*sync.entry buckets)");
         /* Edges come in field order, so a bucket's key data words (at 16 + 16j) are seen
          * before its values (at 136 + 8j): remember them per bucket. */
         uint32_t keys[8], cur_base = UINT32_MAX;

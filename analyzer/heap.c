@@ -56,7 +56,7 @@ typedef struct builder {
     u64map shape_idx;  /* shape hash -> index in h->shapes */
     uint32_t last_shape;
     u64map hint_cache; /* (descriptor, header?) -> resolved type index */
-    size_t cap_types, cap_shapes, cap_fins, cap_gors, cap_roots;
+    size_t cap_shapes, cap_fins, cap_gors, cap_roots;
     uint64_t cur_goid;
     /* data/bss extents seen in the dump */
     uint64_t data_lo, data_hi, bss_lo, bss_hi;
@@ -83,6 +83,7 @@ const char *heap_type_src_name(int src)
     case HEAP_TSRC_IFACE: return "interface";
     case HEAP_TSRC_FINALIZER: return "finalizer";
     case HEAP_TSRC_HEADER: return "malloc header";
+    case HEAP_TSRC_LAYOUT: return "container layout";
     default: return "none";
     }
 }
@@ -876,7 +877,7 @@ static uint32_t intern_type(builder *b, uint64_t addr)
         return HEAP_NONE;
     }
     size_t len = h->ntypes;
-    if (VEC_PUSH(h->types, len, b->cap_types, t) < 0)
+    if (VEC_PUSH(h->types, len, h->cap_types, t) < 0)
         return HEAP_NONE;
     *slot = h->ntypes++;
     return *slot;
@@ -1090,6 +1091,29 @@ void heap_free(heap *h)
     graph_free(h->g);
     strpool_release(&h->names);
     free(h);
+}
+
+int heap_label(heap *h, uint32_t obj, const char *name)
+{
+    if (obj >= h->nobj || h->obj_type[obj] != HEAP_NONE)
+        return HS_OK;
+    /* Labels are few: a linear search over the synthetic types (addr 0) is enough. */
+    uint32_t t = HEAP_NONE;
+    for (uint32_t i = h->ntypes; i-- > 0;)
+        if (h->types[i].addr == 0 && !strcmp(strpool_get(&h->names, h->types[i].name), name)) {
+            t = i;
+            break;
+        }
+    if (t == HEAP_NONE) {
+        heap_type ty = {.addr = 0, .name = strpool_intern(&h->names, name, strlen(name))};
+        size_t len = h->ntypes;
+        if (ty.name == UINT32_MAX || VEC_PUSH(h->types, len, h->cap_types, ty) < 0)
+            return HS_ERR_NOMEM;
+        t = h->ntypes++;
+    }
+    h->obj_type[obj] = t;
+    h->obj_tsrc[obj] = HEAP_TSRC_LAYOUT;
+    return HS_OK;
 }
 
 const char *heap_type_name(const heap *h, uint32_t obj)

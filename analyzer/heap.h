@@ -50,6 +50,7 @@ typedef enum heap_type_src {
     HEAP_TSRC_IFACE,     /* an interface word pointing at it (eface type / iface itab) */
     HEAP_TSRC_FINALIZER, /* the finalizer record's object type (ot) */
     HEAP_TSRC_HEADER,    /* Go 1.22+ malloc header */
+    HEAP_TSRC_LAYOUT,    /* its place in a decoded container (sync.Map internals) */
 } heap_type_src;
 
 /* Returns "interface", "finalizer", "malloc header" or "none". */
@@ -124,6 +125,7 @@ typedef struct heap {
     uint32_t nfins;
     heap_type *types;
     uint32_t ntypes;
+    size_t cap_types;
     heap_shape *shapes;
     uint32_t nshapes;
     heap_goroutine *gors;
@@ -174,6 +176,10 @@ static inline uint64_t heap_node_size(const heap *h, uint32_t node)
  * "closure main.main.func1 0xc0000a0000", "global main.store", "goroutine 7 frame main.worker".
  * Returns buf. */
 const char *heap_describe(const heap *h, uint32_t node, char *buf, size_t cap);
+
+/* Names an untyped object by its role in a structure ("runtime.hmap", "sync.entry"), with
+ * evidence HEAP_TSRC_LAYOUT; objects that already have a type keep it. */
+int heap_label(heap *h, uint32_t obj, const char *name);
 
 /* The type name of an object, or NULL when unknown. */
 const char *heap_type_name(const heap *h, uint32_t obj);
