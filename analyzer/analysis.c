@@ -88,8 +88,9 @@ static int fill_summary(analysis *a)
         return HS_ERR_NOMEM;
     for (size_t i = 0; i < a->ncontainers; i++) {
         const analysis_container *c = &a->containers[i];
-        r->containers[i] = report_strfmt("%s (%s, %zu values)", c->name,
-                                         c->is_sync_map ? "sync.Map" : "named", c->nvalues);
+        r->containers[i] = report_strfmt("%s (%s, %zu value%s)", c->name,
+                                         c->is_sync_map ? "sync.Map" : "named", c->nvalues,
+                                         c->nvalues == 1 ? "" : "s");
         if (!r->containers[i])
             return HS_ERR_NOMEM;
         r->ncontainers++;

@@ -370,13 +370,9 @@ static void put_summary(tctx *t, const report *r)
             emit_buf_printf(&t->b, "  %s", emit_size(z, lines[i].bytes));
         emit_buf_put(&t->b, "\n", 1);
     }
-    if (r->ncontainers) {
-        emit_buf_printf(&t->b, "  %-*s", (int)lw, "containers");
-        for (size_t i = 0; i < r->ncontainers; i++) {
-            if (i)
-                emit_buf_puts(&t->b, ", ");
-            put_clean(t, r->containers[i]);
-        }
+    for (size_t i = 0; i < r->ncontainers; i++) { /* one per line, aligned */
+        emit_buf_printf(&t->b, "  %-*s", (int)lw, i ? "" : "containers");
+        put_clean(t, r->containers[i]);
         emit_buf_put(&t->b, "\n", 1);
     }
     for (size_t i = 0; i < r->nnotes; i++) {

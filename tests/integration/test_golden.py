@@ -1,0 +1,43 @@
+"""Golden CLI tests on the committed sample dump: the exact text and JSON of `heapsift
+analyze` and `heapsift info`, and the exit codes of `heapsift check`. Regenerate the expected
+files after an intended change with HEAPSIFT_UPDATE_GOLDEN=1 (then review the diff)."""
+import os
+
+import hstest
+
+c = hstest.Checker("test_golden")
+DUMP = "samples/dumps/soak-small.hsd"   # relative: reports name the path they were given
+GOLDEN = os.path.join(hstest.SRC, "tests", "golden")
+update = os.environ.get("HEAPSIFT_UPDATE_GOLDEN") == "1"
+
+
+def golden(name, args, want_rc=0):
+    p = hstest.run([hstest.HEAPSIFT] + args, cwd=hstest.SRC)
+    c.eq(p.returncode, want_rc, "%s: exit status (stderr: %s)" % (name, p.stderr.strip()[:300]))
+    path = os.path.join(GOLDEN, name)
+    if update:
+        with open(path, "w") as f:
+            f.write(p.stdout)
+        return
+    with open(path) as f:
+        want = f.read()
+    if not c.check(p.stdout == want, "%s: output equals tests/golden/%s" % (name, name)):
+        import difflib
+        for line in list(difflib.unified_diff(want.splitlines(), p.stdout.splitlines(),
+                                              "golden", "now", lineterm=""))[:40]:
+            print(line)
+
+
+golden("analyze.txt", ["analyze", DUMP])
+golden("analyze.json", ["analyze", DUMP, "--json", "-"])
+golden("info.txt", ["info", DUMP])
+golden("check-ghost.txt", ["check", DUMP, "--fail-on", "ghost"], want_rc=1)
+golden("check-all-big.txt", ["check", DUMP, "--fail-on", "all", "--min-bytes", "1G"], want_rc=0)
+
+# Exit codes of check on bad input: 2, with a message on stderr.
+p = hstest.run([hstest.HEAPSIFT, "check", DUMP, "--fail-on", "nonsense"], cwd=hstest.SRC)
+c.eq(p.returncode, 2, "check with an unknown kind exits 2")
+p = hstest.run([hstest.HEAPSIFT, "check", "README.md", "--fail-on", "ghost"], cwd=hstest.SRC)
+c.eq(p.returncode, 2, "check on a file that is not a dump exits 2")
+c.check("at byte" in p.stderr, "the error names the byte offset: %r" % p.stderr)
+c.done()
