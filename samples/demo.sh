@@ -1,0 +1,58 @@
+#!/bin/sh
+# The main job, end to end on a real example: build heapsift, run the map workload (a sync.Map
+# service with finalizers and closures, all leak patterns mixed), capture it live twice with
+# heapsift-dump, analyze the captures and write the reports to out/:
+#
+#   out/*.hsd              the two captures (compressed, checksummed, with symbols)
+#   out/report.txt         the full report of the second capture, for people
+#   out/report.json        the same as JSON (formats/report.schema.json)
+#   out/report.dot         the findings' paths as Graphviz DOT
+#   out/diff.txt           what changed between the captures, with exact ghosts
+#   out/manifest.json      what the workload planted (the truth to compare with)
+#
+# Installs the Debian packages it needs when they are missing. Run as root on a fresh machine.
+set -eu
+cd "$(dirname "$0")/.."
+sh tests/deps.sh
+
+build=build/demo
+if [ -d "$build/meson-private" ]; then
+    meson setup --reconfigure "$build" -Dbuildtype=release -Dtests=false >/dev/null
+else
+    meson setup "$build" -Dbuildtype=release -Dtests=false >/dev/null
+fi
+ninja -C "$build" >/dev/null
+export GOPROXY=off GOFLAGS=-mod=mod CGO_ENABLED=0
+(cd samples && go build -o "../$build/mapworkload" ./mapworkload)
+
+out=out
+rm -rf "$out"
+mkdir -p "$out"
+hs="$build/analyzer/heapsift"
+hd="$build/dumper/heapsift-dump"
+
+echo "== capturing the map workload (soak scenario) twice, 3 s apart"
+"$hd" run --at 2s,5s --stop-after -o "$out" -- \
+    "$build/mapworkload" -scenario soak -objects 200000 -churn 2000 -leak 20 || {
+    status=$?
+    # run exits with the program's status: 143 is the SIGTERM that --stop-after sends.
+    [ "$status" -eq 143 ] || exit "$status"
+}
+set -- "$out"/*.hsd
+[ "$#" -eq 2 ] || { echo "expected 2 captures in $out, found $#" >&2; exit 1; }
+first=$1 second=$2
+[ -f "$second.manifest.json" ] && cp "$second.manifest.json" "$out/manifest.json"
+
+echo "== heapsift info $second"
+"$hs" info "$second" | head -12
+
+echo "== heapsift analyze $second"
+"$hs" analyze "$second" --json "$out/report.json" --dot "$out/report.dot" >"$out/report.txt"
+sed -n '1,40p' "$out/report.txt"
+
+echo "== heapsift diff $first $second"
+"$hs" diff "$first" "$second" >"$out/diff.txt"
+grep -A12 '^Changes since' "$out/diff.txt" || true
+
+echo
+echo "reports written to $out/: $(cd "$out" && ls | tr '\n' ' ')"
