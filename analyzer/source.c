@@ -136,6 +136,7 @@ int source_open(source **out, const char *path, const char *binary, hs_error *er
     }
     if (rc >= 0 && binary)
         rc = load_binary(s, binary, err);
+
     if (rc < 0) {
         source_close(s);
         return rc;
@@ -162,8 +163,9 @@ int source_reader_open(source *s, int threads, source_reader **out, hs_error *er
         sr->mem = (hs_mem_source){s->data, s->size, 0};
         src = (hs_reader){hs_mem_read, &sr->mem};
     }
+    gohd_options o = {.max_record_bytes = s->max_record};
     if (rc >= 0)
-        rc = gohd_reader_new(&sr->gohd, src, NULL, err);
+        rc = gohd_reader_new(&sr->gohd, src, &o, err);
     if (rc < 0) {
         source_reader_free(sr);
         return rc;

@@ -26,6 +26,8 @@ typedef struct source {
     uint64_t dump_bytes; /* size of the raw heap-dump stream */
     const uint8_t *bin;  /* the mapped --binary, or NULL */
     size_t bin_size;
+    uint64_t max_record; /* largest dump record accepted (0 = the reader's default, 4 GiB):
+                            the memory budget for one record */
 } source;
 
 /* Opens path (a .hsd or a raw dump). binary (may be NULL) supplies symbols for a raw dump, or

@@ -38,6 +38,11 @@ void cli_progress_start(cli_progress *p, const char *label, uint64_t total);
 void cli_progress_update(void *p, uint64_t done); /* matches the library's callbacks */
 void cli_progress_done(cli_progress *p);
 
+struct source;
+/* Opens a dump for a command (source_open), applying HEAPSIFT_MAX_RECORD (bytes: the memory
+ * budget of one dump record, default 4 GiB). Prints the error and returns NULL on failure. */
+struct source *cli_open(const char *cmd, const char *path, const char *binary);
+
 /* Monotonic seconds. */
 double cli_now(void);
 

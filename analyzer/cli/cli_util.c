@@ -1,6 +1,8 @@
 /* cli_util.c - error printing, sizes, output files and the progress bar. */
 #include "cli.h"
 
+#include "source.h"
+
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,4 +133,22 @@ void cli_progress_done(cli_progress *p)
     if (p->active && p->last_draw > 0)
         fprintf(stderr, "\r\033[K");
     p->active = 0;
+}
+
+source *cli_open(const char *cmd, const char *path, const char *binary)
+{
+    hs_error err;
+    hs_error_clear(&err);
+    source *s;
+    if (source_open(&s, path, binary, &err) < 0) {
+        cli_report(cmd, &err);
+        return NULL;
+    }
+    const char *budget = getenv("HEAPSIFT_MAX_RECORD");
+    if (budget && *budget && cli_parse_size(budget, &s->max_record) < 0) {
+        cli_fail(cmd, "HEAPSIFT_MAX_RECORD: not a size: %s", budget);
+        source_close(s);
+        return NULL;
+    }
+    return s;
 }

@@ -175,10 +175,8 @@ static analysis *run(const char *cmd, const analyze_args *a, const char *path, s
 {
     hs_error err;
     hs_error_clear(&err);
-    if (source_open(src, path, a->binary, &err) < 0) {
-        cli_report(cmd, &err);
+    if (!(*src = cli_open(cmd, path, a->binary)))
         return NULL;
-    }
     cli_progress bar;
     cli_progress_start(&bar, "reading", (*src)->dump_bytes);
     analysis_options o = {

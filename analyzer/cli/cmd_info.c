@@ -141,11 +141,9 @@ int cmd_info(int argc, char **argv)
     }
     hs_error err;
     hs_error_clear(&err);
-    source *s;
-    if (source_open(&s, argv[optind], binary, &err) < 0) {
-        cli_report("info", &err);
+    source *s = cli_open("info", argv[optind], binary);
+    if (!s)
         return CLI_BAD;
-    }
     dstats st;
     cli_progress bar;
     cli_progress_start(&bar, "reading", s->dump_bytes);

@@ -71,10 +71,8 @@ static analysis *load(const char *cmd, const inspect_args *a, source **src)
 {
     hs_error err;
     hs_error_clear(&err);
-    if (source_open(src, a->dump, a->binary, &err) < 0) {
-        cli_report(cmd, &err);
+    if (!(*src = cli_open(cmd, a->dump, a->binary)))
         return NULL;
-    }
     cli_progress bar;
     cli_progress_start(&bar, "reading", (*src)->dump_bytes);
     analysis_options o = {.model_only = 1, .progress = cli_progress_update, .progress_ctx = &bar};

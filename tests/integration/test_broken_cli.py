@@ -33,4 +33,9 @@ for path in sorted(glob.glob(os.path.join(broken, "elfimg", "*.bin"))):
     c.eq(p.returncode, 2, "info --binary %s: exit status (stderr %r)" % (name, p.stderr[-200:]))
     c.check(p.stderr.startswith("heapsift info: ") and "Traceback" not in p.stderr,
             "info --binary %s: a clear error: %r" % (name, p.stderr[-300:]))
+# A record larger than the memory budget is refused before it is buffered.
+env = dict(os.environ, HEAPSIFT_MAX_RECORD="64K")
+p = hstest.run([hstest.HEAPSIFT, "analyze", sample], env=env, timeout=60)
+c.eq(p.returncode, 2, "a record over HEAPSIFT_MAX_RECORD: exit status")
+c.check("limit exceeded at byte" in p.stderr, "the budget error names the offset: %r" % p.stderr)
 c.done()
