@@ -71,6 +71,8 @@ typedef struct decoder {
     uint32_t expunged; /* the box sync.expunged points to */
     uint32_t *queue;
     size_t nq, capq;
+    uint32_t *pend;    /* (entry, key) pairs found in the buckets, decoded afterwards */
+    size_t npend, cappend;
     size_t capv, capt;
 } decoder;
 
@@ -106,6 +108,35 @@ static int on_entry(decoder *d, uint32_t e, uint32_t key, int in_read)
     uint32_t v = containers_edge_at(h->g, p, 8); /* the any box's data word */
     if (v < h->nobj && VEC_PUSH(d->c->values, d->c->nvalues, d->capv, v) < 0)
         return -1;
+    return 0;
+}
+
+/* Decodes the entries collected from the buckets. Entries and their value boxes are scattered
+ * over the heap: each costs a few cache misses, so they are prefetched a few entries ahead. */
+static int decode_entries(decoder *d, int in_read)
+{
+    const heap *h = d->a->h;
+    const uint32_t *off = graph_out_offsets(h->g), *dst = graph_out_dst(h->g);
+    size_t n = d->npend / 2;
+    for (size_t i = 0; i < n; i++) {
+        if (i + 16 < n)
+            __builtin_prefetch(&off[d->pend[2 * (i + 16)]]);
+        if (i + 8 < n) {
+            uint32_t e = d->pend[2 * (i + 8)];
+            __builtin_prefetch(&dst[off[e]]);
+            __builtin_prefetch(&h->obj_type[e]);
+        }
+        if (i + 4 < n) {
+            uint32_t e = d->pend[2 * (i + 4)];
+            if (off[e] < off[e + 1] && dst[off[e]] < h->nobj) {
+                __builtin_prefetch(&off[dst[off[e]]]);
+                __builtin_prefetch(&h->obj_type[dst[off[e]]]);
+            }
+        }
+        if (on_entry(d, d->pend[2 * i], d->pend[2 * i + 1], in_read) < 0)
+            return -1;
+    }
+    d->npend = 0;
     return 0;
 }
 
@@ -149,12 +180,13 @@ static int walk_hmap(decoder *d, uint32_t hm, int in_read)
             } else if (slot >= 16 && slot < BUCKET_VALUES && (slot - 16) % 16 == 0) {
                 keys[(slot - 16) / 16] = dst[e];
             } else if (slot >= BUCKET_VALUES && slot < BUCKET_OVERFLOW && dst[e] < h->nobj) {
-                if (on_entry(d, dst[e], keys[(slot - BUCKET_VALUES) / 8], in_read) < 0)
+                if (VEC_PUSH(d->pend, d->npend, d->cappend, dst[e]) < 0 ||
+                    VEC_PUSH(d->pend, d->npend, d->cappend, keys[(slot - BUCKET_VALUES) / 8]) < 0)
                     return -1;
             }
         }
     }
-    return 0;
+    return decode_entries(d, in_read);
 }
 
 static uint32_t find_global(const heap *h, const char *name)
@@ -181,6 +213,7 @@ static int decode_syncmap(analysis *a, analysis_container *c, uint32_t base, uin
         rc = walk_hmap(&d, containers_edge_at(h->g, c->node, base + l->dirty), 0);
     free(d.seen);
     free(d.queue);
+    free(d.pend);
     c->is_sync_map = 1;
     return rc < 0 ? HS_ERR_NOMEM : HS_OK;
 }

@@ -1097,13 +1097,15 @@ int heap_label(heap *h, uint32_t obj, const char *name)
 {
     if (obj >= h->nobj || h->obj_type[obj] != HEAP_NONE)
         return HS_OK;
-    /* Labels are few: a linear search over the synthetic types (addr 0) is enough. */
+    /* Labels are few and called millions of times with the same string literals: a small
+     * cache keyed by the name pointer, then a search over the synthetic types (addr 0). */
     uint32_t t = HEAP_NONE;
-    for (uint32_t i = h->ntypes; i-- > 0;)
-        if (h->types[i].addr == 0 && !strcmp(strpool_get(&h->names, h->types[i].name), name)) {
+    size_t slot = ((uintptr_t)name >> 4) % HEAP_LABEL_CACHE;
+    if (h->label_name[slot] == name)
+        t = h->label_type[slot];
+    for (uint32_t i = h->ntypes; t == HEAP_NONE && i-- > 0;)
+        if (h->types[i].addr == 0 && !strcmp(strpool_get(&h->names, h->types[i].name), name))
             t = i;
-            break;
-        }
     if (t == HEAP_NONE) {
         heap_type ty = {.addr = 0, .name = strpool_intern(&h->names, name, strlen(name))};
         size_t len = h->ntypes;
@@ -1111,6 +1113,8 @@ int heap_label(heap *h, uint32_t obj, const char *name)
             return HS_ERR_NOMEM;
         t = h->ntypes++;
     }
+    h->label_name[slot] = name;
+    h->label_type[slot] = t;
     h->obj_type[obj] = t;
     h->obj_tsrc[obj] = HEAP_TSRC_LAYOUT;
     return HS_OK;

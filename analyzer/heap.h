@@ -126,6 +126,9 @@ typedef struct heap {
     heap_type *types;
     uint32_t ntypes;
     size_t cap_types;
+#define HEAP_LABEL_CACHE 8
+    const char *label_name[HEAP_LABEL_CACHE]; /* heap_label's cache */
+    uint32_t label_type[HEAP_LABEL_CACHE];
     heap_shape *shapes;
     uint32_t nshapes;
     heap_goroutine *gors;
