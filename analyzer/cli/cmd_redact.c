@@ -298,7 +298,8 @@ int cmd_redact(int argc, char **argv)
                "slots and %llu type/code words%s\n",
                in, out, (unsigned long long)st.records, cli_size(st.content_bytes, a, sizeof a),
                cli_size(st.bytes_zeroed, b, sizeof b), (unsigned long long)st.ptr_words,
-               (unsigned long long)st.words_kept, s->syms ? "" : " (no symbols: pointer slots only)");
+               (unsigned long long)st.words_kept,
+               s->syms ? "" : " (no symbols: pointer slots only)");
     }
     source_close(s);
     return rc < 0 ? CLI_BAD : CLI_OK;

@@ -35,7 +35,7 @@ static int add_file(hsd_writer *w, uint32_t type, const char *path, hs_error *er
 int main(int argc, char **argv)
 {
     if (argc < 4)
-        return fprintf(stderr, "usage: mkhsd OUT.hsd RAW.dump BINARY [--manifest F] [--segment F]\n"), 2;
+        return fail("usage: mkhsd OUT.hsd RAW.dump BINARY [--manifest F] [--segment F]", NULL);
     const char *out = argv[1], *raw = argv[2], *bin = argv[3], *manifest = NULL, *segment = NULL;
     for (int i = 4; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--manifest"))

@@ -57,7 +57,8 @@ def read_hsd(path):
 def windows(tok_hex):
     raw = bytes.fromhex(tok_hex)
     text = tok_hex.encode()
-    return [raw[i:i + 8] for i in range(len(raw) - 7)] + [text[i:i + 12] for i in range(len(text) - 11)]
+    return ([raw[i:i + 8] for i in range(len(raw) - 7)] +
+            [text[i:i + 12] for i in range(len(text) - 11)])
 
 
 def leaks(blob, toks):
@@ -131,20 +132,24 @@ if MKHSD:
     p = hstest.run([MKHSD, hsd, raw, prog, "--manifest", manifest, "--segment", segment])
     c.check(p.returncode == 0, "mkhsd packed the dump (%s)" % p.stderr)
     secs = read_hsd(hsd)
-    c.check(any(typ == 4 and raw_bytes == data for typ, _, data in secs), "the .hsd holds the raw dump")
+    c.check(any(typ == 4 and raw_bytes == data for typ, _, data in secs),
+            "the .hsd holds the raw dump")
 
     for keep in (False, True):
         out = os.path.join(tmp, "secret-red%s.hsd" % ("-keep" if keep else ""))
-        p = hstest.run([hstest.HEAPSIFT, "redact", hsd, out] + (["--keep-manifest"] if keep else []))
+        keep_arg = ["--keep-manifest"] if keep else []
+        p = hstest.run([hstest.HEAPSIFT, "redact", hsd, out] + keep_arg)
         if not c.check(p.returncode == 0, "redact .hsd: %s" % p.stderr):
             continue
-        c.check("dropped section" in p.stderr and "segment" in p.stderr, "the segment section is dropped")
+        c.check("dropped section" in p.stderr and "segment" in p.stderr,
+                "the segment section is dropped")
         c.eq(oct(mode(out)), oct(0o600), ".hsd output mode")
         with open(out, "rb") as f:
             whole = f.read()
         c.eq(leaks(whole, toks), [], ".hsd: tokens in the file bytes")
         rsecs = read_hsd(out)
-        c.eq([t for t, _, _ in rsecs], [1, 2, 3, 4] + ([5] if keep else []), ".hsd sections (keep manifest: %s)" % keep)
+        c.eq([t for t, _, _ in rsecs], [1, 2, 3, 4] + ([5] if keep else []),
+             ".hsd sections (keep manifest: %s)" % keep)
         for typ, name, data in rsecs:
             c.eq(leaks(data, toks), [], ".hsd: tokens in section %d after inflating" % typ)
         by_type = {t: d for t, _, d in rsecs}
