@@ -16,6 +16,7 @@ static const command commands[] = {
     {"diff", cmd_diff, "compare two dumps of one process: growth and exact ghosts"},
     {"info", cmd_info, "what a dump holds: records, objects, goroutines, finalizers, globals"},
     {"path", cmd_path, "the shortest path from a root to an object"},
+    {"redact", cmd_redact, "copy a dump keeping the pointer graph, zeroing all other bytes"},
     {"show", cmd_show, "one object: type, closure, liveness, fields, referrers"},
     {"top", cmd_top, "largest groups of live objects, or top retainers"},
 };

@@ -1,5 +1,5 @@
 /* gohd_synth.h - writes synthetic Go heap dumps ("go1.7 heap dump\n" streams) into memory,
- * for tests and benchmarks. Header-only; link with the formats library (gohd_put_uvarint).
+ * for tests and benchmarks. Header-only; link with the formats library (gohdw, gohd_put_uvarint).
  *
  *   gohd_synth s;
  *   gohd_synth_init(&s);
@@ -11,9 +11,9 @@
  *   ... s.data / s.len hold the dump; s.failed is set if memory ran out ...
  *   gohd_synth_release(&s);
  *
- * gohd_synth_record() writes any gohd_record as the runtime would (heapdump.go field order),
- * so a test can write the very records it expects to read back. Primitive writers
- * (gohd_synth_uv, _bytes, ...) let tests build malformed streams.
+ * gohd_synth_record() writes any gohd_record as the runtime would, through the library's
+ * encoder (formats/gohdw.h), so a test can write the very records it expects to read back.
+ * Primitive writers (gohd_synth_uv, _bytes, ...) let tests build malformed streams.
  */
 #ifndef GOHD_SYNTH_H
 #define GOHD_SYNTH_H
@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "gohd.h"
+#include "gohdw.h"
 
 typedef struct gohd_synth {
     uint8_t *data; /* the dump so far (owned; gohd_synth_release frees it) */
@@ -120,19 +121,41 @@ static inline void gohd_synth_eof(gohd_synth *s)
     gohd_synth_uv(s, GOHD_EOF);
 }
 
+/* Appends to a gohd_synth (an hs_write_fn for gohdw). */
+static inline int gohd_synth_sink(void *ctx, const void *buf, size_t n)
+{
+    gohd_synth *s = ctx;
+    gohd_synth_raw(s, buf, n);
+    return s->failed ? HS_ERR_NOMEM : HS_OK;
+}
+
+/* Writes rec (any tag) with the library's encoder (gohdw_record, heapdump.go field order);
+ * rec->offset and rec->length are ignored. Pointer offsets are written as kind-1 fields. */
+static inline void gohd_synth_record(gohd_synth *s, const gohd_record *rec)
+{
+    gohdw *w;
+    if (s->failed || gohdw_new(&w, (hs_writer){gohd_synth_sink, s}, NULL) < 0) {
+        s->failed = 1;
+        return;
+    }
+    if (gohdw_record(w, rec, NULL) < 0 || gohdw_flush(w, NULL) < 0)
+        s->failed = 1;
+    gohdw_free(w);
+}
+
 /* Params record (little-endian). */
 static inline void gohd_synth_params(gohd_synth *s, uint64_t ptr_size, uint64_t arena_start,
                                      uint64_t arena_end, const char *goarch,
                                      const char *goversion, uint64_t ncpu)
 {
-    gohd_synth_uv(s, GOHD_PARAMS);
-    gohd_synth_bool(s, 0);
-    gohd_synth_uv(s, ptr_size);
-    gohd_synth_uv(s, arena_start);
-    gohd_synth_uv(s, arena_end);
-    gohd_synth_str(s, goarch);
-    gohd_synth_str(s, goversion);
-    gohd_synth_uv(s, ncpu);
+    gohd_record r = {.tag = GOHD_PARAMS};
+    r.u.params.ptr_size = ptr_size;
+    r.u.params.arena_start = arena_start;
+    r.u.params.arena_end = arena_end;
+    r.u.params.goarch = (gohd_bytes){(const uint8_t *)goarch, strlen(goarch)};
+    r.u.params.goversion = (gohd_bytes){(const uint8_t *)goversion, strlen(goversion)};
+    r.u.params.ncpu = ncpu;
+    gohd_synth_record(s, &r);
 }
 
 /* Object (GOHD_OBJECT), data (GOHD_DATA) or bss (GOHD_BSS) record. */
@@ -140,144 +163,18 @@ static inline void gohd_synth_memrec(gohd_synth *s, gohd_tag tag, uint64_t addr,
                                      const void *contents, size_t len, const uint64_t *offs,
                                      size_t nptrs)
 {
-    gohd_synth_uv(s, tag);
-    gohd_synth_uv(s, addr);
-    gohd_synth_bytes(s, contents, len);
-    gohd_synth_fields(s, offs, nptrs);
+    gohd_record r = {.tag = tag};
+    r.u.object.addr = addr;
+    r.u.object.contents = (gohd_bytes){contents, len};
+    r.u.object.ptr_offsets = offs;
+    r.u.object.nptrs = nptrs;
+    gohd_synth_record(s, &r);
 }
 
 static inline void gohd_synth_object(gohd_synth *s, uint64_t addr, const void *contents,
                                      size_t len, const uint64_t *offs, size_t nptrs)
 {
     gohd_synth_memrec(s, GOHD_OBJECT, addr, contents, len, offs, nptrs);
-}
-
-/* Writes rec (any tag) in the runtime's field order; rec->offset and rec->length are
- * ignored. Pointer offsets are written as kind-1 fields. */
-static inline void gohd_synth_record(gohd_synth *s, const gohd_record *rec)
-{
-    const __typeof__(rec->u) *u = &rec->u;
-    switch (rec->tag) {
-    case GOHD_EOF:
-        gohd_synth_eof(s);
-        return;
-    case GOHD_OBJECT:
-    case GOHD_DATA:
-    case GOHD_BSS:
-        gohd_synth_memrec(s, rec->tag, u->object.addr, u->object.contents.ptr,
-                          u->object.contents.len, u->object.ptr_offsets, u->object.nptrs);
-        return;
-    default:
-        break;
-    }
-    gohd_synth_uv(s, rec->tag);
-    switch (rec->tag) {
-    case GOHD_OTHER_ROOT:
-        gohd_synth_bytes(s, u->other_root.description.ptr, u->other_root.description.len);
-        gohd_synth_uv(s, u->other_root.addr);
-        break;
-    case GOHD_TYPE:
-        gohd_synth_uv(s, u->type.addr);
-        gohd_synth_uv(s, u->type.size);
-        gohd_synth_bytes(s, u->type.name.ptr, u->type.name.len);
-        gohd_synth_bool(s, u->type.indirect);
-        break;
-    case GOHD_GOROUTINE:
-        gohd_synth_uv(s, u->goroutine.g);
-        gohd_synth_uv(s, u->goroutine.sp);
-        gohd_synth_uv(s, u->goroutine.goid);
-        gohd_synth_uv(s, u->goroutine.gopc);
-        gohd_synth_uv(s, u->goroutine.status);
-        gohd_synth_bool(s, u->goroutine.is_system);
-        gohd_synth_bool(s, u->goroutine.is_background);
-        gohd_synth_uv(s, u->goroutine.waitsince);
-        gohd_synth_bytes(s, u->goroutine.waitreason.ptr, u->goroutine.waitreason.len);
-        gohd_synth_uv(s, u->goroutine.ctxt);
-        gohd_synth_uv(s, u->goroutine.m);
-        gohd_synth_uv(s, u->goroutine.defer);
-        gohd_synth_uv(s, u->goroutine.panic);
-        break;
-    case GOHD_FRAME:
-        gohd_synth_uv(s, u->frame.sp);
-        gohd_synth_uv(s, u->frame.depth);
-        gohd_synth_uv(s, u->frame.child_sp);
-        gohd_synth_bytes(s, u->frame.contents.ptr, u->frame.contents.len);
-        gohd_synth_uv(s, u->frame.entry);
-        gohd_synth_uv(s, u->frame.pc);
-        gohd_synth_uv(s, u->frame.continpc);
-        gohd_synth_bytes(s, u->frame.name.ptr, u->frame.name.len);
-        gohd_synth_fields(s, u->frame.ptr_offsets, u->frame.nptrs);
-        break;
-    case GOHD_PARAMS:
-        gohd_synth_bool(s, u->params.big_endian);
-        gohd_synth_uv(s, u->params.ptr_size);
-        gohd_synth_uv(s, u->params.arena_start);
-        gohd_synth_uv(s, u->params.arena_end);
-        gohd_synth_bytes(s, u->params.goarch.ptr, u->params.goarch.len);
-        gohd_synth_bytes(s, u->params.goversion.ptr, u->params.goversion.len);
-        gohd_synth_uv(s, u->params.ncpu);
-        break;
-    case GOHD_FINALIZER:
-    case GOHD_QFINALIZER:
-        gohd_synth_uv(s, u->finalizer.obj);
-        gohd_synth_uv(s, u->finalizer.fn);
-        gohd_synth_uv(s, u->finalizer.fnpc);
-        gohd_synth_uv(s, u->finalizer.fint);
-        gohd_synth_uv(s, u->finalizer.ot);
-        break;
-    case GOHD_ITAB:
-        gohd_synth_uv(s, u->itab.itab);
-        gohd_synth_uv(s, u->itab.type);
-        break;
-    case GOHD_OSTHREAD:
-        gohd_synth_uv(s, u->osthread.m);
-        gohd_synth_uv(s, u->osthread.id);
-        gohd_synth_uv(s, u->osthread.procid);
-        break;
-    case GOHD_MEMSTATS:
-        for (int i = 0; i < 24; i++)
-            gohd_synth_uv(s, u->memstats.stats[i]);
-        for (int i = 0; i < 256; i++)
-            gohd_synth_uv(s, u->memstats.pause_ns[i]);
-        gohd_synth_uv(s, u->memstats.numgc);
-        break;
-    case GOHD_DEFER:
-        gohd_synth_uv(s, u->defer.d);
-        gohd_synth_uv(s, u->defer.g);
-        gohd_synth_uv(s, u->defer.sp);
-        gohd_synth_uv(s, u->defer.pc);
-        gohd_synth_uv(s, u->defer.fn);
-        gohd_synth_uv(s, u->defer.fnpc);
-        gohd_synth_uv(s, u->defer.link);
-        break;
-    case GOHD_PANIC:
-        gohd_synth_uv(s, u->panic.p);
-        gohd_synth_uv(s, u->panic.g);
-        gohd_synth_uv(s, u->panic.argtype);
-        gohd_synth_uv(s, u->panic.argdata);
-        gohd_synth_uv(s, u->panic.unused);
-        gohd_synth_uv(s, u->panic.link);
-        break;
-    case GOHD_MEMPROF:
-        gohd_synth_uv(s, u->memprof.bucket);
-        gohd_synth_uv(s, u->memprof.size);
-        gohd_synth_uv(s, u->memprof.nstk);
-        for (uint64_t i = 0; i < u->memprof.nstk; i++) {
-            const gohd_stackloc *l = &u->memprof.stack[i];
-            gohd_synth_bytes(s, l->func.ptr, l->func.len);
-            gohd_synth_bytes(s, l->file.ptr, l->file.len);
-            gohd_synth_uv(s, l->line);
-        }
-        gohd_synth_uv(s, u->memprof.allocs);
-        gohd_synth_uv(s, u->memprof.frees);
-        break;
-    case GOHD_ALLOC_SAMPLE:
-        gohd_synth_uv(s, u->alloc_sample.obj);
-        gohd_synth_uv(s, u->alloc_sample.bucket);
-        break;
-    default:
-        break;
-    }
 }
 
 /* A gohd_bytes over a C string, for building records to write. */

@@ -1,0 +1,306 @@
+/* heapsift redact - writes a copy of a dump with every non-pointer byte zeroed (redact.h). */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cjson/cJSON.h"
+#include "cli.h"
+#include "redact.h"
+#include "source.h"
+
+static const char redact_usage[] =
+    "usage: heapsift redact IN OUT [--binary BIN] [--keep-manifest]\n"
+    "\n"
+    "Copies a dump (a .hsd file or a raw runtime heap dump; OUT is written as the same kind)\n"
+    "keeping the pointer graph, sizes, types, function names and addresses, but zeroing every\n"
+    "byte of object, global and stack memory that is not a pointer slot. With symbols (the\n"
+    ".hsd's, or --binary for a raw dump) words holding type-descriptor, itab and function\n"
+    "entry addresses are kept too, so the analysis of OUT equals that of IN. See SECURITY.md.\n"
+    "\n"
+    "A .hsd keeps its meta (marked \"redacted\": true), symbol and maps sections; the manifest\n"
+    "section (written by the target) is dropped unless --keep-manifest; sections that may hold\n"
+    "raw memory (segment, regs, unknown types) are dropped. OUT is created mode 0600 under a\n"
+    "temporary name and renamed only when complete.\n"
+    "\n"
+    "  --binary BIN      the program that wrote the dump (symbols; replaces the .hsd's)\n"
+    "  --keep-manifest   copy a .hsd's manifest section\n";
+
+#define META_MAX (16u << 20)
+#define COPY_BUF ((size_t)1 << 20)
+
+/* The temporary output, removed if a signal ends the command. */
+static char *tmp_path;
+
+static void on_signal(int sig)
+{
+    if (tmp_path)
+        unlink(tmp_path);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+/* After a failed read from a .hsd stream, the stream's own error is the precise one. */
+static void stream_detail(const hsd_stream *st, hs_error *err)
+{
+    const hs_error *se = st ? hsd_stream_error(st) : NULL;
+    if (se && se->status < 0)
+        *err = *se;
+}
+
+/* Copies section i as it is, streaming (no whole-section buffer). */
+static int copy_section(const hsd_reader *r, size_t i, hsd_writer *w, hs_error *err)
+{
+    const hsd_section_info *info = hsd_section(r, i);
+    hsd_stream *st;
+    int rc = hsd_stream_open(&st, r, i, 1, err);
+    if (rc < 0)
+        return rc;
+    uint8_t *buf = malloc(COPY_BUF);
+    if (!buf) {
+        hsd_stream_free(st);
+        return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "copy buffer");
+    }
+    rc = hsd_writer_begin(w, info->type, info->name, err);
+    while (rc >= 0) {
+        int64_t n = hsd_stream_read(st, buf, COPY_BUF);
+        if (n < 0) {
+            rc = (int)n;
+            hs_error_set(err, rc, HS_NO_OFFSET, "reading section %zu", i);
+            stream_detail(st, err);
+            break;
+        }
+        if (n == 0) {
+            rc = hsd_writer_end(w, err);
+            break;
+        }
+        rc = hsd_writer_write(w, buf, (size_t)n, err);
+    }
+    free(buf);
+    hsd_stream_free(st);
+    return rc;
+}
+
+/* Writes a META section: the input's JSON object (or {} when there is none) plus
+ * "redacted": true. */
+static int write_meta(const hsd_reader *r, long i, hsd_writer *w, hs_error *err)
+{
+    cJSON *m = NULL;
+    const char *name = "meta";
+    if (i >= 0) {
+        uint8_t *buf;
+        size_t len;
+        int rc = hsd_read_section(r, (size_t)i, META_MAX, &buf, &len, err);
+        if (rc < 0)
+            return rc;
+        m = cJSON_ParseWithLength((const char *)buf, len);
+        free(buf);
+        if (!cJSON_IsObject(m)) {
+            cJSON_Delete(m);
+            return hs_error_set(err, HS_ERR_FORMAT, hsd_section(r, (size_t)i)->first_chunk_off,
+                                "the meta section is not a JSON object");
+        }
+        name = hsd_section(r, (size_t)i)->name;
+    } else {
+        m = cJSON_CreateObject();
+    }
+    char *text = NULL;
+    cJSON_DeleteItemFromObjectCaseSensitive(m, "redacted");
+    if (!m || !cJSON_AddBoolToObject(m, "redacted", 1) || !(text = cJSON_PrintUnformatted(m))) {
+        cJSON_Delete(m);
+        return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "meta section");
+    }
+    int rc = hsd_writer_section(w, HSD_SEC_META, name, text, strlen(text), err);
+    cJSON_free(text);
+    cJSON_Delete(m);
+    return rc;
+}
+
+/* Redacts heap-dump section i into a new section. */
+static int redact_section(const hsd_reader *r, size_t i, hsd_writer *w,
+                          const redact_options *o, redact_stats *st, hs_error *err)
+{
+    hsd_stream *s;
+    int rc = hsd_stream_open(&s, r, i, 2, err);
+    if (rc < 0)
+        return rc;
+    rc = hsd_writer_begin(w, HSD_SEC_HEAPDUMP, hsd_section(r, i)->name, err);
+    if (rc >= 0) {
+        rc = redact_to_hsd((hs_reader){hsd_stream_read, s}, w, o, st, err);
+        if (rc < 0 && rc != HS_ERR_NOMEM)
+            stream_detail(s, err);
+    }
+    if (rc >= 0)
+        rc = hsd_writer_end(w, err);
+    hsd_stream_free(s);
+    return rc;
+}
+
+static int redact_hsd(const source *s, int fd, int keep_manifest, const redact_options *o,
+                      redact_stats *total, hs_error *err)
+{
+    hsd_writer *w;
+    int rc = hsd_writer_new(&w, (hs_writer){hs_fd_write, &fd}, NULL, err);
+    if (rc < 0)
+        return rc;
+    const hsd_reader *r = s->hsd;
+    long meta = hsd_find_section(r, HSD_SEC_META);
+    if (meta < 0)
+        rc = write_meta(r, -1, w, err);
+    for (size_t i = 0; rc >= 0 && i < hsd_section_count(r); i++) {
+        const hsd_section_info *info = hsd_section(r, i);
+        redact_stats st;
+        switch (info->type) {
+        case HSD_SEC_HEAPDUMP:
+            rc = redact_section(r, i, w, o, &st, err);
+            total->records += st.records;
+            total->content_bytes += st.content_bytes;
+            total->bytes_zeroed += st.bytes_zeroed;
+            total->ptr_words += st.ptr_words;
+            total->words_kept += st.words_kept;
+            total->bytes_out += st.bytes_out;
+            break;
+        case HSD_SEC_META:
+            rc = write_meta(r, (long)i, w, err);
+            break;
+        case HSD_SEC_SYMTAB:
+        case HSD_SEC_MAPS:
+            rc = copy_section(r, i, w, err);
+            break;
+        case HSD_SEC_MANIFEST:
+            if (keep_manifest) {
+                rc = copy_section(r, i, w, err);
+                break;
+            }
+            fprintf(stderr, "heapsift redact: dropped the manifest section (--keep-manifest "
+                            "keeps it)\n");
+            break;
+        default:
+            fprintf(stderr, "heapsift redact: dropped section %zu (%s): it may hold memory "
+                            "contents\n", i, hsd_section_type_name(info->type));
+            break;
+        }
+        if (rc < 0)
+            hs_error_prefix(err, "section %zu (%s)", i, hsd_section_type_name(info->type));
+    }
+    if (rc >= 0)
+        rc = hsd_writer_finish(w, err);
+    hsd_writer_free(w);
+    return rc;
+}
+
+/* A temporary file next to out, mode 0600: "<out>.tmp-XXXXXX". */
+static int make_temp(const char *out, char **path)
+{
+    size_t n = strlen(out) + sizeof ".tmp-XXXXXX";
+    char *p = malloc(n);
+    if (!p)
+        return -1;
+    snprintf(p, n, "%s.tmp-XXXXXX", out);
+    int fd = mkstemp(p);
+    if (fd < 0 || fchmod(fd, 0600) < 0) {
+        int e = errno;
+        if (fd >= 0) {
+            close(fd);
+            unlink(p);
+        }
+        free(p);
+        errno = e;
+        return -1;
+    }
+    *path = p;
+    return fd;
+}
+
+int cmd_redact(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"binary", required_argument, 0, 'b'},
+        {"keep-manifest", no_argument, 0, 'm'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    const char *binary = NULL;
+    int keep_manifest = 0, c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "b:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'b': binary = optarg; break;
+        case 'm': keep_manifest = 1; break;
+        case 'h': fputs(redact_usage, stdout); return CLI_OK;
+        default: fputs(redact_usage, stderr); return CLI_BAD;
+        }
+    }
+    if (optind + 2 != argc) {
+        fputs(redact_usage, stderr);
+        return CLI_BAD;
+    }
+    const char *in = argv[optind], *out = argv[optind + 1];
+    hs_error err;
+    hs_error_clear(&err);
+    source *s;
+    if (source_open(&s, in, binary, &err) < 0) {
+        cli_report("redact", &err);
+        return CLI_BAD;
+    }
+    if (!s->hsd && keep_manifest)
+        fprintf(stderr, "heapsift redact: --keep-manifest: a raw dump has no manifest\n");
+
+    char *tmp = NULL;
+    int fd = make_temp(out, &tmp);
+    if (fd < 0) {
+        int rc = cli_fail("redact", "cannot create a temporary file next to %s: %s", out,
+                          strerror(errno));
+        source_close(s);
+        return rc;
+    }
+    tmp_path = tmp;
+    void (*old_int)(int) = signal(SIGINT, on_signal);
+    void (*old_term)(int) = signal(SIGTERM, on_signal);
+    void (*old_hup)(int) = signal(SIGHUP, on_signal);
+
+    redact_options o = {.syms = s->syms};
+    redact_stats st;
+    memset(&st, 0, sizeof st);
+    int rc;
+    if (s->hsd) {
+        rc = redact_hsd(s, fd, keep_manifest, &o, &st, &err);
+    } else {
+        hs_mem_source src = {s->data, s->size, 0};
+        rc = redact_stream((hs_reader){hs_mem_read, &src}, (hs_writer){hs_fd_write, &fd}, &o,
+                           &st, &err);
+    }
+    if (rc >= 0 && fsync(fd) < 0)
+        rc = hs_error_set(&err, HS_ERR_IO, HS_NO_OFFSET, "syncing %s: %s", tmp, strerror(errno));
+    if (close(fd) < 0 && rc >= 0)
+        rc = hs_error_set(&err, HS_ERR_IO, HS_NO_OFFSET, "closing %s: %s", tmp, strerror(errno));
+    if (rc >= 0 && rename(tmp, out) < 0)
+        rc = hs_error_set(&err, HS_ERR_IO, HS_NO_OFFSET, "renaming %s to %s: %s", tmp, out,
+                          strerror(errno));
+    if (rc < 0) {
+        unlink(tmp);
+        if (err.status == HS_OK)
+            hs_error_set(&err, rc, HS_NO_OFFSET, "%s", hs_strerror(rc));
+        hs_error_prefix(&err, "%s", in);
+        cli_report("redact", &err);
+    }
+    tmp_path = NULL;
+    signal(SIGINT, old_int);
+    signal(SIGTERM, old_term);
+    signal(SIGHUP, old_hup);
+    free(tmp);
+    if (rc >= 0) {
+        char a[32], b[32];
+        printf("redacted %s -> %s: %llu records, %s of memory, %s zeroed; kept %llu pointer "
+               "slots and %llu type/code words%s\n",
+               in, out, (unsigned long long)st.records, cli_size(st.content_bytes, a, sizeof a),
+               cli_size(st.bytes_zeroed, b, sizeof b), (unsigned long long)st.ptr_words,
+               (unsigned long long)st.words_kept,
+               s->syms ? "" : " (no symbols: pointer slots only)");
+    }
+    source_close(s);
+    return rc < 0 ? CLI_BAD : CLI_OK;
+}

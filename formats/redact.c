@@ -1,0 +1,252 @@
+/* redact.c - heap-dump redaction: gohd reader -> zero non-pointer bytes -> gohdw writer. */
+#include "redact.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "gohd.h"
+#include "gohdw.h"
+#include "gotype.h"
+
+typedef struct redactor {
+    const symtab *syms;
+    uint64_t ptr_size;
+    int big_endian;
+    uint8_t *scratch; /* redacted contents of the current record */
+    size_t cap;
+    /* Type and itab addresses announced by earlier type/itab records (heapdump.go writes
+     * itabs before objects), sorted on demand for binary search. */
+    uint64_t *meta;
+    size_t nmeta, cap_meta, nsorted;
+    uint64_t meta_lo, meta_hi;
+    /* Quick range filters in front of the symbol lookups. */
+    uint64_t types_lo, types_len;
+    uint64_t func_lo, func_hi;
+    redact_stats st;
+} redactor;
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int add_meta(redactor *r, uint64_t addr, hs_error *err)
+{
+    if (!r->syms || !addr)
+        return HS_OK;
+    if (r->nmeta == r->cap_meta) {
+        size_t ncap = r->cap_meta ? r->cap_meta * 2 : 256;
+        uint64_t *m = ncap <= SIZE_MAX / sizeof *m ? realloc(r->meta, ncap * sizeof *m) : NULL;
+        if (!m)
+            return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET,
+                                "out of memory for %zu type and itab addresses", ncap);
+        r->meta = m;
+        r->cap_meta = ncap;
+    }
+    r->meta[r->nmeta++] = addr;
+    if (r->nmeta == 1 || addr < r->meta_lo)
+        r->meta_lo = addr;
+    if (addr > r->meta_hi)
+        r->meta_hi = addr;
+    return HS_OK;
+}
+
+static int in_meta(redactor *r, uint64_t v)
+{
+    if (!r->nmeta || v < r->meta_lo || v > r->meta_hi)
+        return 0;
+    if (r->nsorted != r->nmeta) {
+        qsort(r->meta, r->nmeta, sizeof *r->meta, cmp_u64);
+        r->nsorted = r->nmeta;
+    }
+    size_t lo = 0, hi = r->nmeta;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r->meta[mid] < v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < r->nmeta && r->meta[lo] == v;
+}
+
+/* A non-pointer word worth keeping: an address of program metadata (redact.h). */
+static int is_metadata_word(redactor *r, uint64_t v)
+{
+    if (v - r->types_lo < r->types_len) /* the binary's type area */
+        return 1;
+    if (v >= r->func_lo && v <= r->func_hi && symtab_func_entry(r->syms, v))
+        return 1;
+    return in_meta(r, v);
+}
+
+static size_t count_nonzero(const uint8_t *p, size_t n)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < n; i++)
+        c += p[i] != 0;
+    return c;
+}
+
+/* Redacts len bytes of memory with pointer slots at offs into the scratch buffer, which
+ * *out then points to. */
+static int redact_mem(redactor *r, const uint8_t *src, size_t len, const uint64_t *offs,
+                      size_t n, const uint8_t **out, uint64_t at, hs_error *err)
+{
+    if (len > r->cap) {
+        size_t ncap = r->cap ? r->cap : 4096;
+        while (ncap < len)
+            ncap = ncap > SIZE_MAX / 2 ? len : ncap * 2;
+        uint8_t *b = realloc(r->scratch, ncap);
+        if (!b)
+            return hs_error_set(err, HS_ERR_NOMEM, at, "out of memory for %zu bytes of contents",
+                                len);
+        r->scratch = b;
+        r->cap = ncap;
+    }
+    uint8_t *dst = r->scratch;
+    size_t ps = (size_t)r->ptr_size;
+    *out = dst;
+    if (!len)
+        return HS_OK;
+    memset(dst, 0, len);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t off = offs[i];
+        if (off > len || len - off < ps)
+            continue; /* a slot outside the record: nothing of it is written */
+        memcpy(dst + off, src + off, ps);
+        r->st.ptr_words++;
+    }
+    if (r->syms) {
+        for (size_t k = 0; len - k >= ps; k += ps) {
+            uint64_t v = gohd_word(src + k, ps, r->big_endian);
+            if (v && is_metadata_word(r, v) && memcmp(dst + k, src + k, ps) != 0) {
+                memcpy(dst + k, src + k, ps);
+                r->st.words_kept++;
+            }
+        }
+    }
+    r->st.content_bytes += len;
+    r->st.bytes_zeroed += count_nonzero(src, len) - count_nonzero(dst, len);
+    return HS_OK;
+}
+
+static void init_filters(redactor *r)
+{
+    r->types_lo = 0;
+    r->types_len = 0;
+    r->func_lo = 1;
+    r->func_hi = 0;
+    if (!r->syms)
+        return;
+    uint64_t base;
+    size_t len;
+    if (symtab_types(r->syms, &base, &len) && len) {
+        r->types_lo = base;
+        r->types_len = len;
+    }
+    size_t nf = symtab_count(r->syms, SYMTAB_FUNC);
+    if (nf) {
+        r->func_lo = symtab_get(r->syms, SYMTAB_FUNC, 0)->addr;
+        r->func_hi = symtab_get(r->syms, SYMTAB_FUNC, nf - 1)->addr;
+    }
+}
+
+/* Redacts one record in place (its byte strings are re-pointed at the scratch buffer). */
+static int redact_record(redactor *r, gohd_record *rec, hs_error *err)
+{
+    switch (rec->tag) {
+    case GOHD_PARAMS:
+        r->ptr_size = rec->u.params.ptr_size;
+        r->big_endian = rec->u.params.big_endian;
+        return HS_OK;
+    case GOHD_ITAB:
+        return add_meta(r, rec->u.itab.itab, err);
+    case GOHD_TYPE:
+        return add_meta(r, rec->u.type.addr, err);
+    case GOHD_OBJECT:
+    case GOHD_DATA:
+    case GOHD_BSS: {
+        gohd_memrec *m = &rec->u.object;
+        return redact_mem(r, m->contents.ptr, m->contents.len, m->ptr_offsets, m->nptrs,
+                          &m->contents.ptr, rec->offset, err);
+    }
+    case GOHD_FRAME:
+        return redact_mem(r, rec->u.frame.contents.ptr, rec->u.frame.contents.len,
+                          rec->u.frame.ptr_offsets, rec->u.frame.nptrs,
+                          &rec->u.frame.contents.ptr, rec->offset, err);
+    default:
+        return HS_OK;
+    }
+}
+
+int redact_stream(hs_reader in, hs_writer out, const redact_options *opts, redact_stats *stats,
+                  hs_error *err)
+{
+    if (stats)
+        memset(stats, 0, sizeof *stats);
+    redactor r = {.syms = opts ? opts->syms : NULL, .ptr_size = 8};
+    init_filters(&r);
+    gohd_options go = {.max_record_bytes = opts ? opts->max_record_bytes : 0};
+    gohd_reader *rd = NULL;
+    gohdw *w = NULL;
+    int rc = gohd_reader_new(&rd, in, &go, err);
+    if (rc >= 0)
+        rc = gohdw_new(&w, out, err);
+    if (rc >= 0)
+        rc = gohdw_header(w, err);
+    gohd_record rec;
+    while (rc >= 0) {
+        int more = gohd_next(rd, &rec, err);
+        if (more < 0) {
+            rc = more;
+            break;
+        }
+        if (!more) {
+            memset(&rec, 0, sizeof rec);
+            rec.tag = GOHD_EOF;
+        }
+        if ((rc = redact_record(&r, &rec, err)) < 0 || (rc = gohdw_record(w, &rec, err)) < 0)
+            break;
+        if (!more) {
+            rc = gohdw_flush(w, err);
+            break;
+        }
+        r.st.records++;
+    }
+    r.st.bytes_out = gohdw_position(w);
+    if (stats)
+        *stats = r.st;
+    gohdw_free(w);
+    gohd_reader_free(rd);
+    free(r.scratch);
+    free(r.meta);
+    return rc < 0 ? rc : HS_OK;
+}
+
+typedef struct hsd_sink {
+    hsd_writer *w;
+    hs_error err;
+} hsd_sink;
+
+static int hsd_sink_write(void *ctx, const void *buf, size_t n)
+{
+    hsd_sink *s = ctx;
+    return hsd_writer_write(s->w, buf, n, &s->err);
+}
+
+int redact_to_hsd(hs_reader in, hsd_writer *w, const redact_options *opts, redact_stats *stats,
+                  hs_error *err)
+{
+    if (!w)
+        return hs_error_set(err, HS_ERR_ARG, HS_NO_OFFSET, "redact_to_hsd: no container writer");
+    hsd_sink s = {.w = w};
+    hs_error_clear(&s.err);
+    int rc = redact_stream(in, (hs_writer){hsd_sink_write, &s}, opts, stats, err);
+    if (rc < 0 && s.err.status < 0 && err) {
+        *err = s.err;
+        hs_error_prefix(err, "writing the redacted heap dump");
+    }
+    return rc;
+}
