@@ -241,11 +241,9 @@ int cmd_redact(int argc, char **argv)
     const char *in = argv[optind], *out = argv[optind + 1];
     hs_error err;
     hs_error_clear(&err);
-    source *s;
-    if (source_open(&s, in, binary, &err) < 0) {
-        cli_report("redact", &err);
+    source *s = cli_open("redact", in, binary);
+    if (!s)
         return CLI_BAD;
-    }
     if (!s->hsd && keep_manifest)
         fprintf(stderr, "heapsift redact: --keep-manifest: a raw dump has no manifest\n");
 
@@ -269,8 +267,12 @@ int cmd_redact(int argc, char **argv)
     if (s->hsd) {
         rc = redact_hsd(s, fd, keep_manifest, &o, &st, &err);
     } else {
-        hs_mem_source src = {s->data, s->size, 0};
-        rc = redact_stream((hs_reader){hs_mem_read, &src}, (hs_writer){hs_fd_write, &fd}, &o,
+        /* A raw dump is streamed from its descriptor (source.h), from the start. */
+        int in_fd = s->fd;
+        if (lseek(in_fd, 0, SEEK_SET) < 0)
+            rc = hs_error_set(&err, HS_ERR_IO, HS_NO_OFFSET, "%s: cannot seek", in);
+        else
+            rc = redact_stream((hs_reader){hs_fd_read, &in_fd}, (hs_writer){hs_fd_write, &fd}, &o,
                            &st, &err);
     }
     if (rc >= 0 && fsync(fd) < 0)
