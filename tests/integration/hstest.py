@@ -96,4 +96,10 @@ class Checker:
 
 
 def tempdir():
-    return tempfile.mkdtemp(prefix="heapsift-test-")
+    """A scratch directory removed at exit (kept when HEAPSIFT_KEEP_TMP=1, for debugging)."""
+    d = tempfile.mkdtemp(prefix="heapsift-test-")
+    if os.environ.get("HEAPSIFT_KEEP_TMP") != "1":
+        import atexit
+        import shutil
+        atexit.register(shutil.rmtree, d, True)
+    return d

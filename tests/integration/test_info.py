@@ -51,6 +51,17 @@ c.check("finalizers" in p.stdout and truth["go_version"] in p.stdout, "text show
 c.check(truth["table_symbol"] in hstest.run([hstest.HEAPSIFT, "info", "--binary", prog, "--top", "1000", after]).stdout,
         "text lists the global by name")
 
+# Allocation samples (the program linked runtime/pprof with MemProfileRate = 1) name the site
+# of every object: the 40 distinctive objects come from main.newDistinct.
+p = hstest.run([hstest.HEAPSIFT, "top", after, "--binary", prog, "--by", "site", "-n", "50"])
+c.eq(p.returncode, 0, "top --by site exit status")
+rows = [l for l in p.stdout.splitlines() if truth["distinct_site"] + " " in l]
+c.check(len(rows) == 1 and " %d " % truth["distinct_count"] in rows[0],
+        "top --by site lists %s with %d objects: %r" % (truth["distinct_site"],
+                                                         truth["distinct_count"], rows))
+c.check(b["records"].get("alloc sample", {}).get("count", 0) >= truth["distinct_count"],
+        "alloc sample records are counted")
+
 # Without symbols the globals are not named, and the command says how to get them.
 p = hstest.run([hstest.HEAPSIFT, "info", after])
 c.eq(p.returncode, 0, "info without --binary")

@@ -14,6 +14,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	_ "runtime/pprof" // links the memory profiler: dumps then carry allocation samples
 	"syscall"
 )
 
@@ -42,6 +43,11 @@ var (
 	park       = make(chan struct{})
 )
 
+// newDistinct is the allocation site the dump's samples must name.
+//
+//go:noinline
+func newDistinct() *Distinct { return new(Distinct) }
+
 // dump writes a heap dump through a raw descriptor (an *os.File would add a finalizer).
 func dump(path string) {
 	fd, err := syscall.Open(path, syscall.O_WRONLY|syscall.O_CREAT|syscall.O_TRUNC, 0o600)
@@ -59,6 +65,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: knownheap BEFORE.dump AFTER.dump")
 		os.Exit(2)
 	}
+	runtime.MemProfileRate = 1 // sample every allocation: every object gets its site
 	before := runtime.NumGoroutine()
 	dump(os.Args[1])
 
@@ -71,7 +78,7 @@ func main() {
 		finalized = append(finalized, o)
 	}
 	for i := 0; i < nDistinct; i++ {
-		knownTable[i] = new(Distinct)
+		knownTable[i] = newDistinct()
 	}
 	for runtime.NumGoroutine() < before+nGoroutines {
 		runtime.Gosched()
@@ -91,6 +98,7 @@ func main() {
 		"table_addr":        fmt.Sprintf("%p", &knownTable),
 		"table_slots":       len(knownTable),
 		"table_nonnil":      nDistinct,
+		"distinct_site":     "main.newDistinct",
 	}
 	out, _ := json.Marshal(truth)
 	fmt.Println(string(out))
