@@ -100,7 +100,7 @@ static int fill_summary(analysis *a)
     if (!h->syms)
         rc = add_note(r, &cap, report_strdup("no symbols: closures, globals and types are unnamed "
                                              "(capture with heapsift-dump or pass --binary)"));
-    if (rc >= 0 && (h->go_minor == 0 || h->go_minor >= 24) && !a->opts.no_auto_containers)
+    if (rc >= 0 && (h->go_minor <= 0 || h->go_minor >= 24) && !a->opts.no_auto_containers)
         rc = add_note(r, &cap, report_strfmt("sync.Map layouts of %s are not decoded: name "
                                              "containers with --container",
                                              h->go_version[0] ? h->go_version : "this Go version"));

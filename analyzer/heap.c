@@ -493,12 +493,6 @@ static int on_memprof(builder *b, const gohd_record *rec)
     return HS_OK;
 }
 
-static int parse_minor(const char *v)
-{
-    /* "go1.19.8", "go1.22rc1", "devel go1.23-..." */
-    const char *p = strstr(v, "go1.");
-    return p ? atoi(p + 4) : 0;
-}
 
 static int on_record(builder *b, const gohd_record *rec, hs_error *err)
 {
@@ -511,7 +505,7 @@ static int on_record(builder *b, const gohd_record *rec, hs_error *err)
                        ? rec->u.params.goversion.len : sizeof h->go_version - 1;
         memcpy(h->go_version, rec->u.params.goversion.ptr, n);
         h->go_version[n] = '\0';
-        h->go_minor = parse_minor(h->go_version);
+        h->go_minor = symtab_go_minor(h->go_version);
         if (rec->u.params.ptr_size != 4 && rec->u.params.ptr_size != 8)
             return hs_error_set(err, HS_ERR_UNSUPPORTED, rec->offset, "pointer size %llu",
                                 (unsigned long long)rec->u.params.ptr_size);

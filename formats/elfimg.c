@@ -39,28 +39,7 @@ struct elfimg {
     size_t nrels;
 };
 
-/* Minor version of "go1.N[.M]" (also inside "devel go1.N-..."), -1 when unknown. */
-static int go_minor(const char *v)
-{
-    const char *p = strstr(v, "go1.");
-    if (!p)
-        return -1;
-    p += 4;
-    if (*p < '0' || *p > '9')
-        return -1;
-    int n = 0;
-    while (*p >= '0' && *p <= '9' && n < 1000)
-        n = n * 10 + (*p++ - '0');
-    return n;
-}
 
-static uint64_t rd_le(const uint8_t *p, unsigned n)
-{
-    uint64_t v = 0;
-    for (unsigned i = 0; i < n; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
 
 static int elf_fail(hs_error *err, const char *what)
 {
@@ -117,7 +96,7 @@ static int va_word(const elfimg *img, uint64_t addr, uint64_t *v)
     if (!p)
         return -1;
     const relative *r = img->nrels ? find_rel(img, addr) : NULL;
-    *v = r ? r->value : rd_le(p, img->ptr_size);
+    *v = r ? r->value : hs_load_le(p, img->ptr_size);
     return 0;
 }
 
@@ -361,8 +340,8 @@ static void read_buildid(const elfimg *img, symtab_info *info)
     const uint8_t *p = img->data + s->offset;
     uint64_t n = s->size, at = 0;
     while (at <= n && n - at >= 12) {
-        uint64_t namesz = rd_le(p + at, 4), descsz = rd_le(p + at + 4, 4);
-        uint64_t type = rd_le(p + at + 8, 4);
+        uint64_t namesz = hs_load_le(p + at, 4), descsz = hs_load_le(p + at + 4, 4);
+        uint64_t type = hs_load_le(p + at + 8, 4);
         uint64_t name_at = at + 12;
         uint64_t desc_at = name_at + ((namesz + 3) & ~3ull);
         if (desc_at > n || descsz > n - desc_at)
@@ -476,7 +455,7 @@ static int load_pclntab(const elfimg *img, const section *s, symtab *t, size_t *
     uint64_t n = s->size, fo = s->offset; /* fo: file offset for messages */
     if (n < 16)
         return hs_error_set(err, HS_ERR_TRUNCATED, fo, "%s: header cut short", s->name);
-    uint32_t magic = (uint32_t)rd_le(p, 4);
+    uint32_t magic = (uint32_t)hs_load_le(p, 4);
     unsigned P = p[7];
     if (p[4] != 0 || p[5] != 0 || (P != 4 && P != 8) || (p[6] != 1 && p[6] != 2 && p[6] != 4))
         return hs_error_set(err, HS_ERR_FORMAT, fo, "%s: bad header (pad %u %u, quantum %u, "
@@ -495,7 +474,7 @@ static int load_pclntab(const elfimg *img, const section *s, symtab *t, size_t *
         return hs_error_set(err, HS_ERR_TRUNCATED, fo, "%s: header cut short", s->name);
     uint64_t w[8] = {0};
     for (int i = 0; i < nwords; i++)
-        w[i] = rd_le(p + 8 + (size_t)i * P, P);
+        w[i] = hs_load_le(p + 8 + (size_t)i * P, P);
     uint64_t nf = w[0], names_off, functab_off, funcdata_off, field, text_start = 0;
     if (magic == 0xFFFFFFFBu) {
         names_off = 0;
@@ -529,9 +508,9 @@ static int load_pclntab(const elfimg *img, const section *s, symtab *t, size_t *
     const uint8_t *ft = p + functab_off;
     uint64_t entry0_size = field; /* _func.entry: uintptr before 1.18, u32 offset after */
     for (uint64_t i = 0; i < nf; i++) {
-        uint64_t e = rd_le(ft + 2 * i * field, (unsigned)field);
-        uint64_t foff = rd_le(ft + (2 * i + 1) * field, (unsigned)field);
-        uint64_t enext = rd_le(ft + 2 * (i + 1) * field, (unsigned)field);
+        uint64_t e = hs_load_le(ft + 2 * i * field, (unsigned)field);
+        uint64_t foff = hs_load_le(ft + (2 * i + 1) * field, (unsigned)field);
+        uint64_t enext = hs_load_le(ft + 2 * (i + 1) * field, (unsigned)field);
         uint64_t at = fo + functab_off + 2 * i * field;
         if (field == 4) {
             e += text_start;
@@ -541,7 +520,7 @@ static int load_pclntab(const elfimg *img, const section *s, symtab *t, size_t *
             return hs_error_set(err, HS_ERR_FORMAT, at, "%s: function %llu: _func offset "
                                 "%llu past the end", s->name, (unsigned long long)i,
                                 (unsigned long long)foff);
-        int64_t nameoff = (int32_t)(uint32_t)rd_le(p + funcdata_off + foff + entry0_size, 4);
+        int64_t nameoff = (int32_t)(uint32_t)hs_load_le(p + funcdata_off + foff + entry0_size, 4);
         if (nameoff < 0 || (uint64_t)nameoff >= n - names_off)
             return hs_error_set(err, HS_ERR_FORMAT, fo + funcdata_off + foff + entry0_size,
                                 "%s: function %llu: name offset %lld past the end", s->name,
@@ -607,7 +586,7 @@ static int find_types_moduledata(const elfimg *img, const section *pcln, int min
             continue;
         const uint8_t *bytes = img->data + s->offset;
         for (uint64_t off = 0; off + (uint64_t)P * NW <= s->size; off += P) {
-            uint64_t m = s->addr + off, v = rd_le(bytes + off, P);
+            uint64_t m = s->addr + off, v = hs_load_le(bytes + off, P);
             if (v != pcln->addr) {
                 const relative *r = v == 0 && img->nrels ? find_rel(img, m) : NULL;
                 if (!r || r->value != pcln->addr)
@@ -709,7 +688,7 @@ int elfimg_symtab(const elfimg *img, symtab **out, hs_error *err)
         info->stripped = 1;
     }
     if (!(tstart && tend > tstart))
-        if (find_types_moduledata(img, pcln, go_minor(info->go_version), &tstart, &tend) < 0)
+        if (find_types_moduledata(img, pcln, symtab_go_minor(info->go_version), &tstart, &tend) < 0)
             tstart = tend = 0;
     if (tstart && tend > tstart) {
         if ((rc = set_types(img, t, tstart, tend, err)) < 0)

@@ -11,28 +11,7 @@
 #define TFLAG_EXTRA_STAR 2
 #define MAX_NAME_LEN 65536
 
-/* Minor version of "go1.N[.M]" (also inside "devel go1.N-..."), -1 when unknown. */
-static int go_minor(const char *v)
-{
-    const char *p = strstr(v, "go1.");
-    if (!p)
-        return -1;
-    p += 4;
-    if (*p < '0' || *p > '9')
-        return -1;
-    int n = 0;
-    while (*p >= '0' && *p <= '9' && n < 1000)
-        n = n * 10 + (*p++ - '0');
-    return n;
-}
 
-static uint64_t rd(const uint8_t *p, unsigned n)
-{
-    uint64_t v = 0;
-    for (unsigned i = 0; i < n; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
 
 int gotype_is_type_addr(const symtab *t, uint64_t addr)
 {
@@ -68,12 +47,12 @@ int gotype_read(const symtab *t, uint64_t addr, gotype *out, hs_error *err)
                             (unsigned long long)addr);
     const uint8_t *d = area + off;
     out->addr = addr;
-    out->size = rd(d, P);
-    out->ptrdata = rd(d + P, P);
+    out->size = hs_load_le(d, P);
+    out->ptrdata = hs_load_le(d + P, P);
     out->tflag = d[2 * P + 4];
     uint8_t align = d[2 * P + 5], falign = d[2 * P + 6];
     out->kind = d[2 * P + 7] & 31;
-    int32_t str = (int32_t)(uint32_t)rd(d + 4 * P + 8, 4);
+    int32_t str = (int32_t)(uint32_t)hs_load_le(d + 4 * P + 8, 4);
     if (out->kind == 0 || out->kind > GOTYPE_KIND_UNSAFEPTR)
         return hs_error_set(err, HS_ERR_FORMAT, off + 2 * P + 7, "type 0x%llx: kind %u",
                             (unsigned long long)addr, out->kind);
@@ -96,7 +75,7 @@ int gotype_read(const symtab *t, uint64_t addr, gotype *out, hs_error *err)
     size_t avail = len - (size_t)str;
     uint64_t nlen;
     size_t hlen;
-    int minor = go_minor(info->go_version);
+    int minor = symtab_go_minor(info->go_version);
     if (minor >= 0 && minor < 17) {
         /* runtime/type.go before 1.17: flag byte, 2-byte big-endian length */
         if (avail < 3)
@@ -147,7 +126,7 @@ int gotype_read(const symtab *t, uint64_t addr, gotype *out, hs_error *err)
             return hs_error_set(err, HS_ERR_FORMAT, off + hdr,
                                 "type 0x%llx: element pointer runs past the type area",
                                 (unsigned long long)addr);
-        out->elem = rd(d + hdr, P);
+        out->elem = hs_load_le(d + hdr, P);
         if (out->elem < base || out->elem - base >= len)
             return hs_error_set(err, HS_ERR_FORMAT, off + hdr,
                                 "type 0x%llx: element type 0x%llx outside the type area",

@@ -53,6 +53,15 @@ typedef struct hs_mem_sink {
 int hs_mem_write(void *ctx, const void *buf, size_t n);
 void hs_mem_sink_release(hs_mem_sink *s);
 
+/* Reads an n-byte (n <= 8) little-endian unsigned integer. */
+static inline uint64_t hs_load_le(const uint8_t *p, unsigned n)
+{
+    uint64_t v = 0;
+    for (unsigned i = 0; i < n; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
 /* Maps a whole file read-only. On success *data and *size describe it (an empty file gives
  * data == NULL, size == 0); release with hs_unmap. Takes a path: for the CLIs only. */
 int hs_map_file(const char *path, const uint8_t **data, size_t *size, hs_error *err);

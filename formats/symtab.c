@@ -698,3 +698,17 @@ int symtab_decode(symtab **out, const uint8_t *data, size_t size, hs_error *err)
     *out = t;
     return HS_OK;
 }
+
+int symtab_go_minor(const char *v)
+{
+    const char *p = strstr(v, "go1.");
+    if (!p)
+        return -1;
+    p += 4;
+    if (*p < '0' || *p > '9')
+        return -1;
+    int n = 0;
+    while (*p >= '0' && *p <= '9' && n < 1000)
+        n = n * 10 + (*p++ - '0');
+    return n;
+}

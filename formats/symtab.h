@@ -48,6 +48,10 @@ typedef struct symtab_info {
 
 typedef struct symtab symtab;
 
+/* The minor version N of a Go version string "go1.N[.M]" (also found inside
+ * "devel go1.N-..."), or -1 when there is none. */
+int symtab_go_minor(const char *version);
+
 /* Creates an empty table; returns NULL when out of memory. */
 symtab *symtab_new(void);
 

@@ -43,6 +43,13 @@ struct source;
  * budget of one dump record, default 4 GiB). Prints the error and returns NULL on failure. */
 struct source *cli_open(const char *cmd, const char *path, const char *binary);
 
+struct analysis;
+struct analysis_options;
+/* Opens a dump (cli_open) and runs the analysis with a progress bar; *src receives the open
+ * source (close it after freeing the analysis). Prints the error and returns NULL on failure. */
+struct analysis *cli_analyze(const char *cmd, const char *path, const char *binary,
+                             struct analysis_options *opts, struct source **src);
+
 /* Monotonic seconds. */
 double cli_now(void);
 

@@ -1,6 +1,7 @@
 /* cli_util.c - error printing, sizes, output files and the progress bar. */
 #include "cli.h"
 
+#include "analysis.h"
 #include "source.h"
 
 #include <stdarg.h>
@@ -151,4 +152,29 @@ source *cli_open(const char *cmd, const char *path, const char *binary)
         return NULL;
     }
     return s;
+}
+
+analysis *cli_analyze(const char *cmd, const char *path, const char *binary,
+                      analysis_options *opts, source **src)
+{
+    if (!(*src = cli_open(cmd, path, binary)))
+        return NULL;
+    cli_progress bar;
+    cli_progress_start(&bar, "reading", (*src)->dump_bytes);
+    opts->progress = cli_progress_update;
+    opts->progress_ctx = &bar;
+    hs_error err;
+    hs_error_clear(&err);
+    analysis *an;
+    int rc = analysis_run(*src, opts, &an, &err);
+    cli_progress_done(&bar);
+    opts->progress = NULL;
+    opts->progress_ctx = NULL;
+    if (rc < 0) {
+        cli_report(cmd, &err);
+        source_close(*src);
+        *src = NULL;
+        return NULL;
+    }
+    return an;
 }

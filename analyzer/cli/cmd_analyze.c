@@ -173,28 +173,13 @@ static int emit_dot_cb(const report *r, hs_writer w, const void *o)
 /* Opens the dump and runs the analysis; prints errors. Returns the analysis or NULL. */
 static analysis *run(const char *cmd, const analyze_args *a, const char *path, source **src)
 {
-    hs_error err;
-    hs_error_clear(&err);
-    if (!(*src = cli_open(cmd, path, a->binary)))
-        return NULL;
-    cli_progress bar;
-    cli_progress_start(&bar, "reading", (*src)->dump_bytes);
     analysis_options o = {
         .containers = a->containers, .ncontainers = a->ncontainers,
         .value_types = a->value_types, .nvalue_types = a->nvalue_types,
         .no_auto_containers = a->no_auto, .top_n = (size_t)a->top, .hist_n = (size_t)a->top,
-        .progress = cli_progress_update, .progress_ctx = &bar,
     };
-    analysis *an;
-    int rc = analysis_run(*src, &o, &an, &err);
-    cli_progress_done(&bar);
-    if (rc < 0) {
-        cli_report(cmd, &err);
-        source_close(*src);
-        *src = NULL;
-        return NULL;
-    }
-    if (a->timings) {
+    analysis *an = cli_analyze(cmd, path, a->binary, &o, src);
+    if (an && a->timings) {
         double total = 0;
         for (int p = 0; p < ANALYSIS_NPHASES; p++) {
             if (p == ANALYSIS_T_DOMINATORS) { /* ran on a second thread */

@@ -69,22 +69,8 @@ static int parse(const char *usage, int argc, char **argv, int want_addr, inspec
 
 static analysis *load(const char *cmd, const inspect_args *a, source **src)
 {
-    hs_error err;
-    hs_error_clear(&err);
-    if (!(*src = cli_open(cmd, a->dump, a->binary)))
-        return NULL;
-    cli_progress bar;
-    cli_progress_start(&bar, "reading", (*src)->dump_bytes);
-    analysis_options o = {.model_only = 1, .progress = cli_progress_update, .progress_ctx = &bar};
-    analysis *an;
-    int rc = analysis_run(*src, &o, &an, &err);
-    cli_progress_done(&bar);
-    if (rc < 0) {
-        cli_report(cmd, &err);
-        source_close(*src);
-        return NULL;
-    }
-    return an;
+    analysis_options o = {.model_only = 1};
+    return cli_analyze(cmd, a->dump, a->binary, &o, src);
 }
 
 /* Resolves ADDR to an object; prints why not and returns GRAPH_NONE. */
