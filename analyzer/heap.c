@@ -682,8 +682,9 @@ static int order_objects(builder *b, uint32_t **sorted_of)
 }
 
 /* Address index: the arena is cut into blocks of 2^shift bytes, with index_first[k] = first
- * object starting at or after block k. The block size adapts to the heap: about two blocks
- * per object, so a lookup binary-searches a handful of addresses. */
+ * object starting at or after block k. The block size adapts to the heap: about one block per
+ * two objects (2 bytes of index per object), so a lookup binary-searches a handful of
+ * addresses. */
 static int build_page_index(builder *b)
 {
     heap *h = b->h;
@@ -691,7 +692,7 @@ static int build_page_index(builder *b)
         return HS_OK;
     uint64_t range = h->arena_end - h->arena_start;
     unsigned shift = 4;
-    while (shift < 40 && (range >> shift) > 2 * (uint64_t)h->nobj + 4096)
+    while (shift < 40 && (range >> shift) > (uint64_t)h->nobj / 2 + 4096)
         shift++;
     uint64_t nblocks = (range >> shift) + 1;
     if (nblocks > (1u << 27))
