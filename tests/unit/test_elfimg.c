@@ -1,0 +1,727 @@
+/* Unit tests for elfimg and gotype on real Go binaries and on hand-made ELF images.
+ *
+ * Usage: test_elfimg [SYMPROG SYMPROG_STRIPPED [SYMPROG_PIE SYMPROG_PIE_STRIPPED]]
+ * The arguments are tests/go/symprog built normally and with -ldflags='-s -w' (then the same
+ * with -buildmode=pie, whose loader fixups elfimg applies from the relocations). Each one is
+ * run to get its ground truth (function entries, closures, globals, type descriptors, Go
+ * version), then read with elfimg and compared. Without arguments (no Go toolchain) only the
+ * synthetic images and tests/broken/elfimg are checked and the test reports a skip (77).
+ * Runs from tests/unit (meson workdir).
+ */
+#include <dirent.h>
+#include <gelf.h>
+#include <stdlib.h>
+
+#include "check.h"
+#include "elfimg.h"
+#include "gotype.h"
+#include "symtab.h"
+
+/* ---- ground truth printed by symprog ---- */
+
+typedef struct truth_item {
+    char kind[16];
+    char name[128];
+    uint64_t addr, size;
+    int type_kind;
+} truth_item;
+
+typedef struct truth {
+    char go_version[64], goarch[16];
+    truth_item items[64];
+    int n;
+} truth;
+
+static int run_truth(const char *prog, truth *t)
+{
+    memset(t, 0, sizeof *t);
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "'%s'", prog);
+    FILE *f = popen(cmd, "r");
+    if (!f)
+        return -1;
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = '\0';
+        if (t->n == 64)
+            break;
+        truth_item *it = &t->items[t->n];
+        unsigned long long a = 0, s = 0;
+        int k = 0, pos = 0;
+        if (sscanf(line, "goarch %15s", t->goarch) == 1 ||
+            sscanf(line, "go %63s", t->go_version) == 1)
+            continue;
+        if (sscanf(line, "type %llx %llu %d %n", &a, &s, &k, &pos) == 3 && pos > 0) {
+            snprintf(it->kind, sizeof it->kind, "type");
+            snprintf(it->name, sizeof it->name, "%s", line + pos);
+        } else if (sscanf(line, "anon %llx %llu", &a, &s) == 2) {
+            snprintf(it->kind, sizeof it->kind, "anon");
+        } else if (sscanf(line, "%15s %127s %llx", it->kind, it->name, &a) != 3) {
+            continue;
+        }
+        it->addr = a;
+        it->size = s;
+        it->type_kind = k;
+        t->n++;
+    }
+    int st = pclose(f);
+    return st == 0 && t->go_version[0] ? 0 : -1;
+}
+
+static int load(const char *path, const uint8_t **data, size_t *size, elfimg **img, symtab **t)
+{
+    hs_error e;
+    char buf[400];
+    *img = NULL;
+    *t = NULL;
+    if (hs_map_file(path, data, size, &e) < 0 || elfimg_open(img, *data, *size, &e) < 0 ||
+        elfimg_symtab(*img, t, &e) < 0) {
+        fprintf(stderr, "%s: %s\n", path, hs_error_format(&e, buf, sizeof buf));
+        return -1;
+    }
+    return 0;
+}
+
+/* Address of the function named name, 0 when absent (linear: tests only). */
+static uint64_t func_named(const symtab *t, const char *name)
+{
+    for (size_t i = 0; i < symtab_count(t, SYMTAB_FUNC); i++)
+        if (!strcmp(symtab_get(t, SYMTAB_FUNC, i)->name, name))
+            return symtab_get(t, SYMTAB_FUNC, i)->addr;
+    return 0;
+}
+
+/* Checks one binary against its own truth. A PIE runs at a load bias: the truth is moved back
+ * to link addresses, which is what elfimg reports. */
+static void check_binary(const char *path, int expect_stripped, int pie, symtab **keep)
+{
+    truth tr;
+    int rc = run_truth(path, &tr);
+    CHECK(rc == 0);
+    if (rc < 0) {
+        fprintf(stderr, "could not run %s\n", path);
+        return;
+    }
+    const uint8_t *data;
+    size_t size;
+    elfimg *img;
+    symtab *t;
+    CHECK(load(path, &data, &size, &img, &t) == 0);
+    if (!t)
+        return;
+    if (pie) {
+        uint64_t link = func_named(t, "main.namedFunc"), run = 0;
+        for (int i = 0; i < tr.n; i++)
+            if (!strcmp(tr.items[i].name, "main.namedFunc"))
+                run = tr.items[i].addr;
+        CHECK(link != 0 && run != 0 && run > link);
+        for (int i = 0; i < tr.n; i++)
+            tr.items[i].addr -= run - link;
+    }
+    const symtab_info *in = symtab_get_info(t);
+    CHECK_STR(in->go_version, tr.go_version);
+    CHECK_STR(in->goarch, tr.goarch);
+    CHECK(in->build_id[0] != '\0' && strchr(in->build_id, '/') != NULL);
+    CHECK(in->stripped == expect_stripped);
+    CHECK(in->ptr_size == 8 || in->ptr_size == 4);
+    CHECK(in->text.end > in->text.start && in->bss.end > in->bss.start);
+    CHECK(in->types.end > in->types.start);
+    CHECK(symtab_count(t, SYMTAB_FUNC) > 1000);
+    if (!expect_stripped)
+        CHECK(symtab_count(t, SYMTAB_DATA) > 10 && symtab_count(t, SYMTAB_BSS) > 10);
+
+    int nfunc = 0, nclosure = 0, nglobal = 0, nanon = 0, ntype = 0;
+    for (int i = 0; i < tr.n; i++) {
+        const truth_item *it = &tr.items[i];
+        if (!strcmp(it->kind, "func") || !strcmp(it->kind, "closure")) {
+            /* a closure's code word is exactly a function entry */
+            const symtab_sym *s = symtab_func_entry(t, it->addr);
+            CHECK_STR(s ? s->name : NULL, it->name);
+            const symtab_sym *inside = symtab_func_at(t, it->addr + 1);
+            CHECK(inside == s);
+            CHECK(symtab_func_entry(t, it->addr + 1) == NULL);
+            if (it->kind[0] == 'f')
+                nfunc++;
+            else
+                nclosure++;
+        } else if (!strcmp(it->kind, "global")) {
+            symtab_sym anon;
+            const symtab_sym *s = symtab_data_at(t, it->addr, &anon);
+            CHECK(s != NULL);
+            if (!s)
+                continue;
+            if (expect_stripped) {
+                /* -s drops data symbols: the global is only known as part of a section */
+                CHECK(s->anonymous == 1);
+                CHECK(it->addr >= s->addr && it->addr - s->addr < s->size);
+            } else {
+                CHECK_STR(s->name, it->name);
+                CHECK(s->anonymous == 0 && s->addr == it->addr);
+                CHECK(s->kind == SYMTAB_DATA || s->kind == SYMTAB_BSS);
+            }
+            nglobal++;
+        } else if (!strcmp(it->kind, "anon")) {
+            /* the sync.Map behind `var registry = &sync.Map{}`: a bss static with no symbol */
+            symtab_sym anon;
+            const symtab_sym *s = symtab_data_at(t, it->addr, &anon);
+            CHECK(s == &anon);
+            if (s != &anon)
+                continue;
+            CHECK(anon.anonymous == 1 && anon.kind == SYMTAB_BSS);
+            CHECK(it->addr >= anon.addr && it->addr + it->size <= anon.addr + anon.size);
+            CHECK(strstr(anon.name, ".anon+0x") != NULL);
+            if (!expect_stripped) /* bounded by its neighbouring symbols, not the section */
+                CHECK(anon.size < 4096);
+            nanon++;
+        } else if (!strcmp(it->kind, "type")) {
+            CHECK(gotype_is_type_addr(t, it->addr) == 1);
+            gotype g;
+            hs_error e;
+            rc = gotype_read(t, it->addr, &g, &e);
+            CHECK(rc == HS_OK);
+            if (rc != HS_OK) {
+                fprintf(stderr, "type %s: %s\n", it->name, e.msg);
+                continue;
+            }
+            CHECK_STR(g.name, it->name);
+            CHECK_EQ_U64(g.size, it->size);
+            CHECK_EQ_U64(g.kind, it->type_kind);
+            if (g.kind == GOTYPE_KIND_PTR || g.kind == GOTYPE_KIND_SLICE ||
+                g.kind == GOTYPE_KIND_ARRAY || g.kind == GOTYPE_KIND_CHAN) {
+                /* the element's name is the type name minus its prefix */
+                const char *want = it->name;
+                if (g.kind == GOTYPE_KIND_PTR)
+                    want += 1;
+                else if (g.kind == GOTYPE_KIND_SLICE)
+                    want += 2;
+                else if (g.kind == GOTYPE_KIND_CHAN)
+                    want += 5;
+                else
+                    want = strchr(want, ']') + 1;
+                gotype el;
+                CHECK(gotype_read(t, g.elem, &el, &e) == HS_OK);
+                CHECK_STR(el.name, want);
+            } else {
+                CHECK(g.elem == 0);
+            }
+            ntype++;
+        }
+    }
+    CHECK(nfunc >= 3 && nclosure >= 2 && nglobal >= 4 && nanon == 1 && ntype >= 6);
+
+    /* the table survives the .hsd SYMTAB encoding with identical answers */
+    hs_mem_sink sink = {0};
+    hs_writer w = {hs_mem_write, &sink};
+    CHECK(symtab_encode(t, w, NULL) == HS_OK);
+    symtab *d = NULL;
+    CHECK(symtab_decode(&d, sink.data, sink.len, NULL) == HS_OK);
+    if (d) {
+        for (int k = SYMTAB_FUNC; k <= SYMTAB_RODATA; k++)
+            CHECK_EQ_U64(symtab_count(d, k), symtab_count(t, k));
+        for (int i = 0; i < tr.n; i++) {
+            const truth_item *it = &tr.items[i];
+            if (!strcmp(it->kind, "closure"))
+                CHECK_STR(symtab_func_entry(d, it->addr)->name, it->name);
+            if (!strcmp(it->kind, "type")) {
+                gotype g;
+                CHECK(gotype_read(d, it->addr, &g, NULL) == HS_OK);
+                CHECK_STR(g.name, it->name);
+            }
+            if (!strcmp(it->kind, "anon")) {
+                symtab_sym a1, a2;
+                const symtab_sym *s1 = symtab_data_at(t, it->addr, &a1);
+                const symtab_sym *s2 = symtab_data_at(d, it->addr, &a2);
+                CHECK(s1 && s2 && s2->anonymous && s1->addr == s2->addr);
+                CHECK_STR(s1 ? s1->name : NULL, s2 ? s2->name : NULL);
+            }
+        }
+        CHECK_STR(symtab_get_info(d)->build_id, in->build_id);
+    }
+    symtab_free(d);
+    hs_mem_sink_release(&sink);
+    *keep = t;
+    elfimg_free(img);
+    hs_unmap(data, size);
+}
+
+/* A .symtab function name as .gopclntab spells it: the linker marks assembly (ABI0) symbols
+ * with a ".abi0" suffix and writes array lengths in generated names ("type..eq.[5]T") that
+ * the pclntab elides ("type..eq.[...]T"). */
+static void pcln_spelling(const char *in, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (size_t i = 0; in[i] && o + 6 < cap; i++) {
+        if (in[i] == '[' && in[i + 1] >= '0' && in[i + 1] <= '9') {
+            size_t j = i + 1;
+            while (in[j] >= '0' && in[j] <= '9')
+                j++;
+            if (in[j] == ']') {
+                memcpy(out + o, "[...]", 5);
+                o += 5;
+                i = j;
+                continue;
+            }
+        }
+        out[o++] = in[i];
+    }
+    out[o] = '\0';
+    if (o > 5 && !strcmp(out + o - 5, ".abi0"))
+        out[o - 5] = '\0';
+}
+
+/* .symtab functions (unstripped) and .gopclntab functions (stripped) describe the same code:
+ * same names (up to pcln_spelling) in the same order at the same offsets from the start of
+ * .text; a pclntab size runs to the next entry, so it covers the symbol size. */
+static void check_symtab_vs_pclntab(const symtab *full, const symtab *stripped)
+{
+    size_t n = symtab_count(full, SYMTAB_FUNC);
+    CHECK_EQ_U64(n, symtab_count(stripped, SYMTAB_FUNC));
+    uint64_t t0 = symtab_get_info(full)->text.start, t1 = symtab_get_info(stripped)->text.start;
+    size_t bad = 0;
+    for (size_t i = 0; i < n && i < symtab_count(stripped, SYMTAB_FUNC); i++) {
+        const symtab_sym *a = symtab_get(full, SYMTAB_FUNC, i);
+        const symtab_sym *b = symtab_get(stripped, SYMTAB_FUNC, i);
+        char spelled[512];
+        pcln_spelling(a->name, spelled, sizeof spelled);
+        if (strcmp(spelled, b->name) != 0 || a->addr - t0 != b->addr - t1 ||
+            b->size < a->size) {
+            if (bad++ < 5)
+                fprintf(stderr, "function %zu: %s@%#llx+%llu vs %s@%#llx+%llu\n", i, a->name,
+                        (unsigned long long)a->addr, (unsigned long long)a->size, b->name,
+                        (unsigned long long)b->addr, (unsigned long long)b->size);
+        }
+    }
+    CHECK_EQ_U64(bad, 0);
+}
+
+/* Damaged copies of a real binary: truncations and a corrupt .gopclntab fail cleanly. */
+static void check_damaged(const char *path)
+{
+    const uint8_t *data;
+    size_t size;
+    hs_error e;
+    if (hs_map_file(path, &data, &size, &e) < 0) {
+        CHECK(0);
+        return;
+    }
+    uint8_t *copy = malloc(size);
+    memcpy(copy, data, size);
+    /* locate .gopclntab through libelf */
+    uint64_t pcln_off = 0;
+    Elf *elf = elf_memory((char *)copy, size);
+    size_t shstrndx = 0;
+    if (elf && elf_getshdrstrndx(elf, &shstrndx) == 0) {
+        for (Elf_Scn *s = elf_nextscn(elf, NULL); s; s = elf_nextscn(elf, s)) {
+            GElf_Shdr sh;
+            const char *nm;
+            if (gelf_getshdr(s, &sh) && (nm = elf_strptr(elf, shstrndx, sh.sh_name)) &&
+                !strcmp(nm, ".gopclntab"))
+                pcln_off = sh.sh_offset;
+        }
+    }
+    if (elf)
+        elf_end(elf);
+    CHECK(pcln_off != 0);
+    elfimg *img;
+    symtab *t;
+    int failed = 0;
+    for (int k = 1; k < 48; k++) {
+        size_t n = size / 48 * (size_t)k;
+        int rc = elfimg_open(&img, copy, n, &e);
+        if (rc == HS_OK) {
+            rc = elfimg_symtab(img, &t, &e);
+            if (rc == HS_OK)
+                symtab_free(t);
+            elfimg_free(img);
+        }
+        if (rc < 0) {
+            failed++;
+            CHECK(e.msg[0] != '\0');
+        }
+    }
+    CHECK(failed > 0);
+    if (pcln_off) {
+        /* unknown magic */
+        copy[pcln_off] ^= 0x0f;
+        CHECK(elfimg_open(&img, copy, size, &e) == HS_OK);
+        CHECK(elfimg_symtab(img, &t, &e) == HS_ERR_UNSUPPORTED);
+        CHECK_EQ_U64(e.offset, pcln_off);
+        elfimg_free(img);
+        copy[pcln_off] ^= 0x0f;
+        /* nfunc far beyond the table */
+        copy[pcln_off + 8 + 5] = 0x7f;
+        CHECK(elfimg_open(&img, copy, size, &e) == HS_OK);
+        CHECK(elfimg_symtab(img, &t, &e) == HS_ERR_FORMAT);
+        elfimg_free(img);
+    }
+    free(copy);
+    hs_unmap(data, size);
+}
+
+/* ---- hand-made ELF images with a .gopclntab of every header version ---- */
+
+static void put(uint8_t *p, uint64_t v, int n)
+{
+    for (int i = 0; i < n; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* A section of a hand-made image (type 8 = SHT_NOBITS keeps no bytes). */
+typedef struct msec {
+    const char *name;
+    uint32_t type;
+    uint64_t flags, addr;
+    const uint8_t *data;
+    size_t len;
+} msec;
+
+/* An ELF64 x86-64 image with the given sections (plus the null section and .shstrtab);
+ * returns its size, 0 when cap is too small. */
+static size_t make_elf_sections(uint8_t *out, size_t cap, const msec *secs, int nsecs)
+{
+    char names[512];
+    size_t nlen = 1, name_at[16], data_at[16];
+    names[0] = '\0';
+    size_t off = 64;
+    for (int i = 0; i <= nsecs && i < 15; i++) {
+        const char *nm = i < nsecs ? secs[i].name : ".shstrtab";
+        name_at[i] = nlen;
+        memcpy(names + nlen, nm, strlen(nm) + 1);
+        nlen += strlen(nm) + 1;
+        if (i < nsecs) {
+            off = (off + 7) & ~(size_t)7;
+            data_at[i] = off;
+            if (secs[i].type != 8)
+                off += secs[i].len;
+        }
+    }
+    size_t str_off = off, sh_off = (str_off + nlen + 7) & ~(size_t)7;
+    size_t total = sh_off + (size_t)(nsecs + 2) * 64;
+    if (total > cap || nsecs > 14)
+        return 0;
+    memset(out, 0, total);
+    memcpy(out, "\x7f" "ELF\x02\x01\x01", 7);
+    put(out + 16, 2, 2);         /* ET_EXEC */
+    put(out + 18, 62, 2);        /* EM_X86_64 */
+    put(out + 20, 1, 4);
+    put(out + 40, sh_off, 8);    /* e_shoff */
+    put(out + 52, 64, 2);        /* e_ehsize */
+    put(out + 58, 64, 2);        /* e_shentsize */
+    put(out + 60, (uint64_t)nsecs + 2, 2);
+    put(out + 62, (uint64_t)nsecs + 1, 2); /* e_shstrndx */
+    for (int i = 0; i < nsecs; i++) {
+        if (secs[i].type != 8 && secs[i].len)
+            memcpy(out + data_at[i], secs[i].data, secs[i].len);
+        uint8_t *sh = out + sh_off + 64 * (size_t)(i + 1);
+        put(sh, name_at[i], 4);
+        put(sh + 4, secs[i].type, 4);
+        put(sh + 8, secs[i].flags, 8);
+        put(sh + 16, secs[i].addr, 8);
+        put(sh + 24, data_at[i], 8);
+        put(sh + 32, secs[i].len, 8);
+        put(sh + 48, 8, 8);
+    }
+    memcpy(out + str_off, names, nlen);
+    uint8_t *sh = out + sh_off + 64 * (size_t)(nsecs + 1);
+    put(sh, name_at[nsecs], 4);
+    put(sh + 4, 3, 4);
+    put(sh + 24, str_off, 8);
+    put(sh + 32, nlen, 8);
+    put(sh + 48, 1, 8);
+    return total;
+}
+
+static const uint8_t text_bytes[0x100] = {0xc3};
+
+/* .text at 0x401000 (0x100 bytes) and .gopclntab at 0x402000 holding pcln. */
+static size_t make_elf(uint8_t *out, size_t cap, const uint8_t *pcln, size_t pclen)
+{
+    const msec secs[] = {
+        {".text", 1, 6, 0x401000, text_bytes, sizeof text_bytes},
+        {".gopclntab", 1, 2, 0x402000, pcln, pclen},
+    };
+    return make_elf_sections(out, cap, secs, 2);
+}
+
+/* A .gopclntab with main.alpha [0x401000, 0x401020) and main.beta [0x401020, 0x401050) in
+ * the layout of `magic` (GO-RUNTIME.md table; debug/gosym parsePclnTab). */
+static size_t make_pclntab(uint8_t *p, uint32_t magic, uint64_t text_start)
+{
+    static const char names[] = "main.alpha\0main.beta";
+    const uint64_t entries[3] = {0x401000, 0x401020, 0x401050};
+    memset(p, 0, 512);
+    put(p, magic, 4);
+    p[6] = 1;
+    p[7] = 8;
+    put(p + 8, 2, 8); /* nfunc */
+    if (magic == 0xFFFFFFFBu) {
+        /* functab right after nfunc: {entry, funcoff} pairs; names relative to the table */
+        size_t ft = 16, funcs = ft + 5 * 8, nm = funcs + 2 * 16;
+        for (int i = 0; i < 2; i++) {
+            put(p + ft + 16 * i, entries[i], 8);
+            put(p + ft + 16 * i + 8, funcs + 16 * i, 8);
+            put(p + funcs + 16 * i, entries[i], 8);
+            put(p + funcs + 16 * i + 8, nm + (i ? 11 : 0), 4);
+        }
+        put(p + ft + 32, entries[2], 8);
+        memcpy(p + nm, names, sizeof names);
+        return nm + sizeof names;
+    }
+    int v118 = magic != 0xFFFFFFFAu;
+    size_t hdr = 8 + (v118 ? 8 : 7) * 8, nm = hdr, pcln = (nm + sizeof names + 7) & ~7u;
+    size_t field = v118 ? 4 : 8, funcs = 5 * field;
+    memcpy(p + nm, names, sizeof names);
+    if (v118) {
+        put(p + 8 + 2 * 8, text_start, 8);
+        put(p + 8 + 3 * 8, nm, 8);
+        put(p + 8 + 7 * 8, pcln, 8);
+    } else {
+        put(p + 8 + 2 * 8, nm, 8);
+        put(p + 8 + 6 * 8, pcln, 8);
+    }
+    for (int i = 0; i < 3; i++) {
+        uint64_t e = v118 ? entries[i] - 0x401000 : entries[i];
+        put(p + pcln + 2 * field * i, e, (int)field);
+        if (i == 2)
+            break;
+        size_t fo = funcs + 16 * (size_t)i; /* _func offset from pcln */
+        put(p + pcln + 2 * field * i + field, fo, (int)field);
+        put(p + pcln + fo, e, (int)(v118 ? 4 : 8));
+        put(p + pcln + fo + (v118 ? 4 : 8), i ? 11 : 0, 4);
+    }
+    return pcln + funcs + 32;
+}
+
+static void check_synthetic(void)
+{
+    static const struct {
+        uint32_t magic;
+        uint64_t text_start;
+    } cases[] = {
+        {0xFFFFFFFBu, 0}, {0xFFFFFFFAu, 0}, {0xFFFFFFF0u, 0x401000}, {0xFFFFFFF1u, 0x401000},
+        {0xFFFFFFF1u, 0}, /* textStart left 0 (PIE before relocation): .text is used */
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        uint8_t pcln[512], image[2048];
+        size_t plen = make_pclntab(pcln, cases[c].magic, cases[c].text_start);
+        size_t n = make_elf(image, sizeof image, pcln, plen);
+        CHECK(n > 0);
+        elfimg *img = NULL;
+        symtab *t = NULL;
+        hs_error e;
+        CHECK(elfimg_open(&img, image, n, &e) == HS_OK);
+        int rc = elfimg_symtab(img, &t, &e);
+        CHECK(rc == HS_OK);
+        if (rc == HS_OK && !symtab_func_entry(t, 0x401000))
+            fprintf(stderr, "magic %#x: no main.alpha\n", cases[c].magic);
+        if (rc != HS_OK) {
+            fprintf(stderr, "magic %#x: %s\n", cases[c].magic, e.msg);
+            elfimg_free(img);
+            continue;
+        }
+        CHECK(symtab_get_info(t)->stripped == 1);
+        CHECK_EQ_U64(symtab_count(t, SYMTAB_FUNC), 2);
+        const symtab_sym *a = symtab_func_entry(t, 0x401000);
+        const symtab_sym *b = symtab_func_at(t, 0x40104f);
+        CHECK_STR(a ? a->name : NULL, "main.alpha");
+        CHECK_STR(b ? b->name : NULL, "main.beta");
+        CHECK(a && a->size == 0x20 && b && b->addr == 0x401020 && b->size == 0x30);
+        CHECK(symtab_func_at(t, 0x401050) == NULL);
+        CHECK(symtab_get_info(t)->go_version[0] == '\0'); /* no .go.buildinfo here */
+        symtab_free(t);
+        elfimg_free(img);
+        /* every truncation of the image fails or succeeds cleanly */
+        for (size_t k = 0; k < n; k += 7) {
+            img = NULL;
+            t = NULL;
+            if (elfimg_open(&img, image, k, &e) == HS_OK && elfimg_symtab(img, &t, &e) == HS_OK)
+                symtab_free(t);
+            elfimg_free(img);
+        }
+    }
+}
+
+/* Build facts and the stripped-binary type area from hand-made images: .go.buildinfo in
+ * its inline (Go 1.18+) and pointer (older) layouts, the build-id note, and
+ * runtime.firstmoduledata found in .noptrdata with types at the Go 1.20+ field index. */
+static void check_synthetic_facts(void)
+{
+    uint8_t pcln[512], image[8192];
+    size_t plen = make_pclntab(pcln, 0xFFFFFFF1u, 0x401000);
+    /* buildinfo, inline strings: header, then varint-length version at 32 */
+    uint8_t bi_inline[64] = "\xff Go buildinf:";
+    bi_inline[14] = 8;
+    bi_inline[15] = 2;
+    bi_inline[32] = 8;
+    memcpy(bi_inline + 33, "go1.21.3", 8);
+    /* buildinfo, pointers: word 16 -> string header {data, len} -> bytes */
+    uint8_t bi_ptr[96] = "\xff Go buildinf:";
+    bi_ptr[14] = 8;
+    bi_ptr[15] = 0;
+    put(bi_ptr + 16, 0x500040, 8);
+    put(bi_ptr + 0x40, 0x500050, 8);
+    put(bi_ptr + 0x48, 8, 8);
+    memcpy(bi_ptr + 0x50, "go1.15.2", 8);
+    /* build-id note: namesz 3 ("Go\0", padded to 4), descsz, type 4 */
+    uint8_t note[32] = {0};
+    put(note, 3, 4);
+    put(note + 4, 7, 4);
+    put(note + 8, 4, 4);
+    memcpy(note + 12, "Go", 3);
+    memcpy(note + 16, "abc/def", 7);
+    /* rodata with one struct descriptor main.T at 0x480040 and its name at 0x480100 */
+    uint8_t rodata[0x200] = {0};
+    put(rodata + 0x40, 24, 8);
+    put(rodata + 0x48, 8, 8);
+    rodata[0x40 + 20] = 4;
+    rodata[0x40 + 21] = rodata[0x40 + 22] = 8;
+    rodata[0x40 + 23] = 25;
+    put(rodata + 0x40 + 40, 0x100, 4);
+    rodata[0x101] = 6;
+    memcpy(rodata + 0x102, "main.T", 6);
+    /* moduledata at .noptrdata+0x40 */
+    uint8_t noptrdata[0x200] = {0};
+    uint8_t *md = noptrdata + 0x40;
+    put(md, 0x402000, 8);                                   /* pcHeader */
+    put(md + 22 * 8, 0x401000, 8), put(md + 23 * 8, 0x401100, 8); /* text */
+    put(md + 24 * 8, 0x500100, 8), put(md + 25 * 8, 0x500300, 8); /* noptrdata */
+    put(md + 26 * 8, 0x510000, 8), put(md + 27 * 8, 0x510010, 8); /* data */
+    put(md + 28 * 8, 0x520000, 8), put(md + 29 * 8, 0x520100, 8); /* bss */
+    put(md + 30 * 8, 0x530000, 8), put(md + 31 * 8, 0x530100, 8); /* noptrbss */
+    put(md + 35 * 8, 0x480100, 8), put(md + 36 * 8, 0x480180, 8); /* 1.20+: gcdata/gcbss */
+    put(md + 37 * 8, 0x480000, 8), put(md + 38 * 8, 0x480200, 8); /* 1.20+: types */
+    static const uint8_t data16[16];
+    for (int variant = 0; variant < 3; variant++) {
+        msec secs[] = {
+            {".text", 1, 6, 0x401000, text_bytes, sizeof text_bytes},
+            {".gopclntab", 1, 2, 0x402000, pcln, plen},
+            {".note.go.buildid", 7, 2, 0x400f00, note, sizeof note},
+            {".rodata", 1, 2, 0x480000, rodata, sizeof rodata},
+            {".go.buildinfo", 1, 3, 0x500000, variant == 1 ? bi_ptr : bi_inline,
+             variant == 1 ? sizeof bi_ptr : sizeof bi_inline},
+            {".noptrdata", 1, 3, 0x500100, noptrdata, sizeof noptrdata},
+            {".data", 1, 3, 0x510000, data16, sizeof data16},
+            {".bss", 8, 3, 0x520000, NULL, 0x100},
+            {".noptrbss", 8, 3, 0x530000, NULL, 0x100},
+        };
+        if (variant == 2)
+            put(md, 0x402008, 8); /* no moduledata points at the pclntab */
+        size_t n = make_elf_sections(image, sizeof image, secs, 9);
+        CHECK(n > 0);
+        elfimg *img = NULL;
+        symtab *t = NULL;
+        hs_error e;
+        CHECK(elfimg_open(&img, image, n, &e) == HS_OK);
+        CHECK(elfimg_symtab(img, &t, &e) == HS_OK);
+        if (!t) {
+            elfimg_free(img);
+            continue;
+        }
+        const symtab_info *in = symtab_get_info(t);
+        CHECK_STR(in->go_version, variant == 1 ? "go1.15.2" : "go1.21.3");
+        CHECK_STR(in->build_id, "abc/def");
+        CHECK_STR(in->goarch, "amd64");
+        CHECK(in->bss.start == 0x520000 && in->bss.end == 0x520100);
+        gotype g;
+        if (variant == 0) {
+            CHECK(in->types.start == 0x480000 && in->types.end == 0x480200);
+            CHECK(gotype_read(t, 0x480040, &g, &e) == HS_OK);
+            CHECK_STR(g.name, "main.T");
+        } else {
+            /* go1.15: no pcHeader in moduledata; no match: no type area, and said so */
+            CHECK(in->types.start == 0 && in->types.end == 0);
+            CHECK(gotype_read(t, 0x480040, &g, &e) == HS_ERR_NOTFOUND);
+        }
+        symtab_free(t);
+        elfimg_free(img);
+    }
+}
+
+/* ---- tests/broken/elfimg ---- */
+
+static const struct {
+    const char *file;
+    int status;
+} broken_expect[] = {
+    {"not-elf.bin", HS_ERR_FORMAT},
+    {"empty.bin", HS_ERR_FORMAT},
+    {"truncated-header.bin", HS_ERR_TRUNCATED},
+    {"ident-only.bin", HS_ERR_TRUNCATED},
+    {"big-endian.bin", HS_ERR_UNSUPPORTED},
+    {"shoff-past-end.bin", HS_ERR_TRUNCATED},
+    {"no-symbols.bin", HS_ERR_NOTFOUND},
+    {"symtab-past-end.bin", HS_ERR_ELF},
+    {"pclntab-bad-magic.bin", HS_ERR_UNSUPPORTED},
+    {"pclntab-huge-nfunc.bin", HS_ERR_FORMAT},
+    {"pclntab-name-oob.bin", HS_ERR_FORMAT},
+    {"pclntab-funcoff-oob.bin", HS_ERR_FORMAT},
+    {"pclntab-short.bin", HS_ERR_TRUNCATED},
+    {"pclntab-functab-at-end.bin", HS_ERR_FORMAT},
+};
+
+static void check_broken(void)
+{
+    const char *dir = "../broken/elfimg";
+    DIR *d = opendir(dir);
+    CHECK(d != NULL);
+    if (!d)
+        return;
+    int seen = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        size_t len = strlen(de->d_name);
+        if (len < 4 || strcmp(de->d_name + len - 4, ".bin") != 0)
+            continue;
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        const uint8_t *data;
+        size_t size;
+        hs_error e;
+        hs_error_clear(&e);
+        CHECK(hs_map_file(path, &data, &size, &e) == HS_OK);
+        CHECK(size < 65536);
+        elfimg *img = NULL;
+        symtab *t = NULL;
+        int rc = elfimg_open(&img, data, size, &e);
+        if (rc == HS_OK)
+            rc = elfimg_symtab(img, &t, &e);
+        char buf[400];
+        fprintf(stderr, "%s: %s\n", de->d_name, hs_error_format(&e, buf, sizeof buf));
+        /* every broken file fails with a message; known ones with their expected status */
+        CHECK(rc < 0 && t == NULL && e.status == rc && e.msg[0] != '\0');
+        for (size_t i = 0; i < sizeof broken_expect / sizeof broken_expect[0]; i++)
+            if (!strcmp(broken_expect[i].file, de->d_name)) {
+                CHECK(rc == broken_expect[i].status);
+                seen++;
+            }
+        elfimg_free(img);
+        hs_unmap(data, size);
+    }
+    closedir(d);
+    CHECK_EQ_U64(seen, sizeof broken_expect / sizeof broken_expect[0]);
+}
+
+int main(int argc, char **argv)
+{
+    check_synthetic();
+    check_synthetic_facts();
+    check_broken();
+    elfimg_free(NULL);
+    if (argc < 3) {
+        fprintf(stderr, "no symprog binaries given (Go toolchain missing?): skipping the "
+                        "real-binary checks\n");
+        return check_report() ? 1 : 77;
+    }
+    /* argv: symprog, symprog -s -w, and optionally the same two built -buildmode=pie */
+    for (int i = 1; i + 1 < argc; i += 2) {
+        symtab *full = NULL, *stripped = NULL;
+        check_binary(argv[i], 0, i > 1, &full);
+        check_binary(argv[i + 1], 1, i > 1, &stripped);
+        if (full && stripped)
+            check_symtab_vs_pclntab(full, stripped);
+        symtab_free(full);
+        symtab_free(stripped);
+    }
+    check_damaged(argv[2]);
+    return check_report();
+}

@@ -1,0 +1,437 @@
+/* Unit tests for symtab (lookups, anonymous statics, encode/decode, hostile encodings) and
+ * gotype (descriptor decoding from a hand-built type area). */
+#include <stdlib.h>
+
+#include "check.h"
+#include "gotype.h"
+#include "symtab.h"
+
+static int add(symtab *t, int kind, uint64_t addr, uint64_t size, const char *name)
+{
+    return symtab_add(t, kind, addr, size, name, strlen(name), NULL);
+}
+
+/* A small table: text 0x1000-0x2000, noptrdata 0x5000-0x5100, data 0x6000-0x6100,
+ * bss 0x7000-0x7200, noptrbss 0x8000-0x8080, rodata 0x3000-0x4000. */
+static symtab *make_table(void)
+{
+    symtab *t = symtab_new();
+    CHECK(t != NULL);
+    symtab_info *in = symtab_info_mut(t);
+    snprintf(in->go_version, sizeof in->go_version, "go1.19.8");
+    snprintf(in->build_id, sizeof in->build_id, "abc/def");
+    snprintf(in->goarch, sizeof in->goarch, "amd64");
+    in->ptr_size = 8;
+    in->text = (symtab_range){0x1000, 0x2000};
+    in->rodata = (symtab_range){0x3000, 0x4000};
+    in->noptrdata = (symtab_range){0x5000, 0x5100};
+    in->data = (symtab_range){0x6000, 0x6100};
+    in->bss = (symtab_range){0x7000, 0x7200};
+    in->noptrbss = (symtab_range){0x8000, 0x8080};
+    in->types = (symtab_range){0x3000, 0x3100};
+    /* added out of order on purpose */
+    CHECK(add(t, SYMTAB_FUNC, 0x1100, 0x40, "main.b") == HS_OK);
+    CHECK(add(t, SYMTAB_FUNC, 0x1000, 0x80, "main.a") == HS_OK);
+    CHECK(add(t, SYMTAB_FUNC, 0x1200, 0, "main.c") == HS_OK);     /* size unknown */
+    CHECK(add(t, SYMTAB_FUNC, 0x1300, 0, "main.last") == HS_OK);  /* last, size unknown */
+    CHECK(add(t, SYMTAB_FUNC, 0x1000, 0, "runtime.text") == HS_OK); /* marker duplicate */
+    CHECK(add(t, SYMTAB_DATA, 0x6010, 8, "main.registry") == HS_OK);
+    CHECK(add(t, SYMTAB_DATA, 0x6040, 16, "main.greeting") == HS_OK);
+    CHECK(add(t, SYMTAB_DATA, 0x5000, 0x100, "main.table") == HS_OK);
+    CHECK(add(t, SYMTAB_BSS, 0x7000, 0x20, "main.keep") == HS_OK);
+    CHECK(add(t, SYMTAB_BSS, 0x7100, 0x10, "main.sink") == HS_OK);
+    CHECK(add(t, SYMTAB_RODATA, 0x3800, 0x20, "go.itab.*main.T,main.I") == HS_OK);
+    /* names need not be NUL-terminated: only namelen bytes are copied */
+    CHECK(symtab_add(t, SYMTAB_BSS, 0x8000, 8, "main.counterXYZ", 12, NULL) == HS_OK);
+    static const uint8_t area[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+    CHECK(symtab_set_types(t, 0x3000, area, sizeof area, NULL) == HS_OK);
+    hs_error e;
+    CHECK(symtab_finish(t, &e) == HS_OK);
+    return t;
+}
+
+static void test_lookups(void)
+{
+    symtab *t = make_table();
+    CHECK_EQ_U64(symtab_count(t, SYMTAB_FUNC), 4); /* the marker duplicate is dropped */
+    CHECK_EQ_U64(symtab_count(t, SYMTAB_DATA), 3);
+    CHECK_EQ_U64(symtab_count(t, SYMTAB_BSS), 3);
+    CHECK_EQ_U64(symtab_count(t, SYMTAB_RODATA), 1);
+    CHECK_EQ_U64(symtab_count(t, 0), 0);
+    CHECK_STR(symtab_get(t, SYMTAB_FUNC, 0)->name, "main.a");
+    CHECK_EQ_U64(symtab_get(t, SYMTAB_FUNC, 0)->size, 0x80);
+    CHECK_STR(symtab_get(t, SYMTAB_FUNC, 3)->name, "main.last");
+    CHECK(symtab_get(t, SYMTAB_FUNC, 4) == NULL);
+    CHECK_STR(symtab_get(t, SYMTAB_BSS, 2)->name, "main.counter");
+
+    /* symtab_func_at */
+    CHECK(symtab_func_at(t, 0xfff) == NULL);
+    CHECK_STR(symtab_func_at(t, 0x1000)->name, "main.a");
+    CHECK_STR(symtab_func_at(t, 0x107f)->name, "main.a");
+    CHECK(symtab_func_at(t, 0x1080) == NULL); /* past main.a's size, before main.b */
+    CHECK_STR(symtab_func_at(t, 0x1100)->name, "main.b");
+    CHECK(symtab_func_at(t, 0x1140) == NULL);
+    CHECK_STR(symtab_func_at(t, 0x1200)->name, "main.c");
+    CHECK_STR(symtab_func_at(t, 0x12ff)->name, "main.c"); /* size 0: up to main.last */
+    CHECK_STR(symtab_func_at(t, 0x1fff)->name, "main.last"); /* up to the end of text */
+    CHECK(symtab_func_at(t, 0x2000) == NULL);
+    /* symtab_func_entry: exact entries only */
+    CHECK_STR(symtab_func_entry(t, 0x1100)->name, "main.b");
+    CHECK(symtab_func_entry(t, 0x1101) == NULL);
+    CHECK(symtab_func_entry(t, 0x0) == NULL);
+    CHECK_STR(symtab_func_entry(t, 0x1300)->name, "main.last");
+
+    /* symtab_data_at: symbols first */
+    symtab_sym anon;
+    const symtab_sym *s = symtab_data_at(t, 0x6014, &anon);
+    CHECK(s && s != &anon && !s->anonymous);
+    CHECK_STR(s ? s->name : NULL, "main.registry");
+    CHECK(s && s->kind == SYMTAB_DATA);
+    s = symtab_data_at(t, 0x3810, &anon);
+    CHECK_STR(s ? s->name : NULL, "go.itab.*main.T,main.I");
+    CHECK(s && s->kind == SYMTAB_RODATA);
+    /* a gap inside bss between main.keep and main.sink: an anonymous static */
+    s = symtab_data_at(t, 0x70a0, &anon);
+    CHECK(s == &anon);
+    CHECK(anon.anonymous == 1);
+    CHECK_EQ_U64(anon.addr, 0x7020);
+    CHECK_EQ_U64(anon.size, 0xe0);
+    CHECK(anon.kind == SYMTAB_BSS);
+    CHECK_STR(anon.name, "bss.anon+0x20");
+    /* gaps at the start and end of data */
+    s = symtab_data_at(t, 0x6000, &anon);
+    CHECK(s == &anon && anon.addr == 0x6000 && anon.size == 0x10 && anon.kind == SYMTAB_DATA);
+    CHECK_STR(anon.name, "data.anon+0x0");
+    s = symtab_data_at(t, 0x60ff, &anon);
+    CHECK(s == &anon && anon.addr == 0x6050 && anon.size == 0xb0);
+    CHECK_STR(anon.name, "data.anon+0x50");
+    s = symtab_data_at(t, 0x8050, &anon);
+    CHECK(s == &anon && anon.addr == 0x8008 && anon.size == 0x78);
+    CHECK_STR(anon.name, "noptrbss.anon+0x8");
+    /* outside every data section, and no anon buffer */
+    CHECK(symtab_data_at(t, 0x9000, &anon) == NULL);
+    CHECK(symtab_data_at(t, 0x1000, &anon) == NULL);
+    CHECK(symtab_data_at(t, 0x70a0, NULL) == NULL);
+    /* noptrdata is fully covered by main.table: no anonymous statics there */
+    CHECK_STR(symtab_data_at(t, 0x50ff, &anon)->name, "main.table");
+
+    uint64_t base;
+    size_t len;
+    const uint8_t *types = symtab_types(t, &base, &len);
+    CHECK(types && base == 0x3000 && len == 16 && types[15] == 16);
+    CHECK(symtab_add(t, SYMTAB_FUNC, 0x1, 1, "late", 4, NULL) == HS_ERR_ARG);
+    symtab_free(t);
+    symtab_free(NULL);
+}
+
+static int encode(const symtab *t, hs_mem_sink *sink)
+{
+    hs_writer w = {hs_mem_write, sink};
+    return symtab_encode(t, w, NULL);
+}
+
+static void check_same(const symtab *a, const symtab *b)
+{
+    const symtab_info *x = symtab_get_info(a), *y = symtab_get_info(b);
+    CHECK_STR(x->go_version, y->go_version);
+    CHECK_STR(x->build_id, y->build_id);
+    CHECK_STR(x->goarch, y->goarch);
+    CHECK(x->ptr_size == y->ptr_size && x->stripped == y->stripped);
+    CHECK(memcmp(&x->text, &y->text, sizeof x->text) == 0);
+    CHECK(memcmp(&x->bss, &y->bss, sizeof x->bss) == 0);
+    CHECK(memcmp(&x->noptrbss, &y->noptrbss, sizeof x->bss) == 0);
+    CHECK(memcmp(&x->types, &y->types, sizeof x->types) == 0);
+    for (int k = SYMTAB_FUNC; k <= SYMTAB_RODATA; k++) {
+        CHECK_EQ_U64(symtab_count(a, k), symtab_count(b, k));
+        for (size_t i = 0; i < symtab_count(a, k) && i < symtab_count(b, k); i++) {
+            const symtab_sym *p = symtab_get(a, k, i), *q = symtab_get(b, k, i);
+            CHECK(p->addr == q->addr && p->size == q->size && p->kind == q->kind);
+            CHECK_STR(p->name, q->name);
+        }
+    }
+    uint64_t ba, bb;
+    size_t la, lb;
+    const uint8_t *ta = symtab_types(a, &ba, &la), *tb = symtab_types(b, &bb, &lb);
+    CHECK(ba == bb && la == lb && (la == 0 || memcmp(ta, tb, la) == 0));
+}
+
+static void test_roundtrip(void)
+{
+    symtab *t = make_table();
+    symtab_info_mut(t)->stripped = 1;
+    hs_mem_sink sink = {0};
+    CHECK(encode(t, &sink) == HS_OK);
+    CHECK(sink.len > 8 && memcmp(sink.data, "HSSYMTAB", 8) == 0);
+    symtab *d = NULL;
+    hs_error e;
+    CHECK(symtab_decode(&d, sink.data, sink.len, &e) == HS_OK);
+    if (d) {
+        check_same(t, d);
+        symtab_sym anon;
+        const symtab_sym *s = symtab_data_at(d, 0x70a0, &anon);
+        CHECK(s == &anon);
+        CHECK_STR(anon.name, "bss.anon+0x20");
+        CHECK_STR(symtab_func_at(d, 0x12ff)->name, "main.c");
+        /* encoding is deterministic: re-encoding the decoded table gives the same bytes */
+        hs_mem_sink again = {0};
+        CHECK(encode(d, &again) == HS_OK);
+        CHECK(again.len == sink.len && memcmp(again.data, sink.data, sink.len) == 0);
+        hs_mem_sink_release(&again);
+    }
+    symtab_free(d);
+
+    /* an empty table round-trips too */
+    symtab *empty = symtab_new();
+    CHECK(symtab_finish(empty, NULL) == HS_OK);
+    hs_mem_sink es = {0};
+    CHECK(encode(empty, &es) == HS_OK);
+    CHECK(symtab_decode(&d, es.data, es.len, NULL) == HS_OK);
+    CHECK(d && symtab_count(d, SYMTAB_FUNC) == 0 && symtab_types(d, NULL, NULL) == NULL);
+    symtab_free(d);
+    hs_mem_sink_release(&es);
+    symtab_free(empty);
+
+    /* an unfinished table cannot be encoded */
+    symtab *raw = symtab_new();
+    hs_mem_sink rs = {0};
+    CHECK(encode(raw, &rs) == HS_ERR_ARG);
+    hs_mem_sink_release(&rs);
+    symtab_free(raw);
+
+    /* every truncation fails cleanly, with an offset inside the input */
+    for (size_t n = 0; n < sink.len; n++) {
+        symtab *bad = (symtab *)1;
+        hs_error_clear(&e);
+        int rc = symtab_decode(&bad, sink.data, n, &e);
+        CHECK(rc < 0);
+        CHECK(bad == NULL);
+        CHECK(e.status == rc && e.msg[0] != '\0');
+        CHECK(e.offset <= n);
+    }
+    /* every single-byte flip either fails cleanly or decodes to a finished table */
+    uint8_t *buf = malloc(sink.len);
+    int failures = 0;
+    for (size_t i = 0; i < sink.len; i++) {
+        static const uint8_t masks[] = {0xff, 0x80, 0x01};
+        for (size_t m = 0; m < sizeof masks; m++) {
+            memcpy(buf, sink.data, sink.len);
+            buf[i] ^= masks[m];
+            symtab *bad = NULL;
+            hs_error_clear(&e);
+            int rc = symtab_decode(&bad, buf, sink.len, &e);
+            if (rc < 0) {
+                failures++;
+                CHECK(bad == NULL && e.status == rc && e.offset <= sink.len);
+            } else {
+                CHECK(bad != NULL);
+                /* a decoded table answers lookups without trouble */
+                symtab_sym anon;
+                (void)symtab_func_at(bad, 0x1200);
+                (void)symtab_data_at(bad, 0x70a0, &anon);
+                symtab_free(bad);
+            }
+        }
+    }
+    CHECK(failures > 0);
+    /* a flipped magic byte or version is always refused */
+    memcpy(buf, sink.data, sink.len);
+    buf[0] ^= 0x20;
+    CHECK(symtab_decode(&d, buf, sink.len, &e) == HS_ERR_FORMAT && e.offset == 0);
+    memcpy(buf, sink.data, sink.len);
+    buf[8] = 2; /* format version 2 */
+    CHECK(symtab_decode(&d, buf, sink.len, &e) == HS_ERR_UNSUPPORTED && e.offset == 8);
+    /* trailing garbage is refused */
+    uint8_t *longer = malloc(sink.len + 1);
+    memcpy(longer, sink.data, sink.len);
+    longer[sink.len] = 0;
+    CHECK(symtab_decode(&d, longer, sink.len + 1, &e) == HS_ERR_FORMAT);
+    CHECK_EQ_U64(e.offset, sink.len);
+    free(longer);
+    free(buf);
+    hs_mem_sink_release(&sink);
+    symtab_free(t);
+}
+
+/* Hand-written hostile encodings: a huge symbol count must not allocate, varints must not
+ * overflow. */
+static void test_hostile(void)
+{
+    static const uint8_t head[] = {'H', 'S', 'S', 'Y', 'M', 'T', 'A', 'B', 1, 0,
+                                   0, 0, 0, 8,                 /* strings, ptr size */
+                                   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}; /* 7 ranges */
+    uint8_t buf[64];
+    memcpy(buf, head, sizeof head);
+    size_t n = sizeof head;
+    /* function count 2^56 */
+    static const uint8_t huge[] = {0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01};
+    memcpy(buf + n, huge, sizeof huge);
+    symtab *t = NULL;
+    hs_error e;
+    CHECK(symtab_decode(&t, buf, n + sizeof huge, &e) == HS_ERR_FORMAT);
+    CHECK_EQ_U64(e.offset, n);
+    /* an 11-byte varint */
+    memset(buf + n, 0xff, 10);
+    buf[n + 10] = 0x01;
+    CHECK(symtab_decode(&t, buf, n + 11, &e) == HS_ERR_FORMAT);
+    CHECK_EQ_U64(e.offset, n);
+    /* pointer size 3 */
+    memcpy(buf, head, sizeof head);
+    buf[13] = 3;
+    CHECK(symtab_decode(&t, buf, sizeof head, &e) == HS_ERR_FORMAT);
+    CHECK_EQ_U64(e.offset, 13);
+    /* a go version longer than the field */
+    memcpy(buf, head, sizeof head);
+    buf[10] = 64;
+    CHECK(symtab_decode(&t, buf, sizeof head, &e) == HS_ERR_FORMAT);
+    CHECK_EQ_U64(e.offset, 10);
+    CHECK(t == NULL);
+    CHECK(symtab_decode(&t, NULL, 0, &e) == HS_ERR_TRUNCATED);
+}
+
+/* Writes a little-endian value. */
+static void put(uint8_t *p, uint64_t v, int n)
+{
+    for (int i = 0; i < n; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* A type area at 0x400000 with main.T (struct, 24 bytes) at +0x40, *main.T at +0x80 (its
+ * name stored as "**main.T" with the extra-star flag, as the linker writes it) and names at
+ * +0x100. */
+static symtab *make_types(uint8_t *area, size_t len, const char *version)
+{
+    memset(area, 0, len);
+    const uint64_t base = 0x400000;
+    /* names: flag byte, varint length, bytes */
+    static const char n1[] = "main.T", n2[] = "**main.T";
+    area[0x100] = 1;
+    area[0x101] = sizeof n1 - 1;
+    memcpy(area + 0x102, n1, sizeof n1 - 1);
+    area[0x110] = 1;
+    area[0x111] = sizeof n2 - 1;
+    memcpy(area + 0x112, n2, sizeof n2 - 1);
+    uint8_t *t1 = area + 0x40;
+    put(t1, 24, 8);       /* size */
+    put(t1 + 8, 16, 8);   /* ptrdata */
+    t1[20] = 1 | 4;       /* uncommon, named */
+    t1[21] = t1[22] = 8;  /* align, field align */
+    t1[23] = 25;          /* struct */
+    put(t1 + 40, 0x100, 4);
+    uint8_t *t2 = area + 0x80;
+    put(t2, 8, 8);
+    put(t2 + 8, 8, 8);
+    t2[20] = 2; /* extra star */
+    t2[21] = t2[22] = 8;
+    t2[23] = 22 | 32; /* pointer | direct iface */
+    put(t2 + 40, 0x110, 4);
+    put(t2 + 48, base + 0x40, 8); /* elem */
+    symtab *t = symtab_new();
+    snprintf(symtab_info_mut(t)->go_version, 64, "%s", version);
+    CHECK(symtab_set_types(t, base, area, len, NULL) == HS_OK);
+    CHECK(symtab_finish(t, NULL) == HS_OK);
+    return t;
+}
+
+static void test_gotype(void)
+{
+    uint8_t area[0x200];
+    symtab *t = make_types(area, sizeof area, "go1.19.8");
+    gotype g;
+    hs_error e;
+    CHECK(gotype_is_type_addr(t, 0x400040) == 1);
+    CHECK(gotype_is_type_addr(t, 0x400200) == 0);
+    CHECK(gotype_read(t, 0x400040, &g, &e) == HS_OK);
+    CHECK_STR(g.name, "main.T");
+    CHECK(g.size == 24 && g.ptrdata == 16 && g.kind == GOTYPE_KIND_STRUCT && g.elem == 0);
+    CHECK(gotype_read(t, 0x400080, &g, &e) == HS_OK);
+    CHECK_STR(g.name, "*main.T"); /* extra star dropped */
+    CHECK(g.kind == GOTYPE_KIND_PTR && g.elem == 0x400040 && g.addr == 0x400080);
+    CHECK(gotype_read(t, 0x3fffff, &g, &e) == HS_ERR_NOTFOUND);
+    CHECK(gotype_read(t, 0x400200, &g, &e) == HS_ERR_NOTFOUND);
+    CHECK(gotype_read(t, 0x400044, &g, &e) == HS_ERR_FORMAT); /* misaligned */
+    CHECK(gotype_read(t, 0x4001e0, &g, &e) == HS_ERR_FORMAT); /* runs past the end */
+    CHECK(gotype_read(t, 0x400000, &g, &e) == HS_ERR_FORMAT); /* zeros: kind 0 */
+    symtab_free(t);
+
+    /* corruptions of main.T / *main.T, each refused with HS_ERR_FORMAT */
+    struct {
+        size_t off;
+        uint8_t val;
+        uint64_t addr;
+    } bad[] = {
+        {0x40 + 23, 27, 0x400040},   /* kind 27 */
+        {0x40 + 8, 200, 0x400040},   /* ptrdata > size */
+        {0x40 + 21, 3, 0x400040},    /* alignment 3 */
+        {0x40 + 43, 0x80, 0x400040}, /* negative name offset */
+        {0x40 + 41, 0x02, 0x400040}, /* name offset 0x200: past the area */
+        {0x101, 0x7f, 0x400040},     /* name length past the area */
+        {0x101, 0, 0x400040},        /* empty name */
+        {0x103, '\n', 0x400040},     /* control byte in the name */
+        {0x80 + 50, 0x50, 0x400080}, /* elem outside the area */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        t = make_types(area, sizeof area, "go1.19.8");
+        uint64_t base;
+        size_t len;
+        uint8_t *a = (uint8_t *)symtab_types(t, &base, &len);
+        a[bad[i].off] = bad[i].val;
+        hs_error_clear(&e);
+        int rc = gotype_read(t, bad[i].addr, &g, &e);
+        if (rc != HS_ERR_FORMAT)
+            fprintf(stderr, "corruption %zu: rc %d\n", i, rc);
+        CHECK(rc == HS_ERR_FORMAT && e.msg[0] != '\0');
+        symtab_free(t);
+    }
+    /* a name-length varint that never ends */
+    t = make_types(area, sizeof area, "go1.19.8");
+    uint8_t *a = (uint8_t *)symtab_types(t, NULL, NULL);
+    memset(a + 0x101, 0xff, 0xff);
+    CHECK(gotype_read(t, 0x400040, &g, &e) == HS_ERR_FORMAT);
+    symtab_free(t);
+    /* Go < 1.17 names: flag byte and a 2-byte big-endian length */
+    t = make_types(area, sizeof area, "go1.16.15");
+    a = (uint8_t *)symtab_types(t, NULL, NULL);
+    a[0x101] = 0;
+    a[0x102] = 6;
+    memcpy(a + 0x103, "main.U", 6);
+    CHECK(gotype_read(t, 0x400040, &g, &e) == HS_OK);
+    CHECK_STR(g.name, "main.U");
+    symtab_free(t);
+    /* no type area at all */
+    t = symtab_new();
+    CHECK(symtab_finish(t, NULL) == HS_OK);
+    CHECK(gotype_is_type_addr(t, 0x400040) == 0);
+    CHECK(gotype_read(t, 0x400040, &g, &e) == HS_ERR_NOTFOUND);
+    symtab_free(t);
+}
+
+/* A name longer than the format allows is cut on add, and the table still round-trips. */
+static void test_long_name(void)
+{
+    size_t n = 70000;
+    char *name = malloc(n);
+    memset(name, 'x', n);
+    symtab *t = symtab_new();
+    CHECK(symtab_add(t, SYMTAB_FUNC, 0x1000, 16, name, n, NULL) == HS_OK);
+    CHECK(symtab_finish(t, NULL) == HS_OK);
+    CHECK_EQ_U64(strlen(symtab_get(t, SYMTAB_FUNC, 0)->name), 65535);
+    hs_mem_sink sink = {0};
+    CHECK(encode(t, &sink) == HS_OK);
+    symtab *d = NULL;
+    CHECK(symtab_decode(&d, sink.data, sink.len, NULL) == HS_OK);
+    CHECK(d && strlen(symtab_func_entry(d, 0x1000)->name) == 65535);
+    symtab_free(d);
+    symtab_free(t);
+    hs_mem_sink_release(&sink);
+    free(name);
+}
+
+int main(void)
+{
+    test_lookups();
+    test_roundtrip();
+    test_hostile();
+    test_long_name();
+    test_gotype();
+    return check_report();
+}
