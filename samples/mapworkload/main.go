@@ -1,0 +1,144 @@
+// Command mapworkload is a small service around a sync.Map of payloads that reproduces the
+// leak patterns heapsift finds: ghost references, finalizer-pinned objects and
+// closure-captured cycles. See samples/README.md for the scenarios, flags and manifest.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"time"
+
+	"heapsift.dev/go/heapsift"
+)
+
+var scenarios = map[string]func(o opts){
+	"seed":          func(opts) { setupSeed() },
+	"ghost":         func(opts) { setupGhost() },
+	"closure":       func(opts) { setupClosure() },
+	"finalizer-pin": func(opts) { setupPins() },
+	"tombstone":     func(opts) { setupTombstone() },
+	"fixed":         func(opts) { setupFixed() },
+	"soak":          func(o opts) { setupSoak(o.objects, o.churn, o.leak) },
+}
+
+type opts struct {
+	scenario string
+	hold     time.Duration
+	selfdump string
+	ready    string
+	objects  int
+	churn    int
+	leak     int
+	verify   bool
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stderr))
+}
+
+func parseFlags(args []string, stderr io.Writer) (opts, error) {
+	var o opts
+	fs := flag.NewFlagSet("mapworkload", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.scenario, "scenario", "seed", "seed | ghost | closure | finalizer-pin | tombstone | fixed | soak")
+	fs.DurationVar(&o.hold, "hold", 0, "stay alive this long after setting up, serving the hook (0: until SIGTERM/SIGINT)")
+	fs.StringVar(&o.selfdump, "selfdump", "", "write the heap dump to `PATH` (and the manifest to PATH.manifest.json) and exit")
+	fs.StringVar(&o.ready, "ready", "", "write the pid to `FILE` once set up")
+	fs.IntVar(&o.objects, "objects", 100_000, "soak: approximate number of heap objects (at most 10,000,000)")
+	fs.IntVar(&o.churn, "churn", 2000, "soak: map stores+deletes per second (0: static)")
+	fs.IntVar(&o.leak, "leak", 10, "soak: churned values leaked into main.soakLeaks per second")
+	fs.BoolVar(&o.verify, "verify", false, "before exiting, check the manifest's finalizer claims against the runtime")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if _, ok := scenarios[o.scenario]; !ok {
+		return o, fmt.Errorf("unknown scenario %q", o.scenario)
+	}
+	if o.objects < 1 || o.objects > 10_000_000 {
+		return o, errors.New("-objects must be in 1..10000000")
+	}
+	if o.churn < 0 || o.leak < 0 {
+		return o, errors.New("-churn and -leak must not be negative")
+	}
+	return o, nil
+}
+
+func run(args []string, stderr io.Writer) int {
+	o, err := parseFlags(args, stderr)
+	if err != nil {
+		if err != flag.ErrHelp {
+			fmt.Fprintln(stderr, "mapworkload:", err)
+		}
+		return 2
+	}
+	scenarioName = o.scenario
+	tombstones = map[string]int{}
+	if os.Getenv("HEAPSIFT_HOOK") != "0" {
+		if err := heapsift.Start(heapsift.Options{Manifest: manifestJSON}); err != nil {
+			fmt.Fprintln(stderr, "mapworkload: hook:", err)
+			return 1
+		}
+		defer heapsift.Stop()
+	}
+	scenarios[o.scenario](o)
+	settle()
+	if o.ready != "" {
+		if err := writeAtomic(o.ready, []byte(strconv.Itoa(os.Getpid())+"\n")); err != nil {
+			fmt.Fprintln(stderr, "mapworkload:", err)
+			return 1
+		}
+	}
+	if o.selfdump != "" {
+		if err := selfDump(o.selfdump); err != nil {
+			fmt.Fprintln(stderr, "mapworkload:", err)
+			return 1
+		}
+	} else if o.hold > 0 {
+		time.Sleep(o.hold)
+	} else {
+		for { // until SIGTERM/SIGINT: the hook removes its socket and re-raises
+			time.Sleep(time.Hour)
+		}
+	}
+	if o.verify {
+		if err := verify(); err != nil {
+			fmt.Fprintln(stderr, "mapworkload:", err)
+			return 3
+		}
+	}
+	return 0
+}
+
+// selfDump does what the hook does for a DUMP (GC, manifest, WriteHeapDump) into files.
+// Automatic GC is off meanwhile so that no collection runs between manifest and dump.
+func selfDump(path string) error {
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	runtime.GC()
+	man := manifestJSON()
+	debug.WriteHeapDump(f.Fd())
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return writeAtomic(path+".manifest.json", man)
+}
+
+func writeAtomic(path string, data []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
