@@ -30,14 +30,17 @@ static int64_t mono_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-void dump_capture_default_name(int pid, const char *dir, char *out, size_t size)
+void dump_capture_default_name(int pid, const char *dir, int seq, char *out, size_t size)
 {
     time_t now = time(NULL);
     struct tm tm;
     localtime_r(&now, &tm);
     char stamp[32];
     strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-    snprintf(out, size, "%s/heapsift-%d-%s.hsd", dir ? dir : ".", pid, stamp);
+    char suffix[16] = "";
+    if (seq > 0)
+        snprintf(suffix, sizeof suffix, "-%d", seq);
+    snprintf(out, size, "%s/heapsift-%d-%s%s.hsd", dir ? dir : ".", pid, stamp, suffix);
 }
 
 int dump_capture_locate(int pid, char *path, size_t size, dump_hook_info *info, dump_err *err)
@@ -240,7 +243,7 @@ int dump_capture_run(const dump_capture_opts *o, dump_capture_result *r, dump_er
     if (o->out_path)
         snprintf(path, sizeof path, "%s", o->out_path);
     else
-        dump_capture_default_name(o->pid, o->out_dir, path, sizeof path);
+        dump_capture_default_name(o->pid, o->out_dir, o->seq, path, sizeof path);
     dir_of(path, dir, sizeof dir);
     if (dump_outfile_open(&out, path, o->out_path != NULL, err) < 0)
         goto out;

@@ -17,6 +17,7 @@ typedef struct dump_capture_opts {
     const char *binary;   /* symbols from this file; NULL: /proc/PID/exe */
     const char *sock;     /* hook socket when already known; NULL: discover */
     const char *trigger;  /* recorded in META ("manual" when NULL) */
+    int seq;              /* > 0: appended to the auto name ("-3"), for series of captures */
     int nogc;
     int progress;         /* progress line on stderr */
 } dump_capture_opts;
@@ -41,8 +42,9 @@ int dump_capture_raw_to_file(int pid, const char *path, int nogc, dump_hook_repl
 int dump_capture_import(const char *raw, const char *binary, const char *out, int progress,
                         dump_capture_result *r, dump_err *err);
 
-/* The default output name: DIR/heapsift-PID-YYYYmmdd-HHMMSS.hsd (local time). */
-void dump_capture_default_name(int pid, const char *dir, char *out, size_t size);
+/* The default output name: DIR/heapsift-PID-YYYYmmdd-HHMMSS[-SEQ].hsd (local time; SEQ only
+ * when seq > 0). */
+void dump_capture_default_name(int pid, const char *dir, int seq, char *out, size_t size);
 
 /* Connects to the socket of pid and checks that it answers INFO; fills path and info. */
 int dump_capture_locate(int pid, char *path, size_t size, dump_hook_info *info, dump_err *err);

@@ -253,8 +253,8 @@ static cJSON *meta_json(const dump_hsdout_in *in, const dump_hsdout_out *res)
         cJSON_AddStringToObject(j, "trigger", m->trigger);
     if (m->imported_from)
         cJSON_AddStringToObject(j, "imported_from", m->imported_from);
-    cJSON_AddBoolToObject(j, "nogc", m->nogc);
     if (m->has_timings) {
+        cJSON_AddBoolToObject(j, "nogc", m->nogc);
         cJSON_AddNumberToObject(j, "pause_ns", (double)m->pause_ns);
         cJSON_AddNumberToObject(j, "gc_ns", (double)m->gc_ns);
         cJSON_AddNumberToObject(j, "drain_ns", (double)m->drain_ns);

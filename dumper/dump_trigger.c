@@ -100,8 +100,9 @@ static void fmt_duration(int64_t ns, char *buf, size_t size)
 static int fire(int pid, const char *sock, const char *dir, const char *binary, int nogc,
                 const char *trigger)
 {
+    static int seq;
     dump_capture_opts o = {.pid = pid, .out_dir = dir, .binary = binary, .sock = sock,
-                           .trigger = trigger, .nogc = nogc, .progress = 0};
+                           .trigger = trigger, .seq = ++seq, .nogc = nogc, .progress = 0};
     dump_capture_result r;
     dump_err err = {0};
     if (dump_capture_run(&o, &r, &err) < 0) {
