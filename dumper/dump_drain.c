@@ -76,7 +76,8 @@ static void *drain_main(void *arg)
     prctl(PR_SET_TIMERSLACK, 10000UL, 0, 0, 0); /* naps of 100 us, not 100 + 50 */
     for (;;) {
         if (use_splice) {
-            ssize_t n = splice(d->rfd, NULL, d->sfd, NULL, DRAIN_CHUNK, SPLICE_F_MOVE | SPLICE_F_MORE);
+            ssize_t n = splice(d->rfd, NULL, d->sfd, NULL, DRAIN_CHUNK,
+                               SPLICE_F_MOVE | SPLICE_F_MORE);
             if (n > 0) {
                 if (!d->first_ns)
                     d->first_ns = mono_ns();
