@@ -92,9 +92,10 @@ int dump_outfile_open(dump_outfile *f, const char *path, int replace, dump_err *
     f->fd = -1;
     f->slot = -1;
     f->replace = replace;
-    if (strlen(path) >= sizeof f->path - 16)
+    size_t plen = strlen(path);
+    if (plen >= sizeof f->path - 16)
         return dump_err_set(err, DUMP_ERR_IO, ENAMETOOLONG, "output path too long: %s", path);
-    snprintf(f->path, sizeof f->path, "%s", path);
+    memcpy(f->path, path, plen + 1);
     split_dir(path, f->dir, sizeof f->dir);
     /* O_TMPFILE files are named through /proc/self/fd at commit. */
     int nameless = access("/proc/self/fd", X_OK) == 0;
