@@ -122,7 +122,6 @@ static int fire(int pid, const char *sock, const char *dir, const char *binary, 
 /* ---- run ---- */
 
 static volatile sig_atomic_t run_child = 0;
-static volatile sig_atomic_t run_forwarded = 0;
 
 /* Passes a signal on to the child. Signals from the terminal (si_code > 0, e.g. Ctrl-C)
  * already reached the child through its process group: not sent twice. */
@@ -131,7 +130,6 @@ static void forward_signal(int sig, siginfo_t *si, void *uc)
     (void)uc;
     if (run_child > 0 && (!si || si->si_code <= 0))
         kill((pid_t)run_child, sig);
-    run_forwarded = sig;
 }
 
 static const int run_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
@@ -333,7 +331,7 @@ int dump_trigger_run(int argc, char **argv)
     char sock[PATH_MAX];
     int have_hook = 0, failures = 0;
     dump_err err = {0};
-    while (!child_check(&s) && !run_forwarded) {
+    while (!child_check(&s)) {
         dump_hook_info info;
         if (dump_capture_locate(s.child, sock, sizeof sock, &info, &err) == 0) {
             have_hook = 1;
@@ -345,7 +343,7 @@ int dump_trigger_run(int argc, char **argv)
             break;
         sleep_ns(TRIG_HOOK_POLL_NS);
     }
-    if (!have_hook && !s.exited && !run_forwarded) {
+    if (!have_hook && !s.exited) {
         char d[32];
         fmt_duration(wait_hook, d, sizeof d);
         dump_cli_error("run", &err);

@@ -34,6 +34,12 @@ try:
     c.check("exited during the capture" in se or "mid-dump" in se,
             "says the target exited mid-dump: %s" % se.strip())
     c.eq(files(d), [], "no .hsd, no temp file, no manifest after the target died")
+    sock = os.path.join(tmp, "heapsift-%d" % os.getuid(), "%d.sock" % t.pid)
+    c.check(os.path.exists(sock), "the killed target left its socket behind")
+    p = dumper(["list"], tmp)
+    c.check(str(t.pid) not in p.stdout.split(), "list ignores the stale socket: %r" % p.stdout)
+    p = dumper(["capture", str(t.pid)], tmp)
+    c.check(p.returncode == 1 and "no such process" in p.stderr, "capture of the dead target: %s" % p.stderr.strip())
 finally:
     t.stop()
 
