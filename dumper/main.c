@@ -1,8 +1,7 @@
-/* heapsift-dump - placeholder until the dumper lands (issue 3). */
-#include <stdio.h>
+/* heapsift-dump - capture heap dumps of live Go processes (see dump_cli.c). */
+#include "dump_cli.h"
 
-int main(void)
+int main(int argc, char **argv)
 {
-    fprintf(stderr, "heapsift-dump: not built yet\n");
-    return 2;
+    return dump_cli_main(argc, argv);
 }

@@ -1,0 +1,52 @@
+/* dump_capture.h - the capture pipeline: find the hook, hand it the write end of a pipe, drain
+ * the pipe into a raw spool while the world is stopped, and only after the hook's reply (the
+ * world runs again) compress the spool into the .hsd. Also import of a raw dump file. */
+#ifndef DUMP_CAPTURE_H
+#define DUMP_CAPTURE_H
+
+#include <limits.h>
+#include <stdint.h>
+
+#include "dump_err.h"
+#include "dump_hook.h"
+
+typedef struct dump_capture_opts {
+    int pid;
+    const char *out_path; /* the .hsd (replaced if it exists); NULL: auto name in out_dir */
+    const char *out_dir;  /* directory for the auto name; NULL: "." */
+    const char *binary;   /* symbols from this file; NULL: /proc/PID/exe */
+    const char *sock;     /* hook socket when already known; NULL: discover */
+    const char *trigger;  /* recorded in META ("manual" when NULL) */
+    int seq;              /* > 0: appended to the auto name ("-3"), for series of captures */
+    int nogc;
+    int progress;         /* progress line on stderr */
+} dump_capture_opts;
+
+typedef struct dump_capture_result {
+    char path[PATH_MAX];          /* the .hsd written */
+    char manifest_path[PATH_MAX]; /* FILE.manifest.json, "" when the hook sent none */
+    char warning[512];            /* e.g. symbols unavailable; "" when none */
+    int64_t pause_ns, gc_ns, drain_ns, compress_ns;
+    uint64_t raw_bytes, stored_bytes, file_bytes;
+} dump_capture_result;
+
+/* Captures one heap dump of o->pid into a .hsd. */
+int dump_capture_run(const dump_capture_opts *o, dump_capture_result *r, dump_err *err);
+
+/* Baseline for benchmarks: the hook's runtime writes the dump straight into path (a regular
+ * file, 0600). Fills *rep with the reply (release with dump_hook_reply_release). */
+int dump_capture_raw_to_file(int pid, const char *path, int nogc, dump_hook_reply *rep,
+                             dump_err *err);
+
+/* Wraps a raw dump written by debug.WriteHeapDump and the symbols of binary into out. */
+int dump_capture_import(const char *raw, const char *binary, const char *out, int progress,
+                        dump_capture_result *r, dump_err *err);
+
+/* The default output name: DIR/heapsift-PID-YYYYmmdd-HHMMSS[-SEQ].hsd (local time; SEQ only
+ * when seq > 0). */
+void dump_capture_default_name(int pid, const char *dir, int seq, char *out, size_t size);
+
+/* Connects to the socket of pid and checks that it answers INFO; fills path and info. */
+int dump_capture_locate(int pid, char *path, size_t size, dump_hook_info *info, dump_err *err);
+
+#endif

@@ -1,0 +1,364 @@
+/* dump_cli.c - heapsift-dump subcommands: capture, import, list (run and watch are in
+ * dump_trigger.c). */
+#include "dump_cli.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dump_hook.h"
+#include "dump_outfile.h"
+#include "dump_proc.h"
+#include "dump_trigger.h"
+
+#ifndef HEAPSIFT_VERSION
+#define HEAPSIFT_VERSION "unknown"
+#endif
+
+static const char usage[] =
+    "usage: heapsift-dump COMMAND ...\n"
+    "\n"
+    "Captures heap dumps of live Go processes into .hsd files for `heapsift analyze`.\n"
+    "The target must import the hook:  " DUMP_HOOK_IMPORT "\n"
+    "\n"
+    "  capture PID [-o FILE] [--nogc] [--binary BIN]\n"
+    "      one dump now (default FILE: heapsift-PID-YYYYmmdd-HHMMSS.hsd in the current\n"
+    "      directory; the target's manifest, if any, goes to FILE.manifest.json)\n"
+    "  run [--at 2s,5s] [--every 1s [--count N]] [--on-rss 512M] [-o DIR] [--wait-hook 10s]\n"
+    "      [--stop-after] [--nogc] -- PROG ARGS...\n"
+    "      launch PROG and capture it at those times after its start, periodically, or when\n"
+    "      its RSS crosses a size; exits with PROG's status\n"
+    "  watch PID --on-rss SIZE [--count N] [--interval 200ms] [-o DIR] [--nogc]\n"
+    "      capture PID each time its RSS crosses SIZE (at most N times)\n"
+    "  import RAW --binary BIN -o FILE\n"
+    "      wrap a dump written by runtime/debug.WriteHeapDump and BIN's symbols into FILE\n"
+    "  list\n"
+    "      processes of this user (all users as root) that serve the hook\n"
+    "\n"
+    "Exit status: 0 ok, 1 capture failed, 2 usage (run: the program's status).\n";
+
+static const char capture_usage[] =
+    "usage: heapsift-dump capture PID [-o FILE] [--nogc] [--binary BIN]\n"
+    "\n"
+    "  -o, --output FILE  the .hsd to write (replaced if it exists; written under a temporary\n"
+    "                     name and renamed when complete)\n"
+    "  --nogc             do not run a GC before the dump (garbage stays in it)\n"
+    "  --binary BIN       read symbols from BIN instead of /proc/PID/exe\n";
+
+static const char import_usage[] =
+    "usage: heapsift-dump import RAW --binary BIN -o FILE\n"
+    "\n"
+    "Wraps a raw heap dump (runtime/debug.WriteHeapDump) and the symbols of the program that\n"
+    "wrote it into a .hsd file.\n";
+
+const char *dump_cli_bytes(uint64_t b, char *buf, size_t size)
+{
+    const char *u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double v = (double)b;
+    int i = 0;
+    while (v >= 1024 && i < 4) {
+        v /= 1024;
+        i++;
+    }
+    snprintf(buf, size, i ? "%.1f %s" : "%.0f %s", v, u[i]);
+    return buf;
+}
+
+int dump_cli_duration(const char *s, int64_t *ns)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || errno || !(v > 0) || !isfinite(v))
+        return -1;
+    double mul;
+    if (!*end || strcmp(end, "s") == 0)
+        mul = 1e9;
+    else if (strcmp(end, "ms") == 0)
+        mul = 1e6;
+    else if (strcmp(end, "us") == 0)
+        mul = 1e3;
+    else if (strcmp(end, "ns") == 0)
+        mul = 1;
+    else if (strcmp(end, "m") == 0)
+        mul = 60e9;
+    else if (strcmp(end, "h") == 0)
+        mul = 3600e9;
+    else
+        return -1;
+    double r = v * mul;
+    if (r < 1 || r > 9e18)
+        return -1;
+    *ns = (int64_t)r;
+    return 0;
+}
+
+int dump_cli_size(const char *s, uint64_t *bytes)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || errno || !(v > 0) || !isfinite(v))
+        return -1;
+    double mul = 1;
+    switch (*end) {
+    case '\0': break;
+    case 'b': case 'B': end++; break;
+    case 'k': case 'K': mul = 1024.0; end++; break;
+    case 'm': case 'M': mul = 1024.0 * 1024; end++; break;
+    case 'g': case 'G': mul = 1024.0 * 1024 * 1024; end++; break;
+    case 't': case 'T': mul = 1024.0 * 1024 * 1024 * 1024; end++; break;
+    default: return -1;
+    }
+    if (mul > 1 && (strcmp(end, "iB") == 0 || strcmp(end, "B") == 0 || strcmp(end, "b") == 0))
+        end += strlen(end);
+    if (*end)
+        return -1;
+    double r = v * mul;
+    if (r < 1 || r > 1.8e19)
+        return -1;
+    *bytes = (uint64_t)r;
+    return 0;
+}
+
+void dump_cli_error(const char *cmd, const dump_err *err)
+{
+    fprintf(stderr, "heapsift-dump %s: %s\n", cmd, err->msg);
+    switch (err->kind) {
+    case DUMP_ERR_NOHOOK:
+        fprintf(stderr,
+                "hint: add the hook to the program's main package and rebuild:\n"
+                "          " DUMP_HOOK_IMPORT "\n"
+                "      (it is not started when the program runs with HEAPSIFT_HOOK=0)\n");
+        break;
+    case DUMP_ERR_BUSY:
+        fprintf(stderr, "hint: another heapsift-dump is capturing this process; retry when it "
+                        "is done\n");
+        break;
+    case DUMP_ERR_NOSPACE:
+        fprintf(stderr, "hint: free some space or write elsewhere with -o\n");
+        break;
+    default:
+        break;
+    }
+}
+
+void dump_cli_report(const dump_capture_result *r, const char *trigger, int to_stdout)
+{
+    if (r->warning[0])
+        fprintf(stderr, "heapsift-dump: warning: %s\n", r->warning);
+    char a[32], b[32];
+    if (to_stdout) {
+        printf("%s\n", r->path);
+        fflush(stdout);
+        if (!isatty(STDERR_FILENO))
+            return;
+    }
+    fprintf(stderr, "heapsift-dump: wrote %s%s%s%s (heap dump %s, stored %s, pause %.1f ms)\n",
+            r->path, trigger ? " [" : "", trigger ? trigger : "", trigger ? "]" : "",
+            dump_cli_bytes(r->raw_bytes, a, sizeof a), dump_cli_bytes(r->file_bytes, b, sizeof b),
+            (double)r->pause_ns / 1e6);
+}
+
+static int parse_pid(const char *s, int *pid)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end || errno || v <= 0 || v > INT_MAX)
+        return -1;
+    *pid = (int)v;
+    return 0;
+}
+
+static int cmd_capture(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"output", required_argument, 0, 'o'},
+        {"nogc", no_argument, 0, 'n'},
+        {"binary", required_argument, 0, 'b'},
+        {"raw-to-file", required_argument, 0, 'R'}, /* hidden: benchmark baseline */
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    dump_capture_opts o = {0};
+    const char *raw_to = NULL;
+    int c;
+    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o': o.out_path = optarg; break;
+        case 'n': o.nogc = 1; break;
+        case 'b': o.binary = optarg; break;
+        case 'R': raw_to = optarg; break;
+        case 'h': fputs(capture_usage, stdout); return DUMP_EXIT_OK;
+        default: fputs(capture_usage, stderr); return DUMP_EXIT_USAGE;
+        }
+    }
+    if (optind + 1 != argc || parse_pid(argv[optind], &o.pid) < 0) {
+        fputs(capture_usage, stderr);
+        return DUMP_EXIT_USAGE;
+    }
+    dump_err err = {0};
+    if (raw_to) {
+        dump_hook_reply rep;
+        if (dump_capture_raw_to_file(o.pid, raw_to, o.nogc, &rep, &err) < 0) {
+            dump_cli_error("capture", &err);
+            return DUMP_EXIT_FAIL;
+        }
+        printf("{\"pause_ns\":%lld,\"gc_ns\":%lld,\"dump_seq\":%llu,\"manifest_len\":%zu}\n",
+               (long long)rep.pause_ns, (long long)rep.gc_ns, (unsigned long long)rep.dump_seq,
+               rep.manifest_len);
+        dump_hook_reply_release(&rep);
+        return DUMP_EXIT_OK;
+    }
+    dump_outfile_install_signals();
+    o.progress = isatty(STDERR_FILENO);
+    dump_capture_result r;
+    if (dump_capture_run(&o, &r, &err) < 0) {
+        dump_cli_error("capture", &err);
+        return DUMP_EXIT_FAIL;
+    }
+    dump_cli_report(&r, NULL, 1);
+    return DUMP_EXIT_OK;
+}
+
+static int cmd_import(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"output", required_argument, 0, 'o'},
+        {"binary", required_argument, 0, 'b'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    const char *out = NULL, *binary = NULL;
+    int c;
+    while ((c = getopt_long(argc, argv, "o:b:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o': out = optarg; break;
+        case 'b': binary = optarg; break;
+        case 'h': fputs(import_usage, stdout); return DUMP_EXIT_OK;
+        default: fputs(import_usage, stderr); return DUMP_EXIT_USAGE;
+        }
+    }
+    if (optind + 1 != argc || !out || !binary) {
+        fputs(import_usage, stderr);
+        return DUMP_EXIT_USAGE;
+    }
+    dump_outfile_install_signals();
+    dump_err err = {0};
+    dump_capture_result r;
+    if (dump_capture_import(argv[optind], binary, out, isatty(STDERR_FILENO), &r, &err) < 0) {
+        dump_cli_error("import", &err);
+        return DUMP_EXIT_FAIL;
+    }
+    dump_cli_report(&r, NULL, 1);
+    return DUMP_EXIT_OK;
+}
+
+/* One directory that may hold heapsift-<uid>/ socket directories. */
+static int list_base(const char *base, int *found)
+{
+    DIR *d = opendir(base);
+    if (!d)
+        return 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        unsigned uid;
+        char tail;
+        if (sscanf(e->d_name, "heapsift-%u%c", &uid, &tail) != 1)
+            continue;
+        char sub[PATH_MAX];
+        if (snprintf(sub, sizeof sub, "%s/%s", base, e->d_name) >= (int)sizeof sub)
+            continue;
+        DIR *sd = opendir(sub); /* 0700 directories of other users are skipped */
+        if (!sd)
+            continue;
+        struct dirent *s;
+        while ((s = readdir(sd))) {
+            int pid;
+            if (sscanf(s->d_name, "%d.sock%c", &pid, &tail) != 1 || pid <= 0)
+                continue;
+            char sock[PATH_MAX + 300];
+            snprintf(sock, sizeof sock, "%s/%s", sub, s->d_name);
+            if (!dump_proc_alive(pid))
+                continue; /* stale socket of a dead process */
+            dump_hook_info info;
+            if (dump_hook_info_get(sock, 1000, &info, NULL) < 0 || info.pid != pid)
+                continue;
+            if (!*found)
+                printf("%-8s %-14s %s\n", "PID", "GO", "EXE");
+            printf("%-8d %-14s %s\n", pid, info.go_version, info.exe);
+            (*found)++;
+        }
+        closedir(sd);
+    }
+    closedir(d);
+    return 0;
+}
+
+static int cmd_list(int argc, char **argv)
+{
+    (void)argv;
+    if (argc != 1) {
+        fputs("usage: heapsift-dump list\n", stderr);
+        return DUMP_EXIT_USAGE;
+    }
+    char bases[2][PATH_MAX];
+    int nb = 0;
+    const char *tmp = getenv("TMPDIR");
+    if (tmp && *tmp) {
+        snprintf(bases[nb], PATH_MAX, "%s", tmp);
+        size_t n = strlen(bases[nb]);
+        while (n > 1 && bases[nb][n - 1] == '/')
+            bases[nb][--n] = '\0';
+        nb++;
+    }
+    if (!nb || strcmp(bases[0], "/tmp") != 0)
+        snprintf(bases[nb++], PATH_MAX, "/tmp");
+    int found = 0;
+    for (int i = 0; i < nb; i++)
+        list_base(bases[i], &found);
+    if (!found)
+        fprintf(stderr, "heapsift-dump list: no process with a live heapsift hook found in "
+                        "%s%s%s\n", bases[0], nb > 1 ? " or " : "", nb > 1 ? bases[1] : "");
+    return DUMP_EXIT_OK;
+}
+
+int dump_cli_main(int argc, char **argv)
+{
+    signal(SIGPIPE, SIG_IGN);
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return DUMP_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    argc--;
+    argv++;
+    if (strcmp(cmd, "capture") == 0)
+        return cmd_capture(argc, argv);
+    if (strcmp(cmd, "run") == 0)
+        return dump_trigger_run(argc, argv);
+    if (strcmp(cmd, "watch") == 0)
+        return dump_trigger_watch(argc, argv);
+    if (strcmp(cmd, "import") == 0)
+        return cmd_import(argc, argv);
+    if (strcmp(cmd, "list") == 0)
+        return cmd_list(argc, argv);
+    if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+        fputs(usage, stdout);
+        return DUMP_EXIT_OK;
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        printf("heapsift-dump %s\n", HEAPSIFT_VERSION);
+        return DUMP_EXIT_OK;
+    }
+    fprintf(stderr, "heapsift-dump: unknown command '%s'\n\n%s", cmd, usage);
+    return DUMP_EXIT_USAGE;
+}

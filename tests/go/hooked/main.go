@@ -1,0 +1,113 @@
+// hooked is the heapsift-dump test target: a program that imports the hook, keeps a known
+// number of distinctive objects alive, and can grow its heap on demand.
+//
+//	hooked [-distinct N] [-ballast MB] [-grow MB -grow-after D] [-exit-after D] [-ready FILE]
+//
+// It keeps -distinct objects of exactly 27264 bytes (a size class nothing else in this program
+// uses) reachable from main.table, -ballast MB of pointer-free []byte blocks (to make dumps
+// big), and after -grow-after it allocates -grow MB more and touches it (RSS rises). The
+// manifest callback returns what it holds, so a test can compare it with `heapsift info`.
+// With -ready it writes its pid to FILE (atomically) once set up and the hook listens.
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"heapsift.dev/go/heapsift"
+)
+
+const distinctSize = 27264
+
+// Distinct is exactly one 27264-byte slot and holds a pointer.
+type Distinct struct {
+	Next *Distinct
+	Pad  [distinctSize - 8]byte
+}
+
+var (
+	table    []*Distinct
+	ballast  [][]byte
+	grown    [][]byte
+	growDone int32
+)
+
+func manifest() []byte {
+	b, _ := json.Marshal(map[string]interface{}{
+		"schema":         "heapsift-hooked/1",
+		"go_version":     runtime.Version(),
+		"pid":            os.Getpid(),
+		"distinct_size":  distinctSize,
+		"distinct_count": len(table),
+		"ballast_blocks": len(ballast),
+		"grown":          atomic.LoadInt32(&growDone) == 1,
+	})
+	return b
+}
+
+func main() {
+	distinct := flag.Int("distinct", 50, "objects of 27264 bytes kept alive")
+	ballastMB := flag.Int("ballast", 0, "MiB of pointer-free blocks kept alive")
+	growMB := flag.Int("grow", 0, "MiB to allocate after -grow-after")
+	growAfter := flag.Duration("grow-after", time.Second, "when to grow")
+	exitAfter := flag.Duration("exit-after", 0, "exit after this long (0: run until killed)")
+	ready := flag.String("ready", "", "write the pid to FILE once set up")
+	flag.Parse()
+
+	if err := heapsift.Start(heapsift.Options{Manifest: manifest}); err != nil {
+		fmt.Fprintln(os.Stderr, "hooked:", err)
+		os.Exit(1)
+	}
+	defer heapsift.Stop()
+	for i := 0; i < *distinct; i++ {
+		d := &Distinct{}
+		if i > 0 {
+			d.Next = table[i-1]
+		}
+		table = append(table, d)
+	}
+	for i := 0; i < *ballastMB; i++ {
+		b := make([]byte, 1<<20)
+		for j := 0; j < len(b); j += 4096 {
+			b[j] = byte(i + j)
+		}
+		ballast = append(ballast, b)
+	}
+	if *growMB > 0 {
+		go func() {
+			time.Sleep(*growAfter)
+			for i := 0; i < *growMB; i++ {
+				b := make([]byte, 1<<20)
+				for j := 0; j < len(b); j += 4096 {
+					b[j] = 1
+				}
+				grown = append(grown, b)
+			}
+			atomic.StoreInt32(&growDone, 1)
+		}()
+	}
+	if *ready != "" {
+		tmp := *ready + ".tmp"
+		if err := os.WriteFile(tmp, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600); err != nil {
+			fmt.Fprintln(os.Stderr, "hooked:", err)
+			os.Exit(1)
+		}
+		if err := os.Rename(tmp, *ready); err != nil {
+			fmt.Fprintln(os.Stderr, "hooked:", err)
+			os.Exit(1)
+		}
+	}
+	if *exitAfter > 0 {
+		time.Sleep(*exitAfter)
+		return
+	}
+	for {
+		time.Sleep(time.Hour)
+	}
+}
