@@ -311,7 +311,8 @@ int dump_capture_run(const dump_capture_opts *o, dump_capture_result *r, dump_er
                  .start_unix_ns = p.start_unix_ns, .rss_bytes = p.rss_bytes,
                  .go_version = info.go_version, .trigger = o->trigger ? o->trigger : "manual",
                  .symbols_from = syms ? (o->binary ? o->binary : (info.exe[0] ? info.exe : p.exe)) : NULL,
-                 .nogc = o->nogc, .has_timings = 1, .pause_ns = rep.pause_ns, .gc_ns = rep.gc_ns,
+                 .nogc = o->nogc, .redacted = o->redact, .has_timings = 1,
+                 .pause_ns = rep.pause_ns, .gc_ns = rep.gc_ns,
                  .drain_ns = drain_ns, .dump_seq = rep.dump_seq},
         .syms = syms,
         .syms_name = slash ? slash + 1 : "symtab",
@@ -322,6 +323,7 @@ int dump_capture_run(const dump_capture_opts *o, dump_capture_result *r, dump_er
         .manifest = rep.manifest,
         .manifest_len = rep.manifest_len,
         .threads = 2,
+        .redact = o->redact,
         .progress = progress_compress,
         .progress_ctx = &prog,
     };
@@ -342,7 +344,7 @@ int dump_capture_run(const dump_capture_opts *o, dump_capture_result *r, dump_er
     r->raw_bytes = res.raw_bytes;
     r->stored_bytes = res.stored_bytes;
     r->file_bytes = res.file_bytes;
-    if (rep.manifest && write_manifest(r, rep.manifest, rep.manifest_len, err) < 0) {
+    if (rep.manifest && !o->redact && write_manifest(r, rep.manifest, rep.manifest_len, err) < 0) {
         dump_err_prefix(err, "%s was written but its manifest was not", r->path);
         goto out;
     }

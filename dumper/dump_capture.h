@@ -19,6 +19,7 @@ typedef struct dump_capture_opts {
     const char *trigger;  /* recorded in META ("manual" when NULL) */
     int seq;              /* > 0: appended to the auto name ("-3"), for series of captures */
     int nogc;
+    int redact;           /* store the dump redacted (no contents but pointers) */
     int progress;         /* progress line on stderr */
 } dump_capture_opts;
 

@@ -1,6 +1,8 @@
 /* dump_hsdout.c - raw heap dump + symbols + metadata -> .hsd. */
 #include "dump_hsdout.h"
 
+#include "redact.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -179,7 +181,7 @@ static int64_t tee_read(void *ctx, void *buf, size_t n)
         t->len = t->pos;
         return 0;
     }
-    int rc = hsd_writer_write(t->w, buf, (size_t)r, &t->werr);
+    int rc = t->w ? hsd_writer_write(t->w, buf, (size_t)r, &t->werr) : HS_OK;
     if (rc < 0) {
         t->wfailed = 1;
         return rc;
@@ -255,6 +257,8 @@ static cJSON *meta_json(const dump_hsdout_in *in, const dump_hsdout_out *res)
         cJSON_AddStringToObject(j, "imported_from", m->imported_from);
     if (m->has_timings) {
         cJSON_AddBoolToObject(j, "nogc", m->nogc);
+        if (m->redacted)
+            cJSON_AddBoolToObject(j, "redacted", 1);
         cJSON_AddNumberToObject(j, "pause_ns", (double)m->pause_ns);
         cJSON_AddNumberToObject(j, "gc_ns", (double)m->gc_ns);
         cJSON_AddNumberToObject(j, "drain_ns", (double)m->drain_ns);
@@ -308,8 +312,9 @@ int dump_hsdout_write(int out_fd, const char *path, const dump_hsdout_in *in,
     }
 
     /* HEAPDUMP first: section 0. */
-    raw_tee t = {.fd = in->raw_fd, .len = in->raw_len, .w = w, .progress = in->progress,
-             .progress_ctx = in->progress_ctx};
+    /* The check pass also stores the bytes, unless they are stored redacted after it. */
+    raw_tee t = {.fd = in->raw_fd, .len = in->raw_len, .w = in->redact ? NULL : w,
+                 .progress = in->progress, .progress_ctx = in->progress_ctx};
     if (hsd_writer_begin(w, HSD_SEC_HEAPDUMP, "heapdump", &he) < 0) {
         writer_fail(&sink, path, &he, err);
         goto out;
@@ -343,6 +348,16 @@ int dump_hsdout_write(int out_fd, const char *path, const dump_hsdout_in *in,
         }
     }
     res->raw_bytes = t.pos;
+    if (in->redact) {
+        /* Zero every non-pointer byte but keep type and code words the analysis needs. */
+        raw_tee r2 = {.fd = in->raw_fd, .len = t.pos};
+        redact_options ro = {.syms = in->syms};
+        redact_stats rs;
+        if (redact_to_hsd((hs_reader){tee_read, &r2}, w, &ro, &rs, &he) < 0) {
+            writer_fail(&sink, path, &he, err);
+            goto out;
+        }
+    }
     if (hsd_writer_end(w, &he) < 0) {
         writer_fail(&sink, path, &he, err);
         goto out;
@@ -365,7 +380,8 @@ int dump_hsdout_write(int out_fd, const char *path, const dump_hsdout_in *in,
         writer_fail(&sink, path, &he, err);
         goto out;
     }
-    if (in->manifest && hsd_writer_section(w, HSD_SEC_MANIFEST, "manifest", in->manifest,
+    if (in->manifest && !in->redact &&
+        hsd_writer_section(w, HSD_SEC_MANIFEST, "manifest", in->manifest,
                                            in->manifest_len, &he) < 0) {
         writer_fail(&sink, path, &he, err);
         goto out;

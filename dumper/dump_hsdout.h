@@ -25,6 +25,7 @@ typedef struct dump_hsdout_meta {
     const char *imported_from;
     const char *symbols_from; /* the binary the symbols were read from */
     int nogc;
+    int redacted;            /* non-pointer bytes zeroed (formats/redact.h) */
     int has_timings;         /* pause_ns, gc_ns, drain_ns, dump_seq are known */
     int64_t pause_ns, gc_ns, drain_ns;
     uint64_t dump_seq;
@@ -44,6 +45,7 @@ typedef struct dump_hsdout_in {
     const uint8_t *manifest;  /* NULL: no MANIFEST section */
     size_t manifest_len;
     int threads;              /* compression threads (0: 2) */
+    int redact;               /* store the dump redacted (formats/redact.h); drops MANIFEST */
     dump_hsdout_progress_fn progress;
     void *progress_ctx;
 } dump_hsdout_in;

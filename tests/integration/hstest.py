@@ -2,6 +2,7 @@
 Go builds cached in the build tree, running the CLIs, and a checker that counts failures."""
 import json
 import os
+import struct
 import subprocess
 import sys
 import tempfile
@@ -42,7 +43,7 @@ def go_build(pkg, name, ldflags=None, cwd=None):
     os.makedirs(GOBIN_DIR, exist_ok=True)
     out = os.path.join(GOBIN_DIR, name)
     src = os.path.join(SRC, pkg)
-    if os.path.exists(out) and os.path.getmtime(out) >= _newest_mtime(cwd or src):
+    if os.path.exists(out) and os.path.getmtime(out) >= _newest_mtime(os.path.join(SRC, cwd) if cwd else src):
         return out
     cmd = [GO, "build", "-o", out]
     if ldflags:
@@ -103,3 +104,33 @@ def tempdir():
         import shutil
         atexit.register(shutil.rmtree, d, True)
     return d
+
+
+def read_hsd(path):
+    """Parses a .hsd independently of the C reader, following formats/HSD.md: returns a list
+    of (type, name, raw bytes, stored size) in file order, checking each chunk's raw CRC."""
+    import zlib
+    with open(path, "rb") as f:
+        data = f.read()
+    assert data[:8] == b"HEAPSIFT", "%s: no HEAPSIFT magic" % path
+    assert data[-8:] == b"HSD-END\n", "%s: no end marker" % path
+    index_off, index_len = struct.unpack_from("<QQ", data, len(data) - 32)
+    idx = data[index_off:index_off + index_len]
+    assert idx[:4] == b"HSDI"
+    nsec, _nchunks = struct.unpack_from("<IQ", idx, 4)
+    pos, secs = 16, []
+    for _ in range(nsec):
+        typ, n, _raw, stored, name_len = struct.unpack_from("<IIQQI", idx, pos)
+        secs.append((typ, idx[pos + 32:pos + 32 + name_len].decode(), n, stored))
+        pos += 32 + name_len
+    out = []
+    for typ, name, n, stored in secs:
+        raw = bytearray()
+        for _ in range(n):
+            off, raw_len, stored_len, raw_crc, _ = struct.unpack_from("<QIIII", idx, pos)
+            pos += 24
+            chunk = zlib.decompress(data[off + 32:off + 32 + stored_len])
+            assert len(chunk) == raw_len and zlib.crc32(chunk) == raw_crc, "%s: bad chunk" % path
+            raw += chunk
+        out.append((typ, name, bytes(raw), stored))
+    return out

@@ -7,10 +7,8 @@ import json
 import os
 import re
 import signal
-import struct
 import subprocess
 import time
-import zlib
 
 import hstest
 
@@ -23,30 +21,10 @@ def hooked():
 
 
 def read_hsd(path):
-    """Parses a .hsd independently of the C reader (formats/HSD.md): returns
-    {type: (raw bytes, stored_size)} for the first section of each type."""
-    with open(path, "rb") as f:
-        d = f.read()
-    assert d[:8] == b"HEAPSIFT", "%s: no HEAPSIFT magic" % path
-    assert d[-8:] == b"HSD-END\n", "%s: no end marker" % path
-    ioff, ilen = struct.unpack_from("<QQ", d, len(d) - 32)
-    ix = d[ioff:ioff + ilen]
-    assert ix[:4] == b"HSDI"
-    nsec, _ = struct.unpack_from("<IQ", ix, 4)
-    p, secs = 16, []
-    for _ in range(nsec):
-        typ, nc, raw, stored, nl = struct.unpack_from("<IIQQI", ix, p)
-        secs.append((typ, nc, raw, stored))
-        p += 32 + nl
+    """{type: (raw bytes, stored_size)} for the first section of each type (hstest.read_hsd)."""
     out = {}
-    for typ, nc, raw, stored in secs:
-        buf = bytearray()
-        for _ in range(nc):
-            off, _rl, sl = struct.unpack_from("<QII", ix, p)
-            p += 24
-            buf += zlib.decompress(d[off + 32:off + 32 + sl])
-        assert len(buf) == raw
-        out.setdefault(typ, (bytes(buf), stored))
+    for typ, _name, raw, stored in hstest.read_hsd(path):
+        out.setdefault(typ, (raw, stored))
     return out
 
 

@@ -11,6 +11,7 @@
 package main
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -51,6 +52,15 @@ func manifest() []byte {
 	return b
 }
 
+// secretBox holds the -secret bytes in the heap (its Key slice's backing array is a heap
+// object too) so redaction tests can look for them in a capture.
+type secretBox struct {
+	Key  []byte
+	Self *secretBox
+}
+
+var secret *secretBox
+
 func main() {
 	distinct := flag.Int("distinct", 50, "objects of 27264 bytes kept alive")
 	ballastMB := flag.Int("ballast", 0, "MiB of pointer-free blocks kept alive")
@@ -58,7 +68,17 @@ func main() {
 	growAfter := flag.Duration("grow-after", time.Second, "when to grow")
 	exitAfter := flag.Duration("exit-after", 0, "exit after this long (0: run until killed)")
 	ready := flag.String("ready", "", "write the pid to FILE once set up")
+	secretHex := flag.String("secret", "", "hex bytes kept in a heap object during dumps (for redaction tests)")
 	flag.Parse()
+	if *secretHex != "" {
+		key, err := hex.DecodeString(*secretHex)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "hooked: -secret:", err)
+			os.Exit(2)
+		}
+		secret = &secretBox{Key: key}
+		secret.Self = secret
+	}
 
 	if err := heapsift.Start(heapsift.Options{Manifest: manifest}); err != nil {
 		fmt.Fprintln(os.Stderr, "hooked:", err)
