@@ -1,0 +1,48 @@
+"""`heapsift diff` on two live captures of the soak workload (store/delete churn, values
+leaking into main.soakLeaks between the captures): the exact ghosts it reports must all be
+objects the workload planted as ghosts, there must be some, no control object may appear, and
+the JSON must validate against the schema."""
+import glob
+import json
+import os
+
+import hstest
+
+c = hstest.Checker("test_diff")
+tmp = hstest.tempdir()
+prog = hstest.go_build("samples/mapworkload", "mapworkload", cwd="samples")
+out = os.path.join(tmp, "caps")
+p = hstest.run([hstest.HEAPSIFT_DUMP, "run", "--at", "1500ms,3500ms", "--stop-after", "-o", out,
+                "--", prog, "-scenario", "soak", "-objects", "50000", "-churn", "3000",
+                "-leak", "50"], env=dict(os.environ, TMPDIR=tmp), timeout=120)
+c.check(p.returncode in (0, 143), "heapsift-dump run (status %d): %s" % (p.returncode, p.stderr[-400:]))
+caps = sorted(glob.glob(os.path.join(out, "*.hsd")))
+if c.eq(len(caps), 2, "two captures"):
+    before, after = caps
+    rep = hstest.heapsift_json(["diff", before, after, "--json", "-"])
+    try:
+        import jsonschema
+        with open(os.path.join(hstest.SRC, "formats", "report.schema.json")) as f:
+            jsonschema.validate(rep, json.load(f))
+    except ImportError:
+        c.check(False, "python3-jsonschema is installed")
+    except Exception as e:  # jsonschema.ValidationError
+        c.check(False, "diff report validates against the schema: %s" % e)
+    with open(after + ".manifest.json") as f:
+        manifest = json.load(f)
+    planted = {o["addr"] for o in manifest["objects"] if o["expect"] == "ghost"}
+    controls = {o["addr"] for o in manifest["objects"] if o["expect"] != "ghost"}
+    exact = {a for f in rep["findings"] if f["kind"] == "ghost" for a in f["objects"]}
+    c.check(all(f["evidence"] == "diff" for f in rep["findings"] if f["kind"] == "ghost"),
+            "diff reports ghosts with evidence 'diff' only")
+    c.check(len(exact) > 0, "the churn between the captures leaked ghosts that diff finds")
+    c.eq(sorted(exact - planted), [], "every exact ghost is one the workload leaked")
+    c.eq(sorted(exact & controls), [], "no control object is an exact ghost")
+    d = rep.get("diff", {})
+    c.eq(d.get("before"), before, "the diff names the earlier dump")
+    c.check(d.get("kept_objects", 0) > 0 and d.get("growth"), "kept objects and a growth table")
+    # The text form says what changed.
+    t = hstest.run([hstest.HEAPSIFT, "diff", before, after])
+    c.eq(t.returncode, 0, "text diff exit status")
+    c.check("Changes since" in t.stdout and "evidence:  diff" in t.stdout, "text diff sections")
+c.done()
