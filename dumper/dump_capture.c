@@ -21,6 +21,7 @@
 #define CAP_PIPE_SIZE (1 << 20)           /* F_SETPIPE_SZ: the default pipe-max-size */
 #define CAP_INFO_TIMEOUT_MS 5000
 #define CAP_REPLY_AFTER_EOF_NS (30ll * 1000000000) /* reply due once the stream ended */
+#define CAP_STALL_S 60 /* default: give up after this many seconds without dump data */
 #define CAP_PROGRESS_NS (200ll * 1000000)
 
 static int64_t mono_ns(void)
@@ -142,7 +143,11 @@ static void progress_end(progress *p)
 typedef struct waitctx {
     dump_drain *drain;
     progress *prog;
-    int64_t eof_at; /* when the drain saw end of stream, 0 before */
+    int64_t eof_at;     /* when the drain saw end of stream, 0 before */
+    int64_t stall_ns;   /* give up after this long without a byte (0: never) */
+    uint64_t last_bytes;
+    int64_t last_change;
+    int stalled;
 } waitctx;
 
 /* Tick while waiting for the reply: progress, and give up when the stream has ended long
@@ -150,7 +155,19 @@ typedef struct waitctx {
 static int wait_tick(void *arg)
 {
     waitctx *w = arg;
-    progress_stream(w->prog, dump_drain_bytes(w->drain), 0);
+    uint64_t bytes = dump_drain_bytes(w->drain);
+    progress_stream(w->prog, bytes, 0);
+    int64_t now = mono_ns();
+    if (bytes != w->last_bytes || !w->last_change) {
+        w->last_bytes = bytes;
+        w->last_change = now;
+    } else if (w->stall_ns && !dump_drain_finished(w->drain) && now - w->last_change > w->stall_ns) {
+        /* A stopped or wedged target: stop waiting. Its pending writes then fail with EPIPE,
+         * which the runtime's dump writer ignores, so the target finishes and runs on. */
+        w->stalled = 1;
+        dump_drain_cancel(w->drain);
+        return 1;
+    }
     if (dump_drain_finished(w->drain)) {
         if (!w->eof_at)
             w->eof_at = mono_ns();
@@ -263,7 +280,8 @@ int dump_capture_run(const dump_capture_opts *o, dump_capture_result *r, dump_er
     int sent = dump_hook_dump_send(sock, pfd[1], o->nogc, &ctl, err);
     close(pfd[1]); /* the stream ends when the hook closes its copy */
     pfd[1] = -1;
-    waitctx wc = {.drain = drain, .prog = &prog};
+    waitctx wc = {.drain = drain, .prog = &prog,
+                  .stall_ns = (int64_t)(o->stall_seconds > 0 ? o->stall_seconds : CAP_STALL_S) * 1000000000};
     int replied = sent < 0 ? -1 : dump_hook_dump_reply(ctl, wait_tick, &wc, &rep, err);
     if (ctl >= 0)
         close(ctl);
@@ -274,6 +292,14 @@ int dump_capture_run(const dump_capture_opts *o, dump_capture_result *r, dump_er
     int drained = dump_drain_join(drain, &raw_bytes, &drain_ns, &derr);
     drain = NULL;
     progress_stream(&prog, raw_bytes, 1);
+    if (wc.stalled) {
+        dump_err_set(err, DUMP_ERR_DROPPED, 0,
+                     "process %d stalled: no dump data for %d s after %llu bytes (is it stopped "
+                     "or wedged?); gave up, the target is unharmed",
+                     o->pid, o->stall_seconds > 0 ? o->stall_seconds : CAP_STALL_S,
+                     (unsigned long long)raw_bytes);
+        goto out;
+    }
     if (replied < 0) {
         if (err && err->kind == DUMP_ERR_DROPPED && !dump_proc_alive(o->pid))
             dump_err_prefix(err, "process %d exited during the capture (%llu bytes streamed)",

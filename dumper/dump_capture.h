@@ -20,6 +20,7 @@ typedef struct dump_capture_opts {
     int seq;              /* > 0: appended to the auto name ("-3"), for series of captures */
     int nogc;
     int redact;           /* store the dump redacted (no contents but pointers) */
+    int stall_seconds;    /* give up after this long without dump data (0: 60 s) */
     int progress;         /* progress line on stderr */
 } dump_capture_opts;
 

@@ -28,7 +28,7 @@ static const char usage[] =
     "Captures heap dumps of live Go processes into .hsd files for `heapsift analyze`.\n"
     "The target must import the hook:  " DUMP_HOOK_IMPORT "\n"
     "\n"
-    "  capture PID [-o FILE] [--nogc] [--redact] [--binary BIN]\n"
+    "  capture PID [-o FILE] [--nogc] [--redact] [--timeout SEC] [--binary BIN]\n"
     "      one dump now (default FILE: heapsift-PID-YYYYmmdd-HHMMSS.hsd in the current\n"
     "      directory; the target's manifest, if any, goes to FILE.manifest.json)\n"
     "  run [--at 2s,5s] [--every 1s [--count N]] [--on-rss 512M] [-o DIR] [--wait-hook 10s]\n"
@@ -45,12 +45,14 @@ static const char usage[] =
     "Exit status: 0 ok, 1 capture failed, 2 usage (run: the program's status).\n";
 
 static const char capture_usage[] =
-    "usage: heapsift-dump capture PID [-o FILE] [--nogc] [--redact] [--binary BIN]\n"
+    "usage: heapsift-dump capture PID [-o FILE] [--nogc] [--redact] [--timeout SEC]\n"
+    "                             [--binary BIN]\n"
     "\n"
     "  -o, --output FILE  the .hsd to write (replaced if it exists; written under a temporary\n"
     "                     name and renamed when complete)\n"
     "  --nogc             do not run a GC before the dump (garbage stays in it)\n"
     "  --redact           zero every non-pointer byte (secrets) but keep what analysis needs\n"
+    "  --timeout SEC      give up when no dump data arrives for SEC seconds (default 60)\n"
     "  --binary BIN       read symbols from BIN instead of /proc/PID/exe\n";
 
 static const char import_usage[] =
@@ -185,6 +187,7 @@ static int cmd_capture(int argc, char **argv)
         {"output", required_argument, 0, 'o'},
         {"nogc", no_argument, 0, 'n'},
         {"redact", no_argument, 0, 'z'},
+        {"timeout", required_argument, 0, 't'},
         {"binary", required_argument, 0, 'b'},
         {"raw-to-file", required_argument, 0, 'R'}, /* hidden: benchmark baseline */
         {"help", no_argument, 0, 'h'},
@@ -198,6 +201,13 @@ static int cmd_capture(int argc, char **argv)
         case 'o': o.out_path = optarg; break;
         case 'n': o.nogc = 1; break;
         case 'z': o.redact = 1; break;
+        case 't':
+            o.stall_seconds = atoi(optarg);
+            if (o.stall_seconds <= 0) {
+                fputs(capture_usage, stderr);
+                return DUMP_EXIT_USAGE;
+            }
+            break;
         case 'b': o.binary = optarg; break;
         case 'R': raw_to = optarg; break;
         case 'h': fputs(capture_usage, stdout); return DUMP_EXIT_OK;

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,8 @@ struct dump_drain {
     pthread_t thread;
     _Atomic uint64_t bytes;
     _Atomic int finished;
+    _Atomic int cancel;  /* dump_drain_cancel: stop waiting for more of the stream */
+    int cancelled;
     int64_t first_ns, end_ns;
     int write_errno; /* first spool write failure */
     int read_errno;  /* pipe read failure */
@@ -53,10 +56,28 @@ static int write_all(int fd, const char *p, size_t n)
     return 0;
 }
 
+/* Waits until the pipe has data or end of stream (1), or until cancelled (0). A stalled
+ * writer therefore never pins this thread: the capture can give up and join it. */
+static int wait_readable(dump_drain *d)
+{
+    while (!d->cancel) {
+        struct pollfd p = {.fd = d->rfd, .events = POLLIN};
+        int r = poll(&p, 1, 200);
+        if (r > 0)
+            return 1;
+        if (r < 0 && errno != EINTR)
+            return 1; /* let the read report the error */
+    }
+    d->cancelled = 1;
+    return 0;
+}
+
 /* Reads and throws away the rest of the stream (after a spool failure). */
 static void discard(dump_drain *d, char *buf)
 {
     for (;;) {
+        if (!wait_readable(d))
+            return;
         ssize_t r = read(d->rfd, buf, DRAIN_CHUNK);
         if (r < 0 && errno == EINTR)
             continue;
@@ -75,6 +96,8 @@ static void *drain_main(void *arg)
     int use_splice = 1;
     prctl(PR_SET_TIMERSLACK, 10000UL, 0, 0, 0); /* naps of 100 us, not 100 + 50 */
     for (;;) {
+        if (!wait_readable(d))
+            break;
         if (use_splice) {
             ssize_t n = splice(d->rfd, NULL, d->sfd, NULL, DRAIN_CHUNK,
                                SPLICE_F_MOVE | SPLICE_F_MORE);
@@ -133,6 +156,11 @@ static void *drain_main(void *arg)
     return NULL;
 }
 
+void dump_drain_cancel(dump_drain *d)
+{
+    d->cancel = 1;
+}
+
 int dump_drain_start(dump_drain **out, int pipe_rfd, int spool_fd, const char *spool_path,
                      dump_err *err)
 {
@@ -173,6 +201,8 @@ int dump_drain_join(dump_drain *d, uint64_t *bytes, int64_t *drain_ns, dump_err 
     else if (d->read_errno)
         rc = dump_err_set(err, DUMP_ERR_DROPPED, d->read_errno, "reading the dump pipe: %s",
                           strerror(d->read_errno));
+    else if (d->cancelled)
+        rc = dump_err_set(err, DUMP_ERR_DROPPED, 0, "the dump stream was abandoned");
     free(d);
     return rc;
 }

@@ -22,6 +22,10 @@ uint64_t dump_drain_bytes(const dump_drain *d);
 /* 1 once the pipe reached end of stream (any thread). */
 int dump_drain_finished(const dump_drain *d);
 
+/* Makes the drain stop waiting for more of the stream (the writer stalled); dump_drain_join
+ * then returns promptly and reports the capture as incomplete. Any thread. */
+void dump_drain_cancel(dump_drain *d);
+
 /* Waits for end of stream, frees the drain, and reports the bytes stored and the time from
  * the first byte to end of stream. Fails when the spool could not be written. */
 int dump_drain_join(dump_drain *d, uint64_t *bytes, int64_t *drain_ns, dump_err *err);

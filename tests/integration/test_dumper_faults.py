@@ -43,6 +43,31 @@ try:
 finally:
     t.stop()
 
+# ---- the target stalls (SIGSTOP) while its dump streams: the dumper times out with a
+# clear message, leaves no file, and the target resumes and runs on (its dump writes then
+# fail with EPIPE, which the runtime ignores); a later capture works.
+d = outdir("target-stalled")
+t = Target(tmp, ["-ballast", str(BALLAST)]).wait_ready()
+try:
+    q = start_dumper(["capture", str(t.pid), "--nogc", "--timeout", "2",
+                      "-o", os.path.join(d, "x.hsd")], tmp)
+    c.check(wait_streaming(q, d, 1 << 20), "the dump was streaming when the target stopped")
+    os.kill(t.pid, signal.SIGSTOP)
+    t0 = time.time()
+    so, se = q.communicate(timeout=60)
+    c.eq(q.returncode, 1, "dumper exit status for a stalled target")
+    c.check("stalled" in se, "says the target stalled: %s" % se.strip())
+    c.check(time.time() - t0 < 20, "gave up within the timeout")
+    c.eq(files(d), [], "no file after the stall")
+    os.kill(t.pid, signal.SIGCONT)
+    time.sleep(1.0)
+    c.check(t.alive(), "the target runs on after SIGCONT")
+    p = dumper(["capture", str(t.pid), "--nogc", "-o", os.path.join(d, "later.hsd")], tmp)
+    c.eq(p.returncode, 0, "a later capture works (stderr: %s)" % p.stderr.strip())
+finally:
+    os.kill(t.pid, signal.SIGCONT) if t.proc.poll() is None else None
+    t.stop()
+
 # ---- the dumper dies (SIGKILL) mid-capture: the target runs on; a later capture works
 d = outdir("dumper-killed")
 t = Target(tmp, ["-ballast", str(BALLAST), "-distinct", "9"]).wait_ready()
