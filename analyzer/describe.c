@@ -32,8 +32,12 @@ char *describe_label(const analysis *a, uint32_t node)
         free(shape);
         return s;
     }
-    char buf[256];
-    return report_strdup(heap_describe(h, node, buf, sizeof buf));
+    /* Non-object nodes: the bare name, since reports print their kind beside it. */
+    const heap_aux *x = &h->aux[node - h->nobj];
+    const char *name = strpool_get(&h->names, x->name);
+    if (x->kind == HEAP_NODE_FRAME)
+        return report_strfmt("goroutine %llu %s", (unsigned long long)x->goid, name);
+    return report_strdup(name);
 }
 
 int describe_step(const analysis *a, uint32_t node, uint32_t field, report_step *out)

@@ -29,7 +29,7 @@ int tables_retainers(analysis *a, size_t n)
         row->group = report_strdup(report_node_kind_name(st.kind));
         row->addr = st.addr;
         row->count = 1;
-        row->bytes = heap_node_size(a->h, v);
+        row->bytes = st.size; /* object bytes, or a global's symbol size, or a frame's size */
         row->retained_bytes = dom_retained(a->dom, v);
         free(st.name);
         free(st.shape);
