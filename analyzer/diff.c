@@ -153,7 +153,8 @@ int diff_run(const analysis *before, analysis *after, size_t top, hs_error *err)
         }
     }
     if (rc >= 0) {
-        qsort(g.rows, g.n, sizeof *g.rows, by_change);
+        if (g.n)
+            qsort(g.rows, g.n, sizeof *g.rows, by_change);
         size_t k = g.n < top ? g.n : top;
         for (size_t i = k; i < g.n; i++) {
             free(g.rows[i].label);
