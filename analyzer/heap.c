@@ -41,8 +41,11 @@ typedef struct builder {
     uint32_t *func, *shape;
     uint8_t *hdr;
     /* edges and hints */
-    raw_edge **eblocks;  /* raw edges in blocks of EDGE_BLOCK, freed as they are resolved */
+    raw_edge **eblocks;  /* raw edges in blocks of EDGE_BLOCK */
     size_t nedges, cap_eblocks;
+    uint32_t *estart;    /* per arrival object: index of its first raw edge */
+    size_t obj_edges_end; /* raw edges below this belong to objects */
+    int interleaved;     /* an object's edges came after another node's: no grouped order */
     type_hint *hints;
     size_t nhints, cap_hints;
     /* aux nodes */
@@ -255,9 +258,12 @@ static int grow_objects(builder *b)
     if (shape)
         b->shape = shape;
     uint8_t *hdr = shape ? realloc(b->hdr, cap) : NULL;
-    if (!hdr)
+    if (hdr)
+        b->hdr = hdr;
+    uint32_t *estart = hdr ? realloc(b->estart, cap * sizeof *estart) : NULL;
+    if (!estart)
         return -1;
-    b->hdr = hdr;
+    b->estart = estart;
     b->ncap_obj = cap;
     return 0;
 }
@@ -287,6 +293,11 @@ static int on_object(builder *b, const gohd_record *rec, hs_error *err)
 
     uint32_t i = h->nobj++;
     uint64_t len = m->contents.len, ps = h->ptr_size;
+    /* Objects' edges are contiguous per object; other nodes' edges must all come after
+     * them for build_edges to add edges grouped by sorted source (runtime record order). */
+    if (b->nedges != b->obj_edges_end || b->nedges > UINT32_MAX)
+        b->interleaved = 1;
+    b->estart[i] = (uint32_t)b->nedges;
     b->addr[i] = m->addr;
     b->size[i] = len;
     b->func[i] = HEAP_NONE;
@@ -314,6 +325,7 @@ static int on_object(builder *b, const gohd_record *rec, hs_error *err)
     }
     if (add_slots(b, i, 0, m->contents.ptr, len, m->ptr_offsets, m->nptrs) < 0)
         return oom(err, "edges");
+    b->obj_edges_end = b->nedges;
     return HS_OK;
 }
 
@@ -635,7 +647,7 @@ static uint32_t *sort_objects(const uint64_t *addr, uint32_t n)
 
 /* Reorders the per-object arrays into address order, dropping objects that overlap their
  * predecessor (a hostile or inconsistent dump); fills arrival -> sorted (or HEAP_NONE). */
-static int order_objects(builder *b, uint32_t **sorted_of)
+static int order_objects(builder *b, uint32_t **sorted_of, uint32_t **arrival_of)
 {
     heap *h = b->h;
     uint32_t n = h->nobj;
@@ -660,6 +672,7 @@ static int order_objects(builder *b, uint32_t **sorted_of)
             continue;
         }
         inv[a] = k;
+        perm[k] = a; /* k <= i: perm becomes sorted -> arrival for the kept objects */
         h->obj_addr[k] = b->addr[a];
         h->obj_size[k] = b->size[a];
         h->obj_hdr[k] = b->hdr[a];
@@ -668,7 +681,7 @@ static int order_objects(builder *b, uint32_t **sorted_of)
         k++;
     }
     h->nobj = k;
-    free(perm);
+    *arrival_of = perm;
     *sorted_of = inv;
     free(b->addr);
     free(b->size);
@@ -798,17 +811,12 @@ static void free_edges(builder *b)
     b->nedges = 0;
 }
 
-static int build_edges(builder *b, const uint32_t *sorted_of, hs_error *err)
+/* Resolves every raw edge in place (val becomes the target node, or HEAP_NONE) in arrival
+ * order, prefetching ahead: resolution is a chain of dependent cache misses (index block,
+ * object address, object size) per edge. */
+static void resolve_edges(builder *b)
 {
     heap *h = b->h;
-    h->nnodes = h->nobj + h->naux;
-    graph_builder *gb = graph_builder_new(h->nnodes, b->nedges);
-    if (!gb)
-        return oom(err, "graph");
-    for (uint32_t i = 0; i < h->nobj; i++)
-        graph_builder_set_size(gb, i, h->obj_size[i]);
-    /* Resolution is a chain of dependent cache misses (index block, object address, object
-     * size) per edge: prefetch them a few edges ahead so they overlap. */
     enum { AHEAD1 = 16, AHEAD2 = 8 };
     for (size_t i = 0; i < b->nedges; i++) {
         if (h->index_first && i + AHEAD1 < b->nedges) {
@@ -826,26 +834,59 @@ static int build_edges(builder *b, const uint32_t *sorted_of, hs_error *err)
                 }
             }
         }
-        if (i && (i & (EDGE_BLOCK - 1)) == 0) { /* the previous block is done */
-            free(b->eblocks[(i >> EDGE_BLOCK_SHIFT) - 1]);
-            b->eblocks[(i >> EDGE_BLOCK_SHIFT) - 1] = NULL;
-        }
-        const raw_edge *e = edge_ref(b, i);
-        uint32_t src = e->src & AUX_BIT ? h->nobj + (e->src & ~AUX_BIT) : sorted_of[e->src];
-        if (src == HEAP_NONE)
-            continue;
+        raw_edge *e = edge_ref(b, i);
         uint32_t dst = heap_object_at(h, e->val);
         if (dst == HEAP_NONE)
             dst = global_at(h, &b->global_of, e->val);
-        if (dst == HEAP_NONE)
-            continue;
-        int rc = graph_builder_add_edge(gb, src, dst, e->field);
-        if (rc < 0) {
-            graph_builder_free(gb);
-            return hs_error_set(err, rc, HS_NO_OFFSET, "adding pointer edges");
+        e->val = dst;
+    }
+}
+
+static int add_resolved(graph_builder *gb, uint32_t src, const raw_edge *e, hs_error *err)
+{
+    if (src == HEAP_NONE || e->val == HEAP_NONE)
+        return HS_OK;
+    int rc = graph_builder_add_edge(gb, src, (uint32_t)e->val, e->field);
+    return rc < 0 ? hs_error_set(err, rc, HS_NO_OFFSET, "adding pointer edges") : HS_OK;
+}
+
+/* Builds the graph. Edges are added grouped by sorted source when the dump's record order
+ * allows (objects first, as the runtime writes them), so graph_build need not sort them. */
+static int build_edges(builder *b, const uint32_t *sorted_of, const uint32_t *arrival_of,
+                       uint32_t narrival, hs_error *err)
+{
+    heap *h = b->h;
+    h->nnodes = h->nobj + h->naux;
+    graph_builder *gb = graph_builder_new(h->nnodes, b->nedges);
+    if (!gb)
+        return oom(err, "graph");
+    for (uint32_t i = 0; i < h->nobj; i++)
+        graph_builder_set_size(gb, i, h->obj_size[i]);
+    resolve_edges(b);
+    int rc = HS_OK;
+    if (!b->interleaved) {
+        for (uint32_t k = 0; k < h->nobj && rc >= 0; k++) {
+            uint32_t a = arrival_of[k];
+            size_t end = a + 1 < narrival ? b->estart[a + 1] : b->obj_edges_end;
+            for (size_t i = b->estart[a]; i < end && rc >= 0; i++)
+                rc = add_resolved(gb, k, edge_ref(b, i), err);
+        }
+        for (size_t i = b->obj_edges_end; i < b->nedges && rc >= 0; i++) {
+            const raw_edge *e = edge_ref(b, i);
+            rc = add_resolved(gb, h->nobj + (e->src & ~AUX_BIT), e, err);
+        }
+    } else {
+        for (size_t i = 0; i < b->nedges && rc >= 0; i++) {
+            const raw_edge *e = edge_ref(b, i);
+            rc = add_resolved(gb, e->src & AUX_BIT ? h->nobj + (e->src & ~AUX_BIT)
+                                                   : sorted_of[e->src], e, err);
         }
     }
     free_edges(b);
+    if (rc < 0) {
+        graph_builder_free(gb);
+        return rc;
+    }
     return graph_build(gb, &h->g, err);
 }
 
@@ -962,6 +1003,7 @@ static void builder_release(builder *b)
     free(b->func);
     free(b->shape);
     free(b->hdr);
+    free(b->estart);
     free_edges(b);
     free(b->hints);
     free(b->itab_types);
@@ -979,14 +1021,17 @@ static void builder_release(builder *b)
 static int finish(builder *b, hs_error *err)
 {
     heap *h = b->h;
-    uint32_t *sorted_of = NULL;
-    if (ensure_global_targets(b) < 0 || order_objects(b, &sorted_of) < 0 ||
+    uint32_t *sorted_of = NULL, *arrival_of = NULL;
+    uint32_t narrival = h->nobj;
+    if (ensure_global_targets(b) < 0 || order_objects(b, &sorted_of, &arrival_of) < 0 ||
         build_page_index(b) < 0) {
         free(sorted_of);
+        free(arrival_of);
         return oom(err, "the address index");
     }
-    int rc = build_edges(b, sorted_of, err);
+    int rc = build_edges(b, sorted_of, arrival_of, narrival, err);
     free(sorted_of);
+    free(arrival_of);
     if (rc < 0)
         return rc;
     h->obj_type = malloc((size_t)h->nobj * sizeof *h->obj_type + 1);
