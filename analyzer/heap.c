@@ -654,7 +654,8 @@ static int order_objects(builder *b, uint32_t **sorted_of, uint32_t **arrival_of
     uint32_t *perm = sort_objects(b->addr, n);
     uint32_t *inv = malloc((size_t)n * sizeof *inv + 1);
     h->obj_addr = malloc((size_t)n * sizeof *h->obj_addr + 1);
-    h->obj_size = malloc((size_t)n * sizeof *h->obj_size + 1);
+    uint64_t *size = malloc((size_t)n * sizeof *size + 1);
+    h->obj_size = size;
     h->obj_hdr = malloc((size_t)n + 1);
     h->obj_func = malloc((size_t)n * sizeof *h->obj_func + 1);
     h->obj_shape = malloc((size_t)n * sizeof *h->obj_shape + 1);
@@ -674,7 +675,7 @@ static int order_objects(builder *b, uint32_t **sorted_of, uint32_t **arrival_of
         inv[a] = k;
         perm[k] = a; /* k <= i: perm becomes sorted -> arrival for the kept objects */
         h->obj_addr[k] = b->addr[a];
-        h->obj_size[k] = b->size[a];
+        size[k] = b->size[a];
         h->obj_hdr[k] = b->hdr[a];
         h->obj_func[k] = b->func[a];
         h->obj_shape[k] = b->shape[a];
@@ -887,7 +888,12 @@ static int build_edges(builder *b, const uint32_t *sorted_of, const uint32_t *ar
         graph_builder_free(gb);
         return rc;
     }
-    return graph_build(gb, &h->g, err);
+    if ((rc = graph_build(gb, &h->g, err)) < 0)
+        return rc;
+    /* The graph holds the same sizes: keep one copy. */
+    free((void *)h->obj_size);
+    h->obj_size = graph_sizes(h->g);
+    return HS_OK;
 }
 
 /* Interns a type descriptor; returns its index or HEAP_NONE when it cannot be named. */
@@ -1114,7 +1120,8 @@ void heap_free(heap *h)
     if (!h)
         return;
     free(h->obj_addr);
-    free(h->obj_size);
+    if (!h->g) /* before the graph exists the heap owns the sizes */
+        free((void *)h->obj_size);
     free(h->obj_hdr);
     free(h->obj_func);
     free(h->obj_type);

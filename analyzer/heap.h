@@ -104,7 +104,7 @@ typedef struct heap {
 
     uint32_t nobj;
     uint64_t *obj_addr;    /* slot address, ascending */
-    uint64_t *obj_size;    /* slot bytes */
+    const uint64_t *obj_size; /* slot bytes (once built, the graph's node sizes: one copy) */
     uint8_t *obj_hdr;      /* malloc-header bytes before the program's pointer (0 or 8) */
     uint32_t *obj_func;    /* closure: symtab FUNC index of its code word, else HEAP_NONE */
     uint32_t *obj_type;    /* index into types, else HEAP_NONE */
