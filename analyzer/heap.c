@@ -25,8 +25,11 @@ typedef struct raw_edge {
     uint64_t val;   /* the pointer value */
 } raw_edge;
 
+/* Evidence of an object's type, applied once objects are sorted. `at` is, by source:
+ * HEAP_TSRC_IFACE the raw edge of the interface's data word (its target is the object),
+ * HEAP_TSRC_HEADER the arrival index of the object, HEAP_TSRC_FINALIZER its address. */
 typedef struct type_hint {
-    uint64_t val;      /* address the typed word points to */
+    uint64_t at;
     uint64_t typeaddr; /* descriptor of the dynamic type */
     uint8_t src;       /* heap_type_src */
 } type_hint;
@@ -46,8 +49,10 @@ typedef struct builder {
     uint32_t *estart;    /* per arrival object: index of its first raw edge */
     size_t obj_edges_end; /* raw edges below this belong to objects */
     int interleaved;     /* an object's edges came after another node's: no grouped order */
-    type_hint *hints;
+    type_hint *hints;    /* interface hints, in raw-edge order */
     size_t nhints, cap_hints;
+    type_hint *ohints;   /* malloc-header and finalizer hints */
+    size_t nohints, cap_ohints;
     /* aux nodes */
     size_t cap_aux;
     u64map global_of;  /* symbol address (or slot address without symbols) -> aux index */
@@ -184,8 +189,11 @@ static int add_slots(builder *b, uint32_t src, uint64_t field_base, const uint8_
         uint64_t v = word_at(b, mem + off);
         if (!v)
             continue;
+        size_t before = b->nedges;
         if (add_edge(b, src, field_base + off, v) < 0)
             return HS_ERR_NOMEM;
+        if (b->nedges == before)
+            continue; /* not a pointer into the heap or data: no edge, no type to give */
         if (off < ps || (i > 0 && offs[i - 1] == off - ps))
             continue;
         uint64_t w = word_at(b, mem + off - ps);
@@ -200,7 +208,7 @@ static int add_slots(builder *b, uint32_t src, uint64_t field_base, const uint8_
         else if (u64map_get(&b->itab_idx, w, &k))
             t = b->itab_types[k]; /* iface: the itab names the dynamic type */
         if (t) {
-            type_hint hnt = {v, t, HEAP_TSRC_IFACE};
+            type_hint hnt = {before, t, HEAP_TSRC_IFACE};
             if (VEC_PUSH(b->hints, b->nhints, b->cap_hints, hnt) < 0)
                 return HS_ERR_NOMEM;
         }
@@ -311,8 +319,8 @@ static int on_object(builder *b, const gohd_record *rec, hs_error *err)
      * object (GO-RUNTIME.md "Traps"); the program's pointer is slot + 8. */
     if (h->go_minor >= 22 && len > 512 && len <= 32768 && is_type_addr(b, w0)) {
         b->hdr[i] = (uint8_t)ps;
-        type_hint hnt = {m->addr + ps, w0, HEAP_TSRC_HEADER};
-        if (VEC_PUSH(b->hints, b->nhints, b->cap_hints, hnt) < 0)
+        type_hint hnt = {i, w0, HEAP_TSRC_HEADER};
+        if (VEC_PUSH(b->ohints, b->nohints, b->cap_ohints, hnt) < 0)
             return oom(err, "type hints");
         w0 = len >= 2 * ps ? word_at(b, m->contents.ptr + ps) : 0;
     }
@@ -469,7 +477,7 @@ static int on_finalizer(builder *b, const gohd_record *rec)
     /* The object type from the finalizer record: ot is *T, the object is a T. */
     if (rec->u.finalizer.ot) {
         type_hint hnt = {obj, rec->u.finalizer.ot, HEAP_TSRC_FINALIZER};
-        if (VEC_PUSH(b->hints, b->nhints, b->cap_hints, hnt) < 0)
+        if (VEC_PUSH(b->ohints, b->nohints, b->cap_ohints, hnt) < 0)
             return HS_ERR_NOMEM;
     }
     return HS_OK;
@@ -812,12 +820,15 @@ static void free_edges(builder *b)
     b->nedges = 0;
 }
 
+static void give_type(builder *b, uint32_t obj, const type_hint *t);
+
 /* Resolves every raw edge in place (val becomes the target node, or HEAP_NONE) in arrival
  * order, prefetching ahead: resolution is a chain of dependent cache misses (index block,
  * object address, object size) per edge. */
 static void resolve_edges(builder *b)
 {
     heap *h = b->h;
+    size_t hi = 0;
     enum { AHEAD1 = 16, AHEAD2 = 8 };
     for (size_t i = 0; i < b->nedges; i++) {
         if (h->index_first && i + AHEAD1 < b->nedges) {
@@ -837,6 +848,10 @@ static void resolve_edges(builder *b)
         }
         raw_edge *e = edge_ref(b, i);
         uint32_t dst = heap_object_at(h, e->val);
+        /* Interface hints on this edge type its target when it points at the object's start. */
+        for (; hi < b->nhints && b->hints[hi].at == i; hi++)
+            if (dst != HEAP_NONE && e->val == heap_obj_ptr(h, dst))
+                give_type(b, dst, &b->hints[hi]);
         if (dst == HEAP_NONE)
             dst = global_at(h, &b->global_of, e->val);
         e->val = dst;
@@ -952,25 +967,41 @@ static uint32_t resolve_hint_type(builder *b, const type_hint *t)
     return ti;
 }
 
-/* Applies type hints: an interface holding *T types the T it points to; one holding a
- * non-pointer T types the box it points to. Stronger evidence wins (header > finalizer >
- * interface). */
-static void apply_type_hints(builder *b)
+/* Gives object obj the type a hint names, unless it has stronger evidence already (header >
+ * finalizer > interface). An interface holding *T types the T it points to; one holding a
+ * non-pointer T types the box it points to. */
+static void give_type(builder *b, uint32_t obj, const type_hint *t)
 {
     heap *h = b->h;
-    for (size_t i = 0; i < b->nhints; i++) {
-        const type_hint *t = &b->hints[i];
-        uint32_t obj = heap_object_at(h, t->val);
-        if (obj == HEAP_NONE || t->val != heap_obj_ptr(h, obj))
-            continue;
-        if (h->obj_tsrc[obj] >= t->src)
-            continue;
-        uint32_t ti = resolve_hint_type(b, t);
-        if (ti == HEAP_NONE)
-            continue;
-        h->obj_type[obj] = ti;
-        h->obj_tsrc[obj] = t->src;
-    }
+    if (obj >= h->nobj || h->obj_tsrc[obj] >= t->src)
+        return;
+    uint32_t ti = resolve_hint_type(b, t);
+    if (ti == HEAP_NONE)
+        return;
+    h->obj_type[obj] = ti;
+    h->obj_tsrc[obj] = t->src;
+}
+
+/* Applies the header and finalizer hints (interface hints are applied while edges are
+ * resolved, where their targets are known). */
+static void apply_other_hints(builder *b, const uint32_t *sorted_of, uint32_t narrival)
+{
+    heap *h = b->h;
+    for (int pass = 0; pass < 2; pass++) /* finalizer evidence first, then headers */
+        for (size_t i = 0; i < b->nohints; i++) {
+            const type_hint *t = &b->ohints[i];
+            if (t->src != (pass ? HEAP_TSRC_HEADER : HEAP_TSRC_FINALIZER))
+                continue;
+            uint32_t obj;
+            if (t->src == HEAP_TSRC_HEADER) {
+                obj = t->at < narrival ? sorted_of[t->at] : HEAP_NONE;
+            } else {
+                obj = heap_object_at(h, t->at);
+                if (obj != HEAP_NONE && t->at != heap_obj_ptr(h, obj))
+                    obj = HEAP_NONE;
+            }
+            give_type(b, obj, t);
+        }
 }
 
 /* Program roots: every aux node with a root kind. Finalizer specials are not program roots;
@@ -1012,6 +1043,7 @@ static void builder_release(builder *b)
     free(b->estart);
     free_edges(b);
     free(b->hints);
+    free(b->ohints);
     free(b->itab_types);
     u64map_release(&b->global_of);
     u64map_release(&b->itab_idx);
@@ -1035,20 +1067,24 @@ static int finish(builder *b, hs_error *err)
         free(arrival_of);
         return oom(err, "the address index");
     }
+    h->obj_type = malloc((size_t)h->nobj * sizeof *h->obj_type + 1);
+    h->obj_tsrc = calloc((size_t)h->nobj + 1, 1);
+    if (!h->obj_type || !h->obj_tsrc) {
+        free(sorted_of);
+        free(arrival_of);
+        return oom(err, "types");
+    }
+    for (uint32_t i = 0; i < h->nobj; i++)
+        h->obj_type[i] = HEAP_NONE;
     int rc = build_edges(b, sorted_of, arrival_of, narrival, err);
+    if (rc >= 0)
+        apply_other_hints(b, sorted_of, narrival);
     free(sorted_of);
     free(arrival_of);
     if (rc < 0)
         return rc;
-    h->obj_type = malloc((size_t)h->nobj * sizeof *h->obj_type + 1);
-    h->obj_tsrc = calloc((size_t)h->nobj + 1, 1);
-    if (!h->obj_type || !h->obj_tsrc)
-        return oom(err, "types");
-    for (uint32_t i = 0; i < h->nobj; i++)
-        h->obj_type[i] = HEAP_NONE;
     if (collect_roots(b) < 0)
         return oom(err, "roots");
-    apply_type_hints(b);
     if (b->nsamples) {
         h->obj_site = malloc((size_t)h->nobj * sizeof *h->obj_site + 1);
         if (!h->obj_site)
