@@ -49,6 +49,7 @@ typedef struct builder {
     uint32_t *estart;    /* per arrival object: index of its first raw edge */
     size_t obj_edges_end; /* raw edges below this belong to objects */
     int interleaved;     /* an object's edges came after another node's: no grouped order */
+    int headers;         /* some object has a Go 1.22+ malloc header */
     type_hint *hints;    /* interface hints, in raw-edge order */
     size_t nhints, cap_hints;
     type_hint *ohints;   /* malloc-header and finalizer hints */
@@ -319,6 +320,7 @@ static int on_object(builder *b, const gohd_record *rec, hs_error *err)
      * object (GO-RUNTIME.md "Traps"); the program's pointer is slot + 8. */
     if (h->go_minor >= 22 && len > 512 && len <= 32768 && is_type_addr(b, w0)) {
         b->hdr[i] = (uint8_t)ps;
+        b->headers = 1;
         type_hint hnt = {i, w0, HEAP_TSRC_HEADER};
         if (VEC_PUSH(b->ohints, b->nohints, b->cap_ohints, hnt) < 0)
             return oom(err, "type hints");
@@ -850,7 +852,7 @@ static void resolve_edges(builder *b)
         uint32_t dst = heap_object_at(h, e->val);
         /* Interface hints on this edge type its target when it points at the object's start. */
         for (; hi < b->nhints && b->hints[hi].at == i; hi++)
-            if (dst != HEAP_NONE && e->val == heap_obj_ptr(h, dst))
+            if (dst != HEAP_NONE && e->val == h->obj_addr[dst] + (b->headers ? h->obj_hdr[dst] : 0))
                 give_type(b, dst, &b->hints[hi]);
         if (dst == HEAP_NONE)
             dst = global_at(h, &b->global_of, e->val);
