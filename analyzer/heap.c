@@ -601,56 +601,62 @@ static int on_record(builder *b, const gohd_record *rec, hs_error *err)
 
 /* ---- after the pass: sort, index, resolve ---- */
 
-/* Sorts objects by address (LSD radix sort on 16-bit digits of a 48-bit key, which covers
- * every user-space address on 64-bit Linux; larger keys fall back to qsort) and returns the
- * permutation: perm[sorted index] = arrival index. */
-static int cmp_by_addr(const void *x, const void *y, void *ctx)
-{
-    const uint64_t *addr = ctx;
-    uint64_t a = addr[*(const uint32_t *)x], c = addr[*(const uint32_t *)y];
-    return a < c ? -1 : a > c;
-}
-
+/* Sorts objects by address and returns the permutation perm[sorted index] = arrival index
+ * (NULL when out of memory). Linear: a radix sort over the span of addresses. */
 static uint32_t *sort_objects(const uint64_t *addr, uint32_t n)
 {
     uint32_t *perm = malloc((size_t)n * sizeof *perm + 1);
-    uint32_t *tmp = malloc((size_t)n * sizeof *tmp + 1);
-    uint32_t *count = calloc(65536, sizeof *count);
-    if (!perm || !tmp || !count) {
-        free(perm);
-        free(tmp);
-        free(count);
+    if (!perm)
         return NULL;
-    }
-    int sorted = 1, wide = 0;
+    int sorted = 1;
+    uint64_t lo = UINT64_MAX, hi = 0;
     for (uint32_t i = 0; i < n; i++) {
         perm[i] = i;
         if (i && addr[i] < addr[i - 1])
             sorted = 0;
-        if (addr[i] >> 48)
-            wide = 1;
+        lo = addr[i] < lo ? addr[i] : lo;
+        hi = addr[i] > hi ? addr[i] : hi;
     }
-    if (!sorted && wide) {
-        qsort_r(perm, n, sizeof *perm, cmp_by_addr, (void *)addr);
-    } else if (!sorted) {
-        for (int shift = 0; shift < 48; shift += 16) {
-            memset(count, 0, 65536 * sizeof *count);
-            for (uint32_t i = 0; i < n; i++)
-                count[(addr[perm[i]] >> shift) & 0xffff]++;
-            uint32_t sum = 0;
-            for (uint32_t d = 0; d < 65536; d++) {
-                uint32_t c = count[d];
-                count[d] = sum;
-                sum += c;
-            }
-            for (uint32_t i = 0; i < n; i++)
-                tmp[count[(addr[perm[i]] >> shift) & 0xffff]++] = perm[i];
-            uint32_t *t = perm;
-            perm = tmp;
-            tmp = t;
+    if (sorted)
+        return perm;
+    /* LSD radix sort of (address - lowest, index) pairs on 16-bit digits: reads are
+     * sequential, and a heap spanning < 4 GiB needs only two passes. */
+    unsigned passes = 0;
+    for (uint64_t span = hi - lo; span; span >>= 16)
+        passes++;
+    typedef struct pair { uint64_t key; uint32_t idx; } pair;
+    pair *a = malloc((size_t)n * sizeof *a), *t = malloc((size_t)n * sizeof *t);
+    uint32_t *count = malloc(65536 * sizeof *count);
+    if (!a || !t || !count) {
+        free(a);
+        free(t);
+        free(count);
+        free(perm);
+        return NULL;
+    }
+    for (uint32_t i = 0; i < n; i++)
+        a[i] = (pair){addr[i] - lo, i};
+    for (unsigned p = 0; p < passes; p++) {
+        unsigned shift = 16 * p;
+        memset(count, 0, 65536 * sizeof *count);
+        for (uint32_t i = 0; i < n; i++)
+            count[(a[i].key >> shift) & 0xffff]++;
+        uint32_t sum = 0;
+        for (uint32_t d = 0; d < 65536; d++) {
+            uint32_t c = count[d];
+            count[d] = sum;
+            sum += c;
         }
+        for (uint32_t i = 0; i < n; i++)
+            t[count[(a[i].key >> shift) & 0xffff]++] = a[i];
+        pair *x = a;
+        a = t;
+        t = x;
     }
-    free(tmp);
+    for (uint32_t i = 0; i < n; i++)
+        perm[i] = a[i].idx;
+    free(a);
+    free(t);
     free(count);
     return perm;
 }
