@@ -133,10 +133,11 @@ static int run_detectors(analysis *a)
         rc = findings_finish(&info, a, &a->rep->info, &a->rep->ninfo);
     findings_release(&leaks);
     findings_release(&info);
-    if (rc >= 0) {
+    /* (qsort's array must not be NULL even when empty: C11 7.22.5) */
+    if (rc >= 0 && a->rep->nfindings)
         qsort(a->rep->findings, a->rep->nfindings, sizeof *a->rep->findings, finding_order);
+    if (rc >= 0 && a->rep->ninfo)
         qsort(a->rep->info, a->rep->ninfo, sizeof *a->rep->info, finding_order);
-    }
     return rc;
 }
 

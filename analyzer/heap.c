@@ -219,24 +219,28 @@ static int on_object(builder *b, const gohd_record *rec, hs_error *err)
     const gohd_memrec *m = &rec->u.object;
     if (h->nobj >= MAX_OBJECTS)
         return hs_error_set(err, HS_ERR_LIMIT, rec->offset, "more than %u objects", MAX_OBJECTS);
-    size_t need = (size_t)h->nobj + 1;
+    size_t need = (size_t)h->nobj + 1, old_cap = b->ncap_obj;
     if (vec_reserve((void **)&b->addr, &b->ncap_obj, need, sizeof *b->addr) < 0)
         return oom(err, "objects");
-    /* The other per-object arrays share ncap_obj: grow them to the same capacity. */
-    size_t cap = b->ncap_obj;
-    uint64_t *sz = realloc(b->size, cap * sizeof *sz);
-    if (sz)
-        b->size = sz;
-    uint32_t *fn = sz ? realloc(b->func, cap * sizeof *fn) : NULL;
-    if (fn)
-        b->func = fn;
-    uint32_t *shp = fn ? realloc(b->shape, cap * sizeof *shp) : NULL;
-    if (shp)
-        b->shape = shp;
-    uint8_t *hd = shp ? realloc(b->hdr, cap) : NULL;
-    if (!hd)
-        return oom(err, "objects");
-    b->hdr = hd;
+    /* The other per-object arrays share ncap_obj: grow them to the same capacity, only when
+     * it grew (a realloc per object is quadratic under allocators that always move). A failure
+     * here ends the build, so the arrays never stay behind ncap_obj. */
+    if (b->ncap_obj != old_cap) {
+        size_t cap = b->ncap_obj;
+        uint64_t *sz = realloc(b->size, cap * sizeof *sz);
+        if (sz)
+            b->size = sz;
+        uint32_t *fn = sz ? realloc(b->func, cap * sizeof *fn) : NULL;
+        if (fn)
+            b->func = fn;
+        uint32_t *shp = fn ? realloc(b->shape, cap * sizeof *shp) : NULL;
+        if (shp)
+            b->shape = shp;
+        uint8_t *hd = shp ? realloc(b->hdr, cap) : NULL;
+        if (!hd)
+            return oom(err, "objects");
+        b->hdr = hd;
+    }
 
     uint32_t i = h->nobj++;
     uint64_t len = m->contents.len, ps = h->ptr_size;
