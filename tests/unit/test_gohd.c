@@ -31,7 +31,8 @@ static int64_t step_read(void *ctx, void *buf, size_t n)
         k = s->step;
     if (k > n)
         k = n;
-    memcpy(buf, s->data + s->pos, k);
+    if (k) /* data is NULL for an empty file */
+        memcpy(buf, s->data + s->pos, k);
     s->pos += k;
     return (int64_t)k;
 }
