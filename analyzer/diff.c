@@ -84,6 +84,32 @@ static int by_change(const void *p, const void *q)
 }
 
 /* Exact ghosts of the containers both dumps have. */
+/* The same allocation, not a freed slot reused: sizes and layouts match (same_object), and
+ * where both dumps know a type it is the same type. */
+static int same_type(const analysis *before, uint32_t v, const analysis *after, uint32_t w)
+{
+    const char *tb = heap_type_name(before->h, v), *ta = heap_type_name(after->h, w);
+    return !tb || !ta || strcmp(tb, ta) == 0;
+}
+
+/* Considers object v of `before` (inside container cb there) as an exact ghost. */
+static int diff_candidate(const analysis *before, analysis *after, uint32_t v,
+                          const uint8_t *in_after, size_t ca, findings *fs)
+{
+    uint32_t w = same_object(before->h, v, after->h);
+    if (w == HEAP_NONE || in_after[w] || live_state_of(after->live, w) != LIVE_IN_USE ||
+        !same_type(before, v, after, w))
+        return HS_OK;
+    const char *t = heap_type_name(after->h, w);
+    if (t && (!strncmp(t, "sync.", 5) || !strncmp(t, "runtime.", 8) || !strncmp(t, "any ", 4)))
+        return HS_OK; /* the container's own machinery, not a value */
+    return ghost_add(after, fs, w, ca < 31 ? 1u << ca : 1u << 31, "diff", NULL);
+}
+
+/* Exact ghosts of the containers both dumps have. For a decoded sync.Map the candidates are
+ * its values in `before` (its keys and entries are freed with Delete, and their slots are
+ * reused by unrelated objects of the same shape); for a named container, everything it
+ * reached. */
 static int diff_ghosts(const analysis *before, analysis *after)
 {
     findings fs = {0};
@@ -95,20 +121,18 @@ static int diff_ghosts(const analysis *before, analysis *after)
             cb++;
         if (cb == before->ncontainers)
             continue;
-        uint8_t *in_before = ghost_inside(before, cb, 1);
+        const analysis_container *c = &before->containers[cb];
         uint8_t *in_after = ghost_inside(after, ca, 1);
-        if (!in_before || !in_after)
+        uint8_t *in_before = c->is_sync_map ? NULL : ghost_inside(before, cb, 1);
+        if (!in_after || (!c->is_sync_map && !in_before))
             rc = HS_ERR_NOMEM;
-        for (uint32_t v = 0; rc >= 0 && v < before->h->nobj; v++) {
-            if (!in_before[v])
-                continue;
-            uint32_t w = same_object(before->h, v, after->h);
-            if (w == HEAP_NONE || in_after[w] || live_state_of(after->live, w) != LIVE_IN_USE)
-                continue;
-            const char *t = heap_type_name(after->h, w);
-            if (t && (!strncmp(t, "sync.", 5) || !strncmp(t, "runtime.", 8)))
-                continue; /* the container's own machinery, not a value */
-            rc = ghost_add(after, &fs, w, ca < 31 ? 1u << ca : 1u << 31, "diff", NULL);
+        if (c->is_sync_map) {
+            for (size_t i = 0; rc >= 0 && i < c->nvalues; i++)
+                rc = diff_candidate(before, after, c->values[i], in_after, ca, &fs);
+        } else {
+            for (uint32_t v = 0; rc >= 0 && v < before->h->nobj; v++)
+                if (in_before[v])
+                    rc = diff_candidate(before, after, v, in_after, ca, &fs);
         }
         free(in_before);
         free(in_after);
