@@ -305,6 +305,23 @@ static int ranks_below(const uint64_t *ret, uint32_t x, uint32_t y)
     return ret[x] < ret[y] || (ret[x] == ret[y] && x > y);
 }
 
+/* Puts v at position i of the min-heap out[0..n) and sifts it down to its place. */
+static void sift_down(const uint64_t *ret, uint32_t *out, size_t n, size_t i, uint32_t v)
+{
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && ranks_below(ret, out[c + 1], out[c]))
+            c++;
+        if (!ranks_below(ret, out[c], v))
+            break;
+        out[i] = out[c];
+        i = c;
+    }
+    out[i] = v;
+}
+
 size_t dom_top(const dom_tree *d, size_t k, uint32_t flags, uint32_t *out)
 {
     const uint64_t *ret = d->retained;
@@ -325,38 +342,13 @@ size_t dom_top(const dom_tree *d, size_t k, uint32_t flags, uint32_t *out)
             out[i] = v;
             continue;
         }
-        if (!ranks_below(ret, out[0], v))
-            continue;
-        i = 0; /* replace the minimum, sift down */
-        for (;;) {
-            size_t c = 2 * i + 1;
-            if (c >= h)
-                break;
-            if (c + 1 < h && ranks_below(ret, out[c + 1], out[c]))
-                c++;
-            if (!ranks_below(ret, out[c], v))
-                break;
-            out[i] = out[c];
-            i = c;
-        }
-        out[i] = v;
+        if (ranks_below(ret, out[0], v))
+            sift_down(ret, out, h, 0, v); /* replace the minimum */
     }
     /* Heap sort in place: repeatedly move the minimum to the end -> descending order. */
     for (size_t end = h; end > 1; end--) {
-        uint32_t min = out[0], last = out[end - 1];
-        size_t i = 0, hh = end - 1;
-        for (;;) {
-            size_t c = 2 * i + 1;
-            if (c >= hh)
-                break;
-            if (c + 1 < hh && ranks_below(ret, out[c + 1], out[c]))
-                c++;
-            if (!ranks_below(ret, out[c], last))
-                break;
-            out[i] = out[c];
-            i = c;
-        }
-        out[i] = last;
+        uint32_t min = out[0];
+        sift_down(ret, out, end - 1, 0, out[end - 1]);
         out[end - 1] = min;
     }
     return h;

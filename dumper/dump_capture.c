@@ -184,17 +184,6 @@ static void set_pipe_size(int fd)
             return;
 }
 
-static void dir_of(const char *path, char *dir, size_t size)
-{
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        snprintf(dir, size, ".");
-    else if (slash == path)
-        snprintf(dir, size, "/");
-    else
-        snprintf(dir, size, "%.*s", (int)(slash - path), path);
-}
-
 /* Writes the manifest beside the .hsd as FILE.manifest.json. */
 static int write_manifest(dump_capture_result *r, const uint8_t *m, size_t len, dump_err *err)
 {
@@ -261,7 +250,7 @@ int dump_capture_run(const dump_capture_opts *o, dump_capture_result *r, dump_er
         snprintf(path, sizeof path, "%s", o->out_path);
     else
         dump_capture_default_name(o->pid, o->out_dir, o->seq, path, sizeof path);
-    dir_of(path, dir, sizeof dir);
+    dump_outfile_dir(path, dir, sizeof dir);
     if (dump_outfile_open(&out, path, o->out_path != NULL, err) < 0)
         goto out;
     if ((spool = dump_outfile_spool(dir, err)) < 0)

@@ -63,7 +63,7 @@ void dump_outfile_install_signals(void)
         sigaction(sigs[i], &sa, NULL);
 }
 
-static void split_dir(const char *path, char *dir, size_t size)
+void dump_outfile_dir(const char *path, char *dir, size_t size)
 {
     const char *slash = strrchr(path, '/');
     if (!slash)
@@ -96,7 +96,7 @@ int dump_outfile_open(dump_outfile *f, const char *path, int replace, dump_err *
     if (plen >= sizeof f->path - 16)
         return dump_err_set(err, DUMP_ERR_IO, ENAMETOOLONG, "output path too long: %s", path);
     memcpy(f->path, path, plen + 1);
-    split_dir(path, f->dir, sizeof f->dir);
+    dump_outfile_dir(path, f->dir, sizeof f->dir);
     /* O_TMPFILE files are named through /proc/self/fd at commit. */
     int nameless = access("/proc/self/fd", X_OK) == 0;
     f->fd = nameless ? open(f->dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600) : -1;

@@ -43,4 +43,7 @@ void dump_outfile_install_signals(void);
 /* Removes registered temporary files (async-signal-safe). */
 void dump_outfile_cleanup(void);
 
+/* The directory part of path ("." when there is none) into dir. */
+void dump_outfile_dir(const char *path, char *dir, size_t size);
+
 #endif

@@ -127,39 +127,52 @@ static int print_path(const analysis *an, const paths_tree *t, uint32_t v)
     return rc;
 }
 
-int cmd_path(int argc, char **argv)
+/* Parses `CMD DUMP ADDR ...`, builds the model, finds the object and runs body on it;
+ * returns the exit status. */
+static int with_object(const char *cmd, const char *usage, int argc, char **argv,
+                       int (*body)(const inspect_args *a, source *src, analysis *an, uint32_t v))
 {
     inspect_args a;
-    int p = parse(path_usage, argc, argv, 1, &a);
+    int p = parse(usage, argc, argv, 1, &a);
     if (p)
         return p > 0 ? CLI_OK : CLI_BAD;
     source *src;
-    analysis *an = load("path", &a, &src);
+    analysis *an = load(cmd, &a, &src);
     if (!an)
         return CLI_BAD;
-    int status = CLI_BAD;
-    uint32_t v = find_object("path", an, a.addr);
-    if (v != GRAPH_NONE) {
-        char buf[256];
-        printf("%s: %s\n", heap_describe(an->h, v, buf, sizeof buf),
-               state_name(live_state_of(an->live, v)));
-        paths_tree *t = NULL;
-        hs_error err;
-        paths_opts po = {.flags = a.include_fin ? 0 : PATHS_EXCLUDE_FINALIZER, .target = v};
-        if (paths_bfs(an->h->g, an->all_roots, an->nall_roots, &po, &t, &err) < 0) {
-            cli_report("path", &err);
-        } else if (!paths_reached(t, v)) {
-            printf("no path from %s roots reaches it%s\n", a.include_fin ? "any" : "program",
-                   a.include_fin ? "" : " (try --include-finalizers)");
-            status = CLI_OK;
-        } else {
-            status = print_path(an, t, v) == 0 ? CLI_OK : CLI_BAD;
-        }
-        paths_free(t);
-    }
+    uint32_t v = find_object(cmd, an, a.addr);
+    int status = v == GRAPH_NONE ? CLI_BAD : body(&a, src, an, v);
     analysis_free(an);
     source_close(src);
     return status;
+}
+
+static int path_body(const inspect_args *a, source *src, analysis *an, uint32_t v)
+{
+    (void)src;
+    char buf[256];
+    printf("%s: %s\n", heap_describe(an->h, v, buf, sizeof buf),
+           state_name(live_state_of(an->live, v)));
+    paths_tree *t = NULL;
+    hs_error err;
+    int status = CLI_BAD;
+    paths_opts po = {.flags = a->include_fin ? 0 : PATHS_EXCLUDE_FINALIZER, .target = v};
+    if (paths_bfs(an->h->g, an->all_roots, an->nall_roots, &po, &t, &err) < 0) {
+        cli_report("path", &err);
+    } else if (!paths_reached(t, v)) {
+        printf("no path from %s roots reaches it%s\n", a->include_fin ? "any" : "program",
+               a->include_fin ? "" : " (try --include-finalizers)");
+        status = CLI_OK;
+    } else {
+        status = print_path(an, t, v) == 0 ? CLI_OK : CLI_BAD;
+    }
+    paths_free(t);
+    return status;
+}
+
+int cmd_path(int argc, char **argv)
+{
+    return with_object("path", path_usage, argc, argv, path_body);
 }
 
 /* Prints the fields of v (pointer slots and their targets) and who points to v. */
@@ -200,50 +213,40 @@ static int hexdump(void *ctx, uint32_t obj, const uint8_t *bytes, size_t len,
     return 0;
 }
 
-int cmd_show(int argc, char **argv)
+static int show_body(const inspect_args *a, source *src, analysis *an, uint32_t v)
 {
-    inspect_args a;
-    int p = parse(show_usage, argc, argv, 1, &a);
-    if (p)
-        return p > 0 ? CLI_OK : CLI_BAD;
-    source *src;
-    analysis *an = load("show", &a, &src);
-    if (!an)
-        return CLI_BAD;
-    int status = CLI_BAD;
-    uint32_t v = find_object("show", an, a.addr);
-    if (v != GRAPH_NONE) {
-        const heap *h = an->h;
-        char *shape = describe_shape(an, v);
-        char sz[32];
-        printf("object      0x%" PRIx64 " (slot 0x%" PRIx64 ", %s)\n", heap_obj_ptr(h, v),
-               h->obj_addr[v], cli_size(heap_obj_bytes(h, v), sz, sizeof sz));
-        const char *ty = heap_type_name(h, v);
-        printf("type        %s%s%s%s\n", ty ? ty : "unknown", ty ? " (from " : "",
-               ty ? heap_type_src_name(h->obj_tsrc[v]) : "", ty ? ")" : "");
-        const char *fn = heap_closure_name(h, v);
-        if (fn)
-            printf("closure     %s (the pointer fields below are its captured variables)\n", fn);
-        const char *site = heap_site_name(h, v);
-        if (site)
-            printf("allocated   %s\n", site);
-        printf("shape       %s\n", shape ? shape : "?");
-        printf("liveness    %s\n", state_name(live_state_of(an->live, v)));
-        printf("retained    %s\n", cli_size(dom_retained(an->dom, v), sz, sizeof sz));
-        free(shape);
-        print_edges(an, v);
-        status = CLI_OK;
-        if (a.bytes) {
-            hs_error err;
-            if (heap_fetch(src, h, &v, 1, hexdump, NULL, &err) < 0) {
-                cli_report("show", &err);
-                status = CLI_BAD;
-            }
+    const heap *h = an->h;
+    char *shape = describe_shape(an, v);
+    char sz[32];
+    printf("object      0x%" PRIx64 " (slot 0x%" PRIx64 ", %s)\n", heap_obj_ptr(h, v),
+           h->obj_addr[v], cli_size(heap_obj_bytes(h, v), sz, sizeof sz));
+    const char *ty = heap_type_name(h, v);
+    printf("type        %s%s%s%s\n", ty ? ty : "unknown", ty ? " (from " : "",
+           ty ? heap_type_src_name(h->obj_tsrc[v]) : "", ty ? ")" : "");
+    const char *fn = heap_closure_name(h, v);
+    if (fn)
+        printf("closure     %s (the pointer fields below are its captured variables)\n", fn);
+    const char *site = heap_site_name(h, v);
+    if (site)
+        printf("allocated   %s\n", site);
+    printf("shape       %s\n", shape ? shape : "?");
+    printf("liveness    %s\n", state_name(live_state_of(an->live, v)));
+    printf("retained    %s\n", cli_size(dom_retained(an->dom, v), sz, sizeof sz));
+    free(shape);
+    print_edges(an, v);
+    if (a->bytes) {
+        hs_error err;
+        if (heap_fetch(src, h, &v, 1, hexdump, NULL, &err) < 0) {
+            cli_report("show", &err);
+            return CLI_BAD;
         }
     }
-    analysis_free(an);
-    source_close(src);
-    return status;
+    return CLI_OK;
+}
+
+int cmd_show(int argc, char **argv)
+{
+    return with_object("show", show_usage, argc, argv, show_body);
 }
 
 int cmd_top(int argc, char **argv)

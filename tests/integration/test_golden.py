@@ -32,6 +32,10 @@ golden("analyze.txt", ["analyze", DUMP])
 golden("analyze.json", ["analyze", DUMP, "--json", "-"])
 golden("info.txt", ["info", DUMP])
 golden("check-ghost.txt", ["check", DUMP, "--fail-on", "ghost"], want_rc=1)
+golden("path.txt", ["path", DUMP, "0xc0001f8480"])
+golden("show.txt", ["show", DUMP, "0xc0001f8480"])
+golden("top-type.txt", ["top", DUMP, "-n", "8"])
+golden("top-retained.txt", ["top", DUMP, "-n", "8", "--by", "retained"])
 golden("check-all-big.txt", ["check", DUMP, "--fail-on", "all", "--min-bytes", "1G"], want_rc=0)
 
 # Exit codes of check on bad input: 2, with a message on stderr.
