@@ -48,7 +48,6 @@ for t in $targets; do
     rc=$?
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     cov=$(grep -E '^#[0-9]+' "$log" | tail -1 | sed -n 's/.*cov: \([0-9]*\).*ft: \([0-9]*\).*/cov \1 ft \2/p')
-    crashes=$(ls "$art" 2>/dev/null | wc -l)
     # Keep what adds coverage, and only that: rebuild the checked-in corpus from its seed-* and
     # crash files plus a merge (smallest inputs first) of the old corpus and the scratch one.
     before=$(ls "$corpus" | wc -l)
@@ -60,7 +59,7 @@ for t in $targets; do
         [ -f "$f" ] && cp "$f" "$fresh/"
     done
     if "$build/tests/fuzz/$t" -merge=1 -max_len=65536 -timeout=20 -rss_limit_mb=2048 \
-        "$fresh" "$corpus" "$work" >"$log.merge" 2>&1; then
+        -artifact_prefix="$art/" "$fresh" "$corpus" "$work" >"$log.merge" 2>&1; then
         rm -rf "$corpus"
         mv "$fresh" "$corpus"
     else
@@ -74,6 +73,7 @@ for t in $targets; do
         rm -f "$corpus/$f"
     done
     after=$(ls "$corpus" | wc -l)
+    crashes=$(ls "$art" | wc -l) # from the run and from the merge
     for f in "$art"/*; do
         [ -f "$f" ] || continue
         cp "$f" "$corpus/$(basename "$f")"
