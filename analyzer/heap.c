@@ -906,7 +906,14 @@ static int build_edges(builder *b, const uint32_t *sorted_of, const uint32_t *ar
                                                    : sorted_of[e->src], e, err);
         }
     }
+    /* graph_build is the peak of the model's memory: drop what is no longer needed first
+     * (interface hints were applied during resolution; estart served the grouped order). */
     free_edges(b);
+    free(b->hints);
+    b->hints = NULL;
+    b->nhints = 0;
+    free(b->estart);
+    b->estart = NULL;
     if (rc < 0) {
         graph_builder_free(gb);
         return rc;
