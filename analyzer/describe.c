@@ -1,6 +1,8 @@
 /* describe.c - nodes, roots and paths in the report's words. */
 #include "describe.h"
 
+#include "gotype.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +78,21 @@ int describe_step(const analysis *a, uint32_t node, uint32_t field, report_step 
     return (out->name = report_strdup(name)) ? HS_OK : HS_ERR_NOMEM;
 }
 
+int describe_field(const analysis *a, uint32_t from, uint32_t field, report_step *step)
+{
+    const heap *h = a->h;
+    if (from >= h->nobj || field == REPORT_NO_FIELD || h->obj_type[from] == HEAP_NONE ||
+        !h->syms)
+        return HS_OK;
+    const heap_type *t = &h->types[h->obj_type[from]];
+    if (!t->addr || field < h->obj_hdr[from])
+        return HS_OK; /* a role label, not a descriptor; or inside the malloc header */
+    char name[160];
+    if (gotype_field_name(h->syms, t->addr, field - h->obj_hdr[from], name, sizeof name) != HS_OK)
+        return HS_OK;
+    return (step->field_name = report_strdup(name)) ? HS_OK : HS_ERR_NOMEM;
+}
+
 int describe_path(const analysis *a, const graph_step *steps, size_t n, const char *root_kind,
                   const char *root_name, report_path *out)
 {
@@ -91,6 +108,8 @@ int describe_path(const analysis *a, const graph_step *steps, size_t n, const ch
         int rc = describe_step(a, steps[i].node, i ? steps[i].field : REPORT_NO_FIELD,
                                &out->steps[i]);
         out->nsteps = i + 1;
+        if (rc >= 0 && i)
+            rc = describe_field(a, steps[i - 1].node, steps[i].field, &out->steps[i]);
         if (rc < 0) {
             report_path_release(out);
             return rc;

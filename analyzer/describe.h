@@ -12,6 +12,9 @@
 /* Fills *out for node reached through field (REPORT_NO_FIELD for a first step). */
 int describe_step(const analysis *a, uint32_t node, uint32_t field, report_step *out);
 
+/* Sets step->field_name from the type of node `from` (the step before) when it is known. */
+int describe_field(const analysis *a, uint32_t from, uint32_t field, report_step *step);
+
 /* Fills *out from graph steps (the first step's node is what the root seeds). root_kind and
  * root_name are copied. */
 int describe_path(const analysis *a, const graph_step *steps, size_t n, const char *root_kind,

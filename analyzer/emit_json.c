@@ -109,6 +109,8 @@ static void j_steps(jctx *j, cJSON *parent, const char *key, const report_step *
             j_add(j, o, "field", cJSON_CreateNull());
         else
             j_u64(j, o, "field", s[i].field);
+        if (s[i].field_name)
+            j_str(j, o, "field_name", s[i].field_name);
     }
 }
 

@@ -132,13 +132,25 @@ static void put_node(tctx *t, const report_step *s)
         emit_buf_printf(&t->b, " (%s)", emit_size(z, s->size));
 }
 
-static int hop_text(char buf[16], const report_step *s)
+#define HOP_MAX 96
+
+/* "+0x418" or, when the field's Go name is known, "+0x418 .onEvict". */
+static int hop_text(char buf[HOP_MAX], const report_step *s)
 {
     if (s->field == REPORT_NO_FIELD) {
         buf[0] = '\0';
         return 0;
     }
-    return snprintf(buf, 16, "+0x%" PRIx32, s->field);
+    int n = snprintf(buf, HOP_MAX, "+0x%" PRIx32, s->field);
+    if (s->field_name && emit_utf8_valid(s->field_name)) {
+        /* only printable ASCII: the name comes from the binary */
+        int ok = 1;
+        for (const char *c = s->field_name; *c && ok; c++)
+            ok = *c > 0x20 && *c < 0x7f;
+        if (ok)
+            n = snprintf(buf, HOP_MAX, "+0x%" PRIx32 " %s", s->field, s->field_name);
+    }
+    return n < 0 ? 0 : n >= HOP_MAX ? HOP_MAX - 1 : n;
 }
 
 /* Steps one per line, continuation lines starting at column col; the first line continues
@@ -146,7 +158,7 @@ static int hop_text(char buf[16], const report_step *s)
 static void put_steps(tctx *t, const report_step *s, size_t n, size_t col)
 {
     size_t w = 0;
-    char hop[16];
+    char hop[HOP_MAX];
     for (size_t i = 0; i < n; i++) {
         size_t k = (size_t)hop_text(hop, &s[i]);
         if (k > w)

@@ -67,6 +67,7 @@ static void steps_free(report_step *steps, size_t n)
     for (size_t i = 0; i < n; i++) {
         free(steps[i].name);
         free(steps[i].shape);
+        free(steps[i].field_name);
     }
     free(steps);
 }

@@ -49,6 +49,8 @@ typedef struct report_step {
     uint64_t addr;     /* program-visible address (objects), symbol address, frame sp */
     uint64_t size;     /* bytes (objects), symbol size */
     uint32_t field;    /* byte offset in the previous step's node, or REPORT_NO_FIELD */
+    char *field_name;  /* that field's Go name (".onEvict", ".items[3]") when the previous
+                          node's type is known, else NULL */
 } report_step;
 
 typedef struct report_path {

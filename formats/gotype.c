@@ -5,6 +5,7 @@
  * (48 on amd64). ptrtype/slicetype/arraytype/chantype put elem right after the _type. */
 #include "gotype.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,51 @@
 #define MAX_NAME_LEN 65536
 
 
+
+/* Reads the runtime `name` at offset off of the type area: a flag byte, then the length (a
+ * uvarint from Go 1.17, two big-endian bytes before), then the bytes. *s and *n describe
+ * the bytes; `who` names the type in errors. */
+static int read_name(const uint8_t *area, size_t len, uint64_t off, int minor,
+                     const uint8_t **s, uint64_t *n, uint64_t who, hs_error *err)
+{
+    if (off >= len)
+        return hs_error_set(err, HS_ERR_FORMAT, off, "type 0x%llx: name outside the type area",
+                            (unsigned long long)who);
+    const uint8_t *p = area + off;
+    size_t avail = len - (size_t)off;
+    uint64_t nlen;
+    size_t hlen;
+    if (minor >= 0 && minor < 17) {
+        if (avail < 3)
+            return hs_error_set(err, HS_ERR_FORMAT, off, "type 0x%llx: name header cut short",
+                                (unsigned long long)who);
+        nlen = ((uint64_t)p[1] << 8) | p[2];
+        hlen = 3;
+    } else {
+        nlen = 0;
+        hlen = 1;
+        for (unsigned shift = 0;; shift += 7) {
+            if (hlen >= avail || shift > 28)
+                return hs_error_set(err, HS_ERR_FORMAT, off + hlen,
+                                    "type 0x%llx: bad name length varint",
+                                    (unsigned long long)who);
+            uint8_t b = p[hlen++];
+            nlen |= (uint64_t)(b & 0x7f) << shift;
+            if (!(b & 0x80))
+                break;
+        }
+    }
+    if (nlen == 0 || nlen > MAX_NAME_LEN || nlen > avail - hlen)
+        return hs_error_set(err, HS_ERR_FORMAT, off, "type 0x%llx: name length %llu not plausible",
+                            (unsigned long long)who, (unsigned long long)nlen);
+    for (uint64_t i = 0; i < nlen; i++)
+        if (p[hlen + i] < 0x20 || p[hlen + i] == 0x7f)
+            return hs_error_set(err, HS_ERR_FORMAT, off + hlen + i,
+                                "type 0x%llx: control byte in name", (unsigned long long)who);
+    *s = p + hlen;
+    *n = nlen;
+    return HS_OK;
+}
 
 int gotype_is_type_addr(const symtab *t, uint64_t addr)
 {
@@ -71,43 +117,12 @@ int gotype_read(const symtab *t, uint64_t addr, gotype *out, hs_error *err)
         return hs_error_set(err, HS_ERR_FORMAT, off + 4 * P + 8,
                             "type 0x%llx: name offset %d outside the type area",
                             (unsigned long long)addr, str);
-    const uint8_t *n = area + str;
-    size_t avail = len - (size_t)str;
+    const uint8_t *s;
     uint64_t nlen;
-    size_t hlen;
-    int minor = symtab_go_minor(info->go_version);
-    if (minor >= 0 && minor < 17) {
-        /* runtime/type.go before 1.17: flag byte, 2-byte big-endian length */
-        if (avail < 3)
-            return hs_error_set(err, HS_ERR_FORMAT, (uint64_t)str,
-                                "type 0x%llx: name header cut short", (unsigned long long)addr);
-        nlen = ((uint64_t)n[1] << 8) | n[2];
-        hlen = 3;
-    } else {
-        /* Go 1.17+: flag byte, uvarint length (runtime/type.go name.readVarint) */
-        nlen = 0;
-        hlen = 1;
-        for (unsigned shift = 0;; shift += 7) {
-            if (hlen >= avail || shift > 28)
-                return hs_error_set(err, HS_ERR_FORMAT, (uint64_t)str + hlen,
-                                    "type 0x%llx: bad name length varint",
-                                    (unsigned long long)addr);
-            uint8_t b = n[hlen++];
-            nlen |= (uint64_t)(b & 0x7f) << shift;
-            if (!(b & 0x80))
-                break;
-        }
-    }
-    if (nlen == 0 || nlen > MAX_NAME_LEN || nlen > avail - hlen)
-        return hs_error_set(err, HS_ERR_FORMAT, (uint64_t)str,
-                            "type 0x%llx: name length %llu not plausible",
-                            (unsigned long long)addr, (unsigned long long)nlen);
-    const uint8_t *s = n + hlen;
-    for (uint64_t i = 0; i < nlen; i++)
-        if (s[i] < 0x20 || s[i] == 0x7f)
-            return hs_error_set(err, HS_ERR_FORMAT, (uint64_t)str + hlen + i,
-                                "type 0x%llx: control byte in name",
-                                (unsigned long long)addr);
+    int rc = read_name(area, len, (uint64_t)str, symtab_go_minor(info->go_version), &s, &nlen,
+                       addr, err);
+    if (rc < 0)
+        return rc;
     if ((out->tflag & TFLAG_EXTRA_STAR) && s[0] == '*') {
         s++;
         nlen--;
@@ -136,4 +151,71 @@ int gotype_read(const symtab *t, uint64_t addr, gotype *out, hs_error *err)
         break;
     }
     return HS_OK;
+}
+
+int gotype_field_name(const symtab *t, uint64_t type_addr, uint64_t offset, char *buf, size_t cap)
+{
+    uint64_t base;
+    size_t len;
+    const uint8_t *area = t ? symtab_types(t, &base, &len) : NULL;
+    if (!area || !buf || cap < 2)
+        return HS_ERR_NOTFOUND;
+    const symtab_info *info = symtab_get_info(t);
+    unsigned P = info->ptr_size == 4 ? 4 : 8;
+    uint64_t hdr = 4 * (uint64_t)P + 16;
+    int minor = symtab_go_minor(info->go_version);
+    size_t used = 0;
+    buf[0] = '\0';
+    /* Descend through structs (runtime/type.go structtype: pkgPath, then the fields slice;
+     * structfield {name, typ, offset}) and arrays until the offset lands on a leaf. */
+    for (int depth = 0; depth < 8; depth++) {
+        gotype ty;
+        if (gotype_read(t, type_addr, &ty, NULL) < 0 || offset >= ty.size)
+            break;
+        uint64_t toff = type_addr - base;
+        if (ty.kind == GOTYPE_KIND_ARRAY) {
+            gotype el;
+            if (gotype_read(t, ty.elem, &el, NULL) < 0 || el.size == 0)
+                break;
+            int n = snprintf(buf + used, cap - used, "[%llu]",
+                             (unsigned long long)(offset / el.size));
+            if (n < 0 || (size_t)n >= cap - used)
+                break;
+            used += (size_t)n;
+            offset %= el.size;
+            type_addr = ty.elem;
+            continue;
+        }
+        if (ty.kind != GOTYPE_KIND_STRUCT || len - toff < hdr + 3 * (uint64_t)P)
+            break;
+        uint64_t fields = hs_load_le(area + toff + hdr + P, P);
+        uint64_t nfields = hs_load_le(area + toff + hdr + 2 * P, P);
+        if (fields < base || fields - base >= len || nfields > (len - (fields - base)) / (3 * P))
+            break;
+        const uint8_t *f = area + (fields - base);
+        uint64_t best = UINT64_MAX;
+        for (uint64_t i = 0; i < nfields; i++) {
+            uint64_t foff = hs_load_le(f + i * 3 * P + 2 * P, P);
+            if (foff <= offset)
+                best = i;
+        }
+        if (best == UINT64_MAX)
+            break;
+        const uint8_t *fp = f + best * 3 * P;
+        uint64_t name = hs_load_le(fp, P), ftyp = hs_load_le(fp + P, P);
+        uint64_t foff = hs_load_le(fp + 2 * P, P);
+        const uint8_t *s;
+        uint64_t nlen;
+        if (name < base || read_name(area, len, name - base, minor, &s, &nlen, type_addr, NULL) < 0)
+            break;
+        if (used + 1 + nlen + 1 > cap)
+            break;
+        buf[used++] = '.';
+        memcpy(buf + used, s, nlen);
+        used += nlen;
+        buf[used] = '\0';
+        offset -= foff;
+        type_addr = ftyp;
+    }
+    return used ? HS_OK : HS_ERR_NOTFOUND;
 }

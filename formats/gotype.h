@@ -36,4 +36,10 @@ int gotype_is_type_addr(const symtab *t, uint64_t addr);
  * type area, or HS_ERR_FORMAT when the bytes are not a plausible descriptor. */
 int gotype_read(const symtab *t, uint64_t addr, gotype *out, hs_error *err);
 
+/* Writes the field path (".next", ".items[3].key") of byte `offset` inside a value of the
+ * type at type_addr into buf, descending through structs and arrays. Returns HS_OK, or
+ * HS_ERR_NOTFOUND when the type is unknown or not a struct or array. */
+int gotype_field_name(const symtab *t, uint64_t type_addr, uint64_t offset, char *buf,
+                      size_t cap);
+
 #endif

@@ -118,6 +118,8 @@ static int describe_cycle(analysis *a, scc_result *s, report_finding *f, const u
     int rc = HS_OK;
     for (size_t i = 0; i < n && rc >= 0; i++) {
         rc = describe_step(a, steps[i].node, i ? steps[i].field : REPORT_NO_FIELD, &f->cycle[i]);
+        if (rc >= 0 && i)
+            rc = describe_field(a, steps[i - 1].node, steps[i].field, &f->cycle[i]);
         f->ncycle = i + 1;
     }
     free(steps);

@@ -52,6 +52,14 @@ for scenario in ("seed", "ghost", "closure", "finalizer-pin", "tombstone", "fixe
     for f in rep["findings"]:
         c.eq(f["count"], len(f["objects"]), "%s: count equals the objects listed" % scenario)
         c.check(f["path"]["steps"], "%s: %s finding has a path from its holder" % (scenario, f["kind"]))
+    # Hops out of typed objects are named by their Go field (from the type descriptors).
+    names = {st.get("field_name") for f in rep["findings"]
+             for st in f["path"]["steps"] + f.get("cycle", []) if st.get("field_name")}
+    if scenario == "closure":
+        c.check(names & {".cb", ".onEvict", ".handlers"},
+                "closure: cycles name the Payload field holding the closure: %r" % names)
+    if scenario == "finalizer-pin":
+        c.check(".Peer" in names, "finalizer-pin: the mutual pin goes through .Peer: %r" % names)
     if scenario == "fixed":
         c.eq([f["title"] for f in rep["findings"]], [], "fixed: no findings at all")
 
