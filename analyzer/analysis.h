@@ -66,6 +66,8 @@ typedef struct analysis {
     analysis_container *containers;
     size_t ncontainers;
     analysis_options opts;
+    uint32_t *shape_owner;    /* per shape: the one type its typed objects have, or HEAP_NONE
+                                 (none, or several: then the shape says nothing) */
     report *rep;              /* being filled */
     double seconds[ANALYSIS_NPHASES];
     uint64_t peak_rss[ANALYSIS_NPHASES]; /* process peak RSS at the end of each phase */
@@ -74,6 +76,14 @@ typedef struct analysis {
 /* Builds the model and runs every analysis and detector; *out receives the context with its
  * report in (*out)->rep. s must stay open while the analysis lives. */
 int analysis_run(source *s, const analysis_options *opts, analysis **out, hs_error *err);
+
+/* 1 for a named program type worth matching values by (not a builtin such as string or int,
+ * nor runtime, sync, reflect or internal types that match unrelated objects everywhere). */
+int analysis_distinctive_type(const char *type_name);
+
+/* For an untyped object whose size and pointer layout only objects of one distinctive type
+ * have: that type's name (the object very likely is one); else NULL. */
+const char *analysis_shape_type(const analysis *a, uint32_t obj);
 
 /* Frees the context and its report (NULL is accepted). */
 void analysis_free(analysis *a);

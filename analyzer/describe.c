@@ -15,8 +15,10 @@ char *describe_shape(const analysis *a, uint32_t obj)
     size_t len = 0;
     for (uint32_t i = 0; i < s->nptrs && i < 4; i++)
         len += (size_t)snprintf(ptrs + len, sizeof ptrs - len, "%s@%u", i ? "," : "", s->ptrs[i]);
-    return report_strfmt("%llu B, %u ptrs%s%s%s", (unsigned long long)s->size, s->nptrs,
-                         s->nptrs ? " " : "", ptrs, s->nptrs > 4 ? ",..." : "");
+    const char *like = analysis_shape_type(a, obj);
+    return report_strfmt("%llu B, %u ptrs%s%s%s%s%s", (unsigned long long)s->size, s->nptrs,
+                         s->nptrs ? " " : "", ptrs, s->nptrs > 4 ? ",..." : "",
+                         like ? ", the shape of " : "", like ? like : "");
 }
 
 char *describe_label(const analysis *a, uint32_t node)

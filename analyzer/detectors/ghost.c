@@ -10,18 +10,6 @@
 #include "detectors.h"
 #include "u64map.h"
 
-/* Value types worth matching: named types of the program, not builtins (string, []byte,
- * int...) nor runtime and sync internals, which would match unrelated objects everywhere. */
-static int distinctive_type(const char *t)
-{
-    if (!t || !strchr(t, '.'))
-        return 0;
-    static const char *skip[] = {"sync.", "runtime.", "internal/", "reflect.", "unsafe."};
-    for (size_t i = 0; i < sizeof skip / sizeof skip[0]; i++)
-        if (!strncmp(t, skip[i], strlen(skip[i])))
-            return 0;
-    return 1;
-}
 
 typedef struct value_sets {
     u64map types;  /* type index -> mask of containers holding values of it */
@@ -43,25 +31,6 @@ static int add_mask(u64map *m, uint64_t key, uint32_t bit)
     return 0;
 }
 
-/* For each shape, the one known type its typed objects have: HEAP_NONE when no typed object
- * has it, SHAPE_MIXED when several types share it (then the shape says nothing). */
-#define SHAPE_MIXED (HEAP_NONE - 1)
-static uint32_t *shape_owners(const heap *h)
-{
-    uint32_t *own = malloc(((size_t)h->nshapes + 1) * sizeof *own);
-    if (!own)
-        return NULL;
-    for (uint32_t s = 0; s < h->nshapes; s++)
-        own[s] = HEAP_NONE;
-    for (uint32_t v = 0; v < h->nobj; v++) {
-        uint32_t t = h->obj_func[v] != HEAP_NONE ? SHAPE_MIXED : h->obj_type[v];
-        uint32_t *o = &own[h->obj_shape[v]];
-        if (t == HEAP_NONE || *o == t || *o == SHAPE_MIXED)
-            continue;
-        *o = *o == HEAP_NONE ? t : SHAPE_MIXED;
-    }
-    return own;
-}
 
 /* Value types come from the decoded values (named program types only); a value shape counts
  * only when that type is the shape's sole owner, so untyped objects of the shape are very
@@ -74,7 +43,7 @@ static int collect_values(analysis *a, value_sets *vs, const uint32_t *own)
         for (size_t i = 0; i < ct->nvalues; i++) {
             uint32_t v = ct->values[i];
             const char *t = heap_type_name(h, v);
-            if (!t || !distinctive_type(t))
+            if (!t || !analysis_distinctive_type(t))
                 continue;
             if (add_mask(&vs->types, h->obj_type[v], cbit(c)) < 0 ||
                 (own[h->obj_shape[v]] == h->obj_type[v] &&
@@ -140,12 +109,8 @@ int ghost_add(analysis *a, findings *out, uint32_t v, uint32_t containers, const
 {
     const paths_tree *t = live_program_tree(a->live);
     uint32_t root = paths_root_of(t, v);
-    char *label = describe_label(a, v);
-    if (label && shape_of) {
-        char *l2 = report_strfmt("%s (by %s)", shape_of, label);
-        free(label);
-        label = l2;
-    }
+    char *label = shape_of ? report_strfmt("%s (matched by size and pointer layout)", shape_of)
+                           : describe_label(a, v);
     char *sig = label ? report_strfmt("%x|%u|%s|%s", containers, root, evidence, label) : NULL;
     int created = 0;
     report_finding *f = sig ? findings_group(out, REPORT_GHOST, sig, &created) : NULL;
@@ -183,7 +148,7 @@ int ghost_detect(analysis *a, findings *out)
     if (!a->ncontainers)
         return HS_OK;
     value_sets vs = {0};
-    uint32_t *own = shape_owners(h);
+    const uint32_t *own = a->shape_owner;
     int rc = own ? collect_values(a, &vs, own) : HS_ERR_NOMEM;
     uint8_t *in = rc >= 0 ? ghost_inside(a, 0, a->ncontainers) : NULL;
     if (!in)
@@ -196,12 +161,10 @@ int ghost_detect(analysis *a, findings *out)
             if (u64map_get(&vs.types, h->obj_type[v], &c))
                 rc = ghost_add(a, out, v, c, "type", NULL);
         } else if (h->obj_func[v] == HEAP_NONE && u64map_get(&vs.shapes, h->obj_shape[v], &c)) {
-            rc = ghost_add(a, out, v, c, "shape",
-                           strpool_get(&h->names, h->types[own[h->obj_shape[v]]].name));
+            rc = ghost_add(a, out, v, c, "shape", analysis_shape_type(a, v));
         }
     }
     free(in);
-    free(own);
     u64map_release(&vs.types);
     u64map_release(&vs.shapes);
     return rc;
