@@ -63,7 +63,7 @@ static int fill_summary(analysis *a)
     const source *s = a->src;
     r->dump_path = report_strdup(s->path);
     r->go_version = report_strdup(h->go_version);
-    r->goarch = report_strdup(h->syms ? symtab_get_info(h->syms)->goarch : "");
+    r->goarch = report_strdup(h->goarch);
     r->binary = s->bin ? report_strdup("--binary") : s->syms ? report_strdup(".hsd") : NULL;
     r->dump_bytes = s->dump_bytes;
     r->objects = h->nobj;

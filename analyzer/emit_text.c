@@ -318,6 +318,9 @@ static void put_verdict(tctx *t, const report *r)
                                "containers with tombstoned keys"));
     bold_off(t);
     emit_buf_put(&t->b, "\n", 1);
+    if (r->nnotes) /* a limited analysis must not read as a clean bill of health */
+        emit_buf_printf(&t->b, "(%zu %s below on what this analysis could not see)\n",
+                        r->nnotes, plural(r->nnotes, "note", "notes"));
 }
 
 static void put_info(tctx *t, const report *r)

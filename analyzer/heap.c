@@ -528,6 +528,10 @@ static int on_record(builder *b, const gohd_record *rec, hs_error *err)
         memcpy(h->go_version, rec->u.params.goversion.ptr, n);
         h->go_version[n] = '\0';
         h->go_minor = symtab_go_minor(h->go_version);
+        n = rec->u.params.goarch.len < sizeof h->goarch - 1 ? rec->u.params.goarch.len
+                                                             : sizeof h->goarch - 1;
+        memcpy(h->goarch, rec->u.params.goarch.ptr, n);
+        h->goarch[n] = '\0';
         if (rec->u.params.ptr_size != 4 && rec->u.params.ptr_size != 8)
             return hs_error_set(err, HS_ERR_UNSUPPORTED, rec->offset, "pointer size %llu",
                                 (unsigned long long)rec->u.params.ptr_size);

@@ -98,6 +98,7 @@ typedef struct heap_goroutine {
 
 typedef struct heap {
     char go_version[64];
+    char goarch[16];       /* from the params record */
     int go_minor;          /* 19 for go1.19.x, -1 (or 0 before the params record) when unknown */
     uint32_t ptr_size;
     uint64_t arena_start, arena_end;

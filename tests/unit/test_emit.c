@@ -256,6 +256,7 @@ static const char golden_text[] =
     "\n"
     "4 findings: 12 ghosts, 1 finalizer-pinned object, 1 closure cycle, 1 container "
     "with tombstoned keys\n"
+    "(2 notes below on what this analysis could not see)\n"
     "\n"
     "#1 ghost: 12 objects, 6.8 KiB, retains 13.5 KiB\n"
     "   12 main.Item deleted from main.registry, held by global main.audit\n"
