@@ -308,7 +308,8 @@ int analysis_run(source *s, const analysis_options *opts, analysis **out, hs_err
     findings_release(&info);
     if (rc >= 0 && (tables_retainers(a, a->opts.top_n) < 0 ||
                     tables_histogram(a, a->opts.hist_n,
-                                     TABLES_BY_TYPE | TABLES_BY_CLOSURE | TABLES_BY_SHAPE) < 0))
+                                     TABLES_BY_TYPE | TABLES_BY_CLOSURE | TABLES_BY_SHAPE) < 0 ||
+                    (a->opts.folded_depth && tables_folded(a, a->opts.folded_depth) < 0)))
         rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "report tables");
     lap(a, ANALYSIS_T_TABLES, &t);
     if (rc < 0) {

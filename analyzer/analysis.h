@@ -25,6 +25,7 @@ typedef struct analysis_options {
     const char **value_types;  /* --value-type NAME: the containers' value types */
     size_t nvalue_types;
     int no_auto_containers;    /* do not look for sync.Map globals */
+    unsigned folded_depth;     /* > 0: also fill the report's flame-graph rows, that deep */
     int model_only;            /* stop after liveness and dominators: no containers, detectors
                                   or tables (for path, show and top) */
     size_t top_n;              /* rows of the retainer table (0 = 20) */

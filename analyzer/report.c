@@ -148,6 +148,7 @@ void report_free(report *r)
     findings_free(r->info, r->ninfo);
     rows_free(r->retainers, r->nretainers);
     rows_free(r->histogram, r->nhistogram);
+    rows_free(r->folded, r->nfolded);
     if (r->diff) {
         free(r->diff->before_path);
         for (size_t i = 0; i < r->diff->ngrowth; i++) {

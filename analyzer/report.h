@@ -146,6 +146,9 @@ typedef struct report {
     report_row *histogram;
     size_t nhistogram;
     report_diff *diff;   /* NULL unless the report compares two dumps */
+    report_row *folded;  /* flame graph of live memory: label = "root;A;B" (dominator chain),
+                            bytes = memory of the objects at that chain; only when asked */
+    size_t nfolded;
 } report;
 
 /* Frees everything a report owns, including the struct (NULL is accepted). */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "describe.h"
+#include "strpool.h"
 #include "u64map.h"
 #include "vec.h"
 
@@ -118,5 +119,98 @@ int tables_histogram(analysis *a, size_t n, unsigned by)
             rc = HS_ERR_NOMEM;
     }
     free(acc);
+    return rc;
+}
+
+/* A label without the characters that separate folded-stack frames and counts. */
+static char *frame_label(const analysis *a, uint32_t v)
+{
+    char *l = describe_label(a, v);
+    for (char *c = l; c && *c; c++)
+        if (*c == ';' || *c == ' ' || *c == '\n')
+            *c = *c == ';' ? ',' : '_';
+    return l;
+}
+
+int tables_folded(analysis *a, unsigned depth)
+{
+    const heap *h = a->h;
+    const uint32_t *idom = dom_idoms(a->dom);
+    if (!depth)
+        depth = 16;
+    /* Labels per node are computed once; chains are joined per object and aggregated. */
+    char **label = calloc((size_t)h->nnodes + 1, sizeof *label);
+    uint32_t *chain = malloc((depth + 1) * sizeof *chain);
+    strpool stacks = {0};
+    u64map row_of = {0};
+    report *r = a->rep;
+    size_t cap = 0;
+    int rc = label && chain ? HS_OK : HS_ERR_NOMEM;
+    size_t buflen = 4096;
+    char *buf = malloc(buflen);
+    if (!buf)
+        rc = HS_ERR_NOMEM;
+    for (uint32_t v = 0; v < h->nobj && rc >= 0; v++) {
+        if (idom[v] == GRAPH_NONE)
+            continue; /* unreachable: not live memory */
+        unsigned n = 0;
+        for (uint32_t u = v; u < h->nnodes && n < depth; u = idom[u])
+            chain[n++] = u;
+        size_t len = 0;
+        for (unsigned i = n; i-- > 0 && rc >= 0;) {
+            uint32_t u = chain[i];
+            if (!label[u] && !(label[u] = frame_label(a, u))) {
+                rc = HS_ERR_NOMEM;
+                break;
+            }
+            size_t k = strlen(label[u]);
+            if (len + k + 2 > buflen) {
+                char *nb = realloc(buf, (len + k + 2) * 2);
+                if (!nb) {
+                    rc = HS_ERR_NOMEM;
+                    break;
+                }
+                buf = nb;
+                buflen = (len + k + 2) * 2;
+            }
+            if (len)
+                buf[len++] = ';';
+            memcpy(buf + len, label[u], k);
+            len += k;
+        }
+        if (rc < 0)
+            break;
+        uint32_t off = strpool_intern(&stacks, buf, len);
+        uint32_t *row = off == UINT32_MAX ? NULL : u64map_upsert(&row_of, off, UINT32_MAX);
+        if (!row) {
+            rc = HS_ERR_NOMEM;
+            break;
+        }
+        if (*row == UINT32_MAX) {
+            report_row x = {.label = NULL, .group = NULL};
+            if (VEC_PUSH(r->folded, r->nfolded, cap, x) < 0) {
+                rc = HS_ERR_NOMEM;
+                break;
+            }
+            *row = (uint32_t)(r->nfolded - 1);
+            r->folded[*row].addr = off; /* the label is filled in below */
+        }
+        r->folded[*row].count++;
+        r->folded[*row].bytes += heap_obj_bytes(h, v);
+    }
+    for (size_t i = 0; i < r->nfolded && rc >= 0; i++) {
+        r->folded[i].label = report_strdup(strpool_get(&stacks, (uint32_t)r->folded[i].addr));
+        r->folded[i].group = report_strdup("stack");
+        r->folded[i].addr = 0;
+        if (!r->folded[i].label || !r->folded[i].group)
+            rc = HS_ERR_NOMEM;
+    }
+    for (uint32_t v = 0; label && v < h->nnodes; v++)
+        free(label[v]);
+    free(label);
+    free(chain);
+    free(buf);
+    strpool_release(&stacks);
+    u64map_release(&row_of);
     return rc;
 }

@@ -16,4 +16,9 @@ enum { TABLES_BY_TYPE = 1, TABLES_BY_CLOSURE = 2, TABLES_BY_SHAPE = 4, TABLES_BY
  * allows; objects with none of them are left out. */
 int tables_histogram(analysis *a, size_t n, unsigned by);
 
+/* Fills a->rep->folded: every reachable object's bytes charged to the chain of its
+ * dominators' labels from the root (at most `depth` frames, deeper ones folded into the
+ * last), for flame graphs. */
+int tables_folded(analysis *a, unsigned depth);
+
 #endif

@@ -11,7 +11,7 @@
 
 static const char analyze_usage[] =
     "usage: heapsift analyze DUMP [--binary BIN] [--container SYM]... [--value-type T]...\n"
-    "                        [--json FILE] [--dot FILE] [--top N] [--objects N] [--no-auto]\n"
+    "                        [--json FILE] [--dot FILE] [--folded FILE] [--top N] [--no-auto]\n"
     "\n"
     "Builds the pointer graph of a .hsd or raw heap dump and reports ghost references,\n"
     "finalizer-pinned objects, closure-captured reference cycles and sync.Map tombstones,\n"
@@ -24,6 +24,8 @@ static const char analyze_usage[] =
     "  --no-auto         do not look for sync.Map globals\n"
     "  --json FILE       also write the report as JSON (heapsift-report/1); - for stdout\n"
     "  --dot FILE        also write the findings' paths as Graphviz DOT\n"
+    "  --folded FILE     also write live memory as folded stacks along the dominator tree\n"
+    "                    (for flamegraph.pl or speedscope)\n"
     "  --top N           rows in the retainer and histogram tables (default 20)\n"
     "  --objects N       object addresses listed per finding in the text (default 5)\n"
     "  --timings         print the time of each phase on stderr\n";
@@ -45,7 +47,7 @@ static const char diff_usage[] =
 
 typedef struct analyze_args {
     const char *before;
-    const char *dump, *binary, *json, *dot, *fail_on;
+    const char *dump, *binary, *json, *dot, *folded, *fail_on;
     const char **containers, **value_types;
     size_t ncontainers, nvalue_types;
     long top, objects;
@@ -73,7 +75,8 @@ static int parse_args(const char *cmd, int argc, char **argv, analyze_args *a, c
         {"dot", required_argument, 0, 'd'},     {"top", required_argument, 0, 'n'},
         {"objects", required_argument, 0, 'o'}, {"no-auto", no_argument, 0, 'A'},
         {"fail-on", required_argument, 0, 'f'}, {"min-bytes", required_argument, 0, 'm'},
-        {"timings", no_argument, 0, 'T'},       {"help", no_argument, 0, 'h'},
+        {"timings", no_argument, 0, 'T'},       {"folded", required_argument, 0, 'F'},
+        {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
     memset(a, 0, sizeof *a);
@@ -94,6 +97,7 @@ static int parse_args(const char *cmd, int argc, char **argv, analyze_args *a, c
             break;
         case 'j': a->json = optarg; break;
         case 'd': a->dot = optarg; break;
+        case 'F': a->folded = optarg; break;
         case 'n': a->top = strtol(optarg, NULL, 10); break;
         case 'o': a->objects = strtol(optarg, NULL, 10); break;
         case 'A': a->no_auto = 1; break;
@@ -164,6 +168,11 @@ static int emit_json_cb(const report *r, hs_writer w, const void *o)
     (void)o;
     return emit_json(r, w, 1);
 }
+static int emit_folded_cb(const report *r, hs_writer w, const void *o)
+{
+    (void)o;
+    return emit_folded(r, w);
+}
 static int emit_dot_cb(const report *r, hs_writer w, const void *o)
 {
     (void)o;
@@ -177,6 +186,7 @@ static analysis *run(const char *cmd, const analyze_args *a, const char *path, s
         .containers = a->containers, .ncontainers = a->ncontainers,
         .value_types = a->value_types, .nvalue_types = a->nvalue_types,
         .no_auto_containers = a->no_auto, .top_n = (size_t)a->top, .hist_n = (size_t)a->top,
+        .folded_depth = a->folded ? 24 : 0,
     };
     analysis *an = cli_analyze(cmd, path, a->binary, &o, src);
     if (an && a->timings) {
@@ -212,6 +222,8 @@ static int write_reports(const char *cmd, const analyze_args *a, const report *r
              (!a->json || emit_to(cmd, a->json, r, emit_json_cb, NULL) == 0);
     if (ok && a->dot)
         ok = emit_to(cmd, a->dot, r, emit_dot_cb, NULL) == 0;
+    if (ok && a->folded)
+        ok = emit_to(cmd, a->folded, r, emit_folded_cb, NULL) == 0;
     return ok ? CLI_OK : CLI_BAD;
 }
 

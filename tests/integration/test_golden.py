@@ -36,6 +36,23 @@ golden("path.txt", ["path", DUMP, "0xc0001f8480"])
 golden("show.txt", ["show", DUMP, "0xc0001f8480"])
 golden("top-type.txt", ["top", DUMP, "-n", "8"])
 golden("top-retained.txt", ["top", DUMP, "-n", "8", "--by", "retained"])
+# Folded stacks: exact, and every live byte is charged to exactly one stack.
+folded = os.path.join(hstest.tempdir(), "folded.txt")
+p = hstest.run([hstest.HEAPSIFT, "analyze", DUMP, "--folded", folded], cwd=hstest.SRC)
+c.eq(p.returncode, 0, "analyze --folded exit status")
+with open(folded) as f:
+    lines = f.read().splitlines()
+c.check(lines and all(l.rsplit(" ", 1)[1].isdigit() for l in lines), "folded lines end in a byte count")
+summary = hstest.heapsift_json(["analyze", os.path.join(hstest.SRC, DUMP), "--json", "-"])["summary"]
+total = sum(int(l.rsplit(" ", 1)[1]) for l in lines)
+c.check(total >= summary["in_use_bytes"], "folded bytes %d cover the in-use bytes %d" % (total, summary["in_use_bytes"]))
+gpath = os.path.join(GOLDEN, "folded.txt")
+if update:
+    with open(gpath, "w") as f:
+        f.write("\n".join(lines) + "\n")
+else:
+    with open(gpath) as f:
+        c.check(f.read().splitlines() == lines, "folded stacks equal tests/golden/folded.txt")
 golden("check-all-big.txt", ["check", DUMP, "--fail-on", "all", "--min-bytes", "1G"], want_rc=0)
 
 # Exit codes of check on bad input: 2, with a message on stderr.
