@@ -42,6 +42,9 @@ int emit_json(const report *r, hs_writer out, int pretty);
  * root and, for closure cycles, the cycle; edges are labelled with the field offset. */
 int emit_dot(const report *r, hs_writer out);
 
+/* Writes the report as one self-contained HTML page (the text report, escaped). */
+int emit_html(const report *r, hs_writer out);
+
 /* Writes the flame-graph rows (report.folded) as folded stacks, one "A;B;C bytes" line each. */
 int emit_folded(const report *r, hs_writer out);
 

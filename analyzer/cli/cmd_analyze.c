@@ -11,7 +11,8 @@
 
 static const char analyze_usage[] =
     "usage: heapsift analyze DUMP [--binary BIN] [--container SYM]... [--value-type T]...\n"
-    "                        [--json FILE] [--dot FILE] [--folded FILE] [--top N] [--no-auto]\n"
+    "                        [--json FILE] [--html FILE] [--dot FILE] [--folded FILE]\n"
+    "                        [--top N] [--no-auto]\n"
     "\n"
     "Builds the pointer graph of a .hsd or raw heap dump and reports ghost references,\n"
     "finalizer-pinned objects, closure-captured reference cycles and sync.Map tombstones,\n"
@@ -24,6 +25,7 @@ static const char analyze_usage[] =
     "  --no-auto         do not look for sync.Map globals\n"
     "  --json FILE       also write the report as JSON (heapsift-report/1); - for stdout\n"
     "  --dot FILE        also write the findings' paths as Graphviz DOT\n"
+    "  --html FILE       also write the report as a self-contained HTML page\n"
     "  --folded FILE     also write live memory as folded stacks along the dominator tree\n"
     "                    (for flamegraph.pl or speedscope)\n"
     "  --top N           rows in the retainer and histogram tables (default 20)\n"
@@ -47,7 +49,7 @@ static const char diff_usage[] =
 
 typedef struct analyze_args {
     const char *before;
-    const char *dump, *binary, *json, *dot, *folded, *fail_on;
+    const char *dump, *binary, *json, *dot, *folded, *html, *fail_on;
     const char **containers, **value_types;
     size_t ncontainers, nvalue_types;
     long top, objects;
@@ -76,6 +78,7 @@ static int parse_args(const char *cmd, int argc, char **argv, analyze_args *a, c
         {"objects", required_argument, 0, 'o'}, {"no-auto", no_argument, 0, 'A'},
         {"fail-on", required_argument, 0, 'f'}, {"min-bytes", required_argument, 0, 'm'},
         {"timings", no_argument, 0, 'T'},       {"folded", required_argument, 0, 'F'},
+        {"html", required_argument, 0, 'H'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -98,6 +101,7 @@ static int parse_args(const char *cmd, int argc, char **argv, analyze_args *a, c
         case 'j': a->json = optarg; break;
         case 'd': a->dot = optarg; break;
         case 'F': a->folded = optarg; break;
+        case 'H': a->html = optarg; break;
         case 'n': a->top = strtol(optarg, NULL, 10); break;
         case 'o': a->objects = strtol(optarg, NULL, 10); break;
         case 'A': a->no_auto = 1; break;
@@ -168,6 +172,11 @@ static int emit_json_cb(const report *r, hs_writer w, const void *o)
     (void)o;
     return emit_json(r, w, 1);
 }
+static int emit_html_cb(const report *r, hs_writer w, const void *o)
+{
+    (void)o;
+    return emit_html(r, w);
+}
 static int emit_folded_cb(const report *r, hs_writer w, const void *o)
 {
     (void)o;
@@ -222,6 +231,8 @@ static int write_reports(const char *cmd, const analyze_args *a, const report *r
              (!a->json || emit_to(cmd, a->json, r, emit_json_cb, NULL) == 0);
     if (ok && a->dot)
         ok = emit_to(cmd, a->dot, r, emit_dot_cb, NULL) == 0;
+    if (ok && a->html)
+        ok = emit_to(cmd, a->html, r, emit_html_cb, NULL) == 0;
     if (ok && a->folded)
         ok = emit_to(cmd, a->folded, r, emit_folded_cb, NULL) == 0;
     return ok ? CLI_OK : CLI_BAD;

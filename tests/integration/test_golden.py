@@ -53,6 +53,36 @@ if update:
 else:
     with open(gpath) as f:
         c.check(f.read().splitlines() == lines, "folded stacks equal tests/golden/folded.txt")
+# HTML: a page whose <pre> holds the text report, every character escaped.
+import html.parser  # noqa: E402
+
+
+class Pre(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.inside, self.text, self.tags = False, "", []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.inside = tag == "pre"
+
+    def handle_endtag(self, tag):
+        self.inside = False
+
+    def handle_data(self, data):
+        if self.inside:
+            self.text += data
+
+
+page = os.path.join(hstest.tempdir(), "r.html")
+p = hstest.run([hstest.HEAPSIFT, "analyze", DUMP, "--html", page], cwd=hstest.SRC)
+c.eq(p.returncode, 0, "analyze --html exit status")
+parser = Pre()
+with open(page) as f:
+    parser.feed(f.read())
+c.check("script" not in parser.tags, "the page has no scripts")
+c.check(parser.text.startswith("heapsift report for " + DUMP) and "closure cycle" in parser.text
+        and " -> " in parser.text, "the page's <pre> is the text report, unescaped back")
 golden("check-all-big.txt", ["check", DUMP, "--fail-on", "all", "--min-bytes", "1G"], want_rc=0)
 
 # Exit codes of check on bad input: 2, with a message on stderr.
