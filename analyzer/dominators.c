@@ -224,18 +224,14 @@ int dom_compute(const graph *g, const graph_root *roots, size_t nroots, uint32_t
     d->total = rp[0];
     d->reachable = N - 1;
 
-    free(vflag);
-    free(pre);
-    free(vertex);
-    free(t);
-    free(idom);
-    free(bhead);
-    free(bnext);
-    free(cstack);
     *out = d;
-    return HS_OK;
-
+    d = NULL;
+    int rc = HS_OK;
+    goto done;
 nomem:
+    rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "dominators: out of memory");
+done:
+    /* One release path for success and failure (vsucc and fr are NULL once consumed). */
     free(vsucc);
     free(vflag);
     free(fr);
@@ -247,7 +243,7 @@ nomem:
     free(bnext);
     free(cstack);
     dom_free(d);
-    return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "dominators: out of memory");
+    return rc;
 }
 
 void dom_free(dom_tree *d)

@@ -2,6 +2,8 @@
 #include "findings.h"
 
 #include <stdio.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,6 +57,21 @@ report_finding *findings_group(findings *fs, int kind, const char *signature, in
     fs->nmembers[fs->n] = fs->capmembers[fs->n] = 0;
     fs->n++;
     *created = 1;
+    return f;
+}
+
+report_finding *findings_groupf(findings *fs, int kind, int *created, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *sig = NULL;
+    int n = vasprintf(&sig, fmt, ap);
+    va_end(ap);
+    *created = 0;
+    if (n < 0)
+        return NULL;
+    report_finding *f = findings_group(fs, kind, sig, created);
+    free(sig);
     return f;
 }
 

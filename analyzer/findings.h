@@ -23,6 +23,10 @@ typedef struct findings {
  * then fills title, path, ...). Returns NULL when out of memory. */
 report_finding *findings_group(findings *fs, int kind, const char *signature, int *created);
 
+/* findings_group with the signature built from a printf format. NULL when out of memory. */
+report_finding *findings_groupf(findings *fs, int kind, int *created, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* Adds an object node to a finding. */
 int findings_add(findings *fs, report_finding *f, uint32_t node);
 

@@ -144,21 +144,17 @@ static int add_component(analysis *a, scc_result *s, uint32_t c, findings *leaks
     char *funcs = closure_funcs(a, m, k);
     if (!funcs)
         return HS_ERR_NOMEM;
-    /* Group cycles of the same size, functions and holder root. */
-    char *holder_key = NULL;
-    if (how == HELD_ROOTED) {
-        uint32_t root = paths_root_of(live_program_tree(a->live), witness);
-        holder_key = report_strfmt("root%u", root);
-    } else {
-        holder_key = report_strfmt("%s", how == HELD_PINNED ? "pinned" : "garbage");
-    }
+    /* Group cycles of the same size, functions and holder (the root, for rooted ones). */
+    uint32_t root = how == HELD_ROOTED ? paths_root_of(live_program_tree(a->live), witness) : 0;
     static const char *held_names[] = {"rooted", "finalizer_pinned", "unreachable"};
-    char *sig = holder_key ? report_strfmt("%s|%u|%s|%s", held_names[how], k, funcs, holder_key) : NULL;
-    free(holder_key);
     int created = 0;
     findings *dst = how == HELD_GARBAGE ? info : leaks;
-    report_finding *f = sig ? findings_group(dst, REPORT_CLOSURE_CYCLE, sig, &created) : NULL;
-    free(sig);
+    report_finding *f =
+        how == HELD_ROOTED
+            ? findings_groupf(dst, REPORT_CLOSURE_CYCLE, &created, "%s|%u|%s|root%u",
+                              held_names[how], k, funcs, root)
+            : findings_groupf(dst, REPORT_CLOSURE_CYCLE, &created, "%s|%u|%s|%s",
+                              held_names[how], k, funcs, how == HELD_PINNED ? "pinned" : "garbage");
     int rc = f ? HS_OK : HS_ERR_NOMEM;
     if (f && created) {
         f->evidence = report_strdup("scc");

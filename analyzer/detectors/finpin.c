@@ -79,11 +79,11 @@ int finpin_detect(analysis *a, findings *out)
             continue;
         live_pin_reason why = live_pin_reason_of(a->live, x);
         char *label = describe_label(a, x);
-        char *sig = label ? report_strfmt("%s|%s|%s", reason_name(why), fin_func(a, (uint32_t)i), label)
-                          : NULL;
         int created = 0;
-        report_finding *f = sig ? findings_group(out, REPORT_FINALIZER_PINNED, sig, &created) : NULL;
-        free(sig);
+        report_finding *f = label ? findings_groupf(out, REPORT_FINALIZER_PINNED, &created,
+                                                    "%s|%s|%s", reason_name(why),
+                                                    fin_func(a, (uint32_t)i), label)
+                                  : NULL;
         if (!f) {
             free(label);
             return HS_ERR_NOMEM;

@@ -111,10 +111,10 @@ int ghost_add(analysis *a, findings *out, uint32_t v, uint32_t containers, const
     uint32_t root = paths_root_of(t, v);
     char *label = shape_of ? report_strfmt("%s (matched by size and pointer layout)", shape_of)
                            : describe_label(a, v);
-    char *sig = label ? report_strfmt("%x|%u|%s|%s", containers, root, evidence, label) : NULL;
     int created = 0;
-    report_finding *f = sig ? findings_group(out, REPORT_GHOST, sig, &created) : NULL;
-    free(sig);
+    report_finding *f = label ? findings_groupf(out, REPORT_GHOST, &created, "%x|%u|%s|%s",
+                                                containers, root, evidence, label)
+                              : NULL;
     if (!f) {
         free(label);
         return HS_ERR_NOMEM;
@@ -177,9 +177,8 @@ int tombstone_detect(analysis *a, findings *out)
         if (!ct->ntombstones)
             continue;
         int created;
-        char *sig = report_strfmt("tombstone|%s", ct->name);
-        report_finding *f = sig ? findings_group(out, REPORT_TOMBSTONE, sig, &created) : NULL;
-        free(sig);
+        report_finding *f = findings_groupf(out, REPORT_TOMBSTONE, &created, "tombstone|%s",
+                                            ct->name);
         if (!f)
             return HS_ERR_NOMEM;
         f->evidence = report_strdup("sync.Map layout");
