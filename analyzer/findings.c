@@ -30,19 +30,12 @@ report_finding *findings_group(findings *fs, int kind, const char *signature, in
     }
     if (fs->n == fs->cap) {
         size_t ncap = fs->cap ? fs->cap * 2 : 16;
-        report_finding *it = realloc(fs->items, ncap * sizeof *it);
-        if (it)
-            fs->items = it;
-        uint32_t **mem = it ? realloc(fs->members, ncap * sizeof *mem) : NULL;
-        if (mem)
-            fs->members = mem;
-        size_t *nm = mem ? realloc(fs->nmembers, ncap * sizeof *nm) : NULL;
-        if (nm)
-            fs->nmembers = nm;
-        size_t *cm = nm ? realloc(fs->capmembers, ncap * sizeof *cm) : NULL;
-        if (!cm)
+        void **const arrays[] = {(void **)&fs->items, (void **)&fs->members,
+                                 (void **)&fs->nmembers, (void **)&fs->capmembers};
+        const size_t elem[] = {sizeof *fs->items, sizeof *fs->members, sizeof *fs->nmembers,
+                               sizeof *fs->capmembers};
+        if (vec_resize_parallel(arrays, elem, 4, ncap) < 0)
             return NULL;
-        fs->capmembers = cm;
         fs->cap = ncap;
     }
     report_finding *f = &fs->items[fs->n];

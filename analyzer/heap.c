@@ -254,25 +254,12 @@ static int intern_shape(builder *b, uint64_t size, const uint64_t *offs, size_t 
 static int grow_objects(builder *b)
 {
     size_t cap = b->ncap_obj ? b->ncap_obj * 2 : 4096;
-    uint64_t *addr = realloc(b->addr, cap * sizeof *addr);
-    if (addr)
-        b->addr = addr;
-    uint64_t *size = addr ? realloc(b->size, cap * sizeof *size) : NULL;
-    if (size)
-        b->size = size;
-    uint32_t *func = size ? realloc(b->func, cap * sizeof *func) : NULL;
-    if (func)
-        b->func = func;
-    uint32_t *shape = func ? realloc(b->shape, cap * sizeof *shape) : NULL;
-    if (shape)
-        b->shape = shape;
-    uint8_t *hdr = shape ? realloc(b->hdr, cap) : NULL;
-    if (hdr)
-        b->hdr = hdr;
-    uint32_t *estart = hdr ? realloc(b->estart, cap * sizeof *estart) : NULL;
-    if (!estart)
+    void **const arrays[] = {(void **)&b->addr, (void **)&b->size, (void **)&b->func,
+                             (void **)&b->shape, (void **)&b->hdr, (void **)&b->estart};
+    const size_t elem[] = {sizeof *b->addr, sizeof *b->size, sizeof *b->func,
+                           sizeof *b->shape, sizeof *b->hdr, sizeof *b->estart};
+    if (vec_resize_parallel(arrays, elem, sizeof elem / sizeof elem[0], cap) < 0)
         return -1;
-    b->estart = estart;
     b->ncap_obj = cap;
     return 0;
 }

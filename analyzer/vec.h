@@ -28,6 +28,22 @@ static inline int vec_reserve(void **arr, size_t *cap, size_t need, size_t elem)
     return 0;
 }
 
+/* Resizes n parallel arrays (*arrays[i], elements of elem[i] bytes) to cap elements each.
+ * Returns 0, or -1 on overflow/OOM; arrays resized before a failure stay valid. */
+static inline int vec_resize_parallel(void **const arrays[], const size_t elem[], size_t n,
+                                      size_t cap)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (cap > SIZE_MAX / elem[i])
+            return -1;
+        void *p = realloc(*arrays[i], cap * elem[i] + 1);
+        if (!p)
+            return -1;
+        *arrays[i] = p;
+    }
+    return 0;
+}
+
 #define VEC_PUSH(arr, len, cap, value)                                                      \
     (vec_reserve((void **)&(arr), &(cap), (len) + 1, sizeof *(arr)) < 0                     \
          ? -1                                                                               \
