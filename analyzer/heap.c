@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "addrindex.h"
 #include "gotype.h"
 #include "vec.h"
 
@@ -26,7 +28,8 @@ typedef struct raw_edge {
 } raw_edge;
 
 /* Evidence of an object's type, applied once objects are sorted. `at` is, by source:
- * HEAP_TSRC_IFACE the raw edge of the interface's data word (its target is the object),
+ * HEAP_TSRC_IFACE the raw edge of the interface's data word (once resolved: the object it
+ * types, or HEAP_NONE),
  * HEAP_TSRC_HEADER the arrival index of the object, HEAP_TSRC_FINALIZER its address. */
 typedef struct type_hint {
     uint64_t at;
@@ -74,7 +77,7 @@ typedef struct builder {
     uint64_t *sample_obj;
     uint32_t *sample_site;
     size_t nsamples, cap_sample_obj, cap_sample_site;
-    /* address index over sorted objects */
+    struct timespec clock; /* start of the current build step */
 } builder;
 
 const char *heap_root_kind_name(int kind)
@@ -95,6 +98,21 @@ const char *heap_type_src_name(int src)
     case HEAP_TSRC_LAYOUT: return "container layout";
     default: return "none";
     }
+}
+
+const char *heap_step_name(int step)
+{
+    static const char *const names[HEAP_NSTEPS] = {"stream", "sort", "resolve", "graph"};
+    return step >= 0 && step < HEAP_NSTEPS ? names[step] : "?";
+}
+
+/* Adds the time since *t to the step and restarts *t. */
+static void step_done(heap *h, heap_step step, struct timespec *t)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    h->step_seconds[step] += (double)(now.tv_sec - t->tv_sec) + (double)(now.tv_nsec - t->tv_nsec) / 1e9;
+    *t = now;
 }
 
 static int oom(hs_error *err, const char *what)
@@ -592,32 +610,86 @@ static int on_record(builder *b, const gohd_record *rec, hs_error *err)
 
 /* ---- after the pass: sort, index, resolve ---- */
 
+/* An ascending run of objects in dump order within one 8 KiB page. The runtime writes the
+ * heap span by span, each in address order, and spans are disjoint sets of pages: runs cut at
+ * page boundaries never interleave, though whole spans come in any order. */
+typedef struct addr_run {
+    uint64_t first, last; /* addresses of its first and last object */
+    uint32_t start, len;  /* arrival indices */
+} addr_run;
+
+#define RUN_PAGE_SHIFT 13
+
+static int run_ends(const uint64_t *addr, uint32_t n, uint32_t i)
+{
+    return i + 1 == n || addr[i + 1] < addr[i] ||
+           (addr[i + 1] >> RUN_PAGE_SHIFT) != (addr[i] >> RUN_PAGE_SHIFT);
+}
+
+static int run_cmp(const void *x, const void *y)
+{
+    const addr_run *a = x, *b = y;
+    return a->first < b->first ? -1 : a->first > b->first;
+}
+
+/* Fills perm by putting the dump's runs in order. Returns 1 on success, 0 when the runs
+ * interleave (not a dump the runtime wrote) or are too many to be worth it, -1 when out of
+ * memory. */
+static int sort_by_runs(const uint64_t *addr, uint32_t n, uint32_t *perm)
+{
+    size_t nruns = 0;
+    for (uint32_t i = 0; i < n; i++)
+        if (run_ends(addr, n, i) && ++nruns > n / 4 + 1)
+            return 0;
+    addr_run *runs = malloc(nruns * sizeof *runs + 1);
+    if (!runs)
+        return -1;
+    size_t r = 0;
+    for (uint32_t i = 0, start = 0; i < n; i++)
+        if (run_ends(addr, n, i)) {
+            runs[r++] = (addr_run){addr[start], addr[i], start, i + 1 - start};
+            start = i + 1;
+        }
+    qsort(runs, nruns, sizeof *runs, run_cmp);
+    int ok = 1;
+    for (size_t k = 1; k < nruns && ok; k++)
+        ok = runs[k - 1].last < runs[k].first;
+    for (size_t k = 0, j = 0; k < nruns && ok; k++)
+        for (uint32_t i = 0; i < runs[k].len; i++)
+            perm[j++] = runs[k].start + i;
+    free(runs);
+    return ok;
+}
+
 /* Sorts objects by address and returns the permutation perm[sorted index] = arrival index
- * (NULL when out of memory). Linear: a radix sort over the span of addresses. */
+ * (NULL when out of memory). Linear: the dump's ascending runs put in order when they do not
+ * interleave, else an LSD radix sort on 11-bit digits of the offset from the lowest address
+ * (in 8-byte words when every address is aligned: a heap under 16 GiB takes 3 passes). */
 static uint32_t *sort_objects(const uint64_t *addr, uint32_t n)
 {
     uint32_t *perm = malloc((size_t)n * sizeof *perm + 1);
     if (!perm)
         return NULL;
-    int sorted = 1;
-    uint64_t lo = UINT64_MAX, hi = 0;
+    int rc = sort_by_runs(addr, n, perm);
+    if (rc != 0) {
+        if (rc < 0) {
+            free(perm);
+            perm = NULL;
+        }
+        return perm;
+    }
+    uint64_t lo = UINT64_MAX, hi = 0, misaligned = 0;
     for (uint32_t i = 0; i < n; i++) {
-        perm[i] = i;
-        if (i && addr[i] < addr[i - 1])
-            sorted = 0;
         lo = addr[i] < lo ? addr[i] : lo;
         hi = addr[i] > hi ? addr[i] : hi;
+        misaligned |= addr[i] & 7;
     }
-    if (sorted)
-        return perm;
-    /* LSD radix sort of (address - lowest, index) pairs on 16-bit digits: reads are
-     * sequential, and a heap spanning < 4 GiB needs only two passes. */
-    unsigned passes = 0;
-    for (uint64_t span = hi - lo; span; span >>= 16)
+    unsigned scale = misaligned ? 0 : 3, passes = 0;
+    for (uint64_t span = (hi - lo) >> scale; span; span >>= 11)
         passes++;
     typedef struct pair { uint64_t key; uint32_t idx; } pair;
     pair *a = malloc((size_t)n * sizeof *a), *t = malloc((size_t)n * sizeof *t);
-    uint32_t *count = malloc(65536 * sizeof *count);
+    uint32_t *count = malloc(2048 * sizeof *count);
     if (!a || !t || !count) {
         free(a);
         free(t);
@@ -626,20 +698,20 @@ static uint32_t *sort_objects(const uint64_t *addr, uint32_t n)
         return NULL;
     }
     for (uint32_t i = 0; i < n; i++)
-        a[i] = (pair){addr[i] - lo, i};
+        a[i] = (pair){(addr[i] - lo) >> scale, i};
     for (unsigned p = 0; p < passes; p++) {
-        unsigned shift = 16 * p;
-        memset(count, 0, 65536 * sizeof *count);
+        unsigned shift = 11 * p;
+        memset(count, 0, 2048 * sizeof *count);
         for (uint32_t i = 0; i < n; i++)
-            count[(a[i].key >> shift) & 0xffff]++;
+            count[(a[i].key >> shift) & 2047]++;
         uint32_t sum = 0;
-        for (uint32_t d = 0; d < 65536; d++) {
+        for (uint32_t d = 0; d < 2048; d++) {
             uint32_t c = count[d];
             count[d] = sum;
             sum += c;
         }
         for (uint32_t i = 0; i < n; i++)
-            t[count[(a[i].key >> shift) & 0xffff]++] = a[i];
+            t[count[(a[i].key >> shift) & 2047]++] = a[i];
         pair *x = a;
         a = t;
         t = x;
@@ -702,67 +774,34 @@ static int order_objects(builder *b, uint32_t **sorted_of, uint32_t **arrival_of
     return HS_OK;
 }
 
-/* Address index: the arena is cut into blocks of 2^shift bytes, with index_first[k] = first
- * object starting at or after block k. The block size adapts to the heap: about one block per
- * two objects (2 bytes of index per object), so a lookup binary-searches a handful of
- * addresses. */
-static int build_page_index(builder *b)
+/* Address index: the rank bitmap when the heap qualifies (every real Go heap does), else
+ * binary search over all objects. The bitmap may cost up to 32 bytes per object (or 32 MiB):
+ * more means a span of addresses so sparse that searching is the better deal. */
+static int build_address_index(builder *b)
 {
     heap *h = b->h;
-    if (h->arena_end <= h->arena_start || !h->nobj)
-        return HS_OK;
-    uint64_t range = h->arena_end - h->arena_start;
-    unsigned shift = 4;
-    while (shift < 40 && (range >> shift) > (uint64_t)h->nobj / 2 + 4096)
-        shift++;
-    uint64_t nblocks = (range >> shift) + 1;
-    if (nblocks > (1u << 27))
-        return HS_OK; /* absurd range: binary search only */
-    b->h->index_first = malloc((nblocks + 1) * sizeof *b->h->index_first);
-    if (!b->h->index_first)
-        return HS_ERR_NOMEM;
-    uint32_t i = 0;
-    for (uint64_t k = 0; k <= nblocks; k++) {
-        uint64_t start = h->arena_start + (k << shift);
-        while (i < h->nobj && h->obj_addr[i] < start)
-            i++;
-        b->h->index_first[k] = i;
-    }
-    b->h->index_n = nblocks;
-    b->h->index_shift = shift;
-    return HS_OK;
+    size_t max_bytes = (size_t)h->nobj * 32;
+    return addrindex_build(h->obj_addr, h->obj_size, h->nobj,
+                           max_bytes > ((size_t)32 << 20) ? max_bytes : (size_t)32 << 20, &h->aix);
 }
 
-/* Last object index in [lo, hi) whose address is <= addr, or HEAP_NONE. */
-static uint32_t last_at_or_below(const uint64_t *addrs, uint32_t lo, uint32_t hi, uint64_t addr)
+uint32_t heap_object_at(const heap *h, uint64_t addr)
 {
-    uint32_t found = HEAP_NONE;
-    while (lo < hi) {
+    if (h->aix)
+        return addrindex_find(h->aix, addr);
+    uint32_t lo = 0, hi = h->nobj, found = HEAP_NONE;
+    while (lo < hi) { /* last object whose address is <= addr */
         uint32_t mid = lo + (hi - lo) / 2;
-        if (addrs[mid] <= addr) {
+        if (h->obj_addr[mid] <= addr) {
             found = mid;
             lo = mid + 1;
         } else {
             hi = mid;
         }
     }
-    return found;
-}
-
-uint32_t heap_object_at(const heap *h, uint64_t addr)
-{
-    uint32_t lo = 0, hi = h->nobj;
-    if (h->index_first && addr >= h->arena_start && addr < h->arena_end) {
-        uint64_t k = (addr - h->arena_start) >> h->index_shift;
-        if (k < h->index_n) {
-            lo = h->index_first[k] ? h->index_first[k] - 1 : 0;
-            hi = h->index_first[k + 1];
-        }
-    }
-    uint32_t i = last_at_or_below(h->obj_addr, lo, hi, addr);
-    if (i == HEAP_NONE || addr - h->obj_addr[i] >= h->obj_size[i])
+    if (found == HEAP_NONE || addr - h->obj_addr[found] >= h->obj_size[found])
         return HEAP_NONE;
-    return i;
+    return found;
 }
 
 static uint32_t global_at(const heap *h, const u64map *global_of, uint64_t addr)
@@ -821,39 +860,43 @@ static void free_edges(builder *b)
 
 static void give_type(builder *b, uint32_t obj, const type_hint *t);
 
+/* Does pointer value v (inside object obj) point at the object itself, as the program sees
+ * it? With the address index and no malloc headers this reads no object array. */
+static int points_at_start(const builder *b, uint32_t obj, uint64_t v)
+{
+    const heap *h = b->h;
+    if (h->aix && !b->headers)
+        return addrindex_is_start(h->aix, v);
+    return v == heap_obj_ptr(h, obj);
+}
+
 /* Resolves every raw edge in place (val becomes the target node, or HEAP_NONE) in arrival
- * order, prefetching ahead: resolution is a chain of dependent cache misses (index block,
- * object address, object size) per edge. */
+ * order, prefetching the address index ahead: one random access per edge. An interface hint
+ * is turned into the object it types (its edge's target, when the data word points at the
+ * object's start) and applied afterwards, when targets can be prefetched. */
 static void resolve_edges(builder *b)
 {
     heap *h = b->h;
     size_t hi = 0;
-    enum { AHEAD1 = 16, AHEAD2 = 8 };
+    enum { AHEAD = 16 };
     for (size_t i = 0; i < b->nedges; i++) {
-        if (h->index_first && i + AHEAD1 < b->nedges) {
-            uint64_t v = edge_ref(b, i + AHEAD1)->val;
-            if (v >= h->arena_start && v < h->arena_end)
-                __builtin_prefetch(&h->index_first[(v - h->arena_start) >> h->index_shift]);
-        }
-        if (h->index_first && i + AHEAD2 < b->nedges) {
-            uint64_t v = edge_ref(b, i + AHEAD2)->val;
-            if (v >= h->arena_start && v < h->arena_end) {
-                uint32_t k = h->index_first[(v - h->arena_start) >> h->index_shift];
-                if (k) {
-                    __builtin_prefetch(&h->obj_addr[k - 1]);
-                    __builtin_prefetch(&h->obj_size[k - 1]);
-                }
-            }
-        }
+        if (h->aix && i + AHEAD < b->nedges)
+            addrindex_prefetch(h->aix, edge_ref(b, i + AHEAD)->val);
         raw_edge *e = edge_ref(b, i);
         uint32_t dst = heap_object_at(h, e->val);
-        /* Interface hints on this edge type its target when it points at the object's start. */
         for (; hi < b->nhints && b->hints[hi].at == i; hi++)
-            if (dst != HEAP_NONE && e->val == h->obj_addr[dst] + (b->headers ? h->obj_hdr[dst] : 0))
-                give_type(b, dst, &b->hints[hi]);
+            b->hints[hi].at = dst != HEAP_NONE && points_at_start(b, dst, e->val) ? dst : HEAP_NONE;
         if (dst == HEAP_NONE)
             dst = global_at(h, &b->global_of, e->val);
         e->val = dst;
+    }
+    for (size_t k = 0; k < b->nhints; k++) {
+        if (k + AHEAD < b->nhints && b->hints[k + AHEAD].at != HEAP_NONE) {
+            __builtin_prefetch(&h->obj_tsrc[b->hints[k + AHEAD].at]);
+            __builtin_prefetch(&h->obj_type[b->hints[k + AHEAD].at], 1);
+        }
+        if (b->hints[k].at != HEAP_NONE)
+            give_type(b, (uint32_t)b->hints[k].at, &b->hints[k]);
     }
 }
 
@@ -878,6 +921,7 @@ static int build_edges(builder *b, const uint32_t *sorted_of, const uint32_t *ar
     for (uint32_t i = 0; i < h->nobj; i++)
         graph_builder_set_size(gb, i, h->obj_size[i]);
     resolve_edges(b);
+    step_done(h, HEAP_STEP_RESOLVE, &b->clock);
     int rc = HS_OK;
     if (!b->interleaved) {
         for (uint32_t k = 0; k < h->nobj && rc >= 0; k++) {
@@ -1068,7 +1112,7 @@ static int finish(builder *b, hs_error *err)
     uint32_t *sorted_of = NULL, *arrival_of = NULL;
     uint32_t narrival = h->nobj;
     if (ensure_global_targets(b) < 0 || order_objects(b, &sorted_of, &arrival_of) < 0 ||
-        build_page_index(b) < 0) {
+        build_address_index(b) < 0) {
         free(sorted_of);
         free(arrival_of);
         return oom(err, "the address index");
@@ -1082,6 +1126,7 @@ static int finish(builder *b, hs_error *err)
     }
     for (uint32_t i = 0; i < h->nobj; i++)
         h->obj_type[i] = HEAP_NONE;
+    step_done(h, HEAP_STEP_SORT, &b->clock);
     int rc = build_edges(b, sorted_of, arrival_of, narrival, err);
     if (rc >= 0)
         apply_other_hints(b, sorted_of, narrival);
@@ -1122,6 +1167,7 @@ int heap_build(source *s, void (*progress)(void *ctx, uint64_t done), void *prog
         heap_free(h);
         return rc;
     }
+    clock_gettime(CLOCK_MONOTONIC, &b.clock);
     gohd_record rec;
     uint64_t next_report = 0;
     int saw_params = 0;
@@ -1146,8 +1192,10 @@ int heap_build(source *s, void (*progress)(void *ctx, uint64_t done), void *prog
             *err = *se;
     }
     source_reader_free(sr);
+    step_done(h, HEAP_STEP_STREAM, &b.clock);
     if (rc >= 0)
         rc = finish(&b, err);
+    step_done(h, HEAP_STEP_GRAPH, &b.clock);
     builder_release(&b);
     if (rc < 0) {
         heap_free(h);
@@ -1171,7 +1219,7 @@ void heap_free(heap *h)
     free(h->obj_site);
     free(h->obj_shape);
     free(h->aux);
-    free(h->index_first);
+    addrindex_free(h->aix);
     free(h->roots);
     free(h->fins);
     free(h->types);

@@ -96,6 +96,18 @@ typedef struct heap_goroutine {
     uint32_t waitreason; /* strpool offset */
 } heap_goroutine;
 
+/* Steps of heap_build, timed for --timings and the benchmarks. */
+typedef enum heap_step {
+    HEAP_STEP_STREAM = 0, /* the pass over the dump: records decoded, objects and edges kept */
+    HEAP_STEP_SORT,       /* objects put in address order, the address index built */
+    HEAP_STEP_RESOLVE,    /* pointer values turned into target nodes, interface types given */
+    HEAP_STEP_GRAPH,      /* CSR adjacency, forward and reverse */
+    HEAP_NSTEPS
+} heap_step;
+
+/* The step's name ("stream", "sort", ...). */
+const char *heap_step_name(int step);
+
 typedef struct heap {
     char go_version[64];
     char goarch[16];       /* from the params record */
@@ -136,10 +148,9 @@ typedef struct heap {
     uint32_t ngors;
 
     uint64_t total_bytes;  /* sum of object slot sizes */
-    uint32_t *index_first; /* address index (heap.c build_page_index), NULL if absent */
-    uint64_t index_n;
-    unsigned index_shift;
+    struct addrindex *aix; /* address -> object (addrindex.h), NULL: binary search */
     graph *g;              /* pointer graph over all nodes, field offsets on edges */
+    double step_seconds[HEAP_NSTEPS]; /* wall time of each build step */
     strpool names;
     const symtab *syms;    /* borrowed from the source; may be NULL */
 } heap;

@@ -209,6 +209,8 @@ static analysis *run(const char *cmd, const analyze_args *a, const char *path, s
             fprintf(stderr, "%-11s %7.3f s  peak RSS %6.1f MiB\n", analysis_phase_name(p),
                     an->seconds[p], (double)an->peak_rss[p] / (1 << 20));
             total += an->seconds[p];
+            for (int st = 0; p == ANALYSIS_T_MODEL && st < HEAP_NSTEPS; st++)
+                fprintf(stderr, "  %-9s %7.3f s\n", heap_step_name(st), an->h->step_seconds[st]);
         }
         fprintf(stderr, "%-11s %7.3f s\n", "total", total);
     }
