@@ -144,84 +144,29 @@ static void *shrink(void *p, size_t bytes)
     return q ? q : p;
 }
 
-int graph_build(graph_builder *b, graph **out, hs_error *err)
+/* Builds the reverse CSR of g's forward arrays: in-degrees, prefix sums, then sources
+ * scattered in ascending order. */
+static int build_reverse(graph *g)
 {
-    if (out)
-        *out = NULL;
-    if (!b || !out) {
-        graph_builder_free(b);
-        return hs_error_set(err, HS_ERR_ARG, HS_NO_OFFSET, "graph: no builder");
-    }
-    graph *g = calloc(1, sizeof *g);
-    if (!g)
-        goto nomem;
-    uint32_t n = b->n, m = (uint32_t)b->m;
-    g->n = n;
-    g->m = m;
-    g->out_off = calloc((size_t)n + 1, sizeof *g->out_off);
-    g->in_off = calloc((size_t)n + 1, sizeof *g->in_off);
-    if (!g->out_off || !g->in_off)
-        goto nomem;
-
-    /* Forward CSR: count out-degrees, prefix sums. */
-    uint32_t *off = g->out_off;
-    for (uint32_t e = 0; e < m; e++)
-        off[b->src[e] + 1]++;
-    for (uint32_t v = 0; v < n; v++)
-        off[v + 1] += off[v];
-    if (b->sorted) {
-        /* Edges already grouped by source: the builder's arrays are the CSR arrays. */
-        g->out_dst = shrink(b->dst, (size_t)m * sizeof(uint32_t));
-        g->out_field = shrink(b->field, (size_t)m * sizeof(uint32_t));
-        b->dst = b->field = NULL;
-    } else {
-        /* Stable counting sort by source; keeps insertion order within a node. */
-        uint32_t *cur = malloc((size_t)n * sizeof *cur + 1);
-        g->out_dst = malloc((size_t)m * sizeof(uint32_t) + 1);
-        g->out_field = malloc((size_t)m * sizeof(uint32_t) + 1);
-        if (!cur || !g->out_dst || !g->out_field) {
-            free(cur);
-            goto nomem;
-        }
-        memcpy(cur, off, (size_t)n * sizeof *cur);
-        for (uint32_t e = 0; e < m; e++) {
-            if (e + 16 < m)
-                __builtin_prefetch(&cur[b->src[e + 16]], 1);
-            if (e + 8 < m) {
-                __builtin_prefetch(&g->out_dst[cur[b->src[e + 8]]], 1);
-                __builtin_prefetch(&g->out_field[cur[b->src[e + 8]]], 1);
-            }
-            uint32_t pos = cur[b->src[e]]++;
-            g->out_dst[pos] = b->dst[e];
-            g->out_field[pos] = b->field[e];
-        }
+    uint32_t n = g->n, m = g->m;
+    const uint32_t *off = g->out_off, *od = g->out_dst;
+    uint32_t *ioff = g->in_off = calloc((size_t)n + 1, sizeof *g->in_off);
+    uint32_t *is = g->in_src = malloc((size_t)m * sizeof(uint32_t) + 1);
+    uint32_t *cur = malloc((size_t)n * sizeof *cur + 1);
+    if (!ioff || !is || !cur) {
         free(cur);
+        return HS_ERR_NOMEM;
     }
-    g->size = shrink(b->size, (size_t)n * sizeof(uint64_t));
-    b->size = NULL;
-    graph_builder_free(b);
-    b = NULL;
-
-    /* Reverse CSR: count in-degrees, prefix sums, scatter sources in ascending order. */
-    uint32_t *ioff = g->in_off;
     for (uint32_t e = 0; e < m; e++) {
         if (e + 16 < m)
-            __builtin_prefetch(&ioff[g->out_dst[e + 16] + 1], 1);
-        ioff[g->out_dst[e] + 1]++;
+            __builtin_prefetch(&ioff[od[e + 16] + 1], 1);
+        ioff[od[e] + 1]++;
     }
     for (uint32_t v = 0; v < n; v++)
         ioff[v + 1] += ioff[v];
-    g->in_src = malloc((size_t)m * sizeof(uint32_t) + 1);
-    uint32_t *cur = malloc((size_t)n * sizeof *cur + 1);
-    if (!g->in_src || !cur) {
-        free(cur);
-        goto nomem;
-    }
     memcpy(cur, ioff, (size_t)n * sizeof *cur);
     /* Random scatter: prefetch the counters 32 edges ahead and the slots 16 ahead (the slot
      * address read early is right unless the same target repeats within 16 edges). */
-    const uint32_t *od = g->out_dst;
-    uint32_t *is = g->in_src;
     for (uint32_t v = 0; v < n; v++)
         for (uint32_t e = off[v]; e < off[v + 1]; e++) {
             if (e + 32 < m)
@@ -231,12 +176,80 @@ int graph_build(graph_builder *b, graph **out, hs_error *err)
             is[cur[od[e]]++] = v;
         }
     free(cur);
+    return HS_OK;
+}
+
+int graph_adopt(uint32_t n, uint32_t m, uint32_t *out_off, uint32_t *out_dst, uint32_t *out_field,
+                uint64_t *size, graph **out, hs_error *err)
+{
+    *out = NULL;
+    graph *g = calloc(1, sizeof *g);
+    if (!g) {
+        free(out_off);
+        free(out_dst);
+        free(out_field);
+        free(size);
+        return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "graph: out of memory");
+    }
+    *g = (graph){.n = n, .m = m, .out_off = out_off, .out_dst = out_dst, .out_field = out_field,
+                 .size = size};
+    if (build_reverse(g) < 0) {
+        graph_free(g);
+        return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "graph: out of memory building CSR");
+    }
     *out = g;
     return HS_OK;
+}
+
+int graph_build(graph_builder *b, graph **out, hs_error *err)
+{
+    if (out)
+        *out = NULL;
+    if (!b || !out) {
+        graph_builder_free(b);
+        return hs_error_set(err, HS_ERR_ARG, HS_NO_OFFSET, "graph: no builder");
+    }
+    uint32_t n = b->n, m = (uint32_t)b->m;
+    uint32_t *off = calloc((size_t)n + 1, sizeof *off), *dst = NULL, *field = NULL;
+    if (!off)
+        goto nomem;
+    /* Forward CSR: count out-degrees, prefix sums. */
+    for (uint32_t e = 0; e < m; e++)
+        off[b->src[e] + 1]++;
+    for (uint32_t v = 0; v < n; v++)
+        off[v + 1] += off[v];
+    if (b->sorted) {
+        /* Edges already grouped by source: the builder's arrays are the CSR arrays. */
+        dst = shrink(b->dst, (size_t)m * sizeof(uint32_t));
+        field = shrink(b->field, (size_t)m * sizeof(uint32_t));
+        b->dst = b->field = NULL;
+    } else {
+        /* Stable counting sort by source; keeps insertion order within a node. */
+        uint32_t *cur = malloc((size_t)n * sizeof *cur + 1);
+        dst = malloc((size_t)m * sizeof(uint32_t) + 1);
+        field = malloc((size_t)m * sizeof(uint32_t) + 1);
+        if (!cur || !dst || !field) {
+            free(cur);
+            goto nomem;
+        }
+        memcpy(cur, off, (size_t)n * sizeof *cur);
+        for (uint32_t e = 0; e < m; e++) {
+            uint32_t pos = cur[b->src[e]]++;
+            dst[pos] = b->dst[e];
+            field[pos] = b->field[e];
+        }
+        free(cur);
+    }
+    uint64_t *size = shrink(b->size, (size_t)n * sizeof(uint64_t));
+    b->size = NULL;
+    graph_builder_free(b);
+    return graph_adopt(n, m, off, dst, field, size, out, err);
 
 nomem:
     graph_builder_free(b);
-    graph_free(g);
+    free(off);
+    free(dst);
+    free(field);
     return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "graph: out of memory building CSR");
 }
 

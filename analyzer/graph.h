@@ -94,6 +94,13 @@ void graph_builder_free(graph_builder *b);
  * two-pass counting sort for the reverse adjacency. Free the graph with graph_free. */
 int graph_build(graph_builder *b, graph **out, hs_error *err);
 
+/* Makes a graph of CSR arrays built elsewhere, taking ownership of them (also on failure):
+ * out_off has n + 1 entries, out_dst and out_field m, size n. Builds the reverse adjacency.
+ * For callers that can lay edges out grouped by source themselves (the heap model): no edge
+ * is copied. */
+int graph_adopt(uint32_t n, uint32_t m, uint32_t *out_off, uint32_t *out_dst, uint32_t *out_field,
+                uint64_t *size, graph **out, hs_error *err);
+
 /* Frees a graph (NULL is accepted). */
 void graph_free(graph *g);
 

@@ -1,9 +1,12 @@
 /* heap.c - builds the heap model in one streaming pass over the dump.
  *
- * The pass appends objects in dump order and records every non-nil pointer slot as a raw edge
- * (source, field offset, value) plus, where an interface word sits before a pointer, a type
- * hint for the pointee. After the pass, objects are radix-sorted by address, an address index
- * resolves edge values to nodes, and the graph module builds CSR adjacency.
+ * The pass appends objects in dump order and records every pointer slot worth keeping as a
+ * raw edge (field offset and value; an object's edges are contiguous, so the source is
+ * implied) plus, where an interface word sits before a pointer, a type hint for the pointee.
+ * Edges of other nodes (globals, frames, roots) are few and kept apart with their source.
+ * After the pass, objects are put in address order, an address index resolves edge values to
+ * nodes, and the edges are laid out as CSR adjacency in address order, which the graph module
+ * adopts without a copy.
  */
 #include "heap.h"
 
@@ -16,20 +19,27 @@
 #include "gotype.h"
 #include "vec.h"
 
-#define AUX_BIT 0x80000000u    /* raw-edge source: aux node index instead of object index */
+#define AUX_BIT 0x80000000u    /* edge source: aux node index instead of object index */
+#define AUX_EDGE (1ull << 63)  /* edge handle: index among aux edges, not object edges */
 #define EDGE_BLOCK_SHIFT 16
 #define EDGE_BLOCK ((size_t)1 << EDGE_BLOCK_SHIFT)
 #define MAX_OBJECTS 0x7ffffff0u
 
-typedef struct raw_edge {
-    uint32_t src;   /* arrival object index, or AUX_BIT | aux index */
+/* Object edges, EDGE_BLOCK at a time: 12 bytes per edge. */
+typedef struct edge_block {
+    uint64_t val[EDGE_BLOCK];   /* the pointer value, then the target node */
+    uint32_t field[EDGE_BLOCK]; /* byte offset of the slot in its object */
+} edge_block;
+
+/* An edge of a non-object node. */
+typedef struct aux_edge {
+    uint32_t src;   /* aux index */
     uint32_t field; /* byte offset of the slot in its source */
-    uint64_t val;   /* the pointer value */
-} raw_edge;
+    uint64_t val;   /* the pointer value, then the target node */
+} aux_edge;
 
 /* Evidence of an object's type, applied once objects are sorted. `at` is, by source:
- * HEAP_TSRC_IFACE the raw edge of the interface's data word (once resolved: the object it
- * types, or HEAP_NONE),
+ * HEAP_TSRC_IFACE the object it types,
  * HEAP_TSRC_HEADER the arrival index of the object, HEAP_TSRC_FINALIZER its address. */
 typedef struct type_hint {
     uint64_t at;
@@ -37,24 +47,37 @@ typedef struct type_hint {
     uint8_t src;       /* heap_type_src */
 } type_hint;
 
+/* An interface word seen before a kept pointer: its edge, and the dynamic type's descriptor
+ * (an index into builder.descs; with AUX_BIT, the edge is an aux edge). 8 bytes, as a heap
+ * can hold millions of interfaces. */
+typedef struct iface_hint {
+    uint32_t edge;
+    uint32_t desc;
+} iface_hint;
+
 typedef struct builder {
     heap *h;
     source *s;
     int big_endian;
     /* objects in arrival order */
     size_t ncap_obj;
-    uint64_t *addr, *size;
+    uint64_t *addr;       /* sizes are in the shapes */
     uint32_t *func, *shape;
     uint8_t *hdr;
-    /* edges and hints */
-    raw_edge **eblocks;  /* raw edges in blocks of EDGE_BLOCK */
+    /* edges (an edge handle is an object edge index, or AUX_EDGE | aux edge index) */
+    edge_block **eblocks; /* object edges in arrival order */
     size_t nedges, cap_eblocks;
-    uint32_t *estart;    /* per arrival object: index of its first raw edge */
-    size_t obj_edges_end; /* raw edges below this belong to objects */
-    int interleaved;     /* an object's edges came after another node's: no grouped order */
+    uint32_t *estart;    /* per arrival object: index of its first edge */
+    aux_edge *aux_edges; /* edges of other nodes */
+    size_t naux_edges, cap_aux_edges;
+    uint64_t *outside;   /* edge values outside the arena: globals they may need */
+    size_t noutside, cap_outside;
     int headers;         /* some object has a Go 1.22+ malloc header */
-    type_hint *hints;    /* interface hints, in raw-edge order */
+    iface_hint *hints;   /* interface hints, in stream order */
     size_t nhints, cap_hints;
+    uint64_t *descs;     /* type descriptors the interface hints name */
+    size_t ndescs, cap_descs;
+    u64map desc_idx;     /* descriptor -> index in descs */
     type_hint *ohints;   /* malloc-header and finalizer hints */
     size_t nohints, cap_ohints;
     /* aux nodes */
@@ -171,27 +194,65 @@ static uint32_t intern(builder *b, const char *s, size_t n)
     return strpool_intern(&b->h->names, s, n);
 }
 
-static raw_edge *edge_ref(const builder *b, size_t i)
+static uint64_t *edge_val(const builder *b, size_t i)
 {
-    return &b->eblocks[i >> EDGE_BLOCK_SHIFT][i & (EDGE_BLOCK - 1)];
+    return &b->eblocks[i >> EDGE_BLOCK_SHIFT]->val[i & (EDGE_BLOCK - 1)];
 }
 
-static int add_edge(builder *b, uint32_t src, uint64_t field, uint64_t val)
+static uint32_t edge_field(const builder *b, size_t i)
+{
+    return b->eblocks[i >> EDGE_BLOCK_SHIFT]->field[i & (EDGE_BLOCK - 1)];
+}
+
+/* The value of an interface hint's edge. */
+static uint64_t *hint_val(const builder *b, const iface_hint *t)
+{
+    return t->desc & AUX_BIT ? &b->aux_edges[t->edge].val : edge_val(b, t->edge);
+}
+
+/* Records the edge when val may be a pointer: 1 (and its handle) when kept, 0 when not. */
+static int add_edge(builder *b, uint32_t src, uint64_t field, uint64_t val, uint64_t *handle)
 {
     if (!maybe_pointer(b, val) || field > UINT32_MAX)
-        return HS_OK;
-    size_t blk = b->nedges >> EDGE_BLOCK_SHIFT;
-    if ((b->nedges & (EDGE_BLOCK - 1)) == 0) {
-        raw_edge *nb = malloc(EDGE_BLOCK * sizeof *nb);
+        return 0;
+    if ((val < b->h->arena_start || val >= b->h->arena_end) &&
+        VEC_PUSH(b->outside, b->noutside, b->cap_outside, val) < 0)
+        return HS_ERR_NOMEM;
+    if (src & AUX_BIT) {
+        aux_edge e = {src & ~AUX_BIT, (uint32_t)field, val};
+        if (VEC_PUSH(b->aux_edges, b->naux_edges, b->cap_aux_edges, e) < 0)
+            return HS_ERR_NOMEM;
+        *handle = AUX_EDGE | (b->naux_edges - 1);
+        return 1;
+    }
+    size_t blk = b->nedges >> EDGE_BLOCK_SHIFT, k = b->nedges & (EDGE_BLOCK - 1);
+    if (k == 0) {
+        edge_block *nb = malloc(sizeof *nb);
         if (!nb || vec_reserve((void **)&b->eblocks, &b->cap_eblocks, blk + 1, sizeof *b->eblocks) < 0) {
             free(nb);
             return HS_ERR_NOMEM;
         }
         b->eblocks[blk] = nb;
     }
-    b->eblocks[blk][b->nedges & (EDGE_BLOCK - 1)] = (raw_edge){src, (uint32_t)field, val};
-    b->nedges++;
-    return HS_OK;
+    b->eblocks[blk]->val[k] = val;
+    b->eblocks[blk]->field[k] = (uint32_t)field;
+    *handle = b->nedges++;
+    return 1;
+}
+
+/* Records that the target of the edge `handle` holds a value of the type at descriptor t. */
+static int add_iface_hint(builder *b, uint64_t handle, uint64_t t)
+{
+    uint32_t *idx = u64map_upsert(&b->desc_idx, t, HEAP_NONE);
+    if (!idx)
+        return HS_ERR_NOMEM;
+    if (*idx == HEAP_NONE) {
+        if (b->ndescs >= AUX_BIT || VEC_PUSH(b->descs, b->ndescs, b->cap_descs, t) < 0)
+            return HS_ERR_NOMEM;
+        *idx = (uint32_t)(b->ndescs - 1);
+    }
+    iface_hint hnt = {(uint32_t)(handle & ~AUX_EDGE), *idx | (handle & AUX_EDGE ? AUX_BIT : 0)};
+    return VEC_PUSH(b->hints, b->nhints, b->cap_hints, hnt);
 }
 
 /* Adds the edges of a memory record's pointer slots (field = field_base + slot offset, modulo
@@ -205,13 +266,13 @@ static int add_slots(builder *b, uint32_t src, uint64_t field_base, const uint8_
         uint64_t off = offs[i];
         if (off > len || len - off < ps)
             continue; /* a slot outside the record: the mask is not trusted */
-        uint64_t v = word_at(b, mem + off);
+        uint64_t v = word_at(b, mem + off), handle;
         if (!v)
             continue;
-        size_t before = b->nedges;
-        if (add_edge(b, src, field_base + off, v) < 0)
+        int kept = add_edge(b, src, field_base + off, v, &handle);
+        if (kept < 0)
             return HS_ERR_NOMEM;
-        if (b->nedges == before)
+        if (!kept)
             continue; /* not a pointer into the heap or data: no edge, no type to give */
         if (off < ps || (i > 0 && offs[i - 1] == off - ps))
             continue;
@@ -227,8 +288,7 @@ static int add_slots(builder *b, uint32_t src, uint64_t field_base, const uint8_
         else if (u64map_get(&b->itab_idx, w, &k))
             t = b->itab_types[k]; /* iface: the itab names the dynamic type */
         if (t) {
-            type_hint hnt = {before, t, HEAP_TSRC_IFACE};
-            if (VEC_PUSH(b->hints, b->nhints, b->cap_hints, hnt) < 0)
+            if (add_iface_hint(b, handle, t) < 0)
                 return HS_ERR_NOMEM;
         }
     }
@@ -272,9 +332,9 @@ static int intern_shape(builder *b, uint64_t size, const uint64_t *offs, size_t 
 static int grow_objects(builder *b)
 {
     size_t cap = b->ncap_obj ? b->ncap_obj * 2 : 4096;
-    void **const arrays[] = {(void **)&b->addr, (void **)&b->size, (void **)&b->func,
+    void **const arrays[] = {(void **)&b->addr, (void **)&b->func,
                              (void **)&b->shape, (void **)&b->hdr, (void **)&b->estart};
-    const size_t elem[] = {sizeof *b->addr, sizeof *b->size, sizeof *b->func,
+    const size_t elem[] = {sizeof *b->addr, sizeof *b->func,
                            sizeof *b->shape, sizeof *b->hdr, sizeof *b->estart};
     if (vec_resize_parallel(arrays, elem, sizeof elem / sizeof elem[0], cap) < 0)
         return -1;
@@ -307,13 +367,11 @@ static int on_object(builder *b, const gohd_record *rec, hs_error *err)
 
     uint32_t i = h->nobj++;
     uint64_t len = m->contents.len, ps = h->ptr_size;
-    /* Objects' edges are contiguous per object; other nodes' edges must all come after
-     * them for build_edges to add edges grouped by sorted source (runtime record order). */
-    if (b->nedges != b->obj_edges_end || b->nedges > UINT32_MAX)
-        b->interleaved = 1;
+    if (b->nedges > GRAPH_MAX_EDGES)
+        return hs_error_set(err, HS_ERR_LIMIT, rec->offset, "more than %u pointers",
+                            (unsigned)GRAPH_MAX_EDGES);
     b->estart[i] = (uint32_t)b->nedges;
     b->addr[i] = m->addr;
-    b->size[i] = len;
     b->func[i] = HEAP_NONE;
     b->hdr[i] = 0;
     if (intern_shape(b, len, m->ptr_offsets, m->nptrs, &b->shape[i]) < 0)
@@ -340,7 +398,6 @@ static int on_object(builder *b, const gohd_record *rec, hs_error *err)
     }
     if (add_slots(b, i, 0, m->contents.ptr, len, m->ptr_offsets, m->nptrs) < 0)
         return oom(err, "edges");
-    b->obj_edges_end = b->nedges;
     return HS_OK;
 }
 
@@ -419,8 +476,9 @@ static int add_root(builder *b, int kind, uint64_t addr, uint64_t goid, const ch
     uint32_t aux;
     if (a.name == HEAP_NONE || add_aux(b, a, &aux) < 0)
         return HS_ERR_NOMEM;
+    uint64_t handle;
     for (size_t i = 0; i < n; i++)
-        if (add_edge(b, AUX_BIT | aux, i * b->h->ptr_size, vals[i]) < 0)
+        if (add_edge(b, AUX_BIT | aux, i * b->h->ptr_size, vals[i], &handle) < 0)
             return HS_ERR_NOMEM;
     return HS_OK;
 }
@@ -754,7 +812,7 @@ static int order_objects(builder *b, uint32_t **sorted_of, uint32_t **arrival_of
         inv[a] = k;
         perm[k] = a; /* k <= i: perm becomes sorted -> arrival for the kept objects */
         h->obj_addr[k] = b->addr[a];
-        size[k] = b->size[a];
+        size[k] = h->shapes[b->shape[a]].size;
         h->obj_hdr[k] = b->hdr[a];
         h->obj_func[k] = b->func[a];
         h->obj_shape[k] = b->shape[a];
@@ -764,11 +822,10 @@ static int order_objects(builder *b, uint32_t **sorted_of, uint32_t **arrival_of
     *arrival_of = perm;
     *sorted_of = inv;
     free(b->addr);
-    free(b->size);
     free(b->hdr);
     free(b->func);
     free(b->shape);
-    b->addr = b->size = NULL;
+    b->addr = NULL;
     b->hdr = NULL;
     b->func = b->shape = NULL;
     return HS_OK;
@@ -835,10 +892,8 @@ uint32_t heap_node_at(const heap *h, uint64_t addr)
 /* Makes sure every pointer into data/bss has a global node to land on. */
 static int ensure_global_targets(builder *b)
 {
-    for (size_t i = 0; i < b->nedges; i++) {
-        uint64_t v = edge_ref(b, i)->val;
-        if (v >= b->h->arena_start && v < b->h->arena_end)
-            continue;
+    for (size_t i = 0; i < b->noutside; i++) {
+        uint64_t v = b->outside[i];
         if (!in_data_range(b, v))
             continue;
         uint32_t aux;
@@ -856,6 +911,9 @@ static void free_edges(builder *b)
     free(b->eblocks);
     b->eblocks = NULL;
     b->nedges = 0;
+    free(b->aux_edges);
+    b->aux_edges = NULL;
+    b->naux_edges = 0;
 }
 
 static void give_type(builder *b, uint32_t obj, const type_hint *t);
@@ -870,95 +928,128 @@ static int points_at_start(const builder *b, uint32_t obj, uint64_t v)
     return v == heap_obj_ptr(h, obj);
 }
 
-/* Resolves every raw edge in place (val becomes the target node, or HEAP_NONE) in arrival
- * order, prefetching the address index ahead: one random access per edge. An interface hint
- * is turned into the object it types (its edge's target, when the data word points at the
- * object's start) and applied afterwards, when targets can be prefetched. */
-static void resolve_edges(builder *b)
+/* The node a pointer value lands in: an object, else a global, else HEAP_NONE. */
+static uint32_t resolve_value(const builder *b, uint64_t v)
+{
+    uint32_t dst = heap_object_at(b->h, v);
+    return dst != HEAP_NONE ? dst : global_at(b->h, &b->global_of, v);
+}
+
+/* Types the objects interface words point at. Each hint's edge becomes the object it
+ * types (the edge's target, when the data word points at the object itself), then the hints
+ * are applied with their objects prefetched. Runs while edge values are still addresses. */
+static void apply_iface_hints(builder *b)
 {
     heap *h = b->h;
-    size_t hi = 0;
     enum { AHEAD = 16 };
-    for (size_t i = 0; i < b->nedges; i++) {
-        if (h->aix && i + AHEAD < b->nedges)
-            addrindex_prefetch(h->aix, edge_ref(b, i + AHEAD)->val);
-        raw_edge *e = edge_ref(b, i);
-        uint32_t dst = heap_object_at(h, e->val);
-        for (; hi < b->nhints && b->hints[hi].at == i; hi++)
-            b->hints[hi].at = dst != HEAP_NONE && points_at_start(b, dst, e->val) ? dst : HEAP_NONE;
-        if (dst == HEAP_NONE)
-            dst = global_at(h, &b->global_of, e->val);
-        e->val = dst;
+    iface_hint *hs = b->hints;
+    for (size_t k = 0; k < b->nhints; k++) {
+        if (h->aix && k + AHEAD < b->nhints)
+            addrindex_prefetch(h->aix, *hint_val(b, &hs[k + AHEAD]));
+        uint64_t v = *hint_val(b, &hs[k]);
+        uint32_t dst = heap_object_at(h, v);
+        hs[k].edge = dst != HEAP_NONE && points_at_start(b, dst, v) ? dst : HEAP_NONE;
     }
     for (size_t k = 0; k < b->nhints; k++) {
-        if (k + AHEAD < b->nhints && b->hints[k + AHEAD].at != HEAP_NONE) {
-            __builtin_prefetch(&h->obj_tsrc[b->hints[k + AHEAD].at]);
-            __builtin_prefetch(&h->obj_type[b->hints[k + AHEAD].at], 1);
+        if (k + AHEAD < b->nhints && hs[k + AHEAD].edge != HEAP_NONE) {
+            __builtin_prefetch(&h->obj_tsrc[hs[k + AHEAD].edge]);
+            __builtin_prefetch(&h->obj_type[hs[k + AHEAD].edge], 1);
         }
-        if (b->hints[k].at != HEAP_NONE)
-            give_type(b, (uint32_t)b->hints[k].at, &b->hints[k]);
+        if (hs[k].edge != HEAP_NONE) {
+            type_hint t = {hs[k].edge, b->descs[hs[k].desc & ~AUX_BIT], HEAP_TSRC_IFACE};
+            give_type(b, hs[k].edge, &t);
+        }
     }
 }
 
-static int add_resolved(graph_builder *gb, uint32_t src, const raw_edge *e, hs_error *err)
+/* Resolves every edge in place (the value becomes the target node, or HEAP_NONE) in arrival
+ * order, prefetching the address index ahead: one random access per edge. */
+static void resolve_edges(builder *b)
 {
-    if (src == HEAP_NONE || e->val == HEAP_NONE)
-        return HS_OK;
-    int rc = graph_builder_add_edge(gb, src, (uint32_t)e->val, e->field);
-    return rc < 0 ? hs_error_set(err, rc, HS_NO_OFFSET, "adding pointer edges") : HS_OK;
+    enum { AHEAD = 16 };
+    for (size_t i = 0; i < b->nedges; i++) {
+        if (b->h->aix && i + AHEAD < b->nedges)
+            addrindex_prefetch(b->h->aix, *edge_val(b, i + AHEAD));
+        uint64_t *v = edge_val(b, i);
+        *v = resolve_value(b, *v);
+    }
+    for (size_t j = 0; j < b->naux_edges; j++)
+        b->aux_edges[j].val = resolve_value(b, b->aux_edges[j].val);
 }
 
-/* Builds the graph. Edges are added grouped by sorted source when the dump's record order
- * allows (objects first, as the runtime writes them), so graph_build need not sort them. */
-static int build_edges(builder *b, const uint32_t *sorted_of, const uint32_t *arrival_of,
-                       uint32_t narrival, hs_error *err)
+/* Lays the resolved edges out as CSR adjacency in node order (objects by address, each with
+ * its edges in slot order, then the other nodes, each with its edges in dump order) and hands
+ * the arrays to the graph, which adopts them without a copy. */
+static int build_graph(builder *b, const uint32_t *arrival_of, uint32_t narrival, hs_error *err)
 {
     heap *h = b->h;
-    h->nnodes = h->nobj + h->naux;
-    graph_builder *gb = graph_builder_new(h->nnodes, b->nedges);
-    if (!gb)
-        return oom(err, "graph");
-    for (uint32_t i = 0; i < h->nobj; i++)
-        graph_builder_set_size(gb, i, h->obj_size[i]);
-    resolve_edges(b);
-    step_done(h, HEAP_STEP_RESOLVE, &b->clock);
-    int rc = HS_OK;
-    if (!b->interleaved) {
-        for (uint32_t k = 0; k < h->nobj && rc >= 0; k++) {
-            uint32_t a = arrival_of[k];
-            size_t end = a + 1 < narrival ? b->estart[a + 1] : b->obj_edges_end;
-            for (size_t i = b->estart[a]; i < end && rc >= 0; i++)
-                rc = add_resolved(gb, k, edge_ref(b, i), err);
+    uint32_t n = h->nnodes = h->nobj + h->naux, nobj = h->nobj;
+    size_t cap = b->nedges + b->naux_edges;
+    if (cap > GRAPH_MAX_EDGES)
+        return hs_error_set(err, HS_ERR_LIMIT, HS_NO_OFFSET, "more than %u pointers",
+                            (unsigned)GRAPH_MAX_EDGES);
+    uint32_t *off = malloc(((size_t)n + 1) * sizeof *off);
+    uint32_t *dst = malloc(cap * sizeof *dst + 1), *fld = malloc(cap * sizeof *fld + 1);
+    uint32_t *cursor = calloc((size_t)h->naux + 1, sizeof *cursor);
+    if (!off || !dst || !fld || !cursor) {
+        free(off);
+        free(dst);
+        free(fld);
+        free(cursor);
+        return oom(err, "the graph");
+    }
+    uint32_t m = 0;
+    off[0] = 0;
+    for (uint32_t k = 0; k < nobj; k++) {
+        uint32_t a = arrival_of[k];
+        size_t end = a + 1 < narrival ? b->estart[a + 1] : b->nedges;
+        for (size_t i = b->estart[a]; i < end; i++) {
+            uint64_t d = *edge_val(b, i);
+            if (d != HEAP_NONE) {
+                dst[m] = (uint32_t)d;
+                fld[m++] = edge_field(b, i);
+            }
         }
-        for (size_t i = b->obj_edges_end; i < b->nedges && rc >= 0; i++) {
-            const raw_edge *e = edge_ref(b, i);
-            rc = add_resolved(gb, h->nobj + (e->src & ~AUX_BIT), e, err);
-        }
-    } else {
-        for (size_t i = 0; i < b->nedges && rc >= 0; i++) {
-            const raw_edge *e = edge_ref(b, i);
-            rc = add_resolved(gb, e->src & AUX_BIT ? h->nobj + (e->src & ~AUX_BIT)
-                                                   : sorted_of[e->src], e, err);
+        off[k + 1] = m;
+    }
+    /* Other nodes' edges: a stable counting sort by source. */
+    for (size_t j = 0; j < b->naux_edges; j++)
+        if (b->aux_edges[j].val != HEAP_NONE)
+            cursor[b->aux_edges[j].src]++;
+    for (uint32_t x = 0; x < h->naux; x++) {
+        off[nobj + x + 1] = off[nobj + x] + cursor[x];
+        cursor[x] = off[nobj + x];
+    }
+    for (size_t j = 0; j < b->naux_edges; j++) {
+        const aux_edge *e = &b->aux_edges[j];
+        if (e->val != HEAP_NONE) {
+            uint32_t pos = cursor[e->src]++;
+            dst[pos] = (uint32_t)e->val;
+            fld[pos] = e->field;
         }
     }
-    /* graph_build is the peak of the model's memory: drop what is no longer needed first
-     * (interface hints were applied during resolution; estart served the grouped order). */
+    free(cursor);
+    m = off[n];
+    /* The graph's memory peak: drop the raw edges first. */
     free_edges(b);
-    free(b->hints);
-    b->hints = NULL;
-    b->nhints = 0;
     free(b->estart);
     b->estart = NULL;
-    if (rc < 0) {
-        graph_builder_free(gb);
-        return rc;
+    uint32_t *d2 = realloc(dst, (size_t)m * sizeof *dst + 1), *f2 = realloc(fld, (size_t)m * sizeof *fld + 1);
+    dst = d2 ? d2 : dst;
+    fld = f2 ? f2 : fld;
+    /* The graph holds the node sizes (objects' slot sizes, 0 for the rest): keep one copy. */
+    uint64_t *size = realloc((void *)h->obj_size, (size_t)n * sizeof *size + 1);
+    if (!size) {
+        free(off);
+        free(dst);
+        free(fld);
+        return oom(err, "the graph");
     }
-    if ((rc = graph_build(gb, &h->g, err)) < 0)
-        return rc;
-    /* The graph holds the same sizes: keep one copy. */
-    free((void *)h->obj_size);
-    h->obj_size = graph_sizes(h->g);
-    return HS_OK;
+    memset(size + nobj, 0, (size_t)h->naux * sizeof *size);
+    h->obj_size = NULL;
+    int rc = graph_adopt(n, m, off, dst, fld, size, &h->g, err);
+    h->obj_size = h->g ? graph_sizes(h->g) : NULL;
+    return rc;
 }
 
 /* Interns a type descriptor; returns its index or HEAP_NONE when it cannot be named. */
@@ -1086,13 +1177,15 @@ static int collect_roots(builder *b)
 static void builder_release(builder *b)
 {
     free(b->addr);
-    free(b->size);
     free(b->func);
     free(b->shape);
     free(b->hdr);
     free(b->estart);
     free_edges(b);
     free(b->hints);
+    free(b->descs);
+    u64map_release(&b->desc_idx);
+    free(b->outside);
     free(b->ohints);
     free(b->itab_types);
     u64map_release(&b->global_of);
@@ -1127,7 +1220,13 @@ static int finish(builder *b, hs_error *err)
     for (uint32_t i = 0; i < h->nobj; i++)
         h->obj_type[i] = HEAP_NONE;
     step_done(h, HEAP_STEP_SORT, &b->clock);
-    int rc = build_edges(b, sorted_of, arrival_of, narrival, err);
+    apply_iface_hints(b);
+    free(b->hints);
+    b->hints = NULL;
+    b->nhints = 0;
+    resolve_edges(b);
+    step_done(h, HEAP_STEP_RESOLVE, &b->clock);
+    int rc = build_graph(b, arrival_of, narrival, err);
     if (rc >= 0)
         apply_other_hints(b, sorted_of, narrival);
     free(sorted_of);

@@ -138,11 +138,25 @@ static __attribute__((noinline)) int fill_more(gohd_reader *r, cursor *c, size_t
             r->pos = r->pos >= r->rec ? r->pos - r->rec : 0;
             r->rec = 0;
             r->fill = keep;
+            /* A buffer grown for one huge record goes back to the usual size once records
+             * are small again, so it does not add to the caller's peak memory for the rest
+             * of the stream. */
+            if (r->cap > 8 * GOHD_READ_CHUNK && keep + low <= GOHD_READ_CHUNK) {
+                uint8_t *nb = realloc(r->buf, 2 * GOHD_READ_CHUNK);
+                if (nb) {
+                    r->buf = nb;
+                    r->cap = 2 * GOHD_READ_CHUNK;
+                }
+            }
         }
         if (r->cap - r->fill < low) {
             /* The buffer is (nearly) full of bytes of this one record: grow by doubling,
-             * which keeps allocation within twice what the source really delivered. */
+             * which keeps allocation within twice what the source really delivered, but
+             * not past what the record asked for plus one read. */
             size_t ncap = r->cap > SIZE_MAX / 2 ? SIZE_MAX : r->cap * 2;
+            if (idx + n < SIZE_MAX - 2 * GOHD_READ_CHUNK &&
+                ncap > idx + n + GOHD_READ_CHUNK && r->fill + low <= idx + n + GOHD_READ_CHUNK)
+                ncap = idx + n + GOHD_READ_CHUNK;
             if (ncap - r->fill < low)
                 return fail(r, HS_ERR_NOMEM, stream_off(r, r->buf + idx),
                             "record does not fit in memory");
@@ -638,6 +652,11 @@ int gohd_next(gohd_reader *r, gohd_record *rec, hs_error *err)
     r->rec = r->pos;
     r->tag = -1;
     r->nfix = 0;
+    if (r->ptrs_cap > 65536) { /* grown for one huge record: give it back */
+        free(r->ptrs);
+        r->ptrs = NULL;
+        r->ptrs_cap = 0;
+    }
     cursor c = {r->buf + r->pos, r->buf + r->fill};
     int st;
 
