@@ -4,6 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "par.h"
+
+/* Below this many nodes one thread builds the reverse graph. */
+#define PAR_MIN_NODES 100000
+
 struct graph_builder {
     uint32_t n, node_cap;
     uint64_t *size;
@@ -144,37 +149,63 @@ static void *shrink(void *p, size_t bytes)
     return q ? q : p;
 }
 
+/* In-degree counts of the targets in [lo, hi): each part of the reverse build owns a range
+ * of targets and scans every edge, so parts never write the same counter. */
+static void count_in_part(void *ctx, unsigned part, size_t lo, size_t hi)
+{
+    graph *g = ctx;
+    const uint32_t *od = g->out_dst;
+    uint32_t *ioff = g->in_off;
+    (void)part;
+    for (uint32_t e = 0; e < g->m; e++)
+        if (od[e] >= lo && od[e] < hi)
+            ioff[od[e] + 1]++;
+}
+
+typedef struct scatter_ctx {
+    graph *g;
+    uint32_t *cur; /* per target: next free slot of its reverse list */
+} scatter_ctx;
+
+/* Writes the sources of the edges into targets in [lo, hi), in ascending source order. The
+ * writes are random: prefetch the counters 32 edges ahead and the slots 16 ahead (the slot
+ * address read early is right unless the same target repeats within 16 edges). */
+static void scatter_in_part(void *ctx, unsigned part, size_t lo, size_t hi)
+{
+    scatter_ctx *c = ctx;
+    const graph *g = c->g;
+    const uint32_t *off = g->out_off, *od = g->out_dst;
+    uint32_t *is = g->in_src, *cur = c->cur, m = g->m;
+    (void)part;
+    for (uint32_t v = 0; v < g->n; v++)
+        for (uint32_t e = off[v]; e < off[v + 1]; e++) {
+            if (e + 32 < m && od[e + 32] >= lo && od[e + 32] < hi)
+                __builtin_prefetch(&cur[od[e + 32]], 1);
+            if (e + 16 < m && od[e + 16] >= lo && od[e + 16] < hi)
+                __builtin_prefetch(&is[cur[od[e + 16]]], 1);
+            if (od[e] >= lo && od[e] < hi)
+                is[cur[od[e]]++] = v;
+        }
+}
+
 /* Builds the reverse CSR of g's forward arrays: in-degrees, prefix sums, then sources
- * scattered in ascending order. */
+ * scattered in ascending order; the parts of the target range run in parallel. */
 static int build_reverse(graph *g)
 {
-    uint32_t n = g->n, m = g->m;
-    const uint32_t *off = g->out_off, *od = g->out_dst;
+    uint32_t n = g->n;
     uint32_t *ioff = g->in_off = calloc((size_t)n + 1, sizeof *g->in_off);
-    uint32_t *is = g->in_src = malloc((size_t)m * sizeof(uint32_t) + 1);
+    g->in_src = malloc((size_t)g->m * sizeof(uint32_t) + 1);
     uint32_t *cur = malloc((size_t)n * sizeof *cur + 1);
-    if (!ioff || !is || !cur) {
+    if (!ioff || !g->in_src || !cur) {
         free(cur);
         return HS_ERR_NOMEM;
     }
-    for (uint32_t e = 0; e < m; e++) {
-        if (e + 16 < m)
-            __builtin_prefetch(&ioff[od[e + 16] + 1], 1);
-        ioff[od[e] + 1]++;
-    }
+    par_for(n, PAR_MIN_NODES, count_in_part, g);
     for (uint32_t v = 0; v < n; v++)
         ioff[v + 1] += ioff[v];
     memcpy(cur, ioff, (size_t)n * sizeof *cur);
-    /* Random scatter: prefetch the counters 32 edges ahead and the slots 16 ahead (the slot
-     * address read early is right unless the same target repeats within 16 edges). */
-    for (uint32_t v = 0; v < n; v++)
-        for (uint32_t e = off[v]; e < off[v + 1]; e++) {
-            if (e + 32 < m)
-                __builtin_prefetch(&cur[od[e + 32]], 1);
-            if (e + 16 < m)
-                __builtin_prefetch(&is[cur[od[e + 16]]], 1);
-            is[cur[od[e]]++] = v;
-        }
+    scatter_ctx c = {g, cur};
+    par_for(n, PAR_MIN_NODES, scatter_in_part, &c);
     free(cur);
     return HS_OK;
 }

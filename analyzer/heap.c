@@ -17,6 +17,7 @@
 
 #include "addrindex.h"
 #include "gotype.h"
+#include "par.h"
 #include "vec.h"
 
 #define AUX_BIT 0x80000000u    /* edge source: aux node index instead of object index */
@@ -24,6 +25,7 @@
 #define EDGE_BLOCK_SHIFT 16
 #define EDGE_BLOCK ((size_t)1 << EDGE_BLOCK_SHIFT)
 #define MAX_OBJECTS 0x7ffffff0u
+#define PAR_MIN_EDGES 100000   /* below this, passes over edges or objects use one thread */
 
 /* Object edges, EDGE_BLOCK at a time: 12 bytes per edge. */
 typedef struct edge_block {
@@ -962,19 +964,59 @@ static void apply_iface_hints(builder *b)
     }
 }
 
-/* Resolves every edge in place (the value becomes the target node, or HEAP_NONE) in arrival
- * order, prefetching the address index ahead: one random access per edge. */
-static void resolve_edges(builder *b)
+/* Resolves object edges [lo, hi) in place, prefetching the address index ahead: one random
+ * access per edge. */
+static void resolve_part(void *ctx, unsigned part, size_t lo, size_t hi)
 {
+    const builder *b = ctx;
     enum { AHEAD = 16 };
-    for (size_t i = 0; i < b->nedges; i++) {
-        if (b->h->aix && i + AHEAD < b->nedges)
+    (void)part;
+    for (size_t i = lo; i < hi; i++) {
+        if (b->h->aix && i + AHEAD < hi)
             addrindex_prefetch(b->h->aix, *edge_val(b, i + AHEAD));
         uint64_t *v = edge_val(b, i);
         *v = resolve_value(b, *v);
     }
+}
+
+/* Resolves every edge in place: the value becomes the target node, or HEAP_NONE. */
+static void resolve_edges(builder *b)
+{
+    par_for(b->nedges, PAR_MIN_EDGES, resolve_part, b);
     for (size_t j = 0; j < b->naux_edges; j++)
         b->aux_edges[j].val = resolve_value(b, b->aux_edges[j].val);
+}
+
+/* The CSR layout of object edges, filled in parallel over ranges of objects. */
+typedef struct layout_ctx {
+    const builder *b;
+    const uint32_t *arrival_of;
+    uint32_t narrival;
+    uint32_t *off, *dst, *fld;
+    int copy; /* 0: count each object's kept edges into off[k + 1]; 1: copy them */
+} layout_ctx;
+
+static void layout_part(void *ctx, unsigned part, size_t lo, size_t hi)
+{
+    const layout_ctx *c = ctx;
+    const builder *b = c->b;
+    (void)part;
+    for (size_t k = lo; k < hi; k++) {
+        uint32_t a = c->arrival_of[k], m = c->copy ? c->off[k] : 0;
+        size_t end = a + 1 < c->narrival ? b->estart[a + 1] : b->nedges;
+        for (size_t i = b->estart[a]; i < end; i++) {
+            uint64_t d = *edge_val(b, i);
+            if (d == HEAP_NONE)
+                continue;
+            if (c->copy) {
+                c->dst[m] = (uint32_t)d;
+                c->fld[m] = edge_field(b, i);
+            }
+            m++;
+        }
+        if (!c->copy)
+            c->off[k + 1] = m;
+    }
 }
 
 /* Lays the resolved edges out as CSR adjacency in node order (objects by address, each with
@@ -998,20 +1040,13 @@ static int build_graph(builder *b, const uint32_t *arrival_of, uint32_t narrival
         free(cursor);
         return oom(err, "the graph");
     }
-    uint32_t m = 0;
     off[0] = 0;
-    for (uint32_t k = 0; k < nobj; k++) {
-        uint32_t a = arrival_of[k];
-        size_t end = a + 1 < narrival ? b->estart[a + 1] : b->nedges;
-        for (size_t i = b->estart[a]; i < end; i++) {
-            uint64_t d = *edge_val(b, i);
-            if (d != HEAP_NONE) {
-                dst[m] = (uint32_t)d;
-                fld[m++] = edge_field(b, i);
-            }
-        }
-        off[k + 1] = m;
-    }
+    layout_ctx lc = {b, arrival_of, narrival, off, dst, fld, 0};
+    par_for(nobj, PAR_MIN_EDGES, layout_part, &lc);
+    for (uint32_t k = 0; k < nobj; k++)
+        off[k + 1] += off[k];
+    lc.copy = 1;
+    par_for(nobj, PAR_MIN_EDGES, layout_part, &lc);
     /* Other nodes' edges: a stable counting sort by source. */
     for (size_t j = 0; j < b->naux_edges; j++)
         if (b->aux_edges[j].val != HEAP_NONE)
@@ -1029,7 +1064,7 @@ static int build_graph(builder *b, const uint32_t *arrival_of, uint32_t narrival
         }
     }
     free(cursor);
-    m = off[n];
+    uint32_t m = off[n];
     /* The graph's memory peak: drop the raw edges first. */
     free_edges(b);
     free(b->estart);

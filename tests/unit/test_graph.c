@@ -124,10 +124,51 @@ static void test_big(void)
     graph_free(g);
 }
 
+/* Random edges (repeats and self-edges included) over a graph large enough that the reverse
+ * adjacency is built by several threads. */
+static void edges_random(graph_builder *b, uint32_t n, void *arg)
+{
+    uint64_t x = 0x2545F4914F6CDD1Dull;
+    for (size_t e = 0; e < (size_t)arg; e++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        graph_builder_add_edge(b, (uint32_t)(x % n), (uint32_t)((x >> 32) % n), (uint32_t)e);
+    }
+}
+
+/* The reverse adjacency of a big random graph against a one-thread counting sort. */
+static void test_big_reverse(void)
+{
+    uint32_t n = 300000;
+    size_t m = 1200000;
+    graph *g = big_graph(n, m, edges_random, (void *)m);
+    const uint32_t *off = graph_out_offsets(g), *dst = graph_out_dst(g);
+    const uint32_t *ioff = graph_in_offsets(g), *isrc = graph_in_src(g);
+    uint32_t *want_off = calloc((size_t)n + 1, sizeof *want_off);
+    uint32_t *want_src = malloc(m * sizeof *want_src), *cur = malloc((size_t)n * sizeof *cur);
+    for (uint32_t e = 0; e < off[n]; e++)
+        want_off[dst[e] + 1]++;
+    for (uint32_t v = 0; v < n; v++)
+        want_off[v + 1] += want_off[v];
+    memcpy(cur, want_off, (size_t)n * sizeof *cur);
+    for (uint32_t v = 0; v < n; v++)
+        for (uint32_t e = off[v]; e < off[v + 1]; e++)
+            want_src[cur[dst[e]]++] = v;
+    CHECK_EQ_U64(graph_edge_count(g), m);
+    CHECK(memcmp(ioff, want_off, ((size_t)n + 1) * sizeof *ioff) == 0);
+    CHECK(memcmp(isrc, want_src, m * sizeof *isrc) == 0);
+    free(want_off);
+    free(want_src);
+    free(cur);
+    graph_free(g);
+}
+
 int main(void)
 {
     test_random();
     test_builder_api();
     test_big();
+    test_big_reverse();
     return check_report();
 }
