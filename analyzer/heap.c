@@ -17,12 +17,13 @@
 
 #include "addrindex.h"
 #include "gotype.h"
+#include "hugemem.h"
 #include "par.h"
 #include "vec.h"
 
 #define AUX_BIT 0x80000000u    /* edge source: aux node index instead of object index */
 #define AUX_EDGE (1ull << 63)  /* edge handle: index among aux edges, not object edges */
-#define EDGE_BLOCK_SHIFT 16
+#define EDGE_BLOCK_SHIFT 18   /* 3 MiB blocks of object edges, backed by huge pages */
 #define EDGE_BLOCK ((size_t)1 << EDGE_BLOCK_SHIFT)
 #define MAX_OBJECTS 0x7ffffff0u
 #define PAR_MIN_EDGES 100000   /* below this, passes over edges or objects use one thread */
@@ -80,6 +81,7 @@ typedef struct builder {
     uint64_t *descs;     /* type descriptors the interface hints name */
     size_t ndescs, cap_descs;
     u64map desc_idx;     /* descriptor -> index in descs */
+    uint32_t last_desc;
     type_hint *ohints;   /* malloc-header and finalizer hints */
     size_t nohints, cap_ohints;
     /* aux nodes */
@@ -234,6 +236,7 @@ static int add_edge(builder *b, uint32_t src, uint64_t field, uint64_t val, uint
             free(nb);
             return HS_ERR_NOMEM;
         }
+        hugemem_advise(nb, sizeof *nb);
         b->eblocks[blk] = nb;
     }
     b->eblocks[blk]->val[k] = val;
@@ -245,15 +248,19 @@ static int add_edge(builder *b, uint32_t src, uint64_t field, uint64_t val, uint
 /* Records that the target of the edge `handle` holds a value of the type at descriptor t. */
 static int add_iface_hint(builder *b, uint64_t handle, uint64_t t)
 {
-    uint32_t *idx = u64map_upsert(&b->desc_idx, t, HEAP_NONE);
-    if (!idx)
-        return HS_ERR_NOMEM;
-    if (*idx == HEAP_NONE) {
-        if (b->ndescs >= AUX_BIT || VEC_PUSH(b->descs, b->ndescs, b->cap_descs, t) < 0)
+    /* Interfaces in one span mostly hold one type: try the previous descriptor first. */
+    if (!b->ndescs || b->descs[b->last_desc] != t) {
+        uint32_t *idx = u64map_upsert(&b->desc_idx, t, HEAP_NONE);
+        if (!idx)
             return HS_ERR_NOMEM;
-        *idx = (uint32_t)(b->ndescs - 1);
+        if (*idx == HEAP_NONE) {
+            if (b->ndescs >= AUX_BIT || VEC_PUSH(b->descs, b->ndescs, b->cap_descs, t) < 0)
+                return HS_ERR_NOMEM;
+            *idx = (uint32_t)(b->ndescs - 1);
+        }
+        b->last_desc = *idx;
     }
-    iface_hint hnt = {(uint32_t)(handle & ~AUX_EDGE), *idx | (handle & AUX_EDGE ? AUX_BIT : 0)};
+    iface_hint hnt = {(uint32_t)(handle & ~AUX_EDGE), b->last_desc | (handle & AUX_EDGE ? AUX_BIT : 0)};
     return VEC_PUSH(b->hints, b->nhints, b->cap_hints, hnt);
 }
 
@@ -340,6 +347,8 @@ static int grow_objects(builder *b)
                            sizeof *b->shape, sizeof *b->hdr, sizeof *b->estart};
     if (vec_resize_parallel(arrays, elem, sizeof elem / sizeof elem[0], cap) < 0)
         return -1;
+    for (size_t k = 0; k < sizeof elem / sizeof elem[0]; k++) /* the new, untouched part */
+        hugemem_advise((char *)*arrays[k] + b->ncap_obj * elem[k], (cap - b->ncap_obj) * elem[k]);
     b->ncap_obj = cap;
     return 0;
 }
@@ -727,7 +736,7 @@ static int sort_by_runs(const uint64_t *addr, uint32_t n, uint32_t *perm)
  * (in 8-byte words when every address is aligned: a heap under 16 GiB takes 3 passes). */
 static uint32_t *sort_objects(const uint64_t *addr, uint32_t n)
 {
-    uint32_t *perm = malloc((size_t)n * sizeof *perm + 1);
+    uint32_t *perm = hugemem_alloc((size_t)n * sizeof *perm + 1);
     if (!perm)
         return NULL;
     int rc = sort_by_runs(addr, n, perm);
@@ -791,13 +800,13 @@ static int order_objects(builder *b, uint32_t **sorted_of, uint32_t **arrival_of
     heap *h = b->h;
     uint32_t n = h->nobj;
     uint32_t *perm = sort_objects(b->addr, n);
-    uint32_t *inv = malloc((size_t)n * sizeof *inv + 1);
-    h->obj_addr = malloc((size_t)n * sizeof *h->obj_addr + 1);
-    uint64_t *size = malloc((size_t)n * sizeof *size + 1);
+    uint32_t *inv = hugemem_alloc((size_t)n * sizeof *inv + 1);
+    h->obj_addr = hugemem_alloc((size_t)n * sizeof *h->obj_addr + 1);
+    uint64_t *size = hugemem_alloc((size_t)n * sizeof *size + 1);
     h->obj_size = size;
-    h->obj_hdr = malloc((size_t)n + 1);
-    h->obj_func = malloc((size_t)n * sizeof *h->obj_func + 1);
-    h->obj_shape = malloc((size_t)n * sizeof *h->obj_shape + 1);
+    h->obj_hdr = hugemem_alloc((size_t)n + 1);
+    h->obj_func = hugemem_alloc((size_t)n * sizeof *h->obj_func + 1);
+    h->obj_shape = hugemem_alloc((size_t)n * sizeof *h->obj_shape + 1);
     if (!perm || !inv || !h->obj_addr || !h->obj_size || !h->obj_hdr || !h->obj_func ||
         !h->obj_shape) {
         free(perm);
@@ -918,7 +927,7 @@ static void free_edges(builder *b)
     b->naux_edges = 0;
 }
 
-static void give_type(builder *b, uint32_t obj, const type_hint *t);
+static uint32_t resolve_hint_type(builder *b, const type_hint *t);
 
 /* Does pointer value v (inside object obj) point at the object itself, as the program sees
  * it? With the address index and no malloc headers this reads no object array. */
@@ -937,31 +946,51 @@ static uint32_t resolve_value(const builder *b, uint64_t v)
     return dst != HEAP_NONE ? dst : global_at(b->h, &b->global_of, v);
 }
 
-/* Types the objects interface words point at. Each hint's edge becomes the object it
- * types (the edge's target, when the data word points at the object itself), then the hints
- * are applied with their objects prefetched. Runs while edge values are still addresses. */
-static void apply_iface_hints(builder *b)
+/* Turns hints [lo, hi) into the objects they type: an edge's target, when the data word
+ * points at the object itself (else HEAP_NONE). */
+static void hint_targets_part(void *ctx, unsigned part, size_t lo, size_t hi)
 {
-    heap *h = b->h;
-    enum { AHEAD = 16 };
+    const builder *b = ctx;
+    const heap *h = b->h;
     iface_hint *hs = b->hints;
-    for (size_t k = 0; k < b->nhints; k++) {
-        if (h->aix && k + AHEAD < b->nhints)
+    enum { AHEAD = 16 };
+    (void)part;
+    for (size_t k = lo; k < hi; k++) {
+        if (h->aix && k + AHEAD < hi)
             addrindex_prefetch(h->aix, *hint_val(b, &hs[k + AHEAD]));
         uint64_t v = *hint_val(b, &hs[k]);
         uint32_t dst = heap_object_at(h, v);
         hs[k].edge = dst != HEAP_NONE && points_at_start(b, dst, v) ? dst : HEAP_NONE;
     }
+}
+
+/* Types the objects interface words point at, while edge values are still addresses: finds
+ * each hint's object (in parallel), names each distinct descriptor once, then gives the types
+ * with the objects prefetched. */
+static int apply_iface_hints(builder *b)
+{
+    heap *h = b->h;
+    iface_hint *hs = b->hints;
+    enum { AHEAD = 16 };
+    par_for(b->nhints, PAR_MIN_EDGES, hint_targets_part, b);
+    uint32_t *desc_type = malloc(b->ndescs * sizeof *desc_type + 1);
+    if (!desc_type)
+        return HS_ERR_NOMEM;
+    for (size_t d = 0; d < b->ndescs; d++)
+        desc_type[d] = resolve_hint_type(b, &(type_hint){0, b->descs[d], HEAP_TSRC_IFACE});
     for (size_t k = 0; k < b->nhints; k++) {
         if (k + AHEAD < b->nhints && hs[k + AHEAD].edge != HEAP_NONE) {
             __builtin_prefetch(&h->obj_tsrc[hs[k + AHEAD].edge]);
             __builtin_prefetch(&h->obj_type[hs[k + AHEAD].edge], 1);
         }
-        if (hs[k].edge != HEAP_NONE) {
-            type_hint t = {hs[k].edge, b->descs[hs[k].desc & ~AUX_BIT], HEAP_TSRC_IFACE};
-            give_type(b, hs[k].edge, &t);
+        uint32_t obj = hs[k].edge, ti = desc_type[hs[k].desc & ~AUX_BIT];
+        if (obj != HEAP_NONE && ti != HEAP_NONE && h->obj_tsrc[obj] < HEAP_TSRC_IFACE) {
+            h->obj_type[obj] = ti;
+            h->obj_tsrc[obj] = HEAP_TSRC_IFACE;
         }
     }
+    free(desc_type);
+    return HS_OK;
 }
 
 /* Resolves object edges [lo, hi) in place, prefetching the address index ahead: one random
@@ -1030,8 +1059,8 @@ static int build_graph(builder *b, const uint32_t *arrival_of, uint32_t narrival
     if (cap > GRAPH_MAX_EDGES)
         return hs_error_set(err, HS_ERR_LIMIT, HS_NO_OFFSET, "more than %u pointers",
                             (unsigned)GRAPH_MAX_EDGES);
-    uint32_t *off = malloc(((size_t)n + 1) * sizeof *off);
-    uint32_t *dst = malloc(cap * sizeof *dst + 1), *fld = malloc(cap * sizeof *fld + 1);
+    uint32_t *off = hugemem_alloc(((size_t)n + 1) * sizeof *off);
+    uint32_t *dst = hugemem_alloc(cap * sizeof *dst + 1), *fld = hugemem_alloc(cap * sizeof *fld + 1);
     uint32_t *cursor = calloc((size_t)h->naux + 1, sizeof *cursor);
     if (!off || !dst || !fld || !cursor) {
         free(off);
@@ -1245,8 +1274,8 @@ static int finish(builder *b, hs_error *err)
         free(arrival_of);
         return oom(err, "the address index");
     }
-    h->obj_type = malloc((size_t)h->nobj * sizeof *h->obj_type + 1);
-    h->obj_tsrc = calloc((size_t)h->nobj + 1, 1);
+    h->obj_type = hugemem_alloc((size_t)h->nobj * sizeof *h->obj_type + 1);
+    h->obj_tsrc = hugemem_zalloc((size_t)h->nobj + 1, 1);
     if (!h->obj_type || !h->obj_tsrc) {
         free(sorted_of);
         free(arrival_of);
@@ -1255,7 +1284,11 @@ static int finish(builder *b, hs_error *err)
     for (uint32_t i = 0; i < h->nobj; i++)
         h->obj_type[i] = HEAP_NONE;
     step_done(h, HEAP_STEP_SORT, &b->clock);
-    apply_iface_hints(b);
+    if (apply_iface_hints(b) < 0) {
+        free(sorted_of);
+        free(arrival_of);
+        return oom(err, "types");
+    }
     free(b->hints);
     b->hints = NULL;
     b->nhints = 0;
@@ -1271,7 +1304,7 @@ static int finish(builder *b, hs_error *err)
     if (collect_roots(b) < 0)
         return oom(err, "roots");
     if (b->nsamples) {
-        h->obj_site = malloc((size_t)h->nobj * sizeof *h->obj_site + 1);
+        h->obj_site = hugemem_alloc((size_t)h->nobj * sizeof *h->obj_site + 1);
         if (!h->obj_site)
             return oom(err, "allocation sites");
         for (uint32_t i = 0; i < h->nobj; i++)

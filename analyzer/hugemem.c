@@ -2,6 +2,8 @@
 #include "hugemem.h"
 
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 
 #define HUGE_PAGE ((uintptr_t)2 << 20)
@@ -17,4 +19,22 @@ void hugemem_advise(void *p, size_t bytes)
     (void)p;
     (void)bytes;
 #endif
+}
+
+void *hugemem_alloc(size_t bytes)
+{
+    void *p = malloc(bytes ? bytes : 1);
+    if (p && bytes >= 2 * HUGE_PAGE)
+        hugemem_advise(p, bytes);
+    return p;
+}
+
+void *hugemem_zalloc(size_t n, size_t size)
+{
+    if (size && n > SIZE_MAX / size)
+        return NULL;
+    void *p = hugemem_alloc(n * size);
+    if (p)
+        memset(p, 0, n * size);
+    return p;
 }

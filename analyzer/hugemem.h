@@ -14,4 +14,10 @@
  * and where the kernel lacks the feature). Call before the memory is first written. */
 void hugemem_advise(void *p, size_t bytes);
 
+/* malloc(bytes), advised huge pages when large. Free with free(). */
+void *hugemem_alloc(size_t bytes);
+
+/* calloc(n, size) for arrays that will be written whole: advised, then zeroed. */
+void *hugemem_zalloc(size_t n, size_t size);
+
 #endif
