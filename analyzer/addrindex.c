@@ -3,7 +3,6 @@
 
 #include <stdlib.h>
 
-#include "hugemem.h"
 
 #define BLOCK_WORDS 256 /* 8-byte words of address space per block: 2 KiB */
 
@@ -60,7 +59,6 @@ int addrindex_build(const uint64_t *addr, const uint64_t *size, uint32_t n, size
         free(before);
         return -1;
     }
-    hugemem_advise(blocks, nblocks * sizeof *blocks);
     for (uint64_t k = 0; k < nblocks; k++)
         blocks[k] = (aix_block){{0}, {0}};
     /* Objects are sorted: the per-block counts fill in as the starts go by. */

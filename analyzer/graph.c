@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hugemem.h"
 #include "par.h"
 
 /* Below this many nodes one thread builds the reverse graph. */
@@ -194,9 +193,9 @@ static void scatter_in_part(void *ctx, unsigned part, size_t lo, size_t hi)
 static int build_reverse(graph *g)
 {
     uint32_t n = g->n;
-    uint32_t *ioff = g->in_off = hugemem_zalloc((size_t)n + 1, sizeof *g->in_off);
-    g->in_src = hugemem_alloc((size_t)g->m * sizeof(uint32_t) + 1);
-    uint32_t *cur = hugemem_alloc((size_t)n * sizeof *cur + 1);
+    uint32_t *ioff = g->in_off = calloc((size_t)n + 1, sizeof *g->in_off);
+    g->in_src = malloc((size_t)g->m * sizeof(uint32_t) + 1);
+    uint32_t *cur = malloc((size_t)n * sizeof *cur + 1);
     if (!ioff || !g->in_src || !cur) {
         free(cur);
         return HS_ERR_NOMEM;

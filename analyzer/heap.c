@@ -17,13 +17,12 @@
 
 #include "addrindex.h"
 #include "gotype.h"
-#include "hugemem.h"
 #include "par.h"
 #include "vec.h"
 
 #define AUX_BIT 0x80000000u    /* edge source: aux node index instead of object index */
 #define AUX_EDGE (1ull << 63)  /* edge handle: index among aux edges, not object edges */
-#define EDGE_BLOCK_SHIFT 18   /* 3 MiB blocks of object edges, backed by huge pages */
+#define EDGE_BLOCK_SHIFT 18   /* 3 MiB blocks of object edges */
 #define EDGE_BLOCK ((size_t)1 << EDGE_BLOCK_SHIFT)
 #define MAX_OBJECTS 0x7ffffff0u
 #define PAR_MIN_EDGES 100000   /* below this, passes over edges or objects use one thread */
@@ -236,7 +235,6 @@ static int add_edge(builder *b, uint32_t src, uint64_t field, uint64_t val, uint
             free(nb);
             return HS_ERR_NOMEM;
         }
-        hugemem_advise(nb, sizeof *nb);
         b->eblocks[blk] = nb;
     }
     b->eblocks[blk]->val[k] = val;
@@ -347,8 +345,6 @@ static int grow_objects(builder *b)
                            sizeof *b->shape, sizeof *b->hdr, sizeof *b->estart};
     if (vec_resize_parallel(arrays, elem, sizeof elem / sizeof elem[0], cap) < 0)
         return -1;
-    for (size_t k = 0; k < sizeof elem / sizeof elem[0]; k++) /* the new, untouched part */
-        hugemem_advise((char *)*arrays[k] + b->ncap_obj * elem[k], (cap - b->ncap_obj) * elem[k]);
     b->ncap_obj = cap;
     return 0;
 }
@@ -736,7 +732,7 @@ static int sort_by_runs(const uint64_t *addr, uint32_t n, uint32_t *perm)
  * (in 8-byte words when every address is aligned: a heap under 16 GiB takes 3 passes). */
 static uint32_t *sort_objects(const uint64_t *addr, uint32_t n)
 {
-    uint32_t *perm = hugemem_alloc((size_t)n * sizeof *perm + 1);
+    uint32_t *perm = malloc((size_t)n * sizeof *perm + 1);
     if (!perm)
         return NULL;
     int rc = sort_by_runs(addr, n, perm);
@@ -800,13 +796,13 @@ static int order_objects(builder *b, uint32_t **sorted_of, uint32_t **arrival_of
     heap *h = b->h;
     uint32_t n = h->nobj;
     uint32_t *perm = sort_objects(b->addr, n);
-    uint32_t *inv = hugemem_alloc((size_t)n * sizeof *inv + 1);
-    h->obj_addr = hugemem_alloc((size_t)n * sizeof *h->obj_addr + 1);
-    uint64_t *size = hugemem_alloc((size_t)n * sizeof *size + 1);
+    uint32_t *inv = malloc((size_t)n * sizeof *inv + 1);
+    h->obj_addr = malloc((size_t)n * sizeof *h->obj_addr + 1);
+    uint64_t *size = malloc((size_t)n * sizeof *size + 1);
     h->obj_size = size;
-    h->obj_hdr = hugemem_alloc((size_t)n + 1);
-    h->obj_func = hugemem_alloc((size_t)n * sizeof *h->obj_func + 1);
-    h->obj_shape = hugemem_alloc((size_t)n * sizeof *h->obj_shape + 1);
+    h->obj_hdr = malloc((size_t)n + 1);
+    h->obj_func = malloc((size_t)n * sizeof *h->obj_func + 1);
+    h->obj_shape = malloc((size_t)n * sizeof *h->obj_shape + 1);
     if (!perm || !inv || !h->obj_addr || !h->obj_size || !h->obj_hdr || !h->obj_func ||
         !h->obj_shape) {
         free(perm);
@@ -1059,8 +1055,8 @@ static int build_graph(builder *b, const uint32_t *arrival_of, uint32_t narrival
     if (cap > GRAPH_MAX_EDGES)
         return hs_error_set(err, HS_ERR_LIMIT, HS_NO_OFFSET, "more than %u pointers",
                             (unsigned)GRAPH_MAX_EDGES);
-    uint32_t *off = hugemem_alloc(((size_t)n + 1) * sizeof *off);
-    uint32_t *dst = hugemem_alloc(cap * sizeof *dst + 1), *fld = hugemem_alloc(cap * sizeof *fld + 1);
+    uint32_t *off = malloc(((size_t)n + 1) * sizeof *off);
+    uint32_t *dst = malloc(cap * sizeof *dst + 1), *fld = malloc(cap * sizeof *fld + 1);
     uint32_t *cursor = calloc((size_t)h->naux + 1, sizeof *cursor);
     if (!off || !dst || !fld || !cursor) {
         free(off);
@@ -1274,8 +1270,8 @@ static int finish(builder *b, hs_error *err)
         free(arrival_of);
         return oom(err, "the address index");
     }
-    h->obj_type = hugemem_alloc((size_t)h->nobj * sizeof *h->obj_type + 1);
-    h->obj_tsrc = hugemem_zalloc((size_t)h->nobj + 1, 1);
+    h->obj_type = malloc((size_t)h->nobj * sizeof *h->obj_type + 1);
+    h->obj_tsrc = calloc((size_t)h->nobj + 1, 1);
     if (!h->obj_type || !h->obj_tsrc) {
         free(sorted_of);
         free(arrival_of);
@@ -1304,7 +1300,7 @@ static int finish(builder *b, hs_error *err)
     if (collect_roots(b) < 0)
         return oom(err, "roots");
     if (b->nsamples) {
-        h->obj_site = hugemem_alloc((size_t)h->nobj * sizeof *h->obj_site + 1);
+        h->obj_site = malloc((size_t)h->nobj * sizeof *h->obj_site + 1);
         if (!h->obj_site)
             return oom(err, "allocation sites");
         for (uint32_t i = 0; i < h->nobj; i++)

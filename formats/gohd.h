@@ -157,6 +157,8 @@ void gohd_reader_free(gohd_reader *r);
  * record). The caller checks that ptr_size bytes are available. */
 static inline uint64_t gohd_word(const uint8_t *p, uint64_t ptr_size, int big_endian)
 {
+    if (ptr_size == 8 && !big_endian)
+        return hs_load_le64(p); /* the common case: amd64, arm64 */
     uint64_t v = 0;
     for (uint64_t i = 0; i < ptr_size; i++)
         v |= (uint64_t)p[big_endian ? ptr_size - 1 - i : i] << (8 * i);

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 
 #include "hs_error.h"
@@ -52,6 +53,17 @@ typedef struct hs_mem_sink {
 } hs_mem_sink;
 int hs_mem_write(void *ctx, const void *buf, size_t n);
 void hs_mem_sink_release(hs_mem_sink *s);
+
+/* Reads an 8-byte little-endian unsigned integer (one load on little-endian hosts). */
+static inline uint64_t hs_load_le64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, sizeof v);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    return v;
+}
 
 /* Reads an n-byte (n <= 8) little-endian unsigned integer. */
 static inline uint64_t hs_load_le(const uint8_t *p, unsigned n)
