@@ -223,7 +223,7 @@ static int add_edge(builder *b, uint32_t src, uint64_t field, uint64_t val, uint
         return HS_ERR_NOMEM;
     if (src & AUX_BIT) {
         aux_edge e = {src & ~AUX_BIT, (uint32_t)field, val};
-        if (VEC_PUSH(b->aux_edges, b->naux_edges, b->cap_aux_edges, e) < 0)
+        if (b->naux_edges >= GRAPH_MAX_EDGES || VEC_PUSH(b->aux_edges, b->naux_edges, b->cap_aux_edges, e) < 0)
             return HS_ERR_NOMEM;
         *handle = AUX_EDGE | (b->naux_edges - 1);
         return 1;
