@@ -16,16 +16,47 @@ struct dom_tree {
 
 #define NIL UINT32_MAX
 
-/* Per DFS vertex, kept together so that eval/compress touch one cache line per vertex. */
-typedef struct ltv {
-    uint32_t ancestor, label, semi, parent;
-} ltv;
+/* The algorithm is Lengauer-Tarjan with simple path compression (T. Lengauer, R. E. Tarjan,
+ * "A fast algorithm for finding dominators in a flowgraph", TOPLAS 1979):
+ *   1. number the vertices in DFS preorder from the virtual root (0);
+ *   2. in decreasing preorder, the semidominator of w is the smallest of: its predecessors
+ *      numbered below w, and semi(u) for u = eval(v) of each predecessor v numbered above w
+ *      (the vertex of smallest semidominator on the forest path above v); then w is linked
+ *      to its DFS parent;
+ *   3. for each vertex v whose semidominator is w, once every vertex above w is linked:
+ *      u = eval(v); idom(v) = w when semi(u) == semi(v), else idom(u) (resolved in step 4);
+ *   4. in increasing preorder, idom(v) = idom(idom(v)) where step 3 deferred it.
+ * Step 2 links each vertex when it is done, so while it processes vertex `now` the linked
+ * vertices are exactly those numbered above `now`: a vertex x is a root of the link-eval
+ * forest iff x <= now, and linking needs no write when the forest parent starts as the DFS
+ * parent. Step 3 runs for w at the start of w's own step 2 (all of w's subtree is linked then,
+ * w is not). */
 
-/* Path compression without recursion: walks up the ancestor chain, then relinks top-down. */
-static void compress(uint32_t v, ltv *t, uint32_t *stack)
+/* Per vertex, 16 bytes so that eval touches one cache line per vertex. Before the loop of
+ * step 2 reaches a vertex, some fields hold something else:
+ *   ancestor  DFS parent, then link-eval forest parent (shortened by path compression);
+ *   label     before: head of the bucket of vertices whose semidominator it is (NIL: empty);
+ *             after: the vertex of smallest semidominator on its compressed path;
+ *   semi      before: 0 when the virtual root points to it, else its own number;
+ *             after: its semidominator;
+ *   idom      while in a bucket: the next vertex of that bucket; then the idom.
+ * Once the idoms are final, the 8 bytes of ancestor and label hold the retained size. */
+typedef struct dom_v {
+    union {
+        struct {
+            uint32_t ancestor, label;
+        };
+        uint64_t retained;
+    };
+    uint32_t semi, idom;
+} dom_v;
+
+/* Path compression without recursion for a linked v whose forest parent is linked too: walks
+ * up to the last vertex below a root, then relinks top-down, carrying the smallest labels. */
+static void compress(uint32_t v, uint32_t now, dom_v *t, uint32_t *stack)
 {
     uint32_t sp = 0, u = v;
-    while (t[t[u].ancestor].ancestor != NIL) {
+    while (t[u].ancestor > now) {
         stack[sp++] = u;
         u = t[u].ancestor;
     }
@@ -37,15 +68,25 @@ static void compress(uint32_t v, ltv *t, uint32_t *stack)
     }
 }
 
-/* The vertex with the smallest semidominator on v's path in the link forest. */
-static inline uint32_t eval(uint32_t v, ltv *t, uint32_t *stack)
+/* For a linked v (v > now): the vertex with the smallest semidominator on v's forest path
+ * (the root excluded). */
+static inline uint32_t eval(uint32_t v, uint32_t now, dom_v *t, uint32_t *stack)
 {
-    uint32_t a = t[v].ancestor;
-    if (a == NIL)
-        return v;
-    if (t[a].ancestor != NIL)
-        compress(v, t, stack);
+    if (t[v].ancestor > now)
+        compress(v, now, t, stack);
     return t[v].label;
+}
+
+/* Step 3 for the bucket of w (see above), then w gets its own label. */
+static void dom_bucket(uint32_t w, dom_v *t, uint32_t *stack)
+{
+    uint32_t next;
+    for (uint32_t v = t[w].label; v != NIL; v = next) {
+        next = t[v].idom;
+        uint32_t u = eval(v, w, t, stack);
+        t[v].idom = t[u].semi < t[v].semi ? u : w;
+    }
+    t[w].label = w;
 }
 
 typedef struct dfs_frame {
@@ -60,6 +101,29 @@ static inline void dfs_prefetch(const uint32_t *dst, uint32_t b, uint32_t e, con
     for (uint32_t k = 0; b < e && k < 8; b++, k++) {
         __builtin_prefetch(&pre[dst[b]]);
         __builtin_prefetch(&off[dst[b]]);
+    }
+}
+
+/* While the DFS walks the edges list[cur..end) of one vertex (a heap array can have millions),
+ * prefetches in stages what visiting the edges a few steps ahead will read: 16 ahead, the
+ * target's preorder slot and offsets; 8 ahead, the target's edges; 4 ahead, the preorder slot
+ * and offsets of the target's first child. */
+static inline void dfs_prefetch_ahead(const uint32_t *list, uint32_t cur, uint32_t end,
+                                      const uint32_t *pre, const uint32_t *off,
+                                      const uint32_t *dst)
+{
+    if (cur + 16 < end) {
+        __builtin_prefetch(&pre[list[cur + 16]]);
+        __builtin_prefetch(&off[list[cur + 16]]);
+    }
+    if (cur + 8 < end)
+        __builtin_prefetch(&dst[off[list[cur + 8]]]);
+    if (cur + 4 < end) {
+        uint32_t x = list[cur + 4], b = off[x];
+        if (b < off[x + 1]) {
+            __builtin_prefetch(&pre[dst[b]]);
+            __builtin_prefetch(&off[dst[b]]);
+        }
     }
 }
 
@@ -83,26 +147,25 @@ int dom_compute(const graph *g, const graph_root *roots, size_t nroots, uint32_t
         nvs += (roots[i].flags & GRAPH_ROOT_SCAN) ? off[v + 1] - off[v] : 1;
     }
 
+    /* Temporaries: vertex and t (20 bytes per reachable node); the DFS and compression
+     * stacks only touch as many pages as they grow deep. The node -> preorder map lives in
+     * the result's idom array until the idoms overwrite it. */
     dom_tree *d = calloc(1, sizeof *d);
     size_t N1 = (size_t)n + 1;
     uint32_t *vsucc = malloc(nvs * sizeof *vsucc + 1);
-    uint32_t *pre = malloc(N1 * sizeof *pre);       /* node -> preorder number */
     uint32_t *vertex = malloc(N1 * sizeof *vertex); /* preorder number -> node */
-    ltv *t = malloc(N1 * sizeof *t);
-    uint32_t *idom = malloc(N1 * sizeof *idom);
-    uint32_t *bhead = malloc(N1 * sizeof *bhead);
-    uint32_t *bnext = malloc(N1 * sizeof *bnext);
+    dom_v *t = malloc(N1 * sizeof *t);
     uint32_t *cstack = malloc(N1 * sizeof *cstack);
-    uint8_t *vflag = NULL;
     dfs_frame *fr = malloc(N1 * sizeof *fr);
-    if (!d || !vsucc || !pre || !vertex || !t || !idom || !bhead || !bnext || !cstack || !fr)
+    if (!d || !vsucc || !vertex || !t || !cstack || !fr)
         goto nomem;
     d->g = g;
     d->n = n;
     d->idom = malloc(N1 * sizeof *d->idom);
-    d->retained = malloc(N1 * sizeof *d->retained);
+    d->retained = calloc(N1, sizeof *d->retained);
     if (!d->idom || !d->retained)
         goto nomem;
+    uint32_t *pre = d->idom; /* node -> preorder number, NIL when not reached */
 
     /* Successors of the virtual root. */
     nvs = 0;
@@ -119,49 +182,42 @@ int dom_compute(const graph *g, const graph_root *roots, size_t nroots, uint32_t
         }
     }
 
-    /* Iterative DFS from the virtual root (vertex 0, whose edges are vsucc). */
+    /* Step 1: iterative DFS from the virtual root (vertex 0, whose edges are vsucc). */
     memset(pre, 0xff, (size_t)n * sizeof *pre);
     uint32_t N = 1, sp = 0;
     vertex[0] = n;
-    t[0].parent = NIL;
+    t[0] = (dom_v){.ancestor = NIL, .label = NIL, .semi = 0};
     fr[sp++] = (dfs_frame){0, 0, (uint32_t)nvs};
     while (sp) {
         dfs_frame *f = &fr[sp - 1];
-        if (f->cur >= f->end) {
+        if (f->cur == f->end) {
             sp--;
             continue;
         }
-        uint32_t w = f->i ? dst[f->cur++] : vsucc[f->cur++];
+        const uint32_t *list = f->i ? dst : vsucc;
+        dfs_prefetch_ahead(list, f->cur, f->end, pre, off, dst);
+        uint32_t w = list[f->cur++];
         if (pre[w] != NIL)
             continue;
         pre[w] = N;
         vertex[N] = w;
-        t[N].parent = f->i;
+        t[N] = (dom_v){.ancestor = f->i, .label = NIL, .semi = N};
         uint32_t b = off[w], e = off[w + 1];
-        dfs_prefetch(dst, b, e, pre, off);
-        fr[sp++] = (dfs_frame){N, b, e};
+        if (b < e) {
+            dfs_prefetch(dst, b, e, pre, off);
+            fr[sp++] = (dfs_frame){N, b, e};
+        }
         N++;
     }
     free(fr);
     fr = NULL;
-
-    /* vflag[w]: the virtual root is a predecessor of w (so semi(w) = 0). */
-    if (!(vflag = calloc(N, 1)))
-        goto nomem;
     for (size_t i = 0; i < nvs; i++)
-        vflag[pre[vsucc[i]]] = 1;
+        t[pre[vsucc[i]]].semi = 0;
     free(vsucc);
     vsucc = NULL;
 
-    for (uint32_t i = 0; i < N; i++) {
-        t[i].semi = i;
-        t[i].label = i;
-        t[i].ancestor = NIL;
-        bhead[i] = NIL;
-    }
-    /* Semidominators in reverse preorder, with buckets for the implicit idoms. The
-     * predecessor lists of the next vertices are prefetched stage by stage (offsets, lists,
-     * preorder numbers, vertex data). */
+    /* Steps 2 and 3. The predecessor lists of the next vertices are prefetched stage by
+     * stage (offsets, lists, preorder numbers, vertex data). */
     for (uint32_t w = N - 1; w >= 1; w--) {
         if (w > 16)
             __builtin_prefetch(&ioff[vertex[w - 16]]);
@@ -180,48 +236,39 @@ int dom_compute(const graph *g, const graph_root *roots, size_t nroots, uint32_t
                     __builtin_prefetch(&t[pv]);
             }
         }
-        uint32_t node = vertex[w], s = vflag[w] ? 0 : t[w].semi;
+        dom_bucket(w, t, cstack);
+        uint32_t node = vertex[w], s = t[w].semi;
         for (uint32_t e = ioff[node]; e < ioff[node + 1] && s; e++) {
             uint32_t pv = pre[isrc[e]];
-            if (pv == NIL || pv == w)
+            if (pv == NIL)
                 continue;
-            uint32_t u = eval(pv, t, cstack);
-            if (t[u].semi < s)
-                s = t[u].semi;
+            uint32_t c = pv <= w ? pv : t[eval(pv, w, t, cstack)].semi;
+            if (c < s)
+                s = c;
         }
         t[w].semi = s;
-        bnext[w] = bhead[s];
-        bhead[s] = w;
-        uint32_t p = t[w].parent;
-        t[w].ancestor = p; /* link(p, w) */
-        for (uint32_t v = bhead[p]; v != NIL; v = bnext[v]) {
-            uint32_t u = eval(v, t, cstack);
-            idom[v] = t[u].semi < t[v].semi ? u : p;
-        }
-        bhead[p] = NIL;
+        t[w].idom = t[s].label; /* into the bucket of s */
+        t[s].label = w;
     }
-    idom[0] = NIL;
-    for (uint32_t w = 1; w < N; w++)
-        if (idom[w] != t[w].semi)
-            idom[w] = idom[idom[w]];
+    dom_bucket(0, t, cstack);
 
-    /* Back to node ids; retained sizes bottom-up (an idom precedes its children in preorder),
-     * accumulated in preorder space (in the memory of t) to keep the writes local. */
-    memset(d->idom, 0xff, (size_t)n * sizeof *d->idom);
-    memset(d->retained, 0, (size_t)n * sizeof *d->retained);
-    uint64_t *ret = d->retained;
-    uint64_t *rp = (uint64_t *)t; /* t is no longer needed: 16 bytes per vertex >= 8 */
+    /* Step 4, then back to node ids (pre is dead: its memory becomes the idom array) and
+     * retained sizes bottom-up (an idom precedes its children in preorder), accumulated in
+     * preorder space to keep the writes local. */
+    for (uint32_t w = 1; w < N; w++)
+        if (t[w].idom != t[w].semi)
+            t[w].idom = t[t[w].idom].idom;
     for (uint32_t w = 1; w < N; w++) {
         uint32_t node = vertex[w];
-        d->idom[node] = idom[w] == 0 ? DOM_VROOT : vertex[idom[w]];
-        rp[w] = size[node];
+        d->idom[node] = t[w].idom == 0 ? DOM_VROOT : vertex[t[w].idom];
+        t[w].retained = size[node];
     }
-    rp[0] = 0;
+    t[0].retained = 0;
     for (uint32_t w = N - 1; w >= 1; w--)
-        rp[idom[w]] += rp[w];
+        t[t[w].idom].retained += t[w].retained;
     for (uint32_t w = 1; w < N; w++)
-        ret[vertex[w]] = rp[w];
-    d->total = rp[0];
+        d->retained[vertex[w]] = t[w].retained;
+    d->total = t[0].retained;
     d->reachable = N - 1;
 
     *out = d;
@@ -233,14 +280,9 @@ nomem:
 done:
     /* One release path for success and failure (vsucc and fr are NULL once consumed). */
     free(vsucc);
-    free(vflag);
     free(fr);
-    free(pre);
     free(vertex);
     free(t);
-    free(idom);
-    free(bhead);
-    free(bnext);
     free(cstack);
     dom_free(d);
     return rc;
