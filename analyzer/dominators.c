@@ -89,14 +89,18 @@ static void dom_bucket(uint32_t w, dom_v *t, uint32_t *stack)
     t[w].label = w;
 }
 
+/* The prefetch helpers must be inlined: GCC deems a function whose only effect is a prefetch
+ * free of side effects and drops the call. */
+#define PREFETCH_FN static inline __attribute__((always_inline)) void
+
 typedef struct dfs_frame {
     uint32_t i, cur, end; /* preorder number, next edge, end of its edges */
 } dfs_frame;
 
 /* Prefetches what the DFS will read after entering node w: its children's preorder slots and
  * offsets (random accesses that would otherwise be taken one at a time). */
-static inline void dfs_prefetch(const uint32_t *dst, uint32_t b, uint32_t e, const uint32_t *pre,
-                                const uint32_t *off)
+PREFETCH_FN dfs_prefetch(const uint32_t *dst, uint32_t b, uint32_t e, const uint32_t *pre,
+                         const uint32_t *off)
 {
     for (uint32_t k = 0; b < e && k < 8; b++, k++) {
         __builtin_prefetch(&pre[dst[b]]);
@@ -104,25 +108,32 @@ static inline void dfs_prefetch(const uint32_t *dst, uint32_t b, uint32_t e, con
     }
 }
 
-/* While the DFS walks the edges list[cur..end) of one vertex (a heap array can have millions),
- * prefetches in stages what visiting the edges a few steps ahead will read: 16 ahead, the
- * target's preorder slot and offsets; 8 ahead, the target's edges; 4 ahead, the preorder slot
- * and offsets of the target's first child. */
-static inline void dfs_prefetch_ahead(const uint32_t *list, uint32_t cur, uint32_t end,
-                                      const uint32_t *pre, const uint32_t *off,
-                                      const uint32_t *dst)
+/* While the DFS walks the edges list[cur..end) of one vertex (a heap array can have millions
+ * of them, each to a small object that points to one or two more), prefetches in stages what
+ * visiting the edges ahead will read, following each unvisited target x down its first
+ * children x_0 = x, x_1, x_2: stage 2k, AHEAD[2k] edges ahead, the preorder slot and offsets
+ * of x_k; stage 2k + 1, the edges of x_k. Each stage reads what the previous one fetched. */
+static const uint32_t AHEAD[] = {32, 26, 20, 14, 8, 4};
+
+PREFETCH_FN dfs_prefetch_ahead(const uint32_t *list, uint32_t cur, uint32_t end,
+                               const uint32_t *pre, const uint32_t *off, const uint32_t *dst)
 {
-    if (cur + 16 < end) {
-        __builtin_prefetch(&pre[list[cur + 16]]);
-        __builtin_prefetch(&off[list[cur + 16]]);
-    }
-    if (cur + 8 < end)
-        __builtin_prefetch(&dst[off[list[cur + 8]]]);
-    if (cur + 4 < end) {
-        uint32_t x = list[cur + 4], b = off[x];
-        if (b < off[x + 1]) {
-            __builtin_prefetch(&pre[dst[b]]);
-            __builtin_prefetch(&off[dst[b]]);
+    for (uint32_t s = 0; s < sizeof AHEAD / sizeof *AHEAD; s++) {
+        if (AHEAD[s] >= end - cur)
+            continue;
+        uint32_t x = list[cur + AHEAD[s]];
+        if (s > 0 && pre[x] != NIL)
+            continue;
+        uint32_t k = 0;
+        for (; k < s / 2 && off[x] < off[x + 1]; k++)
+            x = dst[off[x]];
+        if (k < s / 2)
+            continue;
+        if (s % 2 == 0) {
+            __builtin_prefetch(&pre[x]);
+            __builtin_prefetch(&off[x]);
+        } else {
+            __builtin_prefetch(&dst[off[x]]);
         }
     }
 }
