@@ -37,7 +37,7 @@ struct dom_tree {
  *   ancestor  DFS parent, then link-eval forest parent (shortened by path compression);
  *   label     before: head of the bucket of vertices whose semidominator it is (NIL: empty);
  *             after: the vertex of smallest semidominator on its compressed path;
- *   semi      before: 0 when the virtual root points to it, else its own number;
+ *   semi      before: 0 when the virtual root points to it, else its DFS parent;
  *             after: its semidominator;
  *   idom      while in a bucket: the next vertex of that bucket; then the idom.
  * Once the idoms are final, the 8 bytes of ancestor and label hold the retained size. */
@@ -138,6 +138,44 @@ PREFETCH_FN dfs_prefetch_ahead(const uint32_t *list, uint32_t cur, uint32_t end,
     }
 }
 
+/* The predecessor edges of node u that step 2 must scan: none when u has only one, which is
+ * then its DFS parent (the initial semi). */
+static inline void pred_range(const uint32_t *ioff, uint32_t u, uint32_t *b, uint32_t *e)
+{
+    *b = ioff[u];
+    *e = ioff[u + 1];
+    if (*e - *b == 1)
+        *b = *e;
+}
+
+/* Prefetches, stage by stage, what the turns of the next vertices in step 2 read: their
+ * predecessor offsets (16 turns ahead), lists (8), preorder numbers (4), vertex data (2). */
+PREFETCH_FN semi_prefetch(uint32_t w, const uint32_t *vertex, const uint32_t *ioff,
+                          const uint32_t *isrc, const uint32_t *pre, const dom_v *t)
+{
+    uint32_t b, e;
+    if (w > 16)
+        __builtin_prefetch(&ioff[vertex[w - 16]]);
+    if (w > 8) {
+        pred_range(ioff, vertex[w - 8], &b, &e);
+        if (b < e)
+            __builtin_prefetch(&isrc[b]);
+    }
+    if (w > 4) {
+        pred_range(ioff, vertex[w - 4], &b, &e);
+        for (uint32_t k = 0; b < e && k < 8; b++, k++)
+            __builtin_prefetch(&pre[isrc[b]]);
+    }
+    if (w > 2) {
+        pred_range(ioff, vertex[w - 2], &b, &e);
+        for (uint32_t k = 0; b < e && k < 8; b++, k++) {
+            uint32_t pv = pre[isrc[b]];
+            if (pv != NIL && pv > w - 2)
+                __builtin_prefetch(&t[pv]);
+        }
+    }
+}
+
 int dom_compute(const graph *g, const graph_root *roots, size_t nroots, uint32_t flags,
                 dom_tree **out, hs_error *err)
 {
@@ -158,17 +196,16 @@ int dom_compute(const graph *g, const graph_root *roots, size_t nroots, uint32_t
         nvs += (roots[i].flags & GRAPH_ROOT_SCAN) ? off[v + 1] - off[v] : 1;
     }
 
-    /* Temporaries: vertex and t (20 bytes per reachable node); the DFS and compression
-     * stacks only touch as many pages as they grow deep. The node -> preorder map lives in
-     * the result's idom array until the idoms overwrite it. */
+    /* Temporaries: t, 16 bytes per node; the DFS and compression stacks only touch as many
+     * pages as they grow deep. The result arrays serve as scratch space until the end: idom
+     * holds the node -> preorder map, the first half of retained the preorder -> node map. */
     dom_tree *d = calloc(1, sizeof *d);
     size_t N1 = (size_t)n + 1;
     uint32_t *vsucc = malloc(nvs * sizeof *vsucc + 1);
-    uint32_t *vertex = malloc(N1 * sizeof *vertex); /* preorder number -> node */
     dom_v *t = malloc(N1 * sizeof *t);
     uint32_t *cstack = malloc(N1 * sizeof *cstack);
     dfs_frame *fr = malloc(N1 * sizeof *fr);
-    if (!d || !vsucc || !vertex || !t || !cstack || !fr)
+    if (!d || !vsucc || !t || !cstack || !fr)
         goto nomem;
     d->g = g;
     d->n = n;
@@ -176,7 +213,8 @@ int dom_compute(const graph *g, const graph_root *roots, size_t nroots, uint32_t
     d->retained = calloc(N1, sizeof *d->retained);
     if (!d->idom || !d->retained)
         goto nomem;
-    uint32_t *pre = d->idom; /* node -> preorder number, NIL when not reached */
+    uint32_t *pre = d->idom;                       /* node -> preorder number, NIL: unreached */
+    uint32_t *vertex = (uint32_t *)d->retained;    /* preorder number -> node */
 
     /* Successors of the virtual root. */
     nvs = 0;
@@ -212,7 +250,7 @@ int dom_compute(const graph *g, const graph_root *roots, size_t nroots, uint32_t
             continue;
         pre[w] = N;
         vertex[N] = w;
-        t[N] = (dom_v){.ancestor = f->i, .label = NIL, .semi = N};
+        t[N] = (dom_v){.ancestor = f->i, .label = NIL, .semi = f->i};
         uint32_t b = off[w], e = off[w + 1];
         if (b < e) {
             dfs_prefetch(dst, b, e, pre, off);
@@ -227,30 +265,13 @@ int dom_compute(const graph *g, const graph_root *roots, size_t nroots, uint32_t
     free(vsucc);
     vsucc = NULL;
 
-    /* Steps 2 and 3. The predecessor lists of the next vertices are prefetched stage by
-     * stage (offsets, lists, preorder numbers, vertex data). */
+    /* Steps 2 and 3. */
     for (uint32_t w = N - 1; w >= 1; w--) {
-        if (w > 16)
-            __builtin_prefetch(&ioff[vertex[w - 16]]);
-        if (w > 8)
-            __builtin_prefetch(&isrc[ioff[vertex[w - 8]]]);
-        if (w > 4) {
-            uint32_t u = vertex[w - 4];
-            for (uint32_t e = ioff[u], k = 0; e < ioff[u + 1] && k < 8; e++, k++)
-                __builtin_prefetch(&pre[isrc[e]]);
-        }
-        if (w > 2) {
-            uint32_t u = vertex[w - 2];
-            for (uint32_t e = ioff[u], k = 0; e < ioff[u + 1] && k < 8; e++, k++) {
-                uint32_t pv = pre[isrc[e]];
-                if (pv != NIL)
-                    __builtin_prefetch(&t[pv]);
-            }
-        }
+        semi_prefetch(w, vertex, ioff, isrc, pre, t);
         dom_bucket(w, t, cstack);
-        uint32_t node = vertex[w], s = t[w].semi;
-        for (uint32_t e = ioff[node]; e < ioff[node + 1] && s; e++) {
-            uint32_t pv = pre[isrc[e]];
+        uint32_t node = vertex[w], s = t[w].semi, b, e;
+        for (pred_range(ioff, node, &b, &e); b < e && s; b++) {
+            uint32_t pv = pre[isrc[b]];
             if (pv == NIL)
                 continue;
             uint32_t c = pv <= w ? pv : t[eval(pv, w, t, cstack)].semi;
@@ -263,22 +284,31 @@ int dom_compute(const graph *g, const graph_root *roots, size_t nroots, uint32_t
     }
     dom_bucket(0, t, cstack);
 
-    /* Step 4, then back to node ids (pre is dead: its memory becomes the idom array) and
-     * retained sizes bottom-up (an idom precedes its children in preorder), accumulated in
-     * preorder space to keep the writes local. */
-    for (uint32_t w = 1; w < N; w++)
+    /* Step 4 in increasing preorder, with the idoms back in node ids (pre is dead: its memory
+     * becomes the idom array); each vertex's node moves into its dead semi field so that the
+     * first half of the retained array can be cleared. Then the retained sizes bottom-up (an
+     * idom precedes its children in preorder), accumulated in preorder space (in t's dead
+     * ancestor and label fields) to keep the additions local, scattered to node ids. */
+    for (uint32_t w = 1; w < N; w++) {
+        if (w + 16 < N) {
+            __builtin_prefetch(&size[vertex[w + 16]]);
+            __builtin_prefetch(&d->idom[vertex[w + 16]], 1);
+        }
+        uint32_t node = vertex[w];
         if (t[w].idom != t[w].semi)
             t[w].idom = t[t[w].idom].idom;
-    for (uint32_t w = 1; w < N; w++) {
-        uint32_t node = vertex[w];
         d->idom[node] = t[w].idom == 0 ? DOM_VROOT : vertex[t[w].idom];
         t[w].retained = size[node];
+        t[w].semi = node;
     }
+    memset(vertex, 0, (size_t)N * sizeof *vertex);
     t[0].retained = 0;
-    for (uint32_t w = N - 1; w >= 1; w--)
+    for (uint32_t w = N - 1; w >= 1; w--) {
+        if (w > 16)
+            __builtin_prefetch(&d->retained[t[w - 16].semi], 1);
         t[t[w].idom].retained += t[w].retained;
-    for (uint32_t w = 1; w < N; w++)
-        d->retained[vertex[w]] = t[w].retained;
+        d->retained[t[w].semi] = t[w].retained;
+    }
     d->total = t[0].retained;
     d->reachable = N - 1;
 
@@ -292,7 +322,6 @@ done:
     /* One release path for success and failure (vsucc and fr are NULL once consumed). */
     free(vsucc);
     free(fr);
-    free(vertex);
     free(t);
     free(cstack);
     dom_free(d);
