@@ -302,30 +302,29 @@ int dom_compute(const graph *g, const graph_root *roots, size_t nroots, uint32_t
     }
     dom_bucket(0, t, cstack);
 
-    /* Step 4 in increasing preorder, with the idoms back in node ids (pre is dead: its memory
-     * becomes the idom array); each vertex's node moves into its dead semi field so that the
-     * first half of the retained array can be cleared. Then the retained sizes bottom-up (an
-     * idom precedes its children in preorder), accumulated in preorder space (in t's dead
-     * ancestor and label fields) to keep the additions local, scattered to node ids. */
+    /* Step 4 in increasing preorder; the idom, as a node id, goes into the dead semi field.
+     * Retained sizes bottom-up (an idom precedes its children in preorder), accumulated in
+     * preorder space (in the dead ancestor and label fields) to keep the additions local. */
     for (uint32_t w = 1; w < N; w++) {
-        if (w + 16 < N) {
+        if (w + 16 < N)
             __builtin_prefetch(&size[vertex[w + 16]]);
-            __builtin_prefetch(&d->idom[vertex[w + 16]], 1);
-        }
-        uint32_t node = vertex[w];
         if (t[w].idom != t[w].semi)
             t[w].idom = t[t[w].idom].idom;
-        d->idom[node] = t[w].idom == 0 ? DOM_VROOT : vertex[t[w].idom];
-        t[w].retained = size[node];
-        t[w].semi = node;
+        t[w].semi = t[w].idom == 0 ? DOM_VROOT : vertex[t[w].idom];
+        t[w].retained = size[vertex[w]];
     }
-    memset(d->retained, 0, (size_t)n * sizeof *d->retained);
     t[0].retained = 0;
-    for (uint32_t w = N - 1; w >= 1; w--) {
-        if (w > 16)
-            __builtin_prefetch(&d->retained[t[w - 16].semi], 1);
+    for (uint32_t w = N - 1; w >= 1; w--)
         t[t[w].idom].retained += t[w].retained;
-        d->retained[t[w].semi] = t[w].retained;
+    /* Back to node ids in node order: sequential writes, and the preorder map (in idom) read
+     * before it is overwritten; vertex (in retained) is dead. */
+    for (uint32_t v = 0; v < n; v++) {
+        if (v + 16 < n && pre[v + 16] != NIL)
+            __builtin_prefetch(&t[pre[v + 16]]);
+        uint32_t w = pre[v];
+        d->retained[v] = w == NIL ? 0 : t[w].retained;
+        if (w != NIL)
+            d->idom[v] = t[w].semi;
     }
     d->total = t[0].retained;
     d->reachable = N - 1;
