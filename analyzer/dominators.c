@@ -150,28 +150,32 @@ static inline void pred_range(const uint32_t *ioff, uint32_t u, uint32_t *b, uin
 }
 
 /* Prefetches, stage by stage, what the turns of the next vertices in step 2 read: their
- * predecessor offsets (16 turns ahead), lists (8), preorder numbers (4), vertex data (2). */
+ * predecessor offsets (8 * SEMI_AHEAD turns ahead), lists (4 *), preorder numbers (2 *),
+ * vertex data (1 *). Each stage reads what the previous one fetched. */
+#define SEMI_AHEAD 4
+
 PREFETCH_FN semi_prefetch(uint32_t w, const uint32_t *vertex, const uint32_t *ioff,
                           const uint32_t *isrc, const uint32_t *pre, const dom_v *t)
 {
+    const uint32_t a = SEMI_AHEAD;
     uint32_t b, e;
-    if (w > 16)
-        __builtin_prefetch(&ioff[vertex[w - 16]]);
-    if (w > 8) {
-        pred_range(ioff, vertex[w - 8], &b, &e);
+    if (w > 8 * a)
+        __builtin_prefetch(&ioff[vertex[w - 8 * a]]);
+    if (w > 4 * a) {
+        pred_range(ioff, vertex[w - 4 * a], &b, &e);
         if (b < e)
             __builtin_prefetch(&isrc[b]);
     }
-    if (w > 4) {
-        pred_range(ioff, vertex[w - 4], &b, &e);
+    if (w > 2 * a) {
+        pred_range(ioff, vertex[w - 2 * a], &b, &e);
         for (uint32_t k = 0; b < e && k < 8; b++, k++)
             __builtin_prefetch(&pre[isrc[b]]);
     }
-    if (w > 2) {
-        pred_range(ioff, vertex[w - 2], &b, &e);
+    if (w > a) {
+        pred_range(ioff, vertex[w - a], &b, &e);
         for (uint32_t k = 0; b < e && k < 8; b++, k++) {
             uint32_t pv = pre[isrc[b]];
-            if (pv != NIL && pv > w - 2)
+            if (pv != NIL && pv > w - a) /* numbered above its turn: eval reads it */
                 __builtin_prefetch(&t[pv]);
         }
     }
