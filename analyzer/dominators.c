@@ -119,6 +119,8 @@ static const uint32_t AHEAD[] = {32, 26, 20, 14, 8, 4};
 PREFETCH_FN dfs_prefetch_ahead(const uint32_t *list, uint32_t cur, uint32_t end,
                                const uint32_t *pre, const uint32_t *off, const uint32_t *dst)
 {
+    /* Unrolled, each stage is straight-line code (the loop costs a third of the DFS). */
+#pragma GCC unroll 6
     for (uint32_t s = 0; s < sizeof AHEAD / sizeof *AHEAD; s++) {
         if (AHEAD[s] >= end - cur)
             continue;
