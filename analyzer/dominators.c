@@ -5,7 +5,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 struct dom_tree {
     const graph *g;
@@ -183,23 +182,6 @@ PREFETCH_FN semi_prefetch(uint32_t w, const uint32_t *vertex, const uint32_t *io
     }
 }
 
-/* Allocates an array that will be read and written at random all over: large ones are
- * aligned to 2 MiB and advised to use transparent huge pages (far fewer TLB misses). Free with
- * free(). */
-#define DOM_HUGE ((size_t)2 << 20)
-static void *dom_alloc_random(size_t bytes)
-{
-    if (bytes < 4 * DOM_HUGE)
-        return malloc(bytes);
-    size_t len = (bytes + DOM_HUGE - 1) & ~(DOM_HUGE - 1);
-    void *p = aligned_alloc(DOM_HUGE, len);
-#ifdef MADV_HUGEPAGE
-    if (p)
-        madvise(p, len, MADV_HUGEPAGE); /* advisory: the error is of no consequence */
-#endif
-    return p;
-}
-
 int dom_compute(const graph *g, const graph_root *roots, size_t nroots, uint32_t flags,
                 dom_tree **out, hs_error *err)
 {
@@ -226,15 +208,15 @@ int dom_compute(const graph *g, const graph_root *roots, size_t nroots, uint32_t
     dom_tree *d = calloc(1, sizeof *d);
     size_t N1 = (size_t)n + 1;
     uint32_t *vsucc = malloc(nvs * sizeof *vsucc + 1);
-    dom_v *t = dom_alloc_random(N1 * sizeof *t);
+    dom_v *t = malloc(N1 * sizeof *t);
     uint32_t *cstack = malloc(N1 * sizeof *cstack);
     dfs_frame *fr = malloc(N1 * sizeof *fr);
     if (!d || !vsucc || !t || !cstack || !fr)
         goto nomem;
     d->g = g;
     d->n = n;
-    d->idom = dom_alloc_random(N1 * sizeof *d->idom);
-    d->retained = dom_alloc_random(N1 * sizeof *d->retained);
+    d->idom = malloc(N1 * sizeof *d->idom);
+    d->retained = malloc(N1 * sizeof *d->retained);
     if (!d->idom || !d->retained)
         goto nomem;
     uint32_t *pre = d->idom;                       /* node -> preorder number, NIL: unreached */
