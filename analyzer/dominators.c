@@ -97,42 +97,57 @@ typedef struct dfs_frame {
     uint32_t i, cur, end; /* preorder number, next edge, end of its edges */
 } dfs_frame;
 
-/* Prefetches what the DFS will read after entering node w: its children's preorder slots and
- * offsets (random accesses that would otherwise be taken one at a time). */
-PREFETCH_FN dfs_prefetch(const uint32_t *dst, uint32_t b, uint32_t e, const uint32_t *pre,
-                         const uint32_t *off)
+/* The DFS marks visited nodes in a bitmap: at n / 8 bytes it mostly stays in cache, while
+ * the node -> preorder map (pre) would cost a memory access for every edge. */
+static inline int seen_test(const uint64_t *seen, uint32_t x)
+{
+    return seen[x >> 6] >> (x & 63) & 1;
+}
+
+static inline void seen_set(uint64_t *seen, uint32_t x)
+{
+    seen[x >> 6] |= (uint64_t)1 << (x & 63);
+}
+
+/* Prefetches what the DFS will touch after entering a node whose edges are dst[b..e): for
+ * its first unvisited children, their preorder slots (to be written) and offsets. */
+PREFETCH_FN dfs_prefetch(const uint32_t *dst, uint32_t b, uint32_t e, const uint64_t *seen,
+                         const uint32_t *pre, const uint32_t *off)
 {
     for (uint32_t k = 0; b < e && k < 8; b++, k++) {
-        __builtin_prefetch(&pre[dst[b]]);
-        __builtin_prefetch(&off[dst[b]]);
+        if (!seen_test(seen, dst[b])) {
+            __builtin_prefetch(&pre[dst[b]], 1);
+            __builtin_prefetch(&off[dst[b]]);
+        }
     }
 }
 
 /* While the DFS walks the edges list[cur..end) of one vertex (a heap array can have millions
  * of them, each to a small object that points to one or two more), prefetches in stages what
- * visiting the edges ahead will read, following each unvisited target x down its first
- * children x_0 = x, x_1, x_2: stage 2k, AHEAD[2k] edges ahead, the preorder slot and offsets
- * of x_k; stage 2k + 1, the edges of x_k. Each stage reads what the previous one fetched. */
+ * visiting the edges ahead will touch, following each unvisited target x down its unvisited
+ * first children x_0 = x, x_1, x_2: stage 2k, AHEAD[2k] edges ahead, the preorder slot and
+ * offsets of x_k; stage 2k + 1, the edges of x_k. Each stage reads what the previous one
+ * fetched. */
 static const uint32_t AHEAD[] = {32, 26, 20, 14, 8, 4};
 
 PREFETCH_FN dfs_prefetch_ahead(const uint32_t *list, uint32_t cur, uint32_t end,
-                               const uint32_t *pre, const uint32_t *off, const uint32_t *dst)
+                               const uint64_t *seen, const uint32_t *pre, const uint32_t *off,
+                               const uint32_t *dst)
 {
     /* Unrolled, each stage is straight-line code (the loop costs a third of the DFS). */
 #pragma GCC unroll 6
     for (uint32_t s = 0; s < sizeof AHEAD / sizeof *AHEAD; s++) {
         if (AHEAD[s] >= end - cur)
             continue;
-        uint32_t x = list[cur + AHEAD[s]];
-        if (s > 0 && pre[x] != NIL)
-            continue;
-        uint32_t k = 0;
-        for (; k < s / 2 && off[x] < off[x + 1]; k++)
+        uint32_t x = list[cur + AHEAD[s]], k = 0;
+        while (k < s / 2 && !seen_test(seen, x) && off[x] < off[x + 1]) {
             x = dst[off[x]];
-        if (k < s / 2)
+            k++;
+        }
+        if (k < s / 2 || seen_test(seen, x))
             continue;
         if (s % 2 == 0) {
-            __builtin_prefetch(&pre[x]);
+            __builtin_prefetch(&pre[x], 1);
             __builtin_prefetch(&off[x]);
         } else {
             __builtin_prefetch(&dst[off[x]]);
@@ -211,7 +226,8 @@ int dom_compute(const graph *g, const graph_root *roots, size_t nroots, uint32_t
     dom_v *t = malloc(N1 * sizeof *t);
     uint32_t *cstack = malloc(N1 * sizeof *cstack);
     dfs_frame *fr = malloc(N1 * sizeof *fr);
-    if (!d || !vsucc || !t || !cstack || !fr)
+    uint64_t *seen = calloc(n / 64 + 1, sizeof *seen);
+    if (!d || !vsucc || !t || !cstack || !fr || !seen)
         goto nomem;
     d->g = g;
     d->n = n;
@@ -250,22 +266,25 @@ int dom_compute(const graph *g, const graph_root *roots, size_t nroots, uint32_t
             continue;
         }
         const uint32_t *list = f->i ? dst : vsucc;
-        dfs_prefetch_ahead(list, f->cur, f->end, pre, off, dst);
+        dfs_prefetch_ahead(list, f->cur, f->end, seen, pre, off, dst);
         uint32_t w = list[f->cur++];
-        if (pre[w] != NIL)
+        if (seen_test(seen, w))
             continue;
+        seen_set(seen, w);
         pre[w] = N;
         vertex[N] = w;
         t[N] = (dom_v){.ancestor = f->i, .label = NIL, .semi = f->i};
         uint32_t b = off[w], e = off[w + 1];
         if (b < e) {
-            dfs_prefetch(dst, b, e, pre, off);
+            dfs_prefetch(dst, b, e, seen, pre, off);
             fr[sp++] = (dfs_frame){N, b, e};
         }
         N++;
     }
     free(fr);
+    free(seen);
     fr = NULL;
+    seen = NULL;
     for (size_t i = 0; i < nvs; i++)
         t[pre[vsucc[i]]].semi = 0;
     free(vsucc);
@@ -324,9 +343,10 @@ int dom_compute(const graph *g, const graph_root *roots, size_t nroots, uint32_t
 nomem:
     rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "dominators: out of memory");
 done:
-    /* One release path for success and failure (vsucc and fr are NULL once consumed). */
+    /* One release path for success and failure (vsucc, fr and seen are NULL once consumed). */
     free(vsucc);
     free(fr);
+    free(seen);
     free(t);
     free(cstack);
     dom_free(d);
