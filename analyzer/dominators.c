@@ -313,8 +313,8 @@ int dom_compute(const graph *g, const graph_root *roots, size_t nroots, uint32_t
      * Retained sizes bottom-up (an idom precedes its children in preorder), accumulated in
      * preorder space (in the dead ancestor and label fields) to keep the additions local. */
     for (uint32_t w = 1; w < N; w++) {
-        if (w + 16 < N)
-            __builtin_prefetch(&size[vertex[w + 16]]);
+        if (w + 32 < N)
+            __builtin_prefetch(&size[vertex[w + 32]]);
         if (t[w].idom != t[w].semi)
             t[w].idom = t[t[w].idom].idom;
         t[w].semi = t[w].idom == 0 ? DOM_VROOT : vertex[t[w].idom];
@@ -326,8 +326,8 @@ int dom_compute(const graph *g, const graph_root *roots, size_t nroots, uint32_t
     /* Back to node ids in node order: sequential writes, and the preorder map (in idom) read
      * before it is overwritten; vertex (in retained) is dead. */
     for (uint32_t v = 0; v < n; v++) {
-        if (v + 16 < n && pre[v + 16] != NIL)
-            __builtin_prefetch(&t[pre[v + 16]]);
+        if (v + 32 < n && pre[v + 32] != NIL)
+            __builtin_prefetch(&t[pre[v + 32]]);
         uint32_t w = pre[v];
         d->retained[v] = w == NIL ? 0 : t[w].retained;
         if (w != NIL)
