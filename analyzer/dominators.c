@@ -273,19 +273,26 @@ int dom_compute(const graph *g, const graph_root *roots, size_t nroots, uint32_t
         }
         const uint32_t *list = f->i ? dst : vsucc;
         dfs_prefetch_ahead(list, f->cur, f->end, seen, pre, off, dst);
-        uint32_t w = list[f->cur++];
-        if (seen_test(seen, w))
-            continue;
-        seen_set(seen, w);
-        pre[w] = N;
-        vertex[N] = w;
-        t[N] = (dom_v){.ancestor = f->i, .label = NIL, .semi = f->i};
-        uint32_t b = off[w], e = off[w + 1];
-        if (b < e) {
-            dfs_prefetch(dst, b, e, seen, pre, off);
-            fr[sp++] = (dfs_frame){N, b, e};
+        uint32_t parent = f->i, w = list[f->cur++];
+        /* Enters w, and goes on down while the node entered has a single edge (most heap
+         * objects that point at all): its frame would have nothing left to do. */
+        while (!seen_test(seen, w)) {
+            seen_set(seen, w);
+            pre[w] = N;
+            vertex[N] = w;
+            t[N] = (dom_v){.ancestor = parent, .label = NIL, .semi = parent};
+            parent = N++;
+            uint32_t b = off[w], e = off[w + 1];
+            if (e - b == 1) {
+                w = dst[b];
+                continue;
+            }
+            if (b < e) {
+                dfs_prefetch(dst, b, e, seen, pre, off);
+                fr[sp++] = (dfs_frame){parent, b, e};
+            }
+            break;
         }
-        N++;
     }
     free(fr);
     free(seen);
