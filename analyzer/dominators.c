@@ -27,6 +27,7 @@ struct dom_tree {
  *      the tree root excluded); then w is linked to its DFS parent;
  *   3. for each vertex v whose semidominator is w, once every vertex above w is linked:
  *      u = eval(v); idom(v) = w when semi(u) == semi(v), else idom(u) (resolved in step 4);
+ *      when w is v's DFS parent, u = v: idom(v) = w without the bucket;
  *   4. in increasing preorder, idom(v) = idom(idom(v)) where step 3 deferred it.
  * Step 2 links each vertex when it is done, so while it processes vertex `now` the linked
  * vertices are exactly those numbered above `now`: a vertex x is a root of the link-eval
@@ -317,8 +318,12 @@ int dom_compute(const graph *g, const graph_root *roots, size_t nroots, uint32_t
                 s = c;
         }
         t[w].semi = s;
-        t[w].idom = t[s].label; /* into the bucket of s */
-        t[s].label = w;
+        if (s == t[w].ancestor) { /* its DFS parent: no need for step 3 */
+            t[w].idom = s;
+        } else {
+            t[w].idom = t[s].label; /* into the bucket of s */
+            t[s].label = w;
+        }
     }
     dom_bucket(0, t, cstack);
 
