@@ -299,7 +299,7 @@ int dom_compute(const graph *g, const graph_root *roots, size_t nroots, uint32_t
     free(seen);
     fr = NULL;
     seen = NULL;
-    for (size_t i = 0; i < nvs; i++)
+    for (size_t i = 0; i < nvs; i++) /* the virtual root points to them */
         t[pre[vsucc[i]]].semi = 0;
     free(vsucc);
     vsucc = NULL;
