@@ -1,6 +1,8 @@
 /* dominators.c - Lengauer-Tarjan dominators (iterative DFS, iterative path compression),
  * retained sizes, top retainers. Internally vertices are DFS preorder numbers; 0 is the
- * virtual root. */
+ * virtual root. The work is dominated by random memory accesses (node data all over a graph
+ * far larger than the caches), hence the compact per-vertex data, the bitmap of visited nodes
+ * and the staged prefetching. */
 #include "dominators.h"
 
 #include <stdlib.h>
@@ -16,16 +18,48 @@ struct dom_tree {
 
 #define NIL UINT32_MAX
 
-/* Per DFS vertex, kept together so that eval/compress touch one cache line per vertex. */
-typedef struct ltv {
-    uint32_t ancestor, label, semi, parent;
-} ltv;
+/* The algorithm is Lengauer-Tarjan with simple path compression (T. Lengauer, R. E. Tarjan,
+ * "A fast algorithm for finding dominators in a flowgraph", TOPLAS 1979):
+ *   1. number the vertices in DFS preorder from the virtual root (0);
+ *   2. in decreasing preorder, the semidominator of w is the smallest of: its predecessors
+ *      numbered below w, and semi(u) for u = eval(v) of each predecessor v numbered above w
+ *      (the vertex of smallest semidominator on v's path in the link-eval forest, v included,
+ *      the tree root excluded); then w is linked to its DFS parent;
+ *   3. for each vertex v whose semidominator is w, once every vertex above w is linked:
+ *      u = eval(v); idom(v) = w when semi(u) == semi(v), else idom(u) (resolved in step 4);
+ *      when w is v's DFS parent, u = v: idom(v) = w without the bucket;
+ *   4. in increasing preorder, idom(v) = idom(idom(v)) where step 3 deferred it.
+ * Step 2 links each vertex when it is done, so while it processes vertex `now` the linked
+ * vertices are exactly those numbered above `now`: a vertex x is a root of the link-eval
+ * forest iff x <= now, and linking needs no write when the forest parent starts as the DFS
+ * parent. Step 3 runs for w at the start of w's own step 2 (all of w's subtree is linked then,
+ * w is not). */
 
-/* Path compression without recursion: walks up the ancestor chain, then relinks top-down. */
-static void compress(uint32_t v, ltv *t, uint32_t *stack)
+/* Per vertex, 16 bytes so that eval touches one cache line per vertex. Before the loop of
+ * step 2 reaches a vertex, some fields hold something else:
+ *   ancestor  DFS parent, then link-eval forest parent (shortened by path compression);
+ *   label     before: head of the bucket of vertices whose semidominator it is (NIL: empty);
+ *             after: the vertex of smallest semidominator on its compressed path;
+ *   semi      before: 0 when the virtual root points to it, else its DFS parent;
+ *             after: its semidominator;
+ *   idom      while in a bucket: the next vertex of that bucket; then the idom.
+ * Once the idoms are final, the 8 bytes of ancestor and label hold the retained size. */
+typedef struct dom_v {
+    union {
+        struct {
+            uint32_t ancestor, label;
+        };
+        uint64_t retained;
+    };
+    uint32_t semi, idom;
+} dom_v;
+
+/* Path compression without recursion for a linked v whose forest parent is linked too: walks
+ * up to the last vertex below a root, then relinks top-down, carrying the smallest labels. */
+static void compress(uint32_t v, uint32_t now, dom_v *t, uint32_t *stack)
 {
     uint32_t sp = 0, u = v;
-    while (t[t[u].ancestor].ancestor != NIL) {
+    while (t[u].ancestor > now) {
         stack[sp++] = u;
         u = t[u].ancestor;
     }
@@ -37,29 +71,132 @@ static void compress(uint32_t v, ltv *t, uint32_t *stack)
     }
 }
 
-/* The vertex with the smallest semidominator on v's path in the link forest. */
-static inline uint32_t eval(uint32_t v, ltv *t, uint32_t *stack)
+/* For a linked v (v > now): the vertex with the smallest semidominator on v's forest path
+ * (the root excluded). */
+static inline uint32_t eval(uint32_t v, uint32_t now, dom_v *t, uint32_t *stack)
 {
-    uint32_t a = t[v].ancestor;
-    if (a == NIL)
-        return v;
-    if (t[a].ancestor != NIL)
-        compress(v, t, stack);
+    if (t[v].ancestor > now)
+        compress(v, now, t, stack);
     return t[v].label;
 }
+
+/* Step 3 for the bucket of w (see above), then w gets its own label. */
+static void dom_bucket(uint32_t w, dom_v *t, uint32_t *stack)
+{
+    uint32_t next;
+    for (uint32_t v = t[w].label; v != NIL; v = next) {
+        next = t[v].idom;
+        uint32_t u = eval(v, w, t, stack);
+        t[v].idom = t[u].semi < t[v].semi ? u : w;
+    }
+    t[w].label = w;
+}
+
+/* The prefetch helpers must be inlined: GCC deems a function whose only effect is a prefetch
+ * free of side effects and drops the call. */
+#define PREFETCH_FN static inline __attribute__((always_inline)) void
 
 typedef struct dfs_frame {
     uint32_t i, cur, end; /* preorder number, next edge, end of its edges */
 } dfs_frame;
 
-/* Prefetches what the DFS will read after entering node w: its children's preorder slots and
- * offsets (random accesses that would otherwise be taken one at a time). */
-static inline void dfs_prefetch(const uint32_t *dst, uint32_t b, uint32_t e, const uint32_t *pre,
-                                const uint32_t *off)
+/* The DFS marks visited nodes in a bitmap: at n / 8 bytes it mostly stays in cache, while
+ * the node -> preorder map (pre) would cost a memory access for every edge. */
+static inline int seen_test(const uint64_t *seen, uint32_t x)
+{
+    return seen[x >> 6] >> (x & 63) & 1;
+}
+
+static inline void seen_set(uint64_t *seen, uint32_t x)
+{
+    seen[x >> 6] |= (uint64_t)1 << (x & 63);
+}
+
+/* Prefetches what the DFS will touch after entering a node whose edges are dst[b..e): for
+ * its first unvisited children, their preorder slots (to be written) and offsets. */
+PREFETCH_FN dfs_prefetch(const uint32_t *dst, uint32_t b, uint32_t e, const uint64_t *seen,
+                         const uint32_t *pre, const uint32_t *off)
 {
     for (uint32_t k = 0; b < e && k < 8; b++, k++) {
-        __builtin_prefetch(&pre[dst[b]]);
-        __builtin_prefetch(&off[dst[b]]);
+        if (!seen_test(seen, dst[b])) {
+            __builtin_prefetch(&pre[dst[b]], 1);
+            __builtin_prefetch(&off[dst[b]]);
+        }
+    }
+}
+
+/* While the DFS walks the edges list[cur..end) of one vertex (a heap array can have millions
+ * of them, each to a small object that points to one or two more), prefetches in stages what
+ * visiting the edges ahead will touch, following each unvisited target x down its unvisited
+ * first children x_0 = x, x_1, x_2: stage 2k, AHEAD[2k] edges ahead, the preorder slot and
+ * offsets of x_k; stage 2k + 1, the edges of x_k. Each stage reads what the previous one
+ * fetched. */
+static const uint32_t AHEAD[] = {32, 26, 20, 14, 8, 4};
+
+PREFETCH_FN dfs_prefetch_ahead(const uint32_t *list, uint32_t cur, uint32_t end,
+                               const uint64_t *seen, const uint32_t *pre, const uint32_t *off,
+                               const uint32_t *dst)
+{
+    /* Unrolled, each stage is straight-line code (as a loop: a fifth more DFS time). */
+#pragma GCC unroll 6
+    for (uint32_t s = 0; s < sizeof AHEAD / sizeof *AHEAD; s++) {
+        if (AHEAD[s] >= end - cur)
+            continue;
+        uint32_t x = list[cur + AHEAD[s]], k = 0;
+        while (k < s / 2 && !seen_test(seen, x) && off[x] < off[x + 1]) {
+            x = dst[off[x]];
+            k++;
+        }
+        if (k < s / 2 || seen_test(seen, x))
+            continue;
+        if (s % 2 == 0) {
+            __builtin_prefetch(&pre[x], 1);
+            __builtin_prefetch(&off[x]);
+        } else {
+            __builtin_prefetch(&dst[off[x]]);
+        }
+    }
+}
+
+/* The predecessor edges of node u that step 2 must scan: none when u has only one, which is
+ * then its DFS parent (the initial semi). */
+static inline void pred_range(const uint32_t *ioff, uint32_t u, uint32_t *b, uint32_t *e)
+{
+    *b = ioff[u];
+    *e = ioff[u + 1];
+    if (*e - *b == 1)
+        *b = *e;
+}
+
+/* Prefetches, stage by stage, what the turns of the next vertices in step 2 read: their
+ * predecessor offsets (8 * SEMI_AHEAD turns ahead), lists (4 *), preorder numbers (2 *),
+ * vertex data (1 *). Each stage reads what the previous one fetched. */
+#define SEMI_AHEAD 4
+
+PREFETCH_FN semi_prefetch(uint32_t w, const uint32_t *vertex, const uint32_t *ioff,
+                          const uint32_t *isrc, const uint32_t *pre, const dom_v *t)
+{
+    const uint32_t a = SEMI_AHEAD;
+    uint32_t b, e;
+    if (w > 8 * a)
+        __builtin_prefetch(&ioff[vertex[w - 8 * a]]);
+    if (w > 4 * a) {
+        pred_range(ioff, vertex[w - 4 * a], &b, &e);
+        if (b < e)
+            __builtin_prefetch(&isrc[b]);
+    }
+    if (w > 2 * a) {
+        pred_range(ioff, vertex[w - 2 * a], &b, &e);
+        for (uint32_t k = 0; b < e && k < 8; b++, k++)
+            __builtin_prefetch(&pre[isrc[b]]);
+    }
+    if (w > a) {
+        pred_range(ioff, vertex[w - a], &b, &e);
+        for (uint32_t k = 0; b < e && k < 8; b++, k++) {
+            uint32_t pv = pre[isrc[b]];
+            if (pv != NIL && pv > w - a) /* numbered above its turn: eval reads it */
+                __builtin_prefetch(&t[pv]);
+        }
     }
 }
 
@@ -82,20 +219,22 @@ int dom_compute(const graph *g, const graph_root *roots, size_t nroots, uint32_t
             continue;
         nvs += (roots[i].flags & GRAPH_ROOT_SCAN) ? off[v + 1] - off[v] : 1;
     }
+    if (nvs > GRAPH_MAX_EDGES) /* the DFS frame of the virtual root counts in 32 bits */
+        return hs_error_set(err, HS_ERR_LIMIT, HS_NO_OFFSET,
+                            "dominators: %zu edges from the virtual root", nvs);
 
+    /* Temporaries: t (16 bytes per node) and the visited bitmap (n / 8 bytes); the DFS and
+     * compression stacks only touch as many pages as they grow deep. The result arrays serve
+     * as scratch space until the end: idom holds the node -> preorder map, the first half of
+     * retained the preorder -> node map. */
     dom_tree *d = calloc(1, sizeof *d);
     size_t N1 = (size_t)n + 1;
     uint32_t *vsucc = malloc(nvs * sizeof *vsucc + 1);
-    uint32_t *pre = malloc(N1 * sizeof *pre);       /* node -> preorder number */
-    uint32_t *vertex = malloc(N1 * sizeof *vertex); /* preorder number -> node */
-    ltv *t = malloc(N1 * sizeof *t);
-    uint32_t *idom = malloc(N1 * sizeof *idom);
-    uint32_t *bhead = malloc(N1 * sizeof *bhead);
-    uint32_t *bnext = malloc(N1 * sizeof *bnext);
+    dom_v *t = malloc(N1 * sizeof *t);
     uint32_t *cstack = malloc(N1 * sizeof *cstack);
-    uint8_t *vflag = NULL;
     dfs_frame *fr = malloc(N1 * sizeof *fr);
-    if (!d || !vsucc || !pre || !vertex || !t || !idom || !bhead || !bnext || !cstack || !fr)
+    uint64_t *seen = calloc(n / 64 + 1, sizeof *seen);
+    if (!d || !vsucc || !t || !cstack || !fr || !seen)
         goto nomem;
     d->g = g;
     d->n = n;
@@ -103,6 +242,8 @@ int dom_compute(const graph *g, const graph_root *roots, size_t nroots, uint32_t
     d->retained = malloc(N1 * sizeof *d->retained);
     if (!d->idom || !d->retained)
         goto nomem;
+    uint32_t *pre = d->idom;                       /* node -> preorder number, NIL: unreached */
+    uint32_t *vertex = (uint32_t *)d->retained;    /* preorder number -> node */
 
     /* Successors of the virtual root. */
     nvs = 0;
@@ -119,109 +260,98 @@ int dom_compute(const graph *g, const graph_root *roots, size_t nroots, uint32_t
         }
     }
 
-    /* Iterative DFS from the virtual root (vertex 0, whose edges are vsucc). */
+    /* Step 1: iterative DFS from the virtual root (vertex 0, whose edges are vsucc). */
     memset(pre, 0xff, (size_t)n * sizeof *pre);
     uint32_t N = 1, sp = 0;
     vertex[0] = n;
-    t[0].parent = NIL;
+    t[0] = (dom_v){.ancestor = NIL, .label = NIL, .semi = 0};
     fr[sp++] = (dfs_frame){0, 0, (uint32_t)nvs};
     while (sp) {
         dfs_frame *f = &fr[sp - 1];
-        if (f->cur >= f->end) {
+        if (f->cur == f->end) {
             sp--;
             continue;
         }
-        uint32_t w = f->i ? dst[f->cur++] : vsucc[f->cur++];
-        if (pre[w] != NIL)
-            continue;
-        pre[w] = N;
-        vertex[N] = w;
-        t[N].parent = f->i;
-        uint32_t b = off[w], e = off[w + 1];
-        dfs_prefetch(dst, b, e, pre, off);
-        fr[sp++] = (dfs_frame){N, b, e};
-        N++;
+        const uint32_t *list = f->i ? dst : vsucc;
+        dfs_prefetch_ahead(list, f->cur, f->end, seen, pre, off, dst);
+        uint32_t parent = f->i, w = list[f->cur++];
+        /* Enters w, and goes on down while the node entered has a single edge (most heap
+         * objects that point at all): its frame would have nothing left to do. */
+        while (!seen_test(seen, w)) {
+            seen_set(seen, w);
+            pre[w] = N;
+            vertex[N] = w;
+            t[N] = (dom_v){.ancestor = parent, .label = NIL, .semi = parent};
+            parent = N++;
+            uint32_t b = off[w], e = off[w + 1];
+            if (e - b == 1) {
+                w = dst[b];
+                continue;
+            }
+            if (b < e) {
+                dfs_prefetch(dst, b, e, seen, pre, off);
+                fr[sp++] = (dfs_frame){parent, b, e};
+            }
+            break;
+        }
     }
     free(fr);
+    free(seen);
     fr = NULL;
-
-    /* vflag[w]: the virtual root is a predecessor of w (so semi(w) = 0). */
-    if (!(vflag = calloc(N, 1)))
-        goto nomem;
-    for (size_t i = 0; i < nvs; i++)
-        vflag[pre[vsucc[i]]] = 1;
+    seen = NULL;
+    for (size_t i = 0; i < nvs; i++) /* the virtual root points to them */
+        t[pre[vsucc[i]]].semi = 0;
     free(vsucc);
     vsucc = NULL;
 
-    for (uint32_t i = 0; i < N; i++) {
-        t[i].semi = i;
-        t[i].label = i;
-        t[i].ancestor = NIL;
-        bhead[i] = NIL;
-    }
-    /* Semidominators in reverse preorder, with buckets for the implicit idoms. The
-     * predecessor lists of the next vertices are prefetched stage by stage (offsets, lists,
-     * preorder numbers, vertex data). */
+    /* Steps 2 and 3. */
     for (uint32_t w = N - 1; w >= 1; w--) {
-        if (w > 16)
-            __builtin_prefetch(&ioff[vertex[w - 16]]);
-        if (w > 8)
-            __builtin_prefetch(&isrc[ioff[vertex[w - 8]]]);
-        if (w > 4) {
-            uint32_t u = vertex[w - 4];
-            for (uint32_t e = ioff[u], k = 0; e < ioff[u + 1] && k < 8; e++, k++)
-                __builtin_prefetch(&pre[isrc[e]]);
-        }
-        if (w > 2) {
-            uint32_t u = vertex[w - 2];
-            for (uint32_t e = ioff[u], k = 0; e < ioff[u + 1] && k < 8; e++, k++) {
-                uint32_t pv = pre[isrc[e]];
-                if (pv != NIL)
-                    __builtin_prefetch(&t[pv]);
-            }
-        }
-        uint32_t node = vertex[w], s = vflag[w] ? 0 : t[w].semi;
-        for (uint32_t e = ioff[node]; e < ioff[node + 1] && s; e++) {
-            uint32_t pv = pre[isrc[e]];
-            if (pv == NIL || pv == w)
+        semi_prefetch(w, vertex, ioff, isrc, pre, t);
+        dom_bucket(w, t, cstack);
+        uint32_t node = vertex[w], s = t[w].semi, b, e;
+        for (pred_range(ioff, node, &b, &e); b < e && s; b++) {
+            uint32_t pv = pre[isrc[b]];
+            if (pv == NIL)
                 continue;
-            uint32_t u = eval(pv, t, cstack);
-            if (t[u].semi < s)
-                s = t[u].semi;
+            uint32_t c = pv <= w ? pv : t[eval(pv, w, t, cstack)].semi;
+            if (c < s)
+                s = c;
         }
         t[w].semi = s;
-        bnext[w] = bhead[s];
-        bhead[s] = w;
-        uint32_t p = t[w].parent;
-        t[w].ancestor = p; /* link(p, w) */
-        for (uint32_t v = bhead[p]; v != NIL; v = bnext[v]) {
-            uint32_t u = eval(v, t, cstack);
-            idom[v] = t[u].semi < t[v].semi ? u : p;
+        if (s == t[w].ancestor) { /* its DFS parent: no need for step 3 */
+            t[w].idom = s;
+        } else {
+            t[w].idom = t[s].label; /* into the bucket of s */
+            t[s].label = w;
         }
-        bhead[p] = NIL;
     }
-    idom[0] = NIL;
-    for (uint32_t w = 1; w < N; w++)
-        if (idom[w] != t[w].semi)
-            idom[w] = idom[idom[w]];
+    dom_bucket(0, t, cstack);
 
-    /* Back to node ids; retained sizes bottom-up (an idom precedes its children in preorder),
-     * accumulated in preorder space (in the memory of t) to keep the writes local. */
-    memset(d->idom, 0xff, (size_t)n * sizeof *d->idom);
-    memset(d->retained, 0, (size_t)n * sizeof *d->retained);
-    uint64_t *ret = d->retained;
-    uint64_t *rp = (uint64_t *)t; /* t is no longer needed: 16 bytes per vertex >= 8 */
+    /* Step 4 in increasing preorder; the idom, as a node id, goes into the dead semi field.
+     * Retained sizes bottom-up (an idom precedes its children in preorder), accumulated in
+     * preorder space (in the dead ancestor and label fields) to keep the additions local. */
     for (uint32_t w = 1; w < N; w++) {
-        uint32_t node = vertex[w];
-        d->idom[node] = idom[w] == 0 ? DOM_VROOT : vertex[idom[w]];
-        rp[w] = size[node];
+        if (w + 32 < N)
+            __builtin_prefetch(&size[vertex[w + 32]]);
+        if (t[w].idom != t[w].semi)
+            t[w].idom = t[t[w].idom].idom;
+        t[w].semi = t[w].idom == 0 ? DOM_VROOT : vertex[t[w].idom];
+        t[w].retained = size[vertex[w]];
     }
-    rp[0] = 0;
+    t[0].retained = 0;
     for (uint32_t w = N - 1; w >= 1; w--)
-        rp[idom[w]] += rp[w];
-    for (uint32_t w = 1; w < N; w++)
-        ret[vertex[w]] = rp[w];
-    d->total = rp[0];
+        t[t[w].idom].retained += t[w].retained;
+    /* Back to node ids in node order: sequential writes, and the preorder map (in idom) read
+     * before it is overwritten; vertex (in retained) is dead. */
+    for (uint32_t v = 0; v < n; v++) {
+        if (v + 32 < n && pre[v + 32] != NIL)
+            __builtin_prefetch(&t[pre[v + 32]]);
+        uint32_t w = pre[v];
+        d->retained[v] = w == NIL ? 0 : t[w].retained;
+        if (w != NIL)
+            d->idom[v] = t[w].semi;
+    }
+    d->total = t[0].retained;
     d->reachable = N - 1;
 
     *out = d;
@@ -231,16 +361,11 @@ int dom_compute(const graph *g, const graph_root *roots, size_t nroots, uint32_t
 nomem:
     rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "dominators: out of memory");
 done:
-    /* One release path for success and failure (vsucc and fr are NULL once consumed). */
+    /* One release path for success and failure (vsucc, fr and seen are NULL once consumed). */
     free(vsucc);
-    free(vflag);
     free(fr);
-    free(pre);
-    free(vertex);
+    free(seen);
     free(t);
-    free(idom);
-    free(bhead);
-    free(bnext);
     free(cstack);
     dom_free(d);
     return rc;

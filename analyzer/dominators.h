@@ -13,8 +13,9 @@
  * finalizer roots included; an object reachable only through finalizers is then dominated by
  * the virtual root or by the pinned object that holds it.
  *
- * Memory kept: idom (4 bytes per node) + retained (8 per node); ~50 bytes per node of
- * temporaries during the computation.
+ * Memory kept: idom (4 bytes per node) + retained (8 per node), which also serve as scratch
+ * space; during the computation 16 bytes per node of temporaries, n / 8 bytes of bitmap, and
+ * the DFS and compression stacks (12 and 4 bytes per level, touched only as deep as they go).
  */
 #ifndef DOMINATORS_H
 #define DOMINATORS_H

@@ -1,11 +1,13 @@
 /* algo_bench - micro-benchmark of the graph algorithms (not a test).
- * Usage: algo_bench [nodes] [avg-out-degree] [local%] [reps] [seed]
- * Edges go to uniformly random nodes, except local% of them which go to a node within +-1024
- * ids (heap-like: objects allocated together point to each other and node ids follow
- * addresses). local% = 0 (default) is the cache-hostile worst case. Each phase runs reps
- * times (default 3); the best time is printed (the machine is shared). */
+ * Usage: algo_bench [nodes] [avg-out-degree] [local%] [reps] [seed] [uniform|heap]
+ * uniform (default): edges go to uniformly random nodes, except local% of them which go to a
+ * node within +-1024 ids (objects allocated together point to each other and node ids follow
+ * addresses); local% = 0 is the cache-hostile worst case. heap: the shape of the soak
+ * workload's heap (see heap_shape; degree and local% are ignored). Each phase runs reps times
+ * (default 3); the best time is printed (the machine is shared). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <time.h>
 
@@ -41,6 +43,45 @@ static void die(const char *what, int rc)
 
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 
+/* Writes the edges of a heap-shaped graph, by source, into src/dst (room for 4n/3) and
+ * returns their count: three arrays (nodes 0-2) hold the heads of n/3 chains of three objects
+ * (head -> middle -> tail, like map buckets -> entries -> values) and as many references to
+ * random objects; object ids are shuffled, as heap addresses are. */
+static size_t heap_shape(uint32_t n, uint32_t *src, uint32_t *dst)
+{
+    uint32_t *perm = malloc((size_t)n * sizeof *perm), *next = malloc((size_t)n * sizeof *next);
+    for (uint32_t v = 0; v < n; v++) {
+        perm[v] = v;
+        next[v] = UINT32_MAX;
+    }
+    for (uint32_t v = n - 1; v > 3; v--) { /* shuffle the objects 3..n-1 */
+        uint32_t j = 3 + rnd(v - 2), x = perm[v];
+        perm[v] = perm[j];
+        perm[j] = x;
+    }
+    uint32_t chains = (n - 3) / 3;
+    for (uint32_t c = 0; c < chains; c++) {
+        next[perm[3 + 3 * c]] = perm[4 + 3 * c];
+        next[perm[4 + 3 * c]] = perm[5 + 3 * c];
+    }
+    size_t m = 0;
+    for (uint32_t a = 0; a < 3; a++)
+        for (uint32_t c = a; c < chains; c += 3) {
+            src[m] = a;
+            dst[m++] = perm[3 + 3 * c];
+            src[m] = a;
+            dst[m++] = 3 + rnd(n - 3);
+        }
+    for (uint32_t v = 3; v < n; v++)
+        if (next[v] != UINT32_MAX) {
+            src[m] = v;
+            dst[m++] = next[v];
+        }
+    free(perm);
+    free(next);
+    return m;
+}
+
 int main(int argc, char **argv)
 {
     uint32_t n = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 0) : 1000000;
@@ -49,8 +90,10 @@ int main(int argc, char **argv)
     int reps = argc > 4 ? atoi(argv[4]) : 3;
     if (argc > 5)
         rs = strtoull(argv[5], NULL, 0) | 1;
-    if (n < 16 || deg == 0 || reps < 1) {
-        fprintf(stderr, "usage: algo_bench [nodes>=16] [avg-degree>=1] [local%%] [reps] [seed]\n");
+    int heap = argc > 6 && !strcmp(argv[6], "heap");
+    if (n < 16 || deg == 0 || reps < 1 || (argc > 6 && !heap && strcmp(argv[6], "uniform"))) {
+        fprintf(stderr, "usage: algo_bench [nodes>=16] [avg-degree>=1] [local%%] [reps] [seed] "
+                        "[uniform|heap]\n");
         return 2;
     }
 
@@ -60,6 +103,8 @@ int main(int argc, char **argv)
     uint64_t *size = malloc((size_t)n * sizeof *size);
     for (uint32_t v = 0; v < n; v++) {
         size[v] = 16u << rnd(5);
+        if (heap)
+            continue;
         uint32_t d = rnd(2 * deg + 1);
         for (uint32_t i = 0; i < d; i++) {
             uint32_t w = rnd(n);
@@ -69,7 +114,12 @@ int main(int argc, char **argv)
             dst[m++] = w;
         }
     }
-    printf("graph: %u nodes, %zu edges, %u%% local, best of %d\n", n, m, local, reps);
+    if (heap) {
+        m = heap_shape(n, src, dst);
+        printf("graph: %u nodes, %zu edges, heap-shaped, best of %d\n", n, m, reps);
+    } else {
+        printf("graph: %u nodes, %zu edges, %u%% local, best of %d\n", n, m, local, reps);
+    }
 
     double t_add = 1e9, t_build = 1e9, t_bfs = 1e9, t_scc = 1e9, t_dom = 1e9, t_live = 1e9;
     graph *g = NULL;
@@ -106,12 +156,13 @@ int main(int argc, char **argv)
     free(dst);
     free(size);
 
-    /* Roots: 2000 random nodes ("globals" and frames), 1000 finalizer specials. */
+    /* Roots: 2000 random nodes ("globals" and frames; with heap, the arrays first), 1000
+     * finalizer specials. */
     size_t nroots = 2000, nsp = 1000;
     graph_root *roots = malloc((nroots + 2 * nsp) * sizeof *roots);
     live_special *sp = malloc(nsp * sizeof *sp);
     for (size_t i = 0; i < nroots; i++)
-        roots[i] = (graph_root){rnd(n), 0, 0};
+        roots[i] = (graph_root){heap && i < 3 ? (uint32_t)i : rnd(n), 0, 0}; /* the arrays */
     for (size_t i = 0; i < nsp; i++)
         sp[i] = (live_special){rnd(n), rnd(4) ? rnd(n) : GRAPH_NONE};
     size_t nall = nroots + live_special_roots(sp, nsp, 1, 2, roots + nroots);

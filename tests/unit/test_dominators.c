@@ -1,7 +1,8 @@
 /* Unit tests for dominators: idoms and retained sizes against the definition (d dominates v
  * iff removing d makes v unreachable from the virtual root) on thousands of random graphs with
- * scan and finalizer roots; top retainers; big chain / cycle / star and a graph that makes
- * naive idom walks quadratic. */
+ * scan and finalizer roots; against an independent algorithm on medium random and heap-shaped
+ * graphs; top retainers; big chain / cycle / star and a graph that makes naive idom walks
+ * quadratic. */
 #include "algo_util.h"
 #include "dominators.h"
 
@@ -119,6 +120,177 @@ static void test_random(void)
     }
 }
 
+/* Reference dominators by the iterative algorithm of K. D. Cooper, T. J. Harvey and
+ * K. Kennedy ("A Simple, Fast Dominance Algorithm", 2001): in reverse postorder, idom(b) is
+ * the nearest common ancestor, in the current tree, of b's processed predecessors, until
+ * nothing changes. Writes dom_idom's values into idom and the retained sizes into ret. */
+static void ref_dominators(const graph *g, const graph_root *roots, size_t nroots,
+                           uint32_t flags, uint32_t *idom, uint64_t *ret)
+{
+    uint32_t n = graph_node_count(g), vr = n; /* the virtual root */
+    const uint32_t *off = graph_out_offsets(g), *dst = graph_out_dst(g);
+    const uint32_t *ioff = graph_in_offsets(g), *isrc = graph_in_src(g);
+    uint32_t *vsucc = malloc((graph_edge_count(g) + nroots + 1) * sizeof *vsucc), nvs = 0;
+    uint8_t *from_vr = calloc(n + 1, 1);
+    for (size_t i = 0; i < nroots; i++) {
+        uint32_t v = roots[i].node;
+        if ((flags & DOM_EXCLUDE_FINALIZER) && (roots[i].flags & GRAPH_ROOT_FINALIZER))
+            continue;
+        if (roots[i].flags & GRAPH_ROOT_SCAN) {
+            for (uint32_t e = off[v]; e < off[v + 1]; e++)
+                if (dst[e] != v)
+                    vsucc[nvs++] = dst[e];
+        } else {
+            vsucc[nvs++] = v;
+        }
+    }
+    for (uint32_t i = 0; i < nvs; i++)
+        from_vr[vsucc[i]] = 1;
+
+    /* Postorder by an iterative DFS (frames: node, next edge). */
+    uint32_t *post = malloc((n + 1) * sizeof *post), *order = malloc((n + 1) * sizeof *order);
+    uint32_t (*st)[2] = malloc((n + 1) * sizeof *st), sp = 0, np = 0;
+    for (uint32_t v = 0; v <= n; v++)
+        post[v] = GRAPH_NONE;
+    post[vr] = 0; /* visited; numbered when done */
+    st[sp][0] = vr;
+    st[sp++][1] = 0;
+    while (sp) {
+        uint32_t v = st[sp - 1][0], k = st[sp - 1][1]++;
+        uint32_t deg = v == vr ? nvs : off[v + 1] - off[v];
+        if (k == deg) {
+            post[v] = np;
+            order[np++] = v;
+            sp--;
+            continue;
+        }
+        uint32_t w = v == vr ? vsucc[k] : dst[off[v] + k];
+        if (post[w] == GRAPH_NONE) {
+            post[w] = 0;
+            st[sp][0] = w;
+            st[sp++][1] = 0;
+        }
+    }
+
+    for (uint32_t v = 0; v <= n; v++)
+        idom[v] = GRAPH_NONE;
+    idom[vr] = vr;
+    for (int changed = 1; changed;) {
+        changed = 0;
+        for (uint32_t i = np - 1; i-- > 0;) { /* reverse postorder, the root excluded */
+            uint32_t b = order[i], nid = from_vr[b] ? vr : GRAPH_NONE;
+            for (uint32_t e = ioff[b]; e < ioff[b + 1]; e++) {
+                uint32_t p = isrc[e];
+                if (p == b || idom[p] == GRAPH_NONE)
+                    continue;
+                if (nid == GRAPH_NONE) {
+                    nid = p;
+                    continue;
+                }
+                uint32_t f1 = p, f2 = nid;
+                while (f1 != f2) {
+                    while (post[f1] < post[f2])
+                        f1 = idom[f1];
+                    while (post[f2] < post[f1])
+                        f2 = idom[f2];
+                }
+                nid = f1;
+            }
+            if (idom[b] != nid) {
+                idom[b] = nid;
+                changed = 1;
+            }
+        }
+    }
+    /* A dominator finishes after what it dominates: retained sizes in postorder. */
+    for (uint32_t v = 0; v <= n; v++)
+        ret[v] = v < n && idom[v] != GRAPH_NONE ? graph_size(g, v) : 0;
+    for (uint32_t i = 0; i + 1 < np; i++)
+        ret[idom[order[i]]] += ret[order[i]];
+    for (uint32_t v = 0; v < n; v++)
+        if (idom[v] == vr)
+            idom[v] = DOM_VROOT;
+    free(vsucc);
+    free(from_vr);
+    free(post);
+    free(order);
+    free(st);
+}
+
+/* Heap-shaped graph: 3 "arrays" with n/3 edges each to random objects, objects pointing to
+ * 0 (40%), 1 (50%) or 2-4 (10%) random others, now and then back to an array. Sizes 8..4096. */
+static graph *heap_like(uint32_t n)
+{
+    graph_builder *b = graph_builder_new(n, 2 * (size_t)n);
+    for (uint32_t v = 0; v < n; v++)
+        graph_builder_set_size(b, v, 8u << rnd(10));
+    for (uint32_t h = 0; h < 3; h++)
+        for (uint32_t i = 0; i < n / 3; i++)
+            graph_builder_add_edge(b, h, 3 + rnd(n - 3), 8 * i);
+    for (uint32_t v = 3; v < n; v++) {
+        uint32_t r = rnd(10), k = r < 4 ? 0 : r < 9 ? 1 : 2 + rnd(3);
+        for (uint32_t i = 0; i < k; i++)
+            graph_builder_add_edge(b, v, rnd(50) ? 3 + rnd(n - 3) : rnd(3), 8 * i);
+    }
+    graph *g = NULL;
+    CHECK(graph_build(b, &g, NULL) == HS_OK);
+    return g;
+}
+
+/* Uniformly random graph with out-degrees 0..6 and random sizes. */
+static graph *random_graph(uint32_t n)
+{
+    graph_builder *b = graph_builder_new(n, 3 * (size_t)n);
+    for (uint32_t v = 0; v < n; v++) {
+        graph_builder_set_size(b, v, 1 + rnd(1000));
+        for (uint32_t i = 0, k = rnd(7); i < k; i++)
+            graph_builder_add_edge(b, v, rnd(n), 8 * i);
+    }
+    graph *g = NULL;
+    CHECK(graph_build(b, &g, NULL) == HS_OK);
+    return g;
+}
+
+static void test_reference(void)
+{
+    for (int iter = 0; iter < 12; iter++) {
+        int heap = iter % 2;
+        uint32_t n = heap ? 30000 + rnd(10000) : 2000 + rnd(4000);
+        graph *g = heap ? heap_like(n) : random_graph(n);
+        graph_root roots[8];
+        size_t nroots = heap ? 2 : 0;
+        roots[0] = (graph_root){0, 0, 0};
+        roots[1] = (graph_root){1, 0, 0};
+        for (; nroots < 8; nroots++) {
+            uint32_t r = rnd(4);
+            roots[nroots] = (graph_root){rnd(n), 0,
+                                         r == 0 ? GRAPH_ROOT_FINALIZER
+                                         : r == 1 ? GRAPH_ROOT_FINALIZER | GRAPH_ROOT_SCAN
+                                                  : 0};
+        }
+        uint32_t flags = iter % 4 < 2 ? 0 : DOM_EXCLUDE_FINALIZER;
+        dom_tree *d = NULL;
+        CHECK(dom_compute(g, roots, nroots, flags, &d, NULL) == HS_OK);
+        uint32_t *idom = malloc((n + 1) * sizeof *idom);
+        uint64_t *ret = malloc((n + 1) * sizeof *ret);
+        ref_dominators(g, roots, nroots, flags, idom, ret);
+        uint32_t bad_idom = 0, bad_ret = 0, reachable = 0;
+        for (uint32_t v = 0; v < n; v++) {
+            bad_idom += dom_idom(d, v) != idom[v];
+            bad_ret += dom_retained(d, v) != ret[v];
+            reachable += idom[v] != GRAPH_NONE;
+        }
+        CHECK_EQ_U64(bad_idom, 0);
+        CHECK_EQ_U64(bad_ret, 0);
+        CHECK_EQ_U64(dom_reachable_count(d), reachable);
+        CHECK_EQ_U64(dom_reachable_bytes(d), ret[n]);
+        free(idom);
+        free(ret);
+        dom_free(d);
+        graph_free(g);
+    }
+}
+
 static void test_errors(void)
 {
     small_graph s;
@@ -211,6 +383,7 @@ static void test_big(void)
 int main(void)
 {
     test_random();
+    test_reference();
     test_errors();
     test_big();
     return check_report();
