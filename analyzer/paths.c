@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bitset.h"
+
 /* nd[v].up: 0 = not reached, 1 = seeded by a root, p+2 = BFS parent p (so zeroed memory means
  * "not reached" and untouched pages stay free). nd[v].aux: field offset from the parent, or the
  * root index for a root-seeded node. */
@@ -218,4 +220,117 @@ size_t paths_extract(const paths_tree *t, uint32_t v, graph_step *steps, size_t 
 uint32_t paths_reached_count(const paths_tree *t)
 {
     return t->reached;
+}
+
+/* Reachability state: seen = discovered; pending nodes wait either on a small stack or, when
+ * that is full, as bits in pend. */
+typedef struct reach {
+    const uint32_t *off, *dst;
+    uint64_t *seen, *pend;
+    size_t npend;      /* bits set in pend */
+    uint32_t *stack;
+    size_t sp, cap;
+    uint32_t count;    /* nodes discovered */
+} reach;
+
+static void reach_push(reach *r, uint32_t w)
+{
+    if (bitset_get(r->seen, w))
+        return;
+    bitset_set(r->seen, w);
+    r->count++;
+    if (r->sp < r->cap) {
+        r->stack[r->sp++] = w;
+    } else {
+        bitset_set(r->pend, w);
+        r->npend++;
+    }
+}
+
+/* One pass over pend in ascending id order. A node found ahead of the pass is scanned in this
+ * same pass (its word is re-read after each node); one found behind waits for the next. */
+static void reach_sweep(reach *r, size_t nwords)
+{
+    for (size_t i = 0; i < nwords && r->npend; i++) {
+        uint64_t word;
+        while ((word = r->pend[i]) != 0) {
+            uint32_t v = (uint32_t)(i * 64 + (size_t)__builtin_ctzll(word));
+            r->pend[i] = word & (word - 1);
+            r->npend--;
+            for (uint32_t e = r->off[v]; e < r->off[v + 1]; e++) {
+                uint32_t w = r->dst[e];
+                if (bitset_get(r->seen, w))
+                    continue;
+                bitset_set(r->seen, w);
+                bitset_set(r->pend, w);
+                r->count++;
+                r->npend++;
+            }
+        }
+    }
+}
+
+/* Moves every pending bit onto the stack (the caller checked that they fit). */
+static void reach_unpend(reach *r, size_t nwords)
+{
+    for (size_t i = 0; i < nwords && r->npend; i++)
+        for (uint64_t word = r->pend[i]; word; word &= word - 1) {
+            r->stack[r->sp++] = (uint32_t)(i * 64 + (size_t)__builtin_ctzll(word));
+            r->npend--;
+        }
+    memset(r->pend, 0, nwords * sizeof *r->pend);
+}
+
+/* Random graphs make a DFS or BFS wait on a cache miss per node (its offsets, then its edges).
+ * Here the pending nodes are mostly scanned by sweeps in ascending id order, so the CSR arrays
+ * stream; the visited bits (n / 8 bytes) stay in cache. A stack of capacity n / 32 takes the
+ * nodes found while few are pending (a long chain never pays for sweeps); once more than half
+ * a stack's worth waits in pend, the stack is poured into pend and swept. Every sweep or
+ * unpend scans n / 64 words and moves at least n / 64 nodes, so they cost O(n) in all. */
+int paths_reach(const graph *g, const uint32_t *seeds, size_t nseeds, uint64_t **out,
+                uint32_t *reached, hs_error *err)
+{
+    *out = NULL;
+    uint32_t n = graph_node_count(g);
+    for (size_t i = 0; i < nseeds; i++)
+        if (seeds[i] >= n)
+            return hs_error_set(err, HS_ERR_ARG, HS_NO_OFFSET,
+                                "paths: seed %zu names node %u of %u", i, seeds[i], n);
+    size_t nwords = bitset_words(n);
+    reach r = {.off = graph_out_offsets(g), .dst = graph_out_dst(g)};
+    r.cap = n / 32 > 1024 ? n / 32 : 1024;
+    r.seen = bitset_new(n);
+    r.pend = bitset_new(n);
+    r.stack = malloc(r.cap * sizeof *r.stack);
+    if (!r.seen || !r.pend || !r.stack) {
+        free(r.seen);
+        free(r.pend);
+        free(r.stack);
+        return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "paths: out of memory");
+    }
+    for (size_t i = 0; i < nseeds; i++)
+        reach_push(&r, seeds[i]);
+    for (;;) {
+        if (r.npend > r.cap / 2) {
+            while (r.sp) {
+                bitset_set(r.pend, r.stack[--r.sp]);
+                r.npend++;
+            }
+            reach_sweep(&r, nwords);
+        } else if (r.sp) {
+            uint32_t v = r.stack[--r.sp];
+            for (uint32_t e = r.off[v]; e < r.off[v + 1]; e++)
+                reach_push(&r, r.dst[e]);
+        } else if (r.npend) {
+            reach_unpend(&r, nwords);
+        } else {
+            break;
+        }
+    }
+    free(r.pend);
+    free(r.stack);
+    if (reached)
+        *reached = r.count;
+    *out = r.seen;
+    return HS_OK;
 }
