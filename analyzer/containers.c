@@ -227,7 +227,8 @@ static int walk_hmap(decoder *d, uint32_t hm, int in_read)
                     return -1;
             } else if (slot >= 16 && slot < BUCKET_VALUES && (slot - 16) % 16 == 0) {
                 keys[(slot - 16) / 16] = dst[e];
-            } else if (slot >= BUCKET_VALUES && slot < BUCKET_OVERFLOW && dst[e] < h->nobj) {
+            } else if (slot >= BUCKET_VALUES && slot < BUCKET_OVERFLOW && dst[e] < h->nobj &&
+                       !bitset_get(d->seen, dst[e])) { /* (seen: decoded already) */
                 if (VEC_PUSH(d->pend, d->npend, d->cappend, dst[e]) < 0 ||
                     VEC_PUSH(d->pend, d->npend, d->cappend, keys[(slot - BUCKET_VALUES) / 8]) < 0)
                     return -1;

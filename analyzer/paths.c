@@ -5,24 +5,32 @@
 #include <string.h>
 
 #include "bitset.h"
+#include "vec.h"
 
-/* nd[v].up: 0 = not reached, 1 = seeded by a root, p+2 = BFS parent p (so zeroed memory means
- * "not reached" and untouched pages stay free). nd[v].aux: field offset from the parent, or the
- * root index for a root-seeded node. */
-typedef struct pnode {
-    uint32_t up, aux; /* together: one cache line per node visit */
-} pnode;
-
+/* up[v]: 0 = not reached, 1 = seeded by a root, p + 2 = BFS parent p; zeroed memory means "not
+ * reached", so pages of nodes the BFS never touches cost nothing. 4 bytes per node, and the BFS
+ * writes only this word per node it reaches (visited tests go to a bitset that stays in cache).
+ * Fields are not stored: the BFS reaches v through the first edge parent -> v (an earlier one
+ * would have reached it earlier), so graph_edge_field(parent, v) finds that edge again. Seeds
+ * keep their root index in a table sorted by node. */
 struct paths_tree {
     const graph *g;
     uint32_t n, reached;
-    pnode *nd;
-    uint32_t *root;
+    uint32_t *up;
+    uint32_t *root;      /* PATHS_RECORD_ROOT: root index per reached node */
+    uint64_t *seeds;     /* node << 32 | root index, ascending */
+    size_t nseeds;
     graph_root *roots;
     size_t nroots;
 };
 
 #define UP_SEED 1u
+
+static int cmp_u64(const void *x, const void *y)
+{
+    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    return a < b ? -1 : a > b;
+}
 
 int paths_bfs(const graph *g, const graph_root *roots, size_t nroots, const paths_opts *opts,
               paths_tree **out, hs_error *err)
@@ -41,30 +49,28 @@ int paths_bfs(const graph *g, const graph_root *roots, size_t nroots, const path
 
     paths_tree *t = calloc(1, sizeof *t);
     uint32_t *q = malloc((size_t)n * sizeof *q + 1);
-    if (!t || !q)
+    uint64_t *vis = bitset_new(n);
+    if (!t || !q || !vis)
         goto nomem;
     t->g = g;
     t->n = n;
-    t->nd = calloc((size_t)n + 1, sizeof *t->nd);
+    t->up = calloc((size_t)n + 1, sizeof *t->up);
     t->roots = malloc(nroots * sizeof *t->roots + 1);
-    if (!t->nd || !t->roots)
+    if (!t->up || !t->roots)
         goto nomem;
-    if (flags & PATHS_RECORD_ROOT) {
-        if (!(t->root = calloc((size_t)n + 1, sizeof *t->root)))
-            goto nomem;
-    }
+    if ((flags & PATHS_RECORD_ROOT) && !(t->root = calloc((size_t)n + 1, sizeof *t->root)))
+        goto nomem;
     if (nroots)
         memcpy(t->roots, roots, nroots * sizeof *roots);
     t->nroots = nroots;
 
-    const uint32_t *off = graph_out_offsets(g), *dst = graph_out_dst(g),
-                   *fld = graph_out_field(g);
-    pnode *nd = t->nd;
-    uint32_t *rt = t->root;
+    const uint32_t *off = graph_out_offsets(g), *dst = graph_out_dst(g);
+    uint32_t *up = t->up, *rt = t->root;
     uint32_t head = 0, tail = 0;
     int done = 0;
 
     /* Seeds, in root order. */
+    size_t capseeds = 0;
     for (size_t i = 0; i < nroots && !done; i++) {
         const graph_root *r = &roots[i];
         uint32_t v = r->node;
@@ -72,56 +78,46 @@ int paths_bfs(const graph *g, const graph_root *roots, size_t nroots, const path
             continue;
         if (blocked && blocked[v])
             continue;
-        if (r->flags & GRAPH_ROOT_SCAN) {
-            for (uint32_t e = off[v]; e < off[v + 1]; e++) {
-                uint32_t w = dst[e];
-                if (w == v || nd[w].up || (blocked && blocked[w]))
-                    continue;
-                nd[w].up = UP_SEED;
-                nd[w].aux = (uint32_t)i;
-                if (rt)
-                    rt[w] = (uint32_t)i;
-                q[tail++] = w;
-                if (w == target) {
-                    done = 1;
-                    break;
-                }
-            }
-        } else if (!nd[v].up) {
-            nd[v].up = UP_SEED;
-            nd[v].aux = (uint32_t)i;
+        int scan = (r->flags & GRAPH_ROOT_SCAN) != 0;
+        for (uint32_t e = scan ? off[v] : 0; e < (scan ? off[v + 1] : 1) && !done; e++) {
+            uint32_t w = scan ? dst[e] : v;
+            if ((scan && w == v) || bitset_get(vis, w) || (blocked && blocked[w]))
+                continue;
+            bitset_set(vis, w);
+            up[w] = UP_SEED;
             if (rt)
-                rt[v] = (uint32_t)i;
-            q[tail++] = v;
-            if (v == target)
-                done = 1;
+                rt[w] = (uint32_t)i;
+            if (VEC_PUSH(t->seeds, t->nseeds, capseeds, (uint64_t)w << 32 | i) < 0)
+                goto nomem;
+            q[tail++] = w;
+            done = w == target;
         }
     }
+    if (t->nseeds)
+        qsort(t->seeds, t->nseeds, sizeof *t->seeds, cmp_u64);
 
     /* BFS. The queue holds the nodes to scan next, so their data is prefetched ahead: the
-     * offsets 16 nodes ahead, the edge lists 8 ahead, the targets' tree slots 4 ahead (each
-     * stage needs the previous one's data). Random heaps are latency-bound; this overlaps the
-     * cache misses. */
+     * offsets 16 nodes ahead, the edge lists 8 ahead, the unvisited targets' tree words 4 ahead
+     * (each stage needs the previous one's data). Random heaps are latency-bound; this
+     * overlaps the cache misses. */
     while (head < tail && !done) {
         if (head + 16 < tail)
             __builtin_prefetch(&off[q[head + 16]]);
-        if (head + 8 < tail) {
-            uint32_t u = q[head + 8];
-            __builtin_prefetch(&dst[off[u]]);
-            __builtin_prefetch(&fld[off[u]]);
-        }
+        if (head + 8 < tail)
+            __builtin_prefetch(&dst[off[q[head + 8]]]);
         if (head + 4 < tail) {
             uint32_t u = q[head + 4];
             for (uint32_t e = off[u], k = 0; e < off[u + 1] && k < 8; e++, k++)
-                __builtin_prefetch(&nd[dst[e]], 1);
+                if (!bitset_get(vis, dst[e]))
+                    __builtin_prefetch(&up[dst[e]], 1);
         }
         uint32_t v = q[head++];
         for (uint32_t e = off[v]; e < off[v + 1]; e++) {
             uint32_t w = dst[e];
-            if (nd[w].up || (blocked && blocked[w]))
+            if (bitset_get(vis, w) || (blocked && blocked[w]))
                 continue;
-            nd[w].up = v + 2;
-            nd[w].aux = fld[e];
+            bitset_set(vis, w);
+            up[w] = v + 2;
             if (rt)
                 rt[w] = rt[v];
             q[tail++] = w;
@@ -133,11 +129,13 @@ int paths_bfs(const graph *g, const graph_root *roots, size_t nroots, const path
     }
     t->reached = tail;
     free(q);
+    free(vis);
     *out = t;
     return HS_OK;
 
 nomem:
     free(q);
+    free(vis);
     paths_free(t);
     return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "paths: out of memory");
 }
@@ -146,28 +144,46 @@ void paths_free(paths_tree *t)
 {
     if (!t)
         return;
-    free(t->nd);
+    free(t->up);
     free(t->root);
+    free(t->seeds);
     free(t->roots);
     free(t);
 }
 
 int paths_reached(const paths_tree *t, uint32_t v)
 {
-    return v < t->n && t->nd[v].up != 0;
+    return v < t->n && t->up[v] != 0;
 }
 
 uint32_t paths_parent(const paths_tree *t, uint32_t v)
 {
-    if (v >= t->n || t->nd[v].up <= UP_SEED)
+    if (v >= t->n || t->up[v] <= UP_SEED)
         return GRAPH_NONE;
-    return t->nd[v].up - 2;
+    return t->up[v] - 2;
 }
 
-/* Field for a root-seeded node: offset inside the scanned node for a SCAN root. */
-static uint32_t seed_field(const paths_tree *t, uint32_t v)
+/* Root index of a seeded node (binary search in the seed table). */
+static uint32_t seed_root(const paths_tree *t, uint32_t v)
 {
-    const graph_root *r = &t->roots[t->nd[v].aux];
+    size_t lo = 0, hi = t->nseeds;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (t->seeds[mid] >> 32 < v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < t->nseeds && t->seeds[lo] >> 32 == v ? (uint32_t)t->seeds[lo] : GRAPH_NONE;
+}
+
+/* Field of the tree edge into reached node v: for a seed, the offset inside the scanned node
+ * of a SCAN root (else GRAPH_NONE); otherwise the first edge from the parent. */
+static uint32_t tree_field(const paths_tree *t, uint32_t v)
+{
+    if (t->up[v] != UP_SEED)
+        return graph_edge_field(t->g, t->up[v] - 2, v);
+    const graph_root *r = &t->roots[seed_root(t, v)];
     if (!(r->flags & GRAPH_ROOT_SCAN))
         return GRAPH_NONE;
     return graph_edge_field(t->g, r->node, v);
@@ -175,44 +191,36 @@ static uint32_t seed_field(const paths_tree *t, uint32_t v)
 
 uint32_t paths_field(const paths_tree *t, uint32_t v)
 {
-    if (v >= t->n || !t->nd[v].up)
+    if (v >= t->n || !t->up[v])
         return GRAPH_NONE;
-    if (t->nd[v].up == UP_SEED)
-        return seed_field(t, v);
-    return t->nd[v].aux;
+    return tree_field(t, v);
 }
 
 uint32_t paths_root_of(const paths_tree *t, uint32_t v)
 {
-    if (v >= t->n || !t->nd[v].up)
+    if (v >= t->n || !t->up[v])
         return GRAPH_NONE;
     if (t->root)
         return t->root[v];
-    while (t->nd[v].up != UP_SEED)
-        v = t->nd[v].up - 2;
-    return t->nd[v].aux;
+    while (t->up[v] != UP_SEED)
+        v = t->up[v] - 2;
+    return seed_root(t, v);
 }
 
 size_t paths_extract(const paths_tree *t, uint32_t v, graph_step *steps, size_t cap)
 {
-    if (v >= t->n || !t->nd[v].up)
+    if (v >= t->n || !t->up[v])
         return 0;
     size_t len = 1;
-    for (uint32_t u = v; t->nd[u].up != UP_SEED; u = t->nd[u].up - 2)
+    for (uint32_t u = v; t->up[u] != UP_SEED; u = t->up[u] - 2)
         len++;
     if (len > cap)
         return len;
     size_t i = len;
-    uint32_t u = v;
-    for (;;) {
-        i--;
-        steps[i].node = u;
-        if (t->nd[u].up == UP_SEED) {
-            steps[i].field = seed_field(t, u);
+    for (uint32_t u = v;; u = t->up[u] - 2) {
+        steps[--i] = (graph_step){u, tree_field(t, u)};
+        if (t->up[u] == UP_SEED)
             break;
-        }
-        steps[i].field = t->nd[u].aux;
-        u = t->nd[u].up - 2;
     }
     return len;
 }

@@ -16,8 +16,9 @@
  *
  * paths_reach answers plain reachability (no tree) several times faster.
  *
- * Memory: 8 bytes per node (plus 4 with PATHS_RECORD_ROOT), allocated zeroed so that pages of
- * nodes the BFS never touches cost nothing; a temporary queue of up to 4 bytes per node.
+ * Memory: 4 bytes per node kept (the parent; plus 4 with PATHS_RECORD_ROOT), allocated zeroed
+ * so that pages of nodes the BFS never touches cost nothing; temporaries of 4 bytes (queue)
+ * and 1 bit (visited) per node. Fields are found again on demand, in the parent's out-edges.
  */
 #ifndef PATHS_H
 #define PATHS_H
@@ -56,7 +57,8 @@ int paths_reached(const paths_tree *t, uint32_t v);
 uint32_t paths_parent(const paths_tree *t, uint32_t v);
 
 /* Field offset in the parent pointing to v (for a root-seeded node: GRAPH_NONE, or the offset
- * inside the scanned node of a GRAPH_ROOT_SCAN root); GRAPH_NONE when v was not reached. */
+ * inside the scanned node of a GRAPH_ROOT_SCAN root); GRAPH_NONE when v was not reached.
+ * O(out-degree of the parent). */
 uint32_t paths_field(const paths_tree *t, uint32_t v);
 
 /* Index in the roots array of the root v hangs from, or GRAPH_NONE if not reached.
@@ -65,7 +67,8 @@ uint32_t paths_root_of(const paths_tree *t, uint32_t v);
 
 /* The shortest path root -> v as steps (see graph_step): first step is the root-seeded node,
  * last is v. Returns the number of steps (0 when v was not reached) and fills steps only when
- * that number is <= cap (call with cap 0 to size the buffer). O(path length). */
+ * that number is <= cap (call with cap 0 to size the buffer). O(path length + out-degrees of
+ * the nodes on it). */
 size_t paths_extract(const paths_tree *t, uint32_t v, graph_step *steps, size_t cap);
 
 /* Number of nodes reached. */
