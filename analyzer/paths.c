@@ -230,6 +230,13 @@ uint32_t paths_reached_count(const paths_tree *t)
     return t->reached;
 }
 
+void paths_mark_reached(const paths_tree *t, uint8_t *mark, uint8_t value)
+{
+    for (uint32_t v = 0; v < t->n; v++)
+        if (t->up[v])
+            mark[v] = value;
+}
+
 /* Reachability state: seen = discovered; pending nodes wait either on a small stack or, when
  * that is full, as bits in pend. */
 typedef struct reach {

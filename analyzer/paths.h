@@ -74,6 +74,9 @@ size_t paths_extract(const paths_tree *t, uint32_t v, graph_step *steps, size_t 
 /* Number of nodes reached. */
 uint32_t paths_reached_count(const paths_tree *t);
 
+/* Sets mark[v] = value for every node v the BFS reached (mark has a byte per node). */
+void paths_mark_reached(const paths_tree *t, uint8_t *mark, uint8_t value);
+
 /* Plain reachability, when no path is needed: sets in *out (a new bitset of
  * graph_node_count(g) bits, see bitset.h; free with free()) every node reachable from the
  * seed nodes, seeds included. *reached (may be NULL) receives their count. Keeping no tree
