@@ -5,20 +5,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bitset.h"
 #include "scc.h"
+#include "subgraph.h"
 
 /* The finalizer half of the analysis runs on the subgraph induced by the nodes that are not in
  * use (garbage, pending, pinned, finalizer-reachable: usually a few thousand in a heap of
  * millions), so its trees, SCC and searches cost memory and time in that set, not in the heap.
- * Subgraph ids ("local") are the positions in sub_node, which is ascending. */
+ * Subgraph ids are called local. */
 struct live_result {
     const graph *g;
     uint32_t n;
     uint8_t *st;            /* state in bits 0-3, pin reason in bits 4-7 */
     paths_tree *prog;       /* BFS tree from the program roots (global ids) */
-    uint32_t *sub_node;     /* local id -> node */
-    uint32_t nsub;
-    graph *sub;             /* induced subgraph, same edge order and fields */
+    subgraph sub;           /* induced by the not-in-use nodes */
     paths_tree *fin;        /* BFS tree over sub from the finalizer roots */
     graph_root *froots;     /* finalizer roots, global node ids; kind = special index */
     size_t nfroots;
@@ -68,25 +68,11 @@ static size_t first_special(const live_result *r, uint32_t x)
     return lo;
 }
 
-/* Local id of a node that is not in use (binary search in sub_node). */
-static uint32_t local_of(const live_result *r, uint32_t v)
-{
-    uint32_t lo = 0, hi = r->nsub;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (r->sub_node[mid] < v)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
 static int scratch(live_result *r)
 {
     if (r->stamp)
         return 0;
-    size_t n = r->nsub;
+    size_t n = r->sub.n;
     r->stamp = calloc(n + 1, sizeof *r->stamp);
     r->par = malloc(n * sizeof *r->par + 1);
     r->fld = malloc(n * sizeof *r->fld + 1);
@@ -113,19 +99,19 @@ static int search(live_result *r, uint32_t src, uint32_t target, uint64_t *budge
                   uint32_t *last, uint32_t *lastf)
 {
     if (++r->epoch == 0) {
-        memset(r->stamp, 0, (size_t)r->nsub * sizeof *r->stamp);
+        memset(r->stamp, 0, (size_t)r->sub.n * sizeof *r->stamp);
         r->epoch = 1;
     }
     const uint32_t *goff = graph_out_offsets(r->g);
-    const uint32_t *off = graph_out_offsets(r->sub), *dst = graph_out_dst(r->sub),
-                   *fld = graph_out_field(r->sub);
+    const uint32_t *off = graph_out_offsets(r->sub.g), *dst = graph_out_dst(r->sub.g),
+                   *fld = graph_out_field(r->sub.g);
     uint32_t ep = r->epoch, head = 0, tail = 0;
     r->stamp[src] = ep;
     r->queue[tail++] = src;
     while (head < tail) {
         uint32_t v = r->queue[head++];
         if (budget) {
-            uint32_t gv = r->sub_node[v];
+            uint32_t gv = r->sub.node[v];
             uint64_t cost = (uint64_t)(goff[gv + 1] - goff[gv]) + 1;
             if (*budget < cost) {
                 *budget = 0;
@@ -140,7 +126,7 @@ static int search(live_result *r, uint32_t src, uint32_t target, uint64_t *budge
                 *lastf = fld[e];
                 return 1;
             }
-            if (r->stamp[w] == ep || !IN_FIN(ST(r, r->sub_node[w])))
+            if (r->stamp[w] == ep || !IN_FIN(ST(r, r->sub.node[w])))
                 continue;
             r->stamp[w] = ep;
             r->par[w] = v;
@@ -149,38 +135,6 @@ static int search(live_result *r, uint32_t src, uint32_t target, uint64_t *budge
         }
     }
     return 0;
-}
-
-/* Builds r->sub_node and r->sub: the nodes that are not in use and the edges among them. */
-static int build_sub(live_result *r, hs_error *err)
-{
-    const uint8_t *st = r->st;
-    uint32_t k = 0;
-    for (uint32_t v = 0; v < r->n; v++)
-        k += st[v] != LIVE_IN_USE;
-    r->nsub = k;
-    if (!(r->sub_node = malloc((size_t)k * sizeof *r->sub_node + 1)))
-        return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "liveness: out of memory");
-    k = 0;
-    for (uint32_t v = 0; v < r->n; v++)
-        if (st[v] != LIVE_IN_USE)
-            r->sub_node[k++] = v;
-    const uint32_t *off = graph_out_offsets(r->g), *dst = graph_out_dst(r->g),
-                   *fld = graph_out_field(r->g);
-    graph_builder *b = graph_builder_new(k, 0);
-    if (!b)
-        return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "liveness: out of memory");
-    for (uint32_t l = 0; l < k; l++) {
-        uint32_t v = r->sub_node[l];
-        graph_builder_set_size(b, l, graph_size(r->g, v));
-        for (uint32_t e = off[v]; e < off[v + 1]; e++)
-            if (st[dst[e]] != LIVE_IN_USE &&
-                graph_builder_add_edge(b, l, local_of(r, dst[e]), fld[e]) < 0) {
-                graph_builder_free(b);
-                return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "liveness: out of memory");
-            }
-    }
-    return graph_build(b, &r->sub, err);
 }
 
 int live_compute(const graph *g, const graph_root *roots, size_t nroots,
@@ -244,7 +198,15 @@ int live_compute(const graph *g, const graph_root *roots, size_t nroots,
                                        GRAPH_ROOT_FINALIZER | GRAPH_ROOT_SCAN};
     }
     r->nfroots = nf;
-    if ((rc = build_sub(r, err)) < 0)
+    uint64_t *out_of_use = bitset_new(n);
+    if (!out_of_use)
+        goto nomem;
+    for (uint32_t v = 0; v < n; v++)
+        if (st[v] != LIVE_IN_USE)
+            bitset_set(out_of_use, v);
+    rc = subgraph_build(g, out_of_use, &r->sub, err);
+    free(out_of_use);
+    if (rc < 0)
         goto fail;
     rc = HS_ERR_NOMEM;
     graph_root *lroots = malloc(nf * sizeof *lroots + 1);
@@ -252,19 +214,21 @@ int live_compute(const graph *g, const graph_root *roots, size_t nroots,
         goto nomem;
     for (size_t i = 0; i < nf; i++) {
         const graph_root *fr = &r->froots[i];
-        lroots[i] = st[fr->node] == LIVE_IN_USE
-                        ? (graph_root){0, fr->kind, GRAPH_ROOT_FINALIZER}
-                        : (graph_root){local_of(r, fr->node), fr->kind, fr->flags & GRAPH_ROOT_SCAN};
+        if (st[fr->node] == LIVE_IN_USE)
+            lroots[i] = (graph_root){0, fr->kind, GRAPH_ROOT_FINALIZER};
+        else
+            lroots[i] = (graph_root){subgraph_local(&r->sub, fr->node), fr->kind,
+                                     fr->flags & GRAPH_ROOT_SCAN};
     }
     paths_opts fo = {PATHS_RECORD_ROOT | PATHS_EXCLUDE_FINALIZER, NULL, GRAPH_NONE};
-    rc = paths_bfs(r->sub, lroots, r->nsub ? nf : 0, &fo, &r->fin, err);
+    rc = paths_bfs(r->sub.g, lroots, r->sub.n ? nf : 0, &fo, &r->fin, err);
     free(lroots);
     if (rc)
         goto fail;
     rc = HS_ERR_NOMEM;
-    for (uint32_t l = 0; l < r->nsub; l++)
+    for (uint32_t l = 0; l < r->sub.n; l++)
         if (paths_reached(r->fin, l))
-            st[r->sub_node[l]] = LIVE_FIN_REACHABLE;
+            st[r->sub.node[l]] = LIVE_FIN_REACHABLE;
     size_t npinned = 0;
     for (size_t i = 0; i < nspecials; i++) {
         uint32_t x = specials[i].obj;
@@ -278,11 +242,11 @@ int live_compute(const graph *g, const graph_root *roots, size_t nroots,
 
     /* 3. Why each pinned X is pinned (on sub: x, f, cx are local). */
     if (npinned) {
-        if (!(mask = calloc((size_t)r->nsub + 1, 1)))
+        if (!(mask = calloc((size_t)r->sub.n + 1, 1)))
             goto nomem;
-        for (uint32_t l = 0; l < r->nsub; l++)
-            mask[l] = IN_FIN(st[r->sub_node[l]]);
-        rc = scc_compute(r->sub, mask, &scc, err);
+        for (uint32_t l = 0; l < r->sub.n; l++)
+            mask[l] = IN_FIN(st[r->sub.node[l]]);
+        rc = scc_compute(r->sub.g, mask, &scc, err);
         if (rc)
             goto fail;
         rc = HS_ERR_NOMEM;
@@ -296,13 +260,13 @@ int live_compute(const graph *g, const graph_root *roots, size_t nroots,
             if (ST(r, gx) != LIVE_PINNED || (p && r->sp[r->by_obj[p - 1]].obj == gx))
                 continue; /* not pinned, or already decided for an earlier special of x */
             int own = 0;
-            uint32_t x = local_of(r, gx), cx = scc_of(scc, x);
+            uint32_t x = subgraph_local(&r->sub, gx), cx = scc_of(scc, x);
             uint32_t tr = paths_root_of(r->fin, x);
             for (size_t q = p; q < nspecials && r->sp[r->by_obj[q]].obj == gx && !own; q++) {
                 uint32_t i = r->by_obj[q], gf = r->sp[i].fn;
                 if (gf == GRAPH_NONE || !IN_FIN(ST(r, gf)))
                     continue; /* an in-use funcval cannot reach a not-in-use x */
-                uint32_t f = local_of(r, gf);
+                uint32_t f = subgraph_local(&r->sub, gf);
                 if (f == x || scc_of(scc, f) == cx ||
                     (r->froots[tr].kind == i && !(r->froots[tr].flags & GRAPH_ROOT_SCAN))) {
                     own = 1;
@@ -348,8 +312,7 @@ void live_free(live_result *r)
     free(r->st);
     paths_free(r->prog);
     paths_free(r->fin);
-    free(r->sub_node);
-    graph_free(r->sub);
+    subgraph_release(&r->sub);
     free(r->froots);
     free(r->sp);
     free(r->by_obj);
@@ -397,7 +360,7 @@ uint32_t live_keeper(const live_result *r, uint32_t v)
     live_pin_reason why = live_pin_reason_of(r, v);
     if (why == LIVE_PIN_OWN_CLOSURE || why == LIVE_PIN_CYCLE)
         return r->by_obj[first_special(r, v)];
-    return r->froots[paths_root_of(r->fin, local_of(r, v))].kind;
+    return r->froots[paths_root_of(r->fin, subgraph_local(&r->sub, v))].kind;
 }
 
 /* Steps from r->par (local ids in, node ids out): src ... last, then (target, lastf). */
@@ -409,11 +372,11 @@ static size_t search_path(const live_result *r, uint32_t src, uint32_t last, uin
         len++;
     if (len > cap)
         return len;
-    steps[0] = (graph_step){r->sub_node[src], GRAPH_NONE};
-    steps[len - 1] = (graph_step){r->sub_node[target], lastf};
+    steps[0] = (graph_step){r->sub.node[src], GRAPH_NONE};
+    steps[len - 1] = (graph_step){r->sub.node[target], lastf};
     size_t i = len - 1;
     for (uint32_t u = last; u != src; u = r->par[u])
-        steps[--i] = (graph_step){r->sub_node[u], r->fld[u]};
+        steps[--i] = (graph_step){r->sub.node[u], r->fld[u]};
     return len;
 }
 
@@ -425,7 +388,7 @@ size_t live_pin_path(live_result *r, uint32_t v, graph_step *steps, size_t cap,
         *special = keeper;
     if (keeper == GRAPH_NONE)
         return 0;
-    uint32_t lv = local_of(r, v);
+    uint32_t lv = subgraph_local(&r->sub, v);
     live_pin_reason why = live_pin_reason_of(r, v);
     if (why == LIVE_PIN_OWN_CLOSURE || why == LIVE_PIN_CYCLE) {
         if (scratch(r))
@@ -447,8 +410,8 @@ size_t live_pin_path(live_result *r, uint32_t v, graph_step *steps, size_t cap,
                     steps[0] = (graph_step){v, GRAPH_NONE};
                 return 1;
             }
-            if (search(r, local_of(r, f), lv, NULL, &last, &lastf) > 0)
-                return search_path(r, local_of(r, f), last, lv, lastf, steps, cap);
+            if (search(r, subgraph_local(&r->sub, f), lv, NULL, &last, &lastf) > 0)
+                return search_path(r, subgraph_local(&r->sub, f), last, lv, lastf, steps, cap);
         }
         return 0;
     }
@@ -460,7 +423,7 @@ size_t live_pin_path(live_result *r, uint32_t v, graph_step *steps, size_t cap,
         return len;
     paths_extract(r->fin, lv, steps + scan, cap - (size_t)scan);
     for (size_t i = (size_t)scan; i < len; i++)
-        steps[i].node = r->sub_node[steps[i].node];
+        steps[i].node = r->sub.node[steps[i].node];
     if (scan)
         steps[0] = (graph_step){r->froots[ri].node, GRAPH_NONE};
     return len;

@@ -240,7 +240,8 @@ void paths_mark_reached(const paths_tree *t, uint8_t *mark, uint8_t value)
 /* Reachability state: seen = discovered; pending nodes wait either on a small stack or, when
  * that is full, as bits in pend. */
 typedef struct reach {
-    const uint32_t *off, *dst;
+    const uint32_t *off, *dst; /* out- or in-edges */
+    uint32_t limit;            /* nodes >= limit are never entered */
     uint64_t *seen, *pend;
     size_t npend;      /* bits set in pend */
     uint32_t *stack;
@@ -248,7 +249,8 @@ typedef struct reach {
     uint32_t count;    /* nodes discovered */
 } reach;
 
-static void reach_push(reach *r, uint32_t w)
+/* Marks w (unless seen) and queues it: on the stack, or in pend when the stack is full. */
+static void reach_mark(reach *r, uint32_t w)
 {
     if (bitset_get(r->seen, w))
         return;
@@ -274,7 +276,7 @@ static void reach_sweep(reach *r, size_t nwords)
             r->npend--;
             for (uint32_t e = r->off[v]; e < r->off[v + 1]; e++) {
                 uint32_t w = r->dst[e];
-                if (bitset_get(r->seen, w))
+                if (w >= r->limit || bitset_get(r->seen, w))
                     continue;
                 bitset_set(r->seen, w);
                 bitset_set(r->pend, w);
@@ -302,8 +304,8 @@ static void reach_unpend(reach *r, size_t nwords)
  * nodes found while few are pending (a long chain never pays for sweeps); once more than half
  * a stack's worth waits in pend, the stack is poured into pend and swept. Every sweep or
  * unpend scans n / 64 words and moves at least n / 64 nodes, so they cost O(n) in all. */
-int paths_reach(const graph *g, const uint32_t *seeds, size_t nseeds, uint64_t **out,
-                uint32_t *reached, hs_error *err)
+int paths_reach(const graph *g, const uint32_t *seeds, size_t nseeds,
+                const paths_reach_opts *opts, uint64_t **out, uint32_t *reached, hs_error *err)
 {
     *out = NULL;
     uint32_t n = graph_node_count(g);
@@ -312,7 +314,10 @@ int paths_reach(const graph *g, const uint32_t *seeds, size_t nseeds, uint64_t *
             return hs_error_set(err, HS_ERR_ARG, HS_NO_OFFSET,
                                 "paths: seed %zu names node %u of %u", i, seeds[i], n);
     size_t nwords = bitset_words(n);
-    reach r = {.off = graph_out_offsets(g), .dst = graph_out_dst(g)};
+    int reverse = opts && opts->reverse;
+    reach r = {.off = reverse ? graph_in_offsets(g) : graph_out_offsets(g),
+               .dst = reverse ? graph_in_src(g) : graph_out_dst(g),
+               .limit = opts && opts->limit ? opts->limit : n};
     r.cap = n / 32 > 1024 ? n / 32 : 1024;
     r.seen = bitset_new(n);
     r.pend = bitset_new(n);
@@ -323,8 +328,8 @@ int paths_reach(const graph *g, const uint32_t *seeds, size_t nseeds, uint64_t *
         free(r.stack);
         return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "paths: out of memory");
     }
-    for (size_t i = 0; i < nseeds; i++)
-        reach_push(&r, seeds[i]);
+    for (size_t i = 0; i < nseeds; i++) /* seeds are marked whatever the limit */
+        reach_mark(&r, seeds[i]);
     for (;;) {
         if (r.npend > r.cap / 2) {
             while (r.sp) {
@@ -335,7 +340,8 @@ int paths_reach(const graph *g, const uint32_t *seeds, size_t nseeds, uint64_t *
         } else if (r.sp) {
             uint32_t v = r.stack[--r.sp];
             for (uint32_t e = r.off[v]; e < r.off[v + 1]; e++)
-                reach_push(&r, r.dst[e]);
+                if (r.dst[e] < r.limit)
+                    reach_mark(&r, r.dst[e]);
         } else if (r.npend) {
             reach_unpend(&r, nwords);
         } else {

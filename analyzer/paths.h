@@ -77,13 +77,19 @@ uint32_t paths_reached_count(const paths_tree *t);
 /* Sets mark[v] = value for every node v the BFS reached (mark has a byte per node). */
 void paths_mark_reached(const paths_tree *t, uint8_t *mark, uint8_t value);
 
+/* Options of paths_reach (NULL: forward edges, every node). */
+typedef struct paths_reach_opts {
+    int reverse;    /* follow edges backwards: mark what reaches the seeds */
+    uint32_t limit; /* enter no node >= limit (0: no limit); seeds are marked regardless */
+} paths_reach_opts;
+
 /* Plain reachability, when no path is needed: sets in *out (a new bitset of
  * graph_node_count(g) bits, see bitset.h; free with free()) every node reachable from the
  * seed nodes, seeds included. *reached (may be NULL) receives their count. Keeping no tree
  * frees it to visit nodes in any order: mostly in ascending id order, which reads the CSR
  * arrays nearly sequentially instead of at random (see paths.c). Memory: 2 bits per node plus
  * a stack of n / 32 ids. HS_ERR_ARG for a seed out of range. */
-int paths_reach(const graph *g, const uint32_t *seeds, size_t nseeds, uint64_t **out,
-                uint32_t *reached, hs_error *err);
+int paths_reach(const graph *g, const uint32_t *seeds, size_t nseeds,
+                const paths_reach_opts *opts, uint64_t **out, uint32_t *reached, hs_error *err);
 
 #endif

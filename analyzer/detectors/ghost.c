@@ -95,7 +95,7 @@ static uint64_t *inside_bits(const analysis *a, size_t first, size_t count)
         seeds[i] = a->containers[first + i].node;
     uint64_t *in = NULL;
     hs_error err;
-    paths_reach(a->h->g, seeds, count, &in, NULL, &err);
+    paths_reach(a->h->g, seeds, count, NULL, &in, NULL, &err);
     free(seeds);
     return in;
 }

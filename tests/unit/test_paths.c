@@ -215,7 +215,24 @@ static void test_big(void)
     graph_free(g);
 }
 
-/* paths_reach's set equals the brute-force closure of the seeds on small graphs. */
+/* Brute force for paths_reach: the seeds, then whatever an edge (reversed with reverse) leads
+ * to from the set, below limit. */
+static uint32_t reach_brute(const small_graph *s, uint32_t from, int reverse, uint32_t limit)
+{
+    uint32_t r = from, prev;
+    do {
+        prev = r;
+        for (uint32_t e = 0; e < s->m; e++) {
+            uint32_t a = reverse ? s->dst[e] : s->src[e], b = reverse ? s->src[e] : s->dst[e];
+            if ((r >> a & 1) && b < limit)
+                r |= 1u << b;
+        }
+    } while (r != prev);
+    return r;
+}
+
+/* paths_reach's set equals the brute-force closure of the seeds on small graphs, forward and
+ * backward, with and without a node limit. */
 static void test_reach_small(void)
 {
     for (int iter = 0; iter < 4000; iter++) {
@@ -227,9 +244,11 @@ static void test_reach_small(void)
             seeds[i] = rnd(s.n);
             from |= 1u << seeds[i];
         }
-        uint32_t want = small_closure(&s, from, 0), count = 12345;
+        paths_reach_opts o = {iter % 3 == 1, iter % 3 && iter % 4 == 2 ? rnd(s.n + 1) : 0};
+        uint32_t want = reach_brute(&s, from, o.reverse, o.limit ? o.limit : s.n);
+        uint32_t count = 12345;
         uint64_t *bits = NULL;
-        CHECK(paths_reach(s.g, seeds, ns, &bits, &count, NULL) == HS_OK);
+        CHECK(paths_reach(s.g, seeds, ns, iter % 3 ? &o : NULL, &bits, &count, NULL) == HS_OK);
         uint32_t got = 0;
         for (uint32_t v = 0; v < s.n; v++)
             got |= (uint32_t)bitset_get(bits, v) << v;
@@ -271,7 +290,7 @@ static void check_reach_like_bfs(const graph *g, const uint32_t *seeds, size_t n
     uint64_t *bits = NULL;
     uint32_t count = 0;
     CHECK(paths_bfs(g, roots, ns, NULL, &t, NULL) == HS_OK);
-    CHECK(paths_reach(g, seeds, ns, &bits, &count, NULL) == HS_OK);
+    CHECK(paths_reach(g, seeds, ns, NULL, &bits, &count, NULL) == HS_OK);
     uint32_t diff = 0;
     for (uint32_t v = 0; v < n; v++)
         diff += bitset_get(bits, v) != paths_reached(t, v);
@@ -296,27 +315,27 @@ static void test_reach_big(void)
     graph *g = big_graph(n, n, edges_chain_down, NULL);
     uint32_t seed = n - 1, count = 0;
     uint64_t *bits = NULL;
-    CHECK(paths_reach(g, &seed, 1, &bits, &count, NULL) == HS_OK);
+    CHECK(paths_reach(g, &seed, 1, NULL, &bits, &count, NULL) == HS_OK);
     CHECK_EQ_U64(count, n);
     CHECK(bitset_get(bits, 0));
     free(bits);
     graph_free(g);
     g = big_graph(n, n, edges_chain, NULL);
     seed = n / 2;
-    CHECK(paths_reach(g, &seed, 1, &bits, &count, NULL) == HS_OK);
+    CHECK(paths_reach(g, &seed, 1, NULL, &bits, &count, NULL) == HS_OK);
     CHECK_EQ_U64(count, n - n / 2);
     CHECK(!bitset_get(bits, n / 2 - 1));
     free(bits);
     graph_free(g);
     g = big_graph(n, n, edges_star_in, NULL);
     seed = n - 1;
-    CHECK(paths_reach(g, &seed, 1, &bits, &count, NULL) == HS_OK);
+    CHECK(paths_reach(g, &seed, 1, NULL, &bits, &count, NULL) == HS_OK);
     CHECK_EQ_U64(count, 2);
     free(bits);
     uint32_t bad = n;
     hs_error err;
     bits = (uint64_t *)&err;
-    CHECK(paths_reach(g, &bad, 1, &bits, NULL, &err) == HS_ERR_ARG);
+    CHECK(paths_reach(g, &bad, 1, NULL, &bits, NULL, &err) == HS_ERR_ARG);
     CHECK(bits == NULL);
     graph_free(g);
 }
