@@ -118,7 +118,8 @@ static void sort_by_node(uint64_t *in, uint64_t *out, size_t n, unsigned shift)
  * hash order, so each step runs over its nodes sorted by id (the per-node arrays then stream
  * instead of missing the cache per entry), and the outcomes are put back in bucket order.
  * Rules: an entry seen before (in this map's read half, or twice) is skipped; entry.p nil or
- * expunged means the key stays and the value was deleted: a tombstone in the read map. */
+ * expunged means the key stays and the value was deleted: a tombstone in the read map. Role
+ * labels go to all entries, then to all boxes (an object that is both stays "sync.entry"). */
 static int decode_entries(decoder *d, int in_read)
 {
     heap *h = d->a->h;
@@ -228,7 +229,7 @@ static int walk_hmap(decoder *d, uint32_t hm, int in_read)
             } else if (slot >= 16 && slot < BUCKET_VALUES && (slot - 16) % 16 == 0) {
                 keys[(slot - 16) / 16] = dst[e];
             } else if (slot >= BUCKET_VALUES && slot < BUCKET_OVERFLOW && dst[e] < h->nobj &&
-                       !bitset_get(d->seen, dst[e])) { /* (seen: decoded already) */
+                       !bitset_get(d->seen, dst[e])) { /* seen: decoded from the read map */
                 if (VEC_PUSH(d->pend, d->npend, d->cappend, dst[e]) < 0 ||
                     VEC_PUSH(d->pend, d->npend, d->cappend, keys[(slot - BUCKET_VALUES) / 8]) < 0)
                     return -1;

@@ -26,6 +26,31 @@ struct paths_tree {
 
 #define UP_SEED 1u
 
+/* The tree being seeded, and its BFS queue. */
+typedef struct seeding {
+    paths_tree *t;
+    uint64_t *vis;
+    uint32_t *q, tail;
+    const uint8_t *blocked;
+    size_t capseeds;
+} seeding;
+
+/* Seeds w from root i unless it is blocked or seeded already. -1 when out of memory. */
+static int seed(seeding *s, uint32_t w, uint32_t i)
+{
+    paths_tree *t = s->t;
+    if (bitset_get(s->vis, w) || (s->blocked && s->blocked[w]))
+        return 0;
+    if (VEC_PUSH(t->seeds, t->nseeds, s->capseeds, (uint64_t)w << 32 | i) < 0)
+        return -1;
+    bitset_set(s->vis, w);
+    t->up[w] = UP_SEED;
+    if (t->root)
+        t->root[w] = i;
+    s->q[s->tail++] = w;
+    return 0;
+}
+
 static int cmp_u64(const void *x, const void *y)
 {
     uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
@@ -69,8 +94,8 @@ int paths_bfs(const graph *g, const graph_root *roots, size_t nroots, const path
     uint32_t head = 0, tail = 0;
     int done = 0;
 
-    /* Seeds, in root order. */
-    size_t capseeds = 0;
+    /* Seeds, in root order: the root's node, or for a scan root what its node points to. */
+    seeding sd = {t, vis, q, 0, blocked, 0};
     for (size_t i = 0; i < nroots && !done; i++) {
         const graph_root *r = &roots[i];
         uint32_t v = r->node;
@@ -78,21 +103,21 @@ int paths_bfs(const graph *g, const graph_root *roots, size_t nroots, const path
             continue;
         if (blocked && blocked[v])
             continue;
-        int scan = (r->flags & GRAPH_ROOT_SCAN) != 0;
-        for (uint32_t e = scan ? off[v] : 0; e < (scan ? off[v + 1] : 1) && !done; e++) {
-            uint32_t w = scan ? dst[e] : v;
-            if ((scan && w == v) || bitset_get(vis, w) || (blocked && blocked[w]))
-                continue;
-            bitset_set(vis, w);
-            up[w] = UP_SEED;
-            if (rt)
-                rt[w] = (uint32_t)i;
-            if (VEC_PUSH(t->seeds, t->nseeds, capseeds, (uint64_t)w << 32 | i) < 0)
+        if (!(r->flags & GRAPH_ROOT_SCAN)) {
+            if (seed(&sd, v, (uint32_t)i) < 0)
                 goto nomem;
-            q[tail++] = w;
-            done = w == target;
+            done = v == target && bitset_get(vis, v);
+            continue;
+        }
+        for (uint32_t e = off[v]; e < off[v + 1] && !done; e++) {
+            if (dst[e] == v)
+                continue;
+            if (seed(&sd, dst[e], (uint32_t)i) < 0)
+                goto nomem;
+            done = dst[e] == target && bitset_get(vis, dst[e]);
         }
     }
+    tail = sd.tail;
     if (t->nseeds)
         qsort(t->seeds, t->nseeds, sizeof *t->seeds, cmp_u64);
 
