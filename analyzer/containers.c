@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bitset.h"
 #include "describe.h"
 #include "vec.h"
 
@@ -67,7 +68,7 @@ static int is_readonly(const analysis *a, uint32_t r, const syncmap_layout *l)
 typedef struct decoder {
     const analysis *a;
     analysis_container *c;
-    uint8_t *seen;     /* per node: entry or bucket already visited */
+    uint64_t *seen;    /* bitset: entry or bucket already visited */
     uint32_t expunged; /* the box sync.expunged points to */
     uint32_t *queue;
     size_t nq, capq;
@@ -78,66 +79,114 @@ typedef struct decoder {
 
 static int seen_once(decoder *d, uint32_t v)
 {
-    if (d->seen[v])
+    if (bitset_get(d->seen, v))
         return 0;
-    d->seen[v] = 1;
+    bitset_set(d->seen, v);
     return 1;
 }
 
-static int on_entry(decoder *d, uint32_t e, uint32_t key, int in_read)
+/* Outcome of one (entry, key) pair, besides a value node. */
+#define PAIR_SKIP UINT32_MAX        /* entry seen before, or nothing to report */
+#define PAIR_TOMB (UINT32_MAX - 1)  /* a read-map entry whose value was deleted */
+#define SORT_BITS 12
+
+/* The shift that leaves ids below n at most SORT_BITS bits. */
+static unsigned sort_shift(uint64_t n)
 {
-    const heap *h = d->a->h;
-    int fresh = seen_once(d, e);
-    if (fresh <= 0)
-        return fresh;
-    heap_label(d->a->h, e, "sync.entry");
-    uint32_t p = containers_edge_at(h->g, e, 0);
-    if (p != GRAPH_NONE && p != d->expunged)
-        heap_label(d->a->h, p, "any (sync.entry value box)");
-    if (p == GRAPH_NONE || p == d->expunged) {
-        /* entry.p nil or expunged: the key stays, the value was deleted. */
-        if (!in_read)
-            return 0;
-        if (VEC_PUSH(d->c->tombstones, d->c->ntombstones, d->capt, e) < 0)
-            return -1;
-        d->c->tombstone_bytes += h->obj_size[e];
-        if (key < h->nobj)
-            d->c->tombstone_bytes += h->obj_size[key];
-        return 0;
-    }
-    uint32_t v = containers_edge_at(h->g, p, 8); /* the any box's data word */
-    if (v < h->nobj && VEC_PUSH(d->c->values, d->c->nvalues, d->capv, v) < 0)
-        return -1;
-    return 0;
+    unsigned shift = 0;
+    while (n >> shift >> SORT_BITS)
+        shift++;
+    return shift;
 }
 
-/* Decodes the entries collected from the buckets. Entries and their value boxes are scattered
- * over the heap: each costs a few cache misses, so they are prefetched a few entries ahead. */
+/* Counting sort of (id << 32 | payload) keys by id >> shift into out: stable, so equal ids
+ * keep their order. Ids that share a high part lie within 2^shift of each other, which is all
+ * the locality the decoding passes need. */
+static void sort_by_node(uint64_t *in, uint64_t *out, size_t n, unsigned shift)
+{
+    size_t count[(1u << SORT_BITS) + 1] = {0};
+    for (size_t i = 0; i < n; i++)
+        count[(in[i] >> 32 >> shift) + 1]++;
+    for (size_t k = 1; k <= 1u << SORT_BITS; k++)
+        count[k] += count[k - 1];
+    for (size_t i = 0; i < n; i++)
+        out[count[in[i] >> 32 >> shift]++] = in[i];
+}
+
+/* Decodes the (entry, key) pairs collected from the buckets: each entry's box (entry.p), each
+ * box's value (the any's data word). Entries, boxes and values are scattered over the heap in
+ * hash order, so each step runs over its nodes sorted by id (the per-node arrays then stream
+ * instead of missing the cache per entry), and the outcomes are put back in bucket order.
+ * Rules: an entry seen before (in this map's read half, or twice) is skipped; entry.p nil or
+ * expunged means the key stays and the value was deleted: a tombstone in the read map. Role
+ * labels go to all entries, then to all boxes (an object that is both stays "sync.entry"). */
 static int decode_entries(decoder *d, int in_read)
 {
-    const heap *h = d->a->h;
-    const uint32_t *off = graph_out_offsets(h->g), *dst = graph_out_dst(h->g);
+    heap *h = d->a->h;
+    const graph *g = h->g;
     size_t n = d->npend / 2;
-    for (size_t i = 0; i < n; i++) {
-        if (i + 16 < n)
-            __builtin_prefetch(&off[d->pend[2 * (i + 16)]]);
-        if (i + 8 < n) {
-            uint32_t e = d->pend[2 * (i + 8)];
-            __builtin_prefetch(&dst[off[e]]);
-            __builtin_prefetch(&h->obj_type[e]);
-        }
-        if (i + 4 < n) {
-            uint32_t e = d->pend[2 * (i + 4)];
-            if (off[e] < off[e + 1] && dst[off[e]] < h->nobj) {
-                __builtin_prefetch(&off[dst[off[e]]]);
-                __builtin_prefetch(&h->obj_type[dst[off[e]]]);
-            }
-        }
-        if (on_entry(d, d->pend[2 * i], d->pend[2 * i + 1], in_read) < 0)
-            return -1;
+    uint64_t *x = malloc(n * sizeof *x + 1), *y = malloc(n * sizeof *y + 1);
+    uint32_t *res = malloc(n * sizeof *res + 1);
+    if (!x || !y || !res) {
+        free(x);
+        free(y);
+        free(res);
+        return -1;
     }
+    unsigned shift = sort_shift(h->nnodes), pair_shift = sort_shift(n);
+    for (size_t i = 0; i < n; i++) {
+        x[i] = (uint64_t)d->pend[2 * i] << 32 | i;
+        res[i] = PAIR_SKIP;
+    }
+    sort_by_node(x, y, n, shift);
+    /* Entries in id order: label, follow entry.p; boxes go to x as (box, pair). */
+    size_t nbox = 0;
+    for (size_t k = 0; k < n; k++) {
+        uint32_t e = (uint32_t)(y[k] >> 32), i = (uint32_t)y[k];
+        if (!seen_once(d, e))
+            continue;
+        heap_label(h, e, "sync.entry");
+        uint32_t p = containers_edge_at(g, e, 0);
+        if (p == GRAPH_NONE || p == d->expunged) {
+            if (in_read)
+                res[i] = PAIR_TOMB;
+        } else {
+            x[nbox++] = (uint64_t)p << 32 | i;
+        }
+    }
+    sort_by_node(x, y, nbox, shift);
+    /* Boxes in id order: label, read the value; (pair, value) go to x. */
+    for (size_t k = 0; k < nbox; k++) {
+        uint32_t p = (uint32_t)(y[k] >> 32), i = (uint32_t)y[k];
+        heap_label(h, p, "any (sync.entry value box)");
+        x[k] = (uint64_t)i << 32 | containers_edge_at(g, p, 8);
+    }
+    /* Values back to their pairs (sorted by pair first, so the stores stay local). */
+    sort_by_node(x, y, nbox, pair_shift);
+    for (size_t k = 0; k < nbox; k++) {
+        uint32_t i = (uint32_t)(y[k] >> 32), v = (uint32_t)y[k];
+        res[i] = v < h->nobj ? v : PAIR_SKIP;
+    }
+    /* Outcomes in bucket order. */
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        uint32_t e = d->pend[2 * i], key = d->pend[2 * i + 1];
+        if (res[i] == PAIR_TOMB) {
+            if (VEC_PUSH(d->c->tombstones, d->c->ntombstones, d->capt, e) < 0)
+                rc = -1;
+            d->c->tombstone_bytes += h->obj_size[e];
+            if (key < h->nobj)
+                d->c->tombstone_bytes += h->obj_size[key];
+        } else if (res[i] != PAIR_SKIP &&
+                   VEC_PUSH(d->c->values, d->c->nvalues, d->capv, res[i]) < 0) {
+            rc = -1;
+        }
+    }
+    free(x);
+    free(y);
+    free(res);
     d->npend = 0;
-    return 0;
+    return rc;
 }
 
 /* Walks an hmap's buckets (and overflow chains, and old buckets during growth). */
@@ -179,7 +228,8 @@ static int walk_hmap(decoder *d, uint32_t hm, int in_read)
                     return -1;
             } else if (slot >= 16 && slot < BUCKET_VALUES && (slot - 16) % 16 == 0) {
                 keys[(slot - 16) / 16] = dst[e];
-            } else if (slot >= BUCKET_VALUES && slot < BUCKET_OVERFLOW && dst[e] < h->nobj) {
+            } else if (slot >= BUCKET_VALUES && slot < BUCKET_OVERFLOW && dst[e] < h->nobj &&
+                       !bitset_get(d->seen, dst[e])) { /* seen: decoded from the read map */
                 if (VEC_PUSH(d->pend, d->npend, d->cappend, dst[e]) < 0 ||
                     VEC_PUSH(d->pend, d->npend, d->cappend, keys[(slot - BUCKET_VALUES) / 8]) < 0)
                     return -1;
@@ -201,8 +251,7 @@ static int decode_syncmap(analysis *a, analysis_container *c, uint32_t base, uin
                           const syncmap_layout *l)
 {
     const heap *h = a->h;
-    decoder d = {.a = a, .c = c, .expunged = GRAPH_NONE,
-                 .seen = calloc((size_t)h->nnodes + 1, 1)};
+    decoder d = {.a = a, .c = c, .expunged = GRAPH_NONE, .seen = bitset_new(h->nnodes)};
     if (!d.seen)
         return HS_ERR_NOMEM;
     uint32_t ex = find_global(h, "sync.expunged");

@@ -5,14 +5,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bitset.h"
 #include "scc.h"
+#include "subgraph.h"
 
+/* The finalizer half of the analysis runs on the subgraph induced by the nodes that are not in
+ * use (garbage, pending, pinned, finalizer-reachable: usually a few thousand in a heap of
+ * millions), so its trees, SCC and searches cost memory and time in that set, not in the heap.
+ * Subgraph ids are called local. */
 struct live_result {
     const graph *g;
     uint32_t n;
     uint8_t *st;            /* state in bits 0-3, pin reason in bits 4-7 */
-    paths_tree *prog, *fin; /* BFS trees from program roots / finalizer roots */
-    graph_root *froots;
+    paths_tree *prog;       /* BFS tree from the program roots (global ids) */
+    subgraph sub;           /* induced by the not-in-use nodes */
+    paths_tree *fin;        /* BFS tree over sub from the finalizer roots */
+    graph_root *froots;     /* finalizer roots, global node ids; kind = special index */
     size_t nfroots;
     live_special *sp;
     size_t nsp;
@@ -20,7 +28,7 @@ struct live_result {
     int exact;
     uint32_t count[LIVE_NSTATES];
     uint64_t bytes[LIVE_NSTATES];
-    /* BFS scratch over finalizer-marked nodes; stamp == epoch marks "visited". */
+    /* BFS scratch over sub (local ids); stamp == epoch marks "visited". */
     uint32_t *stamp, *par, *fld, *queue, epoch;
 };
 
@@ -64,7 +72,7 @@ static int scratch(live_result *r)
 {
     if (r->stamp)
         return 0;
-    size_t n = r->n;
+    size_t n = r->sub.n;
     r->stamp = calloc(n + 1, sizeof *r->stamp);
     r->par = malloc(n * sizeof *r->par + 1);
     r->fld = malloc(n * sizeof *r->fld + 1);
@@ -82,39 +90,43 @@ static int scratch(live_result *r)
 }
 
 /* BFS from src over finalizer-marked nodes until an edge u -> target with u != target is
- * found (src == target: a cycle of length >= 2 through target). Returns 1 and sets *last (u)
- * and *lastf (the edge's field), 0 when target is not reachable, -1 when *budget edge visits
- * ran out (budget NULL = unlimited). Parents of visited nodes are left in r->par / r->fld. */
+ * found (src == target: a cycle of length >= 2 through target). Runs on sub: src, target,
+ * *last and r->par are local ids. Returns 1 and sets *last (u) and *lastf (the edge's field),
+ * 0 when target is not reachable, -1 when *budget edge visits ran out (budget NULL =
+ * unlimited; each node costs its out-degree in the whole graph, plus one). Parents of visited
+ * nodes are left in r->par / r->fld. */
 static int search(live_result *r, uint32_t src, uint32_t target, uint64_t *budget,
                   uint32_t *last, uint32_t *lastf)
 {
     if (++r->epoch == 0) {
-        memset(r->stamp, 0, (size_t)r->n * sizeof *r->stamp);
+        memset(r->stamp, 0, (size_t)r->sub.n * sizeof *r->stamp);
         r->epoch = 1;
     }
-    const uint32_t *off = graph_out_offsets(r->g), *dst = graph_out_dst(r->g),
-                   *fld = graph_out_field(r->g);
+    const uint32_t *goff = graph_out_offsets(r->g);
+    const uint32_t *off = graph_out_offsets(r->sub.g), *dst = graph_out_dst(r->sub.g),
+                   *fld = graph_out_field(r->sub.g);
     uint32_t ep = r->epoch, head = 0, tail = 0;
     r->stamp[src] = ep;
     r->queue[tail++] = src;
     while (head < tail) {
         uint32_t v = r->queue[head++];
-        uint32_t e0 = off[v], e1 = off[v + 1];
         if (budget) {
-            if (*budget < (uint64_t)(e1 - e0) + 1) {
+            uint32_t gv = r->sub.node[v];
+            uint64_t cost = (uint64_t)(goff[gv + 1] - goff[gv]) + 1;
+            if (*budget < cost) {
                 *budget = 0;
                 return -1;
             }
-            *budget -= (uint64_t)(e1 - e0) + 1;
+            *budget -= cost;
         }
-        for (uint32_t e = e0; e < e1; e++) {
+        for (uint32_t e = off[v]; e < off[v + 1]; e++) {
             uint32_t w = dst[e];
             if (w == target && v != target) {
                 *last = v;
                 *lastf = fld[e];
                 return 1;
             }
-            if (r->stamp[w] == ep || !IN_FIN(ST(r, w)))
+            if (r->stamp[w] == ep || !IN_FIN(ST(r, r->sub.node[w])))
                 continue;
             r->stamp[w] = ep;
             r->par[w] = v;
@@ -168,16 +180,16 @@ int live_compute(const graph *g, const graph_root *roots, size_t nroots,
         free(keys);
     }
 
-    /* 1. In use: plain reachability from the program roots. */
+    /* 1. In use: plain reachability from the program roots (st is zeroed: LIVE_GARBAGE). */
     rc = paths_bfs(g, roots, nroots, NULL, &r->prog, err);
     if (rc)
         goto fail;
-    rc = HS_ERR_NOMEM;
     uint8_t *st = r->st;
-    for (uint32_t v = 0; v < n; v++)
-        st[v] = paths_reached(r->prog, v) ? LIVE_IN_USE : LIVE_GARBAGE;
+    paths_mark_reached(r->prog, st, LIVE_IN_USE);
 
-    /* 2. Marked through finalizer roots (funcvals and scans of X), over not-in-use nodes. */
+    /* 2. Marked through finalizer roots (funcvals and scans of X), over the not-in-use nodes:
+     * a BFS over sub. A root on an in-use node marks nothing new; it keeps its index in froots
+     * (indices name specials) but is flagged for the BFS to skip. */
     size_t nf = 0;
     for (size_t i = 0; i < nspecials; i++) {
         if (specials[i].fn != GRAPH_NONE)
@@ -186,14 +198,37 @@ int live_compute(const graph *g, const graph_root *roots, size_t nroots,
                                        GRAPH_ROOT_FINALIZER | GRAPH_ROOT_SCAN};
     }
     r->nfroots = nf;
-    paths_opts fo = {PATHS_RECORD_ROOT, st, GRAPH_NONE};
-    rc = paths_bfs(g, r->froots, nf, &fo, &r->fin, err);
+    uint64_t *out_of_use = bitset_new(n);
+    if (!out_of_use)
+        goto nomem;
+    for (uint32_t v = 0; v < n; v++)
+        if (st[v] != LIVE_IN_USE)
+            bitset_set(out_of_use, v);
+    rc = subgraph_build(g, out_of_use, &r->sub, err);
+    free(out_of_use);
+    if (rc < 0)
+        goto fail;
+    rc = HS_ERR_NOMEM;
+    graph_root *lroots = malloc(nf * sizeof *lroots + 1);
+    if (!lroots)
+        goto nomem;
+    for (size_t i = 0; i < nf; i++) {
+        const graph_root *fr = &r->froots[i];
+        if (st[fr->node] == LIVE_IN_USE)
+            lroots[i] = (graph_root){0, fr->kind, GRAPH_ROOT_FINALIZER};
+        else
+            lroots[i] = (graph_root){subgraph_local(&r->sub, fr->node), fr->kind,
+                                     fr->flags & GRAPH_ROOT_SCAN};
+    }
+    paths_opts fo = {PATHS_RECORD_ROOT | PATHS_EXCLUDE_FINALIZER, NULL, GRAPH_NONE};
+    rc = paths_bfs(r->sub.g, lroots, r->sub.n ? nf : 0, &fo, &r->fin, err);
+    free(lroots);
     if (rc)
         goto fail;
     rc = HS_ERR_NOMEM;
-    for (uint32_t v = 0; v < n; v++)
-        if (st[v] == LIVE_GARBAGE && paths_reached(r->fin, v))
-            st[v] = LIVE_FIN_REACHABLE;
+    for (uint32_t l = 0; l < r->sub.n; l++)
+        if (paths_reached(r->fin, l))
+            st[r->sub.node[l]] = LIVE_FIN_REACHABLE;
     size_t npinned = 0;
     for (size_t i = 0; i < nspecials; i++) {
         uint32_t x = specials[i].obj;
@@ -205,13 +240,13 @@ int live_compute(const graph *g, const graph_root *roots, size_t nroots,
         }
     }
 
-    /* 3. Why each pinned X is pinned. */
+    /* 3. Why each pinned X is pinned (on sub: x, f, cx are local). */
     if (npinned) {
-        if (!(mask = calloc((size_t)n + 1, 1)))
+        if (!(mask = calloc((size_t)r->sub.n + 1, 1)))
             goto nomem;
-        for (uint32_t v = 0; v < n; v++)
-            mask[v] = IN_FIN(st[v]);
-        rc = scc_compute(g, mask, &scc, err);
+        for (uint32_t l = 0; l < r->sub.n; l++)
+            mask[l] = IN_FIN(st[r->sub.node[l]]);
+        rc = scc_compute(r->sub.g, mask, &scc, err);
         if (rc)
             goto fail;
         rc = HS_ERR_NOMEM;
@@ -221,16 +256,17 @@ int live_compute(const graph *g, const graph_root *roots, size_t nroots,
             goto nomem;
         uint64_t budget = 4 * ((uint64_t)n + graph_edge_count(g)) + (1u << 20);
         for (size_t p = 0; p < nspecials; p++) {
-            uint32_t x = r->sp[r->by_obj[p]].obj;
-            if (ST(r, x) != LIVE_PINNED || (p && r->sp[r->by_obj[p - 1]].obj == x))
+            uint32_t gx = r->sp[r->by_obj[p]].obj;
+            if (ST(r, gx) != LIVE_PINNED || (p && r->sp[r->by_obj[p - 1]].obj == gx))
                 continue; /* not pinned, or already decided for an earlier special of x */
             int own = 0;
-            uint32_t cx = scc_of(scc, x);
+            uint32_t x = subgraph_local(&r->sub, gx), cx = scc_of(scc, x);
             uint32_t tr = paths_root_of(r->fin, x);
-            for (size_t q = p; q < nspecials && r->sp[r->by_obj[q]].obj == x && !own; q++) {
-                uint32_t i = r->by_obj[q], f = r->sp[i].fn;
-                if (f == GRAPH_NONE || !IN_FIN(ST(r, f)))
+            for (size_t q = p; q < nspecials && r->sp[r->by_obj[q]].obj == gx && !own; q++) {
+                uint32_t i = r->by_obj[q], gf = r->sp[i].fn;
+                if (gf == GRAPH_NONE || !IN_FIN(ST(r, gf)))
                     continue; /* an in-use funcval cannot reach a not-in-use x */
+                uint32_t f = subgraph_local(&r->sub, gf);
                 if (f == x || scc_of(scc, f) == cx ||
                     (r->froots[tr].kind == i && !(r->froots[tr].flags & GRAPH_ROOT_SCAN))) {
                     own = 1;
@@ -245,7 +281,7 @@ int live_compute(const graph *g, const graph_root *roots, size_t nroots,
             live_pin_reason why = own ? LIVE_PIN_OWN_CLOSURE
                                   : scc_size(scc, cx) >= 2 ? LIVE_PIN_CYCLE
                                                            : LIVE_PIN_OTHER_FINALIZER;
-            st[x] = (uint8_t)(LIVE_PINNED | (why << 4));
+            st[gx] = (uint8_t)(LIVE_PINNED | (why << 4));
         }
         scc_free(scc);
         scc = NULL;
@@ -276,6 +312,7 @@ void live_free(live_result *r)
     free(r->st);
     paths_free(r->prog);
     paths_free(r->fin);
+    subgraph_release(&r->sub);
     free(r->froots);
     free(r->sp);
     free(r->by_obj);
@@ -316,17 +353,6 @@ const paths_tree *live_program_tree(const live_result *r)
     return r->prog;
 }
 
-const paths_tree *live_finalizer_tree(const live_result *r)
-{
-    return r->fin;
-}
-
-const graph_root *live_finalizer_roots(const live_result *r, size_t *count)
-{
-    *count = r->nfroots;
-    return r->froots;
-}
-
 uint32_t live_keeper(const live_result *r, uint32_t v)
 {
     if (v >= r->n || !IN_FIN(ST(r, v)))
@@ -334,10 +360,10 @@ uint32_t live_keeper(const live_result *r, uint32_t v)
     live_pin_reason why = live_pin_reason_of(r, v);
     if (why == LIVE_PIN_OWN_CLOSURE || why == LIVE_PIN_CYCLE)
         return r->by_obj[first_special(r, v)];
-    return r->froots[paths_root_of(r->fin, v)].kind;
+    return r->froots[paths_root_of(r->fin, subgraph_local(&r->sub, v))].kind;
 }
 
-/* Steps from r->par: src ... last, then (target, lastf). */
+/* Steps from r->par (local ids in, node ids out): src ... last, then (target, lastf). */
 static size_t search_path(const live_result *r, uint32_t src, uint32_t last, uint32_t target,
                           uint32_t lastf, graph_step *steps, size_t cap)
 {
@@ -346,11 +372,11 @@ static size_t search_path(const live_result *r, uint32_t src, uint32_t last, uin
         len++;
     if (len > cap)
         return len;
-    steps[0] = (graph_step){src, GRAPH_NONE};
-    steps[len - 1] = (graph_step){target, lastf};
+    steps[0] = (graph_step){r->sub.node[src], GRAPH_NONE};
+    steps[len - 1] = (graph_step){r->sub.node[target], lastf};
     size_t i = len - 1;
     for (uint32_t u = last; u != src; u = r->par[u])
-        steps[--i] = (graph_step){u, r->fld[u]};
+        steps[--i] = (graph_step){r->sub.node[u], r->fld[u]};
     return len;
 }
 
@@ -362,14 +388,15 @@ size_t live_pin_path(live_result *r, uint32_t v, graph_step *steps, size_t cap,
         *special = keeper;
     if (keeper == GRAPH_NONE)
         return 0;
+    uint32_t lv = subgraph_local(&r->sub, v);
     live_pin_reason why = live_pin_reason_of(r, v);
     if (why == LIVE_PIN_OWN_CLOSURE || why == LIVE_PIN_CYCLE) {
         if (scratch(r))
             return 0;
         uint32_t last, lastf;
         if (why == LIVE_PIN_CYCLE) {
-            if (search(r, v, v, NULL, &last, &lastf) > 0)
-                return search_path(r, v, last, v, lastf, steps, cap);
+            if (search(r, lv, lv, NULL, &last, &lastf) > 0)
+                return search_path(r, lv, last, lv, lastf, steps, cap);
             return 0;
         }
         for (size_t q = first_special(r, v); q < r->nsp && r->sp[r->by_obj[q]].obj == v; q++) {
@@ -383,18 +410,20 @@ size_t live_pin_path(live_result *r, uint32_t v, graph_step *steps, size_t cap,
                     steps[0] = (graph_step){v, GRAPH_NONE};
                 return 1;
             }
-            if (search(r, f, v, NULL, &last, &lastf) > 0)
-                return search_path(r, f, last, v, lastf, steps, cap);
+            if (search(r, subgraph_local(&r->sub, f), lv, NULL, &last, &lastf) > 0)
+                return search_path(r, subgraph_local(&r->sub, f), last, lv, lastf, steps, cap);
         }
         return 0;
     }
     /* Finalizer-tree path, prefixed by the scanned X' for a scan root. */
-    uint32_t ri = paths_root_of(r->fin, v);
+    uint32_t ri = paths_root_of(r->fin, lv);
     int scan = (r->froots[ri].flags & GRAPH_ROOT_SCAN) != 0;
-    size_t len = paths_extract(r->fin, v, NULL, 0) + (size_t)scan;
+    size_t len = paths_extract(r->fin, lv, NULL, 0) + (size_t)scan;
     if (len > cap)
         return len;
-    paths_extract(r->fin, v, steps + scan, cap - (size_t)scan);
+    paths_extract(r->fin, lv, steps + scan, cap - (size_t)scan);
+    for (size_t i = (size_t)scan; i < len; i++)
+        steps[i].node = r->sub.node[steps[i].node];
     if (scan)
         steps[0] = (graph_step){r->froots[ri].node, GRAPH_NONE};
     return len;

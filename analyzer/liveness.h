@@ -32,11 +32,14 @@
  *     funcval is not a heap node (static closure) or unknown.
  * For paths and dominators, append live_special_roots() to the program roots.
  *
- * Cost: two BFS passes (program roots, then finalizer roots over the not-in-use nodes), an SCC
- * over the finalizer-marked nodes when something is pinned, and for each pinned X not already
- * decided a BFS from its own funcval; those searches share a budget of ~4 (n + m) edge visits,
- * after which undecided X fall back to CYCLE/OTHER and live_reasons_exact() returns 0.
- * Memory: 1 byte + 8 (program BFS tree) per node, plus 12 per finalizer-marked node.
+ * Cost: a BFS from the program roots over the whole graph; everything after it runs on the
+ * subgraph induced by the not-in-use nodes (usually a tiny part of a heap): a BFS from the
+ * finalizer roots, an SCC over the finalizer-marked nodes when something is pinned, and for
+ * each pinned X not already decided a BFS from its own funcval; those searches share a budget
+ * of ~4 (n + m) edge visits, after which undecided X fall back to CYCLE/OTHER and
+ * live_reasons_exact() returns 0.
+ * Memory: 1 byte (state) + 4 (program BFS tree) per node, plus ~30 bytes per not-in-use node
+ * and 12 per edge among them.
  */
 #ifndef LIVENESS_H
 #define LIVENESS_H
@@ -103,12 +106,6 @@ uint64_t live_bytes(const live_result *r, live_state s);
 /* BFS tree from the program roots (root indices refer to the caller's roots array): parent,
  * field and root of every LIVE_IN_USE node. Owned by r. */
 const paths_tree *live_program_tree(const live_result *r);
-
-/* BFS tree from the finalizer roots over the not-in-use nodes: covers every PINNED and
- * FIN_REACHABLE node. Its root indices refer to live_finalizer_roots (kind = special index,
- * GRAPH_ROOT_SCAN set for the scan of X, clear for the funcval). Owned by r. */
-const paths_tree *live_finalizer_tree(const live_result *r);
-const graph_root *live_finalizer_roots(const live_result *r, size_t *count);
 
 /* Index of the special that keeps v alive: for a pinned X with reason OWN_CLOSURE or CYCLE,
  * X's own special; otherwise the special at the root of v's finalizer-tree path. GRAPH_NONE

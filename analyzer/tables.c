@@ -58,33 +58,39 @@ static int by_bytes_desc(const void *x, const void *y)
 int tables_histogram(analysis *a, size_t n, unsigned by)
 {
     const heap *h = a->h;
-    u64map idx = {0};
+    u64map idx = {0}; /* closures and sites: (group << 32 | id) -> accumulator */
+    /* Types and shapes, the groups nearly every object falls in, index flat arrays. */
+    uint32_t *by_type = malloc(((size_t)h->ntypes + 1) * sizeof *by_type);
+    uint32_t *by_shape = malloc(((size_t)h->nshapes + 1) * sizeof *by_shape);
     hist_acc *acc = NULL;
     size_t nacc = 0, cap = 0;
-    int rc = HS_OK;
+    int rc = by_type && by_shape ? HS_OK : HS_ERR_NOMEM;
+    for (uint32_t t = 0; by_type && t < h->ntypes; t++)
+        by_type[t] = UINT32_MAX;
+    for (uint32_t sh = 0; by_shape && sh < h->nshapes; sh++)
+        by_shape[sh] = UINT32_MAX;
     for (uint32_t v = 0; v < h->nobj && rc >= 0; v++) {
         if (live_state_of(a->live, v) != LIVE_IN_USE)
             continue;
         int group;
-        uint64_t id;
+        uint32_t *slot;
         if (by & TABLES_BY_SITE) {
             if (!heap_site_name(h, v))
                 continue;
             group = 3;
-            id = h->obj_site[v];
+            slot = u64map_upsert(&idx, (uint64_t)group << 32 | h->obj_site[v], UINT32_MAX);
         } else if ((by & TABLES_BY_CLOSURE) && h->obj_func[v] != HEAP_NONE) {
             group = 1;
-            id = h->obj_func[v];
+            slot = u64map_upsert(&idx, (uint64_t)group << 32 | h->obj_func[v], UINT32_MAX);
         } else if ((by & TABLES_BY_TYPE) && h->obj_type[v] != HEAP_NONE) {
             group = 0;
-            id = h->obj_type[v];
+            slot = &by_type[h->obj_type[v]];
         } else if (by & TABLES_BY_SHAPE) {
             group = 2;
-            id = h->obj_shape[v];
+            slot = &by_shape[h->obj_shape[v]];
         } else {
             continue;
         }
-        uint32_t *slot = u64map_upsert(&idx, (uint64_t)group << 32 | id, UINT32_MAX);
         if (!slot) {
             rc = HS_ERR_NOMEM;
             break;
@@ -100,6 +106,8 @@ int tables_histogram(analysis *a, size_t n, unsigned by)
         acc[*slot].count++;
         acc[*slot].bytes += heap_obj_bytes(h, v);
     }
+    free(by_type);
+    free(by_shape);
     u64map_release(&idx);
     if (rc >= 0 && nacc)
         qsort(acc, nacc, sizeof *acc, by_bytes_desc);

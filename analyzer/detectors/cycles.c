@@ -6,9 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bitset.h"
 #include "describe.h"
 #include "detectors.h"
 #include "scc.h"
+#include "subgraph.h"
 #include "vec.h"
 
 typedef enum held { HELD_ROOTED, HELD_PINNED, HELD_GARBAGE } held;
@@ -97,8 +99,10 @@ static int describe_holder(analysis *a, report_finding *f, held how, uint32_t wi
     return f->holder ? HS_OK : HS_ERR_NOMEM;
 }
 
-static int describe_cycle(analysis *a, scc_result *s, report_finding *f, const uint32_t *m,
-                          uint32_t k)
+/* The cycle through the first closure member, as path steps; m are node ids (ascending),
+ * sub the subgraph s was computed on. */
+static int describe_cycle(analysis *a, const subgraph *sub, scc_result *s, report_finding *f,
+                          const uint32_t *m, uint32_t k)
 {
     uint32_t start = m[0];
     for (uint32_t i = 0; i < k; i++)
@@ -106,6 +110,7 @@ static int describe_cycle(analysis *a, scc_result *s, report_finding *f, const u
             start = m[i];
             break;
         }
+    start = subgraph_local(sub, start);
     size_t n = scc_cycle(s, start, NULL, 0);
     graph_step *steps = malloc((n ? n : 1) * sizeof *steps);
     f->cycle = calloc(n ? n : 1, sizeof *f->cycle);
@@ -115,6 +120,8 @@ static int describe_cycle(analysis *a, scc_result *s, report_finding *f, const u
         return HS_ERR_NOMEM;
     }
     scc_cycle(s, start, steps, n);
+    for (size_t i = 0; i < n; i++)
+        steps[i].node = sub->node[steps[i].node];
     int rc = HS_OK;
     for (size_t i = 0; i < n && rc >= 0; i++) {
         rc = describe_step(a, steps[i].node, i ? steps[i].field : REPORT_NO_FIELD, &f->cycle[i]);
@@ -135,10 +142,10 @@ static int describe_cycle(analysis *a, scc_result *s, report_finding *f, const u
     return rc;
 }
 
-static int add_component(analysis *a, scc_result *s, uint32_t c, findings *leaks, findings *info)
+/* Adds component c, whose members are the nodes m[0..k-1] (ascending). */
+static int add_component(analysis *a, const subgraph *sub, scc_result *s, const uint32_t *m,
+                         uint32_t k, findings *leaks, findings *info)
 {
-    uint32_t k;
-    const uint32_t *m = scc_members(s, c, &k);
     uint32_t witness;
     held how = how_held(a, m, k, &witness);
     char *funcs = closure_funcs(a, m, k);
@@ -166,7 +173,7 @@ static int add_component(analysis *a, scc_result *s, uint32_t c, findings *leaks
         if (rc >= 0)
             rc = describe_holder(a, f, how, witness);
         if (rc >= 0)
-            rc = describe_cycle(a, s, f, m, k);
+            rc = describe_cycle(a, sub, s, f, m, k);
     }
     free(funcs);
     for (uint32_t i = 0; i < k && rc >= 0; i++)
@@ -174,69 +181,63 @@ static int add_component(analysis *a, scc_result *s, uint32_t c, findings *leaks
     return rc;
 }
 
-/* Sets bit `bit` of mark[] on every object reachable from the closures, following out-edges
- * (forward) or in-edges (backward). Iterative BFS; globals and frames are not entered. */
-static int mark_from_closures(const heap *h, uint8_t *mark, uint8_t bit, int forward)
+/* The objects that lie on a path from a closure to a closure: reachable from the closures
+ * (forward) and reaching them (backward), through heap objects only (globals and frames are
+ * roots, not cycle members; ids >= nobj are never entered). A bitset, or NULL. */
+static uint64_t *between_closures(const heap *h)
 {
-    const graph *g = h->g;
-    const uint32_t *off = forward ? graph_out_offsets(g) : graph_in_offsets(g);
-    const uint32_t *adj = forward ? graph_out_dst(g) : graph_in_src(g);
-    uint32_t *queue = malloc(((size_t)h->nobj + 1) * sizeof *queue);
-    if (!queue)
-        return HS_ERR_NOMEM;
-    size_t head = 0, tail = 0;
+    uint32_t *seeds = NULL;
+    size_t nseeds = 0, cap = 0;
     for (uint32_t v = 0; v < h->nobj; v++)
-        if (h->obj_func[v] != HEAP_NONE) {
-            mark[v] |= bit;
-            queue[tail++] = v;
+        if (h->obj_func[v] != HEAP_NONE && VEC_PUSH(seeds, nseeds, cap, v) < 0) {
+            free(seeds);
+            return NULL;
         }
-    while (head < tail) {
-        uint32_t v = queue[head++];
-        for (uint32_t e = off[v]; e < off[v + 1]; e++) {
-            uint32_t w = adj[e];
-            if (w < h->nobj && !(mark[w] & bit)) {
-                mark[w] |= bit;
-                queue[tail++] = w;
-            }
-        }
-    }
-    free(queue);
-    return HS_OK;
+    uint64_t *fwd = NULL, *bwd = NULL;
+    hs_error err;
+    paths_reach_opts fo = {0, h->nobj}, bo = {1, h->nobj};
+    if (paths_reach(h->g, seeds, nseeds, &fo, &fwd, NULL, &err) >= 0 &&
+        paths_reach(h->g, seeds, nseeds, &bo, &bwd, NULL, &err) >= 0)
+        for (size_t w = 0; w < bitset_words(h->nnodes); w++)
+            fwd[w] &= bwd[w];
+    free(seeds);
+    free(bwd);
+    return fwd;
 }
 
 int cycles_detect(analysis *a, findings *leaks, findings *info)
 {
     const heap *h = a->h;
-    /* A cycle through a closure lies in what the closures reach and what reaches them; only
-     * heap objects take part (globals and frames are roots, not cycle members). Restricting
-     * the SCC to that set keeps it small on big heaps. */
-    uint8_t *mask = calloc((size_t)h->nnodes + 1, 1);
-    if (!mask)
+    /* A cycle through a closure lies in what the closures reach and what reaches them.
+     * Running the SCC on the subgraph of those nodes keeps it small on big heaps. */
+    uint64_t *between = between_closures(h);
+    if (!between)
         return HS_ERR_NOMEM;
-    if (mark_from_closures(h, mask, 1, 1) < 0 || mark_from_closures(h, mask, 2, 0) < 0) {
-        free(mask);
-        return HS_ERR_NOMEM;
-    }
-    for (uint32_t v = 0; v < h->nnodes; v++)
-        mask[v] = mask[v] == 3;
-    scc_result *s;
+    subgraph sub;
     hs_error err;
-    int rc = scc_compute(h->g, mask, &s, &err);
-    free(mask);
+    int rc = subgraph_build(h->g, between, &sub, &err);
+    free(between);
     if (rc < 0)
         return rc;
-    uint32_t nc = scc_count(s);
+    scc_result *s = NULL;
+    uint32_t *m = malloc((size_t)sub.n * sizeof *m + 1);
+    rc = m ? scc_compute(sub.g, NULL, &s, &err) : HS_ERR_NOMEM;
+    uint32_t nc = rc >= 0 ? scc_count(s) : 0;
     for (uint32_t c = 0; c < nc && rc >= 0; c++) {
         if (!scc_is_cycle(s, c))
             continue;
         uint32_t k;
-        const uint32_t *m = scc_members(s, c, &k);
+        const uint32_t *local = scc_members(s, c, &k);
         int has_closure = 0;
-        for (uint32_t i = 0; i < k && !has_closure; i++)
-            has_closure = h->obj_func[m[i]] != HEAP_NONE;
+        for (uint32_t i = 0; i < k; i++) {
+            m[i] = sub.node[local[i]];
+            has_closure |= h->obj_func[m[i]] != HEAP_NONE;
+        }
         if (has_closure)
-            rc = add_component(a, s, c, leaks, info);
+            rc = add_component(a, &sub, s, m, k, leaks, info);
     }
+    free(m);
     scc_free(s);
+    subgraph_release(&sub);
     return rc;
 }

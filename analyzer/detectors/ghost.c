@@ -6,14 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bitset.h"
 #include "describe.h"
 #include "detectors.h"
-#include "u64map.h"
 
-
+/* Per type and per shape: the mask of the containers holding values of it (0 = none). */
 typedef struct value_sets {
-    u64map types;  /* type index -> mask of containers holding values of it */
-    u64map shapes; /* shape index -> mask of containers */
+    uint32_t *types;  /* h->ntypes entries */
+    uint32_t *shapes; /* h->nshapes entries */
 } value_sets;
 
 /* Bit of container c in a mask (containers past 31 share the last bit). */
@@ -22,62 +22,92 @@ static uint32_t cbit(size_t c)
     return 1u << (c < 31 ? c : 31);
 }
 
-static int add_mask(u64map *m, uint64_t key, uint32_t bit)
-{
-    uint32_t *v = u64map_upsert(m, key, 0);
-    if (!v)
-        return -1;
-    *v |= bit;
-    return 0;
-}
-
-
-/* Value types come from the decoded values (named program types only); a value shape counts
- * only when that type is the shape's sole owner, so untyped objects of the shape are very
- * likely values that lost their interface word when they were deleted. */
-static int collect_values(analysis *a, value_sets *vs, const uint32_t *own)
+/* Adds value v of container bit `bit` to the sets (named program types only); a value shape
+ * counts only when that type is the shape's sole owner. distinct caches, per type,
+ * analysis_distinctive_type (0 unknown, 1 yes, 2 no). */
+static void add_value(const analysis *a, value_sets *vs, uint8_t *distinct, uint32_t v,
+                      uint32_t bit)
 {
     const heap *h = a->h;
-    for (size_t c = 0; c < a->ncontainers; c++) {
+    uint32_t t = h->obj_type[v];
+    if (t == HEAP_NONE)
+        return;
+    if (!distinct[t])
+        distinct[t] = analysis_distinctive_type(heap_type_name(h, v)) ? 1 : 2;
+    if (distinct[t] != 1)
+        return;
+    vs->types[t] |= bit;
+    if (a->shape_owner[h->obj_shape[v]] == t)
+        vs->shapes[h->obj_shape[v]] |= bit;
+}
+
+/* Value types come from the decoded values, so untyped objects of a value's shape are very
+ * likely values that lost their interface word when they were deleted. A big container's
+ * values (scattered over the heap in hash order) are marked in a bitset first and then read
+ * in ascending order, so the per-object arrays stream instead of missing the cache per value. */
+static int collect_values(const analysis *a, value_sets *vs)
+{
+    const heap *h = a->h;
+    uint8_t *distinct = calloc((size_t)h->ntypes + 1, 1);
+    uint64_t *mark = NULL;
+    if (!distinct)
+        return HS_ERR_NOMEM;
+    int rc = HS_OK;
+    for (size_t c = 0; c < a->ncontainers && rc >= 0; c++) {
         const analysis_container *ct = &a->containers[c];
-        for (size_t i = 0; i < ct->nvalues; i++) {
-            uint32_t v = ct->values[i];
-            const char *t = heap_type_name(h, v);
-            if (!t || !analysis_distinctive_type(t))
-                continue;
-            if (add_mask(&vs->types, h->obj_type[v], cbit(c)) < 0 ||
-                (own[h->obj_shape[v]] == h->obj_type[v] &&
-                 add_mask(&vs->shapes, h->obj_shape[v], cbit(c)) < 0))
-                return HS_ERR_NOMEM;
+        if (ct->nvalues < h->nobj / 64) {
+            for (size_t i = 0; i < ct->nvalues; i++)
+                add_value(a, vs, distinct, ct->values[i], cbit(c));
+            continue;
+        }
+        if (!mark && !(mark = bitset_new(h->nobj))) {
+            rc = HS_ERR_NOMEM;
+            break;
+        }
+        for (size_t i = 0; i < ct->nvalues; i++)
+            bitset_set(mark, ct->values[i]);
+        for (size_t w = 0; w < bitset_words(h->nobj); w++) {
+            for (uint64_t bits = mark[w]; bits; bits &= bits - 1)
+                add_value(a, vs, distinct, (uint32_t)(w * 64 + (size_t)__builtin_ctzll(bits)),
+                          cbit(c));
+            mark[w] = 0;
         }
     }
+    uint32_t all = 0;
+    for (size_t c = 0; c < a->ncontainers; c++)
+        all |= cbit(c);
     for (size_t i = 0; i < a->opts.nvalue_types; i++)
         for (uint32_t t = 0; t < h->ntypes; t++)
-            if (!strcmp(strpool_get(&h->names, h->types[t].name), a->opts.value_types[i]) &&
-                add_mask(&vs->types, t, a->ncontainers ? (1u << a->ncontainers) - 1 : 1) < 0)
-                return HS_ERR_NOMEM;
-    return HS_OK;
+            if (!strcmp(strpool_get(&h->names, h->types[t].name), a->opts.value_types[i]))
+                vs->types[t] |= all ? all : 1;
+    free(mark);
+    free(distinct);
+    return rc;
+}
+
+/* Bitset of the nodes reachable from containers [first, first + count) of a, or NULL. */
+static uint64_t *inside_bits(const analysis *a, size_t first, size_t count)
+{
+    uint32_t *seeds = malloc((count + 1) * sizeof *seeds);
+    if (!seeds)
+        return NULL;
+    for (size_t i = 0; i < count; i++)
+        seeds[i] = a->containers[first + i].node;
+    uint64_t *in = NULL;
+    hs_error err;
+    paths_reach(a->h->g, seeds, count, NULL, &in, NULL, &err);
+    free(seeds);
+    return in;
 }
 
 uint8_t *ghost_inside(const analysis *a, size_t first, size_t count)
 {
     const heap *h = a->h;
-    graph_root *roots = malloc((count + 1) * sizeof *roots);
-    if (!roots)
-        return NULL;
-    for (size_t i = 0; i < count; i++)
-        roots[i] = (graph_root){a->containers[first + i].node, 0, 0};
-    paths_tree *t;
-    hs_error err;
-    int rc = paths_bfs(h->g, roots, count, NULL, &t, &err);
-    free(roots);
-    if (rc < 0)
-        return NULL;
-    uint8_t *in = calloc((size_t)h->nnodes + 1, 1);
-    if (in)
-        for (uint32_t v = 0; v < h->nnodes; v++)
-            in[v] = (uint8_t)paths_reached(t, v);
-    paths_free(t);
+    uint64_t *bits = inside_bits(a, first, count);
+    uint8_t *in = bits ? malloc((size_t)h->nnodes + 1) : NULL;
+    for (uint32_t v = 0; in && v < h->nnodes; v++)
+        in[v] = (uint8_t)bitset_get(bits, v);
+    free(bits);
     return in;
 }
 
@@ -147,26 +177,30 @@ int ghost_detect(analysis *a, findings *out)
     const heap *h = a->h;
     if (!a->ncontainers)
         return HS_OK;
-    value_sets vs = {0};
-    const uint32_t *own = a->shape_owner;
-    int rc = own ? collect_values(a, &vs, own) : HS_ERR_NOMEM;
-    uint8_t *in = rc >= 0 ? ghost_inside(a, 0, a->ncontainers) : NULL;
+    value_sets vs = {calloc((size_t)h->ntypes + 1, sizeof *vs.types),
+                     calloc((size_t)h->nshapes + 1, sizeof *vs.shapes)};
+    int rc = vs.types && vs.shapes && a->shape_owner ? collect_values(a, &vs) : HS_ERR_NOMEM;
+    uint64_t *in = rc >= 0 ? inside_bits(a, 0, a->ncontainers) : NULL;
     if (!in)
         rc = HS_ERR_NOMEM;
-    for (uint32_t v = 0; v < h->nobj && rc >= 0; v++) {
-        if (in[v] || live_state_of(a->live, v) != LIVE_IN_USE)
-            continue;
-        uint32_t c;
-        if (h->obj_type[v] != HEAP_NONE) {
-            if (u64map_get(&vs.types, h->obj_type[v], &c))
-                rc = ghost_add(a, out, v, c, "type", NULL);
-        } else if (h->obj_func[v] == HEAP_NONE && u64map_get(&vs.shapes, h->obj_shape[v], &c)) {
-            rc = ghost_add(a, out, v, c, "shape", analysis_shape_type(a, v));
+    /* Candidates: in-use objects outside every container, in ascending order. */
+    for (size_t w = 0; rc >= 0 && w < bitset_words(h->nobj); w++) {
+        for (uint64_t bits = ~in[w]; bits && rc >= 0; bits &= bits - 1) {
+            uint32_t v = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(bits));
+            if (v >= h->nobj || live_state_of(a->live, v) != LIVE_IN_USE)
+                continue;
+            uint32_t c;
+            if (h->obj_type[v] != HEAP_NONE) {
+                if ((c = vs.types[h->obj_type[v]]) != 0)
+                    rc = ghost_add(a, out, v, c, "type", NULL);
+            } else if (h->obj_func[v] == HEAP_NONE && (c = vs.shapes[h->obj_shape[v]]) != 0) {
+                rc = ghost_add(a, out, v, c, "shape", analysis_shape_type(a, v));
+            }
         }
     }
     free(in);
-    u64map_release(&vs.types);
-    u64map_release(&vs.shapes);
+    free(vs.types);
+    free(vs.shapes);
     return rc;
 }
 

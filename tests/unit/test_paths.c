@@ -1,7 +1,10 @@
 /* Unit tests for paths: BFS trees from roots against brute-force shortest distances on
  * thousands of random graphs (scan roots, finalizer roots excluded or not, blocked nodes,
- * early stop at a target), every extracted path is a real root-to-node path; big inputs. */
+ * early stop at a target), every extracted path is a real root-to-node path; big inputs.
+ * paths_reach against brute force on small graphs and against paths_bfs on graphs big enough
+ * for its sweeps, hubs and long chains. */
 #include "algo_util.h"
+#include "bitset.h"
 #include "paths.h"
 
 typedef struct rcase {
@@ -212,9 +215,136 @@ static void test_big(void)
     graph_free(g);
 }
 
+/* Brute force for paths_reach: the seeds, then whatever an edge (reversed with reverse) leads
+ * to from the set, below limit. */
+static uint32_t reach_brute(const small_graph *s, uint32_t from, int reverse, uint32_t limit)
+{
+    uint32_t r = from, prev;
+    do {
+        prev = r;
+        for (uint32_t e = 0; e < s->m; e++) {
+            uint32_t a = reverse ? s->dst[e] : s->src[e], b = reverse ? s->src[e] : s->dst[e];
+            if ((r >> a & 1) && b < limit)
+                r |= 1u << b;
+        }
+    } while (r != prev);
+    return r;
+}
+
+/* paths_reach's set equals the brute-force closure of the seeds on small graphs, forward and
+ * backward, with and without a node limit. */
+static void test_reach_small(void)
+{
+    for (int iter = 0; iter < 4000; iter++) {
+        small_graph s;
+        small_random(&s, 16, iter & 1);
+        uint32_t seeds[4], from = 0;
+        size_t ns = rnd(5);
+        for (size_t i = 0; i < ns; i++) {
+            seeds[i] = rnd(s.n);
+            from |= 1u << seeds[i];
+        }
+        paths_reach_opts o = {iter % 3 == 1, iter % 3 && iter % 4 == 2 ? rnd(s.n + 1) : 0};
+        uint32_t want = reach_brute(&s, from, o.reverse, o.limit ? o.limit : s.n);
+        uint32_t count = 12345;
+        uint64_t *bits = NULL;
+        CHECK(paths_reach(s.g, seeds, ns, iter % 3 ? &o : NULL, &bits, &count, NULL) == HS_OK);
+        uint32_t got = 0;
+        for (uint32_t v = 0; v < s.n; v++)
+            got |= (uint32_t)bitset_get(bits, v) << v;
+        CHECK_EQ_U64(got, want);
+        CHECK_EQ_U64(count, (uint32_t)__builtin_popcount(want));
+        free(bits);
+        graph_free(s.g);
+    }
+}
+
+/* Random edges plus hubs with thousands of children (more pending nodes than the stack holds,
+ * so sweeps run and nodes found behind a sweep wait for the next). */
+static void edges_hubs(graph_builder *b, uint32_t n, void *arg)
+{
+    uint32_t deg = (uint32_t)(uintptr_t)arg;
+    for (uint32_t v = 0; v < n; v++) {
+        uint32_t k = v % 997 == 0 ? 5000 : rnd(deg + 1);
+        for (uint32_t j = 0; j < k; j++)
+            graph_builder_add_edge(b, v, rnd(n), 8 * j);
+    }
+}
+
+/* i -> i-1 for i >= 1. */
+static void edges_chain_down(graph_builder *b, uint32_t n, void *arg)
+{
+    (void)arg;
+    for (uint32_t v = 1; v < n; v++)
+        graph_builder_add_edge(b, v, v - 1, 0);
+}
+
+/* Same reachability as paths_bfs from the same seeds. */
+static void check_reach_like_bfs(const graph *g, const uint32_t *seeds, size_t ns)
+{
+    uint32_t n = graph_node_count(g);
+    graph_root *roots = malloc((ns + 1) * sizeof *roots);
+    for (size_t i = 0; i < ns; i++)
+        roots[i] = (graph_root){seeds[i], 0, 0};
+    paths_tree *t = NULL;
+    uint64_t *bits = NULL;
+    uint32_t count = 0;
+    CHECK(paths_bfs(g, roots, ns, NULL, &t, NULL) == HS_OK);
+    CHECK(paths_reach(g, seeds, ns, NULL, &bits, &count, NULL) == HS_OK);
+    uint32_t diff = 0;
+    for (uint32_t v = 0; v < n; v++)
+        diff += bitset_get(bits, v) != paths_reached(t, v);
+    CHECK_EQ_U64(diff, 0);
+    CHECK_EQ_U64(count, paths_reached_count(t));
+    free(bits);
+    paths_free(t);
+    free(roots);
+}
+
+static void test_reach_big(void)
+{
+    for (int iter = 0; iter < 12; iter++) {
+        uint32_t n = 2000 + rnd(60000);
+        graph *g = big_graph(n, 0, edges_hubs, (void *)(uintptr_t)(iter % 4));
+        uint32_t seeds[3] = {rnd(n), rnd(n), (uint32_t)(n / 997 * 997)};
+        check_reach_like_bfs(g, seeds, 1 + (size_t)(iter % 3));
+        graph_free(g);
+    }
+    /* 1M chains: up from node 0, and down from the last node (each edge points behind). */
+    uint32_t n = 1000000;
+    graph *g = big_graph(n, n, edges_chain_down, NULL);
+    uint32_t seed = n - 1, count = 0;
+    uint64_t *bits = NULL;
+    CHECK(paths_reach(g, &seed, 1, NULL, &bits, &count, NULL) == HS_OK);
+    CHECK_EQ_U64(count, n);
+    CHECK(bitset_get(bits, 0));
+    free(bits);
+    graph_free(g);
+    g = big_graph(n, n, edges_chain, NULL);
+    seed = n / 2;
+    CHECK(paths_reach(g, &seed, 1, NULL, &bits, &count, NULL) == HS_OK);
+    CHECK_EQ_U64(count, n - n / 2);
+    CHECK(!bitset_get(bits, n / 2 - 1));
+    free(bits);
+    graph_free(g);
+    g = big_graph(n, n, edges_star_in, NULL);
+    seed = n - 1;
+    CHECK(paths_reach(g, &seed, 1, NULL, &bits, &count, NULL) == HS_OK);
+    CHECK_EQ_U64(count, 2);
+    free(bits);
+    uint32_t bad = n;
+    hs_error err;
+    bits = (uint64_t *)&err;
+    CHECK(paths_reach(g, &bad, 1, NULL, &bits, NULL, &err) == HS_ERR_ARG);
+    CHECK(bits == NULL);
+    graph_free(g);
+}
+
 int main(void)
 {
     test_random();
+    test_reach_small();
+    test_reach_big();
     test_errors();
     test_big();
     return check_report();
