@@ -118,11 +118,6 @@ void addrindex_prefetch(const addrindex *x, uint64_t a)
     }
 }
 
-size_t addrindex_memory(const addrindex *x)
-{
-    return x ? sizeof *x + x->nblocks * (sizeof *x->blocks + sizeof *x->before) : 0;
-}
-
 void addrindex_free(addrindex *x)
 {
     if (!x)

@@ -37,9 +37,6 @@ int addrindex_is_start(const addrindex *x, uint64_t a);
 /* Starts loading the memory addrindex_find(x, a) will read. */
 void addrindex_prefetch(const addrindex *x, uint64_t a);
 
-/* Bytes the index holds. */
-size_t addrindex_memory(const addrindex *x);
-
 /* Frees the index (NULL is accepted). */
 void addrindex_free(addrindex *x);
 

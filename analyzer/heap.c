@@ -21,7 +21,6 @@
 #include "vec.h"
 
 #define AUX_BIT 0x80000000u    /* edge source: aux node index instead of object index */
-#define AUX_EDGE (1ull << 63)  /* edge handle: index among aux edges, not object edges */
 #define EDGE_BLOCK_SHIFT 18   /* 3 MiB blocks of object edges */
 #define EDGE_BLOCK ((size_t)1 << EDGE_BLOCK_SHIFT)
 #define MAX_OBJECTS 0x7ffffff0u
@@ -66,7 +65,7 @@ typedef struct builder {
     uint64_t *addr;       /* sizes are in the shapes */
     uint32_t *func, *shape;
     uint8_t *hdr;
-    /* edges (an edge handle is an object edge index, or AUX_EDGE | aux edge index) */
+    /* edges: object edges by index; edges of other nodes (src has AUX_BIT) apart */
     edge_block **eblocks; /* object edges in arrival order */
     size_t nedges, cap_eblocks;
     uint32_t *estart;    /* per arrival object: index of its first edge */
@@ -213,8 +212,9 @@ static uint64_t *hint_val(const builder *b, const iface_hint *t)
     return t->desc & AUX_BIT ? &b->aux_edges[t->edge].val : edge_val(b, t->edge);
 }
 
-/* Records the edge when val may be a pointer: 1 (and its handle) when kept, 0 when not. */
-static int add_edge(builder *b, uint32_t src, uint64_t field, uint64_t val, uint64_t *handle)
+/* Records the edge when val may be a pointer: 1 (and its index among object edges, or among
+ * aux edges when src has AUX_BIT) when kept, 0 when not. */
+static int add_edge(builder *b, uint32_t src, uint64_t field, uint64_t val, uint32_t *index)
 {
     if (!maybe_pointer(b, val) || field > UINT32_MAX)
         return 0;
@@ -225,7 +225,7 @@ static int add_edge(builder *b, uint32_t src, uint64_t field, uint64_t val, uint
         aux_edge e = {src & ~AUX_BIT, (uint32_t)field, val};
         if (b->naux_edges >= GRAPH_MAX_EDGES || VEC_PUSH(b->aux_edges, b->naux_edges, b->cap_aux_edges, e) < 0)
             return HS_ERR_NOMEM;
-        *handle = AUX_EDGE | (b->naux_edges - 1);
+        *index = (uint32_t)(b->naux_edges - 1);
         return 1;
     }
     size_t blk = b->nedges >> EDGE_BLOCK_SHIFT, k = b->nedges & (EDGE_BLOCK - 1);
@@ -239,12 +239,13 @@ static int add_edge(builder *b, uint32_t src, uint64_t field, uint64_t val, uint
     }
     b->eblocks[blk]->val[k] = val;
     b->eblocks[blk]->field[k] = (uint32_t)field;
-    *handle = b->nedges++;
+    *index = (uint32_t)b->nedges++;
     return 1;
 }
 
-/* Records that the target of the edge `handle` holds a value of the type at descriptor t. */
-static int add_iface_hint(builder *b, uint64_t handle, uint64_t t)
+/* Records that the target of edge `index` (of node src, see add_edge) holds a value of the
+ * type at descriptor t. */
+static int add_iface_hint(builder *b, uint32_t src, uint32_t index, uint64_t t)
 {
     /* Interfaces in one span mostly hold one type: try the previous descriptor first. */
     if (!b->ndescs || b->descs[b->last_desc] != t) {
@@ -258,7 +259,7 @@ static int add_iface_hint(builder *b, uint64_t handle, uint64_t t)
         }
         b->last_desc = *idx;
     }
-    iface_hint hnt = {(uint32_t)(handle & ~AUX_EDGE), b->last_desc | (handle & AUX_EDGE ? AUX_BIT : 0)};
+    iface_hint hnt = {index, b->last_desc | (src & AUX_BIT)};
     return VEC_PUSH(b->hints, b->nhints, b->cap_hints, hnt);
 }
 
@@ -273,10 +274,11 @@ static int add_slots(builder *b, uint32_t src, uint64_t field_base, const uint8_
         uint64_t off = offs[i];
         if (off > len || len - off < ps)
             continue; /* a slot outside the record: the mask is not trusted */
-        uint64_t v = word_at(b, mem + off), handle;
+        uint64_t v = word_at(b, mem + off);
+        uint32_t index;
         if (!v)
             continue;
-        int kept = add_edge(b, src, field_base + off, v, &handle);
+        int kept = add_edge(b, src, field_base + off, v, &index);
         if (kept < 0)
             return HS_ERR_NOMEM;
         if (!kept)
@@ -295,7 +297,7 @@ static int add_slots(builder *b, uint32_t src, uint64_t field_base, const uint8_
         else if (u64map_get(&b->itab_idx, w, &k))
             t = b->itab_types[k]; /* iface: the itab names the dynamic type */
         if (t) {
-            if (add_iface_hint(b, handle, t) < 0)
+            if (add_iface_hint(b, src, index, t) < 0)
                 return HS_ERR_NOMEM;
         }
     }
@@ -483,9 +485,9 @@ static int add_root(builder *b, int kind, uint64_t addr, uint64_t goid, const ch
     uint32_t aux;
     if (a.name == HEAP_NONE || add_aux(b, a, &aux) < 0)
         return HS_ERR_NOMEM;
-    uint64_t handle;
+    uint32_t index;
     for (size_t i = 0; i < n; i++)
-        if (add_edge(b, AUX_BIT | aux, i * b->h->ptr_size, vals[i], &handle) < 0)
+        if (add_edge(b, AUX_BIT | aux, i * b->h->ptr_size, vals[i], &index) < 0)
             return HS_ERR_NOMEM;
     return HS_OK;
 }

@@ -18,7 +18,8 @@ static void *run_job(void *arg)
     return NULL;
 }
 
-unsigned par_parts(void)
+/* One part per online CPU, at most PAR_MAX_PARTS. */
+static unsigned par_parts(void)
 {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     return cpus < 1 ? 1 : cpus > PAR_MAX_PARTS ? PAR_MAX_PARTS : (unsigned)cpus;

@@ -17,7 +17,4 @@
 void par_for(size_t n, size_t min_split, void (*fn)(void *ctx, unsigned part, size_t lo, size_t hi),
              void *ctx);
 
-/* The number of parts par_for uses for a large n. */
-unsigned par_parts(void);
-
 #endif
