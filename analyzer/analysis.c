@@ -225,22 +225,49 @@ const char *analysis_shape_type(const analysis *a, uint32_t obj)
 }
 
 /* The dominator tree is the slowest phase and needs only the graph and the roots: it runs on
- * a second thread while liveness, containers and the detectors run on the caller's. */
+ * a second thread. Its first half (numbering by DFS) needs only the forward edges, so it
+ * starts while the caller's thread builds the reverse adjacency; then liveness, containers
+ * and the detectors run on the caller's thread while the second half runs. */
 typedef struct dom_job {
     analysis *a;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int reverse;        /* 0: being built, 1: built, -1: never (the model failed) */
     int rc;
     hs_error err;
-    double seconds;
+    double seconds;     /* the dominators' own time, waiting excluded */
 } dom_job;
 
 static void *dom_thread(void *arg)
 {
     dom_job *j = arg;
+    analysis *a = j->a;
     double t = now();
+    dom_work *w = NULL;
     hs_error_clear(&j->err);
-    j->rc = dom_compute(j->a->h->g, j->a->all_roots, j->a->nall_roots, 0, &j->a->dom, &j->err);
+    j->rc = dom_start(a->h->g, a->all_roots, a->nall_roots, 0, &w, &j->err);
     j->seconds = now() - t;
+    pthread_mutex_lock(&j->mu);
+    while (!j->reverse)
+        pthread_cond_wait(&j->cv, &j->mu);
+    int reverse = j->reverse;
+    pthread_mutex_unlock(&j->mu);
+    t = now();
+    if (j->rc >= 0 && reverse > 0)
+        j->rc = dom_finish(w, &a->dom, &j->err);
+    else
+        dom_work_free(w);
+    j->seconds += now() - t;
     return NULL;
+}
+
+/* Tells the dominators' thread whether the reverse adjacency is there (ok) or never will be. */
+static void dom_reverse_done(dom_job *j, int ok)
+{
+    pthread_mutex_lock(&j->mu);
+    j->reverse = ok ? 1 : -1;
+    pthread_cond_signal(&j->cv);
+    pthread_mutex_unlock(&j->mu);
 }
 
 int analysis_run(source *s, const analysis_options *opts, analysis **out, hs_error *err)
@@ -256,16 +283,25 @@ int analysis_run(source *s, const analysis_options *opts, analysis **out, hs_err
         a->opts.top_n = 20;
     if (!a->opts.hist_n)
         a->opts.hist_n = 30;
-    double t = now();
+    double start = now(), t = start;
     int rc = heap_build(s, a->opts.progress, a->opts.progress_ctx, &a->h, err);
     if (rc >= 0)
         rc = build_roots(a, err);
-    lap(a, ANALYSIS_T_MODEL, &t);
     dom_job job = {.a = a, .rc = HS_OK};
+    pthread_mutex_init(&job.mu, NULL);
+    pthread_cond_init(&job.cv, NULL);
     pthread_t tid;
     int threaded = rc >= 0 && pthread_create(&tid, NULL, dom_thread, &job) == 0;
-    if (rc >= 0 && !threaded)
+    /* One thread for it: the other core runs the dominators' DFS. */
+    if (rc >= 0)
+        rc = heap_build_reverse(a->h, !threaded, err);
+    if (threaded)
+        dom_reverse_done(&job, rc >= 0);
+    else if (rc >= 0) {
+        job.reverse = 1;
         dom_thread(&job);
+    }
+    lap(a, ANALYSIS_T_MODEL, &t);
     if (rc >= 0)
         rc = live_compute(a->h->g, a->h->roots, a->h->nroots, a->specials, a->nspecials,
                           &a->live, err);
@@ -287,6 +323,9 @@ int analysis_run(source *s, const analysis_options *opts, analysis **out, hs_err
     }
     if (threaded)
         pthread_join(tid, NULL);
+    pthread_mutex_destroy(&job.mu);
+    pthread_cond_destroy(&job.cv);
+    a->dom_wait = now() - t;
     a->seconds[ANALYSIS_T_DOMINATORS] = job.seconds;
     if (rc >= 0 && job.rc < 0) {
         rc = job.rc;
@@ -299,6 +338,7 @@ int analysis_run(source *s, const analysis_options *opts, analysis **out, hs_err
             analysis_free(a);
             return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "shapes");
         }
+        a->wall = now() - start;
         *out = a;
         return HS_OK;
     }
@@ -312,6 +352,7 @@ int analysis_run(source *s, const analysis_options *opts, analysis **out, hs_err
                     (a->opts.folded_depth && tables_folded(a, a->opts.folded_depth) < 0)))
         rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "report tables");
     lap(a, ANALYSIS_T_TABLES, &t);
+    a->wall = t - start;
     if (rc < 0) {
         analysis_free(a);
         return rc;

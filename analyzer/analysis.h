@@ -72,6 +72,8 @@ typedef struct analysis {
     report *rep;              /* being filled */
     double seconds[ANALYSIS_NPHASES];
     uint64_t peak_rss[ANALYSIS_NPHASES]; /* process peak RSS at the end of each phase */
+    double dom_wait;                      /* time the caller waited for the dominators */
+    double wall;                          /* analysis_run, start to end */
 } analysis;
 
 /* Builds the model and runs every analysis and detector; *out receives the context with its

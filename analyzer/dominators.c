@@ -200,14 +200,29 @@ PREFETCH_FN semi_prefetch(uint32_t w, const uint32_t *vertex, const uint32_t *io
     }
 }
 
-int dom_compute(const graph *g, const graph_root *roots, size_t nroots, uint32_t flags,
-                dom_tree **out, hs_error *err)
+/* The state between the two halves: step 1's numbering and the per-vertex data. */
+struct dom_work {
+    const graph *g;
+    dom_tree *d;   /* idom holds node -> preorder, the first half of retained preorder -> node */
+    dom_v *t;      /* 16 bytes per vertex */
+    uint32_t N;    /* vertices numbered, the virtual root included */
+};
+
+void dom_work_free(dom_work *w)
+{
+    if (!w)
+        return;
+    free(w->t);
+    dom_free(w->d);
+    free(w);
+}
+
+int dom_start(const graph *g, const graph_root *roots, size_t nroots, uint32_t flags,
+              dom_work **out, hs_error *err)
 {
     *out = NULL;
     uint32_t n = graph_node_count(g);
     const uint32_t *off = graph_out_offsets(g), *dst = graph_out_dst(g);
-    const uint32_t *ioff = graph_in_offsets(g), *isrc = graph_in_src(g);
-    const uint64_t *size = graph_sizes(g);
 
     size_t nvs = 0;
     for (size_t i = 0; i < nroots; i++) {
@@ -223,25 +238,32 @@ int dom_compute(const graph *g, const graph_root *roots, size_t nroots, uint32_t
         return hs_error_set(err, HS_ERR_LIMIT, HS_NO_OFFSET,
                             "dominators: %zu edges from the virtual root", nvs);
 
-    /* Temporaries: t (16 bytes per node) and the visited bitmap (n / 8 bytes); the DFS and
-     * compression stacks only touch as many pages as they grow deep. The result arrays serve
-     * as scratch space until the end: idom holds the node -> preorder map, the first half of
-     * retained the preorder -> node map. */
-    dom_tree *d = calloc(1, sizeof *d);
+    /* Temporaries: t (16 bytes per node) and the visited bitmap (n / 8 bytes); the DFS
+     * stack only touches as many pages as it grows deep. The result arrays serve as scratch
+     * space until the end: idom holds the node -> preorder map, the first half of retained
+     * the preorder -> node map. */
     size_t N1 = (size_t)n + 1;
+    dom_work *w = calloc(1, sizeof *w);
+    dom_tree *d = calloc(1, sizeof *d);
     uint32_t *vsucc = malloc(nvs * sizeof *vsucc + 1);
     dom_v *t = malloc(N1 * sizeof *t);
-    uint32_t *cstack = malloc(N1 * sizeof *cstack);
     dfs_frame *fr = malloc(N1 * sizeof *fr);
     uint64_t *seen = calloc(n / 64 + 1, sizeof *seen);
-    if (!d || !vsucc || !t || !cstack || !fr || !seen)
-        goto nomem;
-    d->g = g;
-    d->n = n;
-    d->idom = malloc(N1 * sizeof *d->idom);
-    d->retained = malloc(N1 * sizeof *d->retained);
-    if (!d->idom || !d->retained)
-        goto nomem;
+    if (d) {
+        d->g = g;
+        d->n = n;
+        d->idom = malloc(N1 * sizeof *d->idom);
+        d->retained = malloc(N1 * sizeof *d->retained);
+    }
+    if (!w || !d || !vsucc || !t || !fr || !seen || !d->idom || !d->retained) {
+        free(w);
+        dom_free(d);
+        free(vsucc);
+        free(t);
+        free(fr);
+        free(seen);
+        return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "dominators: out of memory");
+    }
     uint32_t *pre = d->idom;                       /* node -> preorder number, NIL: unreached */
     uint32_t *vertex = (uint32_t *)d->retained;    /* preorder number -> node */
 
@@ -274,18 +296,18 @@ int dom_compute(const graph *g, const graph_root *roots, size_t nroots, uint32_t
         }
         const uint32_t *list = f->i ? dst : vsucc;
         dfs_prefetch_ahead(list, f->cur, f->end, seen, pre, off, dst);
-        uint32_t parent = f->i, w = list[f->cur++];
-        /* Enters w, and goes on down while the node entered has a single edge (most heap
+        uint32_t parent = f->i, x = list[f->cur++];
+        /* Enters x, and goes on down while the node entered has a single edge (most heap
          * objects that point at all): its frame would have nothing left to do. */
-        while (!seen_test(seen, w)) {
-            seen_set(seen, w);
-            pre[w] = N;
-            vertex[N] = w;
+        while (!seen_test(seen, x)) {
+            seen_set(seen, x);
+            pre[x] = N;
+            vertex[N] = x;
             t[N] = (dom_v){.ancestor = parent, .label = NIL, .semi = parent};
             parent = N++;
-            uint32_t b = off[w], e = off[w + 1];
+            uint32_t b = off[x], e = off[x + 1];
             if (e - b == 1) {
-                w = dst[b];
+                x = dst[b];
                 continue;
             }
             if (b < e) {
@@ -295,14 +317,35 @@ int dom_compute(const graph *g, const graph_root *roots, size_t nroots, uint32_t
             break;
         }
     }
-    free(fr);
-    free(seen);
-    fr = NULL;
-    seen = NULL;
     for (size_t i = 0; i < nvs; i++) /* the virtual root points to them */
         t[pre[vsucc[i]]].semi = 0;
+    free(fr);
+    free(seen);
     free(vsucc);
-    vsucc = NULL;
+    *w = (dom_work){g, d, t, N};
+    *out = w;
+    return HS_OK;
+}
+
+int dom_finish(dom_work *wk, dom_tree **out, hs_error *err)
+{
+    *out = NULL;
+    const graph *g = wk->g;
+    dom_tree *d = wk->d;
+    dom_v *t = wk->t;
+    uint32_t n = d->n, N = wk->N;
+    const uint32_t *ioff = graph_in_offsets(g), *isrc = graph_in_src(g);
+    const uint64_t *size = graph_sizes(g);
+    uint32_t *pre = d->idom, *vertex = (uint32_t *)d->retained;
+    uint32_t *cstack = malloc(((size_t)N + 1) * sizeof *cstack);
+    if (!cstack || !ioff) {
+        int nomem = !cstack;
+        free(cstack);
+        dom_work_free(wk);
+        return hs_error_set(err, nomem ? HS_ERR_NOMEM : HS_ERR_ARG, HS_NO_OFFSET,
+                            nomem ? "dominators: out of memory"
+                                  : "dominators: the graph has no reverse adjacency");
+    }
 
     /* Steps 2 and 3. */
     for (uint32_t w = N - 1; w >= 1; w--) {
@@ -326,6 +369,7 @@ int dom_compute(const graph *g, const graph_root *roots, size_t nroots, uint32_t
         }
     }
     dom_bucket(0, t, cstack);
+    free(cstack);
 
     /* Step 4 in increasing preorder; the idom, as a node id, goes into the dead semi field.
      * Retained sizes bottom-up (an idom precedes its children in preorder), accumulated in
@@ -353,22 +397,19 @@ int dom_compute(const graph *g, const graph_root *roots, size_t nroots, uint32_t
     }
     d->total = t[0].retained;
     d->reachable = N - 1;
-
+    wk->d = NULL;
+    dom_work_free(wk);
     *out = d;
-    d = NULL;
-    int rc = HS_OK;
-    goto done;
-nomem:
-    rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "dominators: out of memory");
-done:
-    /* One release path for success and failure (vsucc, fr and seen are NULL once consumed). */
-    free(vsucc);
-    free(fr);
-    free(seen);
-    free(t);
-    free(cstack);
-    dom_free(d);
-    return rc;
+    return HS_OK;
+}
+
+int dom_compute(const graph *g, const graph_root *roots, size_t nroots, uint32_t flags,
+                dom_tree **out, hs_error *err)
+{
+    dom_work *w;
+    *out = NULL;
+    int rc = dom_start(g, roots, nroots, flags, &w, err);
+    return rc < 0 ? rc : dom_finish(w, out, err);
 }
 
 void dom_free(dom_tree *d)

@@ -188,24 +188,29 @@ static void scatter_in_part(void *ctx, unsigned part, size_t lo, size_t hi)
         }
 }
 
-/* Builds the reverse CSR of g's forward arrays: in-degrees, prefix sums, then sources
- * scattered in ascending order; the parts of the target range run in parallel. */
-static int build_reverse(graph *g)
+int graph_build_reverse(graph *g, int parallel, hs_error *err)
 {
+    size_t min_split = parallel ? PAR_MIN_NODES : SIZE_MAX;
+    if (g->in_off)
+        return HS_OK;
     uint32_t n = g->n;
-    uint32_t *ioff = g->in_off = calloc((size_t)n + 1, sizeof *g->in_off);
-    g->in_src = malloc((size_t)g->m * sizeof(uint32_t) + 1);
+    uint32_t *ioff = calloc((size_t)n + 1, sizeof *ioff);
+    uint32_t *isrc = malloc((size_t)g->m * sizeof *isrc + 1);
     uint32_t *cur = malloc((size_t)n * sizeof *cur + 1);
-    if (!ioff || !g->in_src || !cur) {
+    if (!ioff || !isrc || !cur) {
+        free(ioff);
+        free(isrc);
         free(cur);
-        return HS_ERR_NOMEM;
+        return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "graph: out of memory building the reverse adjacency");
     }
-    par_for(n, PAR_MIN_NODES, count_in_part, g);
+    g->in_off = ioff;
+    par_for(n, min_split, count_in_part, g);
     for (uint32_t v = 0; v < n; v++)
         ioff[v + 1] += ioff[v];
     memcpy(cur, ioff, (size_t)n * sizeof *cur);
+    g->in_src = isrc;
     scatter_ctx c = {g, cur};
-    par_for(n, PAR_MIN_NODES, scatter_in_part, &c);
+    par_for(n, min_split, scatter_in_part, &c);
     free(cur);
     return HS_OK;
 }
@@ -224,10 +229,6 @@ int graph_adopt(uint32_t n, uint32_t m, uint32_t *out_off, uint32_t *out_dst, ui
     }
     *g = (graph){.n = n, .m = m, .out_off = out_off, .out_dst = out_dst, .out_field = out_field,
                  .size = size};
-    if (build_reverse(g) < 0) {
-        graph_free(g);
-        return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "graph: out of memory building CSR");
-    }
     *out = g;
     return HS_OK;
 }
@@ -274,7 +275,12 @@ int graph_build(graph_builder *b, graph **out, hs_error *err)
     uint64_t *size = shrink(b->size, (size_t)n * sizeof(uint64_t));
     b->size = NULL;
     graph_builder_free(b);
-    return graph_adopt(n, m, off, dst, field, size, out, err);
+    int rc = graph_adopt(n, m, off, dst, field, size, out, err);
+    if (rc >= 0 && (rc = graph_build_reverse(*out, 1, err)) < 0) {
+        graph_free(*out);
+        *out = NULL;
+    }
+    return rc;
 
 nomem:
     graph_builder_free(b);

@@ -95,11 +95,16 @@ void graph_builder_free(graph_builder *b);
 int graph_build(graph_builder *b, graph **out, hs_error *err);
 
 /* Makes a graph of CSR arrays built elsewhere, taking ownership of them (also on failure):
- * out_off has n + 1 entries, out_dst and out_field m, size n. Builds the reverse adjacency.
- * For callers that can lay edges out grouped by source themselves (the heap model): no edge
- * is copied. */
+ * out_off has n + 1 entries, out_dst and out_field m, size n. For callers that can lay edges
+ * out grouped by source themselves (the heap model): no edge is copied. The graph has no
+ * reverse adjacency until graph_build_reverse: forward-only work can start before it. */
 int graph_adopt(uint32_t n, uint32_t m, uint32_t *out_off, uint32_t *out_dst, uint32_t *out_field,
                 uint64_t *size, graph **out, hs_error *err);
+
+/* Builds the reverse adjacency of an adopted graph (a no-op when it has one), on every core
+ * when parallel, else on the caller's thread only. Only reads the forward arrays, so others
+ * may read them meanwhile. */
+int graph_build_reverse(graph *g, int parallel, hs_error *err);
 
 /* Frees a graph (NULL is accepted). */
 void graph_free(graph *g);
@@ -114,8 +119,9 @@ const uint32_t *graph_out_offsets(const graph *g);
 const uint32_t *graph_out_dst(const graph *g);
 const uint32_t *graph_out_field(const graph *g);
 
-/* Reverse CSR, owned by g: predecessors of v are in_src[in_off[v] .. in_off[v+1]-1], sorted,
- * one entry per edge (parallel edges repeat). in_off has n+1 entries. */
+/* Reverse CSR, owned by g (NULL before graph_build_reverse): predecessors of v are
+ * in_src[in_off[v] .. in_off[v+1]-1], sorted, one entry per edge (parallel edges repeat).
+ * in_off has n+1 entries. */
 const uint32_t *graph_in_offsets(const graph *g);
 const uint32_t *graph_in_src(const graph *g);
 

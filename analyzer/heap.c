@@ -127,7 +127,8 @@ const char *heap_type_src_name(int src)
 
 const char *heap_step_name(int step)
 {
-    static const char *const names[HEAP_NSTEPS] = {"stream", "sort", "resolve", "graph"};
+    static const char *const names[HEAP_NSTEPS] = {"stream", "sort", "resolve", "graph",
+                                                    "reverse"};
     return step >= 0 && step < HEAP_NSTEPS ? names[step] : "?";
 }
 
@@ -1368,6 +1369,15 @@ int heap_build(source *s, void (*progress)(void *ctx, uint64_t done), void *prog
     }
     *out = h;
     return HS_OK;
+}
+
+int heap_build_reverse(heap *h, int parallel, hs_error *err)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    int rc = graph_build_reverse(h->g, parallel, err);
+    step_done(h, HEAP_STEP_REVERSE, &t);
+    return rc;
 }
 
 void heap_free(heap *h)

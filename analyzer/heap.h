@@ -101,7 +101,8 @@ typedef enum heap_step {
     HEAP_STEP_STREAM = 0, /* the pass over the dump: records decoded, objects and edges kept */
     HEAP_STEP_SORT,       /* objects put in address order, the address index built */
     HEAP_STEP_RESOLVE,    /* pointer values turned into target nodes, interface types given */
-    HEAP_STEP_GRAPH,      /* CSR adjacency, forward and reverse */
+    HEAP_STEP_GRAPH,      /* CSR adjacency */
+    HEAP_STEP_REVERSE,    /* reverse adjacency (heap_build_reverse) */
     HEAP_NSTEPS
 } heap_step;
 
@@ -156,9 +157,15 @@ typedef struct heap {
 } heap;
 
 /* Builds the model from every record of s. progress (may be NULL) gets bytes read so far.
- * The heap borrows s->syms: keep s open while the heap lives. */
+ * The heap borrows s->syms: keep s open while the heap lives. The graph comes without its
+ * reverse adjacency: the caller builds it with heap_build_reverse, so that work needing only
+ * the forward edges can start on another thread meanwhile. */
 int heap_build(source *s, void (*progress)(void *ctx, uint64_t done), void *progress_ctx,
                heap **out, hs_error *err);
+
+/* Builds the graph's reverse adjacency (timed as HEAP_STEP_REVERSE), on every core when
+ * parallel (see graph_build_reverse). */
+int heap_build_reverse(heap *h, int parallel, hs_error *err);
 
 /* Frees the model (NULL is accepted). */
 void heap_free(heap *h);

@@ -1227,13 +1227,14 @@ int hsd_stream_open(hsd_stream **out, const hsd_reader *r, size_t section, int t
     if ((uint64_t)threads > s->nchunks)
         threads = (int)s->nchunks;
 
+    /* The caller inflates too (the chunk it needs next, when no worker took it yet). */
+    int rc = zinit(&s->zs, err);
+    if (rc != HS_OK) {
+        hsd_stream_free(s);
+        return rc;
+    }
+    s->zok = 1;
     if (threads <= 1) {
-        int rc = zinit(&s->zs, err);
-        if (rc != HS_OK) {
-            hsd_stream_free(s);
-            return rc;
-        }
-        s->zok = 1;
         s->buf = malloc(s->max_raw ? s->max_raw : 1);
         if (!s->buf) {
             hsd_stream_free(s);
@@ -1243,10 +1244,10 @@ int hsd_stream_open(hsd_stream **out, const hsd_reader *r, size_t section, int t
         return HS_OK;
     }
 
-    /* Bounded read-ahead: 2 buffers per worker. */
+    /* Bounded read-ahead: 2 buffers per inflating thread. */
     s->nslots = 2 * (size_t)threads;
     s->slots = calloc(s->nslots, sizeof *s->slots);
-    s->th = calloc((size_t)threads, sizeof *s->th);
+    s->th = calloc((size_t)threads - 1, sizeof *s->th);
     if (!s->slots || !s->th) {
         hsd_stream_free(s);
         return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "allocating stream buffers");
@@ -1258,7 +1259,7 @@ int hsd_stream_open(hsd_stream **out, const hsd_reader *r, size_t section, int t
             return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "allocating stream buffers");
         }
     }
-    for (int i = 0; i < threads; i++) {
+    for (int i = 0; i < threads - 1; i++) {
         int terr = pthread_create(&s->th[i], NULL, stream_worker, s);
         if (terr) {
             hsd_stream_free(s);
@@ -1291,8 +1292,21 @@ static int64_t stream_next(hsd_stream *s, uint8_t *dst, size_t room)
     }
     sslot *sl = &s->slots[s->cur % s->nslots];
     pthread_mutex_lock(&s->mu);
-    while (sl->state != SSLOT_DONE || sl->seq != s->cur)
+    while (sl->state != SSLOT_DONE || sl->seq != s->cur) {
+        if (s->next_dec < s->nchunks && s->next_dec < s->released + s->nslots) {
+            /* Rather than wait, inflate the next chunk no worker has taken. */
+            uint64_t seq = s->next_dec++;
+            sslot *x = &s->slots[seq % s->nslots];
+            pthread_mutex_unlock(&s->mu);
+            int rc = inflate_chunk(s->r, &s->zs, s->sec, (uint32_t)seq, x->buf, &x->err);
+            pthread_mutex_lock(&s->mu);
+            x->seq = seq;
+            x->status = rc;
+            x->state = SSLOT_DONE;
+            continue;
+        }
         pthread_cond_wait(&s->done_cv, &s->mu);
+    }
     pthread_mutex_unlock(&s->mu);
     if (sl->status != HS_OK) {
         s->err = sl->err;

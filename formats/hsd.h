@@ -101,8 +101,10 @@ long hsd_find_section(const hsd_reader *r, uint32_t type);
 int hsd_read_section(const hsd_reader *r, size_t i, uint64_t max_bytes, uint8_t **out,
                      size_t *len, hs_error *err);
 
-/* A sequential stream over a section, usable as an hs_reader. Chunks are inflated by up to
- * `threads` worker threads ahead of the consumer (threads <= 1: inline). */
+/* A sequential stream over a section, usable as an hs_reader. Chunks are inflated by
+ * `threads` threads, the caller's included: threads - 1 workers inflate ahead of the caller,
+ * who inflates the chunk it needs itself when no worker has taken it yet (threads <= 1: all
+ * inline). */
 typedef struct hsd_stream hsd_stream;
 int hsd_stream_open(hsd_stream **out, const hsd_reader *r, size_t section, int threads,
                     hs_error *err);

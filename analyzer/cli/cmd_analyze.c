@@ -199,20 +199,19 @@ static analysis *run(const char *cmd, const analyze_args *a, const char *path, s
     };
     analysis *an = cli_analyze(cmd, path, a->binary, &o, src);
     if (an && a->timings) {
-        double total = 0;
         for (int p = 0; p < ANALYSIS_NPHASES; p++) {
             if (p == ANALYSIS_T_DOMINATORS) { /* ran on a second thread */
-                fprintf(stderr, "%-11s %7.3f s  (in parallel with liveness to detectors)\n",
-                        analysis_phase_name(p), an->seconds[p]);
+                fprintf(stderr, "%-11s %7.3f s  (in parallel with reverse to detectors; "
+                        "then waited %.3f s)\n", analysis_phase_name(p), an->seconds[p],
+                        an->dom_wait);
                 continue;
             }
             fprintf(stderr, "%-11s %7.3f s  peak RSS %6.1f MiB\n", analysis_phase_name(p),
                     an->seconds[p], (double)an->peak_rss[p] / (1 << 20));
-            total += an->seconds[p];
             for (int st = 0; p == ANALYSIS_T_MODEL && st < HEAP_NSTEPS; st++)
                 fprintf(stderr, "  %-9s %7.3f s\n", heap_step_name(st), an->h->step_seconds[st]);
         }
-        fprintf(stderr, "%-11s %7.3f s\n", "total", total);
+        fprintf(stderr, "%-11s %7.3f s\n", "total", an->wall);
     }
     return an;
 }
