@@ -792,8 +792,34 @@ static uint32_t *sort_objects(const uint64_t *addr, uint32_t n)
     return perm;
 }
 
-/* Reorders the per-object arrays into address order, dropping objects that overlap their
- * predecessor (a hostile or inconsistent dump); fills arrival -> sorted (or HEAP_NONE). */
+typedef struct gather_ctx {
+    builder *b;
+    const uint32_t *perm;
+    uint32_t *inv;
+    uint64_t *size;
+} gather_ctx;
+
+/* Copies the objects perm[lo, hi) names into sorted positions lo..hi-1. */
+static void gather_part(void *ctx, unsigned part, size_t lo, size_t hi)
+{
+    const gather_ctx *c = ctx;
+    const builder *b = c->b;
+    heap *h = b->h;
+    (void)part;
+    for (size_t k = lo; k < hi; k++) {
+        uint32_t a = c->perm[k];
+        c->inv[a] = (uint32_t)k;
+        h->obj_addr[k] = b->addr[a];
+        c->size[k] = h->shapes[b->shape[a]].size;
+        h->obj_hdr[k] = b->hdr[a];
+        h->obj_func[k] = b->func[a];
+        h->obj_shape[k] = b->shape[a];
+    }
+}
+
+/* Reorders the per-object arrays into address order (in parallel), then drops objects that
+ * overlap their predecessor (a hostile or inconsistent dump); fills arrival -> sorted (or
+ * HEAP_NONE). */
 static int order_objects(builder *b, uint32_t **sorted_of, uint32_t **arrival_of)
 {
     heap *h = b->h;
@@ -812,20 +838,23 @@ static int order_objects(builder *b, uint32_t **sorted_of, uint32_t **arrival_of
         free(inv);
         return HS_ERR_NOMEM;
     }
+    gather_ctx gc = {b, perm, inv, size};
+    par_for(n, PAR_MIN_EDGES, gather_part, &gc);
     uint32_t k = 0;
     for (uint32_t i = 0; i < n; i++) {
-        uint32_t a = perm[i];
-        if (k && b->addr[a] < h->obj_addr[k - 1] + h->obj_size[k - 1]) {
-            inv[a] = HEAP_NONE;
+        if (k && h->obj_addr[i] < h->obj_addr[k - 1] + size[k - 1]) {
+            inv[perm[i]] = HEAP_NONE;
             continue;
         }
-        inv[a] = k;
-        perm[k] = a; /* k <= i: perm becomes sorted -> arrival for the kept objects */
-        h->obj_addr[k] = b->addr[a];
-        size[k] = h->shapes[b->shape[a]].size;
-        h->obj_hdr[k] = b->hdr[a];
-        h->obj_func[k] = b->func[a];
-        h->obj_shape[k] = b->shape[a];
+        if (k != i) {
+            inv[perm[i]] = k;
+            perm[k] = perm[i]; /* perm becomes sorted -> arrival for the kept objects */
+            h->obj_addr[k] = h->obj_addr[i];
+            size[k] = size[i];
+            h->obj_hdr[k] = h->obj_hdr[i];
+            h->obj_func[k] = h->obj_func[i];
+            h->obj_shape[k] = h->obj_shape[i];
+        }
         k++;
     }
     h->nobj = k;
