@@ -13,6 +13,7 @@
 #define SOURCE_MAX_META (256u << 20)
 
 struct source_reader {
+    const source *s;
     hsd_stream *stream;   /* NULL for a raw dump */
     hs_mem_source mem;    /* raw dump bytes held in memory */
     int fd;               /* raw dump file */
@@ -116,6 +117,7 @@ int source_open(source **out, const char *path, const char *binary, hs_error *er
     s->dump_section = -1;
     s->fd = -1;
     int rc = hs_map_file(path, &s->data, &s->size, err);
+    s->mapped = rc >= 0;
     if (rc >= 0) {
         if (hsd_is_hsd(s->data, s->size)) {
             rc = load_hsd(s, err);
@@ -125,6 +127,7 @@ int source_open(source **out, const char *path, const char *binary, hs_error *er
             hs_unmap(s->data, s->size);
             s->data = NULL;
             s->size = 0;
+            s->mapped = 0;
             s->fd = open(path, O_RDONLY | O_CLOEXEC);
             if (s->fd < 0)
                 rc = hs_error_set(err, HS_ERR_IO, HS_NO_OFFSET, "%s: %s", path, strerror(errno));
@@ -151,6 +154,7 @@ int source_reader_open(source *s, int threads, source_reader **out, hs_error *er
     source_reader *sr = calloc(1, sizeof *sr);
     if (!sr)
         return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "dump reader");
+    sr->s = s;
     hs_reader src;
     int rc = HS_OK;
     if (s->hsd) {
@@ -190,6 +194,9 @@ void source_reader_free(source_reader *sr)
         return;
     gohd_reader_free(sr->gohd);
     hsd_stream_free(sr->stream);
+    /* The pass is over: its compressed bytes need not stay resident until the next one. */
+    if (sr->stream && sr->s->mapped)
+        hs_map_drop_pages(sr->s->data, sr->s->size);
     free(sr);
 }
 

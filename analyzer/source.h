@@ -17,6 +17,7 @@ typedef struct source {
     char *path;
     const uint8_t *data; /* a mapped .hsd file (or a raw dump held in memory by the caller) */
     size_t size;
+    int mapped;          /* data is a mapping of the file (hs_map_file) */
     int fd;              /* a raw dump file, streamed with pread (-1 when not used) */
     hsd_reader *hsd;     /* NULL for a raw heap dump */
     long dump_section;   /* index of the heap-dump section in hsd */

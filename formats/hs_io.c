@@ -115,3 +115,10 @@ void hs_unmap(const uint8_t *data, size_t size)
     if (data && size)
         munmap((void *)data, size);
 }
+
+void hs_map_drop_pages(const uint8_t *data, size_t size)
+{
+    /* A private read-only file mapping is never written: dropping loses nothing. */
+    if (data && size)
+        madvise((void *)data, size, MADV_DONTNEED);
+}
