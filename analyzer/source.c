@@ -13,7 +13,6 @@
 #define SOURCE_MAX_META (256u << 20)
 
 struct source_reader {
-    const source *s;
     hsd_stream *stream;   /* NULL for a raw dump */
     hs_mem_source mem;    /* raw dump bytes held in memory */
     int fd;               /* raw dump file */
@@ -154,11 +153,13 @@ int source_reader_open(source *s, int threads, source_reader **out, hs_error *er
     source_reader *sr = calloc(1, sizeof *sr);
     if (!sr)
         return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "dump reader");
-    sr->s = s;
     hs_reader src;
     int rc = HS_OK;
     if (s->hsd) {
         rc = hsd_stream_open(&sr->stream, s->hsd, (size_t)s->dump_section, threads, err);
+        /* The mapped file's pages leave the resident set as the pass moves on. */
+        if (rc >= 0 && s->mapped)
+            hsd_stream_drop_behind(sr->stream, hs_map_drop_pages);
         src = (hs_reader){hsd_stream_read, sr->stream};
     } else if (s->fd >= 0) {
         sr->fd = s->fd;
@@ -194,9 +195,6 @@ void source_reader_free(source_reader *sr)
         return;
     gohd_reader_free(sr->gohd);
     hsd_stream_free(sr->stream);
-    /* The pass is over: its compressed bytes need not stay resident until the next one. */
-    if (sr->stream && sr->s->mapped)
-        hs_map_drop_pages(sr->s->data, sr->s->size);
     free(sr);
 }
 

@@ -118,7 +118,12 @@ void hs_unmap(const uint8_t *data, size_t size)
 
 void hs_map_drop_pages(const uint8_t *data, size_t size)
 {
-    /* A private read-only file mapping is never written: dropping loses nothing. */
-    if (data && size)
-        madvise((void *)data, size, MADV_DONTNEED);
+    /* The whole pages inside the range; a private read-only file mapping is never written,
+     * so dropping them loses nothing. */
+    long ps = sysconf(_SC_PAGESIZE);
+    uintptr_t page = ps > 0 ? (uintptr_t)ps : 4096, a = (uintptr_t)data, e = a + size;
+    a = (a + page - 1) & ~(page - 1);
+    e &= ~(page - 1);
+    if (data && e > a)
+        madvise((void *)a, e - a, MADV_DONTNEED);
 }

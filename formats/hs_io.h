@@ -79,8 +79,9 @@ static inline uint64_t hs_load_le(const uint8_t *p, unsigned n)
 int hs_map_file(const char *path, const uint8_t **data, size_t *size, hs_error *err);
 void hs_unmap(const uint8_t *data, size_t size);
 
-/* Takes the pages of a mapping made by hs_map_file out of the process's resident memory
- * (they are read again from the file when touched): for after a pass over a large file. */
+/* Takes the whole pages within [data, data + size) of a mapping made by hs_map_file out of
+ * the process's resident memory (they are read again from the file when touched): for the
+ * bytes a pass over a large file is done with. */
 void hs_map_drop_pages(const uint8_t *data, size_t size);
 
 #endif

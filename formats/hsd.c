@@ -1138,7 +1138,14 @@ struct hsd_stream {
     int stop;
     uint64_t next_dec;      /* next chunk a worker takes */
     uint64_t released;      /* chunks below this are consumed; their slots are free */
+
+    /* hsd_stream_drop_behind */
+    void (*drop)(const uint8_t *p, size_t n);
+    uint64_t dropped_to;    /* file offset: stored bytes below it were handed to drop */
 };
+
+/* Stored bytes consumed since the last drop, in runs of at least this much. */
+#define DROP_BATCH ((uint64_t)4 << 20)
 
 static void *stream_worker(void *arg)
 {
@@ -1245,7 +1252,7 @@ int hsd_stream_open(hsd_stream **out, const hsd_reader *r, size_t section, int t
     }
 
     /* Bounded read-ahead: 2 buffers per inflating thread. */
-    s->nslots = 2 * (size_t)threads;
+    s->nslots = 8 * (size_t)threads;
     s->slots = calloc(s->nslots, sizeof *s->slots);
     s->th = calloc((size_t)threads - 1, sizeof *s->th);
     if (!s->slots || !s->th) {
@@ -1270,6 +1277,25 @@ int hsd_stream_open(hsd_stream **out, const hsd_reader *r, size_t section, int t
     }
     *out = s;
     return HS_OK;
+}
+
+/* Hands the stored bytes of the chunks inflated and consumed so far (below chunk cur) to the
+ * drop callback, in batches. */
+static void drop_behind(hsd_stream *s)
+{
+    const rchunk *c = &s->r->chunks[s->r->sec_chunk0[s->sec] + s->cur - 1];
+    uint64_t end = c->off + CHUNK_HDR + c->stored;
+    if (!s->dropped_to)
+        s->dropped_to = s->r->chunks[s->r->sec_chunk0[s->sec]].off;
+    if (end == s->dropped_to || (end - s->dropped_to < DROP_BATCH && s->cur < s->nchunks))
+        return;
+    s->drop(s->r->data + s->dropped_to, end - s->dropped_to);
+    s->dropped_to = end;
+}
+
+void hsd_stream_drop_behind(hsd_stream *s, void (*drop)(const uint8_t *p, size_t n))
+{
+    s->drop = drop;
 }
 
 /* Puts the next chunk in hand (or, inline, straight into dst when it fits there). Returns
@@ -1347,6 +1373,8 @@ int64_t hsd_stream_read(void *stream, void *buf, size_t n)
             pthread_mutex_unlock(&s->mu);
             s->holding = 0;
         }
+        if (s->drop && s->cur > 0)
+            drop_behind(s);
         if (s->cur >= s->nchunks)
             break;
         int64_t got = stream_next(s, dst + done, n - done);

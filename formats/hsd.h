@@ -112,6 +112,11 @@ int64_t hsd_stream_read(void *stream, void *buf, size_t n); /* hs_read_fn */
 const hs_error *hsd_stream_error(const hsd_stream *s);     /* details after a failed read */
 void hsd_stream_free(hsd_stream *s);
 
+/* Has the stream call drop on the stored bytes of chunks once they are inflated and read
+ * (in runs of a few MiB, not page-aligned): a caller that mapped the file can take those
+ * pages out of its resident memory. Call before the first read. */
+void hsd_stream_drop_behind(hsd_stream *s, void (*drop)(const uint8_t *p, size_t n));
+
 /* Checks every chunk's CRC and inflated size. */
 int hsd_verify(const hsd_reader *r, hs_error *err);
 
