@@ -162,20 +162,15 @@ static void count_in_part(void *ctx, unsigned part, size_t lo, size_t hi)
             ioff[od[e] + 1]++;
 }
 
-typedef struct scatter_ctx {
-    graph *g;
-    uint32_t *cur; /* per target: next free slot of its reverse list */
-} scatter_ctx;
-
-/* Writes the sources of the edges into targets in [lo, hi), in ascending source order. The
- * writes are random: prefetch the counters 32 edges ahead and the slots 16 ahead (the slot
- * address read early is right unless the same target repeats within 16 edges). */
+/* Writes the sources of the edges into targets in [lo, hi), in ascending source order, with
+ * in_off[t] as t's cursor (it ends at t's end). The writes are random: prefetch the cursors
+ * 32 edges ahead and the slots 16 ahead (the slot address read early is right unless the same
+ * target repeats within 16 edges). */
 static void scatter_in_part(void *ctx, unsigned part, size_t lo, size_t hi)
 {
-    scatter_ctx *c = ctx;
-    const graph *g = c->g;
+    const graph *g = ctx;
     const uint32_t *off = g->out_off, *od = g->out_dst;
-    uint32_t *is = g->in_src, *cur = c->cur, m = g->m;
+    uint32_t *is = g->in_src, *cur = g->in_off, m = g->m;
     (void)part;
     for (uint32_t v = 0; v < g->n; v++)
         for (uint32_t e = off[v]; e < off[v + 1]; e++) {
@@ -196,22 +191,23 @@ int graph_build_reverse(graph *g, int parallel, hs_error *err)
     uint32_t n = g->n;
     uint32_t *ioff = calloc((size_t)n + 1, sizeof *ioff);
     uint32_t *isrc = malloc((size_t)g->m * sizeof *isrc + 1);
-    uint32_t *cur = malloc((size_t)n * sizeof *cur + 1);
-    if (!ioff || !isrc || !cur) {
+    if (!ioff || !isrc) {
         free(ioff);
         free(isrc);
-        free(cur);
-        return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "graph: out of memory building the reverse adjacency");
+        return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET,
+                            "graph: out of memory building the reverse adjacency");
     }
     g->in_off = ioff;
+    g->in_src = isrc;
+    /* In-degrees at in_off[t + 1], prefix sums: in_off[t] is where t's list starts, and serves
+     * as its cursor; after the scatter it holds where t's list ends, i.e. where t + 1's
+     * starts: one shift puts the offsets in place. */
     par_for(n, min_split, count_in_part, g);
     for (uint32_t v = 0; v < n; v++)
         ioff[v + 1] += ioff[v];
-    memcpy(cur, ioff, (size_t)n * sizeof *cur);
-    g->in_src = isrc;
-    scatter_ctx c = {g, cur};
-    par_for(n, min_split, scatter_in_part, &c);
-    free(cur);
+    par_for(n, min_split, scatter_in_part, g);
+    memmove(ioff + 1, ioff, (size_t)n * sizeof *ioff);
+    ioff[0] = 0;
     return HS_OK;
 }
 
