@@ -217,26 +217,36 @@ void dom_work_free(dom_work *w)
     free(w);
 }
 
+size_t dom_scratch_bytes(const graph *g)
+{
+    return ((size_t)graph_node_count(g) + 1) * sizeof(uint64_t);
+}
+
 int dom_start(const graph *g, const graph_root *roots, size_t nroots, uint32_t flags,
-              dom_work **out, hs_error *err)
+              void *scratch, dom_work **out, hs_error *err)
 {
     *out = NULL;
+    uint64_t *retained = scratch;
     uint32_t n = graph_node_count(g);
     const uint32_t *off = graph_out_offsets(g), *dst = graph_out_dst(g);
 
     size_t nvs = 0;
     for (size_t i = 0; i < nroots; i++) {
         uint32_t v = roots[i].node;
-        if (v >= n)
+        if (v >= n) {
+            free(retained);
             return hs_error_set(err, HS_ERR_ARG, HS_NO_OFFSET,
                                 "dominators: root %zu names node %u of %u", i, v, n);
+        }
         if ((flags & DOM_EXCLUDE_FINALIZER) && (roots[i].flags & GRAPH_ROOT_FINALIZER))
             continue;
         nvs += (roots[i].flags & GRAPH_ROOT_SCAN) ? off[v + 1] - off[v] : 1;
     }
-    if (nvs > GRAPH_MAX_EDGES) /* the DFS frame of the virtual root counts in 32 bits */
+    if (nvs > GRAPH_MAX_EDGES) { /* the DFS frame of the virtual root counts in 32 bits */
+        free(retained);
         return hs_error_set(err, HS_ERR_LIMIT, HS_NO_OFFSET,
                             "dominators: %zu edges from the virtual root", nvs);
+    }
 
     /* Temporaries: t (16 bytes per node) and the visited bitmap (n / 8 bytes); the DFS
      * stack only touches as many pages as it grows deep. The result arrays serve as scratch
@@ -253,9 +263,11 @@ int dom_start(const graph *g, const graph_root *roots, size_t nroots, uint32_t f
         d->g = g;
         d->n = n;
         d->idom = malloc(N1 * sizeof *d->idom);
-        d->retained = malloc(N1 * sizeof *d->retained);
+        d->retained = retained ? retained : malloc(N1 * sizeof *d->retained);
+        retained = NULL;
     }
     if (!w || !d || !vsucc || !t || !fr || !seen || !d->idom || !d->retained) {
+        free(retained); /* when d could not adopt it */
         free(w);
         dom_free(d);
         free(vsucc);
@@ -408,7 +420,7 @@ int dom_compute(const graph *g, const graph_root *roots, size_t nroots, uint32_t
 {
     dom_work *w;
     *out = NULL;
-    int rc = dom_start(g, roots, nroots, flags, &w, err);
+    int rc = dom_start(g, roots, nroots, flags, NULL, &w, err);
     return rc < 0 ? rc : dom_finish(w, out, err);
 }
 

@@ -21,16 +21,8 @@
 #include "vec.h"
 
 #define AUX_BIT 0x80000000u    /* edge source: aux node index instead of object index */
-#define EDGE_BLOCK_SHIFT 18   /* 3 MiB blocks of object edges */
-#define EDGE_BLOCK ((size_t)1 << EDGE_BLOCK_SHIFT)
 #define MAX_OBJECTS 0x7ffffff0u
 #define PAR_MIN_EDGES 100000   /* below this, passes over edges or objects use one thread */
-
-/* Object edges, EDGE_BLOCK at a time: 12 bytes per edge. */
-typedef struct edge_block {
-    uint64_t val[EDGE_BLOCK];   /* the pointer value, then the target node */
-    uint32_t field[EDGE_BLOCK]; /* byte offset of the slot in its object */
-} edge_block;
 
 /* An edge of a non-object node. */
 typedef struct aux_edge {
@@ -66,8 +58,9 @@ typedef struct builder {
     uint32_t *func, *shape;
     uint8_t *hdr;
     /* edges: object edges by index; edges of other nodes (src has AUX_BIT) apart */
-    edge_block **eblocks; /* object edges in arrival order */
-    size_t nedges, cap_eblocks;
+    uint64_t *eval;      /* object edges in arrival order: the pointer value, then the target */
+    uint32_t *efield;    /* byte offset of the slot in its object (12 bytes per edge in all) */
+    size_t nedges, cap_edges;
     uint32_t *estart;    /* per arrival object: index of its first edge */
     aux_edge *aux_edges; /* edges of other nodes */
     size_t naux_edges, cap_aux_edges;
@@ -199,12 +192,12 @@ static uint32_t intern(builder *b, const char *s, size_t n)
 
 static uint64_t *edge_val(const builder *b, size_t i)
 {
-    return &b->eblocks[i >> EDGE_BLOCK_SHIFT]->val[i & (EDGE_BLOCK - 1)];
+    return &b->eval[i];
 }
 
 static uint32_t edge_field(const builder *b, size_t i)
 {
-    return b->eblocks[i >> EDGE_BLOCK_SHIFT]->field[i & (EDGE_BLOCK - 1)];
+    return b->efield[i];
 }
 
 /* The value of an interface hint's edge. */
@@ -229,17 +222,17 @@ static int add_edge(builder *b, uint32_t src, uint64_t field, uint64_t val, uint
         *index = (uint32_t)(b->naux_edges - 1);
         return 1;
     }
-    size_t blk = b->nedges >> EDGE_BLOCK_SHIFT, k = b->nedges & (EDGE_BLOCK - 1);
-    if (k == 0) {
-        edge_block *nb = malloc(sizeof *nb);
-        if (!nb || vec_reserve((void **)&b->eblocks, &b->cap_eblocks, blk + 1, sizeof *b->eblocks) < 0) {
-            free(nb);
+    if (b->nedges == b->cap_edges) {
+        /* Doubling: past the allocator's mmap threshold a realloc moves pages, not bytes. */
+        size_t cap = b->cap_edges ? 2 * b->cap_edges : 65536;
+        void **const arrays[] = {(void **)&b->eval, (void **)&b->efield};
+        const size_t elem[] = {sizeof *b->eval, sizeof *b->efield};
+        if (vec_resize_parallel(arrays, elem, 2, cap) < 0)
             return HS_ERR_NOMEM;
-        }
-        b->eblocks[blk] = nb;
+        b->cap_edges = cap;
     }
-    b->eblocks[blk]->val[k] = val;
-    b->eblocks[blk]->field[k] = (uint32_t)field;
+    b->eval[b->nedges] = val;
+    b->efield[b->nedges] = (uint32_t)field;
     *index = (uint32_t)b->nedges++;
     return 1;
 }
@@ -945,11 +938,11 @@ static int ensure_global_targets(builder *b)
 
 static void free_edges(builder *b)
 {
-    for (size_t k = 0; k < (b->nedges + EDGE_BLOCK - 1) >> EDGE_BLOCK_SHIFT; k++)
-        free(b->eblocks[k]);
-    free(b->eblocks);
-    b->eblocks = NULL;
-    b->nedges = 0;
+    free(b->eval);
+    free(b->efield);
+    b->eval = NULL;
+    b->efield = NULL;
+    b->nedges = b->cap_edges = 0;
     free(b->aux_edges);
     b->aux_edges = NULL;
     b->naux_edges = 0;
@@ -1122,7 +1115,14 @@ static int build_graph(builder *b, const uint32_t *arrival_of, uint32_t narrival
     }
     free(cursor);
     uint32_t m = off[n];
-    /* The graph's memory peak: drop the raw edges first. */
+    /* The graph's memory peak: drop the raw edges first, but keep their arrays' memory
+     * (touched already) for later big arrays: see heap_take_spare. */
+    h->spare[0] = b->eval;
+    h->spare_bytes[0] = b->cap_edges * sizeof *b->eval;
+    h->spare[1] = b->efield;
+    h->spare_bytes[1] = b->cap_edges * sizeof *b->efield;
+    b->eval = NULL;
+    b->efield = NULL;
     free_edges(b);
     free(b->estart);
     b->estart = NULL;
@@ -1404,15 +1404,39 @@ int heap_build_reverse(heap *h, int parallel, hs_error *err)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
-    int rc = graph_build_reverse(h->g, parallel, err);
+    uint32_t *spare = heap_take_spare(h, (size_t)graph_edge_count(h->g) * sizeof *spare);
+    int rc = graph_build_reverse(h->g, parallel, spare, err);
     step_done(h, HEAP_STEP_REVERSE, &t);
     return rc;
+}
+
+void *heap_take_spare(heap *h, size_t bytes)
+{
+    int best = -1;
+    for (int i = 0; i < HEAP_NSPARE; i++)
+        if (h->spare[i] && h->spare_bytes[i] >= bytes &&
+            (best < 0 || h->spare_bytes[i] < h->spare_bytes[best]))
+            best = i;
+    if (best < 0)
+        return NULL;
+    void *p = h->spare[best], *q = realloc(p, bytes ? bytes : 1); /* a shrink stays in place */
+    h->spare[best] = NULL;
+    return q ? q : p;
+}
+
+void heap_drop_spares(heap *h)
+{
+    for (int i = 0; i < HEAP_NSPARE; i++) {
+        free(h->spare[i]);
+        h->spare[i] = NULL;
+    }
 }
 
 void heap_free(heap *h)
 {
     if (!h)
         return;
+    heap_drop_spares(h);
     free(h->obj_addr);
     if (!h->g) /* before the graph exists the heap owns the sizes */
         free((void *)h->obj_size);

@@ -109,6 +109,8 @@ typedef enum heap_step {
 /* The step's name ("stream", "sort", ...). */
 const char *heap_step_name(int step);
 
+#define HEAP_NSPARE 2
+
 typedef struct heap {
     char go_version[64];
     char goarch[16];       /* from the params record */
@@ -152,6 +154,8 @@ typedef struct heap {
     struct addrindex *aix; /* address -> object (addrindex.h), NULL: binary search */
     graph *g;              /* pointer graph over all nodes, field offsets on edges */
     double step_seconds[HEAP_NSTEPS]; /* wall time of each build step */
+    void *spare[HEAP_NSPARE];         /* memory of dead build arrays: heap_take_spare */
+    size_t spare_bytes[HEAP_NSPARE];  /* their sizes (mostly touched already) */
     strpool names;
     const symtab *syms;    /* borrowed from the source; may be NULL */
 } heap;
@@ -164,8 +168,16 @@ int heap_build(source *s, void (*progress)(void *ctx, uint64_t done), void *prog
                heap **out, hs_error *err);
 
 /* Builds the graph's reverse adjacency (timed as HEAP_STEP_REVERSE), on every core when
- * parallel (see graph_build_reverse). */
+ * parallel (see graph_build_reverse), in spare memory when there is some. */
 int heap_build_reverse(heap *h, int parallel, hs_error *err);
+
+/* Fresh memory costs a page fault per page on first touch; the build's dead arrays (the raw
+ * edges) have mostly been touched already. heap_take_spare hands the smallest one of at
+ * least `bytes` over, shrunk to that (malloc'd: the caller owns it), or NULL when none is
+ * that large; heap_drop_spares frees the rest. For the analysis's next big arrays (reverse
+ * edges, dominator results). */
+void *heap_take_spare(heap *h, size_t bytes);
+void heap_drop_spares(heap *h);
 
 /* Frees the model (NULL is accepted). */
 void heap_free(heap *h);
