@@ -785,14 +785,25 @@ static uint32_t *sort_objects(const uint64_t *addr, uint32_t n)
     return perm;
 }
 
+/* realloc to a smaller size, keeping the block when that fails. */
+static void *shrink(void *p, size_t bytes)
+{
+    void *q = realloc(p, bytes);
+    return q ? q : p;
+}
+
 typedef struct gather_ctx {
     builder *b;
     const uint32_t *perm;
     uint32_t *inv;
     uint64_t *size;
+    uint32_t *shape;
+    uint8_t *hdr;
+    int pass;
 } gather_ctx;
 
-/* Copies the objects perm[lo, hi) names into sorted positions lo..hi-1. */
+/* Copies the objects perm[lo, hi) names into sorted positions lo..hi-1: in pass 0 addresses
+ * and closure functions, in pass 1 sizes, shapes and headers. */
 static void gather_part(void *ctx, unsigned part, size_t lo, size_t hi)
 {
     const gather_ctx *c = ctx;
@@ -801,18 +812,22 @@ static void gather_part(void *ctx, unsigned part, size_t lo, size_t hi)
     (void)part;
     for (size_t k = lo; k < hi; k++) {
         uint32_t a = c->perm[k];
-        c->inv[a] = (uint32_t)k;
-        h->obj_addr[k] = b->addr[a];
-        c->size[k] = h->shapes[b->shape[a]].size;
-        h->obj_hdr[k] = b->hdr[a];
-        h->obj_func[k] = b->func[a];
-        h->obj_shape[k] = b->shape[a];
+        if (c->pass == 0) {
+            c->inv[a] = (uint32_t)k;
+            h->obj_addr[k] = b->addr[a];
+            h->obj_func[k] = b->func[a];
+        } else {
+            c->size[k] = h->shapes[b->shape[a]].size;
+            c->shape[k] = b->shape[a];
+            c->hdr[k] = b->hdr[a];
+        }
     }
 }
 
 /* Reorders the per-object arrays into address order (in parallel), then drops objects that
  * overlap their predecessor (a hostile or inconsistent dump); fills arrival -> sorted (or
- * HEAP_NONE). */
+ * HEAP_NONE). The second pass writes into the memory the first one freed of its sources:
+ * touched pages are cheaper than fresh ones. */
 static int order_objects(builder *b, uint32_t **sorted_of, uint32_t **arrival_of)
 {
     heap *h = b->h;
@@ -820,19 +835,27 @@ static int order_objects(builder *b, uint32_t **sorted_of, uint32_t **arrival_of
     uint32_t *perm = sort_objects(b->addr, n);
     uint32_t *inv = malloc((size_t)n * sizeof *inv + 1);
     h->obj_addr = malloc((size_t)n * sizeof *h->obj_addr + 1);
-    uint64_t *size = malloc((size_t)n * sizeof *size + 1);
-    h->obj_size = size;
-    h->obj_hdr = malloc((size_t)n + 1);
     h->obj_func = malloc((size_t)n * sizeof *h->obj_func + 1);
-    h->obj_shape = malloc((size_t)n * sizeof *h->obj_shape + 1);
-    if (!perm || !inv || !h->obj_addr || !h->obj_size || !h->obj_hdr || !h->obj_func ||
-        !h->obj_shape) {
+    uint8_t *hdr = malloc((size_t)n + 1);
+    if (!perm || !inv || !h->obj_addr || !h->obj_func || !hdr) {
         free(perm);
         free(inv);
+        free(hdr);
         return HS_ERR_NOMEM;
     }
-    gather_ctx gc = {b, perm, inv, size};
+    gather_ctx gc = {b, perm, inv, NULL, NULL, hdr, 0};
     par_for(n, PAR_MIN_EDGES, gather_part, &gc);
+    /* Arrival addresses and functions are dead: sizes (8 bytes) and shapes (4) go there. */
+    gc.size = shrink(b->addr, (size_t)n * sizeof *gc.size + 1);
+    gc.shape = shrink(b->func, (size_t)n * sizeof *gc.shape + 1);
+    b->addr = NULL;
+    b->func = NULL;
+    gc.pass = 1;
+    par_for(n, PAR_MIN_EDGES, gather_part, &gc);
+    uint64_t *size = gc.size;
+    h->obj_size = size;
+    h->obj_shape = gc.shape;
+    h->obj_hdr = hdr;
     uint32_t k = 0;
     for (uint32_t i = 0; i < n; i++) {
         if (k && h->obj_addr[i] < h->obj_addr[k - 1] + size[k - 1]) {
@@ -853,13 +876,10 @@ static int order_objects(builder *b, uint32_t **sorted_of, uint32_t **arrival_of
     h->nobj = k;
     *arrival_of = perm;
     *sorted_of = inv;
-    free(b->addr);
     free(b->hdr);
-    free(b->func);
     free(b->shape);
-    b->addr = NULL;
     b->hdr = NULL;
-    b->func = b->shape = NULL;
+    b->shape = NULL;
     return HS_OK;
 }
 
