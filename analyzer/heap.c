@@ -800,16 +800,17 @@ typedef struct gather_ctx {
     uint32_t *shape;
     uint8_t *hdr;
     int pass;
+    uint8_t overlap[PAR_MAX_PARTS]; /* pass 1, per part: an object overlaps the next */
 } gather_ctx;
 
 /* Copies the objects perm[lo, hi) names into sorted positions lo..hi-1: in pass 0 addresses
- * and closure functions, in pass 1 sizes, shapes and headers. */
+ * and closure functions, in pass 1 sizes, shapes and headers (and whether any object
+ * overlaps the next). */
 static void gather_part(void *ctx, unsigned part, size_t lo, size_t hi)
 {
-    const gather_ctx *c = ctx;
+    gather_ctx *c = ctx;
     const builder *b = c->b;
     heap *h = b->h;
-    (void)part;
     for (size_t k = lo; k < hi; k++) {
         uint32_t a = c->perm[k];
         if (c->pass == 0) {
@@ -820,6 +821,8 @@ static void gather_part(void *ctx, unsigned part, size_t lo, size_t hi)
             c->size[k] = h->shapes[b->shape[a]].size;
             c->shape[k] = b->shape[a];
             c->hdr[k] = b->hdr[a];
+            if (k + 1 < h->nobj && h->obj_addr[k + 1] - h->obj_addr[k] < c->size[k])
+                c->overlap[part] = 1;
         }
     }
 }
@@ -843,7 +846,7 @@ static int order_objects(builder *b, uint32_t **sorted_of, uint32_t **arrival_of
         free(hdr);
         return HS_ERR_NOMEM;
     }
-    gather_ctx gc = {b, perm, inv, NULL, NULL, hdr, 0};
+    gather_ctx gc = {b, perm, inv, NULL, NULL, hdr, 0, {0}};
     par_for(n, PAR_MIN_EDGES, gather_part, &gc);
     /* Arrival addresses and functions are dead: sizes (8 bytes) and shapes (4) go there. */
     gc.size = shrink(b->addr, (size_t)n * sizeof *gc.size + 1);
@@ -856,8 +859,11 @@ static int order_objects(builder *b, uint32_t **sorted_of, uint32_t **arrival_of
     h->obj_size = size;
     h->obj_shape = gc.shape;
     h->obj_hdr = hdr;
-    uint32_t k = 0;
-    for (uint32_t i = 0; i < n; i++) {
+    int overlap = 0;
+    for (unsigned p = 0; p < PAR_MAX_PARTS; p++)
+        overlap |= gc.overlap[p];
+    uint32_t k = overlap ? 0 : n;
+    for (uint32_t i = k; i < n; i++) {
         if (k && h->obj_addr[i] < h->obj_addr[k - 1] + size[k - 1]) {
             inv[perm[i]] = HEAP_NONE;
             continue;
