@@ -995,49 +995,60 @@ static uint32_t resolve_value(const builder *b, uint64_t v)
 
 /* Turns hints [lo, hi) into the objects they type: an edge's target, when the data word
  * points at the object itself (else HEAP_NONE). */
-static void hint_targets_part(void *ctx, unsigned part, size_t lo, size_t hi)
+/* Interface hints ride on the resolution of their edges: before it, the raw value of each
+ * hinted edge gets HINT_MARK (no pointer kept as an edge has bit 63 set: they lie in the
+ * arena or the data sections); resolving such a value also tells whether it points at the
+ * start of its object (AT_START beside the node id), which is all a hint needs. */
+#define HINT_MARK ((uint64_t)1 << 63)
+#define AT_START ((uint64_t)1 << 32)
+
+static void mark_hinted_edges(builder *b)
 {
-    const builder *b = ctx;
-    const heap *h = b->h;
-    iface_hint *hs = b->hints;
-    enum { AHEAD = 16 };
-    (void)part;
-    for (size_t k = lo; k < hi; k++) {
-        if (h->aix && k + AHEAD < hi)
-            addrindex_prefetch(h->aix, *hint_val(b, &hs[k + AHEAD]));
-        uint64_t v = *hint_val(b, &hs[k]);
-        uint32_t dst = heap_object_at(h, v);
-        hs[k].edge = dst != HEAP_NONE && points_at_start(b, dst, v) ? dst : HEAP_NONE;
-    }
+    for (size_t k = 0; k < b->nhints; k++)
+        *hint_val(b, &b->hints[k]) |= HINT_MARK;
 }
 
-/* Types the objects interface words point at, while edge values are still addresses: finds
- * each hint's object (in parallel), names each distinct descriptor once, then gives the types
- * with the objects prefetched. */
+/* Types the objects interface words point at (their edges are resolved: see HINT_MARK): names
+ * each distinct descriptor once, then gives the types with the objects prefetched. */
 static int apply_iface_hints(builder *b)
 {
     heap *h = b->h;
-    iface_hint *hs = b->hints;
+    const iface_hint *hs = b->hints;
     enum { AHEAD = 16 };
-    par_for(b->nhints, PAR_MIN_EDGES, hint_targets_part, b);
     uint32_t *desc_type = malloc(b->ndescs * sizeof *desc_type + 1);
     if (!desc_type)
         return HS_ERR_NOMEM;
     for (size_t d = 0; d < b->ndescs; d++)
         desc_type[d] = resolve_hint_type(b, &(type_hint){0, b->descs[d], HEAP_TSRC_IFACE});
     for (size_t k = 0; k < b->nhints; k++) {
-        if (k + AHEAD < b->nhints && hs[k + AHEAD].edge != HEAP_NONE) {
-            __builtin_prefetch(&h->obj_tsrc[hs[k + AHEAD].edge]);
-            __builtin_prefetch(&h->obj_type[hs[k + AHEAD].edge], 1);
+        if (k + AHEAD < b->nhints) {
+            uint64_t ahead = *hint_val(b, &hs[k + AHEAD]);
+            if (ahead & AT_START) {
+                __builtin_prefetch(&h->obj_tsrc[(uint32_t)ahead]);
+                __builtin_prefetch(&h->obj_type[(uint32_t)ahead], 1);
+            }
         }
-        uint32_t obj = hs[k].edge, ti = desc_type[hs[k].desc & ~AUX_BIT];
-        if (obj != HEAP_NONE && ti != HEAP_NONE && h->obj_tsrc[obj] < HEAP_TSRC_IFACE) {
+        uint64_t v = *hint_val(b, &hs[k]);
+        uint32_t obj = (uint32_t)v, ti = desc_type[hs[k].desc & ~AUX_BIT];
+        if ((v & AT_START) && ti != HEAP_NONE && h->obj_tsrc[obj] < HEAP_TSRC_IFACE) {
             h->obj_type[obj] = ti;
             h->obj_tsrc[obj] = HEAP_TSRC_IFACE;
         }
     }
     free(desc_type);
     return HS_OK;
+}
+
+/* The node an edge value points into (HEAP_NONE: none), with AT_START when the value carries
+ * HINT_MARK and points at the start of an object. */
+static uint64_t resolve_edge_value(const builder *b, uint64_t v)
+{
+    uint64_t hinted = v & HINT_MARK;
+    v &= ~HINT_MARK;
+    uint32_t dst = resolve_value(b, v);
+    if (hinted && dst < b->h->nobj && points_at_start(b, dst, v))
+        return dst | AT_START;
+    return dst;
 }
 
 /* Resolves object edges [lo, hi) in place, prefetching the address index ahead: one random
@@ -1049,9 +1060,9 @@ static void resolve_part(void *ctx, unsigned part, size_t lo, size_t hi)
     (void)part;
     for (size_t i = lo; i < hi; i++) {
         if (b->h->aix && i + AHEAD < hi)
-            addrindex_prefetch(b->h->aix, *edge_val(b, i + AHEAD));
+            addrindex_prefetch(b->h->aix, *edge_val(b, i + AHEAD) & ~HINT_MARK);
         uint64_t *v = edge_val(b, i);
-        *v = resolve_value(b, *v);
+        *v = resolve_edge_value(b, *v);
     }
 }
 
@@ -1060,7 +1071,7 @@ static void resolve_edges(builder *b)
 {
     par_for(b->nedges, PAR_MIN_EDGES, resolve_part, b);
     for (size_t j = 0; j < b->naux_edges; j++)
-        b->aux_edges[j].val = resolve_value(b, b->aux_edges[j].val);
+        b->aux_edges[j].val = resolve_edge_value(b, b->aux_edges[j].val);
 }
 
 /* The CSR layout of object edges, filled in parallel over ranges of objects. */
@@ -1338,6 +1349,8 @@ static int finish(builder *b, hs_error *err)
     for (uint32_t i = 0; i < h->nobj; i++)
         h->obj_type[i] = HEAP_NONE;
     step_done(h, HEAP_STEP_SORT, &b->clock);
+    mark_hinted_edges(b);
+    resolve_edges(b);
     if (apply_iface_hints(b) < 0) {
         free(sorted_of);
         free(arrival_of);
@@ -1346,7 +1359,6 @@ static int finish(builder *b, hs_error *err)
     free(b->hints);
     b->hints = NULL;
     b->nhints = 0;
-    resolve_edges(b);
     step_done(h, HEAP_STEP_RESOLVE, &b->clock);
     int rc = build_graph(b, arrival_of, narrival, err);
     if (rc >= 0)
