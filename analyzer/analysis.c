@@ -230,7 +230,8 @@ const char *analysis_shape_type(const analysis *a, uint32_t obj)
  * and the detectors run on the caller's thread while the second half runs. */
 typedef struct dom_job {
     analysis *a;
-    void *scratch;      /* spare memory for dom_start */
+    uint64_t *retained; /* spare memory for the tree (dom_start) */
+    uint32_t *idom;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int reverse;        /* 0: being built, 1: built, -1: never (the model failed) */
@@ -246,7 +247,8 @@ static void *dom_thread(void *arg)
     double t = now();
     dom_work *w = NULL;
     hs_error_clear(&j->err);
-    j->rc = dom_start(a->h->g, a->all_roots, a->nall_roots, 0, j->scratch, &w, &j->err);
+    j->rc = dom_start(a->h->g, a->all_roots, a->nall_roots, 0, j->retained, j->idom, &w,
+                      &j->err);
     j->seconds = now() - t;
     pthread_mutex_lock(&j->mu);
     while (!j->reverse)
@@ -289,8 +291,11 @@ int analysis_run(source *s, const analysis_options *opts, analysis **out, hs_err
     if (rc >= 0)
         rc = build_roots(a, err);
     dom_job job = {.a = a, .rc = HS_OK};
-    if (rc >= 0)
-        job.scratch = heap_take_spare(a->h, dom_scratch_bytes(a->h->g));
+    if (rc >= 0) {
+        size_t n1 = (size_t)graph_node_count(a->h->g) + 1;
+        job.retained = heap_take_spare(a->h, n1 * sizeof *job.retained);
+        job.idom = heap_take_spare(a->h, n1 * sizeof *job.idom);
+    }
     pthread_mutex_init(&job.mu, NULL);
     pthread_cond_init(&job.cv, NULL);
     pthread_t tid;
@@ -300,11 +305,14 @@ int analysis_run(source *s, const analysis_options *opts, analysis **out, hs_err
         rc = heap_build_reverse(a->h, !threaded, err);
     if (rc >= 0)
         heap_drop_spares(a->h);
-    if (threaded)
+    if (threaded) {
         dom_reverse_done(&job, rc >= 0);
-    else if (rc >= 0) {
+    } else if (rc >= 0) {
         job.reverse = 1;
         dom_thread(&job);
+    } else {
+        free(job.retained);
+        free(job.idom);
     }
     lap(a, ANALYSIS_T_MODEL, &t);
     if (rc >= 0)

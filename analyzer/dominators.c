@@ -217,16 +217,10 @@ void dom_work_free(dom_work *w)
     free(w);
 }
 
-size_t dom_scratch_bytes(const graph *g)
-{
-    return ((size_t)graph_node_count(g) + 1) * sizeof(uint64_t);
-}
-
 int dom_start(const graph *g, const graph_root *roots, size_t nroots, uint32_t flags,
-              void *scratch, dom_work **out, hs_error *err)
+              uint64_t *retained, uint32_t *idom, dom_work **out, hs_error *err)
 {
     *out = NULL;
-    uint64_t *retained = scratch;
     uint32_t n = graph_node_count(g);
     const uint32_t *off = graph_out_offsets(g), *dst = graph_out_dst(g);
 
@@ -235,6 +229,7 @@ int dom_start(const graph *g, const graph_root *roots, size_t nroots, uint32_t f
         uint32_t v = roots[i].node;
         if (v >= n) {
             free(retained);
+            free(idom);
             return hs_error_set(err, HS_ERR_ARG, HS_NO_OFFSET,
                                 "dominators: root %zu names node %u of %u", i, v, n);
         }
@@ -244,6 +239,7 @@ int dom_start(const graph *g, const graph_root *roots, size_t nroots, uint32_t f
     }
     if (nvs > GRAPH_MAX_EDGES) { /* the DFS frame of the virtual root counts in 32 bits */
         free(retained);
+        free(idom);
         return hs_error_set(err, HS_ERR_LIMIT, HS_NO_OFFSET,
                             "dominators: %zu edges from the virtual root", nvs);
     }
@@ -262,12 +258,14 @@ int dom_start(const graph *g, const graph_root *roots, size_t nroots, uint32_t f
     if (d) {
         d->g = g;
         d->n = n;
-        d->idom = malloc(N1 * sizeof *d->idom);
+        d->idom = idom ? idom : malloc(N1 * sizeof *d->idom);
         d->retained = retained ? retained : malloc(N1 * sizeof *d->retained);
         retained = NULL;
+        idom = NULL;
     }
     if (!w || !d || !vsucc || !t || !fr || !seen || !d->idom || !d->retained) {
-        free(retained); /* when d could not adopt it */
+        free(retained); /* when d could not adopt them */
+        free(idom);
         free(w);
         dom_free(d);
         free(vsucc);
@@ -420,7 +418,7 @@ int dom_compute(const graph *g, const graph_root *roots, size_t nroots, uint32_t
 {
     dom_work *w;
     *out = NULL;
-    int rc = dom_start(g, roots, nroots, flags, NULL, &w, err);
+    int rc = dom_start(g, roots, nroots, flags, NULL, NULL, &w, err);
     return rc < 0 ? rc : dom_finish(w, out, err);
 }
 

@@ -44,12 +44,11 @@ int dom_compute(const graph *g, const graph_root *roots, size_t nroots, uint32_t
 /* dom_compute in two halves, for a caller that builds the reverse adjacency meanwhile:
  * dom_start numbers the vertices (a DFS over g's forward edges only), dom_finish computes
  * the tree and needs the reverse adjacency. dom_finish frees w in every case; dom_work_free
- * drops a started computation (NULL is accepted). scratch: NULL, or malloc'd memory of at
- * least dom_scratch_bytes(g) for the retained sizes (taken in every case). */
+ * drops a started computation (NULL is accepted). retained and idom: NULL, or malloc'd
+ * arrays of node count + 1 entries that become the tree's (taken in every case). */
 typedef struct dom_work dom_work;
-size_t dom_scratch_bytes(const graph *g);
 int dom_start(const graph *g, const graph_root *roots, size_t nroots, uint32_t flags,
-              void *scratch, dom_work **w, hs_error *err);
+              uint64_t *retained, uint32_t *idom, dom_work **w, hs_error *err);
 int dom_finish(dom_work *w, dom_tree **out, hs_error *err);
 void dom_work_free(dom_work *w);
 

@@ -183,15 +183,18 @@ static void scatter_in_part(void *ctx, unsigned part, size_t lo, size_t hi)
         }
 }
 
-int graph_build_reverse(graph *g, int parallel, uint32_t *spare_src, hs_error *err)
+int graph_build_reverse(graph *g, int parallel, uint32_t *spare_off, uint32_t *spare_src,
+                        hs_error *err)
 {
     size_t min_split = parallel ? PAR_MIN_NODES : SIZE_MAX;
     if (g->in_off) {
+        free(spare_off);
         free(spare_src);
         return HS_OK;
     }
     uint32_t n = g->n;
-    uint32_t *ioff = calloc((size_t)n + 1, sizeof *ioff);
+    uint32_t *ioff = spare_off ? memset(spare_off, 0, ((size_t)n + 1) * sizeof *ioff)
+                               : calloc((size_t)n + 1, sizeof *ioff);
     uint32_t *isrc = spare_src ? spare_src : malloc((size_t)g->m * sizeof *isrc + 1);
     if (!ioff || !isrc) {
         free(ioff);
@@ -274,7 +277,7 @@ int graph_build(graph_builder *b, graph **out, hs_error *err)
     b->size = NULL;
     graph_builder_free(b);
     int rc = graph_adopt(n, m, off, dst, field, size, out, err);
-    if (rc >= 0 && (rc = graph_build_reverse(*out, 1, NULL, err)) < 0) {
+    if (rc >= 0 && (rc = graph_build_reverse(*out, 1, NULL, NULL, err)) < 0) {
         graph_free(*out);
         *out = NULL;
     }

@@ -103,9 +103,10 @@ int graph_adopt(uint32_t n, uint32_t m, uint32_t *out_off, uint32_t *out_dst, ui
 
 /* Builds the reverse adjacency of an adopted graph (a no-op when it has one), on every core
  * when parallel, else on the caller's thread only. Only reads the forward arrays, so others
- * may read them meanwhile. spare_src: NULL, or malloc'd room for the graph's edge count of
- * uint32_t that becomes the reverse edges' array (taken in every case). */
-int graph_build_reverse(graph *g, int parallel, uint32_t *spare_src, hs_error *err);
+ * may read them meanwhile. spare_off and spare_src: NULL, or malloc'd arrays of node count + 1
+ * and edge count entries that become the reverse offsets and edges (taken in every case). */
+int graph_build_reverse(graph *g, int parallel, uint32_t *spare_off, uint32_t *spare_src,
+                        hs_error *err);
 
 /* Frees a graph (NULL is accepted). */
 void graph_free(graph *g);

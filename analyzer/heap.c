@@ -723,12 +723,12 @@ static int sort_by_runs(const uint64_t *addr, uint32_t n, uint32_t *perm)
 }
 
 /* Sorts objects by address and returns the permutation perm[sorted index] = arrival index
- * (NULL when out of memory). Linear: the dump's ascending runs put in order when they do not
+ * in an array of room >= n entries (NULL when out of memory). Linear: the dump's ascending runs put in order when they do not
  * interleave, else an LSD radix sort on 11-bit digits of the offset from the lowest address
  * (in 8-byte words when every address is aligned: a heap under 16 GiB takes 3 passes). */
-static uint32_t *sort_objects(const uint64_t *addr, uint32_t n)
+static uint32_t *sort_objects(const uint64_t *addr, uint32_t n, size_t room)
 {
-    uint32_t *perm = malloc((size_t)n * sizeof *perm + 1);
+    uint32_t *perm = malloc(room * sizeof *perm + 1);
     if (!perm)
         return NULL;
     int rc = sort_by_runs(addr, n, perm);
@@ -835,8 +835,10 @@ static int order_objects(builder *b, uint32_t **sorted_of, uint32_t **arrival_of
 {
     heap *h = b->h;
     uint32_t n = h->nobj;
-    uint32_t *perm = sort_objects(b->addr, n);
-    uint32_t *inv = malloc((size_t)n * sizeof *inv + 1);
+    /* Room for every node: once dead, these two serve as spare memory (heap_take_spare). */
+    size_t room = (size_t)n + h->naux + 1;
+    uint32_t *perm = sort_objects(b->addr, n, room);
+    uint32_t *inv = malloc(room * sizeof *inv + 1);
     h->obj_addr = malloc((size_t)n * sizeof *h->obj_addr + 1);
     h->obj_func = malloc((size_t)n * sizeof *h->obj_func + 1);
     uint8_t *hdr = malloc((size_t)n + 1);
@@ -882,8 +884,10 @@ static int order_objects(builder *b, uint32_t **sorted_of, uint32_t **arrival_of
     h->nobj = k;
     *arrival_of = perm;
     *sorted_of = inv;
-    free(b->hdr);
-    free(b->shape);
+    /* Arrival shapes and headers are dead too: types (4 bytes) and their sources (1) go
+     * there (finish sets them). */
+    h->obj_type = shrink(b->shape, (size_t)n * sizeof *h->obj_type + 1);
+    h->obj_tsrc = shrink(b->hdr, (size_t)n + 1);
     b->hdr = NULL;
     b->shape = NULL;
     return HS_OK;
@@ -1158,11 +1162,12 @@ static int build_graph(builder *b, const uint32_t *arrival_of, uint32_t narrival
     h->spare_bytes[0] = b->cap_edges * sizeof *b->eval;
     h->spare[1] = b->efield;
     h->spare_bytes[1] = b->cap_edges * sizeof *b->efield;
+    h->spare[2] = b->estart;
+    h->spare_bytes[2] = b->ncap_obj * sizeof *b->estart;
     b->eval = NULL;
     b->efield = NULL;
-    free_edges(b);
-    free(b->estart);
     b->estart = NULL;
+    free_edges(b);
     uint32_t *d2 = realloc(dst, (size_t)m * sizeof *dst + 1), *f2 = realloc(fld, (size_t)m * sizeof *fld + 1);
     dst = d2 ? d2 : dst;
     fld = f2 ? f2 : fld;
@@ -1339,15 +1344,8 @@ static int finish(builder *b, hs_error *err)
         free(arrival_of);
         return oom(err, "the address index");
     }
-    h->obj_type = malloc((size_t)h->nobj * sizeof *h->obj_type + 1);
-    h->obj_tsrc = calloc((size_t)h->nobj + 1, 1);
-    if (!h->obj_type || !h->obj_tsrc) {
-        free(sorted_of);
-        free(arrival_of);
-        return oom(err, "types");
-    }
-    for (uint32_t i = 0; i < h->nobj; i++)
-        h->obj_type[i] = HEAP_NONE;
+    memset(h->obj_type, 0xff, (size_t)h->nobj * sizeof *h->obj_type); /* HEAP_NONE */
+    memset(h->obj_tsrc, 0, (size_t)h->nobj + 1);
     step_done(h, HEAP_STEP_SORT, &b->clock);
     mark_hinted_edges(b);
     resolve_edges(b);
@@ -1363,8 +1361,12 @@ static int finish(builder *b, hs_error *err)
     int rc = build_graph(b, arrival_of, narrival, err);
     if (rc >= 0)
         apply_other_hints(b, sorted_of, narrival);
-    free(sorted_of);
-    free(arrival_of);
+    /* Spare memory from now on (heap_take_spare). */
+    size_t room = ((size_t)narrival + h->naux + 1) * sizeof *arrival_of;
+    h->spare[3] = arrival_of;
+    h->spare_bytes[3] = room;
+    h->spare[4] = sorted_of;
+    h->spare_bytes[4] = room;
     if (rc < 0)
         return rc;
     if (collect_roots(b) < 0)
@@ -1442,8 +1444,9 @@ int heap_build_reverse(heap *h, int parallel, hs_error *err)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
-    uint32_t *spare = heap_take_spare(h, (size_t)graph_edge_count(h->g) * sizeof *spare);
-    int rc = graph_build_reverse(h->g, parallel, spare, err);
+    uint32_t *src = heap_take_spare(h, (size_t)graph_edge_count(h->g) * sizeof *src);
+    uint32_t *off = heap_take_spare(h, ((size_t)h->nnodes + 1) * sizeof *off);
+    int rc = graph_build_reverse(h->g, parallel, off, src, err);
     step_done(h, HEAP_STEP_REVERSE, &t);
     return rc;
 }
@@ -1457,7 +1460,7 @@ void *heap_take_spare(heap *h, size_t bytes)
             best = i;
     if (best < 0)
         return NULL;
-    void *p = h->spare[best], *q = realloc(p, bytes ? bytes : 1); /* a shrink stays in place */
+    void *p = h->spare[best], *q = realloc(p, bytes ? bytes : 1); /* shrinks in place */
     h->spare[best] = NULL;
     return q ? q : p;
 }

@@ -109,7 +109,7 @@ typedef enum heap_step {
 /* The step's name ("stream", "sort", ...). */
 const char *heap_step_name(int step);
 
-#define HEAP_NSPARE 2
+#define HEAP_NSPARE 5
 
 typedef struct heap {
     char go_version[64];
@@ -172,10 +172,10 @@ int heap_build(source *s, void (*progress)(void *ctx, uint64_t done), void *prog
 int heap_build_reverse(heap *h, int parallel, hs_error *err);
 
 /* Fresh memory costs a page fault per page on first touch; the build's dead arrays (the raw
- * edges) have mostly been touched already. heap_take_spare hands the smallest one of at
+ * edges, the edge starts, the sort's permutations) have mostly been touched already. heap_take_spare hands the smallest one of at
  * least `bytes` over, shrunk to that (malloc'd: the caller owns it), or NULL when none is
- * that large; heap_drop_spares frees the rest. For the analysis's next big arrays (reverse
- * edges, dominator results). */
+ * that large; heap_drop_spares frees the rest. For the analysis's next big arrays (the
+ * reverse adjacency, the dominator tree). */
 void *heap_take_spare(heap *h, size_t bytes);
 void heap_drop_spares(heap *h);
 
