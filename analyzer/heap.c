@@ -1122,7 +1122,17 @@ static int build_graph(builder *b, const uint32_t *arrival_of, uint32_t narrival
         return hs_error_set(err, HS_ERR_LIMIT, HS_NO_OFFSET, "more than %u pointers",
                             (unsigned)GRAPH_MAX_EDGES);
     uint32_t *off = malloc(((size_t)n + 1) * sizeof *off);
-    uint32_t *dst = malloc(cap * sizeof *dst + 1), *fld = malloc(cap * sizeof *fld + 1);
+    uint32_t *dst = malloc(cap * sizeof *dst + 1), *fld;
+    /* The interface hints are applied: their array's memory, touched already, takes the
+     * fields when it is large enough (fresh pages cost a fault each). */
+    if (b->cap_hints * sizeof *b->hints >= cap * sizeof *fld + 1) {
+        fld = shrink(b->hints, cap * sizeof *fld + 1);
+    } else {
+        free(b->hints);
+        fld = malloc(cap * sizeof *fld + 1);
+    }
+    b->hints = NULL;
+    b->nhints = b->cap_hints = 0;
     uint32_t *cursor = calloc((size_t)h->naux + 1, sizeof *cursor);
     if (!off || !dst || !fld || !cursor) {
         free(off);
@@ -1354,9 +1364,6 @@ static int finish(builder *b, hs_error *err)
         free(arrival_of);
         return oom(err, "types");
     }
-    free(b->hints);
-    b->hints = NULL;
-    b->nhints = 0;
     step_done(h, HEAP_STEP_RESOLVE, &b->clock);
     int rc = build_graph(b, arrival_of, narrival, err);
     if (rc >= 0)
