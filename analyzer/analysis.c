@@ -264,9 +264,30 @@ static void *dom_thread(void *arg)
     return NULL;
 }
 
-/* Tells the dominators' thread whether the reverse adjacency is there (ok) or never will be. */
-static void dom_reverse_done(dom_job *j, int ok)
+/* Starts the dominators (their DFS) on a second thread, in the build's spare memory; returns
+ * whether the thread runs. */
+static int dom_launch(dom_job *j, pthread_t *tid)
 {
+    size_t n1 = (size_t)graph_node_count(j->a->h->g) + 1;
+    j->retained = heap_take_spare(j->a->h, n1 * sizeof *j->retained);
+    j->idom = heap_take_spare(j->a->h, n1 * sizeof *j->idom);
+    return pthread_create(tid, NULL, dom_thread, j) == 0;
+}
+
+/* Once the reverse adjacency is built (ok) or never will be: lets the thread go on, or, when
+ * there is none, runs the dominators here. */
+static void dom_reverse_done(dom_job *j, int threaded, int ok)
+{
+    if (!threaded) {
+        j->reverse = ok ? 1 : -1;
+        if (ok) {
+            dom_thread(j);
+        } else {
+            free(j->retained);
+            free(j->idom);
+        }
+        return;
+    }
     pthread_mutex_lock(&j->mu);
     j->reverse = ok ? 1 : -1;
     pthread_cond_signal(&j->cv);
@@ -291,29 +312,16 @@ int analysis_run(source *s, const analysis_options *opts, analysis **out, hs_err
     if (rc >= 0)
         rc = build_roots(a, err);
     dom_job job = {.a = a, .rc = HS_OK};
-    if (rc >= 0) {
-        size_t n1 = (size_t)graph_node_count(a->h->g) + 1;
-        job.retained = heap_take_spare(a->h, n1 * sizeof *job.retained);
-        job.idom = heap_take_spare(a->h, n1 * sizeof *job.idom);
-    }
     pthread_mutex_init(&job.mu, NULL);
     pthread_cond_init(&job.cv, NULL);
     pthread_t tid;
-    int threaded = rc >= 0 && pthread_create(&tid, NULL, dom_thread, &job) == 0;
-    /* One thread for it: the other core runs the dominators' DFS. */
+    int threaded = rc >= 0 && dom_launch(&job, &tid);
+    /* On one thread: the other core runs the dominators' DFS meanwhile. */
     if (rc >= 0)
         rc = heap_build_reverse(a->h, !threaded, err);
     if (rc >= 0)
         heap_drop_spares(a->h);
-    if (threaded) {
-        dom_reverse_done(&job, rc >= 0);
-    } else if (rc >= 0) {
-        job.reverse = 1;
-        dom_thread(&job);
-    } else {
-        free(job.retained);
-        free(job.idom);
-    }
+    dom_reverse_done(&job, threaded, rc >= 0);
     lap(a, ANALYSIS_T_MODEL, &t);
     if (rc >= 0)
         rc = live_compute(a->h->g, a->h->roots, a->h->nroots, a->specials, a->nspecials,

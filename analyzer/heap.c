@@ -785,6 +785,18 @@ static uint32_t *sort_objects(const uint64_t *addr, uint32_t n, size_t room)
     return perm;
 }
 
+/* Keeps a dead array of `bytes` for heap_take_spare (frees it when every slot is taken). */
+static void add_spare(heap *h, void *p, size_t bytes)
+{
+    for (int i = 0; i < HEAP_NSPARE; i++)
+        if (!h->spare[i]) {
+            h->spare[i] = p;
+            h->spare_bytes[i] = bytes;
+            return;
+        }
+    free(p);
+}
+
 /* realloc to a smaller size, keeping the block when that fails. */
 static void *shrink(void *p, size_t bytes)
 {
@@ -1168,12 +1180,9 @@ static int build_graph(builder *b, const uint32_t *arrival_of, uint32_t narrival
     uint32_t m = off[n];
     /* The graph's memory peak: drop the raw edges first, but keep their arrays' memory
      * (touched already) for later big arrays: see heap_take_spare. */
-    h->spare[0] = b->eval;
-    h->spare_bytes[0] = b->cap_edges * sizeof *b->eval;
-    h->spare[1] = b->efield;
-    h->spare_bytes[1] = b->cap_edges * sizeof *b->efield;
-    h->spare[2] = b->estart;
-    h->spare_bytes[2] = b->ncap_obj * sizeof *b->estart;
+    add_spare(h, b->eval, b->cap_edges * sizeof *b->eval);
+    add_spare(h, b->efield, b->cap_edges * sizeof *b->efield);
+    add_spare(h, b->estart, b->ncap_obj * sizeof *b->estart);
     b->eval = NULL;
     b->efield = NULL;
     b->estart = NULL;
@@ -1370,10 +1379,8 @@ static int finish(builder *b, hs_error *err)
         apply_other_hints(b, sorted_of, narrival);
     /* Spare memory from now on (heap_take_spare). */
     size_t room = ((size_t)narrival + h->naux + 1) * sizeof *arrival_of;
-    h->spare[3] = arrival_of;
-    h->spare_bytes[3] = room;
-    h->spare[4] = sorted_of;
-    h->spare_bytes[4] = room;
+    add_spare(h, arrival_of, room);
+    add_spare(h, sorted_of, room);
     if (rc < 0)
         return rc;
     if (collect_roots(b) < 0)

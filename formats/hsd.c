@@ -1251,7 +1251,8 @@ int hsd_stream_open(hsd_stream **out, const hsd_reader *r, size_t section, int t
         return HS_OK;
     }
 
-    /* Bounded read-ahead: 2 buffers per inflating thread. */
+    /* Bounded read-ahead: 8 chunks per inflating thread (fewer left the cores idle while
+     * the consumer spent longer on some chunks than on others). */
     s->nslots = 8 * (size_t)threads;
     s->slots = calloc(s->nslots, sizeof *s->slots);
     s->th = calloc((size_t)threads - 1, sizeof *s->th);
