@@ -6,7 +6,10 @@
  * Edges of other nodes (globals, frames, roots) are few and kept apart with their source.
  * After the pass, objects are put in address order, an address index resolves edge values to
  * nodes, and the edges are laid out as CSR adjacency in address order, which the graph module
- * adopts without a copy.
+ * adopts without a copy. The reverse adjacency is left to the caller (heap_build_reverse), so
+ * that work needing only forward edges can start first. Fresh pages cost a fault each: the
+ * build's dead arrays are reused for the next ones (sorted sizes in the arrival addresses,
+ * edge fields in the applied hints, ...) or kept for the caller (heap_take_spare).
  */
 #include "heap.h"
 
