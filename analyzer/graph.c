@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "par.h"
+#include "vec.h"
 
 /* Below this many nodes one thread builds the reverse graph. */
 #define PAR_MIN_NODES 100000
@@ -143,12 +144,6 @@ size_t graph_builder_edge_count(const graph_builder *b)
     return b ? b->m : 0;
 }
 
-static void *shrink(void *p, size_t bytes)
-{
-    void *q = realloc(p, bytes ? bytes : 1);
-    return q ? q : p;
-}
-
 /* In-degree counts of the targets in [lo, hi): each part of the reverse build owns a range
  * of targets and scans every edge, so parts never write the same counter. */
 static void count_in_part(void *ctx, unsigned part, size_t lo, size_t hi)
@@ -253,8 +248,8 @@ int graph_build(graph_builder *b, graph **out, hs_error *err)
         off[v + 1] += off[v];
     if (b->sorted) {
         /* Edges already grouped by source: the builder's arrays are the CSR arrays. */
-        dst = shrink(b->dst, (size_t)m * sizeof(uint32_t));
-        field = shrink(b->field, (size_t)m * sizeof(uint32_t));
+        dst = vec_shrink(b->dst, (size_t)m * sizeof(uint32_t));
+        field = vec_shrink(b->field, (size_t)m * sizeof(uint32_t));
         b->dst = b->field = NULL;
     } else {
         /* Stable counting sort by source; keeps insertion order within a node. */
@@ -273,7 +268,7 @@ int graph_build(graph_builder *b, graph **out, hs_error *err)
         }
         free(cur);
     }
-    uint64_t *size = shrink(b->size, (size_t)n * sizeof(uint64_t));
+    uint64_t *size = vec_shrink(b->size, (size_t)n * sizeof(uint64_t));
     b->size = NULL;
     graph_builder_free(b);
     int rc = graph_adopt(n, m, off, dst, field, size, out, err);

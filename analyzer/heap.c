@@ -800,13 +800,6 @@ static void add_spare(heap *h, void *p, size_t bytes)
     free(p);
 }
 
-/* realloc to a smaller size, keeping the block when that fails. */
-static void *shrink(void *p, size_t bytes)
-{
-    void *q = realloc(p, bytes);
-    return q ? q : p;
-}
-
 typedef struct gather_ctx {
     builder *b;
     const uint32_t *perm;
@@ -866,8 +859,8 @@ static int order_objects(builder *b, uint32_t **sorted_of, uint32_t **arrival_of
     gather_ctx gc = {b, perm, inv, NULL, NULL, hdr, 0, {0}};
     par_for(n, PAR_MIN_EDGES, gather_part, &gc);
     /* Arrival addresses and functions are dead: sizes (8 bytes) and shapes (4) go there. */
-    gc.size = shrink(b->addr, (size_t)n * sizeof *gc.size + 1);
-    gc.shape = shrink(b->func, (size_t)n * sizeof *gc.shape + 1);
+    gc.size = vec_shrink(b->addr, (size_t)n * sizeof *gc.size + 1);
+    gc.shape = vec_shrink(b->func, (size_t)n * sizeof *gc.shape + 1);
     b->addr = NULL;
     b->func = NULL;
     gc.pass = 1;
@@ -901,8 +894,8 @@ static int order_objects(builder *b, uint32_t **sorted_of, uint32_t **arrival_of
     *sorted_of = inv;
     /* Arrival shapes and headers are dead too: types (4 bytes) and their sources (1) go
      * there (finish sets them). */
-    h->obj_type = shrink(b->shape, (size_t)n * sizeof *h->obj_type + 1);
-    h->obj_tsrc = shrink(b->hdr, (size_t)n + 1);
+    h->obj_type = vec_shrink(b->shape, (size_t)n * sizeof *h->obj_type + 1);
+    h->obj_tsrc = vec_shrink(b->hdr, (size_t)n + 1);
     b->hdr = NULL;
     b->shape = NULL;
     return HS_OK;
@@ -1012,8 +1005,6 @@ static uint32_t resolve_value(const builder *b, uint64_t v)
     return dst != HEAP_NONE ? dst : global_at(b->h, &b->global_of, v);
 }
 
-/* Turns hints [lo, hi) into the objects they type: an edge's target, when the data word
- * points at the object itself (else HEAP_NONE). */
 /* Interface hints ride on the resolution of their edges: before it, the raw value of each
  * hinted edge gets HINT_MARK (no pointer kept as an edge has bit 63 set: they lie in the
  * arena or the data sections); resolving such a value also tells whether it points at the
@@ -1141,7 +1132,7 @@ static int build_graph(builder *b, const uint32_t *arrival_of, uint32_t narrival
     /* The interface hints are applied: their array's memory, touched already, takes the
      * fields when it is large enough (fresh pages cost a fault each). */
     if (b->cap_hints * sizeof *b->hints >= cap * sizeof *fld + 1) {
-        fld = shrink(b->hints, cap * sizeof *fld + 1);
+        fld = vec_shrink(b->hints, cap * sizeof *fld + 1);
     } else {
         free(b->hints);
         fld = malloc(cap * sizeof *fld + 1);
@@ -1190,9 +1181,8 @@ static int build_graph(builder *b, const uint32_t *arrival_of, uint32_t narrival
     b->efield = NULL;
     b->estart = NULL;
     free_edges(b);
-    uint32_t *d2 = realloc(dst, (size_t)m * sizeof *dst + 1), *f2 = realloc(fld, (size_t)m * sizeof *fld + 1);
-    dst = d2 ? d2 : dst;
-    fld = f2 ? f2 : fld;
+    dst = vec_shrink(dst, (size_t)m * sizeof *dst + 1);
+    fld = vec_shrink(fld, (size_t)m * sizeof *fld + 1);
     /* The graph holds the node sizes (objects' slot sizes, 0 for the rest): keep one copy. */
     uint64_t *size = realloc((void *)h->obj_size, (size_t)n * sizeof *size + 1);
     if (!size) {
@@ -1477,9 +1467,9 @@ void *heap_take_spare(heap *h, size_t bytes)
             best = i;
     if (best < 0)
         return NULL;
-    void *p = h->spare[best], *q = realloc(p, bytes ? bytes : 1); /* shrinks in place */
+    void *p = vec_shrink(h->spare[best], bytes);
     h->spare[best] = NULL;
-    return q ? q : p;
+    return p;
 }
 
 void heap_drop_spares(heap *h)

@@ -28,6 +28,14 @@ static inline int vec_reserve(void **arr, size_t *cap, size_t need, size_t elem)
     return 0;
 }
 
+/* Shrinks a malloc'd block to `bytes` (at least 1), keeping the old block when realloc fails:
+ * a shrink cannot need the memory it fails for, and large blocks shrink in place. */
+static inline void *vec_shrink(void *p, size_t bytes)
+{
+    void *q = realloc(p, bytes ? bytes : 1);
+    return q ? q : p;
+}
+
 /* Resizes n parallel arrays (*arrays[i], elements of elem[i] bytes) to cap elements each.
  * Returns 0, or -1 on overflow/OOM; arrays resized before a failure stay valid. */
 static inline int vec_resize_parallel(void **const arrays[], const size_t elem[], size_t n,
