@@ -7,29 +7,20 @@ Each dump is written here byte by byte (runtime/heapdump.go's record layout), so
 known exactly: a chain of objects, each pointing at the next by address, held by one root.
 Its head must retain the whole chain, which only holds when every pointer was resolved to the
 right object after the sort."""
-import json
 import os
 import random
+import sys
 
 import hstest
+
+# The record encoding (uvarints, length-prefixed strings) the broken-dump corpus is written with.
+sys.path.insert(0, os.path.join(hstest.SRC, "tests", "broken", "gohd"))
+from make_broken import s, uv  # noqa: E402
 
 c = hstest.Checker("test_model_order")
 tmp = hstest.tempdir()
 
 HEAP_LO, HEAP_HI = 0xC000000000, 0xC004000000
-
-
-def uv(v):
-    out = bytearray()
-    while v >= 0x80:
-        out.append((v & 0x7F) | 0x80)
-        v >>= 7
-    out.append(v)
-    return bytes(out)
-
-
-def s(b):
-    return uv(len(b)) + b
 
 
 def obj(addr, size, ptrs):
