@@ -86,10 +86,11 @@ static int fill_summary(analysis *a)
     r->containers = calloc(a->ncontainers + 1, sizeof *r->containers);
     if (!r->dump_path || !r->go_version || !r->goarch || !r->containers)
         return HS_ERR_NOMEM;
+    static const char *const kinds[] = {"named", "sync.Map", "Go map"};
     for (size_t i = 0; i < a->ncontainers; i++) {
         const analysis_container *c = &a->containers[i];
-        r->containers[i] = report_strfmt("%s (%s, %zu value%s)", c->name,
-                                         c->is_sync_map ? "sync.Map" : "named", c->nvalues,
+        r->containers[i] = report_strfmt("%s (%s at 0x%llx, %zu value%s)", c->name, kinds[c->kind],
+                                         (unsigned long long)c->addr, c->nvalues,
                                          c->nvalues == 1 ? "" : "s");
         if (!r->containers[i])
             return HS_ERR_NOMEM;
@@ -100,16 +101,26 @@ static int fill_summary(analysis *a)
     if (!h->syms)
         rc = add_note(r, &cap, report_strdup("no symbols: closures, globals and types are unnamed "
                                              "(capture with heapsift-dump or pass --binary)"));
-    if (rc >= 0 && (h->go_minor <= 0 || h->go_minor >= 24) && !a->opts.no_auto_containers)
-        rc = add_note(r, &cap, report_strfmt("sync.Map layouts of %s are not decoded: name "
-                                             "containers with --container",
-                                             h->go_version[0] ? h->go_version : "this Go version"));
+    const golayout *l = &h->layout;
+    if (rc >= 0 && !l->tested)
+        rc = add_note(r, &cap, report_strfmt(
+                 "%s is %s than any Go version heapsift is tested on (go1.%d to go1.%d): the "
+                 "analysis assumes the go1.%d runtime layouts and may miss or misread structures",
+                 h->go_version[0] ? h->go_version : "the dump's Go version",
+                 l->minor > GOLAYOUT_NEWEST_TESTED || !l->minor ? "newer" : "older",
+                 GOLAYOUT_OLDEST_TESTED, GOLAYOUT_NEWEST_TESTED,
+                 l->minor > GOLAYOUT_NEWEST_TESTED || !l->minor ? GOLAYOUT_NEWEST_TESTED
+                                                                : GOLAYOUT_OLDEST_TESTED));
+    if (rc >= 0 && l->syncmap == GOLAYOUT_SYNCMAP_TRIE && a->ncontainers)
+        rc = add_note(r, &cap, report_strfmt(
+                 "no tombstones in %s: its sync.Map (a hash trie since Go 1.24) removes a deleted "
+                 "key's entry at once", h->go_version[0] ? h->go_version : "this Go version"));
     if (rc >= 0 && !live_reasons_exact(a->live))
         rc = add_note(r, &cap, report_strdup("some pin reasons were decided by a bounded search "
                                              "and may say 'cycle' where 'other_finalizer' is true"));
     if (rc >= 0 && !a->ncontainers)
         rc = add_note(r, &cap, report_strdup("no containers found: ghost references need a "
-                                             "sync.Map global or --container SYMBOL"));
+                                             "sync.Map or --container SYMBOL"));
     return rc;
 }
 

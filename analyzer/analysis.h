@@ -34,14 +34,28 @@ typedef struct analysis_options {
     void *progress_ctx;
 } analysis_options;
 
-/* A container: a global (or anonymous static) whose reachable objects are "inside". */
+/* What kind of structure a container is. */
+typedef enum analysis_container_kind {
+    ANALYSIS_CONTAINER_NAMED = 0, /* a global named with --container: everything it reaches */
+    ANALYSIS_CONTAINER_SYNC_MAP,  /* a recognised sync.Map (global, static or struct field) */
+    ANALYSIS_CONTAINER_MAP,       /* a Go map named with --container, decoded */
+} analysis_container_kind;
+
+#define ANALYSIS_CONTAINER_SEEDS 2
+
+/* A container: a structure whose reachable objects are "inside". */
 typedef struct analysis_container {
-    uint32_t node;        /* the global node */
+    uint32_t node;        /* the holder: a global, an anonymous static or a heap object */
+    uint64_t offset;      /* where the container lies in the holder, as the program sees it */
+    uint64_t addr;        /* the container's own address */
     char *name;
-    int is_sync_map;      /* recognised sync.Map layout */
-    uint32_t *values;     /* value objects found by decoding (sync.Map) */
+    int kind;             /* analysis_container_kind */
+    uint32_t seeds[ANALYSIS_CONTAINER_SEEDS]; /* its internal nodes; "inside" is what they
+                                                 reach (none: what the holder reaches) */
+    size_t nseeds;
+    uint32_t *values;     /* value objects found by decoding */
     size_t nvalues;
-    uint32_t *tombstones; /* sync.Map read-map entries whose value was deleted */
+    uint32_t *tombstones; /* sync.Map read-map entries whose value was deleted (1.19-1.23) */
     size_t ntombstones;
     uint64_t tombstone_bytes;
 } analysis_container;

@@ -1,4 +1,13 @@
-/* containers.c - container discovery and sync.Map decoding over the pointer graph. */
+/* containers.c - container discovery and decoding over the pointer graph.
+ *
+ * sync.Maps are found wherever they are (a global, an anonymous static, a field of a heap
+ * object) by their internal root, whose layout is distinctive for each Go version: the
+ * readOnly typed by its interface word (1.19), the readOnly/hmap pair (1.20-1.23), the
+ * HashTrieMap root node (1.24+). The holder is whatever points at that root. Go maps are
+ * decoded when a --container global holds one: hmap buckets up to 1.23 (old buckets too,
+ * during growth), swiss directories, tables and groups from 1.24. Only the graph's edges,
+ * field offsets and the objects' pointer layouts are used (docs/go-runtime.md has the
+ * layouts). */
 #include "containers.h"
 
 #include <stdio.h>
@@ -9,7 +18,7 @@
 #include "describe.h"
 #include "vec.h"
 
-/* Go 1.19-1.23 sync.Map: map[any]*entry buckets are 8 tophash bytes, 8 keys of 16 bytes,
+/* 1.19-1.23 sync.Map: map[any]*entry buckets are 8 tophash bytes, 8 keys of 16 bytes,
  * 8 values of 8 bytes and an overflow pointer: 208 bytes. */
 #define BUCKET_SIZE 208
 #define BUCKET_VALUES 136
@@ -17,25 +26,27 @@
 #define HMAP_BUCKETS 16
 #define HMAP_OLDBUCKETS 24
 #define HMAP_SIZE 48
+/* 1.24+ swiss map: Map{used, seed, dirPtr @16, dirLen, ...} 48 bytes; a table's groups
+ * reference (data pointer) at 16, tables are 32 bytes. */
+#define SWISS_DIR 16
+#define SWISS_TABLE_SIZE 32
+#define SWISS_TABLE_GROUPS 16
+/* 1.24+ sync.Map = HashTrieMap[any, any]: root *indirect at 16; indirect nodes (152 bytes,
+ * slot 160) hold parent at 16 and children[16] from 24; entries (48 bytes) hold overflow at
+ * 8, the key any at 16 and the value any at 32 (data word at 40). */
+#define TRIE_ROOT 16
+#define TRIE_NODE_SLOT 160
+#define TRIE_PARENT 16
+#define TRIE_CHILDREN 24
+#define TRIE_NCHILDREN 16
+#define TRIE_ENTRY_SLOT 48
+#define TRIE_OVERFLOW 8
+#define TRIE_VALUE 40
 
-/* Where a version's sync.Map keeps read and dirty. */
-typedef struct syncmap_layout {
-    uint32_t read;     /* offset of the read pointer (1.19: atomic.Value data word) */
-    uint32_t dirty;    /* offset of dirty *hmap */
-    int read_is_typed; /* 1.19: read's interface type word names sync.readOnly */
-} syncmap_layout;
-
-static int layout_for(int go_minor, syncmap_layout *l)
+/* Program-visible offset of an object's field -> the graph's slot offset. */
+static uint32_t hdr_of(const heap *h, uint32_t v)
 {
-    if (go_minor >= 1 && go_minor <= 19) {
-        *l = (syncmap_layout){16, 24, 1};
-        return 1;
-    }
-    if (go_minor >= 20 && go_minor <= 23) {
-        *l = (syncmap_layout){8, 16, 0};
-        return 1;
-    }
-    return 0; /* 1.24+: HashTrieMap, not decoded */
+    return v < h->nobj ? h->obj_hdr[v] : 0;
 }
 
 uint32_t containers_edge_at(const graph *g, uint32_t src, uint32_t field)
@@ -47,23 +58,34 @@ uint32_t containers_edge_at(const graph *g, uint32_t src, uint32_t field)
     return GRAPH_NONE;
 }
 
+/* The target of v's pointer at program offset `field`, or GRAPH_NONE. */
+static uint32_t field_at(const heap *h, uint32_t v, uint64_t field)
+{
+    return containers_edge_at(h->g, v, (uint32_t)(field + hdr_of(h, v)));
+}
+
 static int is_object(const heap *h, uint32_t v, uint64_t slot)
 {
     return v < h->nobj && (!slot || h->obj_size[v] == slot);
 }
 
-/* Is r (the target of a sync.Map's read field) a readOnly of this layout? */
-static int is_readonly(const analysis *a, uint32_t r, const syncmap_layout *l)
+/* Does object v (no malloc header) have this slot size and pointer layout? nptrs 0: any
+ * count; the first min(nptrs, 4) pointer offsets must equal p. */
+static int has_layout(const heap *h, uint32_t v, uint64_t slot, uint32_t nptrs, const uint32_t *p,
+                      size_t np)
 {
-    const heap *h = a->h;
-    if (!is_object(h, r, 16))
+    if (!is_object(h, v, slot) || h->obj_hdr[v])
         return 0;
-    if (l->read_is_typed) {
-        const char *t = heap_type_name(h, r);
-        return t && strcmp(t, "sync.readOnly") == 0;
-    }
-    return is_object(h, containers_edge_at(h->g, r, 0), HMAP_SIZE);
+    const heap_shape *s = &h->shapes[h->obj_shape[v]];
+    if (nptrs && s->nptrs != nptrs)
+        return 0;
+    for (size_t i = 0; i < np && i < 4; i++)
+        if (i >= s->nptrs || s->ptrs[i] != p[i])
+            return 0;
+    return 1;
 }
+
+/* ---- sync.Map 1.19-1.23: hmap of entries ---- */
 
 typedef struct decoder {
     const analysis *a;
@@ -83,6 +105,11 @@ static int seen_once(decoder *d, uint32_t v)
         return 0;
     bitset_set(d->seen, v);
     return 1;
+}
+
+static int add_value(decoder *d, uint32_t v)
+{
+    return VEC_PUSH(d->c->values, d->c->nvalues, d->capv, v);
 }
 
 /* Outcome of one (entry, key) pair, besides a value node. */
@@ -177,8 +204,7 @@ static int decode_entries(decoder *d, int in_read)
             d->c->tombstone_bytes += h->obj_size[e];
             if (key < h->nobj)
                 d->c->tombstone_bytes += h->obj_size[key];
-        } else if (res[i] != PAIR_SKIP &&
-                   VEC_PUSH(d->c->values, d->c->nvalues, d->capv, res[i]) < 0) {
+        } else if (res[i] != PAIR_SKIP && add_value(d, res[i]) < 0) {
             rc = -1;
         }
     }
@@ -189,14 +215,14 @@ static int decode_entries(decoder *d, int in_read)
     return rc;
 }
 
-/* Walks an hmap's buckets (and overflow chains, and old buckets during growth). */
-static int walk_hmap(decoder *d, uint32_t hm, int in_read)
+/* Walks a map[any]*entry's buckets (and overflow chains, and old buckets during growth). */
+static int walk_entry_hmap(decoder *d, uint32_t hm, int in_read)
 {
-    const heap *h = d->a->h;
+    heap *h = d->a->h;
     const graph *g = h->g;
     if (!is_object(h, hm, HMAP_SIZE))
         return 0;
-    heap_label(d->a->h, hm, "runtime.hmap (map[any]*sync.entry)");
+    heap_label(h, hm, "runtime.hmap (map[any]*sync.entry)");
     d->nq = 0;
     uint32_t b0 = containers_edge_at(g, hm, HMAP_BUCKETS);
     uint32_t b1 = containers_edge_at(g, hm, HMAP_OLDBUCKETS);
@@ -207,17 +233,17 @@ static int walk_hmap(decoder *d, uint32_t hm, int in_read)
     const uint32_t *off = graph_out_offsets(g), *dst = graph_out_dst(g), *fld = graph_out_field(g);
     while (d->nq) {
         uint32_t b = d->queue[--d->nq];
-        int fresh = seen_once(d, b);
-        if (fresh < 0)
-            return -1;
-        if (!fresh)
+        if (!seen_once(d, b))
             continue;
-        heap_label(d->a->h, b, "runtime.bmap (map[any]*sync.entry buckets)");
+        heap_label(h, b, "runtime.bmap (map[any]*sync.entry buckets)");
         /* Edges come in field order, so a bucket's key data words (at 16 + 16j) are seen
-         * before its values (at 136 + 8j): remember them per bucket. */
-        uint32_t keys[8], cur_base = UINT32_MAX;
+         * before its values (at 136 + 8j): remember them per bucket. Offsets are the
+         * program's (a Go 1.22+ bucket array above 512 B has a malloc header). */
+        uint32_t keys[8], cur_base = UINT32_MAX, hdr = h->obj_hdr[b];
         for (uint32_t e = off[b]; e < off[b + 1]; e++) {
-            uint32_t slot = fld[e] % BUCKET_SIZE, base = fld[e] - slot;
+            if (fld[e] < hdr)
+                continue;
+            uint32_t f = fld[e] - hdr, slot = f % BUCKET_SIZE, base = f - slot;
             if (base != cur_base) {
                 cur_base = base;
                 for (int j = 0; j < 8; j++)
@@ -239,6 +265,186 @@ static int walk_hmap(decoder *d, uint32_t hm, int in_read)
     return decode_entries(d, in_read);
 }
 
+/* ---- sync.Map 1.24+: HashTrieMap ---- */
+
+/* Is v a HashTrieMap[any, any] indirect node? */
+static int is_trie_node(const heap *h, uint32_t v)
+{
+    static const uint32_t p[] = {TRIE_PARENT, TRIE_CHILDREN, TRIE_CHILDREN + 8, TRIE_CHILDREN + 16};
+    return has_layout(h, v, TRIE_NODE_SLOT, 1 + TRIE_NCHILDREN, p, 4);
+}
+
+/* Is v an entry[any, any]: overflow, then the data words of the key and value any (an
+ * interface's type word is not a pointer slot)? */
+static int is_trie_entry(const heap *h, uint32_t v)
+{
+    static const uint32_t p[] = {TRIE_OVERFLOW, 24, TRIE_VALUE};
+    return has_layout(h, v, TRIE_ENTRY_SLOT, 3, p, 3);
+}
+
+/* A trie root: an indirect node without a parent whose children are nodes or entries. */
+static int is_trie_root(const heap *h, uint32_t v)
+{
+    if (!is_trie_node(h, v) || containers_edge_at(h->g, v, TRIE_PARENT) != GRAPH_NONE)
+        return 0;
+    const uint32_t *off = graph_out_offsets(h->g), *dst = graph_out_dst(h->g);
+    for (uint32_t e = off[v]; e < off[v + 1]; e++)
+        if (!is_trie_node(h, dst[e]) && !is_trie_entry(h, dst[e]))
+            return 0;
+    return 1;
+}
+
+/* Walks the trie below root: entries (and their overflow chains) give the values; a deleted
+ * key leaves nothing behind, so there are no tombstones. */
+static int walk_trie(decoder *d, uint32_t root)
+{
+    heap *h = d->a->h;
+    const graph *g = h->g;
+    const uint32_t *off = graph_out_offsets(g), *dst = graph_out_dst(g), *fld = graph_out_field(g);
+    d->nq = 0;
+    if (VEC_PUSH(d->queue, d->nq, d->capq, root) < 0)
+        return -1;
+    while (d->nq) {
+        uint32_t v = d->queue[--d->nq];
+        if (!seen_once(d, v))
+            continue;
+        if (is_trie_node(h, v)) {
+            heap_label(h, v, "internal/sync.indirect (sync.Map trie node)");
+            for (uint32_t e = off[v]; e < off[v + 1]; e++)
+                if (fld[e] >= TRIE_CHILDREN && VEC_PUSH(d->queue, d->nq, d->capq, dst[e]) < 0)
+                    return -1;
+        } else if (is_trie_entry(h, v)) {
+            heap_label(h, v, "internal/sync.entry (sync.Map entry)");
+            uint32_t next = containers_edge_at(g, v, TRIE_OVERFLOW);
+            uint32_t val = containers_edge_at(g, v, TRIE_VALUE);
+            if (next < h->nobj && VEC_PUSH(d->queue, d->nq, d->capq, next) < 0)
+                return -1;
+            if (val < h->nobj && add_value(d, val) < 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+/* ---- Go maps ---- */
+
+/* Do objects x and y start with the same pointer layout (as the program sees them)? */
+static int same_leading_layout(const heap *h, uint32_t x, uint32_t y)
+{
+    const heap_shape *s = &h->shapes[h->obj_shape[x]], *t = &h->shapes[h->obj_shape[y]];
+    uint32_t hx = h->obj_hdr[x], hy = h->obj_hdr[y];
+    size_t n = s->nptrs < 4 ? s->nptrs : 4;
+    if (!n || t->nptrs < n)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (s->ptrs[i] - hx != t->ptrs[i] - hy)
+            return 0;
+    return 1;
+}
+
+/* Values of an hmap (up to 1.23): everything its buckets point at, except overflow buckets
+ * (the bucket array itself, where preallocated overflow buckets live, or separate bucket
+ * objects of the same layout). Keys that are pointers count as values: without the map's
+ * type the two halves of a bucket cannot be told apart. Deleted and evacuated slots are
+ * cleared by the runtime, so they hold no edges. */
+static int walk_hmap(decoder *d, uint32_t hm)
+{
+    heap *h = d->a->h;
+    const graph *g = h->g;
+    const uint32_t *off = graph_out_offsets(g), *dst = graph_out_dst(g);
+    heap_label(h, hm, "runtime.hmap");
+    d->nq = 0;
+    uint32_t b0 = containers_edge_at(g, hm, HMAP_BUCKETS);
+    uint32_t b1 = containers_edge_at(g, hm, HMAP_OLDBUCKETS);
+    if (b0 < h->nobj && VEC_PUSH(d->queue, d->nq, d->capq, b0) < 0)
+        return -1;
+    if (b1 < h->nobj && VEC_PUSH(d->queue, d->nq, d->capq, b1) < 0)
+        return -1;
+    uint32_t first = b0 < h->nobj ? b0 : b1;
+    while (d->nq) {
+        uint32_t b = d->queue[--d->nq];
+        if (!seen_once(d, b))
+            continue;
+        heap_label(h, b, "runtime.bmap (map buckets)");
+        for (uint32_t e = off[b]; e < off[b + 1]; e++) {
+            uint32_t t = dst[e];
+            if (t == b || t >= h->nobj || bitset_get(d->seen, t))
+                continue;
+            if (same_leading_layout(h, first, t)) {
+                if (VEC_PUSH(d->queue, d->nq, d->capq, t) < 0)
+                    return -1;
+            } else if (seen_once(d, t) && add_value(d, t) < 0) {
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* Adds every object group memory points at as a value (swiss slots hold keys and values
+ * inline; deleted slots are cleared). */
+static int add_group_values(decoder *d, uint32_t grp)
+{
+    heap *h = d->a->h;
+    const uint32_t *off = graph_out_offsets(h->g), *dst = graph_out_dst(h->g);
+    heap_label(h, grp, "internal/runtime/maps.group (map groups)");
+    for (uint32_t e = off[grp]; e < off[grp + 1]; e++)
+        if (dst[e] < h->nobj && dst[e] != grp && seen_once(d, dst[e]) && add_value(d, dst[e]) < 0)
+            return -1;
+    return 0;
+}
+
+/* Is v a swiss table: 32 bytes whose only pointer is the groups reference? */
+static int is_swiss_table(const heap *h, uint32_t v)
+{
+    static const uint32_t p[] = {SWISS_TABLE_GROUPS};
+    return has_layout(h, v, SWISS_TABLE_SIZE, 1, p, 1);
+}
+
+/* Values of a swiss map (1.24+): dirPtr is one group (small maps) or a directory of tables
+ * (a pointer array, so a pointer at offset 0, which a group never has: its control word
+ * comes first), each table with its array of groups. */
+static int walk_swiss(decoder *d, uint32_t m)
+{
+    heap *h = d->a->h;
+    const uint32_t *off = graph_out_offsets(h->g), *dst = graph_out_dst(h->g);
+    heap_label(h, m, "internal/runtime/maps.Map");
+    uint32_t dir = containers_edge_at(h->g, m, SWISS_DIR);
+    if (dir >= h->nobj)
+        return 0;
+    const heap_shape *s = &h->shapes[h->obj_shape[dir]];
+    int is_dir = s->nptrs && s->ptrs[0] == h->obj_hdr[dir];
+    for (uint32_t e = off[dir]; is_dir && e < off[dir + 1]; e++)
+        is_dir = is_swiss_table(h, dst[e]);
+    if (!is_dir)
+        return add_group_values(d, dir);
+    heap_label(h, dir, "internal/runtime/maps directory");
+    for (uint32_t e = off[dir]; e < off[dir + 1]; e++) {
+        uint32_t t = dst[e];
+        if (!seen_once(d, t))
+            continue; /* tables repeat in the directory */
+        heap_label(h, t, "internal/runtime/maps.table");
+        uint32_t groups = containers_edge_at(h->g, t, SWISS_TABLE_GROUPS);
+        if (groups < h->nobj && seen_once(d, groups) && add_group_values(d, groups) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Is v a map header of this version's layout? */
+static int is_map_header(const analysis *a, uint32_t v)
+{
+    const heap *h = a->h;
+    if (h->layout.maps == GOLAYOUT_MAP_SWISS) {
+        static const uint32_t p[] = {SWISS_DIR};
+        return has_layout(h, v, HMAP_SIZE, 1, p, 1);
+    }
+    static const uint32_t p[] = {HMAP_BUCKETS, HMAP_OLDBUCKETS, 40};
+    return has_layout(h, v, HMAP_SIZE, 3, p, 3);
+}
+
+/* ---- containers ---- */
+
 static uint32_t find_global(const heap *h, const char *name)
 {
     for (uint32_t i = 0; i < h->naux; i++)
@@ -247,121 +453,234 @@ static uint32_t find_global(const heap *h, const char *name)
     return GRAPH_NONE;
 }
 
-static int decode_syncmap(analysis *a, analysis_container *c, uint32_t base, uint32_t r,
-                          const syncmap_layout *l)
+/* A named global that points at node v, or GRAPH_NONE. */
+static uint32_t named_referrer(const heap *h, uint32_t v)
 {
-    const heap *h = a->h;
-    decoder d = {.a = a, .c = c, .expunged = GRAPH_NONE, .seen = bitset_new(h->nnodes)};
-    if (!d.seen)
-        return HS_ERR_NOMEM;
-    uint32_t ex = find_global(h, "sync.expunged");
-    if (ex != GRAPH_NONE)
-        d.expunged = containers_edge_at(h->g, ex, 0);
-    int rc = walk_hmap(&d, containers_edge_at(h->g, r, 0), 1);
-    if (rc >= 0)
-        rc = walk_hmap(&d, containers_edge_at(h->g, c->node, base + l->dirty), 0);
-    free(d.seen);
-    free(d.queue);
-    free(d.pend);
-    c->is_sync_map = 1;
-    return rc < 0 ? HS_ERR_NOMEM : HS_OK;
-}
-
-/* A readable name for an anonymous static: the named global that points to it. */
-static char *container_name(const analysis *a, uint32_t node)
-{
-    const heap *h = a->h;
-    const heap_aux *x = &h->aux[node - h->nobj];
-    if (!x->anonymous)
-        return report_strdup(strpool_get(&h->names, x->name));
     const uint32_t *in = graph_in_offsets(h->g), *src = graph_in_src(h->g);
-    for (uint32_t e = in[node]; e < in[node + 1]; e++) {
+    for (uint32_t e = in[v]; e < in[v + 1]; e++) {
         uint32_t p = src[e];
         if (p >= h->nobj && h->aux[p - h->nobj].kind == HEAP_NODE_GLOBAL && !h->aux[p - h->nobj].anonymous)
-            return report_strfmt("*%s", strpool_get(&h->names, h->aux[p - h->nobj].name));
+            return p;
     }
-    return report_strdup(strpool_get(&h->names, x->name));
+    return GRAPH_NONE;
 }
 
-static int add_container(analysis *a, uint32_t node, size_t *cap)
+/* A readable name for a container at `offset` in holder: "main.store"; "*main.registry" for
+ * an anonymous static, named by the global pointing at or nearest below the container;
+ * "*main.svc" for a heap object a global points to; with "+0x10" when it is a field. */
+static char *container_name(const analysis *a, uint32_t holder, uint64_t offset)
 {
+    const heap *h = a->h;
+    char base[200];
+    uint64_t at = offset;
+    if (holder >= h->nobj && !h->aux[holder - h->nobj].anonymous) {
+        snprintf(base, sizeof base, "%s", strpool_get(&h->names, h->aux[holder - h->nobj].name));
+    } else if (holder >= h->nobj) {
+        uint64_t addr = h->aux[holder - h->nobj].addr + offset, best = 0;
+        uint32_t from = GRAPH_NONE;
+        for (uint32_t i = 0; i < h->nstatic_ptrs; i++) {
+            const heap_static_ptr *p = &h->static_ptrs[i];
+            if (p->to == holder && p->value <= addr && (from == GRAPH_NONE || p->value > best))
+                from = p->from, best = p->value;
+        }
+        if (from == GRAPH_NONE)
+            snprintf(base, sizeof base, "%s", strpool_get(&h->names, h->aux[holder - h->nobj].name));
+        else
+            snprintf(base, sizeof base, "*%s", strpool_get(&h->names, h->aux[from - h->nobj].name));
+        if (from != GRAPH_NONE)
+            at = addr - best;
+    } else {
+        uint32_t g = named_referrer(h, holder);
+        if (g == GRAPH_NONE)
+            heap_describe(h, holder, base, sizeof base);
+        else
+            snprintf(base, sizeof base, "*%s", strpool_get(&h->names, h->aux[g - h->nobj].name));
+    }
+    return at ? report_strfmt("%s+0x%llx", base, (unsigned long long)at) : report_strdup(base);
+}
+
+/* The container at (holder, offset), added when new; *out points at it. */
+static int add_container(analysis *a, size_t *cap, uint32_t holder, uint64_t offset,
+                         analysis_container **out)
+{
+    const heap *h = a->h;
     for (size_t i = 0; i < a->ncontainers; i++)
-        if (a->containers[i].node == node)
+        if (a->containers[i].node == holder && a->containers[i].offset == offset) {
+            *out = &a->containers[i];
             return HS_OK;
-    analysis_container c = {.node = node};
-    if (!(c.name = container_name(a, node)))
+        }
+    uint64_t base = holder < h->nobj ? heap_obj_ptr(h, holder) : h->aux[holder - h->nobj].addr;
+    analysis_container c = {.node = holder, .offset = offset, .addr = base + offset};
+    if (!(c.name = container_name(a, holder, offset)))
         return HS_ERR_NOMEM;
     if (VEC_PUSH(a->containers, a->ncontainers, *cap, c) < 0) {
         free(c.name);
         return HS_ERR_NOMEM;
     }
+    *out = &a->containers[a->ncontainers - 1];
     return HS_OK;
 }
 
-/* Looks for a sync.Map inside global node c (at offset 0 for a named symbol, at any pointer
- * field for an anonymous static) and decodes it. Returns 1 when one was found. */
-static int try_syncmap(analysis *a, analysis_container *c, const syncmap_layout *l)
+/* Decodes a sync.Map whose internal root (readOnly, or trie root) is r, into c. */
+static int decode_syncmap(analysis *a, analysis_container *c, uint32_t r)
 {
     const heap *h = a->h;
-    const heap_aux *x = &h->aux[c->node - h->nobj];
-    const uint32_t *off = graph_out_offsets(h->g), *fld = graph_out_field(h->g);
-    const uint32_t *dst = graph_out_dst(h->g);
-    for (uint32_t e = off[c->node]; e < off[c->node + 1]; e++) {
-        if (fld[e] < l->read || (!x->anonymous && fld[e] != l->read))
-            continue;
-        if (is_readonly(a, dst[e], l))
-            return decode_syncmap(a, c, fld[e] - l->read, dst[e], l) < 0 ? -1 : 1;
+    decoder d = {.a = a, .c = c, .expunged = GRAPH_NONE, .seen = bitset_new(h->nnodes)};
+    if (!d.seen)
+        return HS_ERR_NOMEM;
+    c->kind = ANALYSIS_CONTAINER_SYNC_MAP;
+    c->seeds[0] = r;
+    c->nseeds = 1;
+    int rc;
+    if (h->layout.syncmap == GOLAYOUT_SYNCMAP_TRIE) {
+        rc = walk_trie(&d, r);
+    } else {
+        uint32_t ex = find_global(h, "sync.expunged");
+        if (ex != GRAPH_NONE)
+            d.expunged = containers_edge_at(h->g, ex, 0);
+        /* dirty sits right after read in both layouts: 1.19 read is an any (data word at
+         * +8 of the field), 1.20+ an atomic.Pointer */
+        uint64_t dirty_off = c->offset + (h->layout.syncmap == GOLAYOUT_SYNCMAP_VALUE ? 24 : 16);
+        uint32_t dirty = field_at(h, c->node, dirty_off);
+        if (dirty < h->nobj)
+            c->seeds[c->nseeds++] = dirty;
+        rc = walk_entry_hmap(&d, containers_edge_at(h->g, r, 0), 1);
+        if (rc >= 0)
+            rc = walk_entry_hmap(&d, dirty, 0);
+    }
+    free(d.seen);
+    free(d.queue);
+    free(d.pend);
+    return rc < 0 ? HS_ERR_NOMEM : HS_OK;
+}
+
+/* The offset of read (1.19-1.23) or root (1.24+) in a sync.Map, and whether object r is such
+ * an internal root in this layout. */
+static int syncmap_root(const analysis *a, uint32_t r, uint64_t *field)
+{
+    const heap *h = a->h;
+    switch (h->layout.syncmap) {
+    case GOLAYOUT_SYNCMAP_VALUE: { /* the readOnly box, typed by the atomic.Value's type word */
+        const char *t = is_object(h, r, 16) ? heap_type_name(h, r) : NULL;
+        *field = 16;
+        return t && strcmp(t, "sync.readOnly") == 0;
+    }
+    case GOLAYOUT_SYNCMAP_POINTER: { /* readOnly{m *hmap; amended bool} -> an hmap */
+        static const uint32_t p[] = {0};
+        *field = 8;
+        return has_layout(h, r, 16, 1, p, 1) && is_map_header(a, containers_edge_at(h->g, r, 0));
+    }
+    case GOLAYOUT_SYNCMAP_TRIE:
+        *field = TRIE_ROOT;
+        return is_trie_root(h, r);
     }
     return 0;
 }
 
-int containers_find(analysis *a, hs_error *err)
+/* Is name (a global, "*global" or "global+0x10") in the standard library? Its caches
+ * (encoding/json's, reflect's, unique's) only grow and are not the program's containers:
+ * they are decoded for their objects' role labels, and not searched for ghosts.
+ * Standard packages have no dot in their first path element; "main" is the program's. */
+static int is_std_name(const char *name)
 {
-    heap *h = a->h;
-    size_t cap = 0;
-    for (size_t i = 0; i < a->opts.ncontainers; i++) {
-        uint32_t node = find_global(h, a->opts.containers[i]);
-        if (node == GRAPH_NONE)
-            return hs_error_set(err, HS_ERR_NOTFOUND, HS_NO_OFFSET,
-                                "container %s: no global of that name holds pointers in this "
-                                "dump (check the name with `heapsift info --top 1000`)",
-                                a->opts.containers[i]);
-        if (add_container(a, node, &cap) < 0)
-            return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "containers");
-    }
-    syncmap_layout l;
-    int known = layout_for(h->go_minor, &l);
-    size_t named = a->ncontainers;
-    if (known && !a->opts.no_auto_containers) {
-        for (uint32_t i = 0; i < h->naux; i++) {
-            if (h->aux[i].kind != HEAP_NODE_GLOBAL)
+    if (*name == '*')
+        name++;
+    const char *slash = strchr(name, '/'), *dot = strchr(name, '.');
+    if (!dot)
+        return 0; /* not a Go symbol: an unnamed object */
+    if (slash)
+        return slash < dot; /* "encoding/json.x" is, "example.com/p.x" is not */
+    return strncmp(name, "main.", 5) != 0;
+}
+
+/* Finds every sync.Map by its internal root and decodes it; its holder is each global or
+ * object that points at the root from the field where a sync.Map keeps it. */
+static int find_syncmaps(analysis *a, size_t *cap)
+{
+    const heap *h = a->h;
+    const uint32_t *in = graph_in_offsets(h->g), *src = graph_in_src(h->g);
+    for (uint32_t r = 0; r < h->nobj; r++) {
+        uint64_t field;
+        if (!syncmap_root(a, r, &field))
+            continue;
+        for (uint32_t e = in[r]; e < in[r + 1]; e++) {
+            uint32_t x = src[e];
+            if (x >= h->nobj && h->aux[x - h->nobj].kind != HEAP_NODE_GLOBAL)
                 continue;
-            analysis_container probe = {.node = h->nobj + i};
-            int found = try_syncmap(a, &probe, &l);
-            if (found < 0)
-                return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "decoding sync.Map");
-            if (!found)
+            if (is_trie_node(h, x)) /* a child's parent pointer */
                 continue;
-            size_t j = 0;
-            while (j < a->ncontainers && a->containers[j].node != probe.node)
-                j++;
-            if (j == a->ncontainers) {
-                if (!(probe.name = container_name(a, probe.node)) ||
-                    VEC_PUSH(a->containers, a->ncontainers, cap, probe) < 0)
-                    return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "containers");
-            } else {
-                /* a named container that is a sync.Map: keep the decoded values */
-                analysis_container *c = &a->containers[j];
-                c->is_sync_map = 1;
-                c->values = probe.values;
-                c->nvalues = probe.nvalues;
-                c->tombstones = probe.tombstones;
-                c->ntombstones = probe.ntombstones;
-                c->tombstone_bytes = probe.tombstone_bytes;
+            const uint32_t *off = graph_out_offsets(h->g), *dst = graph_out_dst(h->g),
+                           *fld = graph_out_field(h->g);
+            for (uint32_t k = off[x]; k < off[x + 1]; k++) {
+                if (dst[k] != r || fld[k] < hdr_of(h, x) + field)
+                    continue;
+                uint64_t at = fld[k] - hdr_of(h, x) - field;
+                char *name = container_name(a, x, at);
+                if (!name)
+                    return HS_ERR_NOMEM;
+                int std = is_std_name(name);
+                free(name);
+                if (std) { /* decoded for its role labels only */
+                    analysis_container scratch = {.node = x, .offset = at};
+                    int rc = decode_syncmap(a, &scratch, r);
+                    free(scratch.values);
+                    free(scratch.tombstones);
+                    if (rc < 0)
+                        return rc;
+                    continue;
+                }
+                analysis_container *c;
+                int rc = add_container(a, cap, x, at, &c);
+                if (rc < 0 || (!c->nseeds && (rc = decode_syncmap(a, c, r)) < 0))
+                    return rc;
             }
         }
     }
-    (void)named;
+    return HS_OK;
+}
+
+/* A --container global: a sync.Map found already, a Go map it points at (decoded), or any
+ * other structure (everything it reaches is inside). */
+static int add_named(analysis *a, size_t *cap, const char *name, hs_error *err)
+{
+    const heap *h = a->h;
+    uint32_t node = find_global(h, name);
+    if (node == GRAPH_NONE)
+        return hs_error_set(err, HS_ERR_NOTFOUND, HS_NO_OFFSET,
+                            "container %s: no global of that name holds pointers in this "
+                            "dump (check the name with `heapsift info --top 1000`)", name);
+    for (size_t i = 0; i < a->ncontainers; i++)
+        if (a->containers[i].node == node)
+            return HS_OK;
+    analysis_container *c;
+    if (add_container(a, cap, node, 0, &c) < 0)
+        return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "containers");
+    uint32_t m = containers_edge_at(h->g, node, 0);
+    if (!is_map_header(a, m))
+        return HS_OK;
+    decoder d = {.a = a, .c = c, .seen = bitset_new(h->nnodes)};
+    int rc = d.seen ? HS_OK : HS_ERR_NOMEM;
+    if (rc >= 0)
+        rc = h->layout.maps == GOLAYOUT_MAP_SWISS ? walk_swiss(&d, m) : walk_hmap(&d, m);
+    free(d.seen);
+    free(d.queue);
+    c->kind = ANALYSIS_CONTAINER_MAP;
+    c->seeds[0] = m;
+    c->nseeds = 1;
+    c->addr = heap_obj_ptr(h, m);
+    return rc < 0 ? hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "decoding map %s", name) : HS_OK;
+}
+
+int containers_find(analysis *a, hs_error *err)
+{
+    size_t cap = 0;
+    if (!a->opts.no_auto_containers && find_syncmaps(a, &cap) < 0)
+        return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "decoding sync.Maps");
+    for (size_t i = 0; i < a->opts.ncontainers; i++) {
+        int rc = add_named(a, &cap, a->opts.containers[i], err);
+        if (rc < 0)
+            return rc;
+    }
     return HS_OK;
 }
 

@@ -106,10 +106,10 @@ static int diff_candidate(const analysis *before, analysis *after, uint32_t v,
     return ghost_add(after, fs, w, ca < 31 ? 1u << ca : 1u << 31, "diff", NULL);
 }
 
-/* Exact ghosts of the containers both dumps have. For a decoded sync.Map the candidates are
- * its values in `before` (its keys and entries are freed with Delete, and their slots are
- * reused by unrelated objects of the same shape); for a named container, everything it
- * reached. */
+/* Exact ghosts of the containers both dumps have. For a decoded container (sync.Map, Go map)
+ * the candidates are its values in `before` (its keys, entries and buckets are freed or
+ * cleared with Delete, and their slots are reused by unrelated objects of the same shape);
+ * for a named container, everything it reached. */
 static int diff_ghosts(const analysis *before, analysis *after)
 {
     findings fs = {0};
@@ -123,10 +123,11 @@ static int diff_ghosts(const analysis *before, analysis *after)
             continue;
         const analysis_container *c = &before->containers[cb];
         uint8_t *in_after = ghost_inside(after, ca, 1);
-        uint8_t *in_before = c->is_sync_map ? NULL : ghost_inside(before, cb, 1);
-        if (!in_after || (!c->is_sync_map && !in_before))
+        int decoded = c->kind != ANALYSIS_CONTAINER_NAMED;
+        uint8_t *in_before = decoded ? NULL : ghost_inside(before, cb, 1);
+        if (!in_after || (!decoded && !in_before))
             rc = HS_ERR_NOMEM;
-        if (c->is_sync_map) {
+        if (decoded) {
             for (size_t i = 0; rc >= 0 && i < c->nvalues; i++)
                 rc = diff_candidate(before, after, c->values[i], in_after, ca, &fs);
         } else {

@@ -70,6 +70,7 @@ typedef struct builder {
     uint64_t *outside;   /* edge values outside the arena: globals they may need */
     size_t noutside, cap_outside;
     int headers;         /* some object has a Go 1.22+ malloc header */
+    uint64_t scan_page;  /* 1 + the last 8 KiB page with a small object with pointers */
     iface_hint *hints;   /* interface hints, in stream order */
     size_t nhints, cap_hints;
     uint64_t *descs;     /* type descriptors the interface hints name */
@@ -363,11 +364,15 @@ static int on_object(builder *b, const gohd_record *rec, hs_error *err)
         return hs_error_set(err, HS_ERR_LIMIT, rec->offset, "more than %u objects", MAX_OBJECTS);
     /* Go 1.22+ dumps also list, in pointer-bearing one-page spans of slots <= 512 B, the
      * slots that overlap the span's in-span heap bitmap (its last 128 bytes): they are not
-     * objects (GO-RUNTIME.md "Traps"). */
-    uint64_t len0 = m->contents.len;
-    if (h->go_minor >= 22 && m->nptrs && len0 && len0 <= 512 &&
-        (m->addr & 8191) / len0 >= (8192 - 128) / len0)
-        return HS_OK;
+     * objects (docs/go-runtime.md "Malloc headers"). Such a slot is dropped when it has
+     * pointer bits, or when an object before it on the same page has (the span scans). */
+    uint64_t len0 = m->contents.len, page = m->addr >> 13;
+    if (h->layout.malloc_headers && len0 && len0 <= 512) {
+        if (m->nptrs)
+            b->scan_page = page + 1;
+        if ((m->addr & 8191) / len0 >= (8192 - 128) / len0 && (m->nptrs || b->scan_page == page + 1))
+            return HS_OK;
+    }
     if (h->nobj == b->ncap_obj && grow_objects(b) < 0)
         return oom(err, "objects");
 
@@ -385,9 +390,11 @@ static int on_object(builder *b, const gohd_record *rec, hs_error *err)
     h->total_bytes += len;
 
     uint64_t w0 = len >= ps ? word_at(b, m->contents.ptr) : 0;
-    /* Go 1.22+ malloc header: small-size-class slots above 512 B start with the *_type of the
-     * object (GO-RUNTIME.md "Traps"); the program's pointer is slot + 8. */
-    if (h->go_minor >= 22 && len > 512 && len <= 32768 && is_type_addr(b, w0)) {
+    /* Go 1.22+ malloc header: an object with pointers in a small size class above 512 B
+     * starts with its *_type; the program's pointer is slot + 8. A 32 KiB slot may also be a
+     * large object (no header): there the word must name a type. */
+    if (h->layout.malloc_headers && m->nptrs && len > 512 && len <= 32768 &&
+        m->ptr_offsets[0] >= ps && (len < 32768 || is_type_addr(b, w0))) {
         b->hdr[i] = (uint8_t)ps;
         b->headers = 1;
         type_hint hnt = {i, w0, HEAP_TSRC_HEADER};
@@ -597,6 +604,7 @@ static int on_record(builder *b, const gohd_record *rec, hs_error *err)
         memcpy(h->go_version, rec->u.params.goversion.ptr, n);
         h->go_version[n] = '\0';
         h->go_minor = symtab_go_minor(h->go_version);
+        h->layout = golayout_of(h->go_minor);
         n = rec->u.params.goarch.len < sizeof h->goarch - 1 ? rec->u.params.goarch.len
                                                              : sizeof h->goarch - 1;
         memcpy(h->goarch, rec->u.params.goarch.ptr, n);
@@ -1076,12 +1084,27 @@ static void resolve_part(void *ctx, unsigned part, size_t lo, size_t hi)
     }
 }
 
-/* Resolves every edge in place: the value becomes the target node, or HEAP_NONE. */
-static void resolve_edges(builder *b)
+/* Resolves every edge in place: the value becomes the target node, or HEAP_NONE. Pointers
+ * from named globals into anonymous statics keep their value (heap_static_ptr). */
+static int resolve_edges(builder *b)
 {
+    heap *h = b->h;
     par_for(b->nedges, PAR_MIN_EDGES, resolve_part, b);
-    for (size_t j = 0; j < b->naux_edges; j++)
-        b->aux_edges[j].val = resolve_edge_value(b, b->aux_edges[j].val);
+    size_t cap = 0;
+    for (size_t j = 0; j < b->naux_edges; j++) {
+        aux_edge *e = &b->aux_edges[j];
+        uint64_t raw = e->val & ~HINT_MARK;
+        e->val = resolve_edge_value(b, e->val);
+        uint32_t t = (uint32_t)e->val;
+        if (t == HEAP_NONE || t < h->nobj || h->aux[t - h->nobj].kind != HEAP_NODE_GLOBAL ||
+            !h->aux[t - h->nobj].anonymous || h->aux[e->src].kind != HEAP_NODE_GLOBAL ||
+            h->aux[e->src].anonymous)
+            continue;
+        heap_static_ptr p = {h->nobj + e->src, t, raw};
+        if (VEC_PUSH(h->static_ptrs, h->nstatic_ptrs, cap, p) < 0)
+            return HS_ERR_NOMEM;
+    }
+    return HS_OK;
 }
 
 /* The CSR layout of object edges, filled in parallel over ranges of objects. */
@@ -1360,8 +1383,7 @@ static int finish(builder *b, hs_error *err)
     memset(h->obj_tsrc, 0, (size_t)h->nobj + 1);
     step_done(h, HEAP_STEP_SORT, &b->clock);
     mark_hinted_edges(b);
-    resolve_edges(b);
-    if (apply_iface_hints(b) < 0) {
+    if (resolve_edges(b) < 0 || apply_iface_hints(b) < 0) {
         free(sorted_of);
         free(arrival_of);
         return oom(err, "types");
@@ -1401,6 +1423,7 @@ int heap_build(source *s, void (*progress)(void *ctx, uint64_t done), void *prog
     if (!h)
         return oom(err, "the heap model");
     h->ptr_size = 8;
+    h->layout = golayout_of(0);
     h->syms = s->syms;
     builder b = {.h = h, .s = s};
     source_reader *sr;
@@ -1499,6 +1522,7 @@ void heap_free(heap *h)
     free(h->roots);
     free(h->fins);
     free(h->types);
+    free(h->static_ptrs);
     free(h->shapes);
     free(h->gors);
     graph_free(h->g);

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "golayout.h"
 #include "graph.h"
 #include "hs_error.h"
 #include "source.h"
@@ -89,6 +90,14 @@ typedef struct heap_shape {
     uint64_t hash;
 } heap_shape;
 
+/* A pointer from a named global into an anonymous static, with its value: names the static
+ * ("*main.registry") and the fields behind it. */
+typedef struct heap_static_ptr {
+    uint32_t from;  /* the named global's node */
+    uint32_t to;    /* the anonymous static's node */
+    uint64_t value; /* the address it holds */
+} heap_static_ptr;
+
 typedef struct heap_goroutine {
     uint64_t goid, addr;
     uint32_t status;
@@ -115,6 +124,7 @@ typedef struct heap {
     char go_version[64];
     char goarch[16];       /* from the params record */
     int go_minor;          /* 19 for go1.19.x, -1 (or 0 before the params record) when unknown */
+    golayout layout;       /* the runtime layouts of that version */
     uint32_t ptr_size;
     uint64_t arena_start, arena_end;
 
@@ -149,6 +159,8 @@ typedef struct heap {
     uint32_t nshapes;
     heap_goroutine *gors;
     uint32_t ngors;
+    heap_static_ptr *static_ptrs; /* in the order of their globals' edges */
+    uint32_t nstatic_ptrs;
 
     uint64_t total_bytes;  /* sum of object slot sizes */
     struct addrindex *aix; /* address -> object (addrindex.h), NULL: binary search */

@@ -88,14 +88,20 @@ static int collect_values(const analysis *a, value_sets *vs)
 /* Bitset of the nodes reachable from containers [first, first + count) of a, or NULL. */
 static uint64_t *inside_bits(const analysis *a, size_t first, size_t count)
 {
-    uint32_t *seeds = malloc((count + 1) * sizeof *seeds);
+    uint32_t *seeds = malloc((count * ANALYSIS_CONTAINER_SEEDS + 1) * sizeof *seeds);
     if (!seeds)
         return NULL;
-    for (size_t i = 0; i < count; i++)
-        seeds[i] = a->containers[first + i].node;
+    size_t n = 0;
+    for (size_t i = 0; i < count; i++) {
+        const analysis_container *c = &a->containers[first + i];
+        if (!c->nseeds)
+            seeds[n++] = c->node;
+        for (size_t k = 0; k < c->nseeds; k++)
+            seeds[n++] = c->seeds[k];
+    }
     uint64_t *in = NULL;
     hs_error err;
-    paths_reach(a->h->g, seeds, count, NULL, &in, NULL, &err);
+    paths_reach(a->h->g, seeds, n, NULL, &in, NULL, &err);
     free(seeds);
     return in;
 }

@@ -3,7 +3,7 @@
 //
 //	hooked [-distinct N] [-ballast MB] [-grow MB -grow-after D] [-exit-after D] [-ready FILE]
 //
-// It keeps -distinct objects of exactly 27264 bytes (a size class nothing else in this program
+// It keeps -distinct objects that fill 27264-byte slots (a size class nothing else in this program
 // uses) reachable from main.table, -ballast MB of pointer-free []byte blocks (to make dumps
 // big), and after -grow-after it allocates -grow MB more and touches it (RSS rises). The
 // manifest callback returns what it holds, so a test can compare it with `heapsift info`.
@@ -26,10 +26,11 @@ import (
 
 const distinctSize = 27264
 
-// Distinct is exactly one 27264-byte slot and holds a pointer.
+// Distinct fills exactly one 27264-byte slot and holds a pointer: 8 bytes short of the slot,
+// where Go 1.22+ puts its malloc header (older Go rounds it up to the same slot).
 type Distinct struct {
 	Next *Distinct
-	Pad  [distinctSize - 8]byte
+	Pad  [distinctSize - 16]byte
 }
 
 var (

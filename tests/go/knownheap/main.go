@@ -19,14 +19,17 @@ import (
 )
 
 const (
-	nGoroutines = 7
-	nFinalizers = 5
-	nDistinct   = 40
-	distinctSz  = 27264
+	nGoroutines  = 7
+	nFinalizers  = 5
+	nDistinct    = 40
+	distinctSlot = 27264
+	distinctSz   = distinctSlot - 8
 )
 
-// Distinct is exactly one 27264-byte size-class slot and holds a pointer, so it is never
-// allocated by the tiny allocator.
+// Distinct fills exactly one 27264-byte size-class slot and holds a pointer, so it is never
+// allocated by the tiny allocator: 8 bytes short of the slot, which is where Go 1.22+ puts the
+// malloc header of such an object; without a header (Go 1.21 and older) it rounds up to the
+// same slot.
 type Distinct struct {
 	Next *Distinct
 	Pad  [distinctSz - 8]byte
@@ -92,7 +95,7 @@ func main() {
 		"goroutines_after":  after,
 		"goroutines_added":  nGoroutines,
 		"finalizers_added":  nFinalizers,
-		"distinct_size":     distinctSz,
+		"distinct_size":     distinctSlot,
 		"distinct_count":    nDistinct,
 		"table_symbol":      "main.knownTable",
 		"table_addr":        fmt.Sprintf("%p", &knownTable),
