@@ -27,6 +27,12 @@
 #define MAX_OBJECTS 0x7ffffff0u
 #define PAR_MIN_EDGES 100000   /* below this, passes over edges or objects use one thread */
 
+/* A pointer-free 16-byte object whose word may be a weak handle's target. */
+typedef struct weak_cand {
+    uint32_t at;     /* arrival index */
+    uint64_t target; /* the address it holds */
+} weak_cand;
+
 /* An edge of a non-object node. */
 typedef struct aux_edge {
     uint32_t src;   /* aux index */
@@ -71,6 +77,8 @@ typedef struct builder {
     size_t noutside, cap_outside;
     int headers;         /* some object has a Go 1.22+ malloc header */
     uint64_t scan_page;  /* 1 + the last 8 KiB page with a small object with pointers */
+    weak_cand *weak;     /* possible weak handles: (arrival index, the address they hold) */
+    size_t nweak, cap_weak;
     iface_hint *hints;   /* interface hints, in stream order */
     size_t nhints, cap_hints;
     uint64_t *descs;     /* type descriptors the interface hints name */
@@ -408,6 +416,17 @@ static int on_object(builder *b, const gohd_record *rec, hs_error *err)
         const symtab_sym *f = symtab_func_entry(h->syms, w0);
         if (f)
             b->func[i] = (uint32_t)(f - symtab_get(h->syms, SYMTAB_FUNC, 0));
+    }
+    /* Go 1.24+ weak.Pointer: a pointer-free handle holds the target's address as an integer
+     * (1.26+: a 16-byte box of its own; 1.24-1.25: 8 bytes, maybe inside a tiny block). */
+    if (h->layout.weak_handles && m->nptrs == 0 && len == 16) {
+        for (uint64_t o = 0; o < (h->go_minor >= 26 ? 8u : 16u); o += ps) {
+            uint64_t w = word_at(b, m->contents.ptr + o);
+            weak_cand c = {i, w};
+            if (w >= h->arena_start && w < h->arena_end &&
+                VEC_PUSH(b->weak, b->nweak, b->cap_weak, c) < 0)
+                return oom(err, "weak handles");
+        }
     }
     if (add_slots(b, i, 0, m->contents.ptr, len, m->ptr_offsets, m->nptrs) < 0)
         return oom(err, "edges");
@@ -1294,6 +1313,52 @@ static void give_type(builder *b, uint32_t obj, const type_hint *t)
 
 /* Applies the header and finalizer hints (interface hints are applied while edges are
  * resolved, where their targets are known). */
+/* Keeps the weak handles: candidates whose address is where an object starts (as the program
+ * sees it), sorted by target for heap_weak_referrers. Handles nothing points to are dropped
+ * with the reverse adjacency (heap_build_reverse). */
+static int weak_cmp(const void *x, const void *y)
+{
+    const heap_weak *p = x, *q = y;
+    return p->target != q->target ? (p->target < q->target ? -1 : 1)
+                                  : (p->handle < q->handle ? -1 : p->handle > q->handle);
+}
+
+static int resolve_weak(builder *b, const uint32_t *sorted_of, uint32_t narrival)
+{
+    heap *h = b->h;
+    size_t cap = 0;
+    for (size_t i = 0; i < b->nweak; i++) {
+        uint32_t hd = b->weak[i].at < narrival ? sorted_of[b->weak[i].at] : HEAP_NONE;
+        uint32_t t = heap_object_at(h, b->weak[i].target);
+        if (hd == HEAP_NONE || t == HEAP_NONE || t == hd ||
+            (b->weak[i].target != heap_obj_ptr(h, t) && b->weak[i].target != h->obj_addr[t]))
+            continue;
+        heap_weak w = {hd, t};
+        if (VEC_PUSH(h->weak, h->nweak, cap, w) < 0)
+            return HS_ERR_NOMEM;
+    }
+    if (h->nweak)
+        qsort(h->weak, h->nweak, sizeof *h->weak, weak_cmp);
+    return HS_OK;
+}
+
+const heap_weak *heap_weak_referrers(const heap *h, uint32_t obj, size_t *n)
+{
+    size_t lo = 0, hi = h->nweak;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (h->weak[mid].target < obj)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t k = lo;
+    while (k < h->nweak && h->weak[k].target == obj)
+        k++;
+    *n = k - lo;
+    return h->weak + lo;
+}
+
 static void apply_other_hints(builder *b, const uint32_t *sorted_of, uint32_t narrival)
 {
     heap *h = b->h;
@@ -1366,6 +1431,7 @@ static void builder_release(builder *b)
     u64map_release(&b->bucket_site);
     free(b->sample_obj);
     free(b->sample_site);
+    free(b->weak);
 }
 
 static int finish(builder *b, hs_error *err)
@@ -1392,6 +1458,8 @@ static int finish(builder *b, hs_error *err)
     int rc = build_graph(b, arrival_of, narrival, err);
     if (rc >= 0)
         apply_other_hints(b, sorted_of, narrival);
+    if (rc >= 0 && resolve_weak(b, sorted_of, narrival) < 0)
+        rc = oom(err, "weak handles");
     /* Spare memory from now on (heap_take_spare). */
     size_t room = ((size_t)narrival + h->naux + 1) * sizeof *arrival_of;
     add_spare(h, arrival_of, room);
@@ -1477,6 +1545,16 @@ int heap_build_reverse(heap *h, int parallel, hs_error *err)
     uint32_t *src = heap_take_spare(h, (size_t)graph_edge_count(h->g) * sizeof *src);
     uint32_t *off = heap_take_spare(h, ((size_t)h->nnodes + 1) * sizeof *off);
     int rc = graph_build_reverse(h->g, parallel, off, src, err);
+    if (rc >= 0) { /* a weak handle is a handle only when a weak.Pointer points to it */
+        const uint32_t *in = graph_in_offsets(h->g);
+        size_t n = 0;
+        for (size_t i = 0; i < h->nweak; i++)
+            if (in[h->weak[i].handle] != in[h->weak[i].handle + 1])
+                h->weak[n++] = h->weak[i];
+        h->nweak = n;
+        for (size_t i = 0; i < n; i++)
+            heap_label(h, h->weak[i].handle, "weak handle (weak.Pointer)");
+    }
     step_done(h, HEAP_STEP_REVERSE, &t);
     return rc;
 }
@@ -1523,6 +1601,7 @@ void heap_free(heap *h)
     free(h->fins);
     free(h->types);
     free(h->static_ptrs);
+    free(h->weak);
     free(h->shapes);
     free(h->gors);
     graph_free(h->g);

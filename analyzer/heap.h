@@ -98,6 +98,13 @@ typedef struct heap_static_ptr {
     uint64_t value; /* the address it holds */
 } heap_static_ptr;
 
+/* A Go 1.24+ weak.Pointer's handle and the object it names: a weak edge, which retains
+ * nothing (it is not in the graph). */
+typedef struct heap_weak {
+    uint32_t handle; /* the pointer-free handle object */
+    uint32_t target; /* the object it names */
+} heap_weak;
+
 typedef struct heap_goroutine {
     uint64_t goid, addr;
     uint32_t status;
@@ -161,6 +168,8 @@ typedef struct heap {
     uint32_t ngors;
     heap_static_ptr *static_ptrs; /* in the order of their globals' edges */
     uint32_t nstatic_ptrs;
+    heap_weak *weak;       /* weak handles by target (from heap_build_reverse on) */
+    size_t nweak;
 
     uint64_t total_bytes;  /* sum of object slot sizes */
     struct addrindex *aix; /* address -> object (addrindex.h), NULL: binary search */
@@ -190,6 +199,9 @@ int heap_build_reverse(heap *h, int parallel, hs_error *err);
  * reverse adjacency, the dominator tree). */
 void *heap_take_spare(heap *h, size_t bytes);
 void heap_drop_spares(heap *h);
+
+/* The weak handles that name obj (*n of them; none before heap_build_reverse). */
+const heap_weak *heap_weak_referrers(const heap *h, uint32_t obj, size_t *n);
 
 /* Frees the model (NULL is accepted). */
 void heap_free(heap *h);

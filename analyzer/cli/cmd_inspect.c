@@ -191,6 +191,12 @@ static void print_edges(const analysis *an, uint32_t v)
                heap_describe(an->h, src[e], buf, sizeof buf));
     if (in[v + 1] - in[v] > 50)
         printf("  ... and %u more\n", in[v + 1] - in[v] - 50);
+    size_t nweak;
+    const heap_weak *w = heap_weak_referrers(an->h, v, &nweak);
+    if (nweak)
+        printf("\nweakly referred to by (%zu, retaining nothing):\n", nweak);
+    for (size_t i = 0; i < nweak; i++)
+        printf("  %s\n", heap_describe(an->h, w[i].handle, buf, sizeof buf));
 }
 
 static int hexdump(void *ctx, uint32_t obj, const uint8_t *bytes, size_t len,
