@@ -111,6 +111,13 @@ static int fill_summary(analysis *a)
                  GOLAYOUT_OLDEST_TESTED, GOLAYOUT_NEWEST_TESTED,
                  l->minor > GOLAYOUT_NEWEST_TESTED || !l->minor ? GOLAYOUT_NEWEST_TESTED
                                                                 : GOLAYOUT_OLDEST_TESTED));
+    if (rc >= 0 && h->header_mismatches)
+        rc = add_note(r, &cap, report_strfmt(
+                 "%llu objects above 512 B have a pointer where the %s runtime keeps its malloc "
+                 "header: this runtime's heap layout is not the one heapsift decodes for it, so "
+                 "their addresses and types may be off by 8 bytes",
+                 (unsigned long long)h->header_mismatches,
+                 h->go_version[0] ? h->go_version : "Go 1.22+"));
     if (rc >= 0 && l->syncmap == GOLAYOUT_SYNCMAP_TRIE && a->ncontainers)
         rc = add_note(r, &cap, report_strfmt(
                  "no tombstones in %s: its sync.Map (a hash trie since Go 1.24) removes a deleted "

@@ -401,6 +401,8 @@ static int on_object(builder *b, const gohd_record *rec, hs_error *err)
     /* Go 1.22+ malloc header: an object with pointers in a small size class above 512 B
      * starts with its *_type; the program's pointer is slot + 8. A 32 KiB slot may also be a
      * large object (no header): there the word must name a type. */
+    if (h->layout.malloc_headers && m->nptrs && len > 512 && len < 32768 && m->ptr_offsets[0] < ps)
+        h->header_mismatches++; /* a pointer where the header should be */
     if (h->layout.malloc_headers && m->nptrs && len > 512 && len <= 32768 &&
         m->ptr_offsets[0] >= ps && (len < 32768 || is_type_addr(b, w0))) {
         b->hdr[i] = (uint8_t)ps;

@@ -172,6 +172,8 @@ typedef struct heap {
     size_t nweak;
 
     uint64_t total_bytes;  /* sum of object slot sizes */
+    uint64_t header_mismatches; /* objects whose layout contradicts the version's malloc
+                                   headers (a pointer in the header word) */
     struct addrindex *aix; /* address -> object (addrindex.h), NULL: binary search */
     graph *g;              /* pointer graph over all nodes, field offsets on edges */
     double step_seconds[HEAP_NSTEPS]; /* wall time of each build step */
