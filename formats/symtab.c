@@ -699,16 +699,63 @@ int symtab_decode(symtab **out, const uint8_t *data, size_t size, hs_error *err)
     return HS_OK;
 }
 
-int symtab_go_minor(const char *v)
+/* Reads 1-9 decimal digits at *p into *v and advances *p; -1 when there are none or more. */
+static int parse_num(const char **p, int *v)
 {
-    const char *p = strstr(v, "go1.");
-    if (!p)
+    int n = 0, digits = 0;
+    while (**p >= '0' && **p <= '9') {
+        if (++digits > 9)
+            return -1;
+        n = n * 10 + (*(*p)++ - '0');
+    }
+    *v = n;
+    return digits ? 0 : -1;
+}
+
+int symtab_go_version_parse(const char *text, symtab_go_version *out, hs_error *err)
+{
+    if (!text || !out)
+        return hs_error_set(err, HS_ERR_ARG, HS_NO_OFFSET, "symtab_go_version_parse: bad "
+                            "argument");
+    memset(out, 0, sizeof *out);
+    const char *p = text;
+    if (!strncmp(p, "devel ", 6)) {
+        out->devel = 1;
+        p += 6;
+    }
+    /* the first "go<digit>" that starts a word */
+    for (; *p; p++)
+        if ((p == text || p[-1] == ' ') && p[0] == 'g' && p[1] == 'o' && p[2] >= '0' &&
+            p[2] <= '9')
+            break;
+    if (!*p)
+        return hs_error_set(err, HS_ERR_FORMAT, 0, "Go version \"%.40s\": no goN.N in it",
+                            text);
+    p += 2;
+    if (parse_num(&p, &out->major) < 0)
+        return hs_error_set(err, HS_ERR_FORMAT, (uint64_t)(p - text),
+                            "Go version \"%.40s\": bad major version", text);
+    if (*p == '.') {
+        p++;
+        if (parse_num(&p, &out->minor) < 0)
+            return hs_error_set(err, HS_ERR_FORMAT, (uint64_t)(p - text),
+                                "Go version \"%.40s\": bad minor version", text);
+        if (*p == '.') {
+            p++;
+            if (parse_num(&p, &out->patch) < 0)
+                return hs_error_set(err, HS_ERR_FORMAT, (uint64_t)(p - text),
+                                    "Go version \"%.40s\": bad patch version", text);
+        }
+    }
+    /* go1.21rc2, go1.18beta1, and before Go 1.21 also go1.9.2rc2 */
+    out->prerelease = !strncmp(p, "rc", 2) || !strncmp(p, "beta", 4);
+    return HS_OK;
+}
+
+int symtab_go_minor(const char *version)
+{
+    symtab_go_version v;
+    if (symtab_go_version_parse(version, &v, NULL) < 0 || v.major != 1)
         return -1;
-    p += 4;
-    if (*p < '0' || *p > '9')
-        return -1;
-    int n = 0;
-    while (*p >= '0' && *p <= '9' && n < 1000)
-        n = n * 10 + (*p++ - '0');
-    return n;
+    return v.minor;
 }

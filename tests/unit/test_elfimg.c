@@ -120,6 +120,9 @@ static void check_binary(const char *path, int expect_stripped, int pie, symtab 
     }
     const symtab_info *in = symtab_get_info(t);
     CHECK_STR(in->go_version, tr.go_version);
+    symtab_go_version gv;
+    CHECK(symtab_go_version_parse(in->go_version, &gv, NULL) == HS_OK && gv.major == 1 &&
+          gv.minor >= 19 && symtab_go_minor(in->go_version) == gv.minor);
     CHECK_STR(in->goarch, tr.goarch);
     CHECK(in->build_id[0] != '\0' && strchr(in->build_id, '/') != NULL);
     CHECK(in->stripped == expect_stripped);

@@ -426,8 +426,60 @@ static void test_long_name(void)
     free(name);
 }
 
+/* Go versions as runtime.Version() and .go.buildinfo spell them. */
+static void test_go_version(void)
+{
+    static const struct {
+        const char *text;
+        int ok, major, minor, patch, prerelease, devel;
+    } cases[] = {
+        {"go1.19.8", 1, 1, 19, 8, 0, 0},
+        {"go1.26.8", 1, 1, 26, 8, 0, 0},
+        {"go1.27.3", 1, 1, 27, 3, 0, 0},
+        {"go1.20", 1, 1, 20, 0, 0, 0},
+        {"go1", 1, 1, 0, 0, 0, 0},
+        {"go1.24rc1", 1, 1, 24, 0, 1, 0},
+        {"go1.18beta2", 1, 1, 18, 0, 1, 0},
+        {"go1.9.2rc2", 1, 1, 9, 2, 1, 0},
+        {"go1.21.0 X:loopvar", 1, 1, 21, 0, 0, 0},
+        {"go1.22.1-X:nocoverageredesign", 1, 1, 22, 1, 0, 0},
+        {"go1.19.5b7", 1, 1, 19, 5, 0, 0}, /* BoringCrypto */
+        {"devel go1.27-1a2b3c4d Tue Jan 6 10:00:00 2026 +0000", 1, 1, 27, 0, 0, 1},
+        {"devel +abc123 Tue Jan 6 10:00:00 2026 +0000", 0, 0, 0, 0, 0, 0},
+        {"", 0, 0, 0, 0, 0, 0},
+        {"gox", 0, 0, 0, 0, 0, 0},
+        {"cargo1.2", 0, 0, 0, 0, 0, 0},
+        {"go1.x", 0, 0, 0, 0, 0, 0},
+        {"go1.1234567890", 0, 0, 0, 0, 0, 0},
+        {"go1.26.", 0, 0, 0, 0, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        symtab_go_version v;
+        hs_error e;
+        hs_error_clear(&e);
+        int rc = symtab_go_version_parse(cases[i].text, &v, &e);
+        if ((rc == HS_OK) != cases[i].ok)
+            fprintf(stderr, "go version \"%s\": rc %d\n", cases[i].text, rc);
+        CHECK((rc == HS_OK) == cases[i].ok);
+        if (rc != HS_OK) {
+            CHECK(rc == HS_ERR_FORMAT && e.msg[0] && e.offset <= strlen(cases[i].text));
+            CHECK(symtab_go_minor(cases[i].text) == -1);
+            continue;
+        }
+        CHECK(v.major == cases[i].major && v.minor == cases[i].minor &&
+              v.patch == cases[i].patch);
+        CHECK(v.prerelease == cases[i].prerelease && v.devel == cases[i].devel);
+        CHECK(symtab_go_minor(cases[i].text) == cases[i].minor);
+    }
+    CHECK(symtab_go_minor("go2.1.0") == -1);
+    CHECK(symtab_go_minor(NULL) == -1);
+    symtab_go_version v;
+    CHECK(symtab_go_version_parse(NULL, &v, NULL) == HS_ERR_ARG);
+}
+
 int main(void)
 {
+    test_go_version();
     test_lookups();
     test_roundtrip();
     test_hostile();
