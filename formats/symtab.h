@@ -42,6 +42,9 @@ typedef struct symtab_info {
     char goarch[16];     /* "amd64" */
     unsigned ptr_size;   /* 8 */
     int stripped;        /* 1 when functions came from .gopclntab, not .symtab */
+    int addcleanup;      /* 1 when the binary has runtime.AddCleanup (Go 1.24+): a function
+                          * named so or an instantiation "runtime.AddCleanup[...]";
+                          * symtab_finish sets it from the function names */
     symtab_range text, rodata, data, noptrdata, bss, noptrbss;
     symtab_range types; /* runtime.types .. runtime.etypes */
 } symtab_info;
@@ -80,7 +83,8 @@ symtab_info *symtab_info_mut(symtab *t);
 int symtab_add(symtab *t, int kind, uint64_t addr, uint64_t size, const char *name,
                size_t namelen, hs_error *err);
 
-/* Sorts and indexes the symbols; call once after the last symtab_add and before lookups. */
+/* Sorts and indexes the symbols and derives info->addcleanup from the function names (a
+ * producer may also set it); call once after the last symtab_add and before lookups. */
 int symtab_finish(symtab *t, hs_error *err);
 
 /* Number of symbols of a kind, and the i-th in address order. */

@@ -4,8 +4,9 @@
  * The arguments are tests/go/symprog built normally and with -ldflags='-s -w' (then the same
  * with -buildmode=pie, whose loader fixups elfimg applies from the relocations). Each one is
  * run to get its ground truth (function entries, closures, globals, type descriptors, Go
- * version), then read with elfimg and compared. Without arguments (no Go toolchain) only the
- * synthetic images and tests/broken/elfimg are checked and the test reports a skip (77).
+ * version, whether it calls runtime.AddCleanup), then read with elfimg and compared. Without
+ * arguments (no Go toolchain) only the synthetic images and tests/broken/elfimg are checked
+ * and the test reports a skip (77).
  * Runs from tests/unit (meson workdir).
  */
 #include <dirent.h>
@@ -28,6 +29,7 @@ typedef struct truth_item {
 
 typedef struct truth {
     char go_version[64], goarch[16];
+    int addcleanup; /* -1 when the line is missing */
     truth_item items[64];
     int n;
 } truth;
@@ -35,6 +37,7 @@ typedef struct truth {
 static int run_truth(const char *prog, truth *t)
 {
     memset(t, 0, sizeof *t);
+    t->addcleanup = -1;
     char cmd[4200];
     snprintf(cmd, sizeof cmd, "'%s'", prog);
     FILE *f = popen(cmd, "r");
@@ -49,7 +52,8 @@ static int run_truth(const char *prog, truth *t)
         unsigned long long a = 0, s = 0;
         int k = 0, pos = 0;
         if (sscanf(line, "goarch %15s", t->goarch) == 1 ||
-            sscanf(line, "go %63s", t->go_version) == 1)
+            sscanf(line, "go %63s", t->go_version) == 1 ||
+            sscanf(line, "addcleanup %d", &t->addcleanup) == 1)
             continue;
         if (sscanf(line, "type %llx %llu %d %n", &a, &s, &k, &pos) == 3 && pos > 0) {
             snprintf(it->kind, sizeof it->kind, "type");
@@ -126,6 +130,9 @@ static void check_binary(const char *path, int expect_stripped, int pie, symtab 
     CHECK_STR(in->goarch, tr.goarch);
     CHECK(in->build_id[0] != '\0' && strchr(in->build_id, '/') != NULL);
     CHECK(in->stripped == expect_stripped);
+    /* from a function runtime.AddCleanup[...] in .symtab or .gopclntab; Go 1.24+ only */
+    CHECK(tr.addcleanup == (gv.minor >= 24));
+    CHECK(in->addcleanup == tr.addcleanup);
     CHECK(in->ptr_size == 8 || in->ptr_size == 4);
     CHECK(in->text.end > in->text.start && in->bss.end > in->bss.start);
     CHECK(in->types.end > in->types.start);
@@ -239,6 +246,7 @@ static void check_binary(const char *path, int expect_stripped, int pie, symtab 
             }
         }
         CHECK_STR(symtab_get_info(d)->build_id, in->build_id);
+        CHECK(symtab_get_info(d)->addcleanup == in->addcleanup);
     }
     symtab_free(d);
     hs_mem_sink_release(&sink);

@@ -137,6 +137,7 @@ static void check_same(const symtab *a, const symtab *b)
     CHECK_STR(x->build_id, y->build_id);
     CHECK_STR(x->goarch, y->goarch);
     CHECK(x->ptr_size == y->ptr_size && x->stripped == y->stripped);
+    CHECK(x->addcleanup == y->addcleanup);
     CHECK(memcmp(&x->text, &y->text, sizeof x->text) == 0);
     CHECK(memcmp(&x->bss, &y->bss, sizeof x->bss) == 0);
     CHECK(memcmp(&x->noptrbss, &y->noptrbss, sizeof x->bss) == 0);
@@ -238,7 +239,9 @@ static void test_roundtrip(void)
     buf[0] ^= 0x20;
     CHECK(symtab_decode(&d, buf, sink.len, &e) == HS_ERR_FORMAT && e.offset == 0);
     memcpy(buf, sink.data, sink.len);
-    buf[8] = 2; /* format version 2 */
+    buf[8] = 3; /* format version 3 */
+    CHECK(symtab_decode(&d, buf, sink.len, &e) == HS_ERR_UNSUPPORTED && e.offset == 8);
+    buf[8] = 0;
     CHECK(symtab_decode(&d, buf, sink.len, &e) == HS_ERR_UNSUPPORTED && e.offset == 8);
     /* trailing garbage is refused */
     uint8_t *longer = malloc(sink.len + 1);
@@ -477,9 +480,82 @@ static void test_go_version(void)
     CHECK(symtab_go_version_parse(NULL, &v, NULL) == HS_ERR_ARG);
 }
 
+/* The AddCleanup fact: derived from function names by symtab_finish, stored as flag bit 1 of
+ * format version 2; version 1 sections (no such bit) still decode and derive it. */
+static void test_addcleanup(void)
+{
+    static const struct {
+        const char *name;
+        int is;
+    } names[] = {
+        {"runtime.AddCleanup", 1},
+        {"runtime.AddCleanup[go.shape.struct { main.b [64]uint8 },go.shape.int]", 1},
+        {"runtime.AddCleanup[...]", 1},
+        {"runtime.AddCleanup[go.shape.int,go.shape.string].func1", 0},
+        {"runtime.addCleanup", 0},
+        {"runtime.AddCleanupX", 0},
+        {"main.AddCleanup[int]", 0},
+        {"runtime.AddCleanup[go.shape.int", 0},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        symtab *t = symtab_new();
+        CHECK(add(t, SYMTAB_FUNC, 0x1000, 0x10, "main.main") == HS_OK);
+        CHECK(add(t, SYMTAB_FUNC, 0x1010, 0x10, names[i].name) == HS_OK);
+        /* the same name as a data symbol says nothing */
+        CHECK(add(t, SYMTAB_RODATA, 0x3000, 8, "runtime.AddCleanup") == HS_OK);
+        CHECK(symtab_finish(t, NULL) == HS_OK);
+        if (symtab_get_info(t)->addcleanup != names[i].is)
+            fprintf(stderr, "addcleanup: %s\n", names[i].name);
+        CHECK(symtab_get_info(t)->addcleanup == names[i].is);
+        symtab_free(t);
+    }
+
+    /* version 2 keeps the bit even without the name (a producer may know more) */
+    symtab *t = make_table();
+    CHECK(symtab_get_info(t)->addcleanup == 0);
+    symtab_info_mut(t)->addcleanup = 1;
+    hs_mem_sink sink = {0};
+    CHECK(encode(t, &sink) == HS_OK);
+    CHECK(sink.len > 10 && sink.data[8] == 2 && sink.data[9] == 2);
+    symtab *d = NULL;
+    hs_error e;
+    CHECK(symtab_decode(&d, sink.data, sink.len, &e) == HS_OK);
+    CHECK(d && symtab_get_info(d)->addcleanup == 1);
+    symtab_free(d);
+    /* the same bit in a version 1 section is unknown */
+    sink.data[8] = 1;
+    CHECK(symtab_decode(&d, sink.data, sink.len, &e) == HS_ERR_FORMAT && e.offset == 9);
+    /* a version 1 section (as written before version 2) decodes; the fact comes from the
+     * names, and re-encoding writes version 2 */
+    sink.data[9] = 0;
+    CHECK(symtab_decode(&d, sink.data, sink.len, &e) == HS_OK);
+    CHECK(d && symtab_get_info(d)->addcleanup == 0);
+    symtab_info_mut(t)->addcleanup = 0;
+    if (d)
+        check_same(t, d);
+    symtab_free(d);
+    hs_mem_sink_release(&sink);
+    symtab_free(t);
+
+    t = symtab_new();
+    CHECK(add(t, SYMTAB_FUNC, 0x1000, 0x10, "runtime.AddCleanup[go.shape.int,go.shape.int]") ==
+          HS_OK);
+    CHECK(symtab_finish(t, NULL) == HS_OK);
+    hs_mem_sink s1 = {0};
+    CHECK(encode(t, &s1) == HS_OK);
+    s1.data[8] = 1; /* version 1: no flag bit, only the name */
+    s1.data[9] = 0;
+    CHECK(symtab_decode(&d, s1.data, s1.len, &e) == HS_OK);
+    CHECK(d && symtab_get_info(d)->addcleanup == 1);
+    symtab_free(d);
+    hs_mem_sink_release(&s1);
+    symtab_free(t);
+}
+
 int main(void)
 {
     test_go_version();
+    test_addcleanup();
     test_lookups();
     test_roundtrip();
     test_hostile();
