@@ -217,7 +217,7 @@ static void check_binary(const char *path, int expect_stripped, int pie, symtab 
             ntype++;
         }
     }
-    CHECK(nfunc >= 3 && nclosure >= 2 && nglobal >= 4 && nanon == 1 && ntype >= 6);
+    CHECK(nfunc >= 3 && nclosure >= 2 && nglobal >= 4 && nanon == 1 && ntype >= 11);
 
     /* the table survives the .hsd SYMTAB encoding with identical answers */
     hs_mem_sink sink = {0};

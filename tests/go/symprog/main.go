@@ -32,6 +32,11 @@ type Item struct {
 	A, B uint32
 }
 
+// Box is a generic type: its instantiations' names carry the type arguments.
+type Box[T any] struct {
+	V T
+}
+
 var (
 	counter  int64                  // noptrbss
 	registry = &sync.Map{}          // bss pointer to an anonymous static sync.Map
@@ -104,6 +109,11 @@ func main() {
 	printType([3]Item{})
 	printType(make(chan int))
 	printType(map[string]int{})
+	printType(Box[string]{})
+	printType(&Box[[]*Item]{})
+	printType([]any{})
+	printType(struct{ A int }{})
+	printType((func(int) string)(nil))
 	registry.Store("k", keep()+int(keepM()))
 	sink = namedFunc(2, 3)
 }
