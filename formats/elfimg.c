@@ -561,53 +561,125 @@ static int within(const section *s, uint64_t lo, uint64_t hi)
     return !s || (lo <= hi && lo >= s->addr && hi - s->addr <= s->size);
 }
 
-/* Stripped binaries: find runtime.firstmoduledata in .noptrdata (or .data) by its first word,
- * the pcHeader address (= start of .gopclntab, Go 1.16+), check the section bounds it
- * records, and read types/etypes at the version's field index (runtime/symtab.go moduledata:
- * pcHeader, 6 slices, findfunctab, minpc, maxpc = words 0-21; text/etext @22, noptrdata @24,
- * data @26, bss @28, noptrbss @30 with their ends; 1.16-1.19: end, gcdata, gcbss, then types
- * @35/36; 1.20+ adds covctrs/ecovctrs before end, so types @37/38). The recorded bounds may
- * be narrower than the ELF sections (external linking adds C data), so they are checked to
- * lie inside them rather than to equal them. */
+/* runtime.firstmoduledata, as the linker writes it (cmd/link/internal/ld/symtab.go, after
+ * "moduledata := ldr.MakeSymbolUpdater"; read by runtime/symtab.go `type moduledata`), in
+ * P-byte words: pcHeader @0 (Go 1.16+), six slices and findfunctab, minpc, maxpc (1-21);
+ * text/etext @22, noptrdata @24, data @26, bss @28, noptrbss @30, each with its end. Then the
+ * layouts differ:
+ *   1.16-1.19  end @32, gcdata @33, gcbss @34, types @35, etypes @36
+ *   1.20-1.26  covctrs/ecovctrs @32/33, end @34, gcdata @35, gcbss @36, types @37, etypes @38
+ *   1.27-      as 1.20, then typedesclen @38, etypes @39, itaboffset @40, itabsize @41
+ * Each layout is checked against the binary, so a wrong one does not pass: covctrs lie in
+ * noptrbss (NOBITS), where 1.16-1.19 has gcdata (file bytes), and typedesclen is a length
+ * where 1.20-1.26 has an address. */
+typedef struct md_layout {
+    int min_minor, max_minor; /* Go 1.N releases that write it */
+    unsigned covctrs;         /* word index, 0 when absent */
+    unsigned gcdata;          /* gcdata; gcbss follows */
+    unsigned types, etypes;
+    unsigned typedesclen;     /* 0 when absent; itaboffset and itabsize follow etypes */
+} md_layout;
+
+static const md_layout md_layouts[] = {
+    {16, 19, 0, 33, 35, 36, 0},
+    {20, 26, 32, 35, 37, 38, 0},
+    {27, INT_MAX, 32, 35, 37, 39, 38},
+};
+
+#define MD_WORDS 42 /* words read: up to 1.27's itabsize */
+
+/* 1 when addr lies in an allocated section that has file bytes (not NOBITS). */
+static int has_file_bytes(const elfimg *img, uint64_t addr)
+{
+    return addr + 1 > addr && section_covering(img, addr, addr + 1) != NULL;
+}
+
+/* 1 when the moduledata words w (n of them readable) fit layout L in this binary. */
+static int md_layout_fits(const elfimg *img, const uint64_t *w, unsigned n, const md_layout *L)
+{
+    unsigned last = L->typedesclen ? L->etypes + 2 : L->etypes;
+    if (last >= n)
+        return 0;
+    if (L->covctrs && !(w[30] <= w[L->covctrs] && w[L->covctrs] <= w[L->covctrs + 1] &&
+                        w[L->covctrs + 1] <= w[31]))
+        return 0;
+    if (!has_file_bytes(img, w[L->gcdata]) || !has_file_bytes(img, w[L->gcdata + 1]))
+        return 0;
+    uint64_t types = w[L->types], etypes = w[L->etypes];
+    if (types >= etypes || !section_covering(img, types, etypes))
+        return 0;
+    if (L->typedesclen) {
+        uint64_t span = etypes - types, desc = w[L->typedesclen];
+        uint64_t itaboff = w[L->etypes + 1], itabsize = w[L->etypes + 2];
+        if (desc > itaboff || itaboff > span || itabsize > span - itaboff)
+            return 0;
+    }
+    return 1;
+}
+
+/* Checks a runtime.firstmoduledata candidate at address m (its first word is the pclntab
+ * address): the section bounds it records, then the layouts. Sets *start and *end from the one
+ * layout that fits (the one for `minor` when several do). */
+static int md_types_at(const elfimg *img, uint64_t m, int minor, uint64_t *start,
+                       uint64_t *end)
+{
+    const unsigned P = img->ptr_size;
+    uint64_t w[MD_WORDS];
+    unsigned n = 0;
+    while (n < MD_WORDS && va_word(img, m + (uint64_t)n * P, &w[n]) == 0)
+        n++;
+    if (n <= 31)
+        return -1;
+    const section *text = find_section(img, ".text");
+    if ((text && (w[22] < text->addr || w[22] >= text->addr + text->size)) ||
+        !within(text, w[22], w[23]) || !within(find_section(img, ".noptrdata"), w[24], w[25]) ||
+        !within(find_section(img, ".data"), w[26], w[27]) ||
+        !within(find_section(img, ".bss"), w[28], w[29]) ||
+        !within(find_section(img, ".noptrbss"), w[30], w[31]))
+        return -1;
+    const md_layout *pick = NULL;
+    int fits = 0;
+    for (size_t i = 0; i < sizeof md_layouts / sizeof md_layouts[0]; i++) {
+        const md_layout *L = &md_layouts[i];
+        if (!md_layout_fits(img, w, n, L))
+            continue;
+        fits++;
+        if (!pick || (minor >= L->min_minor && minor <= L->max_minor))
+            pick = L;
+    }
+    if (!pick || (fits > 1 && !(minor >= pick->min_minor && minor <= pick->max_minor)))
+        return -1; /* ambiguous and the version does not decide */
+    *start = w[pick->types];
+    *end = w[pick->etypes];
+    return 0;
+}
+
+/* Stripped binaries: the type area from runtime.firstmoduledata, found as a word equal to
+ * the pclntab address (pcHeader, Go 1.16+) in a writable section (.go.module from Go 1.26,
+ * .noptrdata before; in PIEs a RELATIVE relocation holds the address) and checked by
+ * md_types_at. The recorded bounds may be narrower than the ELF sections (external linking
+ * adds C data), so they are checked to lie inside them rather than to equal them. */
 static int find_types_moduledata(const elfimg *img, const section *pcln, int minor,
                                  uint64_t *start, uint64_t *end)
 {
-    if (!pcln || minor < 16)
+    if (!pcln || (minor >= 0 && minor < 16))
         return -1;
-    const unsigned P = img->ptr_size, NW = 40;
-    const unsigned ti = minor >= 20 ? 37 : 35;
-    const char *where[] = {".noptrdata", ".data", ".data.rel.ro"};
-    const section *text = find_section(img, ".text");
-    const section *nd = find_section(img, ".noptrdata"), *dd = find_section(img, ".data");
-    const section *bs = find_section(img, ".bss"), *nb = find_section(img, ".noptrbss");
-    for (size_t k = 0; k < sizeof where / sizeof where[0]; k++) {
-        const section *s = find_section(img, where[k]);
-        if (!s || !s->has_data || s->size < (uint64_t)P * NW)
+    const unsigned P = img->ptr_size;
+    for (size_t k = 0; k < img->nsecs; k++) {
+        const section *s = &img->secs[k];
+        if (!s->has_data || (s->flags & (SHF_ALLOC | SHF_WRITE)) != (SHF_ALLOC | SHF_WRITE) ||
+            (s->flags & SHF_EXECINSTR))
             continue;
         const uint8_t *bytes = img->data + s->offset;
-        for (uint64_t off = 0; off + (uint64_t)P * NW <= s->size; off += P) {
-            uint64_t m = s->addr + off, v = hs_load_le(bytes + off, P);
-            if (v != pcln->addr) {
-                const relative *r = v == 0 && img->nrels ? find_rel(img, m) : NULL;
-                if (!r || r->value != pcln->addr)
-                    continue;
-            }
-            uint64_t w[40];
-            int ok = 1;
-            for (unsigned i = 0; i < NW && ok; i++)
-                ok = va_word(img, m + (uint64_t)i * P, &w[i]) == 0;
-            if (!ok || (text && (w[22] < text->addr || w[22] >= text->addr + text->size)) ||
-                !within(text, w[22], w[23]) || !within(nd, w[24], w[25]) ||
-                !within(dd, w[26], w[27]) || !within(bs, w[28], w[29]) ||
-                !within(nb, w[30], w[31]))
-                continue;
-            if (w[ti] >= w[ti + 1] || !section_covering(img, w[ti], w[ti + 1]))
-                continue;
-            *start = w[ti];
-            *end = w[ti + 1];
-            return 0;
-        }
+        for (uint64_t off = 0; off + P <= s->size; off += P)
+            if (hs_load_le(bytes + off, P) == pcln->addr &&
+                md_types_at(img, s->addr + off, minor, start, end) == 0)
+                return 0;
     }
+    for (size_t i = 0; i < img->nrels; i++)
+        if (img->rels[i].value == pcln->addr &&
+            md_types_at(img, img->rels[i].where, minor, start, end) == 0)
+            return 0;
     return -1;
 }
 

@@ -216,6 +216,29 @@ static int add_gaps(symtab *t, const char *secname, symtab_range r, int k, size_
     return HS_OK;
 }
 
+/* 1 for "runtime.AddCleanup" and its instantiations "runtime.AddCleanup[...]" (the compiler
+ * names them after the shapes, "runtime.AddCleanup[go.shape.struct {...},go.shape.int]"), not
+ * for the closures inside them ("...].func1"). */
+static int is_addcleanup(const char *name)
+{
+    static const char fn[] = "runtime.AddCleanup";
+    if (strncmp(name, fn, sizeof fn - 1) != 0)
+        return 0;
+    const char *p = name + sizeof fn - 1;
+    if (*p == '\0')
+        return 1;
+    if (*p != '[')
+        return 0;
+    size_t depth = 0;
+    for (; *p; p++) {
+        if (*p == '[')
+            depth++;
+        else if (*p == ']' && --depth == 0)
+            return p[1] == '\0';
+    }
+    return 0;
+}
+
 int symtab_finish(symtab *t, hs_error *err)
 {
     if (!t)
@@ -259,8 +282,11 @@ int symtab_finish(symtab *t, hs_error *err)
     if (t->ngaps > 1)
         qsort(t->gaps, t->ngaps, sizeof *t->gaps, gap_cmp);
     /* the pool no longer moves: resolve names */
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         t->syms[i].name = t->pool + t->pending[i].name_off;
+        if (t->syms[i].kind == SYMTAB_FUNC && is_addcleanup(t->syms[i].name))
+            t->info.addcleanup = 1;
+    }
     free(t->pending);
     t->pending = NULL;
     t->npending = t->pending_cap = 0;
@@ -384,8 +410,9 @@ const uint8_t *symtab_types(const symtab *t, uint64_t *base, size_t *len)
 /* ---- SYMTAB section encoding (formats/SYMTAB.md) ---- */
 
 #define SYMTAB_MAGIC "HSSYMTAB"
-#define SYMTAB_FORMAT_VERSION 1u
+#define SYMTAB_FORMAT_VERSION 2u /* the version written; 1 is read too */
 #define SYMTAB_FLAG_STRIPPED 1u
+#define SYMTAB_FLAG_ADDCLEANUP 2u /* version 2 and later */
 #define ENC_BUF 65536
 
 typedef struct encoder {
@@ -463,7 +490,8 @@ int symtab_encode(const symtab *t, hs_writer out, hs_error *err)
     const symtab_info *in = &t->info;
     enc_bytes(e, SYMTAB_MAGIC, 8);
     enc_uvarint(e, SYMTAB_FORMAT_VERSION);
-    enc_uvarint(e, in->stripped ? SYMTAB_FLAG_STRIPPED : 0);
+    enc_uvarint(e, (in->stripped ? SYMTAB_FLAG_STRIPPED : 0) |
+                       (in->addcleanup ? SYMTAB_FLAG_ADDCLEANUP : 0));
     enc_str(e, in->go_version);
     enc_str(e, in->build_id);
     enc_str(e, in->goarch);
@@ -593,18 +621,20 @@ static int decode_body(symtab *t, decoder *d)
     size_t at = d->pos;
     if ((rc = dec_uvarint(d, &v, "version")) < 0)
         return rc;
-    if (v != SYMTAB_FORMAT_VERSION)
+    if (v < 1 || v > SYMTAB_FORMAT_VERSION)
         return hs_error_set(d->err, HS_ERR_UNSUPPORTED, at, "symtab: format version %llu "
-                            "(this reader knows %u)", (unsigned long long)v,
+                            "(this reader knows 1 to %u)", (unsigned long long)v,
                             SYMTAB_FORMAT_VERSION);
+    uint64_t known = SYMTAB_FLAG_STRIPPED | (v >= 2 ? SYMTAB_FLAG_ADDCLEANUP : 0);
     at = d->pos;
     if ((rc = dec_uvarint(d, &v, "flags")) < 0)
         return rc;
-    if (v & ~(uint64_t)SYMTAB_FLAG_STRIPPED)
+    if (v & ~known)
         return hs_error_set(d->err, HS_ERR_FORMAT, at, "symtab: unknown flags 0x%llx",
                             (unsigned long long)v);
     symtab_info *in = &t->info;
     in->stripped = (v & SYMTAB_FLAG_STRIPPED) != 0;
+    in->addcleanup = (v & SYMTAB_FLAG_ADDCLEANUP) != 0; /* version 1: from the names */
     if ((rc = dec_fixed_str(d, in->go_version, sizeof in->go_version, "go version")) < 0 ||
         (rc = dec_fixed_str(d, in->build_id, sizeof in->build_id, "build id")) < 0 ||
         (rc = dec_fixed_str(d, in->goarch, sizeof in->goarch, "goarch")) < 0)
@@ -699,16 +729,63 @@ int symtab_decode(symtab **out, const uint8_t *data, size_t size, hs_error *err)
     return HS_OK;
 }
 
-int symtab_go_minor(const char *v)
+/* Reads 1-9 decimal digits at *p into *v and advances *p; -1 when there are none or more. */
+static int parse_num(const char **p, int *v)
 {
-    const char *p = strstr(v, "go1.");
-    if (!p)
+    int n = 0, digits = 0;
+    while (**p >= '0' && **p <= '9') {
+        if (++digits > 9)
+            return -1;
+        n = n * 10 + (*(*p)++ - '0');
+    }
+    *v = n;
+    return digits ? 0 : -1;
+}
+
+int symtab_go_version_parse(const char *text, symtab_go_version *out, hs_error *err)
+{
+    if (!text || !out)
+        return hs_error_set(err, HS_ERR_ARG, HS_NO_OFFSET, "symtab_go_version_parse: bad "
+                            "argument");
+    memset(out, 0, sizeof *out);
+    const char *p = text;
+    if (!strncmp(p, "devel ", 6)) {
+        out->devel = 1;
+        p += 6;
+    }
+    /* the first "go<digit>" that starts a word */
+    for (; *p; p++)
+        if ((p == text || p[-1] == ' ') && p[0] == 'g' && p[1] == 'o' && p[2] >= '0' &&
+            p[2] <= '9')
+            break;
+    if (!*p)
+        return hs_error_set(err, HS_ERR_FORMAT, 0, "Go version \"%.40s\": no goN.N in it",
+                            text);
+    p += 2;
+    if (parse_num(&p, &out->major) < 0)
+        return hs_error_set(err, HS_ERR_FORMAT, (uint64_t)(p - text),
+                            "Go version \"%.40s\": bad major version", text);
+    if (*p == '.') {
+        p++;
+        if (parse_num(&p, &out->minor) < 0)
+            return hs_error_set(err, HS_ERR_FORMAT, (uint64_t)(p - text),
+                                "Go version \"%.40s\": bad minor version", text);
+        if (*p == '.') {
+            p++;
+            if (parse_num(&p, &out->patch) < 0)
+                return hs_error_set(err, HS_ERR_FORMAT, (uint64_t)(p - text),
+                                    "Go version \"%.40s\": bad patch version", text);
+        }
+    }
+    /* go1.21rc2, go1.18beta1, and before Go 1.21 also go1.9.2rc2 */
+    out->prerelease = !strncmp(p, "rc", 2) || !strncmp(p, "beta", 4);
+    return HS_OK;
+}
+
+int symtab_go_minor(const char *version)
+{
+    symtab_go_version v;
+    if (symtab_go_version_parse(version, &v, NULL) < 0 || v.major != 1)
         return -1;
-    p += 4;
-    if (*p < '0' || *p > '9')
-        return -1;
-    int n = 0;
-    while (*p >= '0' && *p <= '9' && n < 1000)
-        n = n * 10 + (*p++ - '0');
-    return n;
+    return v.minor;
 }

@@ -42,14 +42,31 @@ typedef struct symtab_info {
     char goarch[16];     /* "amd64" */
     unsigned ptr_size;   /* 8 */
     int stripped;        /* 1 when functions came from .gopclntab, not .symtab */
+    int addcleanup;      /* 1 when the binary has runtime.AddCleanup (Go 1.24+): a function
+                          * named so or an instantiation "runtime.AddCleanup[...]";
+                          * symtab_finish sets it from the function names */
     symtab_range text, rodata, data, noptrdata, bss, noptrbss;
     symtab_range types; /* runtime.types .. runtime.etypes */
 } symtab_info;
 
 typedef struct symtab symtab;
 
-/* The minor version N of a Go version string "go1.N[.M]" (also found inside
- * "devel go1.N-..."), or -1 when there is none. */
+/* A Go version as runtime.Version() spells it, parsed (symtab_go_version_parse). */
+typedef struct symtab_go_version {
+    int major, minor, patch; /* go1.26.8: 1, 26, 8; patch 0 when absent (go1.20, go1.21rc2) */
+    int prerelease;          /* 1 for a beta or release candidate (go1.24rc1, go1.18beta2) */
+    int devel;               /* 1 for a development toolchain ("devel go1.27-abc123 ...") */
+} symtab_go_version;
+
+/* Parses a Go version: "go1.N[.P]" with an optional "betaK"/"rcK" after the numbers and any
+ * other suffix after them (" X:exp", "-X:exp", BoringCrypto's "b7"), or "devel go1.N-..."
+ * (the release it leads to). A leading "go" must start the text or follow a space. Fails
+ * with HS_ERR_FORMAT and the byte offset when there is no such version (e.g. the old
+ * "devel +abc123" form, or a number over 9 digits). */
+int symtab_go_version_parse(const char *text, symtab_go_version *out, hs_error *err);
+
+/* The minor version N of a Go 1 version (symtab_go_version_parse), or -1 when the text is
+ * not one. */
 int symtab_go_minor(const char *version);
 
 /* Creates an empty table; returns NULL when out of memory. */
@@ -66,7 +83,8 @@ symtab_info *symtab_info_mut(symtab *t);
 int symtab_add(symtab *t, int kind, uint64_t addr, uint64_t size, const char *name,
                size_t namelen, hs_error *err);
 
-/* Sorts and indexes the symbols; call once after the last symtab_add and before lookups. */
+/* Sorts and indexes the symbols and derives info->addcleanup from the function names (a
+ * producer may also set it); call once after the last symtab_add and before lookups. */
 int symtab_finish(symtab *t, hs_error *err);
 
 /* Number of symbols of a kind, and the i-th in address order. */

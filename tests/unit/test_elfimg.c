@@ -4,8 +4,9 @@
  * The arguments are tests/go/symprog built normally and with -ldflags='-s -w' (then the same
  * with -buildmode=pie, whose loader fixups elfimg applies from the relocations). Each one is
  * run to get its ground truth (function entries, closures, globals, type descriptors, Go
- * version), then read with elfimg and compared. Without arguments (no Go toolchain) only the
- * synthetic images and tests/broken/elfimg are checked and the test reports a skip (77).
+ * version, whether it calls runtime.AddCleanup), then read with elfimg and compared. Without
+ * arguments (no Go toolchain) only the synthetic images and tests/broken/elfimg are checked
+ * and the test reports a skip (77).
  * Runs from tests/unit (meson workdir).
  */
 #include <dirent.h>
@@ -28,6 +29,7 @@ typedef struct truth_item {
 
 typedef struct truth {
     char go_version[64], goarch[16];
+    int addcleanup; /* -1 when the line is missing */
     truth_item items[64];
     int n;
 } truth;
@@ -35,6 +37,7 @@ typedef struct truth {
 static int run_truth(const char *prog, truth *t)
 {
     memset(t, 0, sizeof *t);
+    t->addcleanup = -1;
     char cmd[4200];
     snprintf(cmd, sizeof cmd, "'%s'", prog);
     FILE *f = popen(cmd, "r");
@@ -49,7 +52,8 @@ static int run_truth(const char *prog, truth *t)
         unsigned long long a = 0, s = 0;
         int k = 0, pos = 0;
         if (sscanf(line, "goarch %15s", t->goarch) == 1 ||
-            sscanf(line, "go %63s", t->go_version) == 1)
+            sscanf(line, "go %63s", t->go_version) == 1 ||
+            sscanf(line, "addcleanup %d", &t->addcleanup) == 1)
             continue;
         if (sscanf(line, "type %llx %llu %d %n", &a, &s, &k, &pos) == 3 && pos > 0) {
             snprintf(it->kind, sizeof it->kind, "type");
@@ -120,9 +124,15 @@ static void check_binary(const char *path, int expect_stripped, int pie, symtab 
     }
     const symtab_info *in = symtab_get_info(t);
     CHECK_STR(in->go_version, tr.go_version);
+    symtab_go_version gv;
+    CHECK(symtab_go_version_parse(in->go_version, &gv, NULL) == HS_OK && gv.major == 1 &&
+          gv.minor >= 19 && symtab_go_minor(in->go_version) == gv.minor);
     CHECK_STR(in->goarch, tr.goarch);
     CHECK(in->build_id[0] != '\0' && strchr(in->build_id, '/') != NULL);
     CHECK(in->stripped == expect_stripped);
+    /* from a function runtime.AddCleanup[...] in .symtab or .gopclntab; Go 1.24+ only */
+    CHECK(tr.addcleanup == (gv.minor >= 24));
+    CHECK(in->addcleanup == tr.addcleanup);
     CHECK(in->ptr_size == 8 || in->ptr_size == 4);
     CHECK(in->text.end > in->text.start && in->bss.end > in->bss.start);
     CHECK(in->types.end > in->types.start);
@@ -207,7 +217,7 @@ static void check_binary(const char *path, int expect_stripped, int pie, symtab 
             ntype++;
         }
     }
-    CHECK(nfunc >= 3 && nclosure >= 2 && nglobal >= 4 && nanon == 1 && ntype >= 6);
+    CHECK(nfunc >= 3 && nclosure >= 2 && nglobal >= 4 && nanon == 1 && ntype >= 11);
 
     /* the table survives the .hsd SYMTAB encoding with identical answers */
     hs_mem_sink sink = {0};
@@ -236,6 +246,7 @@ static void check_binary(const char *path, int expect_stripped, int pie, symtab 
             }
         }
         CHECK_STR(symtab_get_info(d)->build_id, in->build_id);
+        CHECK(symtab_get_info(d)->addcleanup == in->addcleanup);
     }
     symtab_free(d);
     hs_mem_sink_release(&sink);
@@ -244,34 +255,41 @@ static void check_binary(const char *path, int expect_stripped, int pie, symtab 
     hs_unmap(data, size);
 }
 
-/* A .symtab function name as .gopclntab spells it: the linker marks assembly (ABI0) symbols
- * with a ".abi0" suffix and writes array lengths in generated names ("type..eq.[5]T") that
- * the pclntab elides ("type..eq.[...]T"). */
-static void pcln_spelling(const char *in, char *out, size_t cap)
+/* 1 when the .symtab name `elf` and the .gopclntab name `pcln` name the same function. The
+ * linker writes both from one name: .symtab with "·" rewritten to "." (cmd/link/internal/ld/
+ * symtab.go putelfsym, "for ASCII-only tools") and ".abi0" appended to an assembly function
+ * that has an ABIInternal twin (mangleABIName); the Go 1.19 linker also wrote everything from
+ * the first '[' to the last ']' of a pclntab name as "[...]" (pcln.go generateFuncnametab,
+ * nameParts), which Go 1.26's no longer does. */
+static int same_function_name(const char *elf, const char *pcln)
 {
-    size_t o = 0;
-    for (size_t i = 0; in[i] && o + 6 < cap; i++) {
-        if (in[i] == '[' && in[i + 1] >= '0' && in[i + 1] <= '9') {
-            size_t j = i + 1;
-            while (in[j] >= '0' && in[j] <= '9')
-                j++;
-            if (in[j] == ']') {
-                memcpy(out + o, "[...]", 5);
-                o += 5;
-                i = j;
-                continue;
-            }
+    char want[1024], got[1024];
+    size_t n = 0;
+    for (size_t i = 0; pcln[i] && n + 1 < sizeof got; i++) {
+        if ((unsigned char)pcln[i] == 0xc2 && (unsigned char)pcln[i + 1] == 0xb7) {
+            got[n++] = '.';
+            i++;
+        } else {
+            got[n++] = pcln[i];
         }
-        out[o++] = in[i];
     }
-    out[o] = '\0';
-    if (o > 5 && !strcmp(out + o - 5, ".abi0"))
-        out[o - 5] = '\0';
+    got[n] = '\0';
+    snprintf(want, sizeof want, "%s", elf);
+    size_t len = strlen(want);
+    if (len > 5 && !strcmp(want + len - 5, ".abi0"))
+        want[len -= 5] = '\0';
+    const char *open = strchr(want, '['), *close = strrchr(want, ']');
+    if (strstr(got, "[...]") && open && close > open) {
+        char elided[1024];
+        snprintf(elided, sizeof elided, "%.*s[...]%s", (int)(open - want), want, close + 1);
+        return strcmp(elided, got) == 0;
+    }
+    return strcmp(want, got) == 0;
 }
 
 /* .symtab functions (unstripped) and .gopclntab functions (stripped) describe the same code:
- * same names (up to pcln_spelling) in the same order at the same offsets from the start of
- * .text; a pclntab size runs to the next entry, so it covers the symbol size. */
+ * the same names (same_function_name) in the same order at the same offsets from the start
+ * of .text; a pclntab size runs to the next entry, so it covers the symbol size. */
 static void check_symtab_vs_pclntab(const symtab *full, const symtab *stripped)
 {
     size_t n = symtab_count(full, SYMTAB_FUNC);
@@ -281,9 +299,7 @@ static void check_symtab_vs_pclntab(const symtab *full, const symtab *stripped)
     for (size_t i = 0; i < n && i < symtab_count(stripped, SYMTAB_FUNC); i++) {
         const symtab_sym *a = symtab_get(full, SYMTAB_FUNC, i);
         const symtab_sym *b = symtab_get(stripped, SYMTAB_FUNC, i);
-        char spelled[512];
-        pcln_spelling(a->name, spelled, sizeof spelled);
-        if (strcmp(spelled, b->name) != 0 || a->addr - t0 != b->addr - t1 ||
+        if (!same_function_name(a->name, b->name) || a->addr - t0 != b->addr - t1 ||
             b->size < a->size) {
             if (bad++ < 5)
                 fprintf(stderr, "function %zu: %s@%#llx+%llu vs %s@%#llx+%llu\n", i, a->name,
@@ -541,19 +557,48 @@ static void check_synthetic(void)
     }
 }
 
+/* runtime.firstmoduledata layouts written by make_moduledata (elfimg.c md_layouts). */
+enum { MD_GO116, MD_GO120, MD_GO127 };
+
+/* A moduledata in the given layout at md for the image of check_synthetic_facts: pcHeader,
+ * section bounds, gcdata/gcbss in .rodata, covctrs in .noptrbss (1.20+), types
+ * [0x480000, 0x480200) and, for 1.27, typedesclen/itaboffset/itabsize. */
+static void make_moduledata(uint8_t *md, int layout)
+{
+    memset(md, 0, 48 * 8);
+    put(md, 0x402000, 8);                                          /* pcHeader */
+    put(md + 22 * 8, 0x401000, 8), put(md + 23 * 8, 0x401100, 8); /* text */
+    put(md + 24 * 8, 0x500100, 8), put(md + 25 * 8, 0x500300, 8); /* noptrdata */
+    put(md + 26 * 8, 0x510000, 8), put(md + 27 * 8, 0x510010, 8); /* data */
+    put(md + 28 * 8, 0x520000, 8), put(md + 29 * 8, 0x520100, 8); /* bss */
+    put(md + 30 * 8, 0x530000, 8), put(md + 31 * 8, 0x530100, 8); /* noptrbss */
+    if (layout == MD_GO116) {
+        put(md + 32 * 8, 0x530100, 8);                                 /* end */
+        put(md + 33 * 8, 0x480100, 8), put(md + 34 * 8, 0x480180, 8); /* gcdata, gcbss */
+        put(md + 35 * 8, 0x480000, 8), put(md + 36 * 8, 0x480200, 8); /* types, etypes */
+        return;
+    }
+    put(md + 32 * 8, 0x5300f0, 8), put(md + 33 * 8, 0x5300f0, 8); /* covctrs, ecovctrs */
+    put(md + 34 * 8, 0x530100, 8);                                 /* end */
+    put(md + 35 * 8, 0x480100, 8), put(md + 36 * 8, 0x480180, 8); /* gcdata, gcbss */
+    put(md + 37 * 8, 0x480000, 8);                                 /* types */
+    if (layout == MD_GO120) {
+        put(md + 38 * 8, 0x480200, 8); /* etypes */
+        return;
+    }
+    put(md + 38 * 8, 0x100, 8);    /* typedesclen */
+    put(md + 39 * 8, 0x480200, 8); /* etypes */
+    put(md + 40 * 8, 0x180, 8);    /* itaboffset */
+    put(md + 41 * 8, 0x40, 8);     /* itabsize */
+}
+
 /* Build facts and the stripped-binary type area from hand-made images: .go.buildinfo in
  * its inline (Go 1.18+) and pointer (older) layouts, the build-id note, and
- * runtime.firstmoduledata found in .noptrdata with types at the Go 1.20+ field index. */
+ * runtime.firstmoduledata in .noptrdata or .go.module in each layout elfimg knows. */
 static void check_synthetic_facts(void)
 {
     uint8_t pcln[512], image[8192];
     size_t plen = make_pclntab(pcln, 0xFFFFFFF1u, 0x401000);
-    /* buildinfo, inline strings: header, then varint-length version at 32 */
-    uint8_t bi_inline[64] = "\xff Go buildinf:";
-    bi_inline[14] = 8;
-    bi_inline[15] = 2;
-    bi_inline[32] = 8;
-    memcpy(bi_inline + 33, "go1.21.3", 8);
     /* buildinfo, pointers: word 16 -> string header {data, len} -> bytes */
     uint8_t bi_ptr[96] = "\xff Go buildinf:";
     bi_ptr[14] = 8;
@@ -579,34 +624,53 @@ static void check_synthetic_facts(void)
     put(rodata + 0x40 + 40, 0x100, 4);
     rodata[0x101] = 6;
     memcpy(rodata + 0x102, "main.T", 6);
-    /* moduledata at .noptrdata+0x40 */
-    uint8_t noptrdata[0x200] = {0};
-    uint8_t *md = noptrdata + 0x40;
-    put(md, 0x402000, 8);                                   /* pcHeader */
-    put(md + 22 * 8, 0x401000, 8), put(md + 23 * 8, 0x401100, 8); /* text */
-    put(md + 24 * 8, 0x500100, 8), put(md + 25 * 8, 0x500300, 8); /* noptrdata */
-    put(md + 26 * 8, 0x510000, 8), put(md + 27 * 8, 0x510010, 8); /* data */
-    put(md + 28 * 8, 0x520000, 8), put(md + 29 * 8, 0x520100, 8); /* bss */
-    put(md + 30 * 8, 0x530000, 8), put(md + 31 * 8, 0x530100, 8); /* noptrbss */
-    put(md + 35 * 8, 0x480100, 8), put(md + 36 * 8, 0x480180, 8); /* 1.20+: gcdata/gcbss */
-    put(md + 37 * 8, 0x480000, 8), put(md + 38 * 8, 0x480200, 8); /* 1.20+: types */
     static const uint8_t data16[16];
-    for (int variant = 0; variant < 3; variant++) {
+    static const struct {
+        const char *version; /* inline buildinfo; NULL: the pointer form (go1.15.2) */
+        int layout;
+        int in_module;  /* moduledata in .go.module (Go 1.26+) instead of .noptrdata */
+        int damage;     /* 1: pcHeader mismatch, 2: typedesclen past etypes */
+        int found;      /* the type area is expected */
+    } cases[] = {
+        {"go1.21.3", MD_GO120, 0, 0, 1},
+        {NULL, MD_GO120, 0, 0, 0}, /* go1.15: no pcHeader in moduledata: not looked for */
+        {"go1.21.3", MD_GO120, 0, 1, 0},
+        {"go1.19.8", MD_GO116, 0, 0, 1},
+        {"go1.26.8", MD_GO120, 1, 0, 1},
+        {"go1.27.3", MD_GO127, 1, 0, 1},
+        {"", MD_GO127, 1, 0, 1},   /* no version: the one layout that fits */
+        {"", MD_GO116, 0, 0, 1},
+        {"go1.27.3", MD_GO127, 1, 2, 0},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        /* buildinfo, inline strings: header, then a varint-length version at 32 */
+        uint8_t bi_inline[64] = "\xff Go buildinf:";
+        const char *v = cases[c].version ? cases[c].version : "";
+        bi_inline[14] = 8;
+        bi_inline[15] = 2;
+        bi_inline[32] = (uint8_t)strlen(v);
+        memcpy(bi_inline + 33, v, strlen(v));
+        uint8_t noptrdata[0x200] = {0}, module[0x200] = {0};
+        uint8_t *md = (cases[c].in_module ? module : noptrdata) + 0x40;
+        make_moduledata(md, cases[c].layout);
+        if (cases[c].damage == 1)
+            put(md, 0x402008, 8); /* no moduledata points at the pclntab */
+        if (cases[c].damage == 2)
+            put(md + 38 * 8, 0x201, 8);
         msec secs[] = {
             {".text", 1, 6, 0x401000, text_bytes, sizeof text_bytes},
             {".gopclntab", 1, 2, 0x402000, pcln, plen},
             {".note.go.buildid", 7, 2, 0x400f00, note, sizeof note},
             {".rodata", 1, 2, 0x480000, rodata, sizeof rodata},
-            {".go.buildinfo", 1, 3, 0x500000, variant == 1 ? bi_ptr : bi_inline,
-             variant == 1 ? sizeof bi_ptr : sizeof bi_inline},
+            {".go.buildinfo", 1, 3, 0x500000, cases[c].version ? bi_inline : bi_ptr,
+             cases[c].version ? sizeof bi_inline : sizeof bi_ptr},
             {".noptrdata", 1, 3, 0x500100, noptrdata, sizeof noptrdata},
             {".data", 1, 3, 0x510000, data16, sizeof data16},
             {".bss", 8, 3, 0x520000, NULL, 0x100},
             {".noptrbss", 8, 3, 0x530000, NULL, 0x100},
+            {".go.module", 1, 3, 0x540000, module, sizeof module},
         };
-        if (variant == 2)
-            put(md, 0x402008, 8); /* no moduledata points at the pclntab */
-        size_t n = make_elf_sections(image, sizeof image, secs, 9);
+        size_t n = make_elf_sections(image, sizeof image, secs, 10);
         CHECK(n > 0);
         elfimg *img = NULL;
         symtab *t = NULL;
@@ -618,20 +682,23 @@ static void check_synthetic_facts(void)
             continue;
         }
         const symtab_info *in = symtab_get_info(t);
-        CHECK_STR(in->go_version, variant == 1 ? "go1.15.2" : "go1.21.3");
+        CHECK_STR(in->go_version, cases[c].version ? cases[c].version : "go1.15.2");
         CHECK_STR(in->build_id, "abc/def");
         CHECK_STR(in->goarch, "amd64");
         CHECK(in->bss.start == 0x520000 && in->bss.end == 0x520100);
         gotype g;
-        if (variant == 0) {
+        if (cases[c].found) {
             CHECK(in->types.start == 0x480000 && in->types.end == 0x480200);
             CHECK(gotype_read(t, 0x480040, &g, &e) == HS_OK);
             CHECK_STR(g.name, "main.T");
         } else {
-            /* go1.15: no pcHeader in moduledata; no match: no type area, and said so */
+            /* no match: no type area, and said so */
             CHECK(in->types.start == 0 && in->types.end == 0);
             CHECK(gotype_read(t, 0x480040, &g, &e) == HS_ERR_NOTFOUND);
         }
+        if (in->types.start != (cases[c].found ? 0x480000u : 0u))
+            fprintf(stderr, "synthetic facts case %zu: types at %#llx\n", c,
+                    (unsigned long long)in->types.start);
         symtab_free(t);
         elfimg_free(img);
     }

@@ -137,6 +137,7 @@ static void check_same(const symtab *a, const symtab *b)
     CHECK_STR(x->build_id, y->build_id);
     CHECK_STR(x->goarch, y->goarch);
     CHECK(x->ptr_size == y->ptr_size && x->stripped == y->stripped);
+    CHECK(x->addcleanup == y->addcleanup);
     CHECK(memcmp(&x->text, &y->text, sizeof x->text) == 0);
     CHECK(memcmp(&x->bss, &y->bss, sizeof x->bss) == 0);
     CHECK(memcmp(&x->noptrbss, &y->noptrbss, sizeof x->bss) == 0);
@@ -238,7 +239,9 @@ static void test_roundtrip(void)
     buf[0] ^= 0x20;
     CHECK(symtab_decode(&d, buf, sink.len, &e) == HS_ERR_FORMAT && e.offset == 0);
     memcpy(buf, sink.data, sink.len);
-    buf[8] = 2; /* format version 2 */
+    buf[8] = 3; /* format version 3 */
+    CHECK(symtab_decode(&d, buf, sink.len, &e) == HS_ERR_UNSUPPORTED && e.offset == 8);
+    buf[8] = 0;
     CHECK(symtab_decode(&d, buf, sink.len, &e) == HS_ERR_UNSUPPORTED && e.offset == 8);
     /* trailing garbage is refused */
     uint8_t *longer = malloc(sink.len + 1);
@@ -426,8 +429,133 @@ static void test_long_name(void)
     free(name);
 }
 
+/* Go versions as runtime.Version() and .go.buildinfo spell them. */
+static void test_go_version(void)
+{
+    static const struct {
+        const char *text;
+        int ok, major, minor, patch, prerelease, devel;
+    } cases[] = {
+        {"go1.19.8", 1, 1, 19, 8, 0, 0},
+        {"go1.26.8", 1, 1, 26, 8, 0, 0},
+        {"go1.27.3", 1, 1, 27, 3, 0, 0},
+        {"go1.20", 1, 1, 20, 0, 0, 0},
+        {"go1", 1, 1, 0, 0, 0, 0},
+        {"go1.24rc1", 1, 1, 24, 0, 1, 0},
+        {"go1.18beta2", 1, 1, 18, 0, 1, 0},
+        {"go1.9.2rc2", 1, 1, 9, 2, 1, 0},
+        {"go1.21.0 X:loopvar", 1, 1, 21, 0, 0, 0},
+        {"go1.22.1-X:nocoverageredesign", 1, 1, 22, 1, 0, 0},
+        {"go1.19.5b7", 1, 1, 19, 5, 0, 0}, /* BoringCrypto */
+        {"devel go1.27-1a2b3c4d Tue Jan 6 10:00:00 2026 +0000", 1, 1, 27, 0, 0, 1},
+        {"devel +abc123 Tue Jan 6 10:00:00 2026 +0000", 0, 0, 0, 0, 0, 0},
+        {"", 0, 0, 0, 0, 0, 0},
+        {"gox", 0, 0, 0, 0, 0, 0},
+        {"cargo1.2", 0, 0, 0, 0, 0, 0},
+        {"go1.x", 0, 0, 0, 0, 0, 0},
+        {"go1.1234567890", 0, 0, 0, 0, 0, 0},
+        {"go1.26.", 0, 0, 0, 0, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        symtab_go_version v;
+        hs_error e;
+        hs_error_clear(&e);
+        int rc = symtab_go_version_parse(cases[i].text, &v, &e);
+        if ((rc == HS_OK) != cases[i].ok)
+            fprintf(stderr, "go version \"%s\": rc %d\n", cases[i].text, rc);
+        CHECK((rc == HS_OK) == cases[i].ok);
+        if (rc != HS_OK) {
+            CHECK(rc == HS_ERR_FORMAT && e.msg[0] && e.offset <= strlen(cases[i].text));
+            CHECK(symtab_go_minor(cases[i].text) == -1);
+            continue;
+        }
+        CHECK(v.major == cases[i].major && v.minor == cases[i].minor &&
+              v.patch == cases[i].patch);
+        CHECK(v.prerelease == cases[i].prerelease && v.devel == cases[i].devel);
+        CHECK(symtab_go_minor(cases[i].text) == cases[i].minor);
+    }
+    CHECK(symtab_go_minor("go2.1.0") == -1);
+    CHECK(symtab_go_minor(NULL) == -1);
+    symtab_go_version v;
+    CHECK(symtab_go_version_parse(NULL, &v, NULL) == HS_ERR_ARG);
+}
+
+/* The AddCleanup fact: derived from function names by symtab_finish, stored as flag bit 1 of
+ * format version 2; version 1 sections (no such bit) still decode and derive it. */
+static void test_addcleanup(void)
+{
+    static const struct {
+        const char *name;
+        int is;
+    } names[] = {
+        {"runtime.AddCleanup", 1},
+        {"runtime.AddCleanup[go.shape.struct { main.b [64]uint8 },go.shape.int]", 1},
+        {"runtime.AddCleanup[...]", 1},
+        {"runtime.AddCleanup[go.shape.int,go.shape.string].func1", 0},
+        {"runtime.addCleanup", 0},
+        {"runtime.AddCleanupX", 0},
+        {"main.AddCleanup[int]", 0},
+        {"runtime.AddCleanup[go.shape.int", 0},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        symtab *t = symtab_new();
+        CHECK(add(t, SYMTAB_FUNC, 0x1000, 0x10, "main.main") == HS_OK);
+        CHECK(add(t, SYMTAB_FUNC, 0x1010, 0x10, names[i].name) == HS_OK);
+        /* the same name as a data symbol says nothing */
+        CHECK(add(t, SYMTAB_RODATA, 0x3000, 8, "runtime.AddCleanup") == HS_OK);
+        CHECK(symtab_finish(t, NULL) == HS_OK);
+        if (symtab_get_info(t)->addcleanup != names[i].is)
+            fprintf(stderr, "addcleanup: %s\n", names[i].name);
+        CHECK(symtab_get_info(t)->addcleanup == names[i].is);
+        symtab_free(t);
+    }
+
+    /* version 2 keeps the bit even without the name (a producer may know more) */
+    symtab *t = make_table();
+    CHECK(symtab_get_info(t)->addcleanup == 0);
+    symtab_info_mut(t)->addcleanup = 1;
+    hs_mem_sink sink = {0};
+    CHECK(encode(t, &sink) == HS_OK);
+    CHECK(sink.len > 10 && sink.data[8] == 2 && sink.data[9] == 2);
+    symtab *d = NULL;
+    hs_error e;
+    CHECK(symtab_decode(&d, sink.data, sink.len, &e) == HS_OK);
+    CHECK(d && symtab_get_info(d)->addcleanup == 1);
+    symtab_free(d);
+    /* the same bit in a version 1 section is unknown */
+    sink.data[8] = 1;
+    CHECK(symtab_decode(&d, sink.data, sink.len, &e) == HS_ERR_FORMAT && e.offset == 9);
+    /* a version 1 section (as written before version 2) decodes; the fact comes from the
+     * names, and re-encoding writes version 2 */
+    sink.data[9] = 0;
+    CHECK(symtab_decode(&d, sink.data, sink.len, &e) == HS_OK);
+    CHECK(d && symtab_get_info(d)->addcleanup == 0);
+    symtab_info_mut(t)->addcleanup = 0;
+    if (d)
+        check_same(t, d);
+    symtab_free(d);
+    hs_mem_sink_release(&sink);
+    symtab_free(t);
+
+    t = symtab_new();
+    CHECK(add(t, SYMTAB_FUNC, 0x1000, 0x10, "runtime.AddCleanup[go.shape.int,go.shape.int]") ==
+          HS_OK);
+    CHECK(symtab_finish(t, NULL) == HS_OK);
+    hs_mem_sink s1 = {0};
+    CHECK(encode(t, &s1) == HS_OK);
+    s1.data[8] = 1; /* version 1: no flag bit, only the name */
+    s1.data[9] = 0;
+    CHECK(symtab_decode(&d, s1.data, s1.len, &e) == HS_OK);
+    CHECK(d && symtab_get_info(d)->addcleanup == 1);
+    symtab_free(d);
+    hs_mem_sink_release(&s1);
+    symtab_free(t);
+}
+
 int main(void)
 {
+    test_go_version();
+    test_addcleanup();
     test_lookups();
     test_roundtrip();
     test_hostile();

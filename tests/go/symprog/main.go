@@ -9,6 +9,7 @@
 //	anon <addr hex> <size>           a static object with no symbol (target of main.registry)
 //	type <descriptor hex> <size> <kind> <name>   (the name may contain spaces: "chan int")
 //	goarch <runtime.GOARCH>
+//	addcleanup <0|1>                 1 when the binary calls runtime.AddCleanup (cleanup.go, Go 1.24+)
 package main
 
 import (
@@ -31,6 +32,11 @@ type Item struct {
 	A, B uint32
 }
 
+// Box is a generic type: its instantiations' names carry the type arguments.
+type Box[T any] struct {
+	V T
+}
+
 var (
 	counter  int64                  // noptrbss
 	registry = &sync.Map{}          // bss pointer to an anonymous static sync.Map
@@ -40,6 +46,9 @@ var (
 	keepM    func() int64           // holds a method value (a -fm closure)
 	sink     any
 )
+
+// addCleanup is set by cleanup.go where runtime.AddCleanup exists (Go 1.24+).
+var addCleanup func(*Payload)
 
 //go:noinline
 func namedFunc(a, b int) int { return a*b + int(counter) }
@@ -77,6 +86,12 @@ func main() {
 
 	fmt.Printf("go %s\n", runtime.Version())
 	fmt.Printf("goarch %s\n", runtime.GOARCH)
+	if addCleanup != nil {
+		addCleanup(&Payload{ID: 9})
+		fmt.Printf("addcleanup 1\n")
+	} else {
+		fmt.Printf("addcleanup 0\n")
+	}
 	fmt.Printf("func main.namedFunc %#x\n", reflect.ValueOf(namedFunc).Pointer())
 	fmt.Printf("func main.main %#x\n", reflect.ValueOf(main).Pointer())
 	fmt.Printf("func main.codeWord %#x\n", reflect.ValueOf(codeWord).Pointer())
@@ -94,6 +109,11 @@ func main() {
 	printType([3]Item{})
 	printType(make(chan int))
 	printType(map[string]int{})
+	printType(Box[string]{})
+	printType(&Box[[]*Item]{})
+	printType([]any{})
+	printType(struct{ A int }{})
+	printType((func(int) string)(nil))
 	registry.Store("k", keep()+int(keepM()))
 	sink = namedFunc(2, 3)
 }
