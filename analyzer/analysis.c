@@ -111,6 +111,10 @@ static int fill_summary(analysis *a)
                  GOLAYOUT_OLDEST_TESTED, GOLAYOUT_NEWEST_TESTED,
                  l->minor > GOLAYOUT_NEWEST_TESTED || !l->minor ? GOLAYOUT_NEWEST_TESTED
                                                                 : GOLAYOUT_OLDEST_TESTED));
+    if (rc >= 0 && h->syms && symtab_get_info(h->syms)->addcleanup)
+        rc = add_note(r, &cap, report_strdup(
+                 "the binary uses runtime.AddCleanup: cleanups are not in heap dumps, so an "
+                 "object kept only by a cleanup's function or argument looks like garbage here"));
     if (rc >= 0 && h->header_mismatches)
         rc = add_note(r, &cap, report_strfmt(
                  "%llu objects above 512 B have a pointer where the %s runtime keeps its malloc "
