@@ -22,6 +22,7 @@ typedef struct redactor {
     /* Quick range filters in front of the symbol lookups. */
     uint64_t types_lo, types_len;
     uint64_t func_lo, func_hi;
+    uint64_t arena_lo, arena_hi; /* the heap arena (params): addresses kept where asked */
     redact_stats st;
 } redactor;
 
@@ -92,7 +93,7 @@ static size_t count_nonzero(const uint8_t *p, size_t n)
 /* Redacts len bytes of memory with pointer slots at offs into the scratch buffer, which
  * *out then points to. */
 static int redact_mem(redactor *r, const uint8_t *src, size_t len, const uint64_t *offs,
-                      size_t n, const uint8_t **out, uint64_t at, hs_error *err)
+                      size_t n, int keep_addrs, const uint8_t **out, uint64_t at, hs_error *err)
 {
     if (len > r->cap) {
         size_t ncap = r->cap ? r->cap : 4096;
@@ -118,10 +119,12 @@ static int redact_mem(redactor *r, const uint8_t *src, size_t len, const uint64_
         memcpy(dst + off, src + off, ps);
         r->st.ptr_words++;
     }
-    if (r->syms) {
+    if (r->syms || keep_addrs) {
         for (size_t k = 0; len - k >= ps; k += ps) {
             uint64_t v = gohd_word(src + k, ps, r->big_endian);
-            if (v && is_metadata_word(r, v) && memcmp(dst + k, src + k, ps) != 0) {
+            int keep = (r->syms && is_metadata_word(r, v)) ||
+                       (keep_addrs && v >= r->arena_lo && v < r->arena_hi);
+            if (v && keep && memcmp(dst + k, src + k, ps) != 0) {
                 memcpy(dst + k, src + k, ps);
                 r->st.words_kept++;
             }
@@ -160,6 +163,8 @@ static int redact_record(redactor *r, gohd_record *rec, hs_error *err)
     case GOHD_PARAMS:
         r->ptr_size = rec->u.params.ptr_size;
         r->big_endian = rec->u.params.big_endian;
+        r->arena_lo = rec->u.params.arena_start;
+        r->arena_hi = rec->u.params.arena_end;
         return HS_OK;
     case GOHD_ITAB:
         return add_meta(r, rec->u.itab.itab, err);
@@ -169,12 +174,13 @@ static int redact_record(redactor *r, gohd_record *rec, hs_error *err)
     case GOHD_DATA:
     case GOHD_BSS: {
         gohd_memrec *m = &rec->u.object;
-        return redact_mem(r, m->contents.ptr, m->contents.len, m->ptr_offsets, m->nptrs,
+        int handle = rec->tag == GOHD_OBJECT && m->nptrs == 0 && m->contents.len == 16;
+        return redact_mem(r, m->contents.ptr, m->contents.len, m->ptr_offsets, m->nptrs, handle,
                           &m->contents.ptr, rec->offset, err);
     }
     case GOHD_FRAME:
         return redact_mem(r, rec->u.frame.contents.ptr, rec->u.frame.contents.len,
-                          rec->u.frame.ptr_offsets, rec->u.frame.nptrs,
+                          rec->u.frame.ptr_offsets, rec->u.frame.nptrs, 1,
                           &rec->u.frame.contents.ptr, rec->offset, err);
     default:
         return HS_OK;
