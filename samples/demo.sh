@@ -11,6 +11,7 @@
 #   out/manifest.json      what the workload planted (the truth to compare with)
 #
 # Installs the Debian packages it needs when they are missing. Run as root on a fresh machine.
+# Builds the workload with the newest Go on the machine (Debian's golang-go when there is no other).
 set -eu
 cd "$(dirname "$0")/.."
 sh tests/deps.sh
@@ -22,8 +23,18 @@ else
     meson setup "$build" -Dbuildtype=release -Dtests=false >/dev/null
 fi
 ninja -C "$build" >/dev/null
-export GOPROXY=off GOFLAGS=-mod=mod CGO_ENABLED=0
-(cd samples && go build -o "../$build/mapworkload" ./mapworkload)
+# The newest Go on the machine: /usr/local/go, the go on the PATH or Debian's golang-go (which
+# tests/deps.sh installed when missing).
+go=$(for g in /usr/local/go/bin/go "$(command -v go || true)" /usr/lib/go/bin/go; do
+        [ -x "$g" ] || continue
+        v=$(cd / && GOTOOLCHAIN=local GOFLAGS= "$g" env GOVERSION 2>/dev/null) || continue
+        echo "${v%% *} $g"
+    done | sort -V | tail -n 1 | cut -d' ' -f2-)
+[ -n "$go" ] || { echo "no Go toolchain found" >&2; exit 1; }
+echo "== building the map workload with $("$go" version)"
+export GOPROXY=off GOFLAGS=-mod=mod CGO_ENABLED=0 GOTOOLCHAIN=local
+unset GOROOT   # the chosen go finds its own
+(cd samples && "$go" build -o "../$build/mapworkload" ./mapworkload)
 
 out=out
 rm -rf "$out"

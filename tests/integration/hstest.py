@@ -11,7 +11,9 @@ SRC = os.environ.get("HEAPSIFT_SRC", os.path.abspath(os.path.join(os.path.dirnam
 BUILD = os.environ.get("HEAPSIFT_BUILD", os.path.join(SRC, "build"))
 HEAPSIFT = os.environ.get("HEAPSIFT", os.path.join(BUILD, "analyzer", "heapsift"))
 HEAPSIFT_DUMP = os.environ.get("HEAPSIFT_DUMP", os.path.join(BUILD, "dumper", "heapsift-dump"))
-GO = os.environ.get("GO") or "go"
+# GO: the toolchain this test runs with (meson sets it per toolchain of the Go matrix, with
+# HEAPSIFT_GO_VERSION, its name there); set but empty when the build found no Go at all.
+GO = os.environ["GO"] if "GO" in os.environ else "go"
 GOBIN_DIR = os.path.join(BUILD, "go-bin")
 
 
@@ -21,30 +23,50 @@ def go_env():
     env.setdefault("GOFLAGS", "-mod=mod")
     env.setdefault("CGO_ENABLED", "0")
     env.setdefault("GOTOOLCHAIN", "local")
+    env.setdefault("GOWORK", "off")
     if "HOME" not in env and "GOCACHE" not in env:
         env["GOCACHE"] = os.path.join(BUILD, "go-cache")
     return env
 
 
-def _newest_mtime(path):
-    if os.path.isfile(path):
-        return os.path.getmtime(path)
-    newest = 0.0
-    for dirpath, _, files in os.walk(path):
-        for f in files:
-            if f.endswith((".go", ".mod")):
-                newest = max(newest, os.path.getmtime(os.path.join(dirpath, f)))
-    return newest
+_go_version = None
+
+
+def go_version():
+    """The name of this test's Go toolchain: HEAPSIFT_GO_VERSION, else `go env GOVERSION`."""
+    global _go_version
+    if _go_version is None:
+        _go_version = os.environ.get("HEAPSIFT_GO_VERSION") or ""
+        if not _go_version:
+            p = subprocess.run([GO, "env", "GOVERSION"], capture_output=True, text=True,
+                               env=go_env(), check=True)
+            _go_version = p.stdout.split()[0] if p.stdout.split() else "unknown"
+    return _go_version
+
+
+_built = {}
 
 
 def go_build(pkg, name, ldflags=None, cwd=None):
-    """Builds a Go package directory or file (path relative to the source root) into the build
-    tree and returns the binary's path; rebuilds only when a source is newer."""
-    os.makedirs(GOBIN_DIR, exist_ok=True)
-    out = os.path.join(GOBIN_DIR, name)
-    src = os.path.join(SRC, pkg)
-    if os.path.exists(out) and os.path.getmtime(out) >= _newest_mtime(os.path.join(SRC, cwd) if cwd else src):
+    """Builds a Go package directory or file (path relative to the source root) into
+    go-bin/VERSION/NAME in the build tree and returns the binary's path. `go build` runs once
+    per process and binary: the go command itself decides whether the binary is current (its
+    build ID covers every source of every package it links, the hook module dumper/go through
+    the replace directives, go.mod, the flags and the toolchain) and leaves it alone if so.
+    Exits 77 (skip) when the build found no Go toolchain."""
+    if not GO:
+        print("no Go toolchain (GO is empty): skipping a test that needs a Go program",
+              file=sys.stderr)
+        sys.exit(77)
+    out_dir = os.path.join(GOBIN_DIR, go_version())
+    out = os.path.join(out_dir, name)
+    key = (out, pkg, ldflags, cwd)
+    if key in _built:
         return out
+    if any(k[0] == out for k in _built):
+        raise ValueError("go_build: %s built twice with different arguments" % name)
+    os.makedirs(out_dir, exist_ok=True)
+    src = os.path.join(SRC, pkg)
     cmd = [GO, "build", "-o", out]
     if ldflags:
         cmd.append("-ldflags=" + ldflags)
@@ -54,6 +76,7 @@ def go_build(pkg, name, ldflags=None, cwd=None):
     else:
         cmd.append(src)
         subprocess.run(cmd, check=True, cwd=SRC if os.path.isdir(src) else os.path.dirname(src), env=go_env())
+    _built[key] = True
     return out
 
 
