@@ -30,8 +30,8 @@ static void add_value(const analysis *a, value_sets *vs, uint8_t *distinct, uint
 {
     const heap *h = a->h;
     uint32_t t = h->obj_type[v];
-    if (t == HEAP_NONE)
-        return;
+    if (t == HEAP_NONE || !h->types[t].addr)
+        return; /* untyped, or a role label (a map's buckets, a weak handle): not a Go type */
     if (!distinct[t])
         distinct[t] = analysis_distinctive_type(heap_type_name(h, v)) ? 1 : 2;
     if (distinct[t] != 1)
