@@ -123,9 +123,9 @@ var (
 )
 
 const (
-	smallMapN      = 8  // stored in main.smallMap, of which...
-	smallMapGhosts = 3  // ...deleted and kept in main.mapGhosts
-	largeMapGhosts = 4  // deleted from main.largeMap and kept
+	smallMapN      = 8 // stored in main.smallMap, of which...
+	smallMapGhosts = 3 // ...deleted and kept in main.mapGhosts
+	largeMapGhosts = 4 // deleted from main.largeMap and kept
 	largeMapMin    = 1100
 	valueMapN      = 40
 	valueMapGhosts = 2

@@ -19,7 +19,6 @@ func init() {
 
 // ---- weak: payloads held strongly and weakly; some only weakly ----
 
-
 type weakDrop struct {
 	addr string
 	wp   weak.Pointer[Payload]
