@@ -403,3 +403,35 @@ func (h *heapDump) reachableFrom(addr, size uint64) ([]bool, error) {
 	m.drain()
 	return m.marked, nil
 }
+
+// dumpWriter builds synthetic dumps for the reader's own tests.
+type dumpWriter struct{ b []byte }
+
+func (w *dumpWriter) uv(vs ...uint64) *dumpWriter {
+	for _, v := range vs {
+		w.b = binary.AppendUvarint(w.b, v)
+	}
+	return w
+}
+
+func (w *dumpWriter) str(s []byte) *dumpWriter {
+	w.uv(uint64(len(s)))
+	w.b = append(w.b, s...)
+	return w
+}
+
+func words(ws ...uint64) []byte {
+	b := make([]byte, 8*len(ws))
+	for i, v := range ws {
+		binary.LittleEndian.PutUint64(b[8*i:], v)
+	}
+	return b
+}
+
+// fields writes a field list of pointer offsets.
+func (w *dumpWriter) fields(offs ...uint64) *dumpWriter {
+	for _, o := range offs {
+		w.uv(fieldKindPtr, o)
+	}
+	return w.uv(fieldKindEol)
+}
