@@ -7,6 +7,7 @@ import (
 	"os"
 	"reflect"
 	"runtime"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -504,7 +505,11 @@ func checkTruth(m *Manifest) error {
 
 // manifestJSON is the hook's manifest callback. A manifest that cannot be made true makes it
 // panic: the hook then refuses the capture (error reply, nothing written to the data fd).
+// Automatic GC is off while it runs, so that its own allocations cannot start a collection
+// between the manifest-time work (pending controls, weak drops) and the dump; the hook calls
+// WriteHeapDump right after it returns.
 func manifestJSON() []byte {
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	m, err := buildManifest()
 	if err != nil {
 		panic(err.Error())
