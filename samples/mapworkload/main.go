@@ -4,6 +4,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,20 +12,48 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"heapsift.dev/go/heapsift"
 )
 
-var scenarios = map[string]func(o opts){
-	"seed":          func(opts) { setupSeed() },
-	"ghost":         func(opts) { setupGhost() },
-	"closure":       func(opts) { setupClosure() },
-	"finalizer-pin": func(opts) { setupPins() },
-	"tombstone":     func(opts) { setupTombstone() },
-	"fixed":         func(opts) { setupFixed() },
-	"soak":          func(o opts) { setupSoak(o.objects, o.churn, o.leak) },
+var scenarios = map[string]func(o opts) error{
+	"seed":          func(opts) error { return setupSeed() },
+	"ghost":         func(opts) error { return setupGhost() },
+	"closure":       func(opts) error { return setupClosure() },
+	"finalizer-pin": func(opts) error { return setupPins() },
+	"tombstone":     func(opts) error { return setupTombstone() },
+	"fixed":         func(opts) error { return setupFixed() },
+	"maps":          func(opts) error { return setupMaps() },
+	"soak":          func(o opts) error { return setupSoak(o.objects, o.churn, o.leak) },
+	// "weak" and "cleanup": weak.go (Go 1.24+)
+}
+
+// unavailable names the scenarios this Go cannot run, with the reason (weak_unavailable.go).
+var unavailable = map[string]string{}
+
+// Exit statuses.
+const (
+	exitOK          = 0
+	exitError       = 1 // setup or I/O error, or a manifest that would not be true
+	exitBadFlags    = 2
+	exitVerify      = 3 // -verify found a claim the runtime contradicts
+	exitUnavailable = 3 // the scenario needs a newer Go (weak, cleanup before Go 1.24)
+)
+
+func scenarioNames() string {
+	var names []string
+	for n := range scenarios {
+		names = append(names, n)
+	}
+	for n := range unavailable {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return strings.Join(names, " | ")
 }
 
 type opts struct {
@@ -46,7 +75,7 @@ func parseFlags(args []string, stderr io.Writer) (opts, error) {
 	var o opts
 	fs := flag.NewFlagSet("mapworkload", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.scenario, "scenario", "seed", "seed | ghost | closure | finalizer-pin | tombstone | fixed | soak")
+	fs.StringVar(&o.scenario, "scenario", "seed", scenarioNames())
 	fs.DurationVar(&o.hold, "hold", 0, "stay alive this long after setting up, serving the hook (0: until SIGTERM/SIGINT)")
 	fs.StringVar(&o.selfdump, "selfdump", "", "write the heap dump to `PATH` (and the manifest to PATH.manifest.json) and exit")
 	fs.StringVar(&o.ready, "ready", "", "write the pid to `FILE` once set up")
@@ -60,7 +89,7 @@ func parseFlags(args []string, stderr io.Writer) (opts, error) {
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	if _, ok := scenarios[o.scenario]; !ok {
+	if _, ok := scenarios[o.scenario]; !ok && unavailable[o.scenario] == "" {
 		return o, fmt.Errorf("unknown scenario %q", o.scenario)
 	}
 	if o.objects < 1 || o.objects > 10_000_000 {
@@ -78,36 +107,47 @@ func run(args []string, stderr io.Writer) int {
 		if err != flag.ErrHelp {
 			fmt.Fprintln(stderr, "mapworkload:", err)
 		}
-		return 2
+		return exitBadFlags
+	}
+	if why := unavailable[o.scenario]; why != "" {
+		fmt.Fprintf(stderr, "mapworkload: scenario %q is not available with %s: it %s\n", o.scenario, runtime.Version(), why)
+		return exitUnavailable
 	}
 	scenarioName = o.scenario
 	tombstones = map[string]int{}
-	scenarios[o.scenario](o)
+	if err := scenarios[o.scenario](o); err != nil {
+		fmt.Fprintf(stderr, "mapworkload: scenario %s: %v\n", o.scenario, err)
+		return exitError
+	}
 	if exactCounts {
-		settle()
+		err = settle()
 	} else {
 		runtime.GC() // soak: one collection is enough (its counts are not exact anyway)
-		drainFinalizers()
+		err = awaitFinalizers()
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "mapworkload:", err)
+		return exitError
 	}
 	// The import started the hook at init without a manifest; the callback is set only now,
 	// so a capture has a manifest exactly when the scenario is fully set up.
 	if os.Getenv("HEAPSIFT_HOOK") != "0" {
 		if err := heapsift.Start(heapsift.Options{Manifest: manifestJSON}); err != nil {
 			fmt.Fprintln(stderr, "mapworkload: hook:", err)
-			return 1
+			return exitError
 		}
 		defer heapsift.Stop()
 	}
 	if o.ready != "" {
 		if err := writeAtomic(o.ready, []byte(strconv.Itoa(os.Getpid())+"\n")); err != nil {
 			fmt.Fprintln(stderr, "mapworkload:", err)
-			return 1
+			return exitError
 		}
 	}
 	if o.selfdump != "" {
 		if err := selfDump(o.selfdump); err != nil {
 			fmt.Fprintln(stderr, "mapworkload:", err)
-			return 1
+			return exitError
 		}
 	} else if o.hold > 0 {
 		time.Sleep(o.hold)
@@ -119,22 +159,35 @@ func run(args []string, stderr io.Writer) int {
 	if o.verify {
 		if err := verify(); err != nil {
 			fmt.Fprintln(stderr, "mapworkload:", err)
-			return 3
+			return exitVerify
 		}
 	}
-	return 0
+	return exitOK
 }
 
 // selfDump does what the hook does for a DUMP (GC, manifest, WriteHeapDump) into files.
-// Automatic GC is off meanwhile so that no collection runs between manifest and dump.
+// Automatic GC is off meanwhile so that no collection runs between manifest and dump, and
+// the soak's churn stays paused until the dump is written. A manifest that fails its checks
+// is an error: neither the dump nor the manifest is written.
 func selfDump(path string) error {
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	runtime.GC()
+	m, err := buildManifest()
+	if err != nil {
+		return err
+	}
+	if unlockChurn != nil {
+		defer unlockChurn()
+	}
+	man, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	m = nil
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return err
 	}
-	runtime.GC()
-	man := manifestJSON()
 	debug.WriteHeapDump(f.Fd())
 	if err := f.Close(); err != nil {
 		return err

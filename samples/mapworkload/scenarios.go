@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"math/rand"
 	"runtime"
 	"sync"
@@ -77,27 +78,32 @@ func newPayload() *Payload {
 func ptr(p *Payload) string { return addrOf(unsafe.Pointer(p)) }
 
 func payloadObj(p *Payload, expect, role, label, holder string) Object {
-	return Object{Addr: ptr(p), Size: payloadSize, Type: typePayload, ID: p.ID,
-		Expect: expect, Role: role, Label: label, Holder: holder}
+	o := obj(unsafe.Pointer(p), payloadSize, typePayload)
+	o.ID, o.Expect, o.Role, o.Label, o.Holder = p.ID, expect, role, label, holder
+	return o
 }
 
-// fill stores n fresh payloads under keys base..base+n-1 and records them as in-map controls.
-func fill(m *sync.Map, name string, live *int64, base, n int, label string) []*Payload {
-	ps := make([]*Payload, n)
+// fill stores n fresh payloads under n fresh bulk keys and records them as in-map controls.
+// It returns the payloads and their keys.
+func fill(m *sync.Map, name string, live *int64, n int, label string) ([]*Payload, []int) {
+	ps, keys := make([]*Payload, n), make([]int, n)
+	base := bulkKeys.take(n)
 	for i := range ps {
 		p := newPayload()
-		ps[i] = p
+		ps[i], keys[i] = p, base+i
 		m.Store(base+i, p)
 		o := payloadObj(p, expectNone, roleControl, label, name)
-		o.Container = name
+		o.Container, o.Key = name, intPtr(base+i)
 		record(o)
 	}
-	atomic.AddInt64(live, int64(n))
-	return ps
+	if live != nil {
+		atomic.AddInt64(live, int64(n))
+	}
+	return ps, keys
 }
 
 // promote moves sync.Map's dirty map into its read map (Range does that while the map is
-// amended; GO-RUNTIME.md), so later Deletes leave tombstones in Go 1.19-1.23.
+// amended), so later Deletes leave tombstones in Go 1.19-1.23.
 func promote(m *sync.Map) {
 	m.Range(func(_, _ any) bool { return true })
 }
@@ -112,12 +118,53 @@ func useContainers(cs ...Container) {
 	}
 }
 
-func storeContainer() Container {
-	return Container{Name: containerStore, Kind: "sync.Map", Addr: addrOf(unsafe.Pointer(&store))}
+// valuePointer returns the object a sync.Map value points to.
+func valuePointer(v any) unsafe.Pointer {
+	switch v := v.(type) {
+	case *Payload:
+		return unsafe.Pointer(v)
+	case *Small:
+		return unsafe.Pointer(v)
+	}
+	panic(fmt.Sprintf("mapworkload: unexpected sync.Map value %T", v))
 }
 
+// syncMapContainer describes the sync.Map m named name; counted says whether its entries
+// are counted for the manifest (a Range over all of them).
+func syncMapContainer(name string, m *sync.Map, counted bool) Container {
+	c := Container{Name: name, Kind: "sync.Map", Addr: addrOf(unsafe.Pointer(m))}
+	c.lookup = func(key int) (unsafe.Pointer, bool) {
+		v, ok := m.Load(key)
+		if !ok {
+			return nil, false
+		}
+		return valuePointer(v), true
+	}
+	if counted {
+		c.count = func() int {
+			n := 0
+			m.Range(func(_, _ any) bool { n++; return true })
+			return n
+		}
+	}
+	return c
+}
+
+func storeContainer() Container { return syncMapContainer(containerStore, &store, exactCounts) }
+
 func registryContainer() Container {
-	return Container{Name: containerReg, Kind: "sync.Map", Addr: addrOf(unsafe.Pointer(registry)), Anonymous: true}
+	c := syncMapContainer(containerReg, registry, true)
+	c.Anonymous = true
+	return c
+}
+
+// fieldContainer describes a sync.Map that is the field `field` of the struct at holder,
+// which the global `global` points to.
+func fieldContainer(global, field string, m *sync.Map, holder unsafe.Pointer, heap bool) Container {
+	c := syncMapContainer(global+"."+field, m, true)
+	off := uintptr(unsafe.Pointer(m)) - uintptr(holder)
+	c.Anonymous, c.Holder, c.HolderAddr, c.Field, c.FieldOffset, c.Heap = true, global, addrOf(holder), field, &off, heap
+	return c
 }
 
 // finalizePayload is the seed scenario's finalizer: it captures nothing and logs the time.
@@ -127,21 +174,20 @@ func finalizeHandle(h *Handle) { noteFinalizer(h.ID) }
 
 // ---- seed: Range + SetFinalizer while another goroutine deletes ----
 
-func setupSeed() {
+func setupSeed() error {
 	useContainers(storeContainer())
 	const n = 1000
-	fill(&store, containerStore, &storeLive, 0, n, "control/in-map")
+	_, keys := fill(&store, containerStore, &storeLive, n, "control/in-map")
 	promote(&store)
 	stop := make(chan struct{})
 	done := make(chan int)
 	atomic.AddInt64(&goroutines, 1)
-	go seedDeleter(stop, done, n)
+	go seedDeleter(stop, done, keys)
 	time.Sleep(30 * time.Millisecond)
 	i := 0
 	store.Range(func(_, v any) bool {
 		p := v.(*Payload)
-		runtime.SetFinalizer(p, finalizePayload)
-		atomic.AddInt64(&finalizersSet, 1)
+		setFinalizer(p, p.ID, finalizePayload)
 		update(ptr(p), func(o *Object) { o.Finalizer = finKept; o.Label = "control/in-map-finalizer" })
 		if i++; i%100 == 0 {
 			time.Sleep(3 * time.Millisecond) // a slow Range: deletes interleave with it
@@ -154,10 +200,11 @@ func setupSeed() {
 	atomic.AddInt64(&storeLive, -int64(deleted))
 	addTombstones(containerStore, deleted)
 	runtime.GC()
+	return nil
 }
 
 // seedDeleter deletes a random key every 10 ms until stopped and reports how many it deleted.
-func seedDeleter(stop <-chan struct{}, done chan<- int, n int) {
+func seedDeleter(stop <-chan struct{}, done chan<- int, keys []int) {
 	defer atomic.AddInt64(&goroutines, -1)
 	rng := rand.New(rand.NewSource(1))
 	t := time.NewTicker(10 * time.Millisecond)
@@ -169,7 +216,7 @@ func seedDeleter(stop <-chan struct{}, done chan<- int, n int) {
 			done <- deleted
 			return
 		case <-t.C:
-			if v, ok := store.LoadAndDelete(rng.Intn(n)); ok {
+			if v, ok := store.LoadAndDelete(keys[rng.Intn(len(keys))]); ok {
 				forget(ptr(v.(*Payload)))
 				deleted++
 			}
@@ -180,15 +227,36 @@ func seedDeleter(stop <-chan struct{}, done chan<- int, n int) {
 // ---- ghost: deleted from the map, still held elsewhere ----
 
 // parkHolder receives n payloads, keeps them in a local slice and parks forever.
+//
+// The slice's backing array must be on the heap: from Go 1.25 the compiler may put a small
+// non-escaping make or append buffer (32 bytes) on the stack, as a stack object; a heap dump
+// describes only a frame's pointer bitmap, not its stack objects: those payloads would look
+// unreachable in the dump although the GC keeps them. heapEscape makes it escape.
 func parkHolder(in <-chan *Payload, n int, ready chan<- struct{}) {
 	defer atomic.AddInt64(&goroutines, -1)
-	var held []*Payload
-	for i := 0; i < n; i++ {
-		held = append(held, <-in)
+	held := heapEscape(make([]*Payload, n))
+	for i := range held {
+		held[i] = <-in
 	}
 	ready <- struct{}{}
 	<-park
 	runtime.KeepAlive(held)
+}
+
+var (
+	escapeSink  []*Payload
+	escapeNever bool // never set: escapeSink stays nil
+)
+
+// heapEscape returns s unchanged; to escape analysis s leaks to a global, so its backing
+// array (and that of slices appended from it) is heap-allocated.
+//
+//go:noinline
+func heapEscape(s []*Payload) []*Payload {
+	if escapeNever {
+		escapeSink = s
+	}
+	return s
 }
 
 // startParkHolder hands ps to a new parked goroutine.
@@ -211,49 +279,74 @@ func armShutdown(g *Payload) {
 	onShutdown = func() int { return g.ID }
 }
 
-func ghost(p *Payload, label, holder, container string) {
+func ghost(p *Payload, label, holder, container string, key int) {
 	update(ptr(p), func(o *Object) {
 		o.Expect, o.Role, o.Label, o.Holder, o.Container = expectGhost, rolePlanted, label, holder, container
+		o.Key = intPtr(key)
 	})
 }
 
-func setupGhost() {
+// service holds a sync.Map as a field; `var svc = &service{...}` is statically allocated by
+// the compiler (an anonymous symbol in data/bss, pointed to by main.svc).
+type service struct {
+	name     string
+	requests int64
+	sessions sync.Map
+}
+
+// connHub holds a sync.Map as a field of a heap object (main.hub points to it). It is larger
+// than 512 bytes, so from Go 1.22 it has a malloc header: %p of it is its slot + 8.
+type connHub struct {
+	ID          int
+	name        string
+	stats       [72]uint64
+	conns       sync.Map
+	lastEvicted *Payload // ghost/holder-field: a ghost kept by the struct that holds the map
+}
+
+var (
+	svc        = &service{name: "sessions"}
+	hub        *connHub
+	sessionLog []*Payload // ghost/struct-field
+)
+
+func setupGhost() error {
 	useContainers(storeContainer(), registryContainer())
-	ps := fill(&store, containerStore, &storeLive, 0, 64, "control/in-map")
+	ps, keys := fill(&store, containerStore, &storeLive, 64, "control/in-map")
 	promote(&store)
 	deleted := 0
 
 	// Load, keep a reference, Delete: the reference outlives the entry.
 	for k := 0; k < 3; k++ {
-		v, _ := store.Load(k)
+		v, _ := store.Load(keys[k])
 		ghostSlice = append(ghostSlice, v.(*Payload))
-		store.Delete(k)
-		ghost(ps[k], "ghost/global-slice", sym("ghostSlice"), containerStore)
+		store.Delete(keys[k])
+		ghost(ps[k], "ghost/global-slice", sym("ghostSlice"), containerStore, keys[k])
 		deleted++
 	}
 	// A deleted payload reachable only through another ghost's Next.
 	ps[0].Next = ps[3]
-	store.Delete(3)
-	ghost(ps[3], "ghost/via-next", sym("ghostSlice"), containerStore)
+	store.Delete(keys[3])
+	ghost(ps[3], "ghost/via-next", sym("ghostSlice"), containerStore, keys[3])
 	deleted++
 
 	// LoadAndDelete and hand the values to a worker goroutine that parks with them.
 	var held []*Payload
 	for k := 4; k < 7; k++ {
-		v, _ := store.LoadAndDelete(k)
+		v, _ := store.LoadAndDelete(keys[k])
 		held = append(held, v.(*Payload))
 		deleted++
 	}
 	startParkHolder(held)
-	for _, p := range held {
-		ghost(p, "ghost/goroutine-local", "goroutine "+funcName(parkHolder), containerStore)
+	for i, p := range held {
+		ghost(p, "ghost/goroutine-local", "goroutine "+funcName(parkHolder), containerStore, keys[4+i])
 	}
 
 	// LoadAndDelete and capture the value in a long-lived closure.
-	v, _ := store.LoadAndDelete(7)
+	v, _ := store.LoadAndDelete(keys[7])
 	deleted++
 	armShutdown(v.(*Payload))
-	ghost(v.(*Payload), "ghost/closure", "closure "+funcName(onShutdown), containerStore)
+	ghost(v.(*Payload), "ghost/closure", "closure "+funcName(onShutdown), containerStore, keys[7])
 
 	atomic.AddInt64(&storeLive, -int64(deleted))
 	addTombstones(containerStore, deleted)
@@ -263,27 +356,58 @@ func setupGhost() {
 	update(ptr(keepBoth), func(o *Object) { o.Label = "control/in-map-and-global" })
 
 	// The anonymous registry: deleted (before any promotion, so no tombstones), audited forever.
-	rs := fill(registry, containerReg, &registryLive, 1000, 16, "control/in-map")
+	rs, rkeys := fill(registry, containerReg, &registryLive, 16, "control/in-map")
 	for k := 0; k < 2; k++ {
-		registry.Delete(1000 + k)
+		registry.Delete(rkeys[k])
 		auditLog = append(auditLog, rs[k])
-		ghost(rs[k], "ghost/registry", sym("auditLog"), containerReg)
+		ghost(rs[k], "ghost/registry", sym("auditLog"), containerReg, rkeys[k])
 	}
 	atomic.AddInt64(&registryLive, -2)
 	addTombstones(containerReg, 0)
+
+	// A sync.Map field of a static struct: promoted, then 2 values deleted and kept in
+	// main.sessionLog (2 tombstones on Go 1.19-1.23).
+	svcName := sym("svc") + ".sessions"
+	useContainers(fieldContainer(sym("svc"), "sessions", &svc.sessions, unsafe.Pointer(svc), false))
+	ss, skeys := fill(&svc.sessions, svcName, nil, 12, "control/in-map")
+	promote(&svc.sessions)
+	for k := 0; k < 2; k++ {
+		v, _ := svc.sessions.LoadAndDelete(skeys[k])
+		sessionLog = append(sessionLog, v.(*Payload))
+		ghost(ss[k], "ghost/struct-field", sym("sessionLog"), svcName, skeys[k])
+	}
+	addTombstones(svcName, 2)
+
+	// A sync.Map field of a heap struct, never promoted (no tombstones): one deleted value
+	// kept in main.sessionLog, one in the holder struct's own field.
+	hub = &connHub{ID: newID(), name: "conns"}
+	hubName := sym("hub") + ".conns"
+	useContainers(fieldContainer(sym("hub"), "conns", &hub.conns, unsafe.Pointer(hub), true))
+	hs, hkeys := fill(&hub.conns, hubName, nil, 10, "control/in-map")
+	hub.conns.Delete(hkeys[0])
+	sessionLog = append(sessionLog, hs[0])
+	ghost(hs[0], "ghost/struct-field", sym("sessionLog"), hubName, hkeys[0])
+	v, _ = hub.conns.LoadAndDelete(hkeys[1])
+	hub.lastEvicted = v.(*Payload)
+	ghost(hs[1], "ghost/holder-field", sym("hub"), hubName, hkeys[1])
+	addTombstones(hubName, 0)
+	return nil
 }
 
 // ---- closure: stored callbacks that capture the value that stores them ----
 
 func cycleMember(addr unsafe.Pointer, size uintptr, typ, label string, group int) Object {
-	return Object{Addr: addrOf(addr), Size: size, Type: typ, Expect: expectCycle, Role: rolePlanted,
-		Label: label, Holder: containerStore, Container: containerStore, Group: group}
+	o := obj(addr, size, typ)
+	o.Expect, o.Role, o.Label, o.Holder, o.Container, o.Group = expectCycle, rolePlanted, label, containerStore, containerStore, group
+	return o
 }
 
+// storePlanted stores p in main.store under a fresh planted key and records it.
 func storePlanted(p *Payload, o Object) {
-	store.Store(p.ID, p)
+	key := plantedKeys.take(1)
+	store.Store(key, p)
 	atomic.AddInt64(&storeLive, 1)
-	o.Container = containerStore
+	o.Container, o.Key, o.ID = containerStore, intPtr(key), p.ID
 	record(o)
 }
 
@@ -324,8 +448,9 @@ func plantCycleHandlers() *Payload {
 }
 
 func control(addr unsafe.Pointer, size uintptr, typ, label string) Object {
-	return Object{Addr: addrOf(addr), Size: size, Type: typ, Expect: expectNone, Role: roleControl,
-		Label: label, Holder: containerStore, Container: containerStore}
+	o := obj(addr, size, typ)
+	o.Expect, o.Role, o.Label, o.Holder, o.Container = expectNone, roleControl, label, containerStore, containerStore
+	return o
 }
 
 // plantScalarClosure stores p whose callback captures only p's ID: no cycle.
@@ -340,9 +465,9 @@ func plantScalarClosure() *Payload {
 	return p
 }
 
-func setupClosure() {
+func setupClosure() error {
 	useContainers(storeContainer())
-	fill(&store, containerStore, &storeLive, 1_000_000, 8, "control/in-map")
+	fill(&store, containerStore, &storeLive, 8, "control/in-map")
 	for i := 0; i < 2; i++ {
 		plantCycleLiteral()
 		plantCycleMethod()
@@ -360,6 +485,7 @@ func setupClosure() {
 	o := control(funcvalOf(p.onEvict), funcvalOnePtrSz, typeClosure+" "+funcName(p.onEvict), "control/method-value-other")
 	o.Container = ""
 	record(o)
+	return nil
 }
 
 // ---- finalizer-pin: finalizers that can never run ----
@@ -369,13 +495,9 @@ var handleSize = unsafe.Sizeof(Handle{})
 func newHandle() *Handle { return &Handle{ID: newID()} }
 
 func handleObj(h *Handle, expect, role, label, holder, fin string) Object {
-	return Object{Addr: addrOf(unsafe.Pointer(h)), Size: handleSize, Type: typeHandle, ID: h.ID,
-		Expect: expect, Role: role, Label: label, Holder: holder, Finalizer: fin}
-}
-
-func setFinalizer[T any](obj *T, fn func(*T)) {
-	runtime.SetFinalizer(obj, fn)
-	atomic.AddInt64(&finalizersSet, 1)
+	o := obj(unsafe.Pointer(h), handleSize, typeHandle)
+	o.ID, o.Expect, o.Role, o.Label, o.Holder, o.Finalizer = h.ID, expect, role, label, holder, fin
+	return o
 }
 
 // pinOwnClosure returns a handle whose finalizer closure captures the handle itself.
@@ -384,7 +506,7 @@ func setFinalizer[T any](obj *T, fn func(*T)) {
 func pinOwnClosure() Object {
 	h := newHandle()
 	fin := func(*Handle) { noteFinalizer(h.ID) }
-	setFinalizer(h, fin)
+	setFinalizer(h, h.ID, fin)
 	return handleObj(h, expectPinned, rolePlanted, "pin/own-closure", "finalizer "+funcName(fin), finKept)
 }
 
@@ -394,8 +516,8 @@ func pinOwnClosure() Object {
 func pinMutual() (Object, Object) {
 	a, b := newHandle(), newHandle()
 	a.Peer, b.Peer = b, a
-	setFinalizer(a, finalizeHandle)
-	setFinalizer(b, finalizeHandle)
+	setFinalizer(a, a.ID, finalizeHandle)
+	setFinalizer(b, b.ID, finalizeHandle)
 	g := newGroup()
 	holder := "finalizer " + funcName(finalizeHandle)
 	oa := handleObj(a, expectPinned, rolePlanted, "pin/mutual", holder, finKept)
@@ -411,15 +533,19 @@ func pinMutual() (Object, Object) {
 //go:noinline
 func pendingControls() []Object {
 	h := newHandle()
-	setFinalizer(h, finalizeHandle)
+	setFinalizer(h, h.ID, finalizeHandle)
 	s := newHandle()
 	s.Self = s
-	setFinalizer(s, finalizeHandle)
+	setFinalizer(s, s.ID, finalizeHandle)
 	holder := "finalizer " + funcName(finalizeHandle)
-	return []Object{
+	objs := []Object{
 		handleObj(h, expectNone, roleControl, "control/unreachable-finalizer", holder, finPending),
 		handleObj(s, expectNone, roleControl, "control/self-pointer", holder, finPending),
 	}
+	for i := range objs {
+		objs[i].Liveness = liveFinPending
+	}
+	return objs
 }
 
 var pendingAddrs []string
@@ -437,7 +563,7 @@ func refreshPendingControls() {
 	}
 }
 
-func setupPins() {
+func setupPins() error {
 	for i := 0; i < 2; i++ {
 		record(pinOwnClosure())
 	}
@@ -445,58 +571,61 @@ func setupPins() {
 	record(a)
 	record(b)
 	inUse = newHandle()
-	setFinalizer(inUse, finalizeHandle)
+	setFinalizer(inUse, inUse.ID, finalizeHandle)
 	record(handleObj(inUse, expectNone, roleControl, "control/in-use", sym("inUse"), finKept))
-	atManifest = refreshPendingControls
+	atManifest = append(atManifest, refreshPendingControls)
+	return nil
 }
 
 // ---- tombstone: many deletes, no new keys ----
 
-func setupTombstone() {
+func setupTombstone() error {
 	useContainers(storeContainer())
 	const n, del = 2000, 1500
-	ps := fill(&store, containerStore, &storeLive, 0, n, "control/in-map")
+	ps, keys := fill(&store, containerStore, &storeLive, n, "control/in-map")
 	// Load every key twice: the first pass misses n times and promotes dirty -> read
-	// (sync.Map missLocked); the second pass hits the read map. Range makes sure.
+	// (sync.Map missLocked, Go 1.9-1.23); the second pass hits the read map. Range makes sure.
 	for pass := 0; pass < 2; pass++ {
-		for k := 0; k < n; k++ {
+		for _, k := range keys {
 			store.Load(k)
 		}
 	}
 	promote(&store)
-	for k := 0; k < del; k++ {
-		if k%2 == 0 {
-			store.Delete(k)
+	for i := 0; i < del; i++ {
+		if i%2 == 0 {
+			store.Delete(keys[i])
 		} else {
-			store.LoadAndDelete(k)
+			store.LoadAndDelete(keys[i])
 		}
-		forget(ptr(ps[k]))
-		tombstoneKeys = append(tombstoneKeys, k)
+		forget(ptr(ps[i]))
+		deletedKeys = append(deletedKeys, keys[i])
 	}
 	atomic.AddInt64(&storeLive, -del)
 	addTombstones(containerStore, del)
+	return nil
 }
 
 // ---- fixed: the remedies; no leak of any kind ----
 
-func setupFixed() {
-	useContainers(storeContainer(), Container{Name: containerGuard, Kind: "map", Addr: addrOf(unsafe.Pointer(&guarded))})
+func setupFixed() error {
+	useContainers(storeContainer())
 	const n, evict = 40, 15
+	base := bulkKeys.take(n)
 	for i := 0; i < n; i++ {
 		p := newPayload()
 		id := p.ID
 		p.cb = func() { touchID(id) } // captures a scalar, not p
-		setFinalizer(p, finalizePayload)
-		store.Store(i, p)
+		setFinalizer(p, p.ID, finalizePayload)
+		store.Store(base+i, p)
 		o := payloadObj(p, expectNone, roleControl, "fixed/in-map", containerStore)
-		o.Container, o.Finalizer = containerStore, finKept
+		o.Container, o.Key, o.Finalizer = containerStore, intPtr(base+i), finKept
 		record(o)
 	}
 	atomic.AddInt64(&storeLive, n)
 	// LoadAndDelete, then Close: the evicted value keeps nothing and nothing keeps it.
 	// The map was never promoted, so these deletes leave no tombstones.
 	for k := 0; k < evict; k++ {
-		v, ok := store.LoadAndDelete(k)
+		v, ok := store.LoadAndDelete(base + k)
 		if ok {
 			v.(*Payload).Close()
 			forget(ptr(v.(*Payload)))
@@ -506,20 +635,32 @@ func setupFixed() {
 	addTombstones(containerStore, 0)
 
 	guardedMu.Lock()
+	defer guardedMu.Unlock()
 	guarded = make(map[int]*Payload)
+	base = bulkKeys.take(n)
 	for i := 0; i < n; i++ {
 		p := newPayload()
-		guarded[i] = p
-		o := payloadObj(p, expectNone, roleControl, "fixed/guarded-map", containerGuard)
-		o.Container = containerGuard
-		record(o)
+		guarded[base+i] = p
+		recordInMap(p, containerGuard, base+i, "fixed/guarded-map")
 	}
 	for k := 0; k < evict; k++ {
-		p := guarded[k]
-		delete(guarded, k)
+		p := guarded[base+k]
+		delete(guarded, base+k)
 		p.Close()
 		forget(ptr(p))
 	}
+	if err := finishGrowth(guarded, base+n-1); err != nil {
+		return err
+	}
 	atomic.StoreInt64(&guardedLive, int64(len(guarded)))
-	guardedMu.Unlock()
+	useContainers(mapContainer(containerGuard, &guarded, payloadPtr, notGrowing))
+	return nil
 }
+
+// Sizes of the weak and cleanup scenarios (weak.go, Go 1.24+).
+const (
+	weakInitial    = 24 // payloads created strong (in main.weakStrong) and weak (in main.weakCache)
+	weakBatch      = 4  // dropped from main.weakStrong at each manifest
+	weakMinKeep    = 12 // strong payloads kept after a drop (new ones are made when needed)
+	cleanupOwnersN = 4  // owners with a cleanup; the first's argument has a second Resource
+)

@@ -26,10 +26,13 @@ const (
 var (
 	soakLeaks []*Small // main.soakLeaks: churned values deleted from the map but kept
 
-	soakMu      sync.Mutex
-	lockChurn   func() // set by the soak scenario: the manifest pauses the churn
-	unlockChurn func()
-	smallSize   = unsafe.Sizeof(Small{})
+	// soakMu pauses the churn: the manifest holds it from its start to the end of the dump
+	// (-selfdump) or of the manifest callback (hook).
+	soakMu sync.Mutex
+	// soakStaged are churned keys picked to leak: still in the map (not ghosts yet) until the
+	// next manifest moves them to soakLeaks (guarded by soakMu).
+	soakStaged []int
+	smallSize  = unsafe.Sizeof(Small{})
 )
 
 func clamp(v, lo, hi int) int {
@@ -42,34 +45,46 @@ func clamp(v, lo, hi int) int {
 	return v
 }
 
+func smallObj(s *Small, expect, role, label, holder string) Object {
+	o := obj(unsafe.Pointer(s), smallSize, typeSmall)
+	o.ID, o.Expect, o.Role, o.Label, o.Holder = s.ID, expect, role, label, holder
+	return o
+}
+
 // setupSoak builds a service of about `objects` heap objects (each bulk map entry costs about
 // four: the value, the sync.Map entry, the interface box and the key box), plants every
 // pattern a bounded number of times, and starts a churn goroutine that stores new keys,
 // deletes old ones and leaks leakRate values per second into main.soakLeaks.
-func setupSoak(objects, churnRate, leakRate int) {
-	useContainers(storeContainer(), registryContainer())
+//
+// Keys: bulk entries 0..N/4-1 (bulk range), planted values under planted keys, the churn
+// under its own range (keys.go), so no store ever replaces a recorded value.
+func setupSoak(objects, churnRate, leakRate int) error {
 	exactCounts = false
 	tombstones = nil // the churn stores new keys: tombstones come and go
+	useContainers(storeContainer(), registryContainer())
 	entries := clamp(objects/4, 1, 1<<30)
 	small := objects >= soakSmallFrom
+	base := bulkKeys.take(entries)
 	for i := 0; i < entries; i++ {
 		var v any
-		var addr string
+		var o Object
 		if small {
-			s := &Small{ID: i}
-			v, addr = s, addrOf(unsafe.Pointer(s))
+			s := &Small{ID: newID()}
+			v = s
+			if i < soakControls {
+				o = smallObj(s, expectNone, roleControl, "control/in-map", containerStore)
+			}
 		} else {
 			p := newPayload()
-			v, addr = p, ptr(p)
-		}
-		store.Store(i, v)
-		if i < soakControls { // keys the churn never touches
-			typ, size := typeSmall, smallSize
-			if !small {
-				typ, size = typePayload, payloadSize
+			v = p
+			if i < soakControls {
+				o = payloadObj(p, expectNone, roleControl, "control/in-map", containerStore)
 			}
-			record(Object{Addr: addr, Size: size, Type: typ, Expect: expectNone, Role: roleControl,
-				Label: "control/in-map", Holder: containerStore, Container: containerStore})
+		}
+		store.Store(base+i, v)
+		if i < soakControls { // keys the churn never touches
+			o.Container, o.Key = containerStore, intPtr(base+i)
+			record(o)
 		}
 	}
 	atomic.AddInt64(&storeLive, int64(entries))
@@ -83,14 +98,15 @@ func setupSoak(objects, churnRate, leakRate int) {
 	for i := 0; i < k/4+1; i++ {
 		plantCycleHandlers()
 	}
-	// Ghosts: stored under negative keys (never a bulk or churn key), then deleted and kept.
+	// Ghosts: stored under planted keys, then deleted and kept.
 	var parked []*Payload
 	for i := 0; i < 2*k+1; i++ {
 		p := newPayload()
-		store.Store(-p.ID, p)
-		store.Delete(-p.ID)
+		key := plantedKeys.take(1)
+		store.Store(key, p)
+		store.Delete(key)
 		o := payloadObj(p, expectGhost, rolePlanted, "", "")
-		o.Container = containerStore
+		o.Container, o.Key = containerStore, intPtr(key)
 		switch {
 		case i < k:
 			ghostSlice = append(ghostSlice, p)
@@ -106,11 +122,11 @@ func setupSoak(objects, churnRate, leakRate int) {
 	}
 	startParkHolder(parked)
 	parked = nil
-	rs := fill(registry, containerReg, &registryLive, 0, k+1, "control/in-map")
-	registry.Delete(0)
+	rs, rkeys := fill(registry, containerReg, &registryLive, k+1, "control/in-map")
+	registry.Delete(rkeys[0])
 	atomic.AddInt64(&registryLive, -1)
 	auditLog = append(auditLog, rs[0])
-	ghost(rs[0], "ghost/registry", sym("auditLog"), containerReg)
+	ghost(rs[0], "ghost/registry", sym("auditLog"), containerReg, rkeys[0])
 
 	for i := 0; i < k; i++ {
 		record(pinOwnClosure())
@@ -121,37 +137,65 @@ func setupSoak(objects, churnRate, leakRate int) {
 		record(b)
 	}
 	inUse = newHandle()
-	setFinalizer(inUse, finalizeHandle)
+	setFinalizer(inUse, inUse.ID, finalizeHandle)
 	record(handleObj(inUse, expectNone, roleControl, "control/in-use", sym("inUse"), finKept))
-	atManifest = refreshPendingControls
+	atManifest = append(atManifest, refreshPendingControls, leakStaged)
 
 	promote(&store)
 	lockChurn, unlockChurn = soakMu.Lock, soakMu.Unlock
 	if churnRate > 0 {
 		atomic.AddInt64(&goroutines, 1)
-		go churn(entries, churnRate, leakRate)
+		go churn(churnRate, leakRate)
 	}
 	runtime.KeepAlive(parked)
+	return nil
 }
 
-// churn stores fresh Small values under new keys every 10 ms and deletes the oldest churned
-// key once soakRing keys are alive, keeping the map's size steady; leakRate of the deleted
-// values per second are also appended to soakLeaks (growing ghosts, for heapsift diff).
-func churn(firstKey, rate, leakRate int) {
+// leakStaged runs at manifest time with the churn paused: the staged keys' values are
+// deleted from the map and kept in main.soakLeaks, so they are ghosts in this capture and
+// listed in its manifest. Between a manifest and its dump the churn creates no ghost.
+func leakStaged() {
+	for _, key := range soakStaged {
+		v, ok := store.LoadAndDelete(key)
+		if !ok {
+			continue
+		}
+		atomic.AddInt64(&storeLive, -1)
+		s := v.(*Small)
+		soakLeaks = append(soakLeaks, s)
+		o := smallObj(s, expectGhost, rolePlanted, "ghost/soak-leak", sym("soakLeaks"))
+		o.Container, o.Key = containerStore, intPtr(key)
+		record(o)
+	}
+	soakStaged = soakStaged[:0]
+}
+
+// churn stores fresh Small values under new churn keys every 10 ms and deletes the oldest
+// churned key once soakRing keys are alive, keeping the map's size steady. leakRate of the
+// evicted keys per second are staged instead of deleted: the next capture's manifest moves
+// their values to main.soakLeaks (growing ghosts, for heapsift diff).
+func churn(rate, leakRate int) {
 	defer atomic.AddInt64(&goroutines, -1)
 	perTick := clamp(rate/100, 1, 1<<20)
 	t := time.NewTicker(10 * time.Millisecond)
 	defer t.Stop()
 	ring := make([]int, 0, soakRing)
-	head, next := 0, firstKey
+	head, next, wrapped := 0, keysChurnLo, false
 	leakDebt := 0 // in 1/100 leaks: leakRate per second = leakRate per 100 ticks
 	for range t.C {
 		soakMu.Lock()
 		leakDebt += leakRate
 		for i := 0; i < perTick; i++ {
 			key := next
-			next++
-			store.Store(key, &Small{ID: key})
+			if next++; next == keysChurnHi {
+				next, wrapped = keysChurnLo, true
+			}
+			if wrapped { // after wrapping around, skip keys still stored (staged leaks)
+				if _, ok := store.Load(key); ok {
+					continue
+				}
+			}
+			store.Store(key, &Small{ID: newID()})
 			if len(ring) < soakRing {
 				ring = append(ring, key)
 				atomic.AddInt64(&storeLive, 1)
@@ -160,15 +204,13 @@ func churn(firstKey, rate, leakRate int) {
 			old := ring[head]
 			ring[head] = key
 			head = (head + 1) % soakRing
-			v, ok := store.LoadAndDelete(old)
-			if ok && leakDebt >= 100 && len(soakLeaks) < soakMaxLeaks {
+			if leakDebt >= 100 && len(soakLeaks)+len(soakStaged) < soakMaxLeaks {
 				leakDebt -= 100
-				s := v.(*Small)
-				soakLeaks = append(soakLeaks, s)
-				record(Object{Addr: addrOf(unsafe.Pointer(s)), Size: smallSize, Type: typeSmall,
-					Expect: expectGhost, Role: rolePlanted, Label: "ghost/soak-leak",
-					Holder: sym("soakLeaks"), Container: containerStore})
+				soakStaged = append(soakStaged, old)
+				atomic.AddInt64(&storeLive, 1)
+				continue
 			}
+			store.LoadAndDelete(old)
 		}
 		if leakDebt > 100 {
 			leakDebt = 100 // do not bank leaks while nothing was deleted
