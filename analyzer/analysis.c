@@ -211,10 +211,10 @@ int analysis_distinctive_type(const char *t)
 }
 
 /* Per shape, the single type of the typed objects that have it (closures count as a type of
- * their own), HEAP_NONE when none or several. */
+ * their own), ANALYSIS_SHAPE_MIXED when several, HEAP_NONE when none. */
 static uint32_t *shape_owners(const heap *h)
 {
-    const uint32_t mixed = HEAP_NONE - 1;
+    const uint32_t mixed = ANALYSIS_SHAPE_MIXED;
     uint32_t *own = malloc(((size_t)h->nshapes + 1) * sizeof *own);
     if (!own)
         return NULL;
@@ -227,9 +227,6 @@ static uint32_t *shape_owners(const heap *h)
             continue;
         *o = *o == HEAP_NONE ? t : mixed;
     }
-    for (uint32_t s = 0; s < h->nshapes; s++)
-        if (own[s] == mixed)
-            own[s] = HEAP_NONE;
     return own;
 }
 
@@ -240,7 +237,7 @@ const char *analysis_shape_type(const analysis *a, uint32_t obj)
         h->obj_func[obj] != HEAP_NONE)
         return NULL;
     uint32_t t = a->shape_owner[h->obj_shape[obj]];
-    if (t == HEAP_NONE)
+    if (t == HEAP_NONE || t == ANALYSIS_SHAPE_MIXED)
         return NULL;
     const char *name = strpool_get(&h->names, h->types[t].name);
     return analysis_distinctive_type(name) ? name : NULL;

@@ -34,6 +34,9 @@ typedef struct analysis_options {
     void *progress_ctx;
 } analysis_options;
 
+/* shape_owner's value for a shape that objects of several types have. */
+#define ANALYSIS_SHAPE_MIXED (HEAP_NONE - 1)
+
 /* What kind of structure a container is. */
 typedef enum analysis_container_kind {
     ANALYSIS_CONTAINER_NAMED = 0, /* a global named with --container: everything it reaches */
@@ -81,8 +84,9 @@ typedef struct analysis {
     analysis_container *containers;
     size_t ncontainers;
     analysis_options opts;
-    uint32_t *shape_owner;    /* per shape: the one type its typed objects have, or HEAP_NONE
-                                 (none, or several: then the shape says nothing) */
+    uint32_t *shape_owner;    /* per shape: the one type its typed objects have, HEAP_NONE when
+                                 no typed object has it, ANALYSIS_SHAPE_MIXED when several
+                                 types do (then the shape says nothing) */
     report *rep;              /* being filled */
     double seconds[ANALYSIS_NPHASES];
     uint64_t peak_rss[ANALYSIS_NPHASES]; /* process peak RSS at the end of each phase */

@@ -22,23 +22,35 @@ static uint32_t cbit(size_t c)
     return 1u << (c < 31 ? c : 31);
 }
 
+/* Smallest untyped value shape that counts: smaller ones (boxes, small structs) are too
+ * common to say which objects are values. */
+#define UNTYPED_SHAPE_MIN 64
+
 /* Adds value v of container bit `bit` to the sets (named program types only); a value shape
- * counts only when that type is the shape's sole owner. distinct caches, per type,
+ * counts only when that type is the shape's sole owner, or, for an untyped value, when no
+ * typed object has its shape, which is large and holds pointers (Go 1.19 map values have no
+ * interface word or malloc header to type them). distinct caches, per type,
  * analysis_distinctive_type (0 unknown, 1 yes, 2 no). */
 static void add_value(const analysis *a, value_sets *vs, uint8_t *distinct, uint32_t v,
                       uint32_t bit)
 {
     const heap *h = a->h;
-    uint32_t t = h->obj_type[v];
-    if (t == HEAP_NONE || !h->types[t].addr)
-        return; /* untyped, or a role label (a map's buckets, a weak handle): not a Go type */
+    uint32_t t = h->obj_type[v], s = h->obj_shape[v];
+    if (t == HEAP_NONE) {
+        if (h->obj_func[v] == HEAP_NONE && a->shape_owner[s] == HEAP_NONE &&
+            h->shapes[s].size >= UNTYPED_SHAPE_MIN && h->shapes[s].nptrs)
+            vs->shapes[s] |= bit;
+        return;
+    }
+    if (!h->types[t].addr)
+        return; /* a role label (a map's buckets, a weak handle): not a Go type */
     if (!distinct[t])
         distinct[t] = analysis_distinctive_type(heap_type_name(h, v)) ? 1 : 2;
     if (distinct[t] != 1)
         return;
     vs->types[t] |= bit;
-    if (a->shape_owner[h->obj_shape[v]] == t)
-        vs->shapes[h->obj_shape[v]] |= bit;
+    if (a->shape_owner[s] == t)
+        vs->shapes[s] |= bit;
 }
 
 /* Value types come from the decoded values, so untyped objects of a value's shape are very
