@@ -107,8 +107,12 @@ int describe_path(const analysis *a, const graph_step *steps, size_t n, const ch
         return HS_ERR_NOMEM;
     }
     for (size_t i = 0; i < n; i++) {
-        int rc = describe_step(a, steps[i].node, i ? steps[i].field : REPORT_NO_FIELD,
-                               &out->steps[i]);
+        /* offsets as the program sees them: past a Go 1.22+ malloc header */
+        uint32_t f = i ? steps[i].field : REPORT_NO_FIELD;
+        if (f != REPORT_NO_FIELD && steps[i - 1].node < a->h->nobj &&
+            f >= a->h->obj_hdr[steps[i - 1].node])
+            f -= a->h->obj_hdr[steps[i - 1].node];
+        int rc = describe_step(a, steps[i].node, f, &out->steps[i]);
         out->nsteps = i + 1;
         if (rc >= 0 && i)
             rc = describe_field(a, steps[i - 1].node, steps[i].field, &out->steps[i]);

@@ -182,12 +182,15 @@ static void print_edges(const analysis *an, uint32_t v)
     const uint32_t *off = graph_out_offsets(g), *dst = graph_out_dst(g), *fld = graph_out_field(g);
     char buf[256];
     printf("\npointer fields (%u):\n", off[v + 1] - off[v]);
+    /* field offsets as the program sees them (past a Go 1.22+ malloc header) */
+    uint32_t hdr = v < an->h->nobj ? an->h->obj_hdr[v] : 0;
     for (uint32_t e = off[v]; e < off[v + 1]; e++)
-        printf("  +0x%-6x -> %s\n", fld[e], heap_describe(an->h, dst[e], buf, sizeof buf));
+        printf("  +0x%-6x -> %s\n", fld[e] - hdr, heap_describe(an->h, dst[e], buf, sizeof buf));
     const uint32_t *in = graph_in_offsets(g), *src = graph_in_src(g);
     printf("\nreferred to by (%u):\n", in[v + 1] - in[v]);
     for (uint32_t e = in[v]; e < in[v + 1] && e < in[v] + 50; e++)
-        printf("  +0x%-6x in %s\n", graph_edge_field(g, src[e], v),
+        printf("  +0x%-6x in %s\n",
+               graph_edge_field(g, src[e], v) - (src[e] < an->h->nobj ? an->h->obj_hdr[src[e]] : 0),
                heap_describe(an->h, src[e], buf, sizeof buf));
     if (in[v + 1] - in[v] > 50)
         printf("  ... and %u more\n", in[v + 1] - in[v] - 50);

@@ -8,7 +8,7 @@ import hstest
 
 c = hstest.Checker("test_broken_cli")
 broken = os.path.join(hstest.SRC, "tests", "broken")
-sample = os.path.join(hstest.SRC, "samples", "dumps", "soak-small.hsd")
+sample = os.path.join(hstest.SRC, "samples", "dumps", "soak-small-go1.26.hsd")
 
 # Files whose container is sound but whose payload is not a dump of ours (valid.hsd holds
 # sections the analyzer does not need) are allowed to fail for a different reason.

@@ -1,15 +1,26 @@
-"""Golden CLI tests on the committed sample dump: the exact text and JSON of `heapsift
-analyze` and `heapsift info`, and the exit codes of `heapsift check`. Regenerate the expected
-files after an intended change with HEAPSIFT_UPDATE_GOLDEN=1 (then review the diff)."""
+"""Golden CLI tests on a committed sample dump of one Go version (argv[1]: go1.19, go1.26 or
+go1.27; samples/dumps/soak-small-VERSION.hsd): the exact text and JSON of `heapsift analyze`,
+`info`, `path`, `show`, `top` and the exit codes of `heapsift check`, against
+tests/golden/VERSION/; and the findings against the manifest the workload wrote with the dump,
+both ways. Regenerate the expected files after an intended change with
+HEAPSIFT_UPDATE_GOLDEN=1 (then review the diff)."""
+import json
 import os
+import sys
 
 import hstest
 
-c = hstest.Checker("test_golden")
-DUMP = "samples/dumps/soak-small.hsd"   # relative: reports name the path they were given
-GOLDEN = os.path.join(hstest.SRC, "tests", "golden")
+VERSION = sys.argv[1] if len(sys.argv) > 1 else "go1.19"
+c = hstest.Checker("test_golden " + VERSION)
+DUMP = "samples/dumps/soak-small-%s.hsd" % VERSION  # relative: reports name the path they were given
+GOLDEN = os.path.join(hstest.SRC, "tests", "golden", VERSION)
 update = os.environ.get("HEAPSIFT_UPDATE_GOLDEN") == "1"
-
+if update:
+    os.makedirs(GOLDEN, exist_ok=True)
+with open(os.path.join(hstest.SRC, "samples", "dumps", "soak-small-%s.manifest.json" % VERSION)) as f:
+    manifest = json.load(f)
+# path and show look at the first ghost the workload kept in a global slice
+GHOST = next(o["addr"] for o in manifest["objects"] if o["label"] == "ghost/global-slice")
 
 def golden(name, args, want_rc=0):
     p = hstest.run([hstest.HEAPSIFT] + args, cwd=hstest.SRC)
@@ -32,8 +43,8 @@ golden("analyze.txt", ["analyze", DUMP])
 golden("analyze.json", ["analyze", DUMP, "--json", "-"])
 golden("info.txt", ["info", DUMP])
 golden("check-ghost.txt", ["check", DUMP, "--fail-on", "ghost"], want_rc=1)
-golden("path.txt", ["path", DUMP, "0xc0001f8480"])
-golden("show.txt", ["show", DUMP, "0xc0001f8480"])
+golden("path.txt", ["path", DUMP, GHOST])
+golden("show.txt", ["show", DUMP, GHOST])
 golden("top-type.txt", ["top", DUMP, "-n", "8"])
 golden("top-retained.txt", ["top", DUMP, "-n", "8", "--by", "retained"])
 # Folded stacks: exact, and every live byte is charged to exactly one stack.
@@ -91,4 +102,12 @@ c.eq(p.returncode, 2, "check with an unknown kind exits 2")
 p = hstest.run([hstest.HEAPSIFT, "check", "README.md", "--fail-on", "ghost"], cwd=hstest.SRC)
 c.eq(p.returncode, 2, "check on a file that is not a dump exits 2")
 c.check("at byte" in p.stderr, "the error names the byte offset: %r" % p.stderr)
+
+# The findings are the workload's truth, both ways.
+rep = hstest.heapsift_json(["analyze", os.path.join(hstest.SRC, DUMP), "--json", "-"])
+for kind in ("ghost", "finalizer_pinned", "closure_cycle"):
+    got = {a for f in rep["findings"] if f["kind"] == kind for a in f["objects"]}
+    want = {o["addr"] for o in manifest["objects"] if o["expect"] == kind}
+    c.eq(sorted(want - got), [], "planted %s objects not reported" % kind)
+    c.eq(sorted(got - want), [], "%s objects the workload did not plant" % kind)
 c.done()
