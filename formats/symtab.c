@@ -1,5 +1,6 @@
 /* symtab.c - symbols of a Go binary as flat sorted arrays with one string pool, binary-search
- * lookups, anonymous data statics between symbols, the type-area copy, and the SYMTAB section
+ * lookups, anonymous data statics between symbols, the type-area copy, stack objects per
+ * function (one record array, one mask pool, a sorted function index), and the SYMTAB section
  * encoding (formats/SYMTAB.md). */
 #include "symtab.h"
 
@@ -25,6 +26,12 @@ typedef struct anon_gap {
     int kind;
 } anon_gap;
 
+/* The stack objects of one function: stkobjs[first .. first + count). */
+typedef struct stk_func {
+    uint64_t entry;
+    size_t first, count;
+} stk_func;
+
 struct symtab {
     symtab_info info;
     char *pool;
@@ -41,6 +48,16 @@ struct symtab {
     uint8_t *types;
     uint64_t types_base;
     size_t types_len;
+    /* Stack objects: records in the order added; their masks in one pool (stkmask_off[i] is
+     * record i's mask offset until symtab_finish points .mask into the pool); stkfuncs sorted
+     * by entry after finish. */
+    symtab_stkobj *stkobjs;
+    size_t nstkobjs, stkobjs_cap;
+    size_t *stkmask_off, stkmask_off_cap;
+    uint8_t *stkmasks;
+    size_t stkmasks_len, stkmasks_cap;
+    stk_func *stkfuncs;
+    size_t nstkfuncs, stkfuncs_cap;
     int finished;
 };
 
@@ -61,6 +78,10 @@ void symtab_free(symtab *t)
     free(t->syms);
     free(t->gaps);
     free(t->types);
+    free(t->stkobjs);
+    free(t->stkmask_off);
+    free(t->stkmasks);
+    free(t->stkfuncs);
     free(t);
 }
 
@@ -131,6 +152,162 @@ int symtab_add(symtab *t, int kind, uint64_t addr, uint64_t size, const char *na
     s->name_off = off;
     s->kind = kind;
     return HS_OK;
+}
+
+/* Makes room for `need` elements of `elem` bytes in *p (capacity *cap, doubling from `first`);
+ * -1 when out of memory or the size overflows. */
+static int grow(void **p, size_t *cap, size_t need, size_t elem, size_t first)
+{
+    if (need <= *cap)
+        return 0;
+    size_t c = *cap ? *cap : first;
+    while (c < need) {
+        if (c > SIZE_MAX / 2)
+            return -1;
+        c *= 2;
+    }
+    if (c > SIZE_MAX / elem)
+        return -1;
+    void *q = realloc(*p, c * elem);
+    if (!q)
+        return -1;
+    *p = q;
+    *cap = c;
+    return 0;
+}
+
+static size_t mask_bytes(uint32_t ptr_words)
+{
+    return ((size_t)ptr_words + 7) / 8;
+}
+
+int symtab_add_stack_objects(symtab *t, uint64_t entry, const symtab_stkobj *objs, size_t n,
+                             hs_error *err)
+{
+    if (!t || (!objs && n))
+        return hs_error_set(err, HS_ERR_ARG, HS_NO_OFFSET, "symtab_add_stack_objects: bad "
+                            "argument");
+    if (t->finished)
+        return hs_error_set(err, HS_ERR_ARG, HS_NO_OFFSET,
+                            "symtab_add_stack_objects after symtab_finish");
+    if (n == 0)
+        return HS_OK;
+    if (n > SYMTAB_STKOBJ_MAX_PER_FUNC)
+        return hs_error_set(err, HS_ERR_LIMIT, HS_NO_OFFSET, "function at 0x%llx: %zu stack "
+                            "objects (limit %u)", (unsigned long long)entry, n,
+                            SYMTAB_STKOBJ_MAX_PER_FUNC);
+    if (n > SYMTAB_STKOBJ_MAX - t->nstkobjs)
+        return hs_error_set(err, HS_ERR_LIMIT, HS_NO_OFFSET, "more than %u stack objects",
+                            SYMTAB_STKOBJ_MAX);
+    size_t masks = 0;
+    for (size_t i = 0; i < n; i++) {
+        const symtab_stkobj *o = &objs[i];
+        if (o->ptr_words && !o->mask)
+            return hs_error_set(err, HS_ERR_ARG, HS_NO_OFFSET, "stack object %zu: no mask", i);
+        if ((uint64_t)o->ptr_words * t->info.ptr_size > o->size)
+            return hs_error_set(err, HS_ERR_FORMAT, HS_NO_OFFSET, "function at 0x%llx: stack "
+                                "object %zu: %u pointer words in %u bytes",
+                                (unsigned long long)entry, i, o->ptr_words, o->size);
+        masks += mask_bytes(o->ptr_words);
+    }
+    if (masks > SYMTAB_STKOBJ_MAX_MASK_BYTES - t->stkmasks_len)
+        return hs_error_set(err, HS_ERR_LIMIT, HS_NO_OFFSET, "more than %u bytes of stack "
+                            "object masks", SYMTAB_STKOBJ_MAX_MASK_BYTES);
+    if (grow((void **)&t->stkobjs, &t->stkobjs_cap, t->nstkobjs + n, sizeof *t->stkobjs, 64) ||
+        grow((void **)&t->stkmask_off, &t->stkmask_off_cap, t->nstkobjs + n,
+             sizeof *t->stkmask_off, 64) ||
+        grow((void **)&t->stkmasks, &t->stkmasks_cap, t->stkmasks_len + masks, 1, 256) ||
+        grow((void **)&t->stkfuncs, &t->stkfuncs_cap, t->nstkfuncs + 1, sizeof *t->stkfuncs,
+             64))
+        return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "stack objects");
+    stk_func *f = &t->stkfuncs[t->nstkfuncs++];
+    f->entry = entry;
+    f->first = t->nstkobjs;
+    f->count = n;
+    for (size_t i = 0; i < n; i++) {
+        symtab_stkobj *o = &t->stkobjs[t->nstkobjs];
+        *o = objs[i];
+        o->mask = NULL;
+        t->stkmask_off[t->nstkobjs++] = t->stkmasks_len;
+        size_t nb = mask_bytes(objs[i].ptr_words);
+        if (nb) {
+            uint8_t *m = t->stkmasks + t->stkmasks_len;
+            memcpy(m, objs[i].mask, nb);
+            if (objs[i].ptr_words % 8)
+                m[nb - 1] &= (uint8_t)((1u << (objs[i].ptr_words % 8)) - 1);
+            t->stkmasks_len += nb;
+        }
+    }
+    return HS_OK;
+}
+
+static int stkfunc_cmp(const void *a, const void *b)
+{
+    const stk_func *x = a, *y = b;
+    if (x->entry != y->entry)
+        return x->entry < y->entry ? -1 : 1;
+    return x->first < y->first ? -1 : x->first > y->first;
+}
+
+/* Sorts the function index (the first one added wins for an entry) and points the records'
+ * masks into the pool, which no longer moves. */
+static void finish_stack_objects(symtab *t)
+{
+    static const uint8_t no_mask[1];
+    if (t->nstkfuncs > 1)
+        qsort(t->stkfuncs, t->nstkfuncs, sizeof *t->stkfuncs, stkfunc_cmp);
+    size_t n = 0;
+    for (size_t i = 0; i < t->nstkfuncs; i++) {
+        if (n > 0 && t->stkfuncs[n - 1].entry == t->stkfuncs[i].entry)
+            continue;
+        t->stkfuncs[n++] = t->stkfuncs[i];
+    }
+    t->nstkfuncs = n;
+    for (size_t i = 0; i < t->nstkobjs; i++)
+        t->stkobjs[i].mask = t->stkobjs[i].ptr_words ? t->stkmasks + t->stkmask_off[i] : no_mask;
+    free(t->stkmask_off);
+    t->stkmask_off = NULL;
+    if (n)
+        t->info.stack_objects = 1;
+}
+
+size_t symtab_stack_object_funcs(const symtab *t)
+{
+    return t && t->finished ? t->nstkfuncs : 0;
+}
+
+const symtab_stkobj *symtab_stack_objects_at(const symtab *t, size_t i, uint64_t *entry,
+                                             size_t *n)
+{
+    if (n)
+        *n = 0;
+    if (i >= symtab_stack_object_funcs(t))
+        return NULL;
+    const stk_func *f = &t->stkfuncs[i];
+    if (entry)
+        *entry = f->entry;
+    if (n)
+        *n = f->count;
+    return &t->stkobjs[f->first];
+}
+
+const symtab_stkobj *symtab_stack_objects(const symtab *t, uint64_t entry, size_t *n)
+{
+    if (n)
+        *n = 0;
+    if (!t || !t->finished)
+        return NULL;
+    size_t lo = 0, hi = t->nstkfuncs;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (t->stkfuncs[mid].entry < entry)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == t->nstkfuncs || t->stkfuncs[lo].entry != entry)
+        return NULL;
+    return symtab_stack_objects_at(t, lo, NULL, n);
 }
 
 /* Order: kind, address, larger size first (so a sized symbol wins over a marker), name. */
@@ -290,6 +467,7 @@ int symtab_finish(symtab *t, hs_error *err)
     free(t->pending);
     t->pending = NULL;
     t->npending = t->pending_cap = 0;
+    finish_stack_objects(t);
     t->finished = 1;
     return HS_OK;
 }
@@ -410,9 +588,10 @@ const uint8_t *symtab_types(const symtab *t, uint64_t *base, size_t *len)
 /* ---- SYMTAB section encoding (formats/SYMTAB.md) ---- */
 
 #define SYMTAB_MAGIC "HSSYMTAB"
-#define SYMTAB_FORMAT_VERSION 2u /* the version written; 1 is read too */
+#define SYMTAB_FORMAT_VERSION 3u /* the version written; 1 and 2 are read too */
 #define SYMTAB_FLAG_STRIPPED 1u
 #define SYMTAB_FLAG_ADDCLEANUP 2u /* version 2 and later */
+#define SYMTAB_FLAG_STKOBJ 4u     /* version 3 and later: stack objects known */
 #define ENC_BUF 65536
 
 typedef struct encoder {
@@ -491,7 +670,8 @@ int symtab_encode(const symtab *t, hs_writer out, hs_error *err)
     enc_bytes(e, SYMTAB_MAGIC, 8);
     enc_uvarint(e, SYMTAB_FORMAT_VERSION);
     enc_uvarint(e, (in->stripped ? SYMTAB_FLAG_STRIPPED : 0) |
-                       (in->addcleanup ? SYMTAB_FLAG_ADDCLEANUP : 0));
+                       (in->addcleanup ? SYMTAB_FLAG_ADDCLEANUP : 0) |
+                       (in->stack_objects ? SYMTAB_FLAG_STKOBJ : 0));
     enc_str(e, in->go_version);
     enc_str(e, in->build_id);
     enc_str(e, in->goarch);
@@ -518,6 +698,24 @@ int symtab_encode(const symtab *t, hs_writer out, hs_error *err)
     enc_uvarint(e, t->types ? t->types_len : 0);
     if (t->types)
         enc_bytes(e, t->types, t->types_len);
+    /* version 3: stack objects per function, by increasing entry */
+    enc_uvarint(e, t->nstkfuncs);
+    uint64_t prev = 0;
+    for (size_t i = 0; i < t->nstkfuncs; i++) {
+        const stk_func *f = &t->stkfuncs[i];
+        enc_uvarint(e, f->entry - prev);
+        prev = f->entry;
+        enc_uvarint(e, f->count);
+        for (size_t j = 0; j < f->count; j++) {
+            const symtab_stkobj *o = &t->stkobjs[f->first + j];
+            /* zigzag: 0, -1, 1, -2, ... as 0, 1, 2, 3, ... */
+            uint64_t z = o->off < 0 ? (uint64_t)(-(int64_t)o->off) * 2 - 1 : (uint64_t)o->off * 2;
+            enc_uvarint(e, z);
+            enc_uvarint(e, o->size);
+            enc_uvarint(e, o->ptr_words);
+            enc_bytes(e, o->mask, mask_bytes(o->ptr_words));
+        }
+    }
     enc_bytes(e, "END!", 4);
     enc_flush(e);
     int rc = e->rc;
@@ -608,6 +806,99 @@ static int dec_range(decoder *d, symtab_range *r, const char *what)
     return HS_OK;
 }
 
+/* Version 3's stack objects (SYMTAB.md): functions by increasing entry, each with its records.
+ * Every function takes at least 5 bytes and every record 3, which bounds the counts by the
+ * input; masks are copied from the input. */
+static int decode_stack_objects(symtab *t, decoder *d)
+{
+    int rc;
+    size_t at = d->pos;
+    uint64_t nf;
+    if ((rc = dec_uvarint(d, &nf, "stack object functions")) < 0)
+        return rc;
+    if (nf > (d->size - d->pos) / 5)
+        return hs_error_set(d->err, HS_ERR_FORMAT, at, "symtab: %llu functions with stack "
+                            "objects cannot fit in %zu bytes", (unsigned long long)nf,
+                            d->size - d->pos);
+    if (nf && !t->info.stack_objects)
+        return hs_error_set(d->err, HS_ERR_FORMAT, at, "symtab: stack objects without the "
+                            "flag that says they are known");
+    symtab_stkobj *objs = NULL;
+    size_t cap = 0;
+    uint64_t entry = 0;
+    unsigned P = t->info.ptr_size;
+    for (uint64_t i = 0; i < nf; i++) {
+        uint64_t delta, count;
+        size_t fat = d->pos;
+        if ((rc = dec_uvarint(d, &delta, "stack object function entry")) < 0)
+            goto out;
+        if (entry + delta < entry || (i > 0 && delta == 0)) {
+            rc = hs_error_set(d->err, HS_ERR_FORMAT, fat, "symtab: stack object function "
+                              "entry 0x%llx + %llu: %s", (unsigned long long)entry,
+                              (unsigned long long)delta, delta ? "wraps" : "repeated");
+            goto out;
+        }
+        entry += delta;
+        at = d->pos;
+        if ((rc = dec_uvarint(d, &count, "stack object count")) < 0)
+            goto out;
+        if (count == 0 || count > (d->size - d->pos) / 3) {
+            rc = hs_error_set(d->err, HS_ERR_FORMAT, at, "symtab: function 0x%llx: %llu stack "
+                              "objects in %zu bytes", (unsigned long long)entry,
+                              (unsigned long long)count, d->size - d->pos);
+            goto out;
+        }
+        if (grow((void **)&objs, &cap, (size_t)count, sizeof *objs, 16)) {
+            rc = hs_error_set(d->err, HS_ERR_NOMEM, HS_NO_OFFSET, "stack objects");
+            goto out;
+        }
+        for (uint64_t j = 0; j < count; j++) {
+            uint64_t z, size, words;
+            at = d->pos;
+            if ((rc = dec_uvarint(d, &z, "stack object offset")) < 0 ||
+                (rc = dec_uvarint(d, &size, "stack object size")) < 0 ||
+                (rc = dec_uvarint(d, &words, "stack object pointer words")) < 0)
+                goto out;
+            if (z > UINT32_MAX || size > UINT32_MAX || words > UINT32_MAX ||
+                words * P > size) {
+                rc = hs_error_set(d->err, HS_ERR_FORMAT, at, "symtab: function 0x%llx: stack "
+                                  "object %llu: offset %llu (zigzag), size %llu, %llu pointer "
+                                  "words", (unsigned long long)entry, (unsigned long long)j,
+                                  (unsigned long long)z, (unsigned long long)size,
+                                  (unsigned long long)words);
+                goto out;
+            }
+            size_t nb = mask_bytes((uint32_t)words);
+            if (nb > d->size - d->pos) {
+                rc = hs_error_set(d->err, HS_ERR_TRUNCATED, d->pos, "symtab: stack object mask "
+                                  "of %zu bytes, %zu left", nb, d->size - d->pos);
+                goto out;
+            }
+            const uint8_t *m = d->p + d->pos;
+            if (words % 8 && (m[nb - 1] >> (words % 8))) {
+                rc = hs_error_set(d->err, HS_ERR_FORMAT, d->pos + nb - 1, "symtab: stack object "
+                                  "mask has bits past its %llu words", (unsigned long long)words);
+                goto out;
+            }
+            d->pos += nb;
+            symtab_stkobj *o = &objs[j];
+            o->off = (int32_t)(z & 1 ? -(int64_t)((z + 1) / 2) : (int64_t)(z / 2));
+            o->size = (uint32_t)size;
+            o->ptr_words = (uint32_t)words;
+            o->mask = m;
+        }
+        if ((rc = symtab_add_stack_objects(t, entry, objs, (size_t)count, d->err)) < 0) {
+            if (d->err && d->err->offset == HS_NO_OFFSET)
+                d->err->offset = fat;
+            goto out;
+        }
+    }
+    rc = HS_OK;
+out:
+    free(objs);
+    return rc;
+}
+
 static int decode_body(symtab *t, decoder *d)
 {
     int rc;
@@ -625,7 +916,9 @@ static int decode_body(symtab *t, decoder *d)
         return hs_error_set(d->err, HS_ERR_UNSUPPORTED, at, "symtab: format version %llu "
                             "(this reader knows 1 to %u)", (unsigned long long)v,
                             SYMTAB_FORMAT_VERSION);
-    uint64_t known = SYMTAB_FLAG_STRIPPED | (v >= 2 ? SYMTAB_FLAG_ADDCLEANUP : 0);
+    unsigned version = (unsigned)v;
+    uint64_t known = SYMTAB_FLAG_STRIPPED | (version >= 2 ? SYMTAB_FLAG_ADDCLEANUP : 0) |
+                     (version >= 3 ? SYMTAB_FLAG_STKOBJ : 0);
     at = d->pos;
     if ((rc = dec_uvarint(d, &v, "flags")) < 0)
         return rc;
@@ -635,6 +928,7 @@ static int decode_body(symtab *t, decoder *d)
     symtab_info *in = &t->info;
     in->stripped = (v & SYMTAB_FLAG_STRIPPED) != 0;
     in->addcleanup = (v & SYMTAB_FLAG_ADDCLEANUP) != 0; /* version 1: from the names */
+    in->stack_objects = (v & SYMTAB_FLAG_STKOBJ) != 0;  /* before version 3: unknown */
     if ((rc = dec_fixed_str(d, in->go_version, sizeof in->go_version, "go version")) < 0 ||
         (rc = dec_fixed_str(d, in->build_id, sizeof in->build_id, "build id")) < 0 ||
         (rc = dec_fixed_str(d, in->goarch, sizeof in->goarch, "goarch")) < 0)
@@ -699,6 +993,8 @@ static int decode_body(symtab *t, decoder *d)
     if ((rc = symtab_set_types(t, tbase, d->p + d->pos, (size_t)tlen, d->err)) < 0)
         return rc;
     d->pos += (size_t)tlen;
+    if (version >= 3 && (rc = decode_stack_objects(t, d)) < 0)
+        return rc;
     if (d->size - d->pos < 4)
         return hs_error_set(d->err, HS_ERR_TRUNCATED, d->pos, "symtab: end marker missing");
     if (memcmp(d->p + d->pos, "END!", 4) != 0)

@@ -1,8 +1,8 @@
 /* symtab.h - what the analyzer needs to know about a Go binary, independent of where it came
  * from: function symbols (names for code addresses and closures), data/bss symbols (names for
  * globals, including anonymous statics between symbols), section ranges, the raw bytes of the
- * type-descriptor area [runtime.types, runtime.etypes) and the build facts (Go version, build
- * id, GOARCH).
+ * type-descriptor area [runtime.types, runtime.etypes), the compiler's stack object records
+ * per function and the build facts (Go version, build id, GOARCH).
  *
  * elfimg fills a symtab from an ELF file; hsd stores one in a section (symtab_encode /
  * symtab_decode) so a .hsd is analyzable without the binary. The analyzer reads only this.
@@ -45,9 +45,22 @@ typedef struct symtab_info {
     int addcleanup;      /* 1 when the binary has runtime.AddCleanup (Go 1.24+): a function
                           * named so or an instantiation "runtime.AddCleanup[...]";
                           * symtab_finish sets it from the function names */
+    int stack_objects;   /* 1 when the producer read the compiler's stack object records
+                          * (symtab_stack_objects answers for every function); 0 when they
+                          * are unknown (Go before 1.18, no runtime.firstmoduledata found, a
+                          * SYMTAB section before format version 3) */
     symtab_range text, rodata, data, noptrdata, bss, noptrbss;
     symtab_range types; /* runtime.types .. runtime.etypes */
 } symtab_info;
+
+/* A stack object of a function (the compiler's FUNCDATA_StackObjects record): where it lies
+ * in the frame and which of its words are pointers. */
+typedef struct symtab_stkobj {
+    int32_t off;          /* < 0: from varp; >= 0: from argp (runtime/stack.go) */
+    uint32_t size;        /* bytes */
+    uint32_t ptr_words;   /* words the mask covers (ptrBytes / pointer size) */
+    const uint8_t *mask;  /* 1 bit per word, LSB first, ceil(ptr_words/8) bytes; owned by the symtab */
+} symtab_stkobj;
 
 typedef struct symtab symtab;
 
@@ -103,14 +116,40 @@ const symtab_sym *symtab_func_entry(const symtab *t, uint64_t pc);
  * Returns NULL when addr is in no data section. */
 const symtab_sym *symtab_data_at(const symtab *t, uint64_t addr, symtab_sym *anon);
 
+/* Limits on stack objects (symtab_add_stack_objects fails with HS_ERR_LIMIT past them): per
+ * function, in the whole table, and mask bytes in the whole table. Real binaries stay far
+ * below (a few thousand records, a few KiB of masks). */
+#define SYMTAB_STKOBJ_MAX_PER_FUNC 65536u
+#define SYMTAB_STKOBJ_MAX (1u << 20)
+#define SYMTAB_STKOBJ_MAX_MASK_BYTES (64u << 20)
+
+/* Adds the stack objects of the function whose entry pc is `entry` (n > 0 records, in frame
+ * order; masks are copied, bits past ptr_words cleared). info->ptr_size must be set first:
+ * ptr_words * ptr_size must not exceed size (HS_ERR_FORMAT). A second call for the same entry
+ * is ignored by symtab_finish (the first one stays). Before symtab_finish only. */
+int symtab_add_stack_objects(symtab *t, uint64_t entry, const symtab_stkobj *objs, size_t n,
+                             hs_error *err);
+
+/* The stack objects of the function whose entry pc is `entry` (*n of them; NULL and 0 when it
+ * has none or the symtab does not know them). */
+const symtab_stkobj *symtab_stack_objects(const symtab *t, uint64_t entry, size_t *n);
+
+/* The i-th function (in entry order) that has stack objects: *entry, *n and its records; NULL
+ * (and *n = 0) when i is past the last. */
+const symtab_stkobj *symtab_stack_objects_at(const symtab *t, size_t i, uint64_t *entry,
+                                             size_t *n);
+
+/* Number of functions that have stack objects. */
+size_t symtab_stack_object_funcs(const symtab *t);
+
 /* Stores a copy of the type-descriptor area (bytes at virtual address base). */
 int symtab_set_types(symtab *t, uint64_t base, const uint8_t *bytes, size_t len, hs_error *err);
 
 /* The stored type area, or NULL when none; *base and *len describe it. */
 const uint8_t *symtab_types(const symtab *t, uint64_t *base, size_t *len);
 
-/* Serializes the whole table (symbols, info, type area) in the .hsd SYMTAB section format
- * (formats/HSD.md). */
+/* Serializes the whole table (symbols, info, type area, stack objects) in the .hsd SYMTAB
+ * section format (formats/SYMTAB.md). */
 int symtab_encode(const symtab *t, hs_writer out, hs_error *err);
 
 /* Parses a SYMTAB section; the result is finished and owns copies of everything. */

@@ -239,7 +239,7 @@ static void test_roundtrip(void)
     buf[0] ^= 0x20;
     CHECK(symtab_decode(&d, buf, sink.len, &e) == HS_ERR_FORMAT && e.offset == 0);
     memcpy(buf, sink.data, sink.len);
-    buf[8] = 3; /* format version 3 */
+    buf[8] = 4; /* format version 4 */
     CHECK(symtab_decode(&d, buf, sink.len, &e) == HS_ERR_UNSUPPORTED && e.offset == 8);
     buf[8] = 0;
     CHECK(symtab_decode(&d, buf, sink.len, &e) == HS_ERR_UNSUPPORTED && e.offset == 8);
@@ -480,6 +480,17 @@ static void test_go_version(void)
     CHECK(symtab_go_version_parse(NULL, &v, NULL) == HS_ERR_ARG);
 }
 
+/* Rewrites an encoding of a table without stack objects as format version `version` (1 or
+ * 2), as it was written before version 3: no stack-object count before the end marker. */
+static void downgrade(hs_mem_sink *s, uint8_t version)
+{
+    CHECK(s->len > 14 && s->data[8] == 3 && s->data[s->len - 5] == 0);
+    CHECK(memcmp(s->data + s->len - 4, "END!", 4) == 0);
+    memmove(s->data + s->len - 5, s->data + s->len - 4, 4);
+    s->len--;
+    s->data[8] = version;
+}
+
 /* The AddCleanup fact: derived from function names by symtab_finish, stored as flag bit 1 of
  * format version 2; version 1 sections (no such bit) still decode and derive it. */
 static void test_addcleanup(void)
@@ -516,9 +527,14 @@ static void test_addcleanup(void)
     symtab_info_mut(t)->addcleanup = 1;
     hs_mem_sink sink = {0};
     CHECK(encode(t, &sink) == HS_OK);
-    CHECK(sink.len > 10 && sink.data[8] == 2 && sink.data[9] == 2);
+    CHECK(sink.len > 10 && sink.data[8] == 3 && sink.data[9] == 2);
     symtab *d = NULL;
     hs_error e;
+    CHECK(symtab_decode(&d, sink.data, sink.len, &e) == HS_OK);
+    CHECK(d && symtab_get_info(d)->addcleanup == 1);
+    symtab_free(d);
+    /* as version 2 wrote it */
+    downgrade(&sink, 2);
     CHECK(symtab_decode(&d, sink.data, sink.len, &e) == HS_OK);
     CHECK(d && symtab_get_info(d)->addcleanup == 1);
     symtab_free(d);
@@ -526,7 +542,7 @@ static void test_addcleanup(void)
     sink.data[8] = 1;
     CHECK(symtab_decode(&d, sink.data, sink.len, &e) == HS_ERR_FORMAT && e.offset == 9);
     /* a version 1 section (as written before version 2) decodes; the fact comes from the
-     * names, and re-encoding writes version 2 */
+     * names */
     sink.data[9] = 0;
     CHECK(symtab_decode(&d, sink.data, sink.len, &e) == HS_OK);
     CHECK(d && symtab_get_info(d)->addcleanup == 0);
@@ -543,12 +559,191 @@ static void test_addcleanup(void)
     CHECK(symtab_finish(t, NULL) == HS_OK);
     hs_mem_sink s1 = {0};
     CHECK(encode(t, &s1) == HS_OK);
-    s1.data[8] = 1; /* version 1: no flag bit, only the name */
+    downgrade(&s1, 1); /* version 1: no flag bit, only the name */
     s1.data[9] = 0;
     CHECK(symtab_decode(&d, s1.data, s1.len, &e) == HS_OK);
     CHECK(d && symtab_get_info(d)->addcleanup == 1);
     symtab_free(d);
     hs_mem_sink_release(&s1);
+    symtab_free(t);
+}
+
+/* Stack objects: added per function, looked up by entry, stored by format version 3. */
+static void test_stack_objects(void)
+{
+    static const uint8_t m3[] = {0x07}, m4[] = {0x0a}, m9[] = {0x01, 0xff}, m0[1] = {0};
+    static uint8_t big[2500];
+    memset(big, 0xff, sizeof big);
+    symtab *t = symtab_new();
+    symtab_info_mut(t)->ptr_size = 8;
+    CHECK(add(t, SYMTAB_FUNC, 0x1000, 0x80, "main.a") == HS_OK);
+    CHECK(add(t, SYMTAB_FUNC, 0x1100, 0x40, "main.b") == HS_OK);
+    const symtab_stkobj fa[] = {
+        {-48, 24, 3, m3},      /* [3]*T below varp */
+        {-16, 32, 4, m4},      /* struct {int; *T; int; *T} */
+        {8, 80, 9, m9},        /* an argument: from argp */
+        {INT32_MIN, 8, 0, m0}, /* no pointer words (the format allows it) */
+    };
+    const symtab_stkobj fb[] = {{-160000, 160000, 20000, big}};
+    /* added out of entry order on purpose, and a second list for 0x1000 that is ignored */
+    CHECK(symtab_add_stack_objects(t, 0x1100, fb, 1, NULL) == HS_OK);
+    CHECK(symtab_add_stack_objects(t, 0x1000, fa, 4, NULL) == HS_OK);
+    CHECK(symtab_add_stack_objects(t, 0x1000, fb, 1, NULL) == HS_OK);
+    CHECK(symtab_add_stack_objects(t, 0x1200, fa, 0, NULL) == HS_OK); /* nothing */
+    /* refused: more pointer words than the object has, a missing mask, too many records */
+    const symtab_stkobj bad1[] = {{-8, 8, 2, m3}}, bad2[] = {{-8, 8, 1, NULL}};
+    hs_error e;
+    CHECK(symtab_add_stack_objects(t, 0x1300, bad1, 1, &e) == HS_ERR_FORMAT);
+    CHECK(symtab_add_stack_objects(t, 0x1300, bad2, 1, &e) == HS_ERR_ARG);
+    CHECK(symtab_add_stack_objects(t, 0x1300, fa, SYMTAB_STKOBJ_MAX_PER_FUNC + 1, &e) ==
+          HS_ERR_LIMIT);
+    CHECK(symtab_stack_objects(t, 0x1000, NULL) == NULL); /* not finished */
+    CHECK(symtab_finish(t, NULL) == HS_OK);
+    CHECK(symtab_add_stack_objects(t, 0x1400, fa, 1, &e) == HS_ERR_ARG);
+    CHECK(symtab_get_info(t)->stack_objects == 1);
+    CHECK_EQ_U64(symtab_stack_object_funcs(t), 2);
+    size_t n = 99;
+    const symtab_stkobj *o = symtab_stack_objects(t, 0x1000, &n);
+    CHECK(o != NULL && n == 4);
+    if (o && n == 4) {
+        CHECK(o[0].off == -48 && o[0].size == 24 && o[0].ptr_words == 3 && o[0].mask[0] == 7);
+        CHECK(o[1].off == -16 && o[1].ptr_words == 4 && o[1].mask[0] == 0x0a);
+        /* bits past ptr_words are cleared on add */
+        CHECK(o[2].off == 8 && o[2].ptr_words == 9 && o[2].mask[0] == 1 && o[2].mask[1] == 1);
+        CHECK(o[3].off == INT32_MIN && o[3].ptr_words == 0 && o[3].mask != NULL);
+    }
+    o = symtab_stack_objects(t, 0x1100, &n);
+    CHECK(o && n == 1 && o->ptr_words == 20000 && o->mask[2499] == 0xff && o->off == -160000);
+    CHECK(symtab_stack_objects(t, 0x1001, &n) == NULL && n == 0);
+    CHECK(symtab_stack_objects(t, 0x1200, &n) == NULL && n == 0);
+    CHECK(symtab_stack_objects(NULL, 0x1000, &n) == NULL && n == 0);
+    uint64_t entry = 0;
+    CHECK(symtab_stack_objects_at(t, 1, &entry, &n) != NULL && entry == 0x1100 && n == 1);
+    CHECK(symtab_stack_objects_at(t, 2, &entry, &n) == NULL && n == 0);
+
+    /* round trip: the same records, and re-encoding gives the same bytes */
+    hs_mem_sink sink = {0};
+    CHECK(encode(t, &sink) == HS_OK);
+    CHECK(sink.len > 10 && sink.data[8] == 3 && sink.data[9] == 4);
+    symtab *d = NULL;
+    CHECK(symtab_decode(&d, sink.data, sink.len, &e) == HS_OK);
+    if (d) {
+        CHECK(symtab_get_info(d)->stack_objects == 1);
+        CHECK_EQ_U64(symtab_stack_object_funcs(d), 2);
+        for (size_t i = 0; i < 2; i++) {
+            uint64_t e1 = 0, e2 = 1;
+            size_t n1 = 0, n2 = 1;
+            const symtab_stkobj *a = symtab_stack_objects_at(t, i, &e1, &n1);
+            const symtab_stkobj *b = symtab_stack_objects_at(d, i, &e2, &n2);
+            CHECK(a && b && e1 == e2 && n1 == n2);
+            for (size_t j = 0; a && b && j < n1 && j < n2; j++) {
+                CHECK(a[j].off == b[j].off && a[j].size == b[j].size &&
+                      a[j].ptr_words == b[j].ptr_words);
+                CHECK(memcmp(a[j].mask, b[j].mask, (a[j].ptr_words + 7) / 8) == 0);
+            }
+        }
+        hs_mem_sink again = {0};
+        CHECK(encode(d, &again) == HS_OK);
+        CHECK(again.len == sink.len && memcmp(again.data, sink.data, sink.len) == 0);
+        hs_mem_sink_release(&again);
+    }
+    symtab_free(d);
+    /* every truncation fails cleanly; every byte flip fails cleanly or decodes */
+    for (size_t k = 0; k < sink.len; k++) {
+        hs_error_clear(&e);
+        int rc = symtab_decode(&d, sink.data, k, &e);
+        CHECK(rc < 0 && d == NULL && e.offset <= k);
+    }
+    uint8_t *buf = malloc(sink.len);
+    for (size_t i = 0; i < sink.len; i++) {
+        memcpy(buf, sink.data, sink.len);
+        buf[i] ^= 0x81;
+        if (symtab_decode(&d, buf, sink.len, &e) == HS_OK) {
+            for (size_t f = 0; f < symtab_stack_object_funcs(d); f++) {
+                size_t m = 0;
+                const symtab_stkobj *r = symtab_stack_objects_at(d, f, NULL, &m);
+                for (size_t j = 0; j < m; j++)
+                    CHECK((uint64_t)r[j].ptr_words * symtab_get_info(d)->ptr_size <=
+                          r[j].size);
+            }
+            symtab_free(d);
+        } else {
+            CHECK(e.offset <= sink.len);
+        }
+    }
+    /* hand-made block: the encoding of an empty table ends in count 0, "END!" */
+    symtab *empty = symtab_new();
+    CHECK(symtab_finish(empty, NULL) == HS_OK);
+    CHECK(symtab_get_info(empty)->stack_objects == 0);
+    hs_mem_sink es = {0};
+    CHECK(encode(empty, &es) == HS_OK);
+    CHECK(es.len > 13 && es.data[9] == 0 && es.data[es.len - 5] == 0);
+    size_t head = es.len - 5;
+    struct {
+        const char *what;
+        uint8_t flags;
+        uint8_t block[24];
+        size_t len;
+        int status;
+        size_t at; /* error offset from the start of the block */
+    } cases[] = {
+        {"one function, one record", 4, {1, 0x80, 0x20, 1, 95, 48, 6, 0x2a}, 8, HS_OK, 0},
+        {"stack objects known, none", 4, {0}, 1, HS_OK, 0},
+        {"functions without the flag", 0, {1, 0x80, 0x20, 1, 95, 48, 6, 0x2a}, 8,
+         HS_ERR_FORMAT, 0},
+        {"function count past the end", 4, {9, 0x80, 0x20, 1, 95, 48, 6, 0x2a}, 8,
+         HS_ERR_FORMAT, 0},
+        {"record count past the end", 4, {1, 0x80, 0x20, 3, 95, 48, 6, 0x2a}, 8, HS_ERR_FORMAT,
+         3},
+        {"no records", 4, {1, 0x80, 0x20, 0, 0, 0, 0, 0}, 8, HS_ERR_FORMAT, 3},
+        {"mask past the end", 4, {1, 0x80, 0x20, 1, 95, 0x80, 0x03, 48}, 8, HS_ERR_TRUNCATED,
+         8},
+        {"bits past the words", 4, {1, 0x80, 0x20, 1, 95, 48, 6, 0x4a}, 8, HS_ERR_FORMAT, 7},
+        {"more pointer words than bytes", 4, {1, 0x80, 0x20, 1, 95, 40, 6, 0x2a}, 8,
+         HS_ERR_FORMAT, 4},
+        {"offset beyond int32", 4, {1, 0x80, 0x20, 1, 0x80, 0x80, 0x80, 0x80, 0x10, 48, 6, 0x2a},
+         12, HS_ERR_FORMAT, 4},
+        {"repeated entry", 4, {2, 0x80, 0x20, 1, 95, 48, 6, 0x2a, 0, 1, 95, 48, 6, 0x2a}, 14,
+         HS_ERR_FORMAT, 8},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        size_t len = head + cases[c].len + 4;
+        uint8_t *in = malloc(len);
+        memcpy(in, es.data, head);
+        in[9] = cases[c].flags;
+        memcpy(in + head, cases[c].block, cases[c].len);
+        memcpy(in + head + cases[c].len, "END!", 4);
+        hs_error_clear(&e);
+        int rc = symtab_decode(&d, in, len, &e);
+        if (rc != cases[c].status || (rc < 0 && e.offset != head + cases[c].at))
+            fprintf(stderr, "stack object block \"%s\": rc %d at %llu: %s\n", cases[c].what, rc,
+                    (unsigned long long)e.offset, e.msg);
+        CHECK(rc == cases[c].status);
+        if (rc < 0)
+            CHECK_EQ_U64(e.offset, head + cases[c].at);
+        if (rc == HS_OK && cases[c].len > 1) {
+            o = symtab_stack_objects(d, 0x1000, &n);
+            CHECK(o && n == 1 && o->off == -48 && o->size == 48 && o->ptr_words == 6 &&
+                  o->mask[0] == 0x2a);
+        }
+        if (rc == HS_OK)
+            CHECK(symtab_get_info(d)->stack_objects == 1);
+        symtab_free(d);
+        free(in);
+    }
+    /* versions 1 and 2: no block, stack objects unknown; the flag bit is unknown there */
+    memcpy(buf, es.data, es.len);
+    hs_mem_sink v2 = {buf, es.len, sink.len};
+    downgrade(&v2, 2);
+    CHECK(symtab_decode(&d, buf, v2.len, &e) == HS_OK);
+    CHECK(d && symtab_get_info(d)->stack_objects == 0 && symtab_stack_object_funcs(d) == 0);
+    symtab_free(d);
+    buf[9] = 4;
+    CHECK(symtab_decode(&d, buf, v2.len, &e) == HS_ERR_FORMAT && e.offset == 9);
+    free(buf);
+    hs_mem_sink_release(&es);
+    symtab_free(empty);
+    hs_mem_sink_release(&sink);
     symtab_free(t);
 }
 
@@ -561,5 +756,6 @@ int main(void)
     test_hostile();
     test_long_name();
     test_gotype();
+    test_stack_objects();
     return check_report();
 }
