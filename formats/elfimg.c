@@ -1,6 +1,7 @@
 /* elfimg.c - a Go ELF binary read through libelf (elf_memory): .symtab symbols, or function
- * names from .gopclntab when the binary is stripped, section ranges, the type area, the Go
- * version (.go.buildinfo) and the build id (.note.go.buildid).
+ * names from .gopclntab when the binary is stripped, section ranges, the type area, stack
+ * objects (.gopclntab funcdata, runtime.firstmoduledata), the Go version (.go.buildinfo) and
+ * the build id (.note.go.buildid).
  *
  * Addresses are link addresses as written in the file. For PIE binaries the words that the
  * dynamic loader fixes up hold 0 in the file and a R_*_RELATIVE relocation with the link-time
@@ -445,10 +446,25 @@ static int load_symtab(const elfimg *img, symtab *t, size_t *nfunc, uint64_t *ty
 
 /* ---- .gopclntab (GO-RUNTIME.md; runtime/symtab.go pcHeader, debug/gosym) ---- */
 
-static int load_pclntab(const elfimg *img, const section *s, symtab *t, size_t *nfunc,
-                        hs_error *err)
+/* A .gopclntab header, checked. */
+typedef struct pcln_view {
+    const section *s;
+    const uint8_t *p;    /* the section's bytes */
+    uint64_t n, fo;      /* its size and file offset (for messages) */
+    uint32_t magic;
+    unsigned P;          /* pointer size from the header */
+    uint64_t nf;         /* functions */
+    uint64_t names_off, functab_off, funcdata_off;
+    uint64_t field;      /* functab field size: P before Go 1.18, 4 after */
+    uint64_t text_start; /* Go 1.18+: entries are offsets from here */
+    unsigned func_size;  /* bytes of _func before its pcdata offsets: 40 for Go 1.18-1.19, 44
+                          * for 1.20+ (startLine), 0 before 1.18 (funcdata not read) */
+} pcln_view;
+
+static int pcln_parse(const elfimg *img, const section *s, pcln_view *v, hs_error *err)
 {
-    *nfunc = 0;
+    memset(v, 0, sizeof *v);
+    v->s = s;
     if (!s->has_data)
         return hs_error_set(err, HS_ERR_FORMAT, s->offset, "%s: no file data", s->name);
     const uint8_t *p = img->data + s->offset;
@@ -476,6 +492,7 @@ static int load_pclntab(const elfimg *img, const section *s, symtab *t, size_t *
     for (int i = 0; i < nwords; i++)
         w[i] = hs_load_le(p + 8 + (size_t)i * P, P);
     uint64_t nf = w[0], names_off, functab_off, funcdata_off, field, text_start = 0;
+    unsigned func_size = 0;
     if (magic == 0xFFFFFFFBu) {
         names_off = 0;
         functab_off = 8 + P;
@@ -497,6 +514,8 @@ static int load_pclntab(const elfimg *img, const section *s, symtab *t, size_t *
         names_off = w[3];
         functab_off = funcdata_off = w[7];
         field = 4;
+        /* _func: runtime/runtime2.go (1.19: line 876; 1.26: 1072), cmd/link pcln.go funcSize */
+        func_size = magic == 0xFFFFFFF0u ? 40 : 44;
     }
     if (names_off >= n || functab_off >= n)
         return hs_error_set(err, HS_ERR_FORMAT, fo, "%s: table offsets past the end",
@@ -505,35 +524,70 @@ static int load_pclntab(const elfimg *img, const section *s, symtab *t, size_t *
     if (nf == 0 || n - functab_off < field || nf > (n - functab_off - field) / (2 * field))
         return hs_error_set(err, HS_ERR_FORMAT, fo + 8, "%s: %llu functions cannot fit",
                             s->name, (unsigned long long)nf);
-    const uint8_t *ft = p + functab_off;
+    v->p = p;
+    v->n = n;
+    v->fo = fo;
+    v->magic = magic;
+    v->P = P;
+    v->nf = nf;
+    v->names_off = names_off;
+    v->functab_off = functab_off;
+    v->funcdata_off = funcdata_off;
+    v->field = field;
+    v->text_start = text_start;
+    v->func_size = func_size;
+    return HS_OK;
+}
+
+/* Function i of the table: its entry, the next function's entry, and the offset of its _func
+ * in the section (checked to leave room for entry and nameoff). */
+static int pcln_func(const pcln_view *v, uint64_t i, uint64_t *entry, uint64_t *next,
+                     uint64_t *func_at, hs_error *err)
+{
+    const uint64_t field = v->field;
+    const uint8_t *ft = v->p + v->functab_off;
+    uint64_t e = hs_load_le(ft + 2 * i * field, (unsigned)field);
+    uint64_t foff = hs_load_le(ft + (2 * i + 1) * field, (unsigned)field);
+    uint64_t enext = hs_load_le(ft + 2 * (i + 1) * field, (unsigned)field);
+    if (field == 4) {
+        e += v->text_start;
+        enext += v->text_start;
+    }
     uint64_t entry0_size = field; /* _func.entry: uintptr before 1.18, u32 offset after */
-    for (uint64_t i = 0; i < nf; i++) {
-        uint64_t e = hs_load_le(ft + 2 * i * field, (unsigned)field);
-        uint64_t foff = hs_load_le(ft + (2 * i + 1) * field, (unsigned)field);
-        uint64_t enext = hs_load_le(ft + 2 * (i + 1) * field, (unsigned)field);
-        uint64_t at = fo + functab_off + 2 * i * field;
-        if (field == 4) {
-            e += text_start;
-            enext += text_start;
-        }
-        if (foff > n - funcdata_off || n - funcdata_off - foff < entry0_size + 4)
-            return hs_error_set(err, HS_ERR_FORMAT, at, "%s: function %llu: _func offset "
-                                "%llu past the end", s->name, (unsigned long long)i,
-                                (unsigned long long)foff);
-        int64_t nameoff = (int32_t)(uint32_t)hs_load_le(p + funcdata_off + foff + entry0_size, 4);
-        if (nameoff < 0 || (uint64_t)nameoff >= n - names_off)
-            return hs_error_set(err, HS_ERR_FORMAT, fo + funcdata_off + foff + entry0_size,
-                                "%s: function %llu: name offset %lld past the end", s->name,
+    if (foff > v->n - v->funcdata_off || v->n - v->funcdata_off - foff < entry0_size + 4)
+        return hs_error_set(err, HS_ERR_FORMAT, v->fo + v->functab_off + 2 * i * field,
+                            "%s: function %llu: _func offset %llu past the end", v->s->name,
+                            (unsigned long long)i, (unsigned long long)foff);
+    *entry = e;
+    *next = enext;
+    *func_at = v->funcdata_off + foff;
+    return HS_OK;
+}
+
+static int load_pclntab(const pcln_view *v, symtab *t, size_t *nfunc, hs_error *err)
+{
+    *nfunc = 0;
+    const uint8_t *p = v->p;
+    for (uint64_t i = 0; i < v->nf; i++) {
+        uint64_t e, enext, fat;
+        int rc = pcln_func(v, i, &e, &enext, &fat, err);
+        if (rc < 0)
+            return rc;
+        uint64_t name_field = fat + v->field;
+        int64_t nameoff = (int32_t)(uint32_t)hs_load_le(p + name_field, 4);
+        if (nameoff < 0 || (uint64_t)nameoff >= v->n - v->names_off)
+            return hs_error_set(err, HS_ERR_FORMAT, v->fo + name_field,
+                                "%s: function %llu: name offset %lld past the end", v->s->name,
                                 (unsigned long long)i, (long long)nameoff);
-        const char *name = (const char *)p + names_off + nameoff;
-        size_t maxlen = (size_t)(n - names_off - (uint64_t)nameoff);
+        const char *name = (const char *)p + v->names_off + nameoff;
+        size_t maxlen = (size_t)(v->n - v->names_off - (uint64_t)nameoff);
         const char *nul = memchr(name, '\0', maxlen);
         if (!nul)
-            return hs_error_set(err, HS_ERR_FORMAT, fo + names_off + nameoff,
-                                "%s: function %llu: unterminated name", s->name,
+            return hs_error_set(err, HS_ERR_FORMAT, v->fo + v->names_off + nameoff,
+                                "%s: function %llu: unterminated name", v->s->name,
                                 (unsigned long long)i);
         uint64_t size = enext > e ? enext - e : 0;
-        int rc = symtab_add(t, SYMTAB_FUNC, e, size, name, (size_t)(nul - name), err);
+        rc = symtab_add(t, SYMTAB_FUNC, e, size, name, (size_t)(nul - name), err);
         if (rc < 0)
             return rc;
         (*nfunc)++;
@@ -566,27 +620,38 @@ static int within(const section *s, uint64_t lo, uint64_t hi)
  * P-byte words: pcHeader @0 (Go 1.16+), six slices and findfunctab, minpc, maxpc (1-21);
  * text/etext @22, noptrdata @24, data @26, bss @28, noptrbss @30, each with its end. Then the
  * layouts differ:
- *   1.16-1.19  end @32, gcdata @33, gcbss @34, types @35, etypes @36
- *   1.20-1.26  covctrs/ecovctrs @32/33, end @34, gcdata @35, gcbss @36, types @37, etypes @38
- *   1.27-      as 1.20, then typedesclen @38, etypes @39, itaboffset @40, itabsize @41
+ *   1.16-1.19  end @32, gcdata @33, gcbss @34, types @35, etypes @36, (1.18+) rodata @37,
+ *              gofunc @38
+ *   1.20-1.26  covctrs/ecovctrs @32/33, end @34, gcdata @35, gcbss @36, types @37, etypes @38,
+ *              rodata @39, gofunc @40, epclntab @41
+ *   1.27-      as 1.20, then typedesclen @38, etypes @39, itaboffset @40, itabsize @41,
+ *              rodata @42, gofunc @43, epclntab @44
  * Each layout is checked against the binary, so a wrong one does not pass: covctrs lie in
  * noptrbss (NOBITS), where 1.16-1.19 has gcdata (file bytes), and typedesclen is a length
- * where 1.20-1.26 has an address. */
+ * where 1.20-1.26 has an address. rodata and gofunc are not part of that check (1.16-1.17
+ * have other words there); they are read only for Go 1.18+ pclntabs (load_stack_objects). */
 typedef struct md_layout {
     int min_minor, max_minor; /* Go 1.N releases that write it */
     unsigned covctrs;         /* word index, 0 when absent */
     unsigned gcdata;          /* gcdata; gcbss follows */
     unsigned types, etypes;
     unsigned typedesclen;     /* 0 when absent; itaboffset and itabsize follow etypes */
+    unsigned rodata;          /* rodata (Go 1.18+); gofunc follows */
 } md_layout;
 
 static const md_layout md_layouts[] = {
-    {16, 19, 0, 33, 35, 36, 0},
-    {20, 26, 32, 35, 37, 38, 0},
-    {27, INT_MAX, 32, 35, 37, 39, 38},
+    {16, 19, 0, 33, 35, 36, 0, 37},
+    {20, 26, 32, 35, 37, 38, 0, 39},
+    {27, INT_MAX, 32, 35, 37, 39, 38, 42},
 };
 
-#define MD_WORDS 42 /* words read: up to 1.27's itabsize */
+#define MD_WORDS 45 /* words read: up to 1.27's epclntab */
+
+/* What elfimg takes from runtime.firstmoduledata. */
+typedef struct md_info {
+    uint64_t types, etypes;
+    uint64_t rodata, gofunc; /* 0 when not readable */
+} md_info;
 
 /* 1 when addr lies in an allocated section that has file bytes (not NOBITS). */
 static int has_file_bytes(const elfimg *img, uint64_t addr)
@@ -618,10 +683,9 @@ static int md_layout_fits(const elfimg *img, const uint64_t *w, unsigned n, cons
 }
 
 /* Checks a runtime.firstmoduledata candidate at address m (its first word is the pclntab
- * address): the section bounds it records, then the layouts. Sets *start and *end from the one
- * layout that fits (the one for `minor` when several do). */
-static int md_types_at(const elfimg *img, uint64_t m, int minor, uint64_t *start,
-                       uint64_t *end)
+ * address): the section bounds it records, then the layouts. Fills *md from the one layout
+ * that fits (the one for `minor` when several do). */
+static int md_read(const elfimg *img, uint64_t m, int minor, md_info *md)
 {
     const unsigned P = img->ptr_size;
     uint64_t w[MD_WORDS];
@@ -649,18 +713,23 @@ static int md_types_at(const elfimg *img, uint64_t m, int minor, uint64_t *start
     }
     if (!pick || (fits > 1 && !(minor >= pick->min_minor && minor <= pick->max_minor)))
         return -1; /* ambiguous and the version does not decide */
-    *start = w[pick->types];
-    *end = w[pick->etypes];
+    md->types = w[pick->types];
+    md->etypes = w[pick->etypes];
+    md->rodata = md->gofunc = 0;
+    if (pick->rodata + 1 < n) {
+        md->rodata = w[pick->rodata];
+        md->gofunc = w[pick->rodata + 1];
+    }
     return 0;
 }
 
-/* Stripped binaries: the type area from runtime.firstmoduledata, found as a word equal to
- * the pclntab address (pcHeader, Go 1.16+) in a writable section (.go.module from Go 1.26,
- * .noptrdata before; in PIEs a RELATIVE relocation holds the address) and checked by
- * md_types_at. The recorded bounds may be narrower than the ELF sections (external linking
- * adds C data), so they are checked to lie inside them rather than to equal them. */
-static int find_types_moduledata(const elfimg *img, const section *pcln, int minor,
-                                 uint64_t *start, uint64_t *end)
+/* runtime.firstmoduledata (for the type area of stripped binaries, and for stack objects),
+ * found as a word equal to the pclntab address (pcHeader, Go 1.16+) in a writable section
+ * (.go.module from Go 1.26, .noptrdata before; in PIEs a RELATIVE relocation holds the
+ * address) and checked by md_read. The recorded bounds may be narrower than the ELF sections
+ * (external linking adds C data), so they are checked to lie inside them rather than to equal
+ * them. */
+static int find_moduledata(const elfimg *img, const section *pcln, int minor, md_info *md)
 {
     if (!pcln || (minor >= 0 && minor < 16))
         return -1;
@@ -673,12 +742,12 @@ static int find_types_moduledata(const elfimg *img, const section *pcln, int min
         const uint8_t *bytes = img->data + s->offset;
         for (uint64_t off = 0; off + P <= s->size; off += P)
             if (hs_load_le(bytes + off, P) == pcln->addr &&
-                md_types_at(img, s->addr + off, minor, start, end) == 0)
+                md_read(img, s->addr + off, minor, md) == 0)
                 return 0;
     }
     for (size_t i = 0; i < img->nrels; i++)
         if (img->rels[i].value == pcln->addr &&
-            md_types_at(img, img->rels[i].where, minor, start, end) == 0)
+            md_read(img, img->rels[i].where, minor, md) == 0)
             return 0;
     return -1;
 }
@@ -720,6 +789,260 @@ static int set_types(const elfimg *img, symtab *t, uint64_t start, uint64_t end,
     return rc;
 }
 
+/* ---- stack objects (GO-RUNTIME.md "Stack objects") ---- */
+
+#define FUNCDATA_STACK_OBJECTS 2 /* 1.19 runtime/symtab.go:308; 1.26 internal/abi/symtab.go:116 */
+#define STKOBJ_RECORD 16         /* {off, size, ptrdata, gcdataoff}: 4 x 32 bits */
+#define STKOBJ_MAX_SIZE (1u << 30) /* the compiler refuses frames over 1 GB */
+
+/* File offset of addr inside section s. */
+static uint64_t file_off(const section *s, uint64_t addr)
+{
+    return s->offset + (addr - s->addr);
+}
+
+/* A uvarint of a GC program at p[*i] (before len); -1 when it runs past len or 63 bits. */
+static int prog_uvarint(const uint8_t *p, size_t len, size_t *i, uint64_t *v)
+{
+    uint64_t x = 0;
+    for (unsigned shift = 0; shift < 63; shift += 7) {
+        if (*i >= len)
+            return -1;
+        uint8_t b = p[(*i)++];
+        x |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *v = x;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* Runs a GC program (Go 1.19 runtime/mbitmap.go:1613 runGCProg, one bit per word; the
+ * instructions are cmd/internal/gcprog's): 0x00 ends; 0x01-0x7f: that many literal bits in
+ * the next bytes; 0x80|n (n 0: a uvarint n follows) then a uvarint count: repeat the last n
+ * bits count times. Writes at most nbits bits into out (zeroed by the caller). Returns the
+ * bits written, or -1 with *bad the index of the offending instruction. */
+static int64_t run_gcprog(const uint8_t *p, size_t len, uint8_t *out, uint64_t nbits,
+                          size_t *bad)
+{
+    uint64_t w = 0;
+    size_t i = 0;
+    for (;;) {
+        *bad = i;
+        if (i >= len)
+            return -1; /* no end instruction */
+        uint8_t inst = p[i++];
+        uint64_t n = inst & 0x7f;
+        if (!(inst & 0x80)) {
+            if (n == 0)
+                return (int64_t)w;
+            size_t nb = (size_t)(n + 7) / 8;
+            if (n > nbits - w || nb > len - i)
+                return -1;
+            for (uint64_t k = 0; k < n; k++)
+                if (p[i + k / 8] >> (k % 8) & 1)
+                    out[(w + k) / 8] |= (uint8_t)(1u << ((w + k) % 8));
+            i += nb;
+            w += n;
+            continue;
+        }
+        uint64_t c;
+        if ((n == 0 && prog_uvarint(p, len, &i, &n) < 0) || prog_uvarint(p, len, &i, &c) < 0)
+            return -1;
+        if (n == 0 || n > w || (c && n > (nbits - w) / c))
+            return -1; /* repeats nothing, more than written, or past nbits */
+        for (uint64_t k = 0, total = n * c; k < total; k++) {
+            uint64_t from = w + k - n;
+            if (out[from / 8] >> (from % 8) & 1)
+                out[(w + k) / 8] |= (uint8_t)(1u << ((w + k) % 8));
+        }
+        w += n * c;
+    }
+}
+
+/* Scratch space for one function's records and the masks expanded from GC programs. */
+typedef struct stk_scratch {
+    symtab_stkobj *objs;
+    size_t cap;
+    size_t *xoff; /* per record: offset of its expanded mask in x, SIZE_MAX for none */
+    uint8_t *x;
+    size_t xlen, xcap;
+    uint64_t mask_total; /* mask bytes of all functions so far */
+} stk_scratch;
+
+/* Reads record j of the function at `entry` from address rec (in section fs) into
+ * sc->objs[j]; its mask lies in section rs, which holds moduledata.rodata. */
+static int read_stkobj(const elfimg *img, const md_info *md, const section *rs,
+                       const section *fs, uint64_t rec, uint64_t entry, stk_scratch *sc,
+                       size_t j, hs_error *err)
+{
+    const uint8_t *b = img->data + file_off(fs, rec);
+    const unsigned P = img->ptr_size;
+    int32_t off = (int32_t)(uint32_t)hs_load_le(b, 4);
+    int32_t size = (int32_t)(uint32_t)hs_load_le(b + 4, 4);
+    int32_t ptrdata = (int32_t)(uint32_t)hs_load_le(b + 8, 4);
+    uint32_t gcdataoff = (uint32_t)hs_load_le(b + 12, 4);
+    /* Go 1.19 writes -ptrdata when the mask is a GC program (runtime/stack.go:1399) */
+    int prog = ptrdata < 0;
+    uint64_t ptrbytes = prog ? (uint64_t)(-(int64_t)ptrdata) : (uint64_t)ptrdata;
+    if (size <= 0 || (uint32_t)size > STKOBJ_MAX_SIZE || ptrbytes > (uint64_t)size ||
+        ptrbytes % P)
+        return hs_error_set(err, HS_ERR_FORMAT, file_off(fs, rec), "function at 0x%llx: "
+                            "stack object %zu: size %d, %lld pointer bytes",
+                            (unsigned long long)entry, j, size, (long long)ptrdata);
+    uint32_t words = (uint32_t)(ptrbytes / P);
+    size_t nb = ((size_t)words + 7) / 8;
+    uint64_t at = md->rodata + gcdataoff; /* stackObjectRecord.gcdata() */
+    uint64_t field = file_off(fs, rec + 12);
+    uint64_t rend = rs->addr + rs->size;
+    symtab_stkobj *o = &sc->objs[j];
+    o->off = off;
+    o->size = (uint32_t)size;
+    o->ptr_words = words;
+    o->mask = NULL;
+    sc->xoff[j] = SIZE_MAX;
+    if (sc->mask_total + nb > SYMTAB_STKOBJ_MAX_MASK_BYTES)
+        return hs_error_set(err, HS_ERR_LIMIT, field, "more than %u bytes of stack object "
+                            "masks", SYMTAB_STKOBJ_MAX_MASK_BYTES);
+    sc->mask_total += nb;
+    if (!prog) {
+        if (at < md->rodata || at > rend || nb > rend - at)
+            return hs_error_set(err, HS_ERR_FORMAT, field, "function at 0x%llx: stack object "
+                                "%zu: gcdata offset 0x%x (%zu mask bytes) outside %s",
+                                (unsigned long long)entry, j, gcdataoff, nb, rs->name);
+        o->mask = img->data + file_off(rs, at);
+        return HS_OK;
+    }
+    /* a GC program: a 4-byte length, then the program (1.19 mbitmap.go:1901) */
+    if (at < md->rodata || at > rend || rend - at < 4)
+        return hs_error_set(err, HS_ERR_FORMAT, field, "function at 0x%llx: stack object %zu: "
+                            "GC program offset 0x%x outside %s", (unsigned long long)entry, j,
+                            gcdataoff, rs->name);
+    const uint8_t *pp = img->data + file_off(rs, at);
+    uint64_t plen = hs_load_le(pp, 4);
+    if (plen > rend - at - 4)
+        return hs_error_set(err, HS_ERR_FORMAT, file_off(rs, at), "function at 0x%llx: stack "
+                            "object %zu: GC program of %llu bytes runs past %s",
+                            (unsigned long long)entry, j, (unsigned long long)plen, rs->name);
+    if (sc->xlen + nb > sc->xcap) {
+        size_t cap = sc->xcap ? sc->xcap : 256;
+        while (cap < sc->xlen + nb)
+            cap *= 2;
+        uint8_t *x = realloc(sc->x, cap);
+        if (!x)
+            return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "stack object masks");
+        sc->x = x;
+        sc->xcap = cap;
+    }
+    memset(sc->x + sc->xlen, 0, nb);
+    size_t bad;
+    if (run_gcprog(pp + 4, (size_t)plen, sc->x + sc->xlen, words, &bad) < 0)
+        return hs_error_set(err, HS_ERR_FORMAT, file_off(rs, at) + 4 + bad, "function at "
+                            "0x%llx: stack object %zu: bad GC program for %u words",
+                            (unsigned long long)entry, j, words);
+    sc->xoff[j] = sc->xlen;
+    sc->xlen += nb;
+    return HS_OK;
+}
+
+/* The stack objects of every function of a Go 1.18+ .gopclntab: _func.funcdata[2] is an
+ * offset from moduledata.gofunc (^0: none; 1.19 runtime/symtab.go:1099 funcdata) to a
+ * pointer-sized count and that many 16-byte records (runtime/stack.go stackObjectRecord),
+ * whose masks lie at moduledata.rodata + gcdataoff. Returns 1 (nothing read) when gofunc or
+ * rodata lie in no section with file bytes. */
+static int load_stack_objects(const elfimg *img, const pcln_view *v, const md_info *md,
+                              symtab *t, hs_error *err)
+{
+    const unsigned P = img->ptr_size;
+    const section *fs = section_covering(img, md->gofunc, md->gofunc + 1);
+    const section *rs = section_covering(img, md->rodata, md->rodata + 1);
+    if (!v->func_size || v->P != P || !fs || !rs)
+        return 1;
+    stk_scratch sc = {0};
+    int rc = HS_OK;
+    const uint8_t *p = v->p;
+    for (uint64_t i = 0; i < v->nf; i++) {
+        uint64_t entry, next, fat;
+        if ((rc = pcln_func(v, i, &entry, &next, &fat, err)) < 0)
+            break;
+        if (v->n - fat < v->func_size) {
+            rc = hs_error_set(err, HS_ERR_FORMAT, v->fo + fat, "%s: function %llu: _func of "
+                              "%u bytes runs past the end", v->s->name, (unsigned long long)i,
+                              v->func_size);
+            break;
+        }
+        uint64_t npcdata = hs_load_le(p + fat + 28, 4);
+        unsigned nfuncdata = p[fat + v->func_size - 1];
+        if (nfuncdata <= FUNCDATA_STACK_OBJECTS)
+            continue;
+        uint64_t at = fat + v->func_size + npcdata * 4 + FUNCDATA_STACK_OBJECTS * 4;
+        if (at > v->n - 4) {
+            rc = hs_error_set(err, HS_ERR_FORMAT, v->fo + fat + 28, "%s: function %llu: %llu "
+                              "pcdata and %u funcdata run past the end", v->s->name,
+                              (unsigned long long)i, (unsigned long long)npcdata, nfuncdata);
+            break;
+        }
+        uint32_t off = (uint32_t)hs_load_le(p + at, 4);
+        if (off == UINT32_MAX)
+            continue; /* no stack objects */
+        uint64_t rec = md->gofunc + off;
+        if (rec < fs->addr || rec - fs->addr > fs->size || fs->size - (rec - fs->addr) < P) {
+            rc = hs_error_set(err, HS_ERR_FORMAT, v->fo + at, "%s: function %llu: stack "
+                              "objects at gofunc+0x%x outside %s", v->s->name,
+                              (unsigned long long)i, off, fs->name);
+            break;
+        }
+        uint64_t count = hs_load_le(img->data + file_off(fs, rec), P);
+        uint64_t room = (fs->size - (rec - fs->addr) - P) / STKOBJ_RECORD;
+        if (count > room) {
+            rc = hs_error_set(err, HS_ERR_FORMAT, file_off(fs, rec), "function at 0x%llx: %llu "
+                              "stack object records run past the end of %s (room for %llu)",
+                              (unsigned long long)entry, (unsigned long long)count, fs->name,
+                              (unsigned long long)room);
+            break;
+        }
+        if (count == 0)
+            continue;
+        if (count > SYMTAB_STKOBJ_MAX_PER_FUNC) {
+            rc = hs_error_set(err, HS_ERR_LIMIT, file_off(fs, rec), "function at 0x%llx: %llu "
+                              "stack objects (limit %u)", (unsigned long long)entry,
+                              (unsigned long long)count, SYMTAB_STKOBJ_MAX_PER_FUNC);
+            break;
+        }
+        if (count > sc.cap) {
+            symtab_stkobj *o = realloc(sc.objs, (size_t)count * sizeof *o);
+            if (o)
+                sc.objs = o;
+            size_t *x = o ? realloc(sc.xoff, (size_t)count * sizeof *x) : NULL;
+            if (x)
+                sc.xoff = x;
+            if (!o || !x) {
+                rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "stack objects");
+                break;
+            }
+            sc.cap = (size_t)count;
+        }
+        sc.xlen = 0;
+        for (size_t j = 0; j < count && rc == HS_OK; j++)
+            rc = read_stkobj(img, md, rs, fs, rec + P + j * STKOBJ_RECORD, entry, &sc, j, err);
+        if (rc < 0)
+            break;
+        for (size_t j = 0; j < count; j++)
+            if (sc.xoff[j] != SIZE_MAX)
+                sc.objs[j].mask = sc.x + sc.xoff[j];
+        if ((rc = symtab_add_stack_objects(t, entry, sc.objs, (size_t)count, err)) < 0) {
+            if (err && err->offset == HS_NO_OFFSET)
+                err->offset = file_off(fs, rec);
+            break;
+        }
+    }
+    free(sc.objs);
+    free(sc.xoff);
+    free(sc.x);
+    return rc;
+}
+
 int elfimg_symtab(const elfimg *img, symtab **out, hs_error *err)
 {
     if (!img || !out)
@@ -748,6 +1071,8 @@ int elfimg_symtab(const elfimg *img, symtab **out, hs_error *err)
     const section *pcln = find_section(img, ".gopclntab");
     if (!pcln)
         pcln = find_section(img, ".data.rel.ro.gopclntab");
+    pcln_view pv;
+    int have_pv = 0;
     if (nfunc == 0) {
         if (!pcln) {
             rc = hs_error_set(err, HS_ERR_NOTFOUND, HS_NO_OFFSET,
@@ -755,13 +1080,27 @@ int elfimg_symtab(const elfimg *img, symtab **out, hs_error *err)
                               "nor .gopclntab (not a Go binary?)");
             goto fail;
         }
-        if ((rc = load_pclntab(img, pcln, t, &nfunc, err)) < 0)
+        if ((rc = pcln_parse(img, pcln, &pv, err)) < 0 ||
+            (rc = load_pclntab(&pv, t, &nfunc, err)) < 0)
             goto fail;
+        have_pv = 1;
         info->stripped = 1;
+    } else if (pcln) {
+        /* functions from .symtab: the pclntab only for stack objects, when it is one we know */
+        hs_error ignored;
+        have_pv = pcln_parse(img, pcln, &pv, &ignored) == HS_OK;
     }
-    if (!(tstart && tend > tstart))
-        if (find_types_moduledata(img, pcln, symtab_go_minor(info->go_version), &tstart, &tend) < 0)
-            tstart = tend = 0;
+    md_info md;
+    int have_md = pcln && find_moduledata(img, pcln, symtab_go_minor(info->go_version), &md) == 0;
+    if (!(tstart && tend > tstart) && have_md) {
+        tstart = md.types;
+        tend = md.etypes;
+    }
+    if (have_pv && have_md) {
+        if ((rc = load_stack_objects(img, &pv, &md, t, err)) < 0)
+            goto fail;
+        info->stack_objects = rc == HS_OK;
+    }
     if (tstart && tend > tstart) {
         if ((rc = set_types(img, t, tstart, tend, err)) < 0)
             goto fail;

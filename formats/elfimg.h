@@ -1,7 +1,9 @@
 /* elfimg.h - a Go ELF binary read through libelf: function symbols from .symtab or, when the
  * binary is stripped, from .gopclntab (every header version, GO-RUNTIME.md); data/bss
- * symbols with sizes; section ranges; the type-descriptor area; Go version (.go.buildinfo)
- * and build id (.note.go.buildid). The result is a symtab (symtab.h).
+ * symbols with sizes; section ranges; the type-descriptor area; the compiler's stack object
+ * records of every function (Go 1.18+, from .gopclntab funcdata and runtime.firstmoduledata);
+ * Go version (.go.buildinfo) and build id (.note.go.buildid). The result is a symtab
+ * (symtab.h).
  */
 #ifndef ELFIMG_H
 #define ELFIMG_H
@@ -22,7 +24,8 @@ int elfimg_open(elfimg **out, const uint8_t *data, size_t size, hs_error *err);
 void elfimg_free(elfimg *img);
 
 /* Builds a finished symtab from the image; the caller owns *out. Fails when the image has
- * neither .symtab nor .gopclntab (an ELF with no symbols). */
+ * neither .symtab nor .gopclntab (an ELF with no symbols), and with the file offset of the
+ * field when a stack object record points outside its section (SYMTAB.md). */
 int elfimg_symtab(const elfimg *img, symtab **out, hs_error *err);
 
 #endif

@@ -4,7 +4,8 @@
  * The arguments are tests/go/symprog built normally and with -ldflags='-s -w' (then the same
  * with -buildmode=pie, whose loader fixups elfimg applies from the relocations). Each one is
  * run to get its ground truth (function entries, closures, globals, type descriptors, Go
- * version, whether it calls runtime.AddCleanup), then read with elfimg and compared. Without
+ * version, whether it calls runtime.AddCleanup, stack objects), then read with elfimg and
+ * compared. Without
  * arguments (no Go toolchain) only the synthetic images and tests/broken/elfimg are checked
  * and the test reports a skip (77).
  * Runs from tests/unit (meson workdir).
@@ -27,11 +28,21 @@ typedef struct truth_item {
     int type_kind;
 } truth_item;
 
+/* A stkobj or nostkobj line of symprog (stkobj.go). */
+typedef struct truth_stkobj {
+    char func[128];
+    int on_stack;         /* 0 for nostkobj */
+    unsigned count, size, words, ones;
+    uint8_t mask[8];      /* the first min(8, (words + 7) / 8) mask bytes */
+} truth_stkobj;
+
 typedef struct truth {
     char go_version[64], goarch[16];
     int addcleanup; /* -1 when the line is missing */
     truth_item items[64];
     int n;
+    truth_stkobj stk[8];
+    int nstk;
 } truth;
 
 static int run_truth(const char *prog, truth *t)
@@ -55,6 +66,24 @@ static int run_truth(const char *prog, truth *t)
             sscanf(line, "go %63s", t->go_version) == 1 ||
             sscanf(line, "addcleanup %d", &t->addcleanup) == 1)
             continue;
+        truth_stkobj *so = &t->stk[t->nstk];
+        char hex[40];
+        if (t->nstk < 8 && sscanf(line, "stkobj %127s %u %u %u %u %39s", so->func, &so->count,
+                                  &so->size, &so->words, &so->ones, hex) == 6) {
+            so->on_stack = 1;
+            for (size_t i = 0; i < 8 && hex[2 * i] && hex[2 * i + 1]; i++) {
+                unsigned b = 0;
+                sscanf(hex + 2 * i, "%2x", &b);
+                so->mask[i] = (uint8_t)b;
+            }
+            t->nstk++;
+            continue;
+        }
+        if (t->nstk < 8 && sscanf(line, "nostkobj %127s", so->func) == 1) {
+            so->on_stack = 0;
+            t->nstk++;
+            continue;
+        }
         if (sscanf(line, "type %llx %llu %d %n", &a, &s, &k, &pos) == 3 && pos > 0) {
             snprintf(it->kind, sizeof it->kind, "type");
             snprintf(it->name, sizeof it->name, "%s", line + pos);
@@ -93,6 +122,94 @@ static uint64_t func_named(const symtab *t, const char *name)
         if (!strcmp(symtab_get(t, SYMTAB_FUNC, i)->name, name))
             return symtab_get(t, SYMTAB_FUNC, i)->addr;
     return 0;
+}
+
+static unsigned popcount_mask(const symtab_stkobj *o)
+{
+    unsigned n = 0;
+    for (uint32_t w = 0; w < o->ptr_words; w++)
+        n += o->mask[w / 8] >> (w % 8) & 1;
+    return n;
+}
+
+/* 1 when both tables have the same stack objects, entries compared as offsets from their
+ * .text (a PIE and a non-PIE build of one program differ by a constant). */
+static int same_stack_objects(const symtab *a, const symtab *b)
+{
+    size_t nf = symtab_stack_object_funcs(a);
+    if (nf != symtab_stack_object_funcs(b))
+        return 0;
+    uint64_t ta = symtab_get_info(a)->text.start, tb = symtab_get_info(b)->text.start;
+    for (size_t i = 0; i < nf; i++) {
+        uint64_t ea, eb;
+        size_t na, nb;
+        const symtab_stkobj *x = symtab_stack_objects_at(a, i, &ea, &na);
+        const symtab_stkobj *y = symtab_stack_objects_at(b, i, &eb, &nb);
+        if (!x || !y || ea - ta != eb - tb || na != nb)
+            return 0;
+        for (size_t j = 0; j < na; j++)
+            if (x[j].off != y[j].off || x[j].size != y[j].size ||
+                x[j].ptr_words != y[j].ptr_words ||
+                memcmp(x[j].mask, y[j].mask, (x[j].ptr_words + 7) / 8) != 0)
+                return 0;
+    }
+    return 1;
+}
+
+/* symprog's stack objects (stkobj.go) against symtab_stack_objects, and every record's
+ * sanity. Go 1.19 keeps main.stackBig's 20000 pointer words on the stack (a GC program in the
+ * binary); Go 1.26+ gives main.stackAppend's backing array a stack slot. */
+static void check_stack_objects(const symtab *t, const truth *tr, int minor)
+{
+    const symtab_info *in = symtab_get_info(t);
+    CHECK(in->stack_objects == 1);
+    CHECK(symtab_stack_object_funcs(t) > 50); /* the runtime and library have many */
+    for (size_t i = 0; i < symtab_stack_object_funcs(t); i++) {
+        uint64_t entry;
+        size_t n;
+        const symtab_stkobj *o = symtab_stack_objects_at(t, i, &entry, &n);
+        CHECK(o && n > 0 && symtab_func_entry(t, entry) != NULL);
+        for (size_t j = 0; o && j < n; j++)
+            CHECK(o[j].size > 0 && (uint64_t)o[j].ptr_words * in->ptr_size <= o[j].size &&
+                  popcount_mask(&o[j]) > 0);
+    }
+    CHECK(tr->nstk == 4);
+    int big = 0, append = 0;
+    for (int i = 0; i < tr->nstk; i++) {
+        const truth_stkobj *so = &tr->stk[i];
+        uint64_t entry = func_named(t, so->func);
+        CHECK(entry != 0);
+        size_t n = 99;
+        const symtab_stkobj *o = symtab_stack_objects(t, entry, &n);
+        if (!so->on_stack) {
+            CHECK(o == NULL && n == 0);
+            continue;
+        }
+        if (!strcmp(so->func, "main.stackBig"))
+            big = 1;
+        if (!strcmp(so->func, "main.stackAppend"))
+            append = 1;
+        CHECK_EQ_U64(n, so->count);
+        const symtab_stkobj *hit = NULL;
+        for (size_t j = 0; o && j < n; j++)
+            if (o[j].size == so->size)
+                hit = &o[j];
+        if (!hit) {
+            fprintf(stderr, "%s: no stack object of %u bytes (%zu objects)\n", so->func,
+                    so->size, n);
+            CHECK(0);
+            continue;
+        }
+        CHECK(hit->off < 0); /* a local: below varp */
+        CHECK_EQ_U64(hit->ptr_words, so->words);
+        CHECK_EQ_U64(popcount_mask(hit), so->ones);
+        size_t nb = (hit->ptr_words + 7) / 8;
+        CHECK(memcmp(hit->mask, so->mask, nb < 8 ? nb : 8) == 0);
+    }
+    if (minor <= 19)
+        CHECK(big == 1);
+    if (minor >= 26)
+        CHECK(append == 1);
 }
 
 /* Checks one binary against its own truth. A PIE runs at a load bias: the truth is moved back
@@ -218,6 +335,7 @@ static void check_binary(const char *path, int expect_stripped, int pie, symtab 
         }
     }
     CHECK(nfunc >= 3 && nclosure >= 2 && nglobal >= 4 && nanon == 1 && ntype >= 11);
+    check_stack_objects(t, &tr, gv.minor);
 
     /* the table survives the .hsd SYMTAB encoding with identical answers */
     hs_mem_sink sink = {0};
@@ -247,6 +365,8 @@ static void check_binary(const char *path, int expect_stripped, int pie, symtab 
         }
         CHECK_STR(symtab_get_info(d)->build_id, in->build_id);
         CHECK(symtab_get_info(d)->addcleanup == in->addcleanup);
+        CHECK(symtab_get_info(d)->stack_objects == 1);
+        CHECK(same_stack_objects(t, d));
     }
     symtab_free(d);
     hs_mem_sink_release(&sink);
@@ -308,6 +428,8 @@ static void check_symtab_vs_pclntab(const symtab *full, const symtab *stripped)
         }
     }
     CHECK_EQ_U64(bad, 0);
+    /* the stack objects come from .gopclntab in both */
+    CHECK(same_stack_objects(full, stripped));
 }
 
 /* Damaged copies of a real binary: truncations and a corrupt .gopclntab fail cleanly. */

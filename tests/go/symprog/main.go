@@ -10,6 +10,8 @@
 //	type <descriptor hex> <size> <kind> <name>   (the name may contain spaces: "chan int")
 //	goarch <runtime.GOARCH>
 //	addcleanup <0|1>                 1 when the binary calls runtime.AddCleanup (cleanup.go, Go 1.24+)
+//	stkobj <func> <count> <size> <ptr words> <words set> <mask hex>   a stack object (stkobj.go)
+//	nostkobj <func>                  a function whose object went to the heap (stkobj.go)
 package main
 
 import (
@@ -114,6 +116,7 @@ func main() {
 	printType([]any{})
 	printType(struct{ A int }{})
 	printType((func(int) string)(nil))
+	printStackObjects()
 	registry.Store("k", keep()+int(keepM()))
 	sink = namedFunc(2, 3)
 }
