@@ -808,6 +808,8 @@ static void check_synthetic_facts(void)
         CHECK_STR(in->build_id, "abc/def");
         CHECK_STR(in->goarch, "amd64");
         CHECK(in->bss.start == 0x520000 && in->bss.end == 0x520100);
+        /* moduledata.rodata/gofunc are 0 here: stack objects unknown, not an error */
+        CHECK(in->stack_objects == 0 && symtab_stack_object_funcs(t) == 0);
         gotype g;
         if (cases[c].found) {
             CHECK(in->types.start == 0x480000 && in->types.end == 0x480200);
@@ -821,6 +823,240 @@ static void check_synthetic_facts(void)
         if (in->types.start != (cases[c].found ? 0x480000u : 0u))
             fprintf(stderr, "synthetic facts case %zu: types at %#llx\n", c,
                     (unsigned long long)in->types.start);
+        symtab_free(t);
+        elfimg_free(img);
+    }
+}
+
+/* ---- hand-made stack objects (elfimg.c load_stack_objects) ---- */
+
+/* Offsets in the .gopclntab of make_stk_pclntab: the func table, the _funcs (64 bytes apart)
+ * and go:func.* (inside the table, where Go 1.26 puts it). */
+enum { STK_PCLN = 96, STK_FUNCS = 24, STK_GOFUNC = 256 };
+
+/* A .gopclntab at 0x402000 in the Go 1.18-1.19 (magic 0xfffffff0, 40-byte _func) or 1.20+
+ * layout (0xfffffff1, 44-byte _func, startLine): main.alpha [0x401000, 0x401020) whose
+ * FUNCDATA_StackObjects is go:func.*+0, and main.beta [0x401020, 0x401050) with ^0 (none).
+ * go:func.* holds the count and nrec records of 4 words. Returns the length. */
+static size_t make_stk_pclntab(uint8_t *p, uint32_t magic, const uint32_t (*recs)[4],
+                               size_t nrec, uint64_t count)
+{
+    static const char names[] = "main.alpha\0main.beta";
+    const uint32_t entries[3] = {0, 0x20, 0x50};
+    const unsigned fsz = magic == 0xFFFFFFF0u ? 40 : 44;
+    memset(p, 0, 512);
+    put(p, magic, 4);
+    p[6] = 1;
+    p[7] = 8;
+    put(p + 8, 2, 8);                /* nfunc */
+    put(p + 8 + 2 * 8, 0x401000, 8); /* textStart */
+    put(p + 8 + 3 * 8, 72, 8);       /* funcnametab */
+    put(p + 8 + 7 * 8, STK_PCLN, 8); /* pclntable */
+    memcpy(p + 72, names, sizeof names);
+    for (int i = 0; i < 3; i++) {
+        put(p + STK_PCLN + 8 * i, entries[i], 4);
+        if (i == 2)
+            break;
+        size_t fo = STK_FUNCS + 64 * (size_t)i;
+        put(p + STK_PCLN + 8 * i + 4, fo, 4);
+        uint8_t *f = p + STK_PCLN + fo;
+        put(f, entries[i], 4);
+        put(f + 4, i ? 11 : 0, 4);
+        f[fsz - 1] = 3;                 /* nfuncdata; npcdata (f + 28) is 0 */
+        put(f + fsz, UINT32_MAX, 4);    /* ArgsPointerMaps */
+        put(f + fsz + 4, UINT32_MAX, 4); /* LocalsPointerMaps */
+        put(f + fsz + 8, i ? UINT32_MAX : 0, 4); /* StackObjects */
+    }
+    put(p + STK_GOFUNC, count, 8);
+    for (size_t j = 0; j < nrec; j++)
+        for (int k = 0; k < 4; k++)
+            put(p + STK_GOFUNC + 8 + 16 * j + 4 * (size_t)k, recs[j][k], 4);
+    return STK_GOFUNC + 8 + 16 * nrec;
+}
+
+/* File offset of a section of a hand-made image, 0 when absent. */
+static uint64_t section_offset(uint8_t *image, size_t n, const char *name)
+{
+    uint64_t off = 0;
+    Elf *elf = elf_memory((char *)image, n);
+    size_t shstrndx;
+    if (elf && elf_getshdrstrndx(elf, &shstrndx) == 0)
+        for (Elf_Scn *s = elf_nextscn(elf, NULL); s; s = elf_nextscn(elf, s)) {
+            GElf_Shdr sh;
+            const char *nm;
+            if (gelf_getshdr(s, &sh) && (nm = elf_strptr(elf, shstrndx, sh.sh_name)) &&
+                !strcmp(nm, name))
+                off = sh.sh_offset;
+        }
+    if (elf)
+        elf_end(elf);
+    return off;
+}
+
+/* Stack objects from hand-made images in the three moduledata layouts, then damaged ones:
+ * each damage fails with HS_ERR_FORMAT at the file offset of the field. */
+static void check_synthetic_stkobj(void)
+{
+    enum {
+        OK, COUNT_PAST_END, GCDATA_OUTSIDE, MASK_AT_END, FUNCDATA_OUTSIDE, PTR_OVER_SIZE,
+        NEG_SIZE, NPCDATA_HUGE, NO_FUNCDATA, PROG_OVERRUN, PROG_NO_END, PROG_REPEAT_ZERO,
+        NO_RODATA,
+    };
+    static const struct {
+        const char *version;
+        int layout;
+        int damage;
+        int status;
+        const char *where; /* section of the error offset */
+        uint64_t at;       /* error offset inside it */
+    } cases[] = {
+        {"go1.26.8", MD_GO120, OK, HS_OK, NULL, 0},
+        {"go1.27.3", MD_GO127, OK, HS_OK, NULL, 0},
+        {"go1.19.8", MD_GO116, OK, HS_OK, NULL, 0},
+        {"go1.26.8", MD_GO120, COUNT_PAST_END, HS_ERR_FORMAT, ".gopclntab", STK_GOFUNC},
+        {"go1.26.8", MD_GO120, GCDATA_OUTSIDE, HS_ERR_FORMAT, ".gopclntab",
+         STK_GOFUNC + 8 + 16 + 12},
+        {"go1.27.3", MD_GO127, MASK_AT_END, HS_ERR_FORMAT, ".gopclntab",
+         STK_GOFUNC + 8 + 16 + 12},
+        {"go1.26.8", MD_GO120, FUNCDATA_OUTSIDE, HS_ERR_FORMAT, ".gopclntab",
+         STK_PCLN + STK_FUNCS + 44 + 8},
+        {"go1.26.8", MD_GO120, PTR_OVER_SIZE, HS_ERR_FORMAT, ".gopclntab", STK_GOFUNC + 8},
+        {"go1.19.8", MD_GO116, NEG_SIZE, HS_ERR_FORMAT, ".gopclntab", STK_GOFUNC + 8},
+        {"go1.26.8", MD_GO120, NPCDATA_HUGE, HS_ERR_FORMAT, ".gopclntab",
+         STK_PCLN + STK_FUNCS + 28},
+        {"go1.26.8", MD_GO120, NO_FUNCDATA, HS_OK, NULL, 0},
+        {"go1.19.8", MD_GO116, PROG_OVERRUN, HS_ERR_FORMAT, ".rodata", 0x1d0 + 4 + 2},
+        {"go1.19.8", MD_GO116, PROG_NO_END, HS_ERR_FORMAT, ".rodata", 0x1d0 + 4 + 4},
+        {"go1.19.8", MD_GO116, PROG_REPEAT_ZERO, HS_ERR_FORMAT, ".rodata", 0x1d0 + 4},
+        {"go1.26.8", MD_GO120, NO_RODATA, HS_OK, NULL, 0},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        const int v118 = cases[c].layout == MD_GO116, damage = cases[c].damage;
+        /* alpha: [3]*T, struct {int; *T; int; *T}, then an argument: *T (1.20+) or 100
+         * pointer words as a GC program (1.18-1.19), plus 8 words 0x55 by GC program */
+        uint32_t recs[4][4] = {
+            {(uint32_t)-24, 24, 24, 0x1c0},
+            {(uint32_t)-64, 32, 32, 0x1c1},
+            {8, 16, 8, 0x1c2},
+            {(uint32_t)-128, 64, (uint32_t)-64, 0x1e0},
+        };
+        size_t nrec = 3;
+        if (v118) {
+            recs[2][1] = 800;
+            recs[2][2] = (uint32_t)-800;
+            recs[2][3] = 0x1d0;
+            nrec = 4;
+        }
+        uint8_t rodata[0x200] = {0};
+        rodata[0x1c0] = 0x07;
+        rodata[0x1c1] = 0x0a;
+        rodata[0x1c2] = 0x01;
+        /* GC programs (a 4-byte length first): literal 1 bit 1, repeat it 99 times; literal
+         * bits 1, 0, repeat the 2 bits 3 times */
+        static const uint8_t prog100[] = {5, 0, 0, 0, 0x01, 0x01, 0x81, 0x63, 0x00};
+        static const uint8_t prog55[] = {5, 0, 0, 0, 0x02, 0x01, 0x82, 0x03, 0x00};
+        memcpy(rodata + 0x1d0, prog100, sizeof prog100);
+        memcpy(rodata + 0x1e0, prog55, sizeof prog55);
+        uint64_t count = nrec;
+        switch (damage) {
+        case COUNT_PAST_END: count = 1000; break;
+        case GCDATA_OUTSIDE: recs[1][3] = 0x10000; break;
+        case MASK_AT_END: recs[1][3] = 0x200; break;
+        case PTR_OVER_SIZE: recs[0][2] = 32; break;
+        case NEG_SIZE: recs[0][1] = (uint32_t)-24; break;
+        case PROG_OVERRUN: rodata[0x1d7] = 0x64; break;   /* 101 bits for 100 words */
+        case PROG_NO_END: rodata[0x1d0] = 4; break;       /* length ends before the 0 */
+        case PROG_REPEAT_ZERO: rodata[0x1d4] = 0x81; break; /* repeat before any bit */
+        }
+        uint8_t pcln[512];
+        size_t plen = make_stk_pclntab(pcln, v118 ? 0xFFFFFFF0u : 0xFFFFFFF1u,
+                                       (const uint32_t(*)[4])recs, nrec, count);
+        const unsigned fsz = v118 ? 40 : 44;
+        uint8_t *alpha = pcln + STK_PCLN + STK_FUNCS;
+        if (damage == FUNCDATA_OUTSIDE)
+            put(alpha + fsz + 8, 0x10000, 4);
+        if (damage == NPCDATA_HUGE)
+            put(alpha + 28, 0x40000000, 4);
+        if (damage == NO_FUNCDATA)
+            alpha[fsz - 1] = 2;
+        uint8_t bi[64] = "\xff Go buildinf:";
+        bi[14] = 8;
+        bi[15] = 2;
+        bi[32] = (uint8_t)strlen(cases[c].version);
+        memcpy(bi + 33, cases[c].version, strlen(cases[c].version));
+        uint8_t module[0x200] = {0}, noptrdata[0x200] = {0};
+        make_moduledata(module + 0x40, cases[c].layout);
+        unsigned ro = cases[c].layout == MD_GO116 ? 37 : cases[c].layout == MD_GO120 ? 39 : 42;
+        if (damage != NO_RODATA) {
+            put(module + 0x40 + ro * 8, 0x480000, 8);                   /* rodata */
+            put(module + 0x40 + (ro + 1) * 8, 0x402000 + STK_GOFUNC, 8); /* gofunc */
+        }
+        static const uint8_t data16[16];
+        const msec secs[] = {
+            {".text", 1, 6, 0x401000, text_bytes, sizeof text_bytes},
+            {".gopclntab", 1, 2, 0x402000, pcln, plen},
+            {".rodata", 1, 2, 0x480000, rodata, sizeof rodata},
+            {".go.buildinfo", 1, 3, 0x500000, bi, sizeof bi},
+            {".noptrdata", 1, 3, 0x500100, noptrdata, sizeof noptrdata},
+            {".data", 1, 3, 0x510000, data16, sizeof data16},
+            {".bss", 8, 3, 0x520000, NULL, 0x100},
+            {".noptrbss", 8, 3, 0x530000, NULL, 0x100},
+            {".go.module", 1, 3, 0x540000, module, sizeof module},
+        };
+        uint8_t image[8192];
+        size_t n = make_elf_sections(image, sizeof image, secs, 9);
+        CHECK(n > 0);
+        elfimg *img = NULL;
+        symtab *t = NULL;
+        hs_error e;
+        hs_error_clear(&e);
+        CHECK(elfimg_open(&img, image, n, &e) == HS_OK);
+        int rc = elfimg_symtab(img, &t, &e);
+        uint64_t want_at = cases[c].where ? section_offset(image, n, cases[c].where) +
+                                                cases[c].at : 0;
+        if (rc != cases[c].status || (rc < 0 && e.offset != want_at))
+            fprintf(stderr, "stack objects case %zu: rc %d at %llu (want %llu): %s\n", c, rc,
+                    (unsigned long long)e.offset, (unsigned long long)want_at, e.msg);
+        CHECK(rc == cases[c].status);
+        if (rc < 0) {
+            CHECK(t == NULL && e.msg[0] != '\0');
+            CHECK_EQ_U64(e.offset, want_at);
+        }
+        if (t) {
+            size_t no = 99;
+            const symtab_stkobj *o = symtab_stack_objects(t, 0x401000, &no);
+            CHECK(symtab_get_info(t)->stack_objects == (damage != NO_RODATA));
+            CHECK(symtab_stack_objects(t, 0x401020, NULL) == NULL); /* beta: ^0 */
+            if (damage == OK) {
+                CHECK(o != NULL && no == nrec);
+                if (o && no == nrec) {
+                    CHECK(o[0].off == -24 && o[0].size == 24 && o[0].ptr_words == 3 &&
+                          o[0].mask[0] == 0x07);
+                    CHECK(o[1].off == -64 && o[1].size == 32 && o[1].ptr_words == 4 &&
+                          o[1].mask[0] == 0x0a);
+                    CHECK(o[2].off == 8);
+                    if (v118) {
+                        CHECK(o[2].size == 800 && o[2].ptr_words == 100);
+                        CHECK(popcount_mask(&o[2]) == 100 && o[2].mask[12] == 0x0f);
+                        CHECK(o[3].off == -128 && o[3].ptr_words == 8 &&
+                              o[3].mask[0] == 0x55);
+                    } else {
+                        CHECK(o[2].size == 16 && o[2].ptr_words == 1 && o[2].mask[0] == 1);
+                    }
+                }
+                /* every truncation of the image fails or succeeds cleanly */
+                for (size_t k = 0; k < n; k += 5) {
+                    elfimg *i2 = NULL;
+                    symtab *t2 = NULL;
+                    if (elfimg_open(&i2, image, k, &e) == HS_OK &&
+                        elfimg_symtab(i2, &t2, &e) == HS_OK)
+                        symtab_free(t2);
+                    elfimg_free(i2);
+                }
+            } else {
+                CHECK(o == NULL && no == 0);
+            }
+        }
         symtab_free(t);
         elfimg_free(img);
     }
@@ -894,6 +1130,7 @@ int main(int argc, char **argv)
 {
     check_synthetic();
     check_synthetic_facts();
+    check_synthetic_stkobj();
     check_broken();
     elfimg_free(NULL);
     if (argc < 3) {
