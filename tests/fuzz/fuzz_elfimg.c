@@ -1,6 +1,6 @@
 /* fuzz_elfimg - elfimg_open + elfimg_symtab (formats/elfimg.h) over arbitrary bytes, then a
  * few lookups on the table it builds: every function's entry and every data symbol's address,
- * and gotype_read over the start of the type area.
+ * gotype_read over the start of the type area, and every function's stack objects.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -42,6 +42,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             for (size_t off = 0; off < len && off < 8 * 256; off += 8)
                 if (gotype_read(t, base + off, &ty, &err) == HS_OK)
                     fuzz_sink += (unsigned)strlen(ty.name);
+        }
+        for (size_t i = 0; i < symtab_stack_object_funcs(t) && i < 4096; i++) {
+            uint64_t entry;
+            size_t n;
+            const symtab_stkobj *o = symtab_stack_objects_at(t, i, &entry, &n);
+            if (!o || symtab_stack_objects(t, entry, NULL) != o)
+                abort();
+            for (size_t j = 0; j < n; j++) {
+                if ((uint64_t)o[j].ptr_words * symtab_get_info(t)->ptr_size > o[j].size)
+                    abort();
+                fuzz_sink += fuzz_touch(o[j].mask, ((size_t)o[j].ptr_words + 7) / 8);
+            }
         }
         symtab_free(t);
     }

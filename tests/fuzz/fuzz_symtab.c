@@ -1,8 +1,9 @@
 /* fuzz_symtab - symtab_decode (formats/SYMTAB.md) over arbitrary bytes, then lookups on the
  * decoded table: every symbol, symtab_func_at / symtab_func_entry / symtab_data_at at symbol
- * edges, section edges and 8-byte words taken from the input, and gotype_read at words from the
- * input and at every 8th address of the type area (capped). A decoded table must re-encode to
- * bytes that decode and re-encode to the same bytes.
+ * edges, section edges and 8-byte words taken from the input, gotype_read at words from the
+ * input and at every 8th address of the type area (capped), and every function's stack objects
+ * (symtab_stack_objects_at and symtab_stack_objects by entry agree; masks are read whole). A
+ * decoded table must re-encode to bytes that decode and re-encode to the same bytes.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -110,6 +111,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (size_t off = 0; off < len && off < 8 * 512; off += 8)
             probe(t, base + off);
     }
+
+    uint64_t prev = 0;
+    for (size_t i = 0; i < symtab_stack_object_funcs(t); i++) {
+        uint64_t entry;
+        size_t n, m;
+        const symtab_stkobj *o = symtab_stack_objects_at(t, i, &entry, &n);
+        if (!o || n == 0 || (i > 0 && entry <= prev) || !info->stack_objects)
+            abort(); /* functions with records, by increasing entry, only when known */
+        prev = entry;
+        if (symtab_stack_objects(t, entry, &m) != o || m != n)
+            abort();
+        for (size_t j = 0; j < n; j++) {
+            if ((uint64_t)o[j].ptr_words * info->ptr_size > o[j].size || !o[j].mask)
+                abort();
+            fuzz_sink += fuzz_touch(o[j].mask, ((size_t)o[j].ptr_words + 7) / 8) +
+                         (unsigned)o[j].off;
+        }
+        if (i < 64)
+            probe(t, entry);
+    }
+    if (symtab_stack_objects_at(t, symtab_stack_object_funcs(t), NULL, NULL) != NULL)
+        abort();
 
     hs_mem_sink a, b;
     if (encode(t, &a) == 0) {

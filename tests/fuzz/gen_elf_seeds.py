@@ -85,6 +85,62 @@ def with_pclntab(magic):
     return mb.elf64(secs)
 
 
+def pclntab_stkobj(magic, recs):
+    """A Go 1.18+ .gopclntab at 0x402000 with main.main [0x401000, 0x401040) whose
+    FUNCDATA_StackObjects (funcdata[2]) is go:func.*+0 and main.f [0x401040, 0x401080) without
+    any; go:func.* (at gofunc_off inside the table, as Go 1.26 places it) holds the records:
+    a count, then {off, size, ptrdata, gcdataoff} each (runtime/stack.go stackObjectRecord)."""
+    fsz = 40 if magic == 0xFFFFFFF0 else 44
+    names = b"main.main\0main.f\0"
+    funcname_off, pcln_off = 72, 96
+    functab = struct.pack("<IIIII", 0, 24, 0x40, 24 + 64, 0x80)
+    funcs = b""
+    for i in range(2):
+        f = bytearray(64)
+        struct.pack_into("<Ii", f, 0, 0x40 * i, 0 if i == 0 else 10)
+        f[fsz - 1] = 3  # nfuncdata; npcdata (offset 28) is 0
+        struct.pack_into("<III", f, fsz, 0xFFFFFFFF, 0xFFFFFFFF, 0 if i == 0 else 0xFFFFFFFF)
+        funcs += bytes(f)
+    body = names + b"\0" * (pcln_off - funcname_off - len(names)) + functab + b"\0" * 4 + funcs
+    gofunc_off = 72 + len(body)
+    gofunc = struct.pack("<Q", len(recs)) + b"".join(struct.pack("<iiiI", *r) for r in recs)
+    hdr = struct.pack("<IBBBB", magic, 0, 0, 1, 8)
+    hdr += struct.pack("<8Q", 2, 0, 0x401000, funcname_off, 0, 0, 0, pcln_off)
+    return hdr + body + gofunc, gofunc_off
+
+
+def with_stack_objects(version, magic):
+    """A stripped Go 1.19 or 1.26 binary with stack objects: .gopclntab as above, masks (and,
+    for 1.19, a GC program) in .rodata, runtime.firstmoduledata in .go.module."""
+    go119 = magic == 0xFFFFFFF0
+    recs = [(-24, 24, 24, 0x1c0), (-64, 32, 32, 0x1c1), (8, 16, 8, 0x1c2)]
+    if go119:
+        recs.append((-928, 800, -800, 0x1d0))  # 100 pointer words by GC program
+    pcln, gofunc_off = pclntab_stkobj(magic, recs)
+    secs = sections_common()
+    rodata = bytearray(secs[1]["data"])
+    rodata[0x1c0:0x1c3] = bytes([0x07, 0x0a, 0x01])
+    # GC program: a 4-byte length; literal 1 bit (1), repeat the last bit 99 times, end
+    rodata[0x1d0:0x1d9] = bytes([5, 0, 0, 0, 0x01, 0x01, 0x81, 0x63, 0x00])
+    secs[1]["data"] = bytes(rodata)
+    secs[6]["data"] = buildinfo_inline(version)
+    pcln_sec = mb.pcln_section(pcln)
+    w = [0] * 45
+    w[0] = pcln_sec["addr"]
+    w[22:32] = [0x401000, 0x401100, 0x560000, 0x560040, 0x561000, 0x561020, 0x562000, 0x563000,
+                0x563000, 0x563100]
+    if go119:  # end, gcdata, gcbss, types, etypes, rodata, gofunc
+        w[32:39] = [0x563100, 0x480100, 0x480180, 0x480000, 0x480200, 0x480000,
+                    pcln_sec["addr"] + gofunc_off]
+    else:  # covctrs, ecovctrs, end, gcdata, gcbss, types, etypes, rodata, gofunc, epclntab
+        w[32:42] = [0x563100, 0x563100, 0x563100, 0x480100, 0x480180, 0x480000, 0x480200,
+                    0x480000, pcln_sec["addr"] + gofunc_off, pcln_sec["addr"] + len(pcln)]
+    module = {"name": ".go.module", "type": mb.SHT_PROGBITS,
+              "flags": mb.SHF_ALLOC | mb.SHF_WRITE, "addr": 0x564000,
+              "data": struct.pack("<45Q", *w)}
+    return mb.elf64(secs + [pcln_sec, module])
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     files = {
@@ -93,6 +149,8 @@ def main():
         "seed-pclntab-go120.elf": with_pclntab(0xFFFFFFF1),
         "seed-pclntab-go116.elf": with_pclntab(0xFFFFFFFA),
         "seed-pclntab-go12.elf": with_pclntab(0xFFFFFFFB),
+        "seed-stkobj-go119.elf": with_stack_objects("go1.19.8", 0xFFFFFFF0),
+        "seed-stkobj-go126.elf": with_stack_objects("go1.26.8", 0xFFFFFFF1),
     }
     for name, data in files.items():
         with open(os.path.join(OUT, name), "wb") as f:

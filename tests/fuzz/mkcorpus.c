@@ -8,8 +8,9 @@
  *       the objects MANIFEST (a workload manifest) names and what they reach, then other
  *       objects of at most 512 bytes.
  *   mkcorpus symtab BINARY DUMP OUT [BUDGET]
- *       symtab_encode output for BINARY cut down to the symbols DUMP refers to (plus main.*),
- *       then as much of the type area as fits in BUDGET (default 60000).
+ *       symtab_encode output for BINARY cut down to the symbols DUMP refers to (plus main.*;
+ *       DUMP "-": main.* only) and those functions' stack objects, then as much of the type
+ *       area as fits in BUDGET (default 60000).
  *   mkcorpus synthsym OUT
  *       symtab_encode output of the made-up table in fuzz_synth_symtab.h.
  *   mkcorpus hsd DUMP SYMTAB OUT.hsd
@@ -334,9 +335,10 @@ static int cmp_sym(const void *x, const void *y)
 
 static int mksymtab(const char *bin, const char *dump, const char *out, size_t budget)
 {
-    uint8_t *bdata, *ddata;
-    size_t bsize, dsize;
-    if (load(bin, &bdata, &bsize) || load(dump, &ddata, &dsize))
+    uint8_t *bdata, *ddata = NULL;
+    size_t bsize, dsize = 0;
+    int nodump = !strcmp(dump, "-");
+    if (load(bin, &bdata, &bsize) || (!nodump && load(dump, &ddata, &dsize)))
         return 1;
     hs_error err;
     elfimg *img;
@@ -347,11 +349,11 @@ static int mksymtab(const char *bin, const char *dump, const char *out, size_t b
     /* Every address the dump mentions. */
     addrset as = {0};
     hs_mem_source src = {ddata, dsize, 0};
-    gohd_reader *r;
-    if (gohd_reader_new(&r, (hs_reader){hs_mem_read, &src}, NULL, &err) < 0)
+    gohd_reader *r = NULL;
+    if (!nodump && gohd_reader_new(&r, (hs_reader){hs_mem_read, &src}, NULL, &err) < 0)
         return die(dump, &err);
     gohd_record rec;
-    while (gohd_next(r, &rec, &err) > 0) {
+    while (r && gohd_next(r, &rec, &err) > 0) {
         switch (rec.tag) {
         case GOHD_OBJECT: words_of(&as, rec.u.object.contents); break;
         case GOHD_DATA:
@@ -435,13 +437,24 @@ static int mksymtab(const char *bin, const char *dump, const char *out, size_t b
         if (symtab_set_types(t, base, types, n, &err) < 0)
             return die("symtab_set_types", &err);
     }
+    /* the stack objects of the kept functions */
+    for (size_t i = 0; i < nkeep; i++) {
+        size_t n;
+        const symtab_stkobj *o;
+        if ((i && keep[i] == keep[i - 1]) || keep[i]->kind != SYMTAB_FUNC ||
+            !(o = symtab_stack_objects(full, keep[i]->addr, &n)))
+            continue;
+        if (symtab_add_stack_objects(t, keep[i]->addr, o, n, &err) < 0)
+            return die("symtab_add_stack_objects", &err);
+    }
     if (symtab_finish(t, &err) < 0)
         return die("symtab_finish", &err);
     hs_mem_sink sink = {0};
     if (symtab_encode(t, (hs_writer){hs_mem_write, &sink}, &err) < 0)
         return die("symtab_encode", &err);
     int rc = save(out, sink.data, sink.len);
-    fprintf(stderr, "%s: %zu bytes, %zu symbols kept\n", out, sink.len, nkeep);
+    fprintf(stderr, "%s: %zu bytes, %zu symbols kept, %zu with stack objects\n", out, sink.len,
+            nkeep, symtab_stack_object_funcs(t));
     hs_mem_sink_release(&sink);
     symtab_free(t);
     symtab_free(full);
