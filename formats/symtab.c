@@ -154,26 +154,23 @@ int symtab_add(symtab *t, int kind, uint64_t addr, uint64_t size, const char *na
     return HS_OK;
 }
 
-/* Makes room for `need` elements of `elem` bytes in *p (capacity *cap, doubling from `first`);
- * -1 when out of memory or the size overflows. */
-static int grow(void **p, size_t *cap, size_t need, size_t elem, size_t first)
+/* The array p (capacity *cap elements of `elem` bytes) with room for `need` elements, the
+ * capacity doubling from `first`. When out of memory or the size overflows, returns p
+ * unchanged and sets *fail. */
+static void *grow(void *p, size_t *cap, size_t need, size_t elem, size_t first, int *fail)
 {
     if (need <= *cap)
-        return 0;
+        return p;
     size_t c = *cap ? *cap : first;
-    while (c < need) {
-        if (c > SIZE_MAX / 2)
-            return -1;
+    while (c < need && c <= SIZE_MAX / 2)
         c *= 2;
+    void *q = c >= need && c <= SIZE_MAX / elem ? realloc(p, c * elem) : NULL;
+    if (!q) {
+        *fail = 1;
+        return p;
     }
-    if (c > SIZE_MAX / elem)
-        return -1;
-    void *q = realloc(*p, c * elem);
-    if (!q)
-        return -1;
-    *p = q;
     *cap = c;
-    return 0;
+    return q;
 }
 
 static size_t mask_bytes(uint32_t ptr_words)
@@ -213,12 +210,15 @@ int symtab_add_stack_objects(symtab *t, uint64_t entry, const symtab_stkobj *obj
     if (masks > SYMTAB_STKOBJ_MAX_MASK_BYTES - t->stkmasks_len)
         return hs_error_set(err, HS_ERR_LIMIT, HS_NO_OFFSET, "more than %u bytes of stack "
                             "object masks", SYMTAB_STKOBJ_MAX_MASK_BYTES);
-    if (grow((void **)&t->stkobjs, &t->stkobjs_cap, t->nstkobjs + n, sizeof *t->stkobjs, 64) ||
-        grow((void **)&t->stkmask_off, &t->stkmask_off_cap, t->nstkobjs + n,
-             sizeof *t->stkmask_off, 64) ||
-        grow((void **)&t->stkmasks, &t->stkmasks_cap, t->stkmasks_len + masks, 1, 256) ||
-        grow((void **)&t->stkfuncs, &t->stkfuncs_cap, t->nstkfuncs + 1, sizeof *t->stkfuncs,
-             64))
+    int fail = 0;
+    t->stkobjs = grow(t->stkobjs, &t->stkobjs_cap, t->nstkobjs + n, sizeof *t->stkobjs, 64,
+                      &fail);
+    t->stkmask_off = grow(t->stkmask_off, &t->stkmask_off_cap, t->nstkobjs + n,
+                          sizeof *t->stkmask_off, 64, &fail);
+    t->stkmasks = grow(t->stkmasks, &t->stkmasks_cap, t->stkmasks_len + masks, 1, 256, &fail);
+    t->stkfuncs = grow(t->stkfuncs, &t->stkfuncs_cap, t->nstkfuncs + 1, sizeof *t->stkfuncs,
+                       64, &fail);
+    if (fail)
         return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "stack objects");
     stk_func *f = &t->stkfuncs[t->nstkfuncs++];
     f->entry = entry;
@@ -848,7 +848,9 @@ static int decode_stack_objects(symtab *t, decoder *d)
                               (unsigned long long)count, d->size - d->pos);
             goto out;
         }
-        if (grow((void **)&objs, &cap, (size_t)count, sizeof *objs, 16)) {
+        int fail = 0;
+        objs = grow(objs, &cap, (size_t)count, sizeof *objs, 16, &fail);
+        if (fail) {
             rc = hs_error_set(d->err, HS_ERR_NOMEM, HS_NO_OFFSET, "stack objects");
             goto out;
         }
