@@ -21,6 +21,7 @@
 #include "addrindex.h"
 #include "gotype.h"
 #include "par.h"
+#include "stackobj.h"
 #include "vec.h"
 
 #define AUX_BIT 0x80000000u    /* edge source: aux node index instead of object index */
@@ -77,6 +78,8 @@ typedef struct builder {
     size_t noutside, cap_outside;
     int headers;         /* some object has a Go 1.22+ malloc header */
     uint64_t scan_page;  /* 1 + the last 8 KiB page with a small object with pointers */
+    stackobj_goroutine *stk; /* the current goroutine's frames, for its stack objects */
+    int stk_pending;     /* frames added since the last stackobj_finish */
     weak_cand *weak;     /* possible weak handles: (arrival index, the address they hold) */
     size_t nweak, cap_weak;
     iface_hint *hints;   /* interface hints, in stream order */
@@ -527,8 +530,33 @@ static int on_frame(builder *b, const gohd_record *rec)
     uint32_t aux;
     if (a.name == HEAP_NONE || add_aux(b, a, &aux) < 0)
         return HS_ERR_NOMEM;
+    if (!b->stk && b->h->syms && !(b->stk = stackobj_new(b->h->syms, b->h->ptr_size)))
+        return HS_ERR_NOMEM;
+    if (b->stk) {
+        b->stk_pending = 1;
+        if (stackobj_add_frame(b->stk, aux, rec->u.frame.sp, rec->u.frame.contents.ptr,
+                               rec->u.frame.contents.len, rec->u.frame.entry,
+                               rec->u.frame.ptr_offsets, rec->u.frame.nptrs) < 0)
+            return HS_ERR_NOMEM;
+    }
     return add_slots(b, AUX_BIT | aux, 0, rec->u.frame.contents.ptr, rec->u.frame.contents.len,
                      rec->u.frame.ptr_offsets, rec->u.frame.nptrs);
+}
+
+/* A pointer a live stack object holds: one more slot of the frame it lies in. */
+static int add_stack_slot(void *ctx, uint32_t aux, uint64_t field, uint64_t value)
+{
+    uint32_t index;
+    return add_edge(ctx, AUX_BIT | aux, field, value, &index) < 0 ? HS_ERR_NOMEM : HS_OK;
+}
+
+/* The goroutine's frames are all in: its live stack objects' pointers become frame slots. */
+static int finish_goroutine(builder *b)
+{
+    if (!b->stk_pending)
+        return HS_OK;
+    b->stk_pending = 0;
+    return stackobj_finish(b->stk, add_stack_slot, b);
 }
 
 static int on_goroutine(builder *b, const gohd_record *rec)
@@ -618,6 +646,8 @@ static int on_record(builder *b, const gohd_record *rec, hs_error *err)
     heap *h = b->h;
     int rc = HS_OK;
     char nm[64];
+    if (rec->tag != GOHD_FRAME && finish_goroutine(b) < 0)
+        return hs_error_set(err, HS_ERR_NOMEM, rec->offset, "out of memory for stack objects");
     switch (rec->tag) {
     case GOHD_PARAMS: {
         size_t n = rec->u.params.goversion.len < sizeof h->go_version - 1
@@ -1434,6 +1464,7 @@ static void builder_release(builder *b)
     free(b->sample_obj);
     free(b->sample_site);
     free(b->weak);
+    stackobj_free(b->stk);
 }
 
 static int finish(builder *b, hs_error *err)
@@ -1527,6 +1558,8 @@ int heap_build(source *s, void (*progress)(void *ctx, uint64_t done), void *prog
             *err = *se;
     }
     source_reader_free(sr);
+    if (rc >= 0 && finish_goroutine(&b) < 0)
+        rc = oom(err, "stack objects");
     step_done(h, HEAP_STEP_STREAM, &b.clock);
     if (rc >= 0)
         rc = finish(&b, err);

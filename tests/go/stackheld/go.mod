@@ -1,0 +1,3 @@
+module heapsift.dev/tests/stackheld
+
+go 1.19
