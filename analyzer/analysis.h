@@ -10,11 +10,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dominators.h"
+#include "dom.h"
 #include "graph.h"
 #include "heap.h"
 #include "hs_error.h"
-#include "liveness.h"
+#include "live.h"
 #include "paths.h"
 #include "report.h"
 #include "source.h"

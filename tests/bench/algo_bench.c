@@ -11,9 +11,9 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "dominators.h"
+#include "dom.h"
 #include "graph.h"
-#include "liveness.h"
+#include "live.h"
 #include "paths.h"
 #include "scc.h"
 

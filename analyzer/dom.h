@@ -1,4 +1,4 @@
-/* dominators.h - dominator tree and retained sizes over the heap graph.
+/* dom.h - dominator tree and retained sizes over the heap graph.
  *
  * A virtual root is connected to every root node (a GRAPH_ROOT_SCAN root connects to what its
  * node points to, not to the node itself). d dominates v when every path from the virtual
@@ -17,8 +17,8 @@
  * space; during the computation 16 bytes per node of temporaries, n / 8 bytes of bitmap, and
  * the DFS and compression stacks (12 and 4 bytes per level, touched only as deep as they go).
  */
-#ifndef DOMINATORS_H
-#define DOMINATORS_H
+#ifndef DOM_H
+#define DOM_H
 
 #include <stddef.h>
 #include <stdint.h>

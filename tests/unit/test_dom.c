@@ -4,7 +4,7 @@
  * graphs; top retainers; big chain / cycle / star and a graph that makes naive idom walks
  * quadratic. */
 #include "algo_util.h"
-#include "dominators.h"
+#include "dom.h"
 
 /* Nodes reachable from the virtual root when `removed` nodes are deleted. */
 static uint32_t vreach(const small_graph *s, const graph_root *roots, size_t nroots,

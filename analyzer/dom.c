@@ -1,9 +1,9 @@
-/* dominators.c - Lengauer-Tarjan dominators (iterative DFS, iterative path compression),
+/* dom.c - Lengauer-Tarjan dominators (iterative DFS, iterative path compression),
  * retained sizes, top retainers. Internally vertices are DFS preorder numbers; 0 is the
  * virtual root. The work is dominated by random memory accesses (node data all over a graph
  * far larger than the caches), hence the compact per-vertex data, the bitmap of visited nodes
  * and the staged prefetching. */
-#include "dominators.h"
+#include "dom.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* liveness.h - Go-faithful liveness: which nodes the GC keeps, and why finalizer objects are
+/* live.h - Go-faithful liveness: which nodes the GC keeps, and why finalizer objects are
  * pinned.
  *
  * Go's GC (mgcmark.go markroot / markrootSpans) marks from the program roots and, for every
@@ -41,8 +41,8 @@
  * Memory: 1 byte (state) + 4 (program BFS tree) per node, plus ~30 bytes per not-in-use node
  * and 12 per edge among them.
  */
-#ifndef LIVENESS_H
-#define LIVENESS_H
+#ifndef LIVE_H
+#define LIVE_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
-/* dumpstats.c - record counts and top globals for `heapsift info`. */
-#include "dumpstats.h"
+/* dstats.c - record counts and top globals for `heapsift info`. */
+#include "dstats.h"
 
 #include <stdio.h>
 #include <stdlib.h>

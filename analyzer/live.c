@@ -1,6 +1,6 @@
-/* liveness.c - Go-faithful liveness and finalizer pinning (rules: mgcmark.go markrootSpans,
- * scanobject; see liveness.h). */
-#include "liveness.h"
+/* live.c - Go-faithful liveness and finalizer pinning (rules: mgcmark.go markrootSpans,
+ * scanobject; see live.h). */
+#include "live.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -4,7 +4,7 @@
  * random graphs; pinning paths are real paths matching their reason; the cases DESIGN.md
  * names; big inputs; the search budget. */
 #include "algo_util.h"
-#include "liveness.h"
+#include "live.h"
 
 #define MAXSP 6
 
