@@ -199,50 +199,6 @@ static void lap(analysis *a, int p, double *t)
         a->peak_rss[p] = (uint64_t)ru.ru_maxrss * 1024;
 }
 
-int analysis_distinctive_type(const char *t)
-{
-    if (!t || !strchr(t, '.'))
-        return 0;
-    static const char *skip[] = {"sync.", "runtime.", "internal/", "reflect.", "unsafe."};
-    for (size_t i = 0; i < sizeof skip / sizeof skip[0]; i++)
-        if (!strncmp(t, skip[i], strlen(skip[i])))
-            return 0;
-    return 1;
-}
-
-/* Per shape, the single type of the typed objects that have it (closures count as a type of
- * their own), ANALYSIS_SHAPE_MIXED when several, HEAP_NONE when none. */
-static uint32_t *shape_owners(const heap *h)
-{
-    const uint32_t mixed = ANALYSIS_SHAPE_MIXED;
-    uint32_t *own = malloc(((size_t)h->nshapes + 1) * sizeof *own);
-    if (!own)
-        return NULL;
-    for (uint32_t s = 0; s < h->nshapes; s++)
-        own[s] = HEAP_NONE;
-    for (uint32_t v = 0; v < h->nobj; v++) {
-        uint32_t t = h->obj_func[v] != HEAP_NONE ? mixed : h->obj_type[v];
-        uint32_t *o = &own[h->obj_shape[v]];
-        if (t == HEAP_NONE || *o == t || *o == mixed)
-            continue;
-        *o = *o == HEAP_NONE ? t : mixed;
-    }
-    return own;
-}
-
-const char *analysis_shape_type(const analysis *a, uint32_t obj)
-{
-    const heap *h = a->h;
-    if (!a->shape_owner || obj >= h->nobj || h->obj_type[obj] != HEAP_NONE ||
-        h->obj_func[obj] != HEAP_NONE)
-        return NULL;
-    uint32_t t = a->shape_owner[h->obj_shape[obj]];
-    if (t == HEAP_NONE || t == ANALYSIS_SHAPE_MIXED)
-        return NULL;
-    const char *name = strpool_get(&h->names, h->types[t].name);
-    return analysis_distinctive_type(name) ? name : NULL;
-}
-
 /* The dominator tree is the slowest phase and needs only the graph and the roots: it runs on
  * a second thread. Its first half (numbering by DFS) needs only the forward edges, so it
  * starts while the caller's thread builds the reverse adjacency; then liveness, containers
@@ -350,8 +306,8 @@ int analysis_run(source *s, const analysis_options *opts, analysis **out, hs_err
     if (rc >= 0 && !a->opts.model_only) {
         rc = containers_find(a, err);
         /* after containers: their role labels are types too */
-        if (rc >= 0 && !(a->shape_owner = shape_owners(a->h)))
-            rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "shapes");
+        if (rc >= 0)
+            rc = typeinfo_build(a->h, &a->types, err);
         lap(a, ANALYSIS_T_CONTAINERS, &t);
         if (rc >= 0 && !(a->rep = calloc(1, sizeof *a->rep)))
             rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "report");
@@ -374,9 +330,9 @@ int analysis_run(source *s, const analysis_options *opts, analysis **out, hs_err
     }
     t = now();
     if (rc >= 0 && a->opts.model_only) {
-        if (!(a->shape_owner = shape_owners(a->h))) {
+        if ((rc = typeinfo_build(a->h, &a->types, err)) < 0) {
             analysis_free(a);
-            return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "shapes");
+            return rc;
         }
         a->wall = now() - start;
         *out = a;
@@ -420,7 +376,7 @@ void analysis_free(analysis *a)
     free(a->special_fin);
     free(a->all_roots);
     free(a->root_special);
-    free(a->shape_owner);
+    typeinfo_free(a->types);
     heap_free(a->h);
     free(a);
 }

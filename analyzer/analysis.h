@@ -18,6 +18,7 @@
 #include "paths.h"
 #include "report.h"
 #include "source.h"
+#include "typeinfo.h"
 
 typedef struct analysis_options {
     const char **containers;   /* --container SYMBOL, in addition to recognised sync.Maps */
@@ -33,9 +34,6 @@ typedef struct analysis_options {
     void (*progress)(void *ctx, uint64_t done); /* bytes read while building the model */
     void *progress_ctx;
 } analysis_options;
-
-/* shape_owner's value for a shape that objects of several types have. */
-#define ANALYSIS_SHAPE_MIXED (HEAP_NONE - 1)
 
 /* What kind of structure a container is. */
 typedef enum analysis_container_kind {
@@ -84,9 +82,7 @@ typedef struct analysis {
     analysis_container *containers;
     size_t ncontainers;
     analysis_options opts;
-    uint32_t *shape_owner;    /* per shape: the one type its typed objects have, HEAP_NONE when
-                                 no typed object has it, ANALYSIS_SHAPE_MIXED when several
-                                 types do (then the shape says nothing) */
+    typeinfo *types;          /* type guesses by shape (typeinfo.h), built after the containers */
     report *rep;              /* being filled */
     double seconds[ANALYSIS_NPHASES];
     uint64_t peak_rss[ANALYSIS_NPHASES]; /* process peak RSS at the end of each phase */
@@ -97,14 +93,6 @@ typedef struct analysis {
 /* Builds the model and runs every analysis and detector; *out receives the context with its
  * report in (*out)->rep. s must stay open while the analysis lives. */
 int analysis_run(source *s, const analysis_options *opts, analysis **out, hs_error *err);
-
-/* 1 for a named program type worth matching values by (not a builtin such as string or int,
- * nor runtime, sync, reflect or internal types that match unrelated objects everywhere). */
-int analysis_distinctive_type(const char *type_name);
-
-/* For an untyped object whose size and pointer layout only objects of one distinctive type
- * have: that type's name (the object very likely is one); else NULL. */
-const char *analysis_shape_type(const analysis *a, uint32_t obj);
 
 /* Frees the context and its report (NULL is accepted). */
 void analysis_free(analysis *a);

@@ -2,6 +2,7 @@
 #include "describe.h"
 
 #include "gotype.h"
+#include "typeinfo.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +16,7 @@ char *describe_shape(const analysis *a, uint32_t obj)
     size_t len = 0;
     for (uint32_t i = 0; i < s->nptrs && i < 4; i++)
         len += (size_t)snprintf(ptrs + len, sizeof ptrs - len, "%s@%u", i ? "," : "", s->ptrs[i]);
-    const char *like = analysis_shape_type(a, obj);
+    const char *like = typeinfo_shape_type(a->types, obj);
     return report_strfmt("%llu B, %u ptrs%s%s%s%s%s", (unsigned long long)s->size, s->nptrs,
                          s->nptrs ? " " : "", ptrs, s->nptrs > 4 ? ",..." : "",
                          like ? ", the shape of " : "", like ? like : "");

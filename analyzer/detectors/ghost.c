@@ -9,6 +9,7 @@
 #include "bitset.h"
 #include "describe.h"
 #include "detectors.h"
+#include "typeinfo.h"
 
 /* Per type and per shape: the mask of the containers holding values of it (0 = none). */
 typedef struct value_sets {
@@ -30,14 +31,14 @@ static uint32_t cbit(size_t c)
  * counts only when that type is the shape's sole owner, or, for an untyped value, when no
  * typed object has its shape, which is large and holds pointers (Go 1.19 map values have no
  * interface word or malloc header to type them). distinct caches, per type,
- * analysis_distinctive_type (0 unknown, 1 yes, 2 no). */
+ * typeinfo_distinctive (0 unknown, 1 yes, 2 no). */
 static void add_value(const analysis *a, value_sets *vs, uint8_t *distinct, uint32_t v,
                       uint32_t bit)
 {
     const heap *h = a->h;
     uint32_t t = h->obj_type[v], s = h->obj_shape[v];
     if (t == HEAP_NONE) {
-        if (h->obj_func[v] == HEAP_NONE && a->shape_owner[s] == HEAP_NONE &&
+        if (h->obj_func[v] == HEAP_NONE && typeinfo_shape_owner(a->types, s) == HEAP_NONE &&
             h->shapes[s].size >= UNTYPED_SHAPE_MIN && h->shapes[s].nptrs)
             vs->shapes[s] |= bit;
         return;
@@ -45,11 +46,11 @@ static void add_value(const analysis *a, value_sets *vs, uint8_t *distinct, uint
     if (!h->types[t].addr)
         return; /* a role label (a map's buckets, a weak handle): not a Go type */
     if (!distinct[t])
-        distinct[t] = analysis_distinctive_type(heap_type_name(h, v)) ? 1 : 2;
+        distinct[t] = typeinfo_distinctive(heap_type_name(h, v)) ? 1 : 2;
     if (distinct[t] != 1)
         return;
     vs->types[t] |= bit;
-    if (a->shape_owner[s] == t)
+    if (typeinfo_shape_owner(a->types, s) == t)
         vs->shapes[s] |= bit;
 }
 
@@ -197,7 +198,7 @@ int ghost_detect(analysis *a, findings *out)
         return HS_OK;
     value_sets vs = {calloc((size_t)h->ntypes + 1, sizeof *vs.types),
                      calloc((size_t)h->nshapes + 1, sizeof *vs.shapes)};
-    int rc = vs.types && vs.shapes && a->shape_owner ? collect_values(a, &vs) : HS_ERR_NOMEM;
+    int rc = vs.types && vs.shapes && a->types ? collect_values(a, &vs) : HS_ERR_NOMEM;
     uint64_t *in = rc >= 0 ? inside_bits(a, 0, a->ncontainers) : NULL;
     if (!in)
         rc = HS_ERR_NOMEM;
@@ -212,7 +213,7 @@ int ghost_detect(analysis *a, findings *out)
                 if ((c = vs.types[h->obj_type[v]]) != 0)
                     rc = ghost_add(a, out, v, c, "type", NULL);
             } else if (h->obj_func[v] == HEAP_NONE && (c = vs.shapes[h->obj_shape[v]]) != 0) {
-                rc = ghost_add(a, out, v, c, "shape", analysis_shape_type(a, v));
+                rc = ghost_add(a, out, v, c, "shape", typeinfo_shape_type(a->types, v));
             }
         }
     }
