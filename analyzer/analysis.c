@@ -16,13 +16,9 @@
 #include "tables.h"
 #include "vec.h"
 
-static int add_note(report *r, size_t *cap, char *note)
+static int nomem(hs_error *err, const char *what)
 {
-    if (!note || VEC_PUSH(r->notes, r->nnotes, *cap, note) < 0) {
-        free(note);
-        return HS_ERR_NOMEM;
-    }
-    return HS_OK;
+    return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "analysis: out of memory for %s", what);
 }
 
 /* Finalizer specials whose object is in the heap, and all roots for dominators. */
@@ -34,7 +30,7 @@ static int build_roots(analysis *a, hs_error *err)
     a->all_roots = malloc(((size_t)h->nroots + 2 * (size_t)h->nfins + 1) * sizeof *a->all_roots);
     a->root_special = malloc((2 * (size_t)h->nfins + 1) * sizeof *a->root_special);
     if (!a->specials || !a->special_fin || !a->all_roots || !a->root_special)
-        return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "roots");
+        return nomem(err, "the roots");
     for (uint32_t f = 0; f < h->nfins; f++) {
         if (h->fins[f].obj == HEAP_NONE)
             continue;
@@ -53,10 +49,14 @@ static int build_roots(analysis *a, hs_error *err)
         a->root_special[k++] = (uint32_t)i;
     }
     a->nall_roots = h->nroots + n;
-    return k == n ? HS_OK : hs_error_set(err, HS_ERR_ARG, HS_NO_OFFSET, "special roots");
+    return k == n ? HS_OK
+                  : hs_error_set(err, HS_ERR_ARG, HS_NO_OFFSET,
+                                 "analysis: %zu finalizer-special roots where %zu were expected",
+                                 n, k);
 }
 
-static int fill_summary(analysis *a)
+/* The report's summary, container list and notes. */
+static int fill_summary(analysis *a, hs_error *err)
 {
     report *r = a->rep;
     const heap *h = a->h;
@@ -85,7 +85,7 @@ static int fill_summary(analysis *a)
     r->pointer_edges = graph_edge_count(h->g);
     r->containers = calloc(a->ncontainers + 1, sizeof *r->containers);
     if (!r->dump_path || !r->go_version || !r->goarch || !r->containers)
-        return HS_ERR_NOMEM;
+        return nomem(err, "the report's summary");
     static const char *const kinds[] = {"named", "sync.Map", "Go map"};
     for (size_t i = 0; i < a->ncontainers; i++) {
         const analysis_container *c = &a->containers[i];
@@ -93,46 +93,57 @@ static int fill_summary(analysis *a)
                                          (unsigned long long)c->addr, c->nvalues,
                                          c->nvalues == 1 ? "" : "s");
         if (!r->containers[i])
-            return HS_ERR_NOMEM;
+            return nomem(err, "the report's containers");
         r->ncontainers++;
     }
-    size_t cap = 0;
-    int rc = HS_OK;
-    if (!h->syms)
-        rc = add_note(r, &cap, report_strdup("no symbols: closures, globals and types are unnamed "
-                                             "(capture with heapsift-dump or pass --binary)"));
+    /* What this analysis could not see, for the reader. */
+    char *note[8];
+    size_t n = 0;
     const golayout *l = &h->layout;
-    if (rc >= 0 && !l->tested)
-        rc = add_note(r, &cap, report_strfmt(
-                 "%s is %s than any Go version heapsift is tested on (go1.%d to go1.%d): the "
-                 "analysis assumes the go1.%d runtime layouts and may miss or misread structures",
-                 h->go_version[0] ? h->go_version : "the dump's Go version",
-                 l->minor > GOLAYOUT_NEWEST_TESTED || !l->minor ? "newer" : "older",
-                 GOLAYOUT_OLDEST_TESTED, GOLAYOUT_NEWEST_TESTED,
-                 l->minor > GOLAYOUT_NEWEST_TESTED || !l->minor ? GOLAYOUT_NEWEST_TESTED
-                                                                : GOLAYOUT_OLDEST_TESTED));
-    if (rc >= 0 && h->syms && symtab_get_info(h->syms)->addcleanup)
-        rc = add_note(r, &cap, report_strdup(
-                 "the binary uses runtime.AddCleanup: cleanups are not in heap dumps, so an "
-                 "object kept only by a cleanup's function or argument looks like garbage here"));
-    if (rc >= 0 && h->header_mismatches)
-        rc = add_note(r, &cap, report_strfmt(
-                 "%llu objects above 512 B have a pointer where the %s runtime keeps its malloc "
-                 "header: this runtime's heap layout is not the one heapsift decodes for it, so "
-                 "their addresses and types may be off by 8 bytes",
-                 (unsigned long long)h->header_mismatches,
-                 h->go_version[0] ? h->go_version : "Go 1.22+"));
-    if (rc >= 0 && l->syncmap == GOLAYOUT_SYNCMAP_TRIE && a->ncontainers)
-        rc = add_note(r, &cap, report_strfmt(
-                 "no tombstones in %s: its sync.Map (a hash trie since Go 1.24) removes a deleted "
-                 "key's entry at once", h->go_version[0] ? h->go_version : "this Go version"));
-    if (rc >= 0 && !live_reasons_exact(a->live))
-        rc = add_note(r, &cap, report_strdup("some pin reasons were decided by a bounded search "
-                                             "and may say 'cycle' where 'other_finalizer' is true"));
-    if (rc >= 0 && !a->ncontainers)
-        rc = add_note(r, &cap, report_strdup("no containers found: ghost references need a "
-                                             "sync.Map or --container SYMBOL"));
-    return rc;
+    if (!h->syms)
+        note[n++] = report_strdup("no symbols: closures, globals and types are unnamed "
+                                  "(capture with heapsift-dump or pass --binary)");
+    if (!l->tested)
+        note[n++] = report_strfmt(
+            "%s is %s than any Go version heapsift is tested on (go1.%d to go1.%d): the "
+            "analysis assumes the go1.%d runtime layouts and may miss or misread structures",
+            h->go_version[0] ? h->go_version : "the dump's Go version",
+            l->minor > GOLAYOUT_NEWEST_TESTED || !l->minor ? "newer" : "older",
+            GOLAYOUT_OLDEST_TESTED, GOLAYOUT_NEWEST_TESTED,
+            l->minor > GOLAYOUT_NEWEST_TESTED || !l->minor ? GOLAYOUT_NEWEST_TESTED
+                                                           : GOLAYOUT_OLDEST_TESTED);
+    if (h->syms && symtab_get_info(h->syms)->addcleanup)
+        note[n++] = report_strdup(
+            "the binary uses runtime.AddCleanup: cleanups are not in heap dumps, so an "
+            "object kept only by a cleanup's function or argument looks like garbage here");
+    if (h->header_mismatches)
+        note[n++] = report_strfmt(
+            "%llu objects above 512 B have a pointer where the %s runtime keeps its malloc "
+            "header: this runtime's heap layout is not the one heapsift decodes for it, so "
+            "their addresses and types may be off by 8 bytes",
+            (unsigned long long)h->header_mismatches,
+            h->go_version[0] ? h->go_version : "Go 1.22+");
+    if (l->syncmap == GOLAYOUT_SYNCMAP_TRIE && a->ncontainers)
+        note[n++] = report_strfmt(
+            "no tombstones in %s: its sync.Map (a hash trie since Go 1.24) removes a deleted "
+            "key's entry at once", h->go_version[0] ? h->go_version : "this Go version");
+    if (!live_reasons_exact(a->live))
+        note[n++] = report_strdup("some pin reasons were decided by a bounded search "
+                                  "and may say 'cycle' where 'other_finalizer' is true");
+    if (!a->ncontainers)
+        note[n++] = report_strdup("no containers found: ghost references need a "
+                                  "sync.Map or --container SYMBOL");
+    int ok = !n || (r->notes = malloc(n * sizeof *r->notes)) != NULL;
+    for (size_t i = 0; i < n; i++)
+        ok &= note[i] != NULL;
+    if (!ok) {
+        for (size_t i = 0; i < n; i++)
+            free(note[i]);
+        return nomem(err, "the report's notes");
+    }
+    for (size_t i = 0; i < n; i++)
+        r->notes[r->nnotes++] = note[i];
+    return HS_OK;
 }
 
 static int finding_order(const void *x, const void *y)
@@ -148,30 +159,41 @@ static int finding_order(const void *x, const void *y)
 }
 
 /* Runs the detectors (they need liveness, not dominators). */
-static int detect(analysis *a, findings *leaks, findings *info)
+static int detect(analysis *a, findings *leaks, findings *info, hs_error *err)
 {
-    int rc = finpin_detect(a, leaks);
-    if (rc >= 0)
-        rc = cycles_detect(a, leaks, info);
-    if (rc >= 0)
-        rc = ghost_detect(a, leaks);
-    if (rc >= 0)
-        rc = tombstone_detect(a, leaks);
-    return rc;
+    int rc;
+    if ((rc = finpin_detect(a, leaks, err)) < 0 || (rc = cycles_detect(a, leaks, info, err)) < 0 ||
+        (rc = ghost_detect(a, leaks, err)) < 0 || (rc = tombstone_detect(a, leaks, err)) < 0)
+        return rc;
+    return HS_OK;
 }
 
 /* Sizes the findings (retained bytes need the dominators) and moves them into the report. */
-static int finish_findings(analysis *a, findings *leaks, findings *info)
+static int finish_findings(analysis *a, findings *leaks, findings *info, hs_error *err)
 {
-    int rc = findings_finish(leaks, a, &a->rep->findings, &a->rep->nfindings);
-    if (rc >= 0)
-        rc = findings_finish(info, a, &a->rep->info, &a->rep->ninfo);
+    report *r = a->rep;
+    int rc;
+    if ((rc = findings_finish(leaks, a, &r->findings, &r->nfindings, err)) < 0 ||
+        (rc = findings_finish(info, a, &r->info, &r->ninfo, err)) < 0)
+        return rc;
     /* (qsort's array must not be NULL even when empty: C11 7.22.5) */
-    if (rc >= 0 && a->rep->nfindings)
-        qsort(a->rep->findings, a->rep->nfindings, sizeof *a->rep->findings, finding_order);
-    if (rc >= 0 && a->rep->ninfo)
-        qsort(a->rep->info, a->rep->ninfo, sizeof *a->rep->info, finding_order);
-    return rc;
+    if (r->nfindings)
+        qsort(r->findings, r->nfindings, sizeof *r->findings, finding_order);
+    if (r->ninfo)
+        qsort(r->info, r->ninfo, sizeof *r->info, finding_order);
+    return HS_OK;
+}
+
+/* The report's tables: retainers, histogram and, when asked for, flame-graph rows. */
+static int fill_tables(analysis *a, hs_error *err)
+{
+    int rc;
+    if ((rc = tables_retainers(a, a->opts.top_n, err)) < 0 ||
+        (rc = tables_histogram(a, a->opts.hist_n,
+                               TABLES_BY_TYPE | TABLES_BY_CLOSURE | TABLES_BY_SHAPE, err)) < 0 ||
+        (a->opts.folded_depth && (rc = tables_folded(a, a->opts.folded_depth, err)) < 0))
+        return rc;
+    return HS_OK;
 }
 
 const char *analysis_phase_name(int phase)
@@ -274,7 +296,7 @@ int analysis_run(source *s, const analysis_options *opts, analysis **out, hs_err
     *out = NULL;
     analysis *a = calloc(1, sizeof *a);
     if (!a)
-        return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "analysis");
+        return nomem(err, "the analysis");
     a->src = s;
     if (opts)
         a->opts = *opts;
@@ -283,72 +305,72 @@ int analysis_run(source *s, const analysis_options *opts, analysis **out, hs_err
     if (!a->opts.hist_n)
         a->opts.hist_n = 30;
     double start = now(), t = start;
-    int rc = heap_build(s, a->opts.progress, a->opts.progress_ctx, &a->h, err);
-    if (rc >= 0)
-        rc = build_roots(a, err);
+    findings leaks = {0}, info = {0};
     dom_job job = {.a = a, .rc = HS_OK};
     pthread_mutex_init(&job.mu, NULL);
     pthread_cond_init(&job.cv, NULL);
     pthread_t tid;
-    int threaded = rc >= 0 && dom_launch(&job, &tid);
+    int threaded = 0;
+    int rc = heap_build(s, a->opts.progress, a->opts.progress_ctx, &a->h, err);
+    if (rc < 0 || (rc = build_roots(a, err)) < 0)
+        goto out;
+    threaded = dom_launch(&job, &tid);
     /* On one thread: the other core runs the dominators' DFS meanwhile. */
-    if (rc >= 0)
-        rc = heap_build_reverse(a->h, !threaded, err);
+    rc = heap_build_reverse(a->h, !threaded, err);
     if (rc >= 0)
         heap_drop_spares(a->h);
     dom_reverse_done(&job, threaded, rc >= 0);
     lap(a, ANALYSIS_T_MODEL, &t);
-    if (rc >= 0)
-        rc = live_compute(a->h->g, a->h->roots, a->h->nroots, a->specials, a->nspecials,
-                          &a->live, err);
+    if (rc < 0 ||
+        (rc = live_compute(a->h->g, a->h->roots, a->h->nroots, a->specials, a->nspecials,
+                           &a->live, err)) < 0)
+        goto out;
     lap(a, ANALYSIS_T_LIVENESS, &t);
-    findings leaks = {0}, info = {0};
-    if (rc >= 0 && !a->opts.model_only) {
-        rc = containers_find(a, err);
-        /* after containers: their role labels are types too */
-        if (rc >= 0)
-            rc = typeinfo_build(a->h, &a->types, err);
+    if (!a->opts.model_only) {
+        /* the type guesses after the containers: their role labels are types too */
+        if ((rc = containers_find(a, err)) < 0 || (rc = typeinfo_build(a->h, &a->types, err)) < 0)
+            goto out;
         lap(a, ANALYSIS_T_CONTAINERS, &t);
-        if (rc >= 0 && !(a->rep = calloc(1, sizeof *a->rep)))
-            rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "report");
-        if (rc >= 0 && fill_summary(a) < 0)
-            rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "report summary");
-        if (rc >= 0 && detect(a, &leaks, &info) < 0)
-            rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "detectors");
+        if (!(a->rep = calloc(1, sizeof *a->rep))) {
+            rc = nomem(err, "the report");
+            goto out;
+        }
+        if ((rc = fill_summary(a, err)) < 0 || (rc = detect(a, &leaks, &info, err)) < 0)
+            goto out;
         lap(a, ANALYSIS_T_DETECTORS, &t);
     }
     if (threaded)
         pthread_join(tid, NULL);
-    pthread_mutex_destroy(&job.mu);
-    pthread_cond_destroy(&job.cv);
+    threaded = 0;
     a->dom_wait = now() - t;
     a->seconds[ANALYSIS_T_DOMINATORS] = job.seconds;
-    if (rc >= 0 && job.rc < 0) {
+    if (job.rc < 0) {
         rc = job.rc;
         if (err)
             *err = job.err;
+        goto out;
     }
     t = now();
-    if (rc >= 0 && a->opts.model_only) {
-        if ((rc = typeinfo_build(a->h, &a->types, err)) < 0) {
-            analysis_free(a);
-            return rc;
-        }
+    if (a->opts.model_only) {
+        rc = typeinfo_build(a->h, &a->types, err);
         a->wall = now() - start;
-        *out = a;
-        return HS_OK;
+        goto out;
     }
-    if (rc >= 0 && finish_findings(a, &leaks, &info) < 0)
-        rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "sizing the findings");
+    if ((rc = finish_findings(a, &leaks, &info, err)) < 0)
+        goto out;
     findings_release(&leaks);
     findings_release(&info);
-    if (rc >= 0 && (tables_retainers(a, a->opts.top_n) < 0 ||
-                    tables_histogram(a, a->opts.hist_n,
-                                     TABLES_BY_TYPE | TABLES_BY_CLOSURE | TABLES_BY_SHAPE) < 0 ||
-                    (a->opts.folded_depth && tables_folded(a, a->opts.folded_depth) < 0)))
-        rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "report tables");
+    if ((rc = fill_tables(a, err)) < 0)
+        goto out;
     lap(a, ANALYSIS_T_TABLES, &t);
     a->wall = t - start;
+out:
+    if (threaded) /* a phase failed while the dominators ran */
+        pthread_join(tid, NULL);
+    pthread_mutex_destroy(&job.mu);
+    pthread_cond_destroy(&job.cv);
+    findings_release(&leaks);
+    findings_release(&info);
     if (rc < 0) {
         analysis_free(a);
         return rc;

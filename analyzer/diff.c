@@ -94,7 +94,7 @@ static int same_type(const analysis *before, uint32_t v, const analysis *after, 
 
 /* Considers object v of `before` (inside container cb there) as an exact ghost. */
 static int diff_candidate(const analysis *before, analysis *after, uint32_t v,
-                          const uint8_t *in_after, size_t ca, findings *fs)
+                          const uint8_t *in_after, size_t ca, findings *fs, hs_error *err)
 {
     uint32_t w = same_object(before->h, v, after->h);
     if (w == HEAP_NONE || in_after[w] || live_state_of(after->live, w) != LIVE_IN_USE ||
@@ -103,18 +103,19 @@ static int diff_candidate(const analysis *before, analysis *after, uint32_t v,
     const char *t = heap_type_name(after->h, w);
     if (t && (!strncmp(t, "sync.", 5) || !strncmp(t, "runtime.", 8) || !strncmp(t, "any ", 4)))
         return HS_OK; /* the container's own machinery, not a value */
-    return ghost_add(after, fs, w, ca < 31 ? 1u << ca : 1u << 31, "diff", NULL);
+    return ghost_add(after, fs, w, ca < 31 ? 1u << ca : 1u << 31, "diff", NULL, err);
 }
 
 /* Exact ghosts of the containers both dumps have. For a decoded container (sync.Map, Go map)
  * the candidates are its values in `before` (its keys, entries and buckets are freed or
  * cleared with Delete, and their slots are reused by unrelated objects of the same shape);
  * for a named container, everything it reached. */
-static int diff_ghosts(const analysis *before, analysis *after)
+static int diff_ghosts(const analysis *before, analysis *after, hs_error *err)
 {
     findings fs = {0};
     int rc = HS_OK;
-    for (size_t ca = 0; ca < after->ncontainers && rc >= 0; ca++) {
+    uint8_t *in_after = NULL, *in_before = NULL;
+    for (size_t ca = 0; ca < after->ncontainers; ca++) {
         size_t cb = 0;
         while (cb < before->ncontainers &&
                strcmp(before->containers[cb].name, after->containers[ca].name) != 0)
@@ -122,52 +123,62 @@ static int diff_ghosts(const analysis *before, analysis *after)
         if (cb == before->ncontainers)
             continue;
         const analysis_container *c = &before->containers[cb];
-        uint8_t *in_after = ghost_inside(after, ca, 1);
         int decoded = c->kind != ANALYSIS_CONTAINER_NAMED;
-        uint8_t *in_before = decoded ? NULL : ghost_inside(before, cb, 1);
-        if (!in_after || (!decoded && !in_before))
-            rc = HS_ERR_NOMEM;
+        if ((rc = ghost_inside(after, ca, 1, &in_after, err)) < 0 ||
+            (!decoded && (rc = ghost_inside(before, cb, 1, &in_before, err)) < 0))
+            goto out;
         if (decoded) {
-            for (size_t i = 0; rc >= 0 && i < c->nvalues; i++)
-                rc = diff_candidate(before, after, c->values[i], in_after, ca, &fs);
+            for (size_t i = 0; i < c->nvalues; i++)
+                if ((rc = diff_candidate(before, after, c->values[i], in_after, ca, &fs, err)) < 0)
+                    goto out;
         } else {
-            for (uint32_t v = 0; rc >= 0 && v < before->h->nobj; v++)
-                if (in_before[v])
-                    rc = diff_candidate(before, after, v, in_after, ca, &fs);
+            for (uint32_t v = 0; v < before->h->nobj; v++)
+                if (in_before[v] &&
+                    (rc = diff_candidate(before, after, v, in_after, ca, &fs, err)) < 0)
+                    goto out;
         }
         free(in_before);
         free(in_after);
+        in_before = in_after = NULL;
     }
-    if (rc >= 0)
-        rc = findings_finish(&fs, after, &after->rep->findings, &after->rep->nfindings);
+    rc = findings_finish(&fs, after, &after->rep->findings, &after->rep->nfindings, err);
+out:
+    free(in_before);
+    free(in_after);
     findings_release(&fs);
     return rc;
 }
 
 int diff_run(const analysis *before, analysis *after, size_t top, hs_error *err)
 {
+    growth g = {0};
+    int rc = HS_OK;
     report_diff *d = calloc(1, sizeof *d);
     if (!d || !(d->before_path = report_strdup(before->src->path))) {
         free(d);
-        return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "diff");
+        return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "diff: out of memory");
     }
     after->rep->diff = d;
-    growth g = {0};
-    int rc = HS_OK;
-    for (uint32_t v = 0; v < before->h->nobj && rc >= 0; v++) {
+    for (uint32_t v = 0; v < before->h->nobj; v++) {
         if (live_state_of(before->live, v) != LIVE_IN_USE)
             continue;
-        rc = grow_add(&g, before, v, 0);
+        if ((rc = grow_add(&g, before, v, 0)) < 0) {
+            rc = hs_error_set(err, rc, HS_NO_OFFSET, "diff: out of memory for the growth table");
+            goto out;
+        }
         uint32_t w = same_object(before->h, v, after->h);
         if (w == HEAP_NONE || live_state_of(after->live, w) != LIVE_IN_USE) {
             d->gone_objects++;
             d->gone_bytes += heap_obj_bytes(before->h, v);
         }
     }
-    for (uint32_t w = 0; w < after->h->nobj && rc >= 0; w++) {
+    for (uint32_t w = 0; w < after->h->nobj; w++) {
         if (live_state_of(after->live, w) != LIVE_IN_USE)
             continue;
-        rc = grow_add(&g, after, w, 1);
+        if ((rc = grow_add(&g, after, w, 1)) < 0) {
+            rc = hs_error_set(err, rc, HS_NO_OFFSET, "diff: out of memory for the growth table");
+            goto out;
+        }
         uint32_t v = same_object(after->h, w, before->h);
         if (v == HEAP_NONE || live_state_of(before->live, v) != LIVE_IN_USE) {
             d->new_objects++;
@@ -177,19 +188,18 @@ int diff_run(const analysis *before, analysis *after, size_t top, hs_error *err)
             d->kept_bytes += heap_obj_bytes(after->h, w);
         }
     }
-    if (rc >= 0) {
-        if (g.n)
-            qsort(g.rows, g.n, sizeof *g.rows, by_change);
-        size_t k = g.n < top ? g.n : top;
-        for (size_t i = k; i < g.n; i++) {
-            free(g.rows[i].label);
-            free(g.rows[i].group);
-        }
-        d->growth = g.rows;
-        d->ngrowth = k;
-        g.rows = NULL;
-        rc = diff_ghosts(before, after);
+    if (g.n)
+        qsort(g.rows, g.n, sizeof *g.rows, by_change);
+    size_t k = g.n < top ? g.n : top;
+    for (size_t i = k; i < g.n; i++) {
+        free(g.rows[i].label);
+        free(g.rows[i].group);
     }
+    d->growth = g.rows;
+    d->ngrowth = k;
+    g.rows = NULL;
+    rc = diff_ghosts(before, after, err);
+out:
     for (size_t i = 0; g.rows && i < g.n; i++) {
         free(g.rows[i].label);
         free(g.rows[i].group);
@@ -197,5 +207,5 @@ int diff_run(const analysis *before, analysis *after, size_t top, hs_error *err)
     free(g.rows);
     strpool_release(&g.labels);
     u64map_release(&g.index);
-    return rc < 0 ? hs_error_set(err, rc, HS_NO_OFFSET, "comparing the dumps") : HS_OK;
+    return rc;
 }

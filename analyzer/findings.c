@@ -1,9 +1,6 @@
-/* findings.c - grouping by signature and group sizes. */
+/* findings.c - grouping by signature, and the sizes of the groups. */
 #include "findings.h"
 
-#include <stdio.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,7 +14,15 @@ static uint64_t sig_hash(int kind, const char *s)
     return h;
 }
 
-report_finding *findings_group(findings *fs, int kind, const char *signature, int *created)
+static int nomem(hs_error *err, const char *what, const char *signature)
+{
+    return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "findings: out of memory for %s%.160s",
+                        what, signature);
+}
+
+/* The finding of (kind, signature), created empty but for those two on first use
+ * (*created = 1). NULL when out of memory. */
+static report_finding *group(findings *fs, int kind, const char *signature, int *created)
 {
     *created = 0;
     uint64_t key = sig_hash(kind, signature);
@@ -53,32 +58,36 @@ report_finding *findings_group(findings *fs, int kind, const char *signature, in
     return f;
 }
 
-report_finding *findings_groupf(findings *fs, int kind, int *created, const char *fmt, ...)
+int findings_note(findings *fs, const findings_spec *spec, const uint32_t *nodes, size_t n,
+                  hs_error *err)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    char *sig = NULL;
-    int n = vasprintf(&sig, fmt, ap);
-    va_end(ap);
-    *created = 0;
-    if (n < 0)
-        return NULL;
-    report_finding *f = findings_group(fs, kind, sig, created);
-    free(sig);
-    return f;
-}
-
-int findings_add(findings *fs, report_finding *f, uint32_t node)
-{
+    int created;
+    report_finding *f = group(fs, spec->kind, spec->signature, &created);
+    if (!f)
+        return nomem(err, "the finding ", spec->signature);
+    if (created) {
+        const char *const from[] = {spec->evidence, spec->type, spec->reason, spec->container,
+                                    spec->title};
+        char **const to[] = {&f->evidence, &f->type, &f->reason, &f->container, &f->title};
+        for (size_t k = 0; k < sizeof from / sizeof from[0]; k++)
+            if (from[k] && !(*to[k] = report_strdup(from[k])))
+                return nomem(err, "the finding ", spec->signature);
+        int rc = spec->describe ? spec->describe(spec->ctx, f, err) : HS_OK;
+        if (rc < 0)
+            return rc;
+    }
     size_t i = (size_t)(f - fs->items);
-    return VEC_PUSH(fs->members[i], fs->nmembers[i], fs->capmembers[i], node) < 0 ? HS_ERR_NOMEM
-                                                                                 : HS_OK;
+    for (size_t k = 0; k < n; k++)
+        if (VEC_PUSH(fs->members[i], fs->nmembers[i], fs->capmembers[i], nodes[k]) < 0)
+            return nomem(err, "the members of ", spec->signature);
+    return HS_OK;
 }
 
 /* Retained bytes of a set: sum over members with no other member among their dominators.
  * Walks each member's idom chain; a walk stops at a member, the virtual root, or a node
  * already known to have no member at or above it (memo), so the work is linear in the nodes
- * touched. mark must be all zero on entry and is zero again on return. */
+ * touched. mark must be all zero on entry and is zero again on return. HS_ERR_NOMEM when
+ * the walk's scratch list cannot grow. */
 static int group_retained(const analysis *a, const uint32_t *m, size_t k, uint8_t *mark,
                           uint64_t *out)
 {
@@ -91,7 +100,7 @@ static int group_retained(const analysis *a, const uint32_t *m, size_t k, uint8_
     for (size_t i = 0; i < k; i++)
         mark[m[i]] = MEMBER;
     uint64_t total = 0;
-    for (size_t i = 0; i < k && rc >= 0; i++) {
+    for (size_t i = 0; i < k; i++) {
         uint32_t v = m[i];
         if (idom[v] == GRAPH_NONE)
             continue; /* unreachable from every root: retains nothing */
@@ -100,7 +109,7 @@ static int group_retained(const analysis *a, const uint32_t *m, size_t k, uint8_
         while (u < n && mark[u] == 0) {
             if (VEC_PUSH(touched, nt, cap, u) < 0) {
                 rc = HS_ERR_NOMEM;
-                break;
+                goto out;
             }
             u = idom[u];
         }
@@ -110,6 +119,7 @@ static int group_retained(const analysis *a, const uint32_t *m, size_t k, uint8_
             mark[touched[j]] = CLEAR;
         total += dom_retained(a->dom, v);
     }
+out:
     for (size_t j = 0; j < nt; j++)
         mark[touched[j]] = 0;
     for (size_t i = 0; i < k; i++)
@@ -119,19 +129,22 @@ static int group_retained(const analysis *a, const uint32_t *m, size_t k, uint8_
     return rc;
 }
 
-int findings_finish(findings *fs, const analysis *a, report_finding **out, size_t *nout)
+int findings_finish(findings *fs, const analysis *a, report_finding **out, size_t *nout,
+                    hs_error *err)
 {
-    uint8_t *mark = calloc((size_t)a->h->nnodes + 1, 1);
-    if (!mark)
-        return HS_ERR_NOMEM;
     int rc = HS_OK;
-    for (size_t i = 0; i < fs->n && rc >= 0; i++) {
+    uint8_t *mark = calloc((size_t)a->h->nnodes + 1, 1);
+    if (!mark) {
+        rc = nomem(err, "a mark per node", "");
+        goto out;
+    }
+    for (size_t i = 0; i < fs->n; i++) {
         report_finding *f = &fs->items[i];
         size_t k = fs->nmembers[i];
         f->objects = malloc((k ? k : 1) * sizeof *f->objects);
         if (!f->objects) {
-            rc = HS_ERR_NOMEM;
-            break;
+            rc = nomem(err, "the objects of ", f->signature);
+            goto out;
         }
         f->nobjects = k;
         f->bytes = 0;
@@ -140,22 +153,26 @@ int findings_finish(findings *fs, const analysis *a, report_finding **out, size_
             f->objects[j] = v < a->h->nobj ? heap_obj_ptr(a->h, v) : a->h->aux[v - a->h->nobj].addr;
             f->bytes += v < a->h->nobj ? heap_obj_bytes(a->h, v) : 0;
         }
-        rc = group_retained(a, fs->members[i], k, mark, &f->retained_bytes);
-    }
-    if (rc >= 0 && fs->n) {
-        report_finding *all = realloc(*out, (*nout + fs->n) * sizeof *all);
-        if (!all) {
-            rc = HS_ERR_NOMEM;
-        } else {
-            memcpy(all + *nout, fs->items, fs->n * sizeof *all);
-            *out = all;
-            *nout += fs->n;
-            for (size_t i = 0; i < fs->n; i++)
-                free(fs->members[i]);
-            fs->n = 0; /* ownership of the findings moved to *out */
-            u64map_release(&fs->by_signature);
+        if (group_retained(a, fs->members[i], k, mark, &f->retained_bytes) < 0) {
+            rc = nomem(err, "the retained bytes of ", f->signature);
+            goto out;
         }
     }
+    if (!fs->n)
+        goto out;
+    report_finding *all = realloc(*out, (*nout + fs->n) * sizeof *all);
+    if (!all) {
+        rc = nomem(err, "the report's findings", "");
+        goto out;
+    }
+    memcpy(all + *nout, fs->items, fs->n * sizeof *all);
+    *out = all;
+    *nout += fs->n;
+    for (size_t i = 0; i < fs->n; i++)
+        free(fs->members[i]);
+    fs->n = 0; /* ownership of the findings moved to *out */
+    u64map_release(&fs->by_signature);
+out:
     free(mark);
     return rc;
 }

@@ -10,21 +10,33 @@
 #include "u64map.h"
 #include "vec.h"
 
-int tables_retainers(analysis *a, size_t n)
+static int nomem(hs_error *err, const char *table)
+{
+    return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "tables: out of memory for the %s",
+                        table);
+}
+
+int tables_retainers(analysis *a, size_t n, hs_error *err)
 {
     report *r = a->rep;
+    int rc = HS_OK;
     uint32_t *top = malloc((n ? n : 1) * sizeof *top);
-    if (!top)
-        return HS_ERR_NOMEM;
+    if (!top) {
+        rc = nomem(err, "top retainers");
+        goto out;
+    }
     size_t k = dom_top(a->dom, n, DOM_TOP_TOPLEVEL, top);
-    r->retainers = calloc(k ? k : 1, sizeof *r->retainers);
-    int rc = r->retainers ? HS_OK : HS_ERR_NOMEM;
-    for (size_t i = 0; i < k && rc >= 0; i++) {
+    if (!(r->retainers = calloc(k ? k : 1, sizeof *r->retainers))) {
+        rc = nomem(err, "top retainers");
+        goto out;
+    }
+    for (size_t i = 0; i < k; i++) {
         uint32_t v = top[i];
         report_step st;
-        rc = describe_step(a, v, REPORT_NO_FIELD, &st);
-        if (rc < 0)
-            break;
+        if (describe_step(a, v, REPORT_NO_FIELD, &st) < 0) {
+            rc = nomem(err, "top retainers");
+            goto out;
+        }
         report_row *row = &r->retainers[r->nretainers++];
         row->label = describe_label(a, v);
         row->group = report_strdup(report_node_kind_name(st.kind));
@@ -34,9 +46,12 @@ int tables_retainers(analysis *a, size_t n)
         row->retained_bytes = dom_retained(a->dom, v);
         free(st.name);
         free(st.shape);
-        if (!row->label || !row->group)
-            rc = HS_ERR_NOMEM;
+        if (!row->label || !row->group) {
+            rc = nomem(err, "top retainers");
+            goto out;
+        }
     }
+out:
     free(top);
     return rc;
 }
@@ -55,21 +70,26 @@ static int by_bytes_desc(const void *x, const void *y)
     return p->node < q->node ? -1 : p->node > q->node;
 }
 
-int tables_histogram(analysis *a, size_t n, unsigned by)
+int tables_histogram(analysis *a, size_t n, unsigned by, hs_error *err)
 {
     const heap *h = a->h;
+    report *r = a->rep;
+    int rc = HS_OK;
     u64map idx = {0}; /* closures and sites: (group << 32 | id) -> accumulator */
+    hist_acc *acc = NULL;
+    size_t nacc = 0, cap = 0;
     /* Types and shapes, the groups nearly every object falls in, index flat arrays. */
     uint32_t *by_type = malloc(((size_t)h->ntypes + 1) * sizeof *by_type);
     uint32_t *by_shape = malloc(((size_t)h->nshapes + 1) * sizeof *by_shape);
-    hist_acc *acc = NULL;
-    size_t nacc = 0, cap = 0;
-    int rc = by_type && by_shape ? HS_OK : HS_ERR_NOMEM;
-    for (uint32_t t = 0; by_type && t < h->ntypes; t++)
+    if (!by_type || !by_shape) {
+        rc = nomem(err, "histogram");
+        goto out;
+    }
+    for (uint32_t t = 0; t < h->ntypes; t++)
         by_type[t] = UINT32_MAX;
-    for (uint32_t sh = 0; by_shape && sh < h->nshapes; sh++)
+    for (uint32_t sh = 0; sh < h->nshapes; sh++)
         by_shape[sh] = UINT32_MAX;
-    for (uint32_t v = 0; v < h->nobj && rc >= 0; v++) {
+    for (uint32_t v = 0; v < h->nobj; v++) {
         if (live_state_of(a->live, v) != LIVE_IN_USE)
             continue;
         int group;
@@ -92,40 +112,44 @@ int tables_histogram(analysis *a, size_t n, unsigned by)
             continue;
         }
         if (!slot) {
-            rc = HS_ERR_NOMEM;
-            break;
+            rc = nomem(err, "histogram");
+            goto out;
         }
         if (*slot == UINT32_MAX) {
             hist_acc x = {v, group, 0, 0};
             if (VEC_PUSH(acc, nacc, cap, x) < 0) {
-                rc = HS_ERR_NOMEM;
-                break;
+                rc = nomem(err, "histogram");
+                goto out;
             }
             *slot = (uint32_t)(nacc - 1);
         }
         acc[*slot].count++;
         acc[*slot].bytes += heap_obj_bytes(h, v);
     }
-    free(by_type);
-    free(by_shape);
-    u64map_release(&idx);
-    if (rc >= 0 && nacc)
+    if (nacc)
         qsort(acc, nacc, sizeof *acc, by_bytes_desc);
-    report *r = a->rep;
     size_t k = nacc < n ? nacc : n;
-    if (rc >= 0 && !(r->histogram = calloc(k ? k : 1, sizeof *r->histogram)))
-        rc = HS_ERR_NOMEM;
+    if (!(r->histogram = calloc(k ? k : 1, sizeof *r->histogram))) {
+        rc = nomem(err, "histogram");
+        goto out;
+    }
     static const char *groups[] = {"type", "closure", "shape", "site"};
-    for (size_t i = 0; i < k && rc >= 0; i++) {
+    for (size_t i = 0; i < k; i++) {
         report_row *row = &r->histogram[r->nhistogram++];
         row->label = acc[i].group == 3 ? report_strdup(heap_site_name(h, acc[i].node))
                                        : describe_label(a, acc[i].node);
         row->group = report_strdup(groups[acc[i].group]);
         row->count = acc[i].count;
         row->bytes = acc[i].bytes;
-        if (!row->label || !row->group)
-            rc = HS_ERR_NOMEM;
+        if (!row->label || !row->group) {
+            rc = nomem(err, "histogram");
+            goto out;
+        }
     }
+out:
+    free(by_type);
+    free(by_shape);
+    u64map_release(&idx);
     free(acc);
     return rc;
 }
@@ -140,43 +164,44 @@ static char *frame_label(const analysis *a, uint32_t v)
     return l;
 }
 
-int tables_folded(analysis *a, unsigned depth)
+int tables_folded(analysis *a, unsigned depth, hs_error *err)
 {
     const heap *h = a->h;
     const uint32_t *idom = dom_idoms(a->dom);
+    report *r = a->rep;
     if (!depth)
         depth = 16;
+    int rc = HS_OK;
+    strpool stacks = {0};
+    u64map row_of = {0};
+    size_t cap = 0, buflen = 4096;
     /* Labels per node are computed once; chains are joined per object and aggregated. */
     char **label = calloc((size_t)h->nnodes + 1, sizeof *label);
     uint32_t *chain = malloc((depth + 1) * sizeof *chain);
-    strpool stacks = {0};
-    u64map row_of = {0};
-    report *r = a->rep;
-    size_t cap = 0;
-    int rc = label && chain ? HS_OK : HS_ERR_NOMEM;
-    size_t buflen = 4096;
     char *buf = malloc(buflen);
-    if (!buf)
-        rc = HS_ERR_NOMEM;
-    for (uint32_t v = 0; v < h->nobj && rc >= 0; v++) {
+    if (!label || !chain || !buf) {
+        rc = nomem(err, "flame-graph rows");
+        goto out;
+    }
+    for (uint32_t v = 0; v < h->nobj; v++) {
         if (idom[v] == GRAPH_NONE)
             continue; /* unreachable: not live memory */
         unsigned n = 0;
         for (uint32_t u = v; u < h->nnodes && n < depth; u = idom[u])
             chain[n++] = u;
         size_t len = 0;
-        for (unsigned i = n; i-- > 0 && rc >= 0;) {
+        for (unsigned i = n; i-- > 0;) {
             uint32_t u = chain[i];
             if (!label[u] && !(label[u] = frame_label(a, u))) {
-                rc = HS_ERR_NOMEM;
-                break;
+                rc = nomem(err, "flame-graph rows");
+                goto out;
             }
             size_t k = strlen(label[u]);
             if (len + k + 2 > buflen) {
                 char *nb = realloc(buf, (len + k + 2) * 2);
                 if (!nb) {
-                    rc = HS_ERR_NOMEM;
-                    break;
+                    rc = nomem(err, "flame-graph rows");
+                    goto out;
                 }
                 buf = nb;
                 buflen = (len + k + 2) * 2;
@@ -186,19 +211,17 @@ int tables_folded(analysis *a, unsigned depth)
             memcpy(buf + len, label[u], k);
             len += k;
         }
-        if (rc < 0)
-            break;
         uint32_t off = strpool_intern(&stacks, buf, len);
         uint32_t *row = off == UINT32_MAX ? NULL : u64map_upsert(&row_of, off, UINT32_MAX);
         if (!row) {
-            rc = HS_ERR_NOMEM;
-            break;
+            rc = nomem(err, "flame-graph rows");
+            goto out;
         }
         if (*row == UINT32_MAX) {
             report_row x = {.label = NULL, .group = NULL};
             if (VEC_PUSH(r->folded, r->nfolded, cap, x) < 0) {
-                rc = HS_ERR_NOMEM;
-                break;
+                rc = nomem(err, "flame-graph rows");
+                goto out;
             }
             *row = (uint32_t)(r->nfolded - 1);
             r->folded[*row].addr = off; /* the label is filled in below */
@@ -206,13 +229,16 @@ int tables_folded(analysis *a, unsigned depth)
         r->folded[*row].count++;
         r->folded[*row].bytes += heap_obj_bytes(h, v);
     }
-    for (size_t i = 0; i < r->nfolded && rc >= 0; i++) {
+    for (size_t i = 0; i < r->nfolded; i++) {
         r->folded[i].label = report_strdup(strpool_get(&stacks, (uint32_t)r->folded[i].addr));
         r->folded[i].group = report_strdup("stack");
         r->folded[i].addr = 0;
-        if (!r->folded[i].label || !r->folded[i].group)
-            rc = HS_ERR_NOMEM;
+        if (!r->folded[i].label || !r->folded[i].group) {
+            rc = nomem(err, "flame-graph rows");
+            goto out;
+        }
     }
+out:
     for (uint32_t v = 0; label && v < h->nnodes; v++)
         free(label[v]);
     free(label);

@@ -3,10 +3,17 @@
 #ifndef TABLES_H
 #define TABLES_H
 
+#include <stddef.h>
+
 #include "analysis.h"
+#include "hs_error.h"
+
+/* Each table is filled into a->rep (which must exist; the report owns the rows) from the
+ * liveness and the dominator tree. Each returns HS_OK, or HS_ERR_NOMEM with err set (the rows
+ * made until then stay in the report). */
 
 /* Fills a->rep->retainers with the top n nodes by retained size (top-level dominators). */
-int tables_retainers(analysis *a, size_t n);
+int tables_retainers(analysis *a, size_t n, hs_error *err);
 
 /* Histogram groups, combinable as a mask. */
 enum { TABLES_BY_TYPE = 1, TABLES_BY_CLOSURE = 2, TABLES_BY_SHAPE = 4, TABLES_BY_SITE = 8 };
@@ -14,11 +21,11 @@ enum { TABLES_BY_TYPE = 1, TABLES_BY_CLOSURE = 2, TABLES_BY_SHAPE = 4, TABLES_BY
 /* Fills a->rep->histogram with the n largest groups of in-use objects by bytes. Each object
  * falls in the first of closure, type, shape (TABLES_BY_SITE: allocation site) that `by`
  * allows; objects with none of them are left out. */
-int tables_histogram(analysis *a, size_t n, unsigned by);
+int tables_histogram(analysis *a, size_t n, unsigned by, hs_error *err);
 
 /* Fills a->rep->folded: every reachable object's bytes charged to the chain of its
  * dominators' labels from the root (at most `depth` frames, deeper ones folded into the
- * last), for flame graphs. */
-int tables_folded(analysis *a, unsigned depth);
+ * last; 0 means 16), for flame graphs. */
+int tables_folded(analysis *a, unsigned depth, hs_error *err);
 
 #endif

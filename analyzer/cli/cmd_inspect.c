@@ -283,7 +283,7 @@ int cmd_top(int argc, char **argv)
         return CLI_BAD;
     int rc = (an->rep = calloc(1, sizeof *an->rep)) ? HS_OK : HS_ERR_NOMEM;
     if (rc >= 0)
-        rc = by ? tables_histogram(an, (size_t)a.n, by) : tables_retainers(an, (size_t)a.n);
+        rc = by ? tables_histogram(an, (size_t)a.n, by, NULL) : tables_retainers(an, (size_t)a.n, NULL);
     if (rc >= 0) {
         const report *r = an->rep;
         const report_row *rows = by ? r->histogram : r->retainers;

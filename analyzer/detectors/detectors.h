@@ -1,34 +1,43 @@
-/* detectors.h - the finding detectors. Each reads the analysis context (heap model, liveness,
- * dominators, containers) and adds grouped findings; none parses bytes or prints. */
+/* detectors.h - the finding detectors, one file each (finpin.c, cycles.c, ghost.c,
+ * tombstone.c). Each reads the analysis context (heap model, liveness, type guesses,
+ * containers) and adds grouped findings with findings_note; none parses bytes or prints.
+ * Each returns HS_OK, or a negative status with err saying what failed; the findings added
+ * until then stay in the caller's findings (findings_release frees them).
+ */
 #ifndef DETECTORS_H
 #define DETECTORS_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "analysis.h"
 #include "findings.h"
+#include "hs_error.h"
 
-/* Finalizer-pinned objects (DESIGN.md "Go-faithful liveness"): one finding per (reason,
- * finalizer function, object type). */
-int finpin_detect(analysis *a, findings *out);
+/* Finalizer-pinned objects (docs/heap-model.md "Go-faithful liveness"): one finding per
+ * (reason, finalizer function, object type). */
+int finpin_detect(analysis *a, findings *out, hs_error *err);
 
 /* Closure-captured reference cycles: SCCs of heap objects that contain a closure. Rooted and
  * finalizer-pinned cycles go to leaks; unreachable (collectable) ones to info. */
-int cycles_detect(analysis *a, findings *leaks, findings *info);
+int cycles_detect(analysis *a, findings *leaks, findings *info, hs_error *err);
 
 /* Ghost references: value-typed (or value-shaped) live objects not reachable from any
- * container, with a retention path that avoids the containers. */
-int ghost_detect(analysis *a, findings *out);
+ * container, with a retention path that avoids the containers. Needs a->types. */
+int ghost_detect(analysis *a, findings *out, hs_error *err);
 
 /* Adds object v as a ghost of the containers in a bit mask (bit c = a->containers[c]),
  * grouped by containers, holder and label, with the given evidence ("type", "shape",
  * "diff"). shape_of, when not NULL, names the type a shape match stands for. */
 int ghost_add(analysis *a, findings *out, uint32_t v, uint32_t containers, const char *evidence,
-              const char *shape_of);
+              const char *shape_of, hs_error *err);
 
-/* Marks (1 byte per node, caller frees) every node reachable from containers
- * [first, first + count) of a. NULL when out of memory. */
-uint8_t *ghost_inside(const analysis *a, size_t first, size_t count);
+/* *out receives a mark (1 byte per node of a's heap; the caller frees it) on every node
+ * reachable from containers [first, first + count) of a. */
+int ghost_inside(const analysis *a, size_t first, size_t count, uint8_t **out, hs_error *err);
 
-/* sync.Map read-map tombstones (container bloat), from the decoded containers. */
-int tombstone_detect(analysis *a, findings *out);
+/* sync.Map read-map tombstones (container bloat), from the decoded containers: one finding
+ * per container that has any. */
+int tombstone_detect(analysis *a, findings *out, hs_error *err);
 
 #endif

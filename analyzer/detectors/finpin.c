@@ -23,20 +23,33 @@ static const char *fin_func(const analysis *a, uint32_t special)
     return fin->fn_name != HEAP_NONE ? strpool_get(&a->h->names, fin->fn_name) : "?";
 }
 
-/* Title, holder and path of a new pinned group, from its first object x. */
-static int describe_group(analysis *a, report_finding *f, uint32_t x, uint32_t special,
-                          live_pin_reason why)
+typedef struct group_ctx {
+    analysis *a;
+    uint32_t x;       /* the group's first object */
+    uint32_t special; /* its finalizer special */
+    live_pin_reason why;
+} group_ctx;
+
+/* Holder, title and path of a new pinned group, from its first object (findings_spec's
+ * describe). */
+static int describe_group(void *ctx, report_finding *f, hs_error *err)
 {
+    const group_ctx *g = ctx;
+    analysis *a = g->a;
+    uint32_t special = g->special;
     char buf[256];
-    heap_describe(a->h, x, buf, sizeof buf);
-    size_t n = live_pin_path(a->live, x, NULL, 0, NULL);
+    heap_describe(a->h, g->x, buf, sizeof buf);
+    int rc = HS_OK;
+    char *root_name = NULL;
+    size_t n = live_pin_path(a->live, g->x, NULL, 0, NULL);
     graph_step *steps = malloc((n ? n : 1) * sizeof *steps);
-    if (!steps)
-        return HS_ERR_NOMEM;
+    if (!steps) {
+        rc = HS_ERR_NOMEM;
+        goto out;
+    }
     uint32_t holder_special = special;
-    live_pin_path(a->live, x, steps, n, &holder_special);
-    char *root_name;
-    switch (why) {
+    live_pin_path(a->live, g->x, steps, n, &holder_special);
+    switch (g->why) {
     case LIVE_PIN_OWN_CLOSURE:
         f->holder = report_strfmt("its own finalizer closure %s", fin_func(a, special));
         root_name = report_strfmt("finalizer %s of %s", fin_func(a, special), buf);
@@ -63,42 +76,45 @@ static int describe_group(analysis *a, report_finding *f, uint32_t x, uint32_t s
         break;
     }
     }
-    int rc = f->holder && root_name && f->title ? HS_OK : HS_ERR_NOMEM;
-    if (rc >= 0)
+    if (!f->holder || !root_name || !f->title)
+        rc = HS_ERR_NOMEM;
+    else
         rc = describe_path(a, steps, n, "finalizer", root_name, &f->path);
+out:
     free(root_name);
     free(steps);
-    return rc;
+    if (rc < 0)
+        return hs_error_set(err, rc, HS_NO_OFFSET, "finpin: describing the pinned %s", buf);
+    return HS_OK;
 }
 
-int finpin_detect(analysis *a, findings *out)
+int finpin_detect(analysis *a, findings *out, hs_error *err)
 {
     for (size_t i = 0; i < a->nspecials; i++) {
         uint32_t x = a->specials[i].obj;
         if (live_state_of(a->live, x) != LIVE_PINNED)
             continue;
         live_pin_reason why = live_pin_reason_of(a->live, x);
+        group_ctx g = {a, x, (uint32_t)i, why};
         char *label = describe_label(a, x);
-        int created = 0;
-        report_finding *f = label ? findings_groupf(out, REPORT_FINALIZER_PINNED, &created,
-                                                    "%s|%s|%s", reason_name(why),
-                                                    fin_func(a, (uint32_t)i), label)
-                                  : NULL;
-        if (!f) {
-            free(label);
-            return HS_ERR_NOMEM;
+        char *sig = label ? report_strfmt("%s|%s|%s", reason_name(why),
+                                          fin_func(a, (uint32_t)i), label)
+                          : NULL;
+        int rc;
+        if (!sig) {
+            rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET,
+                              "finpin: out of memory for the label of object %u", x);
+        } else {
+            findings_spec spec = {.kind = REPORT_FINALIZER_PINNED, .signature = sig,
+                                  .evidence = "liveness", .type = label,
+                                  .reason = reason_name(why), .describe = describe_group,
+                                  .ctx = &g};
+            rc = findings_note(out, &spec, &x, 1, err);
         }
-        int rc = HS_OK;
-        if (created) {
-            f->evidence = report_strdup("liveness");
-            f->reason = report_strdup(reason_name(why));
-            f->type = label;
-            label = NULL;
-            rc = describe_group(a, f, x, (uint32_t)i, why);
-        }
+        free(sig);
         free(label);
-        if (rc < 0 || findings_add(out, f, x) < 0)
-            return HS_ERR_NOMEM;
+        if (rc < 0)
+            return rc;
     }
     return HS_OK;
 }

@@ -1,4 +1,4 @@
-/* ghost.c - ghost references in one dump (DESIGN.md "Detectors"): live objects of a
+/* ghost.c - ghost references in one dump (docs/heap-model.md "Detectors"): live objects of a
  * container's value type (evidence "type") or, for objects of unknown type, of a value shape
  * (evidence "shape") that no container reaches. Each is reported with the retention path that
  * holds it, which by construction avoids every container. */
@@ -58,15 +58,23 @@ static void add_value(const analysis *a, value_sets *vs, uint8_t *distinct, uint
  * likely values that lost their interface word when they were deleted. A big container's
  * values (scattered over the heap in hash order) are marked in a bitset first and then read
  * in ascending order, so the per-object arrays stream instead of missing the cache per value. */
-static int collect_values(const analysis *a, value_sets *vs)
+static int nomem_values(hs_error *err)
+{
+    return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET,
+                        "ghost: out of memory collecting the containers' value types");
+}
+
+static int collect_values(const analysis *a, value_sets *vs, hs_error *err)
 {
     const heap *h = a->h;
-    uint8_t *distinct = calloc((size_t)h->ntypes + 1, 1);
-    uint64_t *mark = NULL;
-    if (!distinct)
-        return HS_ERR_NOMEM;
     int rc = HS_OK;
-    for (size_t c = 0; c < a->ncontainers && rc >= 0; c++) {
+    uint64_t *mark = NULL;
+    uint8_t *distinct = calloc((size_t)h->ntypes + 1, 1);
+    if (!distinct) {
+        rc = nomem_values(err);
+        goto out;
+    }
+    for (size_t c = 0; c < a->ncontainers; c++) {
         const analysis_container *ct = &a->containers[c];
         if (ct->nvalues < h->nobj / 64) {
             for (size_t i = 0; i < ct->nvalues; i++)
@@ -74,8 +82,8 @@ static int collect_values(const analysis *a, value_sets *vs)
             continue;
         }
         if (!mark && !(mark = bitset_new(h->nobj))) {
-            rc = HS_ERR_NOMEM;
-            break;
+            rc = nomem_values(err);
+            goto out;
         }
         for (size_t i = 0; i < ct->nvalues; i++)
             bitset_set(mark, ct->values[i]);
@@ -93,17 +101,22 @@ static int collect_values(const analysis *a, value_sets *vs)
         for (uint32_t t = 0; t < h->ntypes; t++)
             if (!strcmp(strpool_get(&h->names, h->types[t].name), a->opts.value_types[i]))
                 vs->types[t] |= all ? all : 1;
+out:
     free(mark);
     free(distinct);
     return rc;
 }
 
-/* Bitset of the nodes reachable from containers [first, first + count) of a, or NULL. */
-static uint64_t *inside_bits(const analysis *a, size_t first, size_t count)
+/* *out receives a bitset of the nodes reachable from containers [first, first + count) of a
+ * (h->nnodes bits; the caller frees it). */
+static int inside_bits(const analysis *a, size_t first, size_t count, uint64_t **out,
+                       hs_error *err)
 {
-    uint32_t *seeds = malloc((count * ANALYSIS_CONTAINER_SEEDS + 1) * sizeof *seeds);
+    *out = NULL;
+    uint32_t *seeds = calloc(count * ANALYSIS_CONTAINER_SEEDS + 1, sizeof *seeds);
     if (!seeds)
-        return NULL;
+        return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET,
+                            "ghost: out of memory for the seeds of %zu containers", count);
     size_t n = 0;
     for (size_t i = 0; i < count; i++) {
         const analysis_container *c = &a->containers[first + i];
@@ -112,22 +125,34 @@ static uint64_t *inside_bits(const analysis *a, size_t first, size_t count)
         for (size_t k = 0; k < c->nseeds; k++)
             seeds[n++] = c->seeds[k];
     }
-    uint64_t *in = NULL;
-    hs_error err;
-    paths_reach(a->h->g, seeds, n, NULL, &in, NULL, &err);
+    int rc = paths_reach(a->h->g, seeds, n, NULL, out, NULL, err);
+    if (rc < 0)
+        hs_error_prefix(err, "ghost: what %s reaches",
+                        count == 1 ? a->containers[first].name : "the containers");
     free(seeds);
-    return in;
+    return rc;
 }
 
-uint8_t *ghost_inside(const analysis *a, size_t first, size_t count)
+int ghost_inside(const analysis *a, size_t first, size_t count, uint8_t **out, hs_error *err)
 {
     const heap *h = a->h;
-    uint64_t *bits = inside_bits(a, first, count);
-    uint8_t *in = bits ? malloc((size_t)h->nnodes + 1) : NULL;
-    for (uint32_t v = 0; in && v < h->nnodes; v++)
+    *out = NULL;
+    uint64_t *bits;
+    int rc = inside_bits(a, first, count, &bits, err);
+    if (rc < 0)
+        return rc;
+    uint8_t *in = malloc((size_t)h->nnodes + 1);
+    if (!in) {
+        rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET,
+                          "ghost: out of memory for a mark per node");
+        goto out;
+    }
+    for (uint32_t v = 0; v < h->nnodes; v++)
         in[v] = (uint8_t)bitset_get(bits, v);
+    *out = in;
+out:
     free(bits);
-    return in;
+    return rc;
 }
 
 /* The first closure on a path, or NULL. */
@@ -139,7 +164,8 @@ static const char *closure_on_path(const report_path *p)
     return NULL;
 }
 
-/* "main.store" or "main.store, *main.registry" for a mask of containers. */
+/* "main.store" or "main.store, *main.registry" for a mask of containers; NULL when out of
+ * memory. */
 static char *container_names(const analysis *a, uint32_t mask)
 {
     char *out = report_strdup("");
@@ -153,70 +179,92 @@ static char *container_names(const analysis *a, uint32_t mask)
     return out;
 }
 
-int ghost_add(analysis *a, findings *out, uint32_t v, uint32_t containers, const char *evidence,
-              const char *shape_of)
+typedef struct ghost_ctx {
+    analysis *a;
+    uint32_t v;          /* the ghost */
+    uint32_t containers; /* the mask of the containers it is not in */
+} ghost_ctx;
+
+/* Containers, path, holder and title of a new ghost finding (findings_spec's describe). */
+static int describe_ghost(void *ctx, report_finding *f, hs_error *err)
 {
-    const paths_tree *t = live_program_tree(a->live);
-    uint32_t root = paths_root_of(t, v);
-    char *label = shape_of ? report_strfmt("%s (matched by size and pointer layout)", shape_of)
-                           : describe_label(a, v);
-    int created = 0;
-    report_finding *f = label ? findings_groupf(out, REPORT_GHOST, &created, "%x|%u|%s|%s",
-                                                containers, root, evidence, label)
-                              : NULL;
-    if (!f) {
-        free(label);
-        return HS_ERR_NOMEM;
+    const ghost_ctx *g = ctx;
+    int rc = (f->container = container_names(g->a, g->containers)) ? HS_OK : HS_ERR_NOMEM;
+    if (rc >= 0)
+        rc = describe_program_path(g->a, g->v, &f->path);
+    if (rc >= 0) {
+        const char *via = closure_on_path(&f->path);
+        f->holder = via ? report_strfmt("%s %s via closure %s", f->path.root_kind,
+                                        f->path.root_name, via)
+                        : report_strfmt("%s %s", f->path.root_kind, f->path.root_name);
+        f->title = report_strfmt("%s not in container %s but still held by %s", f->type,
+                                 f->container, f->holder ? f->holder : "?");
+        if (!f->holder || !f->title)
+            rc = HS_ERR_NOMEM;
     }
-    int rc = HS_OK;
-    if (created) {
-        f->evidence = report_strdup(evidence);
-        f->container = container_names(a, containers);
-        const char *cname = f->container ? f->container : "?";
-        f->type = label;
-        label = NULL;
-        rc = describe_program_path(a, v, &f->path);
-        if (rc >= 0) {
-            const char *via = closure_on_path(&f->path);
-            f->holder = via ? report_strfmt("%s %s via closure %s", f->path.root_kind,
-                                            f->path.root_name, via)
-                            : report_strfmt("%s %s", f->path.root_kind, f->path.root_name);
-            f->title = report_strfmt("%s not in container %s but still held by %s", f->type,
-                                     cname, f->holder ? f->holder : "?");
-            if (!f->evidence || !f->container || !f->holder || !f->title)
-                rc = HS_ERR_NOMEM;
-        }
-    }
-    free(label);
-    return rc < 0 ? rc : findings_add(out, f, v);
+    if (rc < 0)
+        return hs_error_set(err, rc, HS_NO_OFFSET, "ghost: describing the path to %s",
+                            f->type);
+    return HS_OK;
 }
 
-int ghost_detect(analysis *a, findings *out)
+int ghost_add(analysis *a, findings *out, uint32_t v, uint32_t containers, const char *evidence,
+              const char *shape_of, hs_error *err)
+{
+    uint32_t root = paths_root_of(live_program_tree(a->live), v);
+    char *label = shape_of ? report_strfmt("%s (matched by size and pointer layout)", shape_of)
+                           : describe_label(a, v);
+    char *sig = label ? report_strfmt("%x|%u|%s|%s", containers, root, evidence, label) : NULL;
+    int rc;
+    if (!sig) {
+        rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET,
+                          "ghost: out of memory naming object %u", v);
+    } else {
+        ghost_ctx g = {a, v, containers};
+        findings_spec spec = {.kind = REPORT_GHOST, .signature = sig, .evidence = evidence,
+                              .type = label, .describe = describe_ghost, .ctx = &g};
+        rc = findings_note(out, &spec, &v, 1, err);
+    }
+    free(sig);
+    free(label);
+    return rc;
+}
+
+int ghost_detect(analysis *a, findings *out, hs_error *err)
 {
     const heap *h = a->h;
     if (!a->ncontainers)
         return HS_OK;
+    uint64_t *in = NULL;
     value_sets vs = {calloc((size_t)h->ntypes + 1, sizeof *vs.types),
                      calloc((size_t)h->nshapes + 1, sizeof *vs.shapes)};
-    int rc = vs.types && vs.shapes && a->types ? collect_values(a, &vs) : HS_ERR_NOMEM;
-    uint64_t *in = rc >= 0 ? inside_bits(a, 0, a->ncontainers) : NULL;
-    if (!in)
-        rc = HS_ERR_NOMEM;
+    int rc = HS_OK;
+    if (!vs.types || !vs.shapes) {
+        rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET,
+                          "ghost: out of memory for the value types and shapes");
+        goto out;
+    }
+    if ((rc = collect_values(a, &vs, err)) < 0 ||
+        (rc = inside_bits(a, 0, a->ncontainers, &in, err)) < 0)
+        goto out;
     /* Candidates: in-use objects outside every container, in ascending order. */
-    for (size_t w = 0; rc >= 0 && w < bitset_words(h->nobj); w++) {
-        for (uint64_t bits = ~in[w]; bits && rc >= 0; bits &= bits - 1) {
+    for (size_t w = 0; w < bitset_words(h->nobj); w++) {
+        for (uint64_t bits = ~in[w]; bits; bits &= bits - 1) {
             uint32_t v = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(bits));
             if (v >= h->nobj || live_state_of(a->live, v) != LIVE_IN_USE)
                 continue;
             uint32_t c;
             if (h->obj_type[v] != HEAP_NONE) {
                 if ((c = vs.types[h->obj_type[v]]) != 0)
-                    rc = ghost_add(a, out, v, c, "type", NULL);
+                    rc = ghost_add(a, out, v, c, "type", NULL, err);
             } else if (h->obj_func[v] == HEAP_NONE && (c = vs.shapes[h->obj_shape[v]]) != 0) {
-                rc = ghost_add(a, out, v, c, "shape", typeinfo_shape_type(a->types, v));
+                rc = ghost_add(a, out, v, c, "shape", typeinfo_shape_type(a->types, v), err);
             }
+            if (rc < 0)
+                goto out;
         }
     }
+out:
     free(in);
     free(vs.types);
     free(vs.shapes);
