@@ -266,8 +266,8 @@ static void *dom_thread(void *arg)
 static int dom_launch(dom_job *j, pthread_t *tid)
 {
     size_t n1 = (size_t)graph_node_count(j->a->h->g) + 1;
-    j->retained = heap_take_spare(j->a->h, n1 * sizeof *j->retained);
-    j->idom = heap_take_spare(j->a->h, n1 * sizeof *j->idom);
+    j->retained = spare_take(&j->a->h->spare, n1 * sizeof *j->retained);
+    j->idom = spare_take(&j->a->h->spare, n1 * sizeof *j->idom);
     return pthread_create(tid, NULL, dom_thread, j) == 0;
 }
 
@@ -318,7 +318,7 @@ int analysis_run(source *s, const analysis_options *opts, analysis **out, hs_err
     /* On one thread: the other core runs the dominators' DFS meanwhile. */
     rc = heap_build_reverse(a->h, !threaded, err);
     if (rc >= 0)
-        heap_drop_spares(a->h);
+        spare_drop(&a->h->spare);
     dom_reverse_done(&job, threaded, rc >= 0);
     lap(a, ANALYSIS_T_MODEL, &t);
     if (rc < 0 ||

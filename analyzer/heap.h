@@ -15,6 +15,7 @@
 #include "graph.h"
 #include "hs_error.h"
 #include "source.h"
+#include "spare.h"
 #include "strpool.h"
 #include "symtab.h"
 #include "u64map.h"
@@ -125,8 +126,6 @@ typedef enum heap_step {
 /* The step's name ("stream", "sort", ...). */
 const char *heap_step_name(int step);
 
-#define HEAP_NSPARE 5
-
 typedef struct heap {
     char go_version[64];
     char goarch[16];       /* from the params record */
@@ -177,8 +176,8 @@ typedef struct heap {
     struct addrindex *aix; /* address -> object (addrindex.h), NULL: binary search */
     graph *g;              /* pointer graph over all nodes, field offsets on edges */
     double step_seconds[HEAP_NSTEPS]; /* wall time of each build step */
-    void *spare[HEAP_NSPARE];         /* memory of dead build arrays: heap_take_spare */
-    size_t spare_bytes[HEAP_NSPARE];  /* their sizes (mostly touched already) */
+    spare_pool spare;      /* the build's dead arrays, for the analysis's next big ones
+                              (spare.h): take them with spare_take, then spare_drop the rest */
     strpool names;
     const symtab *syms;    /* borrowed from the source; may be NULL */
 } heap;
@@ -193,14 +192,6 @@ int heap_build(source *s, void (*progress)(void *ctx, uint64_t done), void *prog
 /* Builds the graph's reverse adjacency (timed as HEAP_STEP_REVERSE), on every core when
  * parallel (see graph_build_reverse), in spare memory when there is some. */
 int heap_build_reverse(heap *h, int parallel, hs_error *err);
-
-/* Fresh memory costs a page fault per page on first touch; the build's dead arrays (the raw
- * edges, the edge starts, the sort's permutations) have mostly been touched already. heap_take_spare hands the smallest one of at
- * least `bytes` over, shrunk to that (malloc'd: the caller owns it), or NULL when none is
- * that large; heap_drop_spares frees the rest. For the analysis's next big arrays (the
- * reverse adjacency, the dominator tree). */
-void *heap_take_spare(heap *h, size_t bytes);
-void heap_drop_spares(heap *h);
 
 /* The weak handles that name obj (*n of them; none before heap_build_reverse). */
 const heap_weak *heap_weak_referrers(const heap *h, uint32_t obj, size_t *n);
