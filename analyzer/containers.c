@@ -97,7 +97,15 @@ typedef struct decoder {
     uint32_t *pend;    /* (entry, key) pairs found in the buckets, decoded afterwards */
     size_t npend, cappend;
     size_t capv, capt;
+    int nomem;         /* a role label could not be added: the decoding fails */
 } decoder;
+
+/* Names object obj by its role in the structure being decoded (heap_label). */
+static void label(decoder *d, uint32_t obj, const char *name)
+{
+    if (heap_label(d->a->h, obj, name) < 0)
+        d->nomem = 1;
+}
 
 static int seen_once(decoder *d, uint32_t v)
 {
@@ -172,7 +180,7 @@ static int decode_entries(decoder *d, int in_read)
         uint32_t e = (uint32_t)(y[k] >> 32), i = (uint32_t)y[k];
         if (!seen_once(d, e))
             continue;
-        heap_label(h, e, "sync.entry");
+        label(d, e, "sync.entry");
         uint32_t p = containers_edge_at(g, e, 0);
         if (p == GRAPH_NONE || p == d->expunged) {
             if (in_read)
@@ -185,7 +193,7 @@ static int decode_entries(decoder *d, int in_read)
     /* Boxes in id order: label, read the value; (pair, value) go to x. */
     for (size_t k = 0; k < nbox; k++) {
         uint32_t p = (uint32_t)(y[k] >> 32), i = (uint32_t)y[k];
-        heap_label(h, p, "any (sync.entry value box)");
+        label(d, p, "any (sync.entry value box)");
         x[k] = (uint64_t)i << 32 | containers_edge_at(g, p, 8);
     }
     /* Values back to their pairs (sorted by pair first, so the stores stay local). */
@@ -222,7 +230,7 @@ static int walk_entry_hmap(decoder *d, uint32_t hm, int in_read)
     const graph *g = h->g;
     if (!is_object(h, hm, HMAP_SIZE))
         return 0;
-    heap_label(h, hm, "runtime.hmap (map[any]*sync.entry)");
+    label(d, hm, "runtime.hmap (map[any]*sync.entry)");
     d->nq = 0;
     uint32_t b0 = containers_edge_at(g, hm, HMAP_BUCKETS);
     uint32_t b1 = containers_edge_at(g, hm, HMAP_OLDBUCKETS);
@@ -235,7 +243,7 @@ static int walk_entry_hmap(decoder *d, uint32_t hm, int in_read)
         uint32_t b = d->queue[--d->nq];
         if (!seen_once(d, b))
             continue;
-        heap_label(h, b, "runtime.bmap (map[any]*sync.entry buckets)");
+        label(d, b, "runtime.bmap (map[any]*sync.entry buckets)");
         /* Edges come in field order, so a bucket's key data words (at 16 + 16j) are seen
          * before its values (at 136 + 8j): remember them per bucket. Offsets are the
          * program's (a Go 1.22+ bucket array above 512 B has a malloc header). */
@@ -309,12 +317,12 @@ static int walk_trie(decoder *d, uint32_t root)
         if (!seen_once(d, v))
             continue;
         if (is_trie_node(h, v)) {
-            heap_label(h, v, "internal/sync.indirect (sync.Map trie node)");
+            label(d, v, "internal/sync.indirect (sync.Map trie node)");
             for (uint32_t e = off[v]; e < off[v + 1]; e++)
                 if (fld[e] >= TRIE_CHILDREN && VEC_PUSH(d->queue, d->nq, d->capq, dst[e]) < 0)
                     return -1;
         } else if (is_trie_entry(h, v)) {
-            heap_label(h, v, "internal/sync.entry (sync.Map entry)");
+            label(d, v, "internal/sync.entry (sync.Map entry)");
             uint32_t next = containers_edge_at(g, v, TRIE_OVERFLOW);
             uint32_t val = containers_edge_at(g, v, TRIE_VALUE);
             if (next < h->nobj && VEC_PUSH(d->queue, d->nq, d->capq, next) < 0)
@@ -352,7 +360,7 @@ static int walk_hmap(decoder *d, uint32_t hm)
     heap *h = d->a->h;
     const graph *g = h->g;
     const uint32_t *off = graph_out_offsets(g), *dst = graph_out_dst(g);
-    heap_label(h, hm, "runtime.hmap");
+    label(d, hm, "runtime.hmap");
     d->nq = 0;
     uint32_t b0 = containers_edge_at(g, hm, HMAP_BUCKETS);
     uint32_t b1 = containers_edge_at(g, hm, HMAP_OLDBUCKETS);
@@ -365,7 +373,7 @@ static int walk_hmap(decoder *d, uint32_t hm)
         uint32_t b = d->queue[--d->nq];
         if (!seen_once(d, b))
             continue;
-        heap_label(h, b, "runtime.bmap (map buckets)");
+        label(d, b, "runtime.bmap (map buckets)");
         for (uint32_t e = off[b]; e < off[b + 1]; e++) {
             uint32_t t = dst[e];
             if (t == b || t >= h->nobj || bitset_get(d->seen, t))
@@ -387,7 +395,7 @@ static int add_group_values(decoder *d, uint32_t grp)
 {
     heap *h = d->a->h;
     const uint32_t *off = graph_out_offsets(h->g), *dst = graph_out_dst(h->g);
-    heap_label(h, grp, "internal/runtime/maps.group (map groups)");
+    label(d, grp, "internal/runtime/maps.group (map groups)");
     for (uint32_t e = off[grp]; e < off[grp + 1]; e++)
         if (dst[e] < h->nobj && dst[e] != grp && seen_once(d, dst[e]) && add_value(d, dst[e]) < 0)
             return -1;
@@ -408,7 +416,7 @@ static int walk_swiss(decoder *d, uint32_t m)
 {
     heap *h = d->a->h;
     const uint32_t *off = graph_out_offsets(h->g), *dst = graph_out_dst(h->g);
-    heap_label(h, m, "internal/runtime/maps.Map");
+    label(d, m, "internal/runtime/maps.Map");
     uint32_t dir = containers_edge_at(h->g, m, SWISS_DIR);
     if (dir >= h->nobj)
         return 0;
@@ -418,12 +426,12 @@ static int walk_swiss(decoder *d, uint32_t m)
         is_dir = is_swiss_table(h, dst[e]);
     if (!is_dir)
         return add_group_values(d, dir);
-    heap_label(h, dir, "internal/runtime/maps directory");
+    label(d, dir, "internal/runtime/maps directory");
     for (uint32_t e = off[dir]; e < off[dir + 1]; e++) {
         uint32_t t = dst[e];
         if (!seen_once(d, t))
             continue; /* tables repeat in the directory */
-        heap_label(h, t, "internal/runtime/maps.table");
+        label(d, t, "internal/runtime/maps.table");
         uint32_t groups = containers_edge_at(h->g, t, SWISS_TABLE_GROUPS);
         if (groups < h->nobj && seen_once(d, groups) && add_group_values(d, groups) < 0)
             return -1;
@@ -551,7 +559,7 @@ static int decode_syncmap(analysis *a, analysis_container *c, uint32_t r)
     free(d.seen);
     free(d.queue);
     free(d.pend);
-    return rc < 0 ? HS_ERR_NOMEM : HS_OK;
+    return rc < 0 || d.nomem ? HS_ERR_NOMEM : HS_OK;
 }
 
 /* The offset of read (1.19-1.23) or root (1.24+) in a sync.Map, and whether object r is such
@@ -654,7 +662,8 @@ static int add_named(analysis *a, size_t *cap, const char *name, hs_error *err)
             return HS_OK;
     analysis_container *c;
     if (add_container(a, cap, node, 0, &c) < 0)
-        return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "containers");
+        return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET,
+                            "containers: out of memory adding %s", name);
     uint32_t m = containers_edge_at(h->g, node, 0);
     if (!is_map_header(a, m))
         return HS_OK;
@@ -668,14 +677,18 @@ static int add_named(analysis *a, size_t *cap, const char *name, hs_error *err)
     c->seeds[0] = m;
     c->nseeds = 1;
     c->addr = heap_obj_ptr(h, m);
-    return rc < 0 ? hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "decoding map %s", name) : HS_OK;
+    if (rc < 0 || d.nomem)
+        return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET,
+                            "containers: out of memory decoding map %s", name);
+    return HS_OK;
 }
 
 int containers_find(analysis *a, hs_error *err)
 {
     size_t cap = 0;
     if (!a->opts.no_auto_containers && find_syncmaps(a, &cap) < 0)
-        return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "decoding sync.Maps");
+        return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET,
+                            "containers: out of memory decoding sync.Maps");
     for (size_t i = 0; i < a->opts.ncontainers; i++) {
         int rc = add_named(a, &cap, a->opts.containers[i], err);
         if (rc < 0)

@@ -19,12 +19,12 @@ static void step_done(heap *h, heap_step step, struct timespec *t)
 
 /* Program roots: every aux node with a root kind. Finalizer specials are not program roots;
  * liveness derives their roots from h->fins (mgcmark.go treats them apart). */
-static int collect_roots(builder *b)
+static int collect_roots(builder *b, hs_error *err)
 {
     heap *h = b->h;
     h->roots = malloc(((size_t)h->naux + 1) * sizeof *h->roots);
     if (!h->roots)
-        return HS_ERR_NOMEM;
+        return heap_build_oom(err, "roots");
     uint32_t n = 0;
     for (uint32_t i = 0; i < h->naux; i++) {
         int k = h->aux[i].root_kind;
@@ -37,11 +37,30 @@ static int collect_roots(builder *b)
     for (uint32_t f = 0; f < h->nfins; f++) {
         heap_finalizer *fin = &h->fins[f];
         /* The special's offset may point inside a tiny block or past a malloc header: the
-         * containing slot is the object (GO-RUNTIME.md "Roots and finalizers"). */
+         * containing slot is the object (docs/go-runtime.md "Roots and finalizers"). */
         fin->obj = heap_object_at(h, fin->obj_addr);
         fin->fn = heap_object_at(h, fin->fn_addr);
         if (fin->fn == HEAP_NONE)
             fin->fn = heap_resolve_global_at(h, &b->global_of, fin->fn_addr);
+    }
+    return HS_OK;
+}
+
+/* Allocation sites of the sampled objects (h->obj_site), when the dump has samples. */
+static int collect_sites(builder *b, hs_error *err)
+{
+    heap *h = b->h;
+    if (!b->nsamples)
+        return HS_OK;
+    h->obj_site = malloc((size_t)h->nobj * sizeof *h->obj_site + 1);
+    if (!h->obj_site)
+        return heap_build_oom(err, "allocation sites");
+    for (uint32_t i = 0; i < h->nobj; i++)
+        h->obj_site[i] = HEAP_NONE;
+    for (size_t i = 0; i < b->nsamples; i++) {
+        uint32_t o = heap_object_at(h, b->sample_obj[i]);
+        if (o != HEAP_NONE)
+            h->obj_site[o] = b->sample_site[i];
     }
     return HS_OK;
 }
@@ -73,53 +92,40 @@ static void builder_release(builder *b)
     stackobj_free(b->stk);
 }
 
+/* The steps after the pass (heap_build.h), timed as HEAP_STEP_SORT, _RESOLVE and (by the
+ * caller) _GRAPH. */
 static int finish(builder *b, hs_error *err)
 {
     heap *h = b->h;
     uint32_t *sorted_of = NULL, *arrival_of = NULL;
     uint32_t narrival = h->nobj;
-    if (heap_resolve_global_targets(b) < 0 || heap_order_objects(b, &sorted_of, &arrival_of) < 0 ||
-        heap_order_index(b) < 0) {
-        free(sorted_of);
-        free(arrival_of);
-        return heap_build_oom(err, "the address index");
-    }
+    int rc;
+    if ((rc = heap_resolve_global_targets(b, err)) < 0 ||
+        (rc = heap_order_objects(b, &sorted_of, &arrival_of, err)) < 0 ||
+        (rc = heap_order_index(b, err)) < 0)
+        goto out;
     memset(h->obj_type, 0xff, (size_t)h->nobj * sizeof *h->obj_type); /* HEAP_NONE */
     memset(h->obj_tsrc, 0, (size_t)h->nobj + 1);
     step_done(h, HEAP_STEP_SORT, &b->clock);
     heap_resolve_mark_hints(b);
-    if (heap_resolve_edges(b) < 0 || heap_resolve_iface_hints(b) < 0) {
-        free(sorted_of);
-        free(arrival_of);
-        return heap_build_oom(err, "types");
-    }
+    if ((rc = heap_resolve_edges(b, err)) < 0 || (rc = heap_resolve_iface_hints(b, err)) < 0)
+        goto out;
     step_done(h, HEAP_STEP_RESOLVE, &b->clock);
-    int rc = heap_graph_build(b, arrival_of, narrival, err);
-    if (rc >= 0)
-        heap_resolve_other_hints(b, sorted_of, narrival);
-    if (rc >= 0 && heap_resolve_weak(b, sorted_of, narrival) < 0)
-        rc = heap_build_oom(err, "weak handles");
-    /* Spare memory from now on (spare_take). */
+    if ((rc = heap_graph_build(b, arrival_of, narrival, err)) < 0 ||
+        (rc = heap_resolve_other_hints(b, sorted_of, narrival, err)) < 0 ||
+        (rc = heap_resolve_weak(b, sorted_of, narrival, err)) < 0)
+        goto out;
+    /* The permutations are dead: spare memory from now on (spare.h). */
     size_t room = ((size_t)narrival + h->naux + 1) * sizeof *arrival_of;
     spare_add(&h->spare, arrival_of, room);
     spare_add(&h->spare, sorted_of, room);
-    if (rc < 0)
-        return rc;
-    if (collect_roots(b) < 0)
-        return heap_build_oom(err, "roots");
-    if (b->nsamples) {
-        h->obj_site = malloc((size_t)h->nobj * sizeof *h->obj_site + 1);
-        if (!h->obj_site)
-            return heap_build_oom(err, "allocation sites");
-        for (uint32_t i = 0; i < h->nobj; i++)
-            h->obj_site[i] = HEAP_NONE;
-        for (size_t i = 0; i < b->nsamples; i++) {
-            uint32_t o = heap_object_at(h, b->sample_obj[i]);
-            if (o != HEAP_NONE)
-                h->obj_site[o] = b->sample_site[i];
-        }
-    }
-    return HS_OK;
+    arrival_of = sorted_of = NULL;
+    if ((rc = collect_roots(b, err)) < 0 || (rc = collect_sites(b, err)) < 0)
+        goto out;
+out:
+    free(sorted_of);
+    free(arrival_of);
+    return rc;
 }
 
 int heap_build(source *s, void (*progress)(void *ctx, uint64_t done), void *progress_ctx,
@@ -133,12 +139,10 @@ int heap_build(source *s, void (*progress)(void *ctx, uint64_t done), void *prog
     h->layout = golayout_of(0);
     h->syms = s->syms;
     builder b = {.h = h, .s = s};
-    source_reader *sr;
+    source_reader *sr = NULL;
     int rc = source_reader_open(s, 2, &sr, err);
-    if (rc < 0) {
-        heap_free(h);
-        return rc;
-    }
+    if (rc < 0)
+        goto out;
     clock_gettime(CLOCK_MONOTONIC, &b.clock);
     gohd_record rec;
     uint64_t next_report = 0;
@@ -162,14 +166,19 @@ int heap_build(source *s, void (*progress)(void *ctx, uint64_t done), void *prog
         const hs_error *se = source_reader_stream_error(sr);
         if (se && se->status != HS_OK && err)
             *err = *se;
+        goto out;
     }
-    source_reader_free(sr);
-    if (rc >= 0 && heap_ingest_finish_goroutine(&b) < 0)
+    source_reader_free(sr); /* before the steps after the pass: their memory peak */
+    sr = NULL;
+    if (heap_ingest_finish_goroutine(&b) < 0) {
         rc = heap_build_oom(err, "stack objects");
+        goto out;
+    }
     step_done(h, HEAP_STEP_STREAM, &b.clock);
-    if (rc >= 0)
-        rc = finish(&b, err);
+    rc = finish(&b, err);
     step_done(h, HEAP_STEP_GRAPH, &b.clock);
+out:
+    source_reader_free(sr);
     builder_release(&b);
     if (rc < 0) {
         heap_free(h);
@@ -186,16 +195,21 @@ int heap_build_reverse(heap *h, int parallel, hs_error *err)
     uint32_t *src = spare_take(&h->spare, (size_t)graph_edge_count(h->g) * sizeof *src);
     uint32_t *off = spare_take(&h->spare, ((size_t)h->nnodes + 1) * sizeof *off);
     int rc = graph_build_reverse(h->g, parallel, off, src, err);
-    if (rc >= 0) { /* a weak handle is a handle only when a weak.Pointer points to it */
-        const uint32_t *in = graph_in_offsets(h->g);
-        size_t n = 0;
-        for (size_t i = 0; i < h->nweak; i++)
-            if (in[h->weak[i].handle] != in[h->weak[i].handle + 1])
-                h->weak[n++] = h->weak[i];
-        h->nweak = n;
-        for (size_t i = 0; i < n; i++)
-            heap_label(h, h->weak[i].handle, "weak handle (weak.Pointer)");
-    }
+    if (rc < 0)
+        goto out;
+    /* a weak handle is a handle only when a weak.Pointer points to it */
+    const uint32_t *in = graph_in_offsets(h->g);
+    size_t n = 0;
+    for (size_t i = 0; i < h->nweak; i++)
+        if (in[h->weak[i].handle] != in[h->weak[i].handle + 1])
+            h->weak[n++] = h->weak[i];
+    h->nweak = n;
+    for (size_t i = 0; i < n; i++)
+        if ((rc = heap_label(h, h->weak[i].handle, "weak handle (weak.Pointer)")) < 0) {
+            rc = heap_build_oom(err, "the labels of weak handles");
+            goto out;
+        }
+out:
     step_done(h, HEAP_STEP_REVERSE, &t);
     return rc;
 }

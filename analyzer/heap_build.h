@@ -117,13 +117,14 @@ typedef struct builder {
     uint32_t *sample_site;
     size_t nsamples, cap_sample_obj, cap_sample_site;
     struct timespec clock; /* start of the current build step */
+    int nomem;             /* an allocation failed where the failing function returns no
+                              status (type interning): the step reports HS_ERR_NOMEM */
 } builder;
 
 /* Sets err to an out-of-memory failure while building `what`; returns HS_ERR_NOMEM. */
 static inline int heap_build_oom(hs_error *err, const char *what)
 {
-    return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "heap model: out of memory building %s",
-                        what);
+    return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "heap model: building %s", what);
 }
 
 /* The value slot of object edge i: the pointer value, then (once resolved) the target. */
@@ -154,16 +155,16 @@ int heap_ingest_global_node(builder *b, uint64_t slot, uint32_t *aux, uint64_t *
 /* Puts the objects in address order (see heap_order.c); *sorted_of maps arrival -> sorted
  * index (HEAP_NONE: dropped), *arrival_of sorted -> arrival. Both are malloc'd with room for
  * every node (nobj + naux + 1 entries) and owned by the caller. HS_OK or HS_ERR_NOMEM. */
-int heap_order_objects(builder *b, uint32_t **sorted_of, uint32_t **arrival_of);
+int heap_order_objects(builder *b, uint32_t **sorted_of, uint32_t **arrival_of, hs_error *err);
 
 /* Builds h->aix, the address index (addrindex.h). HS_OK or HS_ERR_NOMEM. */
-int heap_order_index(builder *b);
+int heap_order_index(builder *b, hs_error *err);
 
 /* ---- heap_resolve.c: edges and types ---- */
 
 /* Makes sure every pointer into data/bss has a global node to land on. HS_OK or
  * HS_ERR_NOMEM. */
-int heap_resolve_global_targets(builder *b);
+int heap_resolve_global_targets(builder *b, hs_error *err);
 
 /* Marks the edges that interface hints ride on (before heap_resolve_edges). */
 void heap_resolve_mark_hints(builder *b);
@@ -171,17 +172,20 @@ void heap_resolve_mark_hints(builder *b);
 /* Resolves every edge in place: the value becomes the target node, or HEAP_NONE. Pointers
  * from named globals into anonymous statics are kept in h->static_ptrs. HS_OK or
  * HS_ERR_NOMEM. */
-int heap_resolve_edges(builder *b);
+int heap_resolve_edges(builder *b, hs_error *err);
 
 /* Types the objects interface words point at (after heap_resolve_edges). HS_OK or
  * HS_ERR_NOMEM. */
-int heap_resolve_iface_hints(builder *b);
+int heap_resolve_iface_hints(builder *b, hs_error *err);
 
-/* Applies the malloc-header and finalizer hints (arrival indices through sorted_of). */
-void heap_resolve_other_hints(builder *b, const uint32_t *sorted_of, uint32_t narrival);
+/* Applies the malloc-header and finalizer hints (arrival indices through sorted_of). HS_OK
+ * or HS_ERR_NOMEM. */
+int heap_resolve_other_hints(builder *b, const uint32_t *sorted_of, uint32_t narrival,
+                             hs_error *err);
 
 /* Fills h->weak with the weak handles among the candidates. HS_OK or HS_ERR_NOMEM. */
-int heap_resolve_weak(builder *b, const uint32_t *sorted_of, uint32_t narrival);
+int heap_resolve_weak(builder *b, const uint32_t *sorted_of, uint32_t narrival,
+                      hs_error *err);
 
 /* The global node holding addr (through the symtab when there is one), or HEAP_NONE. */
 uint32_t heap_resolve_global_at(const heap *h, const u64map *global_of, uint64_t addr);

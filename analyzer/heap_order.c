@@ -62,22 +62,30 @@ static int sort_by_runs(const uint64_t *addr, uint32_t n, uint32_t *perm)
     return ok;
 }
 
+typedef struct sort_pair {
+    uint64_t key;
+    uint32_t idx;
+} sort_pair;
+
 /* Sorts objects by address and returns the permutation perm[sorted index] = arrival index
- * in an array of room >= n entries (NULL when out of memory). Linear: the dump's ascending runs put in order when they do not
- * interleave, else an LSD radix sort on 11-bit digits of the offset from the lowest address
- * (in 8-byte words when every address is aligned: a heap under 16 GiB takes 3 passes). */
+ * in a malloc'd array of room >= n entries (the caller owns it; NULL when out of memory).
+ * Linear: the dump's ascending runs put in order when they do not interleave, else an LSD
+ * radix sort on 11-bit digits of the offset from the lowest address (in 8-byte words when
+ * every address is aligned: a heap under 16 GiB takes 3 passes). */
 static uint32_t *sort_objects(const uint64_t *addr, uint32_t n, size_t room)
 {
+    sort_pair *a = NULL, *t = NULL;
+    uint32_t *count = NULL;
     uint32_t *perm = malloc(room * sizeof *perm + 1);
     if (!perm)
-        return NULL;
+        goto out;
     int rc = sort_by_runs(addr, n, perm);
-    if (rc != 0) {
-        if (rc < 0) {
-            free(perm);
-            perm = NULL;
-        }
-        return perm;
+    if (rc > 0)
+        goto out;
+    if (rc < 0) {
+        free(perm);
+        perm = NULL;
+        goto out;
     }
     uint64_t lo = UINT64_MAX, hi = 0, misaligned = 0;
     for (uint32_t i = 0; i < n; i++) {
@@ -88,18 +96,16 @@ static uint32_t *sort_objects(const uint64_t *addr, uint32_t n, size_t room)
     unsigned scale = misaligned ? 0 : 3, passes = 0;
     for (uint64_t span = (hi - lo) >> scale; span; span >>= 11)
         passes++;
-    typedef struct pair { uint64_t key; uint32_t idx; } pair;
-    pair *a = malloc((size_t)n * sizeof *a), *t = malloc((size_t)n * sizeof *t);
-    uint32_t *count = malloc(2048 * sizeof *count);
+    a = malloc((size_t)n * sizeof *a);
+    t = malloc((size_t)n * sizeof *t);
+    count = malloc(2048 * sizeof *count);
     if (!a || !t || !count) {
-        free(a);
-        free(t);
-        free(count);
         free(perm);
-        return NULL;
+        perm = NULL;
+        goto out;
     }
     for (uint32_t i = 0; i < n; i++)
-        a[i] = (pair){(addr[i] - lo) >> scale, i};
+        a[i] = (sort_pair){(addr[i] - lo) >> scale, i};
     for (unsigned p = 0; p < passes; p++) {
         unsigned shift = 11 * p;
         memset(count, 0, 2048 * sizeof *count);
@@ -113,12 +119,13 @@ static uint32_t *sort_objects(const uint64_t *addr, uint32_t n, size_t room)
         }
         for (uint32_t i = 0; i < n; i++)
             t[count[(a[i].key >> shift) & 2047]++] = a[i];
-        pair *x = a;
+        sort_pair *x = a;
         a = t;
         t = x;
     }
     for (uint32_t i = 0; i < n; i++)
         perm[i] = a[i].idx;
+out:
     free(a);
     free(t);
     free(count);
@@ -164,7 +171,7 @@ static void gather_part(void *ctx, unsigned part, size_t lo, size_t hi)
  * overlap their predecessor (a hostile or inconsistent dump); fills arrival -> sorted (or
  * HEAP_NONE). The second pass writes into the memory the first one freed of its sources:
  * touched pages are cheaper than fresh ones. */
-int heap_order_objects(builder *b, uint32_t **sorted_of, uint32_t **arrival_of)
+int heap_order_objects(builder *b, uint32_t **sorted_of, uint32_t **arrival_of, hs_error *err)
 {
     heap *h = b->h;
     uint32_t n = h->nobj;
@@ -179,7 +186,7 @@ int heap_order_objects(builder *b, uint32_t **sorted_of, uint32_t **arrival_of)
         free(perm);
         free(inv);
         free(hdr);
-        return HS_ERR_NOMEM;
+        return heap_build_oom(err, "the objects in address order");
     }
     gather_ctx gc = {b, perm, inv, NULL, NULL, hdr, 0, {0}};
     par_for(n, PAR_MIN_EDGES, gather_part, &gc);
@@ -229,10 +236,13 @@ int heap_order_objects(builder *b, uint32_t **sorted_of, uint32_t **arrival_of)
 /* Address index: the rank bitmap when the heap qualifies (every real Go heap does), else
  * binary search over all objects. The bitmap may cost up to 32 bytes per object (or 32 MiB):
  * more means a span of addresses so sparse that searching is the better deal. */
-int heap_order_index(builder *b)
+int heap_order_index(builder *b, hs_error *err)
 {
     heap *h = b->h;
     size_t max_bytes = (size_t)h->nobj * 32;
-    return addrindex_build(h->obj_addr, h->obj_size, h->nobj,
-                           max_bytes > ((size_t)32 << 20) ? max_bytes : (size_t)32 << 20, &h->aix);
+    if (addrindex_build(h->obj_addr, h->obj_size, h->nobj,
+                        max_bytes > ((size_t)32 << 20) ? max_bytes : (size_t)32 << 20,
+                        &h->aix) < 0)
+        return heap_build_oom(err, "the address index");
+    return HS_OK;
 }

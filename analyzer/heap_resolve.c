@@ -25,8 +25,7 @@ uint32_t heap_resolve_global_at(const heap *h, const u64map *global_of, uint64_t
     return u64map_get(global_of, addr, &aux) ? h->nobj + aux : HEAP_NONE;
 }
 
-/* Makes sure every pointer into data/bss has a global node to land on. */
-int heap_resolve_global_targets(builder *b)
+int heap_resolve_global_targets(builder *b, hs_error *err)
 {
     for (size_t i = 0; i < b->noutside; i++) {
         uint64_t v = b->outside[i];
@@ -35,18 +34,21 @@ int heap_resolve_global_targets(builder *b)
         uint32_t aux;
         uint64_t field;
         if (heap_ingest_global_node(b, v, &aux, &field) < 0)
-            return HS_ERR_NOMEM;
+            return heap_build_oom(err, "globals");
     }
     return HS_OK;
 }
 
-/* Interns a type descriptor; returns its index or HEAP_NONE when it cannot be named. */
+/* Interns a type descriptor; returns its index or HEAP_NONE when it cannot be named (or,
+ * with b->nomem set, when out of memory). */
 static uint32_t intern_type(builder *b, uint64_t addr)
 {
     heap *h = b->h;
     uint32_t *slot = u64map_upsert(&b->type_idx, addr, HEAP_NONE - 1);
-    if (!slot)
+    if (!slot) {
+        b->nomem = 1;
         return HEAP_NONE;
+    }
     if (*slot != HEAP_NONE - 1)
         return *slot;
     heap_type t = {.addr = addr, .name = HEAP_NONE};
@@ -55,6 +57,7 @@ static uint32_t intern_type(builder *b, uint64_t addr)
     if (h->syms && gotype_read(h->syms, addr, &info, NULL) == HS_OK) {
         t.name = strpool_intern(&h->names, info.name, strlen(info.name));
         t.size = info.size;
+        b->nomem |= t.name == HEAP_NONE;
     } else if (u64map_get(&b->type_rec, addr, &nm)) {
         t.name = nm;
     }
@@ -63,20 +66,25 @@ static uint32_t intern_type(builder *b, uint64_t addr)
         return HEAP_NONE;
     }
     size_t len = h->ntypes;
-    if (VEC_PUSH(h->types, len, h->cap_types, t) < 0)
+    if (VEC_PUSH(h->types, len, h->cap_types, t) < 0) {
+        b->nomem = 1;
         return HEAP_NONE;
+    }
     *slot = h->ntypes++;
     return *slot;
 }
 
-/* The type a hint gives its object, cached per (descriptor, source). */
+/* The type a hint gives its object, cached per (descriptor, source); HEAP_NONE when none
+ * (b->nomem set when out of memory). */
 static uint32_t resolve_hint_type(builder *b, const type_hint *t)
 {
     heap *h = b->h;
     int header = t->src == HEAP_TSRC_HEADER;
     uint32_t *slot = u64map_upsert(&b->hint_cache, t->typeaddr * 2 + (uint64_t)header, HEAP_NONE - 1);
-    if (!slot)
+    if (!slot) {
+        b->nomem = 1;
         return HEAP_NONE;
+    }
     if (*slot != HEAP_NONE - 1)
         return *slot;
     uint64_t taddr = t->typeaddr;
@@ -91,8 +99,10 @@ static uint32_t resolve_hint_type(builder *b, const type_hint *t)
     }
     uint32_t ti = taddr ? intern_type(b, taddr) : HEAP_NONE;
     /* intern_type may have grown the cache's table: look the slot up again. */
-    if (u64map_put(&b->hint_cache, t->typeaddr * 2 + (uint64_t)header, ti) < 0)
+    if (u64map_put(&b->hint_cache, t->typeaddr * 2 + (uint64_t)header, ti) < 0) {
+        b->nomem = 1;
         return HEAP_NONE;
+    }
     return ti;
 }
 
@@ -150,16 +160,20 @@ void heap_resolve_mark_hints(builder *b)
 
 /* Types the objects interface words point at (their edges are resolved: see HINT_MARK): names
  * each distinct descriptor once, then gives the types with the objects prefetched. */
-int heap_resolve_iface_hints(builder *b)
+int heap_resolve_iface_hints(builder *b, hs_error *err)
 {
     heap *h = b->h;
     const iface_hint *hs = b->hints;
     enum { AHEAD = 16 };
     uint32_t *desc_type = malloc(b->ndescs * sizeof *desc_type + 1);
     if (!desc_type)
-        return HS_ERR_NOMEM;
+        return heap_build_oom(err, "the types of interface values");
     for (size_t d = 0; d < b->ndescs; d++)
         desc_type[d] = resolve_hint_type(b, &(type_hint){0, b->descs[d], HEAP_TSRC_IFACE});
+    if (b->nomem) {
+        free(desc_type);
+        return heap_build_oom(err, "the types of interface values");
+    }
     for (size_t k = 0; k < b->nhints; k++) {
         if (k + AHEAD < b->nhints) {
             uint64_t ahead = *hint_val(b, &hs[k + AHEAD]);
@@ -208,7 +222,7 @@ static void resolve_part(void *ctx, unsigned part, size_t lo, size_t hi)
 
 /* Resolves every edge in place: the value becomes the target node, or HEAP_NONE. Pointers
  * from named globals into anonymous statics keep their value (heap_static_ptr). */
-int heap_resolve_edges(builder *b)
+int heap_resolve_edges(builder *b, hs_error *err)
 {
     heap *h = b->h;
     par_for(b->nedges, PAR_MIN_EDGES, resolve_part, b);
@@ -224,14 +238,15 @@ int heap_resolve_edges(builder *b)
             continue;
         heap_static_ptr p = {h->nobj + e->src, t, raw};
         if (VEC_PUSH(h->static_ptrs, h->nstatic_ptrs, cap, p) < 0)
-            return HS_ERR_NOMEM;
+            return heap_build_oom(err, "pointers into anonymous statics");
     }
     return HS_OK;
 }
 
 /* Applies the header and finalizer hints (interface hints are applied while edges are
  * resolved, where their targets are known). */
-void heap_resolve_other_hints(builder *b, const uint32_t *sorted_of, uint32_t narrival)
+int heap_resolve_other_hints(builder *b, const uint32_t *sorted_of, uint32_t narrival,
+                             hs_error *err)
 {
     heap *h = b->h;
     for (int pass = 0; pass < 2; pass++) /* finalizer evidence first, then headers */
@@ -249,11 +264,9 @@ void heap_resolve_other_hints(builder *b, const uint32_t *sorted_of, uint32_t na
             }
             give_type(b, obj, t);
         }
+    return b->nomem ? heap_build_oom(err, "types from malloc headers and finalizers") : HS_OK;
 }
 
-/* Keeps the weak handles: candidates whose address is where an object starts (as the program
- * sees it), sorted by target for heap_weak_referrers. Handles nothing points to are dropped
- * with the reverse adjacency (heap_build_reverse). */
 static int weak_cmp(const void *x, const void *y)
 {
     const heap_weak *p = x, *q = y;
@@ -261,7 +274,11 @@ static int weak_cmp(const void *x, const void *y)
                                   : (p->handle < q->handle ? -1 : p->handle > q->handle);
 }
 
-int heap_resolve_weak(builder *b, const uint32_t *sorted_of, uint32_t narrival)
+/* Keeps the weak handles: candidates whose address is where an object starts (as the program
+ * sees it), sorted by target for heap_weak_referrers. Handles nothing points to are dropped
+ * with the reverse adjacency (heap_build_reverse). */
+int heap_resolve_weak(builder *b, const uint32_t *sorted_of, uint32_t narrival,
+                      hs_error *err)
 {
     heap *h = b->h;
     size_t cap = 0;
@@ -273,7 +290,7 @@ int heap_resolve_weak(builder *b, const uint32_t *sorted_of, uint32_t narrival)
             continue;
         heap_weak w = {hd, t};
         if (VEC_PUSH(h->weak, h->nweak, cap, w) < 0)
-            return HS_ERR_NOMEM;
+            return heap_build_oom(err, "weak handles");
     }
     if (h->nweak)
         qsort(h->weak, h->nweak, sizeof *h->weak, weak_cmp);

@@ -127,12 +127,13 @@ static int describe_cycle(const cycle_ctx *c, report_finding *f)
             break;
         }
     start = subgraph_local(c->sub, start);
+    /* The component is a cycle: no cycle through start means scc_cycle ran out of memory. */
     size_t n = scc_cycle(c->s, start, NULL, 0);
     int rc = HS_OK;
     graph_step *steps = malloc((n ? n : 1) * sizeof *steps);
     f->cycle = calloc(n ? n : 1, sizeof *f->cycle);
     f->closures = calloc(k, sizeof *f->closures);
-    if (!steps || !f->cycle || !f->closures) {
+    if (!n || !steps || !f->cycle || !f->closures) {
         rc = HS_ERR_NOMEM;
         goto out;
     }

@@ -126,9 +126,10 @@ static int inside_bits(const analysis *a, size_t first, size_t count, uint64_t *
             seeds[n++] = c->seeds[k];
     }
     int rc = paths_reach(a->h->g, seeds, n, NULL, out, NULL, err);
-    if (rc < 0)
-        hs_error_prefix(err, "ghost: what %s reaches",
-                        count == 1 ? a->containers[first].name : "the containers");
+    if (rc < 0 && count == 1)
+        hs_error_prefix(err, "ghost: what %s reaches", a->containers[first].name);
+    else if (rc < 0)
+        hs_error_prefix(err, "ghost: what the containers reach");
     free(seeds);
     return rc;
 }
