@@ -91,7 +91,9 @@ typedef struct analysis {
 } analysis;
 
 /* Builds the model and runs every analysis and detector; *out receives the context with its
- * report in (*out)->rep. s must stay open while the analysis lives. */
+ * report in (*out)->rep (free it with analysis_free). s must stay open while the analysis
+ * lives. Returns HS_OK, or a negative status with err saying which step failed and why (then
+ * *out is NULL). */
 int analysis_run(source *s, const analysis_options *opts, analysis **out, hs_error *err);
 
 /* Frees the context and its report (NULL is accepted). */

@@ -20,11 +20,13 @@ static inline uint64_t *bitset_new(size_t n)
     return calloc(bitset_words(n), sizeof(uint64_t));
 }
 
+/* Bit i (0 or 1). */
 static inline int bitset_get(const uint64_t *b, uint32_t i)
 {
     return (int)(b[i >> 6] >> (i & 63) & 1);
 }
 
+/* Sets bit i. */
 static inline void bitset_set(uint64_t *b, uint32_t i)
 {
     b[i >> 6] |= 1ull << (i & 63);

@@ -552,10 +552,11 @@ static int decode_syncmap(analysis *a, analysis_container *c, uint32_t r)
         uint32_t dirty = field_at(h, c->node, dirty_off);
         if (dirty < h->nobj)
             c->seeds[c->nseeds++] = dirty;
-        rc = walk_entry_hmap(&d, containers_edge_at(h->g, r, 0), 1);
-        if (rc >= 0)
-            rc = walk_entry_hmap(&d, dirty, 0);
+        if ((rc = walk_entry_hmap(&d, containers_edge_at(h->g, r, 0), 1)) < 0)
+            goto out;
+        rc = walk_entry_hmap(&d, dirty, 0);
     }
+out:
     free(d.seen);
     free(d.queue);
     free(d.pend);
@@ -668,9 +669,9 @@ static int add_named(analysis *a, size_t *cap, const char *name, hs_error *err)
     if (!is_map_header(a, m))
         return HS_OK;
     decoder d = {.a = a, .c = c, .seen = bitset_new(h->nnodes)};
-    int rc = d.seen ? HS_OK : HS_ERR_NOMEM;
-    if (rc >= 0)
-        rc = h->layout.maps == GOLAYOUT_MAP_SWISS ? walk_swiss(&d, m) : walk_hmap(&d, m);
+    int rc = !d.seen                                ? HS_ERR_NOMEM
+             : h->layout.maps == GOLAYOUT_MAP_SWISS ? walk_swiss(&d, m)
+                                                    : walk_hmap(&d, m);
     free(d.seen);
     free(d.queue);
     c->kind = ANALYSIS_CONTAINER_MAP;

@@ -7,8 +7,9 @@
 
 #include "analysis.h"
 
-/* Fills a->containers. A --container name that matches no global fails with HS_ERR_NOTFOUND
- * and a message saying so. */
+/* Fills a->containers (a owns them; containers_release frees them) and labels the decoded
+ * structures' objects (heap_label). Returns HS_OK; HS_ERR_NOTFOUND with a message saying so
+ * for a --container name that matches no global; HS_ERR_NOMEM with err set. */
 int containers_find(analysis *a, hs_error *err);
 
 /* Frees a->containers. */

@@ -172,8 +172,10 @@ int describe_program_path(const analysis *a, uint32_t node, report_path *out)
     paths_extract(t, node, steps, n);
     char *kind, *name;
     int rc = describe_root(a, paths_root_of(t, node), &kind, &name);
-    if (rc >= 0)
-        rc = describe_path(a, steps, n, kind, name, out);
+    if (rc < 0)
+        goto out;
+    rc = describe_path(a, steps, n, kind, name, out);
+out:
     free(kind);
     free(name);
     free(steps);

@@ -1,5 +1,9 @@
 /* describe.h - turns heap nodes and graph paths into the report's resolved form (names,
- * program-visible addresses, sizes, field offsets) and names roots for people. */
+ * program-visible addresses, sizes, field offsets) and names roots for people.
+ *
+ * What these functions fill (steps, paths, strings) is malloc'd and owned by the caller or by
+ * the report it goes into (report_path_release, free). The int functions return HS_OK or
+ * HS_ERR_NOMEM, their only failure; the char * ones return NULL when out of memory. */
 #ifndef DESCRIBE_H
 #define DESCRIBE_H
 

@@ -1,4 +1,4 @@
-/* diff.h - compares two analyses of dumps of one process (DESIGN.md "Ghost references",
+/* diff.h - compares two analyses of dumps of one process (docs/heap-model.md "Ghost references",
  * level 1): which objects were freed or created, how each type/closure/shape grew, and exact
  * ghosts — objects a container reached before and no longer reaches, still live after, at the
  * same address with the same size and pointer layout (Go's heap does not move objects). */
@@ -7,8 +7,9 @@
 
 #include "analysis.h"
 
-/* Fills after->rep->diff and adds "diff" ghosts to after->rep->findings. Containers are
- * matched by name. top bounds the growth table. */
+/* Fills after->rep->diff and adds "diff" ghosts to after->rep->findings (the report owns
+ * them). Containers are matched by name. top bounds the growth table. Returns HS_OK, or a
+ * negative status with err set. */
 int diff_run(const analysis *before, analysis *after, size_t top, hs_error *err);
 
 #endif

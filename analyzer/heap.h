@@ -1,6 +1,8 @@
 /* heap.h - the heap model: every object of the dump, globals and stack frames as nodes, the
  * root table, finalizer specials, recovered types and shapes, and the pointer graph over all
- * nodes (DESIGN.md "The heap model"). Built in one streaming pass over the dump.
+ * nodes (docs/heap-model.md "The heap model"). Built in one streaming pass over the dump
+ * (heap.c runs the build's steps, heap_build.h lists them); the questions about a built model
+ * are in heap_query.c.
  *
  * Node ids: objects are 0..nobj-1 in address order; non-object nodes (globals, frames, other
  * roots) follow from nobj. All per-node arrays are flat and indexed by node id.
@@ -182,15 +184,17 @@ typedef struct heap {
     const symtab *syms;    /* borrowed from the source; may be NULL */
 } heap;
 
-/* Builds the model from every record of s. progress (may be NULL) gets bytes read so far.
- * The heap borrows s->syms: keep s open while the heap lives. The graph comes without its
- * reverse adjacency: the caller builds it with heap_build_reverse, so that work needing only
- * the forward edges can start on another thread meanwhile. */
+/* Builds the model from every record of s into *out (the caller frees it with heap_free).
+ * progress (may be NULL) gets bytes read so far. The heap borrows s->syms: keep s open while
+ * the heap lives. The graph comes without its reverse adjacency: the caller builds it with
+ * heap_build_reverse, so that work needing only the forward edges can start on another thread
+ * meanwhile. Returns HS_OK, or a negative status with err set (offset: the record's). */
 int heap_build(source *s, void (*progress)(void *ctx, uint64_t done), void *progress_ctx,
                heap **out, hs_error *err);
 
 /* Builds the graph's reverse adjacency (timed as HEAP_STEP_REVERSE), on every core when
- * parallel (see graph_build_reverse), in spare memory when there is some. */
+ * parallel (see graph_build_reverse), in spare memory when there is some; then keeps the weak
+ * handles that a weak.Pointer points to. Returns HS_OK, or a negative status with err set. */
 int heap_build_reverse(heap *h, int parallel, hs_error *err);
 
 /* The weak handles that name obj (*n of them; none before heap_build_reverse). */
@@ -229,7 +233,8 @@ static inline uint64_t heap_node_size(const heap *h, uint32_t node)
 const char *heap_describe(const heap *h, uint32_t node, char *buf, size_t cap);
 
 /* Names an untyped object by its role in a structure ("runtime.hmap", "sync.entry"), with
- * evidence HEAP_TSRC_LAYOUT; objects that already have a type keep it. */
+ * evidence HEAP_TSRC_LAYOUT; objects that already have a type keep it. name is borrowed
+ * (string literals are cached by address). Returns HS_OK or HS_ERR_NOMEM. */
 int heap_label(heap *h, uint32_t obj, const char *name);
 
 /* The type name of an object, or NULL when unknown. */
@@ -242,7 +247,9 @@ const char *heap_site_name(const heap *h, uint32_t obj);
 const char *heap_closure_name(const heap *h, uint32_t obj);
 
 /* Reads the contents of the given objects in one more pass over the dump; calls fn for each
- * (objs need not be sorted; each is delivered once, in dump order). */
+ * (objs need not be sorted; each is delivered once, in dump order; the bytes are valid during
+ * the call only). Returns HS_OK, the first negative status of fn, or a negative status with
+ * err set. */
 int heap_fetch(source *s, const heap *h, const uint32_t *objs, size_t n,
                int (*fn)(void *ctx, uint32_t obj, const uint8_t *bytes, size_t len,
                          const uint64_t *ptr_offsets, size_t nptrs),

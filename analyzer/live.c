@@ -137,6 +137,11 @@ static int search(live_result *r, uint32_t src, uint32_t target, uint64_t *budge
     return 0;
 }
 
+static int nomem(hs_error *err, const char *what)
+{
+    return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "liveness: out of memory for %s", what);
+}
+
 int live_compute(const graph *g, const graph_root *roots, size_t nroots,
                  const live_special *specials, size_t nspecials, live_result **out,
                  hs_error *err)
@@ -150,12 +155,14 @@ int live_compute(const graph *g, const graph_root *roots, size_t nroots,
             return hs_error_set(err, HS_ERR_ARG, HS_NO_OFFSET,
                                 "liveness: finalizer %zu names a node out of range", i);
 
-    int rc = HS_ERR_NOMEM;
+    int rc = HS_OK;
     uint8_t *mask = NULL;
     scc_result *scc = NULL;
     live_result *r = calloc(1, sizeof *r);
-    if (!r)
-        goto nomem;
+    if (!r) {
+        rc = nomem(err, "the result");
+        goto out;
+    }
     r->g = g;
     r->n = n;
     r->exact = 1;
@@ -164,14 +171,18 @@ int live_compute(const graph *g, const graph_root *roots, size_t nroots,
     r->sp = malloc(nspecials * sizeof *r->sp + 1);
     r->by_obj = malloc(nspecials * sizeof *r->by_obj + 1);
     r->froots = malloc(2 * nspecials * sizeof *r->froots + 1);
-    if (!r->st || !r->sp || !r->by_obj || !r->froots)
-        goto nomem;
+    if (!r->st || !r->sp || !r->by_obj || !r->froots) {
+        rc = nomem(err, "the node states");
+        goto out;
+    }
     if (nspecials)
         memcpy(r->sp, specials, nspecials * sizeof *specials);
     if (nspecials) { /* by_obj: sort (obj << 32 | index) keys */
         uint64_t *keys = malloc(nspecials * sizeof *keys);
-        if (!keys)
-            goto nomem;
+        if (!keys) {
+            rc = nomem(err, "the finalizer order");
+            goto out;
+        }
         for (size_t i = 0; i < nspecials; i++)
             keys[i] = (uint64_t)specials[i].obj << 32 | i;
         qsort(keys, nspecials, sizeof *keys, cmp_u64);
@@ -183,7 +194,7 @@ int live_compute(const graph *g, const graph_root *roots, size_t nroots,
     /* 1. In use: plain reachability from the program roots (st is zeroed: LIVE_GARBAGE). */
     rc = paths_bfs(g, roots, nroots, NULL, &r->prog, err);
     if (rc)
-        goto fail;
+        goto out;
     uint8_t *st = r->st;
     paths_mark_reached(r->prog, st, LIVE_IN_USE);
 
@@ -199,19 +210,22 @@ int live_compute(const graph *g, const graph_root *roots, size_t nroots,
     }
     r->nfroots = nf;
     uint64_t *out_of_use = bitset_new(n);
-    if (!out_of_use)
-        goto nomem;
+    if (!out_of_use) {
+        rc = nomem(err, "the not-in-use nodes");
+        goto out;
+    }
     for (uint32_t v = 0; v < n; v++)
         if (st[v] != LIVE_IN_USE)
             bitset_set(out_of_use, v);
     rc = subgraph_build(g, out_of_use, &r->sub, err);
     free(out_of_use);
     if (rc < 0)
-        goto fail;
-    rc = HS_ERR_NOMEM;
+        goto out;
     graph_root *lroots = malloc(nf * sizeof *lroots + 1);
-    if (!lroots)
-        goto nomem;
+    if (!lroots) {
+        rc = nomem(err, "the finalizer roots");
+        goto out;
+    }
     for (size_t i = 0; i < nf; i++) {
         const graph_root *fr = &r->froots[i];
         if (st[fr->node] == LIVE_IN_USE)
@@ -224,8 +238,7 @@ int live_compute(const graph *g, const graph_root *roots, size_t nroots,
     rc = paths_bfs(r->sub.g, lroots, r->sub.n ? nf : 0, &fo, &r->fin, err);
     free(lroots);
     if (rc)
-        goto fail;
-    rc = HS_ERR_NOMEM;
+        goto out;
     for (uint32_t l = 0; l < r->sub.n; l++)
         if (paths_reached(r->fin, l))
             st[r->sub.node[l]] = LIVE_FIN_REACHABLE;
@@ -242,18 +255,21 @@ int live_compute(const graph *g, const graph_root *roots, size_t nroots,
 
     /* 3. Why each pinned X is pinned (on sub: x, f, cx are local). */
     if (npinned) {
-        if (!(mask = calloc((size_t)r->sub.n + 1, 1)))
-            goto nomem;
+        if (!(mask = calloc((size_t)r->sub.n + 1, 1))) {
+            rc = nomem(err, "the pinned mask");
+            goto out;
+        }
         for (uint32_t l = 0; l < r->sub.n; l++)
             mask[l] = IN_FIN(st[r->sub.node[l]]);
         rc = scc_compute(r->sub.g, mask, &scc, err);
         if (rc)
-            goto fail;
-        rc = HS_ERR_NOMEM;
+            goto out;
         free(mask);
         mask = NULL;
-        if (scratch(r))
-            goto nomem;
+        if (scratch(r)) {
+            rc = nomem(err, "the pin searches");
+            goto out;
+        }
         uint64_t budget = 4 * ((uint64_t)n + graph_edge_count(g)) + (1u << 20);
         for (size_t p = 0; p < nspecials; p++) {
             uint32_t gx = r->sp[r->by_obj[p]].obj;
@@ -294,11 +310,8 @@ int live_compute(const graph *g, const graph_root *roots, size_t nroots,
         r->bytes[st[v] & 0x0f] += size[v];
     }
     *out = r;
-    return HS_OK;
-
-nomem:
-    rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "liveness: out of memory");
-fail:
+    r = NULL;
+out:
     free(mask);
     scc_free(scc);
     live_free(r);

@@ -32,15 +32,19 @@ typedef struct source {
 } source;
 
 /* Opens path (a .hsd or a raw dump). binary (may be NULL) supplies symbols for a raw dump, or
- * replaces the .hsd's. Returns HS_OK and a new source in *out. */
+ * replaces the .hsd's. Returns HS_OK and a new source in *out (close it with source_close),
+ * or a negative status with err set. */
 int source_open(source **out, const char *path, const char *binary, hs_error *err);
 
-/* Starts a new pass over the heap-dump records; free the reader with source_reader_free.
- * threads: inflate workers for a .hsd (<= 1 inline). */
+/* Starts a new pass over the heap-dump records into *out; free the reader with
+ * source_reader_free (NULL is accepted). threads: inflate workers for a .hsd (<= 1 inline).
+ * Returns HS_OK, or a negative status with err set. */
 typedef struct source_reader source_reader;
 int source_reader_open(source *s, int threads, source_reader **out, hs_error *err);
-gohd_reader *source_reader_gohd(source_reader *sr);
 void source_reader_free(source_reader *sr);
+
+/* The record decoder of the pass (owned by sr): read records with gohd_next. */
+gohd_reader *source_reader_gohd(source_reader *sr);
 
 /* When a read from a .hsd stream failed (gohd reports HS_ERR_IO or the stream's status), the
  * underlying CRC/inflate error with its file offset; NULL for raw dumps. */

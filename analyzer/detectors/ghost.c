@@ -190,19 +190,22 @@ typedef struct ghost_ctx {
 static int describe_ghost(void *ctx, report_finding *f, hs_error *err)
 {
     const ghost_ctx *g = ctx;
-    int rc = (f->container = container_names(g->a, g->containers)) ? HS_OK : HS_ERR_NOMEM;
-    if (rc >= 0)
-        rc = describe_program_path(g->a, g->v, &f->path);
-    if (rc >= 0) {
-        const char *via = closure_on_path(&f->path);
-        f->holder = via ? report_strfmt("%s %s via closure %s", f->path.root_kind,
-                                        f->path.root_name, via)
-                        : report_strfmt("%s %s", f->path.root_kind, f->path.root_name);
-        f->title = report_strfmt("%s not in container %s but still held by %s", f->type,
-                                 f->container, f->holder ? f->holder : "?");
-        if (!f->holder || !f->title)
-            rc = HS_ERR_NOMEM;
+    int rc = HS_OK;
+    if (!(f->container = container_names(g->a, g->containers))) {
+        rc = HS_ERR_NOMEM;
+        goto out;
     }
+    if ((rc = describe_program_path(g->a, g->v, &f->path)) < 0)
+        goto out;
+    const char *via = closure_on_path(&f->path);
+    f->holder = via ? report_strfmt("%s %s via closure %s", f->path.root_kind,
+                                    f->path.root_name, via)
+                    : report_strfmt("%s %s", f->path.root_kind, f->path.root_name);
+    f->title = report_strfmt("%s not in container %s but still held by %s", f->type,
+                             f->container, f->holder ? f->holder : "?");
+    if (!f->holder || !f->title)
+        rc = HS_ERR_NOMEM;
+out:
     if (rc < 0)
         return hs_error_set(err, rc, HS_NO_OFFSET, "ghost: describing the path to %s",
                             f->type);
