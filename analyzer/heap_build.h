@@ -124,7 +124,8 @@ typedef struct builder {
 /* Sets err to an out-of-memory failure while building `what`; returns HS_ERR_NOMEM. */
 static inline int heap_build_oom(hs_error *err, const char *what)
 {
-    return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "heap model: building %s", what);
+    return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "heap model: out of memory building %s",
+                        what);
 }
 
 /* The value slot of object edge i: the pointer value, then (once resolved) the target. */

@@ -492,7 +492,8 @@ int heap_ingest_record(builder *b, const gohd_record *rec, hs_error *err)
     int rc = HS_OK;
     char nm[64];
     if (rec->tag != GOHD_FRAME && heap_ingest_finish_goroutine(b) < 0)
-        return hs_error_set(err, HS_ERR_NOMEM, rec->offset, "heap model: stack objects");
+        return hs_error_set(err, HS_ERR_NOMEM, rec->offset,
+                            "heap model: out of memory for stack objects");
     switch (rec->tag) {
     case GOHD_PARAMS: {
         size_t n = rec->u.params.goversion.len < sizeof h->go_version - 1
