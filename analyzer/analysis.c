@@ -2,7 +2,6 @@
  * -> report. */
 #include "analysis.h"
 
-#include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,11 +9,9 @@
 #include <time.h>
 
 #include "containers.h"
-#include "describe.h"
 #include "detectors/detectors.h"
 #include "findings.h"
 #include "tables.h"
-#include "vec.h"
 
 static int nomem(hs_error *err, const char *what)
 {
@@ -318,7 +315,7 @@ int analysis_run(source *s, const analysis_options *opts, analysis **out, hs_err
     /* On one thread: the other core runs the dominators' DFS meanwhile. */
     rc = heap_build_reverse(a->h, !threaded, err);
     if (rc >= 0)
-        spare_drop(&a->h->spare);
+        spare_release(&a->h->spare);
     dom_reverse_done(&job, threaded, rc >= 0);
     lap(a, ANALYSIS_T_MODEL, &t);
     if (rc < 0 ||

@@ -218,7 +218,7 @@ void heap_free(heap *h)
 {
     if (!h)
         return;
-    spare_drop(&h->spare);
+    spare_release(&h->spare);
     free(h->obj_addr);
     if (!h->g) /* before the graph exists the heap owns the sizes */
         free((void *)h->obj_size);

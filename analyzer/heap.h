@@ -179,7 +179,7 @@ typedef struct heap {
     graph *g;              /* pointer graph over all nodes, field offsets on edges */
     double step_seconds[HEAP_NSTEPS]; /* wall time of each build step */
     spare_pool spare;      /* the build's dead arrays, for the analysis's next big ones
-                              (spare.h): take them with spare_take, then spare_drop the rest */
+                              (spare.h): spare_take them, then spare_release the rest */
     strpool names;
     const symtab *syms;    /* borrowed from the source; may be NULL */
 } heap;

@@ -32,8 +32,10 @@ void *spare_take(spare_pool *pool, size_t bytes)
     return p;
 }
 
-void spare_drop(spare_pool *pool)
+void spare_release(spare_pool *pool)
 {
+    if (!pool)
+        return;
     for (int i = 0; i < SPARE_SLOTS; i++) {
         free(pool->block[i]);
         pool->block[i] = NULL;

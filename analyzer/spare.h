@@ -15,9 +15,9 @@
  *     then owns it like any malloc'd block: it must free() it (or pass it on to a function
  *     that takes ownership, such as graph_build_reverse or dom_start), and must not assume
  *     anything about its contents (old data, not zeros).
- *   - spare_drop frees every block still in the pool; the owner of the pool calls it once
+ *   - spare_release frees every block still in the pool; the owner of the pool calls it once
  *     the big allocations are over (the analysis, after the reverse adjacency) and when it is
- *     freed. A dropped pool is empty and may be filled again.
+ *     freed. A released pool is empty and may be filled again.
  * The pool is not thread-safe: add, take and drop from one thread at a time.
  */
 #ifndef SPARE_H
@@ -40,7 +40,8 @@ void spare_add(spare_pool *pool, void *p, size_t bytes);
  * or NULL when none is that large. */
 void *spare_take(spare_pool *pool, size_t bytes);
 
-/* Frees every block the pool still holds (a zeroed pool is accepted). */
-void spare_drop(spare_pool *pool);
+/* Frees every block the pool still holds and empties it (NULL and a zeroed pool are
+ * accepted). */
+void spare_release(spare_pool *pool);
 
 #endif
