@@ -7,7 +7,7 @@
  * records are copied as they are: they hold addresses, sizes and names of code, not data.
  *
  * With a symbol table (redact_options.syms) a non-pointer word is also kept when its value is
- * program metadata the analyzer reads (GO-RUNTIME.md "Traps"): an address in the binary's type
+ * program metadata the analyzer reads (docs/go-runtime.md "Malloc headers" and "Interfaces"): an address in the binary's type
  * area (an interface's type word, a Go 1.22+ malloc header), a function entry (a closure's code
  * word), or the address of a type or itab that the dump itself announced in an earlier type or
  * itab record (an interface's itab word). These are addresses of read-only program text and

@@ -582,7 +582,7 @@ static size_t make_elf(uint8_t *out, size_t cap, const uint8_t *pcln, size_t pcl
 }
 
 /* A .gopclntab with main.alpha [0x401000, 0x401020) and main.beta [0x401020, 0x401050) in
- * the layout of `magic` (GO-RUNTIME.md table; debug/gosym parsePclnTab). */
+ * the layout of `magic` (docs/go-binary.md table; debug/gosym parsePclnTab). */
 static size_t make_pclntab(uint8_t *p, uint32_t magic, uint64_t text_start)
 {
     static const char names[] = "main.alpha\0main.beta";
