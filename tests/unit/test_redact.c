@@ -752,6 +752,6 @@ int main(int argc, char **argv)
     if (argc > 1)
         test_real(argv[1]);
     else
-        fprintf(stderr, "test_redact: no knownheap binary (no Go toolchain): real dumps skipped\n");
+        check_skip("no knownheap binary (no Go toolchain): the real dumps");
     return check_report();
 }
