@@ -151,8 +151,8 @@ static int output_commit(hs_outfile *out, dump_capture_result *r, dump_err *err)
     return 0;
 }
 
-/* Writes the manifest beside the .hsd as FILE.manifest.json. */
-static int output_manifest(dump_capture_result *r, const uint8_t *m, size_t len, dump_err *err)
+/* Writes the manifest m beside the .hsd r->path as FILE.manifest.json (r->manifest_path). */
+static int output_manifest(const uint8_t *m, size_t len, dump_capture_result *r, dump_err *err)
 {
     char path[PATH_MAX + 32];
     snprintf(path, sizeof path, "%s.manifest.json", r->path);
@@ -417,7 +417,7 @@ static int capture_write(capture *c, dump_err *err)
     if (output_commit(&c->out, c->r, err) < 0)
         return -1;
     if (c->rep.manifest && !o->redact &&
-        output_manifest(c->r, c->rep.manifest, c->rep.manifest_len, err) < 0) {
+        output_manifest(c->rep.manifest, c->rep.manifest_len, c->r, err) < 0) {
         dump_err_prefix(err, "%s was written but its manifest was not", c->r->path);
         return -1;
     }

@@ -80,49 +80,56 @@ static void temp_name(const char *path, char *out, size_t size)
 /* Creates f->tmp exclusively (a fresh temporary name per try), registered for cleanup. */
 static int open_named(hs_outfile *f, hs_error *err)
 {
+    int rc = HS_OK;
     for (int tries = 0; tries < 100; tries++) {
         temp_name(f->path, f->tmp, sizeof f->tmp);
         f->slot = reg_add(f->tmp);
         f->fd = open(f->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (f->fd >= 0) {
             fchmod(f->fd, 0600);
-            return HS_OK;
+            goto out;
         }
         int e = errno;
         reg_del(f->slot);
         f->slot = -1;
         if (e != EEXIST) {
-            sys_fail(err, e, "creating", f->tmp);
-            f->tmp[0] = '\0';
-            return HS_ERR_IO;
+            rc = sys_fail(err, e, "creating", f->tmp);
+            goto out;
         }
     }
-    f->tmp[0] = '\0';
-    return hs_error_set(err, HS_ERR_IO, HS_NO_OFFSET,
-                        "could not create a temporary file beside %s", f->path);
+    rc = hs_error_set(err, HS_ERR_IO, HS_NO_OFFSET, "could not create a temporary file beside %s",
+                      f->path);
+out:
+    if (rc < 0)
+        f->tmp[0] = '\0';
+    return rc;
 }
 
 int hs_outfile_open(const char *path, int flags, hs_outfile *f, hs_error *err)
 {
+    int rc = HS_OK;
     memset(f, 0, sizeof *f);
     f->fd = -1;
     f->slot = -1;
     f->flags = flags;
     size_t plen = strlen(path);
-    if (plen >= sizeof f->path - 16)
-        return hs_error_set(err, HS_ERR_ARG, HS_NO_OFFSET, "output path too long: %s", path);
+    if (plen >= sizeof f->path - 16) {
+        rc = hs_error_set(err, HS_ERR_ARG, HS_NO_OFFSET, "output path too long: %s", path);
+        goto out;
+    }
     memcpy(f->path, path, plen + 1);
     hs_outfile_dir(path, f->dir, sizeof f->dir);
     /* O_TMPFILE files are named through /proc/self/fd at commit. */
     int nameless = !(flags & HS_OUTFILE_NAMED) && access("/proc/self/fd", X_OK) == 0;
     f->fd = nameless ? open(f->dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600) : -1;
-    if (f->fd >= 0) {
+    if (f->fd >= 0)
         fchmod(f->fd, 0600); /* the umask may only have removed bits; make it exact */
-        return HS_OK;
-    }
-    if (nameless && errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
-        return sys_fail(err, errno, "creating a file in", f->dir);
-    return open_named(f, err); /* no O_TMPFILE here */
+    else if (nameless && errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+        rc = sys_fail(err, errno, "creating a file in", f->dir);
+    else
+        rc = open_named(f, err); /* no O_TMPFILE here */
+out:
+    return rc;
 }
 
 /* "dir/NAME.EXT" -> "dir/NAME-N.EXT" (EXT: everything from the last dot of the base name). */
