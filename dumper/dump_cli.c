@@ -17,10 +17,8 @@
 #include "dump_hook.h"
 #include "dump_proc.h"
 #include "dump_trigger.h"
+#include "hs_version.h"
 
-#ifndef HEAPSIFT_VERSION
-#define HEAPSIFT_VERSION "unknown"
-#endif
 
 static const char usage[] =
     "usage: heapsift-dump COMMAND ...\n"

@@ -13,11 +13,9 @@
 
 #include "cjson/cJSON.h"
 #include "gohd.h"
+#include "hs_version.h"
 #include "hsd.h"
 
-#ifndef HEAPSIFT_VERSION
-#define HEAPSIFT_VERSION "unknown"
-#endif
 
 #define OUT_CHUNK ((uint32_t)1 << 20) /* hsd chunk size: HSD.md default */
 #define OUT_STALL_NS (30ll * 1000000000)
