@@ -223,6 +223,21 @@ static int decode_entries(decoder *d, int in_read)
     return rc;
 }
 
+/* Starts a walk of hmap hm: its bucket array and, during growth, its old buckets go on the
+ * queue; *first is the first of them (GRAPH_NONE: none). Returns -1 when out of memory. */
+static int queue_buckets(decoder *d, uint32_t hm, uint32_t *first)
+{
+    const heap *h = d->a->h;
+    uint32_t b[2] = {containers_edge_at(h->g, hm, HMAP_BUCKETS),
+                     containers_edge_at(h->g, hm, HMAP_OLDBUCKETS)};
+    d->nq = 0;
+    for (int i = 0; i < 2; i++)
+        if (b[i] < h->nobj && VEC_PUSH(d->queue, d->nq, d->capq, b[i]) < 0)
+            return -1;
+    *first = d->nq ? d->queue[0] : GRAPH_NONE;
+    return 0;
+}
+
 /* Walks a map[any]*entry's buckets (and overflow chains, and old buckets during growth). */
 static int walk_entry_hmap(decoder *d, uint32_t hm, int in_read)
 {
@@ -231,12 +246,8 @@ static int walk_entry_hmap(decoder *d, uint32_t hm, int in_read)
     if (!is_object(h, hm, HMAP_SIZE))
         return 0;
     label(d, hm, "runtime.hmap (map[any]*sync.entry)");
-    d->nq = 0;
-    uint32_t b0 = containers_edge_at(g, hm, HMAP_BUCKETS);
-    uint32_t b1 = containers_edge_at(g, hm, HMAP_OLDBUCKETS);
-    if (b0 < h->nobj && VEC_PUSH(d->queue, d->nq, d->capq, b0) < 0)
-        return -1;
-    if (b1 < h->nobj && VEC_PUSH(d->queue, d->nq, d->capq, b1) < 0)
+    uint32_t first;
+    if (queue_buckets(d, hm, &first) < 0)
         return -1;
     const uint32_t *off = graph_out_offsets(g), *dst = graph_out_dst(g), *fld = graph_out_field(g);
     while (d->nq) {
@@ -361,14 +372,9 @@ static int walk_hmap(decoder *d, uint32_t hm)
     const graph *g = h->g;
     const uint32_t *off = graph_out_offsets(g), *dst = graph_out_dst(g);
     label(d, hm, "runtime.hmap");
-    d->nq = 0;
-    uint32_t b0 = containers_edge_at(g, hm, HMAP_BUCKETS);
-    uint32_t b1 = containers_edge_at(g, hm, HMAP_OLDBUCKETS);
-    if (b0 < h->nobj && VEC_PUSH(d->queue, d->nq, d->capq, b0) < 0)
+    uint32_t first;
+    if (queue_buckets(d, hm, &first) < 0)
         return -1;
-    if (b1 < h->nobj && VEC_PUSH(d->queue, d->nq, d->capq, b1) < 0)
-        return -1;
-    uint32_t first = b0 < h->nobj ? b0 : b1;
     while (d->nq) {
         uint32_t b = d->queue[--d->nq];
         if (!seen_once(d, b))

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hs_units.h"
+
 #define EMIT_FLUSH_AT 65536
 
 void emit_buf_init(emit_buf *b, hs_writer out)
@@ -225,24 +227,11 @@ const char *emit_addr(char buf[EMIT_ADDR_MAX], uint64_t addr)
     return buf;
 }
 
-/* Rounds to tenths of the largest unit that keeps the value under 1024 after rounding. */
+/* The report's sizes: tenths, rounded half up, in the unit that keeps the rounded value under
+ * 1024 (HS_UNITS_TENTHS). */
 const char *emit_size(char buf[EMIT_SIZE_MAX], uint64_t bytes)
 {
-    static const char *const units[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-    if (bytes < 1024) {
-        snprintf(buf, EMIT_SIZE_MAX, "%" PRIu64 " B", bytes);
-        return buf;
-    }
-    for (unsigned i = 0; i < 6; i++) {
-        uint64_t unit = 1ull << (10 * (i + 1));
-        uint64_t tenths = bytes / unit * 10 + ((bytes % unit) * 10 + unit / 2) / unit;
-        if (tenths < 10240 || i == 5) {
-            snprintf(buf, EMIT_SIZE_MAX, "%" PRIu64 ".%" PRIu64 " %s", tenths / 10, tenths % 10,
-                     units[i]);
-            return buf;
-        }
-    }
-    return buf; /* not reached */
+    return hs_units_format_bytes(bytes, HS_UNITS_TENTHS, buf, EMIT_SIZE_MAX);
 }
 
 const char *emit_kind_label(int kind)

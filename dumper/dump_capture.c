@@ -12,11 +12,11 @@
 #include <unistd.h>
 
 #include "dump_drain.h"
-#include "dump_hsdout.h"
-#include "dump_outfile.h"
 #include "dump_proc.h"
 #include "elfimg.h"
 #include "gohd.h"
+#include "hs_outfile.h"
+#include "hs_units.h"
 
 #define CAP_PIPE_SIZE (1 << 20)           /* F_SETPIPE_SZ: the default pipe-max-size */
 #define CAP_INFO_TIMEOUT_MS 5000
@@ -94,28 +94,18 @@ typedef struct progress {
     const char *what;
 } progress;
 
-static void fmt_size(double b, char *out, size_t size)
-{
-    const char *u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    int i = 0;
-    while (b >= 1024 && i < 4) {
-        b /= 1024;
-        i++;
-    }
-    snprintf(out, size, i ? "%.1f %s" : "%.0f %s", b, u[i]);
-}
-
 static void progress_stream(progress *p, uint64_t bytes, int force)
 {
     int64_t now = mono_ns();
     if (!p->on || (!force && now - p->last < CAP_PROGRESS_NS))
         return;
     p->last = now;
-    char a[32], b[32];
-    fmt_size((double)bytes, a, sizeof a);
+    char a[HS_UNITS_BYTES_MAX], b[HS_UNITS_BYTES_MAX];
     double secs = (double)(now - p->t0) / 1e9;
-    fmt_size(secs > 0 ? (double)bytes / secs : 0, b, sizeof b);
-    fprintf(stderr, "\r\033[Kheapsift-dump: %s: streamed %s (%s/s)", p->what, a, b);
+    uint64_t rate = secs > 0 ? (uint64_t)((double)bytes / secs + 0.5) : 0;
+    fprintf(stderr, "\r\033[Kheapsift-dump: %s: streamed %s (%s/s)", p->what,
+            hs_units_format_bytes(bytes, HS_UNITS_FIXED1, a, sizeof a),
+            hs_units_format_bytes(rate, HS_UNITS_FIXED1, b, sizeof b));
     p->printed = 1;
 }
 
@@ -138,7 +128,66 @@ static void progress_end(progress *p)
     p->printed = 0;
 }
 
+/* ---- output files (hs_outfile, with the dumper's errors) ---- */
+
+/* Opens the file that becomes path once complete (replacing one there when replace). */
+static int output_open(const char *path, int replace, hs_outfile *out, dump_err *err)
+{
+    hs_error he;
+    hs_error_clear(&he);
+    if (hs_outfile_open(path, replace ? HS_OUTFILE_REPLACE : 0, out, &he) < 0)
+        return dump_err_from_hs(&he, err);
+    return 0;
+}
+
+/* Names the complete .hsd: r->path becomes the name it got. */
+static int output_commit(hs_outfile *out, dump_capture_result *r, dump_err *err)
+{
+    hs_error he;
+    hs_error_clear(&he);
+    if (hs_outfile_commit(out, &he) < 0)
+        return dump_err_from_hs(&he, err);
+    snprintf(r->path, sizeof r->path, "%s", out->path);
+    return 0;
+}
+
+/* Writes the manifest m beside the .hsd r->path as FILE.manifest.json (r->manifest_path). */
+static int output_manifest(const uint8_t *m, size_t len, dump_capture_result *r, dump_err *err)
+{
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s.manifest.json", r->path);
+    hs_error he;
+    hs_error_clear(&he);
+    if (hs_outfile_write_all(path, m, len, HS_OUTFILE_REPLACE, &he) < 0)
+        return dump_err_from_hs(&he, err);
+    if (snprintf(r->manifest_path, sizeof r->manifest_path, "%s", path) >=
+        (int)sizeof r->manifest_path)
+        r->manifest_path[0] = '\0';
+    return 0;
+}
+
 /* ---- capture ---- */
+
+/* What the steps of one capture share; capture_release frees it. */
+typedef struct capture {
+    const dump_capture_opts *o;
+    dump_capture_result *r;
+    dump_proc_info proc;
+    char sock[PATH_MAX];
+    dump_hook_info info;
+    int exe_fd;                   /* the binary, opened early; -1 when not readable */
+    char exe_name[PATH_MAX + 32];
+    hs_outfile out;               /* the .hsd */
+    char dir[PATH_MAX];           /* its directory, where the spool goes too */
+    int spool;                    /* the raw dump as streamed, -1 before */
+    uint64_t raw_bytes;
+    struct timespec captured_at;
+    dump_hook_reply rep;
+    symtab *syms;
+    char *maps;
+    size_t maps_len;
+    progress prog;
+} capture;
 
 typedef struct waitctx {
     dump_drain *drain;
@@ -161,7 +210,8 @@ static int wait_tick(void *arg)
     if (bytes != w->last_bytes || !w->last_change) {
         w->last_bytes = bytes;
         w->last_change = now;
-    } else if (w->stall_ns && !dump_drain_finished(w->drain) && now - w->last_change > w->stall_ns) {
+    } else if (w->stall_ns && !dump_drain_finished(w->drain) &&
+               now - w->last_change > w->stall_ns) {
         /* A stopped or wedged target: stop waiting. Its pending writes then fail with EPIPE,
          * which the runtime's dump writer ignores, so the target finishes and runs on. */
         w->stalled = 1;
@@ -184,115 +234,101 @@ static void set_pipe_size(int fd)
             return;
 }
 
-/* Writes the manifest beside the .hsd as FILE.manifest.json. */
-static int write_manifest(dump_capture_result *r, const uint8_t *m, size_t len, dump_err *err)
+/* Step 1: the target's /proc facts, its hook socket, and the hook's INFO. */
+static int capture_connect(capture *c, dump_err *err)
 {
-    char path[PATH_MAX + 32];
-    snprintf(path, sizeof path, "%s.manifest.json", r->path);
-    if (dump_outfile_write_all(path, m, len, err) < 0)
+    if (dump_proc_read(c->o->pid, &c->proc, err) < 0)
         return -1;
-    if (snprintf(r->manifest_path, sizeof r->manifest_path, "%s", path) >=
-        (int)sizeof r->manifest_path)
-        r->manifest_path[0] = '\0';
+    if (c->o->sock)
+        snprintf(c->sock, sizeof c->sock, "%s", c->o->sock);
+    else if (dump_hook_find(&c->proc, c->sock, sizeof c->sock, err) < 0)
+        return -1;
+    return dump_hook_info_get(c->sock, CAP_INFO_TIMEOUT_MS, &c->info, err);
+}
+
+/* Step 2: the binary, opened now: it stays readable even if the process exits meanwhile. A
+ * --binary that cannot be opened fails; an unreadable /proc/PID/exe is only a warning. */
+static int capture_open_binary(capture *c, dump_err *err)
+{
+    const dump_capture_opts *o = c->o;
+    if (o->binary) {
+        snprintf(c->exe_name, sizeof c->exe_name, "%s", o->binary);
+        c->exe_fd = open(o->binary, O_RDONLY | O_CLOEXEC);
+        if (c->exe_fd < 0)
+            return dump_err_sys(err, errno, "opening the binary", o->binary);
+        return 0;
+    }
+    snprintf(c->exe_name, sizeof c->exe_name, "/proc/%d/exe", o->pid);
+    c->exe_fd = open(c->exe_name, O_RDONLY | O_CLOEXEC);
+    if (c->exe_fd < 0 &&
+        snprintf(c->r->warning, sizeof c->r->warning,
+                 "no symbols in the .hsd: cannot open %s (%s); analyze with --binary",
+                 c->exe_name, strerror(errno)) >= (int)sizeof c->r->warning)
+        c->r->warning[sizeof c->r->warning - 1] = '\0';
     return 0;
 }
 
-int dump_capture_run(const dump_capture_opts *o, dump_capture_result *r, dump_err *err)
+/* Step 3: the .hsd (not yet named) and the spool beside it, before the world stops. */
+static int capture_open_outputs(capture *c, dump_err *err)
 {
-    memset(r, 0, sizeof *r);
-    dump_proc_info p;
-    if (dump_proc_read(o->pid, &p, err) < 0)
-        return -1;
-    int rc = -1;
-    int exe_fd = -1, spool = -1, pfd[2] = {-1, -1}, ctl = -1;
-    symtab *syms = NULL;
-    dump_drain *drain = NULL;
-    char *maps = NULL;
-    size_t maps_len = 0;
-    dump_hook_reply rep;
-    memset(&rep, 0, sizeof rep);
-    dump_outfile out;
-    memset(&out, 0, sizeof out);
-    out.fd = -1;
-    out.slot = -1;
-    progress prog = {.on = o->progress, .what = "capture"};
-
-    char sock[PATH_MAX];
-    if (o->sock)
-        snprintf(sock, sizeof sock, "%s", o->sock);
-    else if (dump_hook_find(&p, sock, sizeof sock, err) < 0)
-        goto out;
-    dump_hook_info info;
-    if (dump_hook_info_get(sock, CAP_INFO_TIMEOUT_MS, &info, err) < 0)
-        goto out;
-
-    /* The binary, opened now: it stays readable even if the process exits meanwhile. */
-    char exe_name[PATH_MAX + 32];
-    if (o->binary) {
-        snprintf(exe_name, sizeof exe_name, "%s", o->binary);
-        exe_fd = open(o->binary, O_RDONLY | O_CLOEXEC);
-        if (exe_fd < 0) {
-            dump_err_sys(err, errno, "opening the binary", o->binary);
-            goto out;
-        }
-    } else {
-        snprintf(exe_name, sizeof exe_name, "/proc/%d/exe", o->pid);
-        exe_fd = open(exe_name, O_RDONLY | O_CLOEXEC);
-        if (exe_fd < 0 &&
-            snprintf(r->warning, sizeof r->warning,
-                     "no symbols in the .hsd: cannot open %s (%s); analyze with --binary",
-                     exe_name, strerror(errno)) >= (int)sizeof r->warning)
-            r->warning[sizeof r->warning - 1] = '\0';
-    }
-
-    char path[PATH_MAX], dir[PATH_MAX];
+    const dump_capture_opts *o = c->o;
+    char path[PATH_MAX];
     if (o->out_path)
         snprintf(path, sizeof path, "%s", o->out_path);
     else
         dump_capture_default_name(o->pid, o->out_dir, o->seq, path, sizeof path);
-    dump_outfile_dir(path, dir, sizeof dir);
-    if (dump_outfile_open(&out, path, o->out_path != NULL, err) < 0)
-        goto out;
-    if ((spool = dump_outfile_spool(dir, err)) < 0)
-        goto out;
+    hs_outfile_dir(path, c->dir, sizeof c->dir);
+    if (output_open(path, o->out_path != NULL, &c->out, err) < 0)
+        return -1;
+    hs_error he;
+    hs_error_clear(&he);
+    if (hs_outfile_spool(c->dir, &c->spool, &he) < 0)
+        return dump_err_from_hs(&he, err);
+    return 0;
+}
+
+/* Step 4: the stop-the-world part. Hands the hook the write end of a pipe that a drain thread
+ * empties into the spool, waits for the hook's reply, and checks that the whole stream
+ * arrived. Sets c->raw_bytes, c->rep and c->r->timings. */
+static int capture_stream(capture *c, dump_err *err)
+{
+    const dump_capture_opts *o = c->o;
+    int rc = -1, pfd[2] = {-1, -1}, ctl = -1;
+    int stall_s = o->stall_seconds > 0 ? o->stall_seconds : CAP_STALL_S;
+    dump_drain *drain = NULL;
     if (pipe2(pfd, O_CLOEXEC) < 0) {
         dump_err_set(err, DUMP_ERR_IO, errno, "pipe: %s", strerror(errno));
         goto out;
     }
     set_pipe_size(pfd[1]);
-    if (dump_drain_start(&drain, pfd[0], spool, dir, err) < 0)
+    if (dump_drain_start(&drain, pfd[0], c->spool, c->dir, err) < 0)
         goto out;
 
-    struct timespec captured_at;
-    clock_gettime(CLOCK_REALTIME, &captured_at);
-    prog.t0 = mono_ns();
-    int sent = dump_hook_dump_send(sock, pfd[1], o->nogc, &ctl, err);
+    clock_gettime(CLOCK_REALTIME, &c->captured_at);
+    c->prog.t0 = mono_ns();
+    int sent = dump_hook_dump_send(c->sock, pfd[1], o->nogc, &ctl, err);
     close(pfd[1]); /* the stream ends when the hook closes its copy */
     pfd[1] = -1;
-    waitctx wc = {.drain = drain, .prog = &prog,
-                  .stall_ns = (int64_t)(o->stall_seconds > 0 ? o->stall_seconds : CAP_STALL_S) * 1000000000};
-    int replied = sent < 0 ? -1 : dump_hook_dump_reply(ctl, wait_tick, &wc, &rep, err);
+    waitctx wc = {.drain = drain, .prog = &c->prog, .stall_ns = (int64_t)stall_s * 1000000000};
+    int replied = sent < 0 ? -1 : dump_hook_dump_reply(ctl, wait_tick, &wc, &c->rep, err);
     if (ctl >= 0)
         close(ctl);
     ctl = -1;
-    uint64_t raw_bytes = 0;
-    int64_t drain_ns = 0;
     dump_err derr = {0};
-    int drained = dump_drain_join(drain, &raw_bytes, &drain_ns, &derr);
+    int drained = dump_drain_join(drain, &c->raw_bytes, &c->r->timings.drain_ns, &derr);
     drain = NULL;
-    progress_stream(&prog, raw_bytes, 1);
+    progress_stream(&c->prog, c->raw_bytes, 1);
     if (wc.stalled) {
         dump_err_set(err, DUMP_ERR_DROPPED, 0,
                      "process %d stalled: no dump data for %d s after %llu bytes (is it stopped "
                      "or wedged?); gave up, the target is unharmed",
-                     o->pid, o->stall_seconds > 0 ? o->stall_seconds : CAP_STALL_S,
-                     (unsigned long long)raw_bytes);
+                     o->pid, stall_s, (unsigned long long)c->raw_bytes);
         goto out;
     }
     if (replied < 0) {
         if (err && err->kind == DUMP_ERR_DROPPED && !dump_proc_alive(o->pid))
             dump_err_prefix(err, "process %d exited during the capture (%llu bytes streamed)",
-                            o->pid, (unsigned long long)raw_bytes);
+                            o->pid, (unsigned long long)c->raw_bytes);
         goto out;
     }
     if (drained < 0) {
@@ -300,73 +336,12 @@ int dump_capture_run(const dump_capture_opts *o, dump_capture_result *r, dump_er
             *err = derr;
         goto out;
     }
-    r->pause_ns = rep.pause_ns;
-    r->gc_ns = rep.gc_ns;
-    r->drain_ns = drain_ns;
-
-    /* The world runs again: now the slow part. */
-    if (dump_proc_maps(o->pid, &maps, &maps_len, NULL) < 0)
-        maps = NULL;
-    if (exe_fd >= 0) {
-        char why[400];
-        syms = load_symtab(exe_fd, exe_name, why, sizeof why);
-        if (!syms) {
-            if (o->binary) {
-                dump_err_set(err, DUMP_ERR_FORMAT, 0, "reading symbols: %s", why);
-                goto out;
-            }
-            snprintf(r->warning, sizeof r->warning,
-                     "no symbols in the .hsd (%s); analyze with --binary", why);
-        }
-    }
-    const char *slash = strrchr(info.exe[0] ? info.exe : p.exe, '/');
-    dump_hsdout_in in = {
-        .meta = {.pid = o->pid, .uid = (int)p.uid, .exe = info.exe[0] ? info.exe : p.exe,
-                 .cmdline = p.cmdline, .cmdline_len = p.cmdline_len, .captured_at = captured_at,
-                 .start_unix_ns = p.start_unix_ns, .rss_bytes = p.rss_bytes,
-                 .go_version = info.go_version, .trigger = o->trigger ? o->trigger : "manual",
-                 .symbols_from = syms ? (o->binary ? o->binary : (info.exe[0] ? info.exe : p.exe)) : NULL,
-                 .nogc = o->nogc, .redacted = o->redact, .has_timings = 1,
-                 .pause_ns = rep.pause_ns, .gc_ns = rep.gc_ns,
-                 .drain_ns = drain_ns, .dump_seq = rep.dump_seq},
-        .syms = syms,
-        .syms_name = slash ? slash + 1 : "symtab",
-        .maps = maps,
-        .maps_len = maps_len,
-        .raw_fd = spool,
-        .raw_len = raw_bytes,
-        .manifest = rep.manifest,
-        .manifest_len = rep.manifest_len,
-        .threads = 2,
-        .redact = o->redact,
-        .progress = progress_compress,
-        .progress_ctx = &prog,
-    };
-    dump_hsdout_out res;
-    prog.last = 0;
-    if (dump_hsdout_write(out.fd, out.path, &in, &res, err) < 0) {
-        if (err && err->kind == DUMP_ERR_DROPPED)
-            dump_err_prefix(err, "incomplete dump (the target exited or the connection "
-                            "dropped mid-dump)");
-        goto out;
-    }
-    close(spool);
-    spool = -1;
-    if (dump_outfile_commit(&out, err) < 0)
-        goto out;
-    snprintf(r->path, sizeof r->path, "%s", out.path);
-    r->compress_ns = res.compress_ns;
-    r->raw_bytes = res.raw_bytes;
-    r->stored_bytes = res.stored_bytes;
-    r->file_bytes = res.file_bytes;
-    if (rep.manifest && !o->redact && write_manifest(r, rep.manifest, rep.manifest_len, err) < 0) {
-        dump_err_prefix(err, "%s was written but its manifest was not", r->path);
-        goto out;
-    }
+    c->r->timings.pause_ns = c->rep.pause_ns;
+    c->r->timings.gc_ns = c->rep.gc_ns;
+    c->r->timings.dump_seq = c->rep.dump_seq;
     rc = 0;
 out:
-    progress_end(&prog);
-    if (drain) {
+    if (drain) { /* failed after the start: end the stream so that the drain stops */
         uint64_t b;
         int64_t ns;
         if (pfd[1] >= 0)
@@ -380,16 +355,103 @@ out:
         close(pfd[0]);
     if (pfd[1] >= 0)
         close(pfd[1]);
-    if (spool >= 0)
-        close(spool);
-    if (exe_fd >= 0)
-        close(exe_fd);
-    if (rc < 0)
-        dump_outfile_abort(&out);
-    symtab_free(syms);
-    free(maps);
-    dump_hook_reply_release(&rep);
-    dump_proc_release(&p);
+    return rc;
+}
+
+/* Step 5, the world runs again: the memory map and the symbols. Symbols that cannot be read
+ * fail a --binary capture and are only a warning otherwise. */
+static int capture_load_context(capture *c, dump_err *err)
+{
+    if (dump_proc_maps(c->o->pid, &c->maps, &c->maps_len, NULL) < 0)
+        c->maps = NULL;
+    if (c->exe_fd < 0)
+        return 0;
+    char why[400];
+    c->syms = load_symtab(c->exe_fd, c->exe_name, why, sizeof why);
+    if (c->syms)
+        return 0;
+    if (c->o->binary)
+        return dump_err_set(err, DUMP_ERR_FORMAT, 0, "reading symbols: %s", why);
+    snprintf(c->r->warning, sizeof c->r->warning,
+             "no symbols in the .hsd (%s); analyze with --binary", why);
+    return 0;
+}
+
+/* Step 6: compresses the spool into the .hsd, names it, and writes the manifest beside it. */
+static int capture_write(capture *c, dump_err *err)
+{
+    const dump_capture_opts *o = c->o;
+    const char *exe = c->info.exe[0] ? c->info.exe : c->proc.exe;
+    const char *slash = strrchr(exe, '/');
+    dump_hsdout_in in = {
+        .meta = {.pid = o->pid, .uid = (int)c->proc.uid, .exe = exe,
+                 .cmdline = c->proc.cmdline, .cmdline_len = c->proc.cmdline_len,
+                 .captured_at = c->captured_at, .start_unix_ns = c->proc.start_unix_ns,
+                 .rss_bytes = c->proc.rss_bytes, .go_version = c->info.go_version,
+                 .trigger = o->trigger ? o->trigger : "manual",
+                 .symbols_from = c->syms ? (o->binary ? o->binary : exe) : NULL,
+                 .nogc = o->nogc, .redacted = o->redact, .has_timings = 1,
+                 .timings = c->r->timings},
+        .syms = c->syms,
+        .syms_name = slash ? slash + 1 : "symtab",
+        .maps = c->maps,
+        .maps_len = c->maps_len,
+        .raw_fd = c->spool,
+        .raw_len = c->raw_bytes,
+        .manifest = c->rep.manifest,
+        .manifest_len = c->rep.manifest_len,
+        .threads = 2,
+        .redact = o->redact,
+        .progress = progress_compress,
+        .progress_ctx = &c->prog,
+    };
+    c->prog.last = 0;
+    if (dump_hsdout_write(c->out.fd, c->out.path, &in, &c->r->out, err) < 0) {
+        if (err && err->kind == DUMP_ERR_DROPPED)
+            dump_err_prefix(err, "incomplete dump (the target exited or the connection "
+                            "dropped mid-dump)");
+        return -1;
+    }
+    close(c->spool);
+    c->spool = -1;
+    if (output_commit(&c->out, c->r, err) < 0)
+        return -1;
+    if (c->rep.manifest && !o->redact &&
+        output_manifest(c->rep.manifest, c->rep.manifest_len, c->r, err) < 0) {
+        dump_err_prefix(err, "%s was written but its manifest was not", c->r->path);
+        return -1;
+    }
+    return 0;
+}
+
+/* Frees what the steps took; an unnamed .hsd goes. */
+static void capture_release(capture *c)
+{
+    progress_end(&c->prog);
+    if (c->spool >= 0)
+        close(c->spool);
+    if (c->exe_fd >= 0)
+        close(c->exe_fd);
+    hs_outfile_abort(&c->out);
+    symtab_free(c->syms);
+    free(c->maps);
+    dump_hook_reply_release(&c->rep);
+    dump_proc_release(&c->proc);
+}
+
+int dump_capture_run(const dump_capture_opts *o, dump_capture_result *r, dump_err *err)
+{
+    memset(r, 0, sizeof *r);
+    capture c = {.o = o, .r = r, .exe_fd = -1, .out = HS_OUTFILE_INIT, .spool = -1,
+                 .prog = {.on = o->progress, .what = "capture"}};
+    int rc = -1;
+    if (capture_connect(&c, err) < 0 || capture_open_binary(&c, err) < 0 ||
+        capture_open_outputs(&c, err) < 0 || capture_stream(&c, err) < 0 ||
+        capture_load_context(&c, err) < 0 || capture_write(&c, err) < 0)
+        goto out;
+    rc = 0;
+out:
+    capture_release(&c);
     return rc;
 }
 
@@ -414,16 +476,15 @@ int dump_capture_raw_to_file(int pid, const char *path, int nogc, dump_hook_repl
     return rc;
 }
 
+/* ---- import ---- */
+
 int dump_capture_import(const char *raw, const char *binary, const char *outp, int progress_on,
                         dump_capture_result *r, dump_err *err)
 {
     memset(r, 0, sizeof *r);
     int rc = -1, fd = -1, bfd = -1;
     symtab *syms = NULL;
-    dump_outfile out;
-    memset(&out, 0, sizeof out);
-    out.fd = -1;
-    out.slot = -1;
+    hs_outfile out = HS_OUTFILE_INIT;
     progress prog = {.on = progress_on, .what = "import"};
 
     fd = open(raw, O_RDONLY | O_CLOEXEC);
@@ -449,7 +510,7 @@ int dump_capture_import(const char *raw, const char *binary, const char *outp, i
         dump_err_set(err, DUMP_ERR_FORMAT, 0, "reading symbols: %s", why);
         goto out;
     }
-    if (dump_outfile_open(&out, outp, 1, err) < 0)
+    if (output_open(outp, 1, &out, err) < 0)
         goto out;
     char absraw[PATH_MAX], absbin[PATH_MAX];
     if (!realpath(raw, absraw))
@@ -468,8 +529,7 @@ int dump_capture_import(const char *raw, const char *binary, const char *outp, i
         .progress = progress_compress,
         .progress_ctx = &prog,
     };
-    dump_hsdout_out res;
-    if (dump_hsdout_write(out.fd, out.path, &in, &res, err) < 0) {
+    if (dump_hsdout_write(out.fd, out.path, &in, &r->out, err) < 0) {
         if (err && err->kind == DUMP_ERR_DROPPED) {
             err->kind = DUMP_ERR_FORMAT;
             dump_err_prefix(err, "%s is truncated", raw);
@@ -478,18 +538,12 @@ int dump_capture_import(const char *raw, const char *binary, const char *outp, i
         }
         goto out;
     }
-    if (dump_outfile_commit(&out, err) < 0)
+    if (output_commit(&out, r, err) < 0)
         goto out;
-    snprintf(r->path, sizeof r->path, "%s", out.path);
-    r->raw_bytes = res.raw_bytes;
-    r->stored_bytes = res.stored_bytes;
-    r->file_bytes = res.file_bytes;
-    r->compress_ns = res.compress_ns;
     rc = 0;
 out:
     progress_end(&prog);
-    if (rc < 0)
-        dump_outfile_abort(&out);
+    hs_outfile_abort(&out);
     if (fd >= 0)
         close(fd);
     if (bfd >= 0)

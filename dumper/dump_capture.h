@@ -9,6 +9,7 @@
 
 #include "dump_err.h"
 #include "dump_hook.h"
+#include "dump_hsdout.h"
 
 typedef struct dump_capture_opts {
     int pid;
@@ -28,27 +29,32 @@ typedef struct dump_capture_result {
     char path[PATH_MAX];          /* the .hsd written */
     char manifest_path[PATH_MAX]; /* FILE.manifest.json, "" when the hook sent none */
     char warning[512];            /* e.g. symbols unavailable; "" when none */
-    int64_t pause_ns, gc_ns, drain_ns, compress_ns;
-    uint64_t raw_bytes, stored_bytes, file_bytes;
+    dump_hsdout_timings timings;  /* pause, GC, drain (capture; zero for an import) */
+    dump_hsdout_out out;          /* sizes and compression time of the .hsd */
 } dump_capture_result;
 
-/* Captures one heap dump of o->pid into a .hsd. */
+/* Captures one heap dump of o->pid into a .hsd (all of it, or no file at all). Returns 0 with
+ * *r filled (plain data, nothing to release), or -1 with err set. */
 int dump_capture_run(const dump_capture_opts *o, dump_capture_result *r, dump_err *err);
 
 /* Baseline for benchmarks: the hook's runtime writes the dump straight into path (a regular
- * file, 0600). Fills *rep with the reply (release with dump_hook_reply_release). */
+ * file, 0600). Returns 0 with *rep filled (the caller releases it with
+ * dump_hook_reply_release), or -1 with err set. */
 int dump_capture_raw_to_file(int pid, const char *path, int nogc, dump_hook_reply *rep,
                              dump_err *err);
 
-/* Wraps a raw dump written by debug.WriteHeapDump and the symbols of binary into out. */
+/* Wraps a raw dump written by debug.WriteHeapDump and the symbols of binary into out (replaced
+ * if it exists; progress on stderr when progress is set). Returns 0 with *r filled, or -1
+ * with err set and no file written. */
 int dump_capture_import(const char *raw, const char *binary, const char *out, int progress,
                         dump_capture_result *r, dump_err *err);
 
-/* The default output name: DIR/heapsift-PID-YYYYmmdd-HHMMSS[-SEQ].hsd (local time; SEQ only
- * when seq > 0). */
+/* Writes the default output name, DIR/heapsift-PID-YYYYmmdd-HHMMSS[-SEQ].hsd (local time; SEQ
+ * only when seq > 0; DIR "." when dir is NULL), into out (size bytes). */
 void dump_capture_default_name(int pid, const char *dir, int seq, char *out, size_t size);
 
-/* Connects to the socket of pid and checks that it answers INFO; fills path and info. */
+/* Finds the hook socket of pid and checks that it answers INFO. Returns 0 with the socket path
+ * in path (size bytes) and the answer in *info, or -1 with err set. */
 int dump_capture_locate(int pid, char *path, size_t size, dump_hook_info *info, dump_err *err);
 
 #endif

@@ -1,26 +1,24 @@
-/* dump_cli.c - heapsift-dump subcommands: capture, import, list (run and watch are in
- * dump_trigger.c). */
+/* dump_cli.c - heapsift-dump's command dispatch and the subcommands capture, import and list
+ * (run and watch are in dump_trigger.c). */
 #include "dump_cli.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "dump_capture.h"
+#include "dump_exit.h"
 #include "dump_hook.h"
-#include "dump_outfile.h"
 #include "dump_proc.h"
 #include "dump_trigger.h"
+#include "hs_version.h"
 
-#ifndef HEAPSIFT_VERSION
-#define HEAPSIFT_VERSION "unknown"
-#endif
 
 static const char usage[] =
     "usage: heapsift-dump COMMAND ...\n"
@@ -61,115 +59,6 @@ static const char import_usage[] =
     "Wraps a raw heap dump (runtime/debug.WriteHeapDump) and the symbols of the program that\n"
     "wrote it into a .hsd file.\n";
 
-const char *dump_cli_bytes(uint64_t b, char *buf, size_t size)
-{
-    const char *u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    double v = (double)b;
-    int i = 0;
-    while (v >= 1024 && i < 4) {
-        v /= 1024;
-        i++;
-    }
-    snprintf(buf, size, i ? "%.1f %s" : "%.0f %s", v, u[i]);
-    return buf;
-}
-
-int dump_cli_duration(const char *s, int64_t *ns)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || errno || !(v > 0) || !isfinite(v))
-        return -1;
-    double mul;
-    if (!*end || strcmp(end, "s") == 0)
-        mul = 1e9;
-    else if (strcmp(end, "ms") == 0)
-        mul = 1e6;
-    else if (strcmp(end, "us") == 0)
-        mul = 1e3;
-    else if (strcmp(end, "ns") == 0)
-        mul = 1;
-    else if (strcmp(end, "m") == 0)
-        mul = 60e9;
-    else if (strcmp(end, "h") == 0)
-        mul = 3600e9;
-    else
-        return -1;
-    double r = v * mul;
-    if (r < 1 || r > 9e18)
-        return -1;
-    *ns = (int64_t)r;
-    return 0;
-}
-
-int dump_cli_size(const char *s, uint64_t *bytes)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || errno || !(v > 0) || !isfinite(v))
-        return -1;
-    double mul = 1;
-    switch (*end) {
-    case '\0': break;
-    case 'b': case 'B': end++; break;
-    case 'k': case 'K': mul = 1024.0; end++; break;
-    case 'm': case 'M': mul = 1024.0 * 1024; end++; break;
-    case 'g': case 'G': mul = 1024.0 * 1024 * 1024; end++; break;
-    case 't': case 'T': mul = 1024.0 * 1024 * 1024 * 1024; end++; break;
-    default: return -1;
-    }
-    if (mul > 1 && (strcmp(end, "iB") == 0 || strcmp(end, "B") == 0 || strcmp(end, "b") == 0))
-        end += strlen(end);
-    if (*end)
-        return -1;
-    double r = v * mul;
-    if (r < 1 || r > 1.8e19)
-        return -1;
-    *bytes = (uint64_t)r;
-    return 0;
-}
-
-void dump_cli_error(const char *cmd, const dump_err *err)
-{
-    fprintf(stderr, "heapsift-dump %s: %s\n", cmd, err->msg);
-    switch (err->kind) {
-    case DUMP_ERR_NOHOOK:
-        fprintf(stderr,
-                "hint: add the hook to the program's main package and rebuild:\n"
-                "          " DUMP_HOOK_IMPORT "\n"
-                "      (it is not started when the program runs with HEAPSIFT_HOOK=0)\n");
-        break;
-    case DUMP_ERR_BUSY:
-        fprintf(stderr, "hint: another heapsift-dump is capturing this process; retry when it "
-                        "is done\n");
-        break;
-    case DUMP_ERR_NOSPACE:
-        fprintf(stderr, "hint: free some space or write elsewhere with -o\n");
-        break;
-    default:
-        break;
-    }
-}
-
-void dump_cli_report(const dump_capture_result *r, const char *trigger, int to_stdout)
-{
-    if (r->warning[0])
-        fprintf(stderr, "heapsift-dump: warning: %s\n", r->warning);
-    char a[32], b[32];
-    if (to_stdout) {
-        printf("%s\n", r->path);
-        fflush(stdout);
-        if (!isatty(STDERR_FILENO))
-            return;
-    }
-    fprintf(stderr, "heapsift-dump: wrote %s%s%s%s (heap dump %s, stored %s, pause %.1f ms)\n",
-            r->path, trigger ? " [" : "", trigger ? trigger : "", trigger ? "]" : "",
-            dump_cli_bytes(r->raw_bytes, a, sizeof a), dump_cli_bytes(r->file_bytes, b, sizeof b),
-            (double)r->pause_ns / 1e6);
-}
-
 static int parse_pid(const char *s, int *pid)
 {
     char *end;
@@ -195,7 +84,7 @@ static int cmd_capture(int argc, char **argv)
     };
     dump_capture_opts o = {0};
     const char *raw_to = NULL;
-    int c;
+    int c, code = DUMP_EXIT_USAGE;
     while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
         switch (c) {
         case 'o': o.out_path = optarg; break;
@@ -205,41 +94,45 @@ static int cmd_capture(int argc, char **argv)
             o.stall_seconds = atoi(optarg);
             if (o.stall_seconds <= 0) {
                 fputs(capture_usage, stderr);
-                return DUMP_EXIT_USAGE;
+                goto out;
             }
             break;
         case 'b': o.binary = optarg; break;
         case 'R': raw_to = optarg; break;
-        case 'h': fputs(capture_usage, stdout); return DUMP_EXIT_OK;
-        default: fputs(capture_usage, stderr); return DUMP_EXIT_USAGE;
+        case 'h': fputs(capture_usage, stdout); code = DUMP_EXIT_OK; goto out;
+        default: fputs(capture_usage, stderr); goto out;
         }
     }
     if (optind + 1 != argc || parse_pid(argv[optind], &o.pid) < 0) {
         fputs(capture_usage, stderr);
-        return DUMP_EXIT_USAGE;
+        goto out;
     }
+    code = DUMP_EXIT_FAIL;
     dump_err err = {0};
     if (raw_to) {
         dump_hook_reply rep;
         if (dump_capture_raw_to_file(o.pid, raw_to, o.nogc, &rep, &err) < 0) {
-            dump_cli_error("capture", &err);
-            return DUMP_EXIT_FAIL;
+            dump_exit_error("capture", &err);
+            goto out;
         }
         printf("{\"pause_ns\":%lld,\"gc_ns\":%lld,\"dump_seq\":%llu,\"manifest_len\":%zu}\n",
                (long long)rep.pause_ns, (long long)rep.gc_ns, (unsigned long long)rep.dump_seq,
                rep.manifest_len);
         dump_hook_reply_release(&rep);
-        return DUMP_EXIT_OK;
+        code = DUMP_EXIT_OK;
+        goto out;
     }
-    dump_outfile_install_signals();
+    dump_exit_install_cleanup();
     o.progress = isatty(STDERR_FILENO);
     dump_capture_result r;
     if (dump_capture_run(&o, &r, &err) < 0) {
-        dump_cli_error("capture", &err);
-        return DUMP_EXIT_FAIL;
+        dump_exit_error("capture", &err);
+        goto out;
     }
-    dump_cli_report(&r, NULL, 1);
-    return DUMP_EXIT_OK;
+    dump_exit_wrote(&r, NULL, 1);
+    code = DUMP_EXIT_OK;
+out:
+    return code;
 }
 
 static int cmd_import(int argc, char **argv)
@@ -250,29 +143,32 @@ static int cmd_import(int argc, char **argv)
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
-    const char *out = NULL, *binary = NULL;
-    int c;
+    const char *out_path = NULL, *binary = NULL;
+    int c, code = DUMP_EXIT_USAGE;
     while ((c = getopt_long(argc, argv, "o:b:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'o': out = optarg; break;
+        case 'o': out_path = optarg; break;
         case 'b': binary = optarg; break;
-        case 'h': fputs(import_usage, stdout); return DUMP_EXIT_OK;
-        default: fputs(import_usage, stderr); return DUMP_EXIT_USAGE;
+        case 'h': fputs(import_usage, stdout); code = DUMP_EXIT_OK; goto out;
+        default: fputs(import_usage, stderr); goto out;
         }
     }
-    if (optind + 1 != argc || !out || !binary) {
+    if (optind + 1 != argc || !out_path || !binary) {
         fputs(import_usage, stderr);
-        return DUMP_EXIT_USAGE;
+        goto out;
     }
-    dump_outfile_install_signals();
+    dump_exit_install_cleanup();
     dump_err err = {0};
     dump_capture_result r;
-    if (dump_capture_import(argv[optind], binary, out, isatty(STDERR_FILENO), &r, &err) < 0) {
-        dump_cli_error("import", &err);
-        return DUMP_EXIT_FAIL;
+    if (dump_capture_import(argv[optind], binary, out_path, isatty(STDERR_FILENO), &r, &err) < 0) {
+        dump_exit_error("import", &err);
+        code = DUMP_EXIT_FAIL;
+        goto out;
     }
-    dump_cli_report(&r, NULL, 1);
-    return DUMP_EXIT_OK;
+    dump_exit_wrote(&r, NULL, 1);
+    code = DUMP_EXIT_OK;
+out:
+    return code;
 }
 
 /* One directory that may hold heapsift-<uid>/ socket directories. */

@@ -19,16 +19,37 @@ int dump_err_set(dump_err *err, int kind, int sys_errno, const char *fmt, ...)
     return -1;
 }
 
+/* Records that the action what_path ("creating /x/y") failed with errno e. Returns -1. */
+static int sys_fail(dump_err *err, int e, const char *what_path)
+{
+    if (e == ENOSPC || e == EDQUOT)
+        return dump_err_set(err, DUMP_ERR_NOSPACE, e, "disk full: %s: %s", what_path,
+                            strerror(e));
+    if (e == EACCES || e == EPERM)
+        return dump_err_set(err, DUMP_ERR_PERM, e, "permission denied: %s", what_path);
+    return dump_err_set(err, DUMP_ERR_IO, e, "%s: %s", what_path, strerror(e));
+}
+
 int dump_err_sys(dump_err *err, int sys_errno, const char *what, const char *path)
 {
-    if (sys_errno == ENOSPC || sys_errno == EDQUOT)
-        return dump_err_set(err, DUMP_ERR_NOSPACE, sys_errno, "disk full: %s %s: %s", what,
-                            path, strerror(sys_errno));
-    if (sys_errno == EACCES || sys_errno == EPERM)
-        return dump_err_set(err, DUMP_ERR_PERM, sys_errno, "permission denied: %s %s", what,
-                            path);
-    return dump_err_set(err, DUMP_ERR_IO, sys_errno, "%s %s: %s", what, path,
-                        strerror(sys_errno));
+    char what_path[sizeof err->msg];
+    snprintf(what_path, sizeof what_path, "%s %s", what, path);
+    return sys_fail(err, sys_errno, what_path);
+}
+
+int dump_err_from_hs(const hs_error *he, dump_err *err)
+{
+    int e = he->sys_errno;
+    if (he->status != HS_ERR_IO || !e)
+        return dump_err_set(err, DUMP_ERR_IO, e, "%s", he->msg);
+    /* "WHAT PATH: strerror" -> "WHAT PATH", worded again by sys_fail */
+    char what_path[sizeof he->msg];
+    snprintf(what_path, sizeof what_path, "%s", he->msg);
+    size_t n = strlen(what_path), tail = strlen(strerror(e)) + 2;
+    if (n > tail && strcmp(what_path + n - tail + 2, strerror(e)) == 0 &&
+        memcmp(what_path + n - tail, ": ", 2) == 0)
+        what_path[n - tail] = '\0';
+    return sys_fail(err, e, what_path);
 }
 
 void dump_err_prefix(dump_err *err, const char *fmt, ...)

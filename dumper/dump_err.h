@@ -3,6 +3,8 @@
 #ifndef DUMP_ERR_H
 #define DUMP_ERR_H
 
+#include "hs_error.h"
+
 typedef enum dump_err_kind {
     DUMP_ERR_NONE = 0,
     DUMP_ERR_NOPROC,  /* no such process */
@@ -29,6 +31,11 @@ int dump_err_set(dump_err *err, int kind, int sys_errno, const char *fmt, ...)
 /* Records a failure of a system call on path: ENOSPC/EDQUOT become DUMP_ERR_NOSPACE ("disk
  * full"), EACCES/EPERM DUMP_ERR_PERM, everything else DUMP_ERR_IO. Returns -1. */
 int dump_err_sys(dump_err *err, int sys_errno, const char *what, const char *path);
+
+/* Records a failure reported by the format library (he): a failed system call (HS_ERR_IO with
+ * sys_errno, message "WHAT PATH: strerror") gets the kind and wording of dump_err_sys, any
+ * other error is DUMP_ERR_IO with he's message. Returns -1. */
+int dump_err_from_hs(const hs_error *he, dump_err *err);
 
 /* Prefixes err->msg with context; keeps the kind. */
 void dump_err_prefix(dump_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

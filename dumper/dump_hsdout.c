@@ -13,11 +13,9 @@
 
 #include "cjson/cJSON.h"
 #include "gohd.h"
+#include "hs_version.h"
 #include "hsd.h"
 
-#ifndef HEAPSIFT_VERSION
-#define HEAPSIFT_VERSION "unknown"
-#endif
 
 #define OUT_CHUNK ((uint32_t)1 << 20) /* hsd chunk size: HSD.md default */
 #define OUT_STALL_NS (30ll * 1000000000)
@@ -259,10 +257,10 @@ static cJSON *meta_json(const dump_hsdout_in *in, const dump_hsdout_out *res)
         cJSON_AddBoolToObject(j, "nogc", m->nogc);
         if (m->redacted)
             cJSON_AddBoolToObject(j, "redacted", 1);
-        cJSON_AddNumberToObject(j, "pause_ns", (double)m->pause_ns);
-        cJSON_AddNumberToObject(j, "gc_ns", (double)m->gc_ns);
-        cJSON_AddNumberToObject(j, "drain_ns", (double)m->drain_ns);
-        cJSON_AddNumberToObject(j, "dump_seq", (double)m->dump_seq);
+        cJSON_AddNumberToObject(j, "pause_ns", (double)m->timings.pause_ns);
+        cJSON_AddNumberToObject(j, "gc_ns", (double)m->timings.gc_ns);
+        cJSON_AddNumberToObject(j, "drain_ns", (double)m->timings.drain_ns);
+        cJSON_AddNumberToObject(j, "dump_seq", (double)m->timings.dump_seq);
     }
     cJSON_AddNumberToObject(j, "compress_ns", (double)res->compress_ns);
     cJSON_AddNumberToObject(j, "raw_bytes", (double)res->raw_bytes);

@@ -11,6 +11,14 @@
 #include "dump_err.h"
 #include "symtab.h"
 
+/* A capture's timings: the hook's DUMP reply and the drain of the stream. */
+typedef struct dump_hsdout_timings {
+    int64_t pause_ns;  /* wall time of WriteHeapDump: the stop-the-world pause */
+    int64_t gc_ns;     /* runtime.GC before the dump, 0 with nogc */
+    int64_t drain_ns;  /* first byte to end of stream */
+    uint64_t dump_seq; /* the hook's count of dumps */
+} dump_hsdout_timings;
+
 typedef struct dump_hsdout_meta {
     int pid;                 /* 0: no process (import) */
     int uid;                 /* -1: unknown */
@@ -26,9 +34,8 @@ typedef struct dump_hsdout_meta {
     const char *symbols_from; /* the binary the symbols were read from */
     int nogc;
     int redacted;            /* non-pointer bytes zeroed (formats/redact.h) */
-    int has_timings;         /* pause_ns, gc_ns, drain_ns, dump_seq are known */
-    int64_t pause_ns, gc_ns, drain_ns;
-    uint64_t dump_seq;
+    int has_timings;         /* timings (and nogc) are known: a capture, not an import */
+    dump_hsdout_timings timings;
 } dump_hsdout_meta;
 
 /* Called while compressing with the raw bytes consumed so far. */

@@ -15,14 +15,16 @@
 #include <unistd.h>
 
 #include "dump_capture.h"
-#include "dump_cli.h"
+#include "dump_exit.h"
 #include "dump_hook.h"
-#include "dump_outfile.h"
 #include "dump_proc.h"
+#include "hs_units.h"
 
 #define TRIG_MAX_AT 64
 #define TRIG_TICK_NS (20ll * 1000000) /* how often run checks the child and the clock */
 #define TRIG_HOOK_POLL_NS (20ll * 1000000)
+#define TRIG_INTERVAL_NS (200ll * 1000000)    /* default --interval */
+#define TRIG_WAIT_HOOK_NS (10ll * 1000000000) /* default --wait-hook */
 
 static const char run_usage[] =
     "usage: heapsift-dump run [OPTIONS] -- PROG ARGS...\n"
@@ -65,6 +67,8 @@ static void sleep_ns(int64_t ns)
     nanosleep(&ts, NULL); /* a signal may cut it short: callers loop */
 }
 
+/* ---- options ---- */
+
 static int parse_count(const char *s, long *out)
 {
     char *end;
@@ -74,6 +78,61 @@ static int parse_count(const char *s, long *out)
         return -1;
     *out = v;
     return 0;
+}
+
+/* Parses the value s of option `what` of cmd as a positive duration (hs_units.h) into *ns;
+ * prints why and returns -1 when it is not one. */
+static int opt_duration(const char *cmd, const char *what, const char *s, int64_t *ns)
+{
+    hs_error he;
+    hs_error_clear(&he);
+    int64_t v = 0;
+    if (hs_units_parse_duration(s, &v, &he) == HS_OK && v <= 0)
+        hs_error_set(&he, HS_ERR_ARG, 0, "must be more than 0");
+    if (he.status != HS_OK) {
+        fprintf(stderr, "heapsift-dump %s: bad %s '%s': %s\n", cmd, what, s, he.msg);
+        return -1;
+    }
+    *ns = v;
+    return 0;
+}
+
+/* Parses --on-rss of cmd as a positive size (hs_units.h) into *bytes; prints why and returns
+ * -1 when it is not one. */
+static int opt_size(const char *cmd, const char *s, uint64_t *bytes)
+{
+    hs_error he;
+    hs_error_clear(&he);
+    uint64_t v = 0;
+    if (hs_units_parse_size(s, &v, &he) == HS_OK && v == 0)
+        hs_error_set(&he, HS_ERR_ARG, 0, "must be more than 0");
+    if (he.status != HS_OK) {
+        fprintf(stderr, "heapsift-dump %s: bad --on-rss size '%s': %s\n", cmd, s, he.msg);
+        return -1;
+    }
+    *bytes = v;
+    return 0;
+}
+
+/* Parses the comma-separated --at list into at[*nat...]; prints why and returns -1 when an
+ * item is not a positive duration or there are more than TRIG_MAX_AT. */
+static int opt_at_list(const char *list, int64_t *at, size_t *nat)
+{
+    int rc = 0;
+    char *copy = strdup(list), *save = NULL;
+    for (char *t = copy ? strtok_r(copy, ",", &save) : NULL; t; t = strtok_r(NULL, ",", &save)) {
+        if (*nat == TRIG_MAX_AT) {
+            fprintf(stderr, "heapsift-dump run: bad --at time '%s': more than %d times\n", t,
+                    TRIG_MAX_AT);
+            rc = -1;
+            break;
+        }
+        if ((rc = opt_duration("run", "--at time", t, &at[*nat])) < 0)
+            break;
+        (*nat)++;
+    }
+    free(copy);
+    return rc;
 }
 
 static int ensure_dir(const char *dir)
@@ -86,14 +145,15 @@ static int ensure_dir(const char *dir)
     return mkdir(dir, 0700);
 }
 
-static void fmt_duration(int64_t ns, char *buf, size_t size)
+/* ---- captures ---- */
+
+/* The trigger label of an RSS crossing: "rss 81.2 MiB >= 80.0 MiB". */
+static const char *rss_label(uint64_t cur, uint64_t limit, char *buf, size_t size)
 {
-    if (ns % 1000000000 == 0)
-        snprintf(buf, size, "%llds", (long long)(ns / 1000000000));
-    else if (ns % 1000000 == 0)
-        snprintf(buf, size, "%lldms", (long long)(ns / 1000000));
-    else
-        snprintf(buf, size, "%.3fs", (double)ns / 1e9);
+    char a[HS_UNITS_BYTES_MAX], b[HS_UNITS_BYTES_MAX];
+    snprintf(buf, size, "rss %s >= %s", hs_units_format_bytes(cur, HS_UNITS_FIXED1, a, sizeof a),
+             hs_units_format_bytes(limit, HS_UNITS_FIXED1, b, sizeof b));
+    return buf;
 }
 
 /* One capture for a trigger; reports success or failure on stderr. Returns 0 or -1. */
@@ -108,18 +168,38 @@ static int fire(int pid, const char *sock, const char *dir, const char *binary, 
     if (dump_capture_run(&o, &r, &err) < 0) {
         char cmd[160];
         snprintf(cmd, sizeof cmd, "capture [%s]", trigger);
-        dump_cli_error(cmd, &err);
+        dump_exit_error(cmd, &err);
         return -1;
     }
-    if (r.warning[0])
-        fprintf(stderr, "heapsift-dump: warning: %s\n", r.warning);
-    char a[32];
-    fprintf(stderr, "heapsift-dump: wrote %s [%s] (heap dump %s, pause %.1f ms)\n", r.path,
-            trigger, dump_cli_bytes(r.raw_bytes, a, sizeof a), (double)r.pause_ns / 1e6);
+    dump_exit_wrote(&r, trigger, 0);
     return 0;
 }
 
 /* ---- run ---- */
+
+typedef struct run_opts {
+    int64_t at[TRIG_MAX_AT]; /* --at, sorted */
+    size_t nat;
+    int64_t every, interval, wait_hook;
+    long count;
+    uint64_t rss;            /* --on-rss, 0 without */
+    const char *dir;
+    int stop_after, nogc;
+    char **prog;             /* PROG ARGS..., NULL-terminated */
+} run_opts;
+
+typedef struct run_state {
+    pid_t child;
+    int exited;
+    int status;            /* wait status once exited */
+    int64_t t0;            /* when the child was started */
+    int failures;          /* failed captures (and a hook that never answered) */
+    char sock[PATH_MAX];   /* the child's hook socket */
+    size_t next_at;        /* index of the next --at time */
+    long every_done, rss_done;
+    int64_t next_every, next_rss;
+    int armed;             /* the RSS trigger fires when the RSS next reaches --on-rss */
+} run_state;
 
 static volatile sig_atomic_t run_child = 0;
 
@@ -189,12 +269,6 @@ static pid_t spawn(char **argv)
     return pid;
 }
 
-typedef struct run_state {
-    pid_t child;
-    int exited;
-    int status;
-} run_state;
-
 static int child_check(run_state *s)
 {
     if (s->exited)
@@ -225,7 +299,9 @@ static int cmp_i64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-int dump_trigger_run(int argc, char **argv)
+/* Step 1: the options into *ro. Returns 0 to go on, or -1 with the exit status in *code
+ * (usage printed, or 0 after --help). */
+static int run_parse(int argc, char **argv, run_opts *ro, int *code)
 {
     static const struct option opts[] = {
         {"at", required_argument, 0, 'a'},
@@ -240,195 +316,227 @@ int dump_trigger_run(int argc, char **argv)
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
-    int64_t at[TRIG_MAX_AT];
-    size_t nat = 0;
-    int64_t every = 0, interval = 200ll * 1000000, wait_hook = 10ll * 1000000000;
-    long count = 0;
-    uint64_t rss = 0;
-    const char *dir = ".";
-    int stop_after = 0, nogc = 0;
-    int c;
+    *ro = (run_opts){.interval = TRIG_INTERVAL_NS, .wait_hook = TRIG_WAIT_HOOK_NS, .dir = "."};
+    int rc = -1, c;
+    *code = DUMP_EXIT_USAGE;
     while ((c = getopt_long(argc, argv, "+o:h", opts, NULL)) != -1) {
+        int bad = 0;
         switch (c) {
-        case 'a': {
-            char *list = strdup(optarg), *save = NULL;
-            for (char *t = list ? strtok_r(list, ",", &save) : NULL; t;
-                 t = strtok_r(NULL, ",", &save)) {
-                if (nat == TRIG_MAX_AT || dump_cli_duration(t, &at[nat]) < 0) {
-                    fprintf(stderr, "heapsift-dump run: bad --at time '%s' (at most %d, "
-                                    "like 2s or 500ms)\n", t, TRIG_MAX_AT);
-                    free(list);
-                    return DUMP_EXIT_USAGE;
-                }
-                nat++;
-            }
-            free(list);
-            break;
-        }
-        case 'e':
-            if (dump_cli_duration(optarg, &every) < 0) {
-                fprintf(stderr, "heapsift-dump run: bad --every '%s'\n", optarg);
-                return DUMP_EXIT_USAGE;
-            }
-            break;
+        case 'a': bad = opt_at_list(optarg, ro->at, &ro->nat); break;
+        case 'e': bad = opt_duration("run", "--every", optarg, &ro->every); break;
         case 'c':
-            if (parse_count(optarg, &count) < 0) {
+            if ((bad = parse_count(optarg, &ro->count)) < 0)
                 fprintf(stderr, "heapsift-dump run: bad --count '%s'\n", optarg);
-                return DUMP_EXIT_USAGE;
-            }
             break;
-        case 'r':
-            if (dump_cli_size(optarg, &rss) < 0) {
-                fprintf(stderr, "heapsift-dump run: bad --on-rss size '%s'\n", optarg);
-                return DUMP_EXIT_USAGE;
-            }
-            break;
-        case 'i':
-            if (dump_cli_duration(optarg, &interval) < 0) {
-                fprintf(stderr, "heapsift-dump run: bad --interval '%s'\n", optarg);
-                return DUMP_EXIT_USAGE;
-            }
-            break;
-        case 'o': dir = optarg; break;
-        case 'w':
-            if (dump_cli_duration(optarg, &wait_hook) < 0) {
-                fprintf(stderr, "heapsift-dump run: bad --wait-hook '%s'\n", optarg);
-                return DUMP_EXIT_USAGE;
-            }
-            break;
-        case 's': stop_after = 1; break;
-        case 'n': nogc = 1; break;
-        case 'h': fputs(run_usage, stdout); return DUMP_EXIT_OK;
-        default: fputs(run_usage, stderr); return DUMP_EXIT_USAGE;
+        case 'r': bad = opt_size("run", optarg, &ro->rss); break;
+        case 'i': bad = opt_duration("run", "--interval", optarg, &ro->interval); break;
+        case 'o': ro->dir = optarg; break;
+        case 'w': bad = opt_duration("run", "--wait-hook", optarg, &ro->wait_hook); break;
+        case 's': ro->stop_after = 1; break;
+        case 'n': ro->nogc = 1; break;
+        case 'h': fputs(run_usage, stdout); *code = DUMP_EXIT_OK; goto out;
+        default: fputs(run_usage, stderr); goto out;
         }
+        if (bad < 0)
+            goto out;
     }
     if (optind < argc && strcmp(argv[optind], "--") == 0)
         optind++;
     if (optind >= argc) {
         fputs(run_usage, stderr);
-        return DUMP_EXIT_USAGE;
+        goto out;
     }
-    if (count && !every && !rss) {
+    if (ro->count && !ro->every && !ro->rss) {
         fprintf(stderr, "heapsift-dump run: --count needs --every or --on-rss\n");
-        return DUMP_EXIT_USAGE;
+        goto out;
     }
-    qsort(at, nat, sizeof at[0], cmp_i64);
-    if (ensure_dir(dir) < 0) {
-        fprintf(stderr, "heapsift-dump run: output directory %s: %s\n", dir, strerror(errno));
-        return DUMP_EXIT_FAIL;
-    }
+    ro->prog = argv + optind;
+    qsort(ro->at, ro->nat, sizeof ro->at[0], cmp_i64);
+    rc = 0;
+out:
+    return rc;
+}
 
+/* Step 2: starts PROG with signals forwarded to it. Returns 0, or -1 with the exit status in
+ * *code (the output directory is unusable: 1; PROG cannot be run: 127). */
+static int run_launch(const run_opts *ro, run_state *s, int *code)
+{
+    int rc = -1;
+    if (ensure_dir(ro->dir) < 0) {
+        fprintf(stderr, "heapsift-dump run: output directory %s: %s\n", ro->dir,
+                strerror(errno));
+        *code = DUMP_EXIT_FAIL;
+        goto out;
+    }
     install_forwarding();
-    int64_t t0 = mono_ns();
-    run_state s = {.child = spawn(argv + optind)};
-    if (s.child < 0) {
-        fprintf(stderr, "heapsift-dump run: cannot run %s: %s\n", argv[optind], strerror(errno));
-        return 127;
+    s->t0 = mono_ns();
+    s->child = spawn(ro->prog);
+    if (s->child < 0) {
+        fprintf(stderr, "heapsift-dump run: cannot run %s: %s\n", ro->prog[0], strerror(errno));
+        *code = 127;
+        goto out;
     }
-    run_child = s.child;
+    run_child = s->child;
+    rc = 0;
+out:
+    return rc;
+}
 
-    /* Wait for the hook's socket to answer. */
-    char sock[PATH_MAX];
-    int have_hook = 0, failures = 0;
+/* Step 3: waits (at most --wait-hook) for the child's hook to answer; s->sock is its socket.
+ * Returns 1 when it answered; 0 when the child exited first or it never answered (reported,
+ * and counted as a failure). */
+static int run_wait_hook(const run_opts *ro, run_state *s)
+{
     dump_err err = {0};
-    while (!child_check(&s)) {
+    while (!child_check(s)) {
         dump_hook_info info;
-        if (dump_capture_locate(s.child, sock, sizeof sock, &info, &err) == 0) {
-            have_hook = 1;
-            break;
-        }
-        if (err.kind == DUMP_ERR_PERM)
-            break;
-        if (mono_ns() - t0 > wait_hook)
+        if (dump_capture_locate(s->child, s->sock, sizeof s->sock, &info, &err) == 0)
+            return 1;
+        if (err.kind == DUMP_ERR_PERM || mono_ns() - s->t0 > ro->wait_hook)
             break;
         sleep_ns(TRIG_HOOK_POLL_NS);
     }
-    if (!have_hook && !s.exited) {
+    if (!s->exited) {
         char d[32];
-        fmt_duration(wait_hook, d, sizeof d);
-        dump_cli_error("run", &err);
-        fprintf(stderr, "heapsift-dump run: no hook answered within %s: no captures\n", d);
-        failures++;
-        if (stop_after)
-            kill(s.child, SIGTERM);
+        dump_exit_error("run", &err);
+        fprintf(stderr, "heapsift-dump run: no hook answered within %s: no captures\n",
+                hs_units_format_duration(ro->wait_hook, d, sizeof d));
+        s->failures++;
+        if (ro->stop_after)
+            kill(s->child, SIGTERM);
     }
+    return 0;
+}
 
-    size_t next_at = 0;
-    long every_done = 0, rss_done = 0;
-    int armed = 1;
-    int64_t next_every = every ? t0 + every : 0, next_rss = t0;
+/* Captures the child for trigger; counts a failure. Returns 1 (a capture was made). */
+static int run_fire(const run_opts *ro, run_state *s, const char *trigger)
+{
+    s->failures += fire(s->child, s->sock, ro->dir, NULL, ro->nogc, trigger) < 0;
+    return 1;
+}
+
+/* The next --at time, once due. Returns 1 when it fired. */
+static int run_due_at(const run_opts *ro, run_state *s, int64_t now)
+{
+    if (s->next_at >= ro->nat || now - s->t0 < ro->at[s->next_at])
+        return 0;
+    char d[32], trig[96];
+    snprintf(trig, sizeof trig, "at %s",
+             hs_units_format_duration(ro->at[s->next_at++], d, sizeof d));
+    return run_fire(ro, s, trig);
+}
+
+/* --every, once due (and --count not reached). Returns 1 when it fired. */
+static int run_due_every(const run_opts *ro, run_state *s, int64_t now)
+{
+    if (!ro->every || (ro->count && s->every_done >= ro->count) || now < s->next_every)
+        return 0;
+    char d[32], trig[96];
+    snprintf(trig, sizeof trig, "every %s #%ld",
+             hs_units_format_duration(ro->every, d, sizeof d), ++s->every_done);
+    s->next_every += ro->every;
+    if (s->next_every < mono_ns())
+        s->next_every = mono_ns(); /* a slow capture delays, never bunches, the next */
+    return run_fire(ro, s, trig);
+}
+
+/* --on-rss: samples the RSS every --interval and fires when it reaches the threshold while
+ * armed (re-armed once below). --count limits it only without --every. Returns 1 when it
+ * fired. */
+static int run_due_rss(const run_opts *ro, run_state *s, int64_t now)
+{
+    long limit = ro->every ? 0 : ro->count;
+    if (!ro->rss || (limit && s->rss_done >= limit) || now < s->next_rss)
+        return 0;
+    s->next_rss = now + ro->interval;
+    uint64_t cur;
+    if (dump_proc_rss(s->child, &cur) < 0)
+        return 0;
+    if (cur < ro->rss)
+        s->armed = 1;
+    if (cur < ro->rss || !s->armed)
+        return 0;
+    char trig[96];
+    s->armed = 0;
+    s->rss_done++;
+    return run_fire(ro, s, rss_label(cur, ro->rss, trig, sizeof trig));
+}
+
+/* 1 once no trigger can fire again. */
+static int run_all_fired(const run_opts *ro, const run_state *s)
+{
+    return s->next_at >= ro->nat && (!ro->every || (ro->count && s->every_done >= ro->count)) &&
+           (!ro->rss || (!ro->every && ro->count && s->rss_done >= ro->count));
+}
+
+/* Step 4: the triggers, one capture at a time, until the child exits or every trigger has
+ * fired (then, with --stop-after, the child is sent SIGTERM and awaited here). */
+static void run_triggers(const run_opts *ro, run_state *s)
+{
+    s->next_every = ro->every ? s->t0 + ro->every : 0;
+    s->next_rss = s->t0;
+    s->armed = 1;
     int stopped = 0;
-    while (have_hook && !child_check(&s)) {
+    while (!child_check(s)) {
         int64_t now = mono_ns();
-        char trig[96];
-        if (next_at < nat && now - t0 >= at[next_at]) {
-            char d[32];
-            fmt_duration(at[next_at], d, sizeof d);
-            snprintf(trig, sizeof trig, "at %s", d);
-            next_at++;
-            failures += fire(s.child, sock, dir, NULL, nogc, trig) < 0;
+        if (run_due_at(ro, s, now) || run_due_every(ro, s, now) || run_due_rss(ro, s, now))
             continue;
-        }
-        if (every && (!count || every_done < count) && now >= next_every) {
-            char d[32];
-            fmt_duration(every, d, sizeof d);
-            every_done++;
-            snprintf(trig, sizeof trig, "every %s #%ld", d, every_done);
-            next_every += every;
-            if (next_every < mono_ns())
-                next_every = mono_ns(); /* a slow capture delays, never bunches, the next */
-            failures += fire(s.child, sock, dir, NULL, nogc, trig) < 0;
-            continue;
-        }
-        long rss_limit = every ? 0 : count;
-        if (rss && (!rss_limit || rss_done < rss_limit) && now >= next_rss) {
-            next_rss = now + interval;
-            uint64_t cur;
-            if (dump_proc_rss(s.child, &cur) == 0) {
-                if (cur >= rss && armed) {
-                    char a[32], b[32];
-                    snprintf(trig, sizeof trig, "rss %s >= %s",
-                             dump_cli_bytes(cur, a, sizeof a), dump_cli_bytes(rss, b, sizeof b));
-                    armed = 0;
-                    rss_done++;
-                    failures += fire(s.child, sock, dir, NULL, nogc, trig) < 0;
-                    continue;
-                }
-                if (cur < rss)
-                    armed = 1;
-            }
-        }
-        int done = next_at >= nat && (!every || (count && every_done >= count)) &&
-                   (!rss || (!every && count && rss_done >= count));
-        if (done && !stopped) {
-            if (!stop_after)
+        if (run_all_fired(ro, s) && !stopped) {
+            if (!ro->stop_after)
                 break;
-            kill(s.child, SIGTERM);
+            kill(s->child, SIGTERM);
             stopped = 1;
         }
         sleep_ns(TRIG_TICK_NS);
     }
-    /* Triggers done (or no hook): wait for the program. */
-    while (!s.exited) {
+}
+
+/* Step 5: waits for the child to exit (its wait status into s->status). */
+static void run_wait_exit(run_state *s)
+{
+    while (!s->exited) {
         int st;
-        pid_t r = waitpid(s.child, &st, 0);
-        if (r == s.child) {
-            s.exited = 1;
-            s.status = st;
+        pid_t r = waitpid(s->child, &st, 0);
+        if (r == s->child) {
+            s->exited = 1;
+            s->status = st;
             run_child = 0;
         } else if (r < 0 && errno != EINTR) {
             break;
         }
     }
-    int code = exit_status(s.status);
-    if (code == 0 && failures)
+}
+
+int dump_trigger_run(int argc, char **argv)
+{
+    run_opts ro;
+    run_state s = {0};
+    int code;
+    if (run_parse(argc, argv, &ro, &code) < 0 || run_launch(&ro, &s, &code) < 0)
+        goto out;
+    if (run_wait_hook(&ro, &s))
+        run_triggers(&ro, &s);
+    run_wait_exit(&s);
+    code = exit_status(s.status);
+    if (code == 0 && s.failures)
         code = DUMP_EXIT_FAIL;
+out:
     return code;
 }
 
 /* ---- watch ---- */
 
-int dump_trigger_watch(int argc, char **argv)
+typedef struct watch_opts {
+    int pid;
+    uint64_t rss;
+    long count;
+    int64_t interval;
+    const char *dir, *binary;
+    int nogc;
+} watch_opts;
+
+/* The options into *wo. Returns 0 to go on, or -1 with the exit status in *code. */
+static int watch_parse(int argc, char **argv, watch_opts *wo, int *code)
 {
     static const struct option opts[] = {
         {"on-rss", required_argument, 0, 'r'},
@@ -440,81 +548,93 @@ int dump_trigger_watch(int argc, char **argv)
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
-    uint64_t rss = 0;
-    long count = 0;
-    int64_t interval = 200ll * 1000000;
-    const char *dir = ".", *binary = NULL;
-    int nogc = 0, c;
+    *wo = (watch_opts){.interval = TRIG_INTERVAL_NS, .dir = "."};
+    int rc = -1, c;
+    *code = DUMP_EXIT_USAGE;
     while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+        int bad = 0;
         switch (c) {
-        case 'r':
-            if (dump_cli_size(optarg, &rss) < 0) {
-                fprintf(stderr, "heapsift-dump watch: bad --on-rss size '%s'\n", optarg);
-                return DUMP_EXIT_USAGE;
-            }
-            break;
+        case 'r': bad = opt_size("watch", optarg, &wo->rss); break;
         case 'c':
-            if (parse_count(optarg, &count) < 0) {
+            if ((bad = parse_count(optarg, &wo->count)) < 0)
                 fprintf(stderr, "heapsift-dump watch: bad --count '%s'\n", optarg);
-                return DUMP_EXIT_USAGE;
-            }
             break;
-        case 'i':
-            if (dump_cli_duration(optarg, &interval) < 0) {
-                fprintf(stderr, "heapsift-dump watch: bad --interval '%s'\n", optarg);
-                return DUMP_EXIT_USAGE;
-            }
-            break;
-        case 'o': dir = optarg; break;
-        case 'n': nogc = 1; break;
-        case 'b': binary = optarg; break;
-        case 'h': fputs(watch_usage, stdout); return DUMP_EXIT_OK;
-        default: fputs(watch_usage, stderr); return DUMP_EXIT_USAGE;
+        case 'i': bad = opt_duration("watch", "--interval", optarg, &wo->interval); break;
+        case 'o': wo->dir = optarg; break;
+        case 'n': wo->nogc = 1; break;
+        case 'b': wo->binary = optarg; break;
+        case 'h': fputs(watch_usage, stdout); *code = DUMP_EXIT_OK; goto out;
+        default: fputs(watch_usage, stderr); goto out;
         }
+        if (bad < 0)
+            goto out;
     }
     char *end = NULL;
     long pid = optind + 1 == argc ? strtol(argv[optind], &end, 10) : 0;
-    if (pid <= 0 || pid > INT_MAX || !end || *end || !rss) {
+    if (pid <= 0 || pid > INT_MAX || !end || *end || !wo->rss) {
         fputs(watch_usage, stderr);
-        return DUMP_EXIT_USAGE;
+        goto out;
     }
-    if (ensure_dir(dir) < 0) {
-        fprintf(stderr, "heapsift-dump watch: output directory %s: %s\n", dir, strerror(errno));
-        return DUMP_EXIT_FAIL;
+    wo->pid = (int)pid;
+    rc = 0;
+out:
+    return rc;
+}
+
+/* Samples the RSS until the process exits or --count captures are made. Returns the number of
+ * failed captures; *done receives the number of crossings. */
+static int watch_loop(const watch_opts *wo, long *done)
+{
+    int failures = 0, armed = 1;
+    *done = 0;
+    for (;;) {
+        uint64_t cur;
+        if (dump_proc_rss(wo->pid, &cur) < 0) {
+            fprintf(stderr, "heapsift-dump watch: process %d exited after %ld capture%s\n",
+                    wo->pid, *done, *done == 1 ? "" : "s");
+            break;
+        }
+        if (cur >= wo->rss && armed) {
+            char trig[96];
+            armed = 0;
+            (*done)++;
+            failures += fire(wo->pid, NULL, wo->dir, wo->binary, wo->nogc,
+                             rss_label(cur, wo->rss, trig, sizeof trig)) < 0;
+            if (wo->count && *done >= wo->count)
+                break;
+            continue;
+        }
+        if (cur < wo->rss)
+            armed = 1;
+        sleep_ns(wo->interval);
+    }
+    return failures;
+}
+
+int dump_trigger_watch(int argc, char **argv)
+{
+    watch_opts wo;
+    int code;
+    if (watch_parse(argc, argv, &wo, &code) < 0)
+        goto out;
+    code = DUMP_EXIT_FAIL;
+    if (ensure_dir(wo.dir) < 0) {
+        fprintf(stderr, "heapsift-dump watch: output directory %s: %s\n", wo.dir,
+                strerror(errno));
+        goto out;
     }
     /* Fail now, not at the first crossing, when there is nothing to capture. */
     char sock[PATH_MAX];
     dump_hook_info info;
     dump_err err = {0};
-    if (dump_capture_locate((int)pid, sock, sizeof sock, &info, &err) < 0) {
-        dump_cli_error("watch", &err);
-        return DUMP_EXIT_FAIL;
+    if (dump_capture_locate(wo.pid, sock, sizeof sock, &info, &err) < 0) {
+        dump_exit_error("watch", &err);
+        goto out;
     }
-    dump_outfile_install_signals();
-    long done = 0;
-    int failures = 0, armed = 1;
-    char a[32], b[32];
-    for (;;) {
-        uint64_t cur;
-        if (dump_proc_rss((int)pid, &cur) < 0) {
-            fprintf(stderr, "heapsift-dump watch: process %ld exited after %ld capture%s\n", pid,
-                    done, done == 1 ? "" : "s");
-            break;
-        }
-        if (cur >= rss && armed) {
-            char trig[96];
-            snprintf(trig, sizeof trig, "rss %s >= %s", dump_cli_bytes(cur, a, sizeof a),
-                     dump_cli_bytes(rss, b, sizeof b));
-            armed = 0;
-            done++;
-            failures += fire((int)pid, NULL, dir, binary, nogc, trig) < 0;
-            if (count && done >= count)
-                break;
-            continue;
-        }
-        if (cur < rss)
-            armed = 1;
-        sleep_ns(interval);
-    }
-    return failures || done == 0 ? DUMP_EXIT_FAIL : DUMP_EXIT_OK;
+    dump_exit_install_cleanup();
+    long done;
+    int failures = watch_loop(&wo, &done);
+    code = failures || done == 0 ? DUMP_EXIT_FAIL : DUMP_EXIT_OK;
+out:
+    return code;
 }

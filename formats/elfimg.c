@@ -444,7 +444,7 @@ static int load_symtab(const elfimg *img, symtab *t, size_t *nfunc, uint64_t *ty
     return HS_OK;
 }
 
-/* ---- .gopclntab (GO-RUNTIME.md; runtime/symtab.go pcHeader, debug/gosym) ---- */
+/* ---- .gopclntab (docs/go-binary.md; runtime/symtab.go pcHeader, debug/gosym) ---- */
 
 /* A .gopclntab header, checked. */
 typedef struct pcln_view {
@@ -789,7 +789,7 @@ static int set_types(const elfimg *img, symtab *t, uint64_t start, uint64_t end,
     return rc;
 }
 
-/* ---- stack objects (GO-RUNTIME.md "Stack objects") ---- */
+/* ---- stack objects (docs/go-binary.md "Stack objects") ---- */
 
 #define FUNCDATA_STACK_OBJECTS 2 /* 1.19 runtime/symtab.go:308; 1.26 internal/abi/symtab.go:116 */
 #define STKOBJ_RECORD 16         /* {off, size, ptrdata, gcdataoff}: 4 x 32 bits */

@@ -1,5 +1,5 @@
 /* elfimg.h - a Go ELF binary read through libelf: function symbols from .symtab or, when the
- * binary is stripped, from .gopclntab (every header version, GO-RUNTIME.md); data/bss
+ * binary is stripped, from .gopclntab (every header version, docs/go-binary.md); data/bss
  * symbols with sizes; section ranges; the type-descriptor area; the compiler's stack object
  * records of every function (Go 1.18+, from .gopclntab funcdata and runtime.firstmoduledata);
  * Go version (.go.buildinfo) and build id (.note.go.buildid). The result is a symtab

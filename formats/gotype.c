@@ -1,5 +1,5 @@
 /* gotype.c - decodes Go runtime type descriptors (_type / abi.Type) out of a symtab's stored
- * type area. Layout (GO-RUNTIME.md "Types"; runtime/type.go in Go 1.19, internal/abi/type.go
+ * type area. Layout (docs/go-binary.md "Types"; runtime/type.go in Go 1.19, internal/abi/type.go
  * in 1.26 and 1.27, the same bytes): with P the pointer size, size @0, ptrdata @P, hash @2P
  * (u32), tflag @2P+4, align, fieldAlign, kind @2P+7 (kind & 31: 1.19 keeps flags in the high
  * bits, 1.26 does not), equal @2P+8, gcdata @3P+8, str nameOff @4P+8 (i32), ptrToThis @4P+12;

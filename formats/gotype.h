@@ -1,5 +1,5 @@
 /* gotype.h - Go runtime type descriptors (_type / abi.Type) decoded from the type area that a
- * symtab carries. Layouts are keyed on the Go version (GO-RUNTIME.md "Types").
+ * symtab carries. Layouts are keyed on the Go version (docs/go-binary.md "Types").
  */
 #ifndef GOTYPE_H
 #define GOTYPE_H

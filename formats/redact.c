@@ -90,6 +90,22 @@ static size_t count_nonzero(const uint8_t *p, size_t n)
     return c;
 }
 
+/* An address in the heap arena or, with symbols, in the binary's data and bss: a pointer's
+ * value, whether or not a pointer map lists the word. */
+static int is_address(const redactor *r, uint64_t v)
+{
+    if (v >= r->arena_lo && v < r->arena_hi)
+        return 1;
+    if (!r->syms)
+        return 0;
+    const symtab_info *in = symtab_get_info(r->syms);
+    const symtab_range *rs[] = {&in->data, &in->noptrdata, &in->bss, &in->noptrbss};
+    for (size_t i = 0; i < sizeof rs / sizeof rs[0]; i++)
+        if (v >= rs[i]->start && v < rs[i]->end)
+            return 1;
+    return 0;
+}
+
 /* Redacts len bytes of memory with pointer slots at offs into the scratch buffer, which
  * *out then points to. */
 static int redact_mem(redactor *r, const uint8_t *src, size_t len, const uint64_t *offs,
@@ -122,8 +138,7 @@ static int redact_mem(redactor *r, const uint8_t *src, size_t len, const uint64_
     if (r->syms || keep_addrs) {
         for (size_t k = 0; len - k >= ps; k += ps) {
             uint64_t v = gohd_word(src + k, ps, r->big_endian);
-            int keep = (r->syms && is_metadata_word(r, v)) ||
-                       (keep_addrs && v >= r->arena_lo && v < r->arena_hi);
+            int keep = (r->syms && is_metadata_word(r, v)) || (keep_addrs && is_address(r, v));
             if (v && keep && memcmp(dst + k, src + k, ps) != 0) {
                 memcpy(dst + k, src + k, ps);
                 r->st.words_kept++;

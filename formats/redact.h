@@ -7,14 +7,15 @@
  * records are copied as they are: they hold addresses, sizes and names of code, not data.
  *
  * With a symbol table (redact_options.syms) a non-pointer word is also kept when its value is
- * program metadata the analyzer reads (GO-RUNTIME.md "Traps"): an address in the binary's type
+ * program metadata the analyzer reads (docs/go-runtime.md "Malloc headers" and "Interfaces"): an address in the binary's type
  * area (an interface's type word, a Go 1.22+ malloc header), a function entry (a closure's code
  * word), or the address of a type or itab that the dump itself announced in an earlier type or
  * itab record (an interface's itab word). These are addresses of read-only program text and
  * metadata. Without a symbol table nothing but pointer slots is kept.
  *
- * Two kinds of memory also keep every word that is an address in the heap arena (an address
- * is not data, and the analysis needs these): stack frames, whose stack objects (address-taken
+ * Two kinds of memory also keep every word that is an address in the heap arena or, with a
+ * symbol table, in the binary's data and bss (an address is not data, and the analysis needs
+ * these): stack frames, whose stack objects (address-taken
  * locals, stack-allocated slice arrays) hold pointers that the frame's pointer map does not
  * list, and pointer-free 16-byte objects, which is what a Go 1.24+ weak.Pointer's handle is
  * (it holds its target's address as an integer).

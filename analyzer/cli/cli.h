@@ -17,10 +17,12 @@ void cli_report(const char *cmd, const hs_error *err);
 /* Prints "heapsift CMD: <message>" on stderr and returns CLI_BAD. */
 int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Formats n bytes as "512 B", "1.5 KiB", "3.2 MiB" into buf; returns buf. */
+/* Formats n bytes the way heapsift's CLI prints sizes ("512 B", "1.5 KiB", "32 MiB":
+ * hs_units_format_bytes with HS_UNITS_SHORT) into buf (cap bytes); returns buf. */
 const char *cli_size(uint64_t n, char *buf, size_t cap);
 
-/* Parses "512", "64K", "1.5M", "2G" (binary units); returns 0 on success. */
+/* Parses a size ("512", "64K", "1.5MiB", "2G": hs_units.h's grammar, K = 1024) into *out;
+ * returns 0, or -1 when s is not a size (hs_units_parse_size tells why). */
 int cli_parse_size(const char *s, uint64_t *out);
 
 /* Writes a cJSON-produced string to path ("-" = stdout); returns 0 or prints and returns -1. */

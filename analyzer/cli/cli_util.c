@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include "analysis.h"
+#include "hs_units.h"
 #include "source.h"
 
 #include <stdarg.h>
@@ -29,43 +30,12 @@ int cli_fail(const char *cmd, const char *fmt, ...)
 
 const char *cli_size(uint64_t n, char *buf, size_t cap)
 {
-    static const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    if (n < 1024) {
-        snprintf(buf, cap, "%llu B", (unsigned long long)n);
-        return buf;
-    }
-    double v = (double)n;
-    int u = 0;
-    while (v >= 1024 && u < 4) {
-        v /= 1024;
-        u++;
-    }
-    snprintf(buf, cap, v < 10 ? "%.1f %s" : "%.0f %s", v, units[u]);
-    return buf;
+    return hs_units_format_bytes(n, HS_UNITS_SHORT, buf, cap);
 }
 
 int cli_parse_size(const char *s, uint64_t *out)
 {
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s || v < 0)
-        return -1;
-    double mul = 1;
-    switch (*end) {
-    case 'k': case 'K': mul = 1024.0; end++; break;
-    case 'm': case 'M': mul = 1024.0 * 1024; end++; break;
-    case 'g': case 'G': mul = 1024.0 * 1024 * 1024; end++; break;
-    case 't': case 'T': mul = 1024.0 * 1024 * 1024 * 1024; end++; break;
-    default: break;
-    }
-    if (*end == 'i' || *end == 'I')
-        end++;
-    if (*end == 'b' || *end == 'B')
-        end++;
-    if (*end != '\0' || v * mul > 1.8e19)
-        return -1;
-    *out = (uint64_t)(v * mul);
-    return 0;
+    return hs_units_parse_size(s, out, NULL) < 0 ? -1 : 0;
 }
 
 int cli_write_text(const char *cmd, const char *path, const char *text)
@@ -146,8 +116,8 @@ source *cli_open(const char *cmd, const char *path, const char *binary)
         return NULL;
     }
     const char *budget = getenv("HEAPSIFT_MAX_RECORD");
-    if (budget && *budget && cli_parse_size(budget, &s->max_record) < 0) {
-        cli_fail(cmd, "HEAPSIFT_MAX_RECORD: not a size: %s", budget);
+    if (budget && *budget && hs_units_parse_size(budget, &s->max_record, &err) < 0) {
+        cli_fail(cmd, "HEAPSIFT_MAX_RECORD: not a size: %s: %s", budget, err.msg);
         source_close(s);
         return NULL;
     }

@@ -9,6 +9,7 @@
 
 #include "cjson/cJSON.h"
 #include "cli.h"
+#include "hs_outfile.h"
 #include "redact.h"
 #include "source.h"
 
@@ -31,17 +32,6 @@ static const char redact_usage[] =
 
 #define META_MAX (16u << 20)
 #define COPY_BUF ((size_t)1 << 20)
-
-/* The temporary output, removed if a signal ends the command. */
-static char *tmp_path;
-
-static void on_signal(int sig)
-{
-    if (tmp_path)
-        unlink(tmp_path);
-    signal(sig, SIG_DFL);
-    raise(sig);
-}
 
 /* After a failed read from a .hsd stream, the stream's own error is the precise one. */
 static void stream_detail(const hsd_stream *st, hs_error *err)
@@ -192,27 +182,28 @@ static int redact_hsd(const source *s, int fd, int keep_manifest, const redact_o
     return rc;
 }
 
-/* A temporary file next to out, mode 0600: "<out>.tmp-XXXXXX". */
-static int make_temp(const char *out, char **path)
+/* Writes the redacted copy of s (opened from in) to fd; totals in *st. */
+static int redact_to_fd(const source *s, const char *in, int fd, int keep_manifest,
+                        redact_stats *st, hs_error *err)
 {
-    size_t n = strlen(out) + sizeof ".tmp-XXXXXX";
-    char *p = malloc(n);
-    if (!p)
-        return -1;
-    snprintf(p, n, "%s.tmp-XXXXXX", out);
-    int fd = mkstemp(p);
-    if (fd < 0 || fchmod(fd, 0600) < 0) {
-        int e = errno;
-        if (fd >= 0) {
-            close(fd);
-            unlink(p);
-        }
-        free(p);
-        errno = e;
-        return -1;
-    }
-    *path = p;
-    return fd;
+    redact_options o = {.syms = s->syms};
+    memset(st, 0, sizeof *st);
+    if (s->hsd)
+        return redact_hsd(s, fd, keep_manifest, &o, st, err);
+    /* A raw dump is streamed from its descriptor (source.h), from the start. */
+    int in_fd = s->fd;
+    if (lseek(in_fd, 0, SEEK_SET) < 0)
+        return hs_error_set(err, HS_ERR_IO, HS_NO_OFFSET, "%s: cannot seek", in);
+    return redact_stream((hs_reader){hs_fd_read, &in_fd}, (hs_writer){hs_fd_write, &fd}, &o, st,
+                         err);
+}
+
+/* A signal ends the command: no temporary output is left behind. */
+static void on_signal(int sig)
+{
+    hs_outfile_cleanup();
+    signal(sig, SIG_DFL);
+    raise(sig);
 }
 
 int cmd_redact(int argc, char **argv)
@@ -224,85 +215,68 @@ int cmd_redact(int argc, char **argv)
         {0, 0, 0, 0},
     };
     const char *binary = NULL;
-    int keep_manifest = 0, c;
+    int keep_manifest = 0, c, code = CLI_BAD, rc;
+    source *s = NULL;
+    hs_outfile out_file = HS_OUTFILE_INIT;
+    void (*old_int)(int) = NULL, (*old_term)(int) = NULL, (*old_hup)(int) = NULL;
+    int handlers = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "b:h", opts, NULL)) != -1) {
         switch (c) {
         case 'b': binary = optarg; break;
         case 'm': keep_manifest = 1; break;
-        case 'h': fputs(redact_usage, stdout); return CLI_OK;
-        default: fputs(redact_usage, stderr); return CLI_BAD;
+        case 'h': fputs(redact_usage, stdout); code = CLI_OK; goto out;
+        default: fputs(redact_usage, stderr); goto out;
         }
     }
     if (optind + 2 != argc) {
         fputs(redact_usage, stderr);
-        return CLI_BAD;
+        goto out;
     }
     const char *in = argv[optind], *out = argv[optind + 1];
     hs_error err;
     hs_error_clear(&err);
-    source *s = cli_open("redact", in, binary);
-    if (!s)
-        return CLI_BAD;
+    if (!(s = cli_open("redact", in, binary)))
+        goto out;
     if (!s->hsd && keep_manifest)
         fprintf(stderr, "heapsift redact: --keep-manifest: a raw dump has no manifest\n");
 
-    char *tmp = NULL;
-    int fd = make_temp(out, &tmp);
-    if (fd < 0) {
-        int rc = cli_fail("redact", "cannot create a temporary file next to %s: %s", out,
-                          strerror(errno));
-        source_close(s);
-        return rc;
+    /* OUT appears, 0600, only once complete and on disk (hs_outfile.h). */
+    if (hs_outfile_open(out, HS_OUTFILE_REPLACE | HS_OUTFILE_SYNC, &out_file, &err) < 0) {
+        cli_fail("redact", "cannot create a temporary file next to %s: %s", out,
+                 err.sys_errno ? strerror(err.sys_errno) : err.msg);
+        goto out;
     }
-    tmp_path = tmp;
-    void (*old_int)(int) = signal(SIGINT, on_signal);
-    void (*old_term)(int) = signal(SIGTERM, on_signal);
-    void (*old_hup)(int) = signal(SIGHUP, on_signal);
+    old_int = signal(SIGINT, on_signal);
+    old_term = signal(SIGTERM, on_signal);
+    old_hup = signal(SIGHUP, on_signal);
+    handlers = 1;
 
-    redact_options o = {.syms = s->syms};
     redact_stats st;
-    memset(&st, 0, sizeof st);
-    int rc;
-    if (s->hsd) {
-        rc = redact_hsd(s, fd, keep_manifest, &o, &st, &err);
-    } else {
-        /* A raw dump is streamed from its descriptor (source.h), from the start. */
-        int in_fd = s->fd;
-        if (lseek(in_fd, 0, SEEK_SET) < 0)
-            rc = hs_error_set(&err, HS_ERR_IO, HS_NO_OFFSET, "%s: cannot seek", in);
-        else
-            rc = redact_stream((hs_reader){hs_fd_read, &in_fd}, (hs_writer){hs_fd_write, &fd}, &o,
-                           &st, &err);
-    }
-    if (rc >= 0 && fsync(fd) < 0)
-        rc = hs_error_set(&err, HS_ERR_IO, HS_NO_OFFSET, "syncing %s: %s", tmp, strerror(errno));
-    if (close(fd) < 0 && rc >= 0)
-        rc = hs_error_set(&err, HS_ERR_IO, HS_NO_OFFSET, "closing %s: %s", tmp, strerror(errno));
-    if (rc >= 0 && rename(tmp, out) < 0)
-        rc = hs_error_set(&err, HS_ERR_IO, HS_NO_OFFSET, "renaming %s to %s: %s", tmp, out,
-                          strerror(errno));
+    rc = redact_to_fd(s, in, out_file.fd, keep_manifest, &st, &err);
+    if (rc >= 0)
+        rc = hs_outfile_commit(&out_file, &err);
     if (rc < 0) {
-        unlink(tmp);
         if (err.status == HS_OK)
             hs_error_set(&err, rc, HS_NO_OFFSET, "%s", hs_strerror(rc));
         hs_error_prefix(&err, "%s", in);
         cli_report("redact", &err);
+        goto out;
     }
-    tmp_path = NULL;
-    signal(SIGINT, old_int);
-    signal(SIGTERM, old_term);
-    signal(SIGHUP, old_hup);
-    free(tmp);
-    if (rc >= 0) {
-        char a[32], b[32];
-        printf("redacted %s -> %s: %llu records, %s of memory, %s zeroed; kept %llu pointer "
-               "slots and %llu type/code words%s\n",
-               in, out, (unsigned long long)st.records, cli_size(st.content_bytes, a, sizeof a),
-               cli_size(st.bytes_zeroed, b, sizeof b), (unsigned long long)st.ptr_words,
-               (unsigned long long)st.words_kept,
-               s->syms ? "" : " (no symbols: pointer slots only)");
+    char a[32], b[32];
+    printf("redacted %s -> %s: %llu records, %s of memory, %s zeroed; kept %llu pointer "
+           "slots and %llu type/code words%s\n",
+           in, out, (unsigned long long)st.records, cli_size(st.content_bytes, a, sizeof a),
+           cli_size(st.bytes_zeroed, b, sizeof b), (unsigned long long)st.ptr_words,
+           (unsigned long long)st.words_kept, s->syms ? "" : " (no symbols: pointer slots only)");
+    code = CLI_OK;
+out:
+    hs_outfile_abort(&out_file);
+    if (handlers) {
+        signal(SIGINT, old_int);
+        signal(SIGTERM, old_term);
+        signal(SIGHUP, old_hup);
     }
     source_close(s);
-    return rc < 0 ? CLI_BAD : CLI_OK;
+    return code;
 }

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "hs_version.h"
 
 typedef struct command {
     const char *name;

@@ -564,17 +564,24 @@ func refreshPendingControls() {
 }
 
 func setupPins() error {
-	for i := 0; i < 2; i++ {
+	plantPins(2, 1)
+	atManifest = append(atManifest, refreshPendingControls)
+	return nil
+}
+
+// plantPins plants own-closure pins and mutual pairs, and the in-use finalizer control.
+func plantPins(ownClosure, mutualPairs int) {
+	for i := 0; i < ownClosure; i++ {
 		record(pinOwnClosure())
 	}
-	a, b := pinMutual()
-	record(a)
-	record(b)
+	for i := 0; i < mutualPairs; i++ {
+		a, b := pinMutual()
+		record(a)
+		record(b)
+	}
 	inUse = newHandle()
 	setFinalizer(inUse, inUse.ID, finalizeHandle)
 	record(handleObj(inUse, expectNone, roleControl, "control/in-use", sym("inUse"), finKept))
-	atManifest = append(atManifest, refreshPendingControls)
-	return nil
 }
 
 // ---- tombstone: many deletes, no new keys ----

@@ -128,17 +128,7 @@ func setupSoak(objects, churnRate, leakRate int) error {
 	auditLog = append(auditLog, rs[0])
 	ghost(rs[0], "ghost/registry", sym("auditLog"), containerReg, rkeys[0])
 
-	for i := 0; i < k; i++ {
-		record(pinOwnClosure())
-	}
-	for i := 0; i < k/2+1; i++ {
-		a, b := pinMutual()
-		record(a)
-		record(b)
-	}
-	inUse = newHandle()
-	setFinalizer(inUse, inUse.ID, finalizeHandle)
-	record(handleObj(inUse, expectNone, roleControl, "control/in-use", sym("inUse"), finKept))
+	plantPins(k, k/2+1)
 	atManifest = append(atManifest, refreshPendingControls, leakStaged)
 
 	promote(&store)

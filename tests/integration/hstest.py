@@ -97,12 +97,15 @@ def heapsift_json(args):
 
 
 class Checker:
-    """Counts checks; `done()` prints a summary and exits 1 when any check failed."""
+    """Counts checks; `skip(why)` notes a part that could not run here; `done()` prints a
+    summary and exits 1 when any check failed, else 77 (skipped, for Meson) when a part was
+    skipped, else 0."""
 
     def __init__(self, name):
         self.name = name
         self.failed = 0
         self.count = 0
+        self.skipped = []
 
     def check(self, cond, what):
         self.count += 1
@@ -114,9 +117,17 @@ class Checker:
     def eq(self, got, want, what):
         return self.check(got == want, "%s: got %r, want %r" % (what, got, want))
 
+    def skip(self, why):
+        """Records that part of the test could not run here (the whole test then reports a
+        skip, not a pass)."""
+        self.skipped.append(why)
+        print("SKIP: %s" % why, file=sys.stderr)
+
     def done(self):
-        print("%s: %d checks, %d failed" % (self.name, self.count, self.failed), file=sys.stderr)
-        sys.exit(1 if self.failed else 0)
+        print("%s: %d checks, %d failed%s" % (self.name, self.count, self.failed,
+                                               ", skipped: " + "; ".join(self.skipped) if self.skipped else ""),
+              file=sys.stderr)
+        sys.exit(1 if self.failed else 77 if self.skipped else 0)
 
 
 def tempdir():

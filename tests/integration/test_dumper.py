@@ -140,7 +140,7 @@ try:
         c.eq(p.returncode, 1, "capture as another user fails")
         c.check("permission denied" in p.stderr, "says permission denied: %s" % p.stderr.strip())
     else:
-        print("skip: permission test needs root and setpriv")
+        c.skip("the permission test needs root and setpriv")
 finally:
     t.stop()
 

@@ -113,7 +113,7 @@ try:
                         small, small, hstest.HEAPSIFT_DUMP, "capture", str(t.pid), "--nogc", "-o",
                         os.path.join(small, "full.hsd")], env=dict(os.environ, TMPDIR=tmp))
         if "mount" in p.stderr and p.returncode != 1:
-            print("skip: cannot mount a tmpfs here: %s" % p.stderr.strip())
+            c.skip("cannot mount a tmpfs here: %s" % p.stderr.strip())
         else:
             c.eq(p.returncode, 1, "capture to a full disk fails")
             c.check("disk full" in p.stderr and small in p.stderr,
@@ -121,7 +121,7 @@ try:
             c.eq(p.stdout.strip(), "", "nothing left in the full file system")
             c.check(t.alive(), "target alive after the disk-full capture")
     else:
-        print("skip: disk-full test needs root and unshare")
+        c.skip("the disk-full test needs root and unshare")
 finally:
     t.stop()
 

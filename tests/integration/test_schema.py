@@ -132,7 +132,6 @@ if has_analyze and hstest.GO:
         c.check(len(real["histogram"]) > 0 and len(real["top_retainers"]) > 0,
                 "the real report has both tables")
 else:
-    print("test_schema: no `heapsift analyze` or no Go here; real-dump check skipped",
-          file=sys.stderr)
+    c.skip("no `heapsift analyze` or no Go here: the real-dump check")
 
 c.done()

@@ -582,7 +582,7 @@ static size_t make_elf(uint8_t *out, size_t cap, const uint8_t *pcln, size_t pcl
 }
 
 /* A .gopclntab with main.alpha [0x401000, 0x401020) and main.beta [0x401020, 0x401050) in
- * the layout of `magic` (GO-RUNTIME.md table; debug/gosym parsePclnTab). */
+ * the layout of `magic` (docs/go-binary.md table; debug/gosym parsePclnTab). */
 static size_t make_pclntab(uint8_t *p, uint32_t magic, uint64_t text_start)
 {
     static const char names[] = "main.alpha\0main.beta";
@@ -1134,9 +1134,8 @@ int main(int argc, char **argv)
     check_broken();
     elfimg_free(NULL);
     if (argc < 3) {
-        fprintf(stderr, "no symprog binaries given (Go toolchain missing?): skipping the "
-                        "real-binary checks\n");
-        return check_report() ? 1 : 77;
+        check_skip("no symprog binaries given (Go toolchain missing?): the real-binary checks");
+        return check_report();
     }
     /* argv: symprog, symprog -s -w, and optionally the same two built -buildmode=pie */
     for (int i = 1; i + 1 < argc; i += 2) {
