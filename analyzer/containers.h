@@ -1,7 +1,7 @@
 /* containers.h - finds the containers of an analysis (globals named with --container, and
  * recognised sync.Map globals) and decodes sync.Map layouts from the pointer graph: values,
  * and read-map entries whose value was deleted (tombstones). Layouts per Go version are in
- * docs/go-runtime.md "sync.Map and maps"; only the graph's edges and field offsets are used. */
+ * docs/go-runtime.md "sync.Map" and "Maps"; only the graph's edges and field offsets are used. */
 #ifndef CONTAINERS_H
 #define CONTAINERS_H
 

@@ -1,5 +1,5 @@
-/* diff.h - compares two analyses of dumps of one process (docs/heap-model.md "Ghost references",
- * level 1): which objects were freed or created, how each type/closure/shape grew, and exact
+/* diff.h - compares two analyses of dumps of one process (docs/heap-model.md "Containers and
+ * ghosts"): which objects were freed or created, how each type/closure/shape grew, and exact
  * ghosts — objects a container reached before and no longer reaches, still live after, at the
  * same address with the same size and pointer layout (Go's heap does not move objects). */
 #ifndef DIFF_H

@@ -37,7 +37,7 @@ static int collect_roots(builder *b, hs_error *err)
     for (uint32_t f = 0; f < h->nfins; f++) {
         heap_finalizer *fin = &h->fins[f];
         /* The special's offset may point inside a tiny block or past a malloc header: the
-         * containing slot is the object (docs/go-runtime.md "Roots and finalizers"). */
+         * containing slot is the object (docs/go-runtime.md "Finalizers"). */
         fin->obj = heap_object_at(h, fin->obj_addr);
         fin->fn = heap_object_at(h, fin->fn_addr);
         if (fin->fn == HEAP_NONE)

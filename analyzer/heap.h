@@ -1,6 +1,6 @@
 /* heap.h - the heap model: every object of the dump, globals and stack frames as nodes, the
  * root table, finalizer specials, recovered types and shapes, and the pointer graph over all
- * nodes (docs/heap-model.md "The heap model"). Built in one streaming pass over the dump
+ * nodes (docs/heap-model.md). Built in one streaming pass over the dump
  * (heap.c runs the build's steps, heap_build.h lists them); the questions about a built model
  * are in heap_query.c.
  *

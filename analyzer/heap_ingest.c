@@ -120,7 +120,7 @@ static int add_iface_hint(builder *b, uint32_t src, uint32_t index, uint64_t t)
 
 /* Adds the edges of a memory record's pointer slots (field = field_base + slot offset, modulo
  * 2^64 so a negative base works), and type hints where an interface type
- * word (not itself a pointer slot: docs/go-runtime.md "Traps") precedes a data word. */
+ * word (not itself a pointer slot: docs/go-runtime.md "The dump stream") precedes a data word. */
 static int add_slots(builder *b, uint32_t src, uint64_t field_base, const uint8_t *mem,
                      size_t len, const uint64_t *offs, size_t n)
 {
@@ -262,7 +262,7 @@ static int on_object(builder *b, const gohd_record *rec, hs_error *err)
         w0 = len >= 2 * ps ? word_at(b, m->contents.ptr + ps) : 0;
     }
     /* A funcval's first word is its code pointer, never a pointer slot (docs/go-runtime.md
-     * "Closures"); a code word at a function entry marks a heap closure. */
+     * "The dump stream"); a code word at a function entry marks a heap closure. */
     if (w0 && h->syms && in_text(b, w0) && (m->nptrs == 0 || m->ptr_offsets[0] != b->hdr[i])) {
         const symtab_sym *f = symtab_func_entry(h->syms, w0);
         if (f)

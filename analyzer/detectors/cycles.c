@@ -1,7 +1,7 @@
 /* cycles.c - closure-captured reference cycles: strongly connected components of heap objects
  * that contain at least one closure (funcval). How a cycle is held decides where it goes:
  * rooted or finalizer-pinned cycles are leaks; unreachable ones are collectable garbage in Go
- * and are listed as information (docs/heap-model.md "Detectors"). */
+ * and are listed as information (docs/heap-model.md "Closure cycles"). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -14,7 +14,7 @@
 #include "findings.h"
 #include "hs_error.h"
 
-/* Finalizer-pinned objects (docs/heap-model.md "Go-faithful liveness"): one finding per
+/* Finalizer-pinned objects (docs/heap-model.md "Roots and liveness"): one finding per
  * (reason, finalizer function, object type). */
 int finpin_detect(analysis *a, findings *out, hs_error *err);
 

@@ -1,7 +1,7 @@
-/* ghost.c - ghost references in one dump (docs/heap-model.md "Detectors"): live objects of a
- * container's value type (evidence "type") or, for objects of unknown type, of a value shape
- * (evidence "shape") that no container reaches. Each is reported with the retention path that
- * holds it, which by construction avoids every container. */
+/* ghost.c - ghost references in one dump (docs/heap-model.md "Containers and ghosts"): live
+ * objects of a container's value type (evidence "type") or, for objects of unknown type, of a
+ * value shape (evidence "shape") that no container reaches. Each is reported with the
+ * retention path that holds it, which by construction avoids every container. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -2,7 +2,7 @@
  * straight from Go's rules (mgcmark.go: program roots; for each finalizer special on X mark
  * what X points to but not X, and the funcval; self-pointers never mark), on thousands of
  * random graphs; pinning paths are real paths matching their reason; the cases docs/heap-model.md
- * names; big inputs; the search budget. */
+ * "Roots and liveness" names; big inputs; the search budget. */
 #include "algo_util.h"
 #include "live.h"
 
