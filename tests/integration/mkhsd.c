@@ -1,7 +1,7 @@
 /* mkhsd - test helper: packs a raw heap dump into a .hsd, the way heapsift-dump lays one out
- * (meta, symtab from the binary, maps, heapdump, manifest), until `heapsift-dump import`
- * exists. --segment adds a SEGMENT section with a file's bytes (to check that redaction drops
- * sections that may hold raw memory).
+ * (meta, symtab from the binary, maps, heapdump, manifest), plus what heapsift-dump never
+ * writes: --segment adds a SEGMENT section with a file's bytes, to check that redaction drops
+ * sections that may hold raw memory.
  *
  * usage: mkhsd OUT.hsd RAW.dump BINARY [--manifest FILE] [--segment FILE]
  */

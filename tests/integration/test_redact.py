@@ -11,7 +11,7 @@
 3. samples/mapworkload -scenario ghost: `heapsift analyze --json` of the redacted dump equals
    that of the original (everything but the file path).
 
-The .hsd is packed by tests/integration/mkhsd (argv[1]) until `heapsift-dump import` exists.
+The .hsd is packed by tests/integration/mkhsd (argv[1]), which can add a raw-memory SEGMENT section.
 """
 import json
 import os
