@@ -1,13 +1,14 @@
 /* elfimg.c - a Go ELF binary read through libelf (elf_memory): .symtab symbols, or function
  * names from .gopclntab when the binary is stripped, section ranges, the type area, stack
  * objects (.gopclntab funcdata, runtime.firstmoduledata), the Go version (.go.buildinfo) and
- * the build id (.note.go.buildid).
+ * the build id (.note.go.buildid). The .gopclntab reader is in elfimg_pclntab.c, the stack
+ * objects in elfimg_stkobj.c.
  *
  * Addresses are link addresses as written in the file. For PIE binaries the words that the
  * dynamic loader fixes up hold 0 in the file and a R_*_RELATIVE relocation with the link-time
  * target as addend: every word read here goes through those relocations, so PIE images give
  * the same (link-address) view as non-PIE ones. A running PIE process adds its load bias. */
-#include "elfimg.h"
+#include "elfimg_internal.h"
 
 #include <gelf.h>
 #include <libelf.h>
@@ -16,38 +17,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct section {
-    const char *name;
-    uint64_t addr, size, offset, flags;
-    uint32_t type;
-    size_t index;
-    int has_data; /* file bytes [offset, offset+size) lie inside the image */
-} section;
-
-typedef struct relative {
-    uint64_t where, value;
-} relative;
-
-struct elfimg {
-    Elf *elf;
-    const uint8_t *data;
-    size_t size;
-    unsigned ptr_size;
-    unsigned machine;
-    section *secs;
-    size_t nsecs;
-    relative *rels; /* R_*_RELATIVE fixups sorted by where */
-    size_t nrels;
-};
-
-
-
 static int elf_fail(hs_error *err, const char *what)
 {
     return hs_error_set(err, HS_ERR_ELF, HS_NO_OFFSET, "%s: %s", what, elf_errmsg(-1));
 }
 
-static const section *find_section(const elfimg *img, const char *name)
+const section *elfimg_find_section(const elfimg *img, const char *name)
 {
     for (size_t i = 0; i < img->nsecs; i++)
         if (img->secs[i].name && strcmp(img->secs[i].name, name) == 0)
@@ -91,7 +66,7 @@ static const relative *find_rel(const elfimg *img, uint64_t where)
 }
 
 /* A pointer-sized word at a virtual address, with RELATIVE relocations applied. */
-static int va_word(const elfimg *img, uint64_t addr, uint64_t *v)
+int elfimg_va_word(const elfimg *img, uint64_t addr, uint64_t *v)
 {
     const uint8_t *p = va_bytes(img, addr, img->ptr_size);
     if (!p)
@@ -286,7 +261,7 @@ static const char *goarch_of(unsigned machine, unsigned ptr_size)
 static void read_buildinfo(const elfimg *img, symtab_info *info)
 {
     static const char magic[] = "\xff Go buildinf:";
-    const section *s = find_section(img, ".go.buildinfo");
+    const section *s = elfimg_find_section(img, ".go.buildinfo");
     if (!s || !s->has_data)
         return;
     const uint8_t *p = img->data + s->offset;
@@ -319,8 +294,8 @@ static void read_buildinfo(const elfimg *img, symtab_info *info)
         if ((psz != 4 && psz != 8) || psz != img->ptr_size || (flags & 1))
             return; /* big-endian or mismatched pointers: unknown */
         uint64_t hdr, data_addr;
-        if (va_word(img, s->addr + at + 16, &hdr) < 0 || va_word(img, hdr, &data_addr) < 0 ||
-            va_word(img, hdr + psz, &len) < 0)
+        if (elfimg_va_word(img, s->addr + at + 16, &hdr) < 0 ||
+            elfimg_va_word(img, hdr, &data_addr) < 0 || elfimg_va_word(img, hdr + psz, &len) < 0)
             return;
         if (len >= sizeof info->go_version)
             return;
@@ -335,7 +310,7 @@ static void read_buildinfo(const elfimg *img, symtab_info *info)
 /* Build id from the ELF note in .note.go.buildid: name "Go", type 4 (cmd/link elf.go). */
 static void read_buildid(const elfimg *img, symtab_info *info)
 {
-    const section *s = find_section(img, ".note.go.buildid");
+    const section *s = elfimg_find_section(img, ".note.go.buildid");
     if (!s || !s->has_data)
         return;
     const uint8_t *p = img->data + s->offset;
@@ -444,161 +419,10 @@ static int load_symtab(const elfimg *img, symtab *t, size_t *nfunc, uint64_t *ty
     return HS_OK;
 }
 
-/* ---- .gopclntab (docs/go-binary.md; runtime/symtab.go pcHeader, debug/gosym) ---- */
-
-/* A .gopclntab header, checked. */
-typedef struct pcln_view {
-    const section *s;
-    const uint8_t *p;    /* the section's bytes */
-    uint64_t n, fo;      /* its size and file offset (for messages) */
-    uint32_t magic;
-    unsigned P;          /* pointer size from the header */
-    uint64_t nf;         /* functions */
-    uint64_t names_off, functab_off, funcdata_off;
-    uint64_t field;      /* functab field size: P before Go 1.18, 4 after */
-    uint64_t text_start; /* Go 1.18+: entries are offsets from here */
-    unsigned func_size;  /* bytes of _func before its pcdata offsets: 40 for Go 1.18-1.19, 44
-                          * for 1.20+ (startLine), 0 before 1.18 (funcdata not read) */
-} pcln_view;
-
-static int pcln_parse(const elfimg *img, const section *s, pcln_view *v, hs_error *err)
-{
-    memset(v, 0, sizeof *v);
-    v->s = s;
-    if (!s->has_data)
-        return hs_error_set(err, HS_ERR_FORMAT, s->offset, "%s: no file data", s->name);
-    const uint8_t *p = img->data + s->offset;
-    uint64_t n = s->size, fo = s->offset; /* fo: file offset for messages */
-    if (n < 16)
-        return hs_error_set(err, HS_ERR_TRUNCATED, fo, "%s: header cut short", s->name);
-    uint32_t magic = (uint32_t)hs_load_le(p, 4);
-    unsigned P = p[7];
-    if (p[4] != 0 || p[5] != 0 || (P != 4 && P != 8) || (p[6] != 1 && p[6] != 2 && p[6] != 4))
-        return hs_error_set(err, HS_ERR_FORMAT, fo, "%s: bad header (pad %u %u, quantum %u, "
-                            "pointer size %u)", s->name, p[4], p[5], p[6], P);
-    int nwords;
-    switch (magic) {
-    case 0xFFFFFFFBu: nwords = 1; break; /* Go 1.2-1.15 */
-    case 0xFFFFFFFAu: nwords = 7; break; /* Go 1.16-1.17 */
-    case 0xFFFFFFF0u:                    /* Go 1.18-1.19 */
-    case 0xFFFFFFF1u: nwords = 8; break; /* Go 1.20+ */
-    default:
-        return hs_error_set(err, HS_ERR_UNSUPPORTED, fo, "%s: unknown magic 0x%08x", s->name,
-                            magic);
-    }
-    if (n < 8 + (uint64_t)nwords * P)
-        return hs_error_set(err, HS_ERR_TRUNCATED, fo, "%s: header cut short", s->name);
-    uint64_t w[8] = {0};
-    for (int i = 0; i < nwords; i++)
-        w[i] = hs_load_le(p + 8 + (size_t)i * P, P);
-    uint64_t nf = w[0], names_off, functab_off, funcdata_off, field, text_start = 0;
-    unsigned func_size = 0;
-    if (magic == 0xFFFFFFFBu) {
-        names_off = 0;
-        functab_off = 8 + P;
-        funcdata_off = 0;
-        field = P;
-    } else if (magic == 0xFFFFFFFAu) {
-        names_off = w[2];
-        functab_off = funcdata_off = w[6];
-        field = P;
-    } else {
-        text_start = w[2];
-        /* PIE: textStart is fixed up by the loader (debug/gosym uses .text instead) */
-        const section *text = find_section(img, ".text");
-        uint64_t fixed;
-        if (P == img->ptr_size && va_word(img, s->addr + 8 + 2 * (uint64_t)P, &fixed) == 0)
-            text_start = fixed;
-        if (text_start == 0 && text)
-            text_start = text->addr;
-        names_off = w[3];
-        functab_off = funcdata_off = w[7];
-        field = 4;
-        /* _func: runtime/runtime2.go (1.19: line 876; 1.26: 1072), cmd/link pcln.go funcSize */
-        func_size = magic == 0xFFFFFFF0u ? 40 : 44;
-    }
-    if (names_off >= n || functab_off >= n)
-        return hs_error_set(err, HS_ERR_FORMAT, fo, "%s: table offsets past the end",
-                            s->name);
-    /* functab: nfunc pairs {entry, funcoff} and a final entry (end of text) */
-    if (nf == 0 || n - functab_off < field || nf > (n - functab_off - field) / (2 * field))
-        return hs_error_set(err, HS_ERR_FORMAT, fo + 8, "%s: %llu functions cannot fit",
-                            s->name, (unsigned long long)nf);
-    v->p = p;
-    v->n = n;
-    v->fo = fo;
-    v->magic = magic;
-    v->P = P;
-    v->nf = nf;
-    v->names_off = names_off;
-    v->functab_off = functab_off;
-    v->funcdata_off = funcdata_off;
-    v->field = field;
-    v->text_start = text_start;
-    v->func_size = func_size;
-    return HS_OK;
-}
-
-/* Function i of the table: its entry, the next function's entry, and the offset of its _func
- * in the section (checked to leave room for entry and nameoff). */
-static int pcln_func(const pcln_view *v, uint64_t i, uint64_t *entry, uint64_t *next,
-                     uint64_t *func_at, hs_error *err)
-{
-    const uint64_t field = v->field;
-    const uint8_t *ft = v->p + v->functab_off;
-    uint64_t e = hs_load_le(ft + 2 * i * field, (unsigned)field);
-    uint64_t foff = hs_load_le(ft + (2 * i + 1) * field, (unsigned)field);
-    uint64_t enext = hs_load_le(ft + 2 * (i + 1) * field, (unsigned)field);
-    if (field == 4) {
-        e += v->text_start;
-        enext += v->text_start;
-    }
-    uint64_t entry0_size = field; /* _func.entry: uintptr before 1.18, u32 offset after */
-    if (foff > v->n - v->funcdata_off || v->n - v->funcdata_off - foff < entry0_size + 4)
-        return hs_error_set(err, HS_ERR_FORMAT, v->fo + v->functab_off + 2 * i * field,
-                            "%s: function %llu: _func offset %llu past the end", v->s->name,
-                            (unsigned long long)i, (unsigned long long)foff);
-    *entry = e;
-    *next = enext;
-    *func_at = v->funcdata_off + foff;
-    return HS_OK;
-}
-
-static int load_pclntab(const pcln_view *v, symtab *t, size_t *nfunc, hs_error *err)
-{
-    *nfunc = 0;
-    const uint8_t *p = v->p;
-    for (uint64_t i = 0; i < v->nf; i++) {
-        uint64_t e, enext, fat;
-        int rc = pcln_func(v, i, &e, &enext, &fat, err);
-        if (rc < 0)
-            return rc;
-        uint64_t name_field = fat + v->field;
-        int64_t nameoff = (int32_t)(uint32_t)hs_load_le(p + name_field, 4);
-        if (nameoff < 0 || (uint64_t)nameoff >= v->n - v->names_off)
-            return hs_error_set(err, HS_ERR_FORMAT, v->fo + name_field,
-                                "%s: function %llu: name offset %lld past the end", v->s->name,
-                                (unsigned long long)i, (long long)nameoff);
-        const char *name = (const char *)p + v->names_off + nameoff;
-        size_t maxlen = (size_t)(v->n - v->names_off - (uint64_t)nameoff);
-        const char *nul = memchr(name, '\0', maxlen);
-        if (!nul)
-            return hs_error_set(err, HS_ERR_FORMAT, v->fo + v->names_off + nameoff,
-                                "%s: function %llu: unterminated name", v->s->name,
-                                (unsigned long long)i);
-        uint64_t size = enext > e ? enext - e : 0;
-        rc = symtab_add(t, SYMTAB_FUNC, e, size, name, (size_t)(nul - name), err);
-        if (rc < 0)
-            return rc;
-        (*nfunc)++;
-    }
-    return HS_OK;
-}
-
 /* ---- the type area ---- */
 
 /* A section with file bytes covering [start, end), or NULL. */
-static const section *section_covering(const elfimg *img, uint64_t start, uint64_t end)
+const section *elfimg_section_covering(const elfimg *img, uint64_t start, uint64_t end)
 {
     for (size_t i = 0; i < img->nsecs; i++) {
         const section *s = &img->secs[i];
@@ -629,7 +453,7 @@ static int within(const section *s, uint64_t lo, uint64_t hi)
  * Each layout is checked against the binary, so a wrong one does not pass: covctrs lie in
  * noptrbss (NOBITS), where 1.16-1.19 has gcdata (file bytes), and typedesclen is a length
  * where 1.20-1.26 has an address. rodata and gofunc are not part of that check (1.16-1.17
- * have other words there); they are read only for Go 1.18+ pclntabs (load_stack_objects). */
+ * have other words there); they are read only for Go 1.18+ pclntabs (elfimg_load_stack_objects). */
 typedef struct md_layout {
     int min_minor, max_minor; /* Go 1.N releases that write it */
     unsigned covctrs;         /* word index, 0 when absent */
@@ -647,16 +471,10 @@ static const md_layout md_layouts[] = {
 
 #define MD_WORDS 45 /* words read: up to 1.27's epclntab */
 
-/* What elfimg takes from runtime.firstmoduledata. */
-typedef struct md_info {
-    uint64_t types, etypes;
-    uint64_t rodata, gofunc; /* 0 when not readable */
-} md_info;
-
 /* 1 when addr lies in an allocated section that has file bytes (not NOBITS). */
 static int has_file_bytes(const elfimg *img, uint64_t addr)
 {
-    return addr + 1 > addr && section_covering(img, addr, addr + 1) != NULL;
+    return addr + 1 > addr && elfimg_section_covering(img, addr, addr + 1) != NULL;
 }
 
 /* 1 when the moduledata words w (n of them readable) fit layout L in this binary. */
@@ -671,7 +489,7 @@ static int md_layout_fits(const elfimg *img, const uint64_t *w, unsigned n, cons
     if (!has_file_bytes(img, w[L->gcdata]) || !has_file_bytes(img, w[L->gcdata + 1]))
         return 0;
     uint64_t types = w[L->types], etypes = w[L->etypes];
-    if (types >= etypes || !section_covering(img, types, etypes))
+    if (types >= etypes || !elfimg_section_covering(img, types, etypes))
         return 0;
     if (L->typedesclen) {
         uint64_t span = etypes - types, desc = w[L->typedesclen];
@@ -690,16 +508,17 @@ static int md_read(const elfimg *img, uint64_t m, int minor, md_info *md)
     const unsigned P = img->ptr_size;
     uint64_t w[MD_WORDS];
     unsigned n = 0;
-    while (n < MD_WORDS && va_word(img, m + (uint64_t)n * P, &w[n]) == 0)
+    while (n < MD_WORDS && elfimg_va_word(img, m + (uint64_t)n * P, &w[n]) == 0)
         n++;
     if (n <= 31)
         return -1;
-    const section *text = find_section(img, ".text");
+    const section *text = elfimg_find_section(img, ".text");
     if ((text && (w[22] < text->addr || w[22] >= text->addr + text->size)) ||
-        !within(text, w[22], w[23]) || !within(find_section(img, ".noptrdata"), w[24], w[25]) ||
-        !within(find_section(img, ".data"), w[26], w[27]) ||
-        !within(find_section(img, ".bss"), w[28], w[29]) ||
-        !within(find_section(img, ".noptrbss"), w[30], w[31]))
+        !within(text, w[22], w[23]) ||
+        !within(elfimg_find_section(img, ".noptrdata"), w[24], w[25]) ||
+        !within(elfimg_find_section(img, ".data"), w[26], w[27]) ||
+        !within(elfimg_find_section(img, ".bss"), w[28], w[29]) ||
+        !within(elfimg_find_section(img, ".noptrbss"), w[30], w[31]))
         return -1;
     const md_layout *pick = NULL;
     int fits = 0;
@@ -755,7 +574,7 @@ static int find_moduledata(const elfimg *img, const section *pcln, int minor, md
 static int set_types(const elfimg *img, symtab *t, uint64_t start, uint64_t end,
                      hs_error *err)
 {
-    const section *s = section_covering(img, start, end);
+    const section *s = elfimg_section_covering(img, start, end);
     if (!s)
         return HS_OK;
     size_t len = (size_t)(end - start);
@@ -789,260 +608,6 @@ static int set_types(const elfimg *img, symtab *t, uint64_t start, uint64_t end,
     return rc;
 }
 
-/* ---- stack objects (docs/go-binary.md "Stack objects") ---- */
-
-#define FUNCDATA_STACK_OBJECTS 2 /* 1.19 runtime/symtab.go:308; 1.26 internal/abi/symtab.go:116 */
-#define STKOBJ_RECORD 16         /* {off, size, ptrdata, gcdataoff}: 4 x 32 bits */
-#define STKOBJ_MAX_SIZE (1u << 30) /* the compiler refuses frames over 1 GB */
-
-/* File offset of addr inside section s. */
-static uint64_t file_off(const section *s, uint64_t addr)
-{
-    return s->offset + (addr - s->addr);
-}
-
-/* A uvarint of a GC program at p[*i] (before len); -1 when it runs past len or 63 bits. */
-static int prog_uvarint(const uint8_t *p, size_t len, size_t *i, uint64_t *v)
-{
-    uint64_t x = 0;
-    for (unsigned shift = 0; shift < 63; shift += 7) {
-        if (*i >= len)
-            return -1;
-        uint8_t b = p[(*i)++];
-        x |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) {
-            *v = x;
-            return 0;
-        }
-    }
-    return -1;
-}
-
-/* Runs a GC program (Go 1.19 runtime/mbitmap.go:1613 runGCProg, one bit per word; the
- * instructions are cmd/internal/gcprog's): 0x00 ends; 0x01-0x7f: that many literal bits in
- * the next bytes; 0x80|n (n 0: a uvarint n follows) then a uvarint count: repeat the last n
- * bits count times. Writes at most nbits bits into out (zeroed by the caller). Returns the
- * bits written, or -1 with *bad the index of the offending instruction. */
-static int64_t run_gcprog(const uint8_t *p, size_t len, uint8_t *out, uint64_t nbits,
-                          size_t *bad)
-{
-    uint64_t w = 0;
-    size_t i = 0;
-    for (;;) {
-        *bad = i;
-        if (i >= len)
-            return -1; /* no end instruction */
-        uint8_t inst = p[i++];
-        uint64_t n = inst & 0x7f;
-        if (!(inst & 0x80)) {
-            if (n == 0)
-                return (int64_t)w;
-            size_t nb = (size_t)(n + 7) / 8;
-            if (n > nbits - w || nb > len - i)
-                return -1;
-            for (uint64_t k = 0; k < n; k++)
-                if (p[i + k / 8] >> (k % 8) & 1)
-                    out[(w + k) / 8] |= (uint8_t)(1u << ((w + k) % 8));
-            i += nb;
-            w += n;
-            continue;
-        }
-        uint64_t c;
-        if ((n == 0 && prog_uvarint(p, len, &i, &n) < 0) || prog_uvarint(p, len, &i, &c) < 0)
-            return -1;
-        if (n == 0 || n > w || (c && n > (nbits - w) / c))
-            return -1; /* repeats nothing, more than written, or past nbits */
-        for (uint64_t k = 0, total = n * c; k < total; k++) {
-            uint64_t from = w + k - n;
-            if (out[from / 8] >> (from % 8) & 1)
-                out[(w + k) / 8] |= (uint8_t)(1u << ((w + k) % 8));
-        }
-        w += n * c;
-    }
-}
-
-/* Scratch space for one function's records and the masks expanded from GC programs. */
-typedef struct stk_scratch {
-    symtab_stkobj *objs;
-    size_t cap;
-    size_t *xoff; /* per record: offset of its expanded mask in x, SIZE_MAX for none */
-    uint8_t *x;
-    size_t xlen, xcap;
-    uint64_t mask_total; /* mask bytes of all functions so far */
-} stk_scratch;
-
-/* Reads record j of the function at `entry` from address rec (in section fs) into
- * sc->objs[j]; its mask lies in section rs, which holds moduledata.rodata. */
-static int read_stkobj(const elfimg *img, const md_info *md, const section *rs,
-                       const section *fs, uint64_t rec, uint64_t entry, stk_scratch *sc,
-                       size_t j, hs_error *err)
-{
-    const uint8_t *b = img->data + file_off(fs, rec);
-    const unsigned P = img->ptr_size;
-    int32_t off = (int32_t)(uint32_t)hs_load_le(b, 4);
-    int32_t size = (int32_t)(uint32_t)hs_load_le(b + 4, 4);
-    int32_t ptrdata = (int32_t)(uint32_t)hs_load_le(b + 8, 4);
-    uint32_t gcdataoff = (uint32_t)hs_load_le(b + 12, 4);
-    /* Go 1.19 writes -ptrdata when the mask is a GC program (runtime/stack.go:1399) */
-    int prog = ptrdata < 0;
-    uint64_t ptrbytes = prog ? (uint64_t)(-(int64_t)ptrdata) : (uint64_t)ptrdata;
-    if (size <= 0 || (uint32_t)size > STKOBJ_MAX_SIZE || ptrbytes > (uint64_t)size ||
-        ptrbytes % P)
-        return hs_error_set(err, HS_ERR_FORMAT, file_off(fs, rec), "function at 0x%llx: "
-                            "stack object %zu: size %d, %lld pointer bytes",
-                            (unsigned long long)entry, j, size, (long long)ptrdata);
-    uint32_t words = (uint32_t)(ptrbytes / P);
-    size_t nb = ((size_t)words + 7) / 8;
-    uint64_t at = md->rodata + gcdataoff; /* stackObjectRecord.gcdata() */
-    uint64_t field = file_off(fs, rec + 12);
-    uint64_t rend = rs->addr + rs->size;
-    symtab_stkobj *o = &sc->objs[j];
-    o->off = off;
-    o->size = (uint32_t)size;
-    o->ptr_words = words;
-    o->mask = NULL;
-    sc->xoff[j] = SIZE_MAX;
-    if (sc->mask_total + nb > SYMTAB_STKOBJ_MAX_MASK_BYTES)
-        return hs_error_set(err, HS_ERR_LIMIT, field, "more than %u bytes of stack object "
-                            "masks", SYMTAB_STKOBJ_MAX_MASK_BYTES);
-    sc->mask_total += nb;
-    if (!prog) {
-        if (at < md->rodata || at > rend || nb > rend - at)
-            return hs_error_set(err, HS_ERR_FORMAT, field, "function at 0x%llx: stack object "
-                                "%zu: gcdata offset 0x%x (%zu mask bytes) outside %s",
-                                (unsigned long long)entry, j, gcdataoff, nb, rs->name);
-        o->mask = img->data + file_off(rs, at);
-        return HS_OK;
-    }
-    /* a GC program: a 4-byte length, then the program (1.19 mbitmap.go:1901) */
-    if (at < md->rodata || at > rend || rend - at < 4)
-        return hs_error_set(err, HS_ERR_FORMAT, field, "function at 0x%llx: stack object %zu: "
-                            "GC program offset 0x%x outside %s", (unsigned long long)entry, j,
-                            gcdataoff, rs->name);
-    const uint8_t *pp = img->data + file_off(rs, at);
-    uint64_t plen = hs_load_le(pp, 4);
-    if (plen > rend - at - 4)
-        return hs_error_set(err, HS_ERR_FORMAT, file_off(rs, at), "function at 0x%llx: stack "
-                            "object %zu: GC program of %llu bytes runs past %s",
-                            (unsigned long long)entry, j, (unsigned long long)plen, rs->name);
-    if (sc->xlen + nb > sc->xcap) {
-        size_t cap = sc->xcap ? sc->xcap : 256;
-        while (cap < sc->xlen + nb)
-            cap *= 2;
-        uint8_t *x = realloc(sc->x, cap);
-        if (!x)
-            return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "stack object masks");
-        sc->x = x;
-        sc->xcap = cap;
-    }
-    memset(sc->x + sc->xlen, 0, nb);
-    size_t bad;
-    if (run_gcprog(pp + 4, (size_t)plen, sc->x + sc->xlen, words, &bad) < 0)
-        return hs_error_set(err, HS_ERR_FORMAT, file_off(rs, at) + 4 + bad, "function at "
-                            "0x%llx: stack object %zu: bad GC program for %u words",
-                            (unsigned long long)entry, j, words);
-    sc->xoff[j] = sc->xlen;
-    sc->xlen += nb;
-    return HS_OK;
-}
-
-/* The stack objects of every function of a Go 1.18+ .gopclntab: _func.funcdata[2] is an
- * offset from moduledata.gofunc (^0: none; 1.19 runtime/symtab.go:1099 funcdata) to a
- * pointer-sized count and that many 16-byte records (runtime/stack.go stackObjectRecord),
- * whose masks lie at moduledata.rodata + gcdataoff. Returns 1 (nothing read) when gofunc or
- * rodata lie in no section with file bytes. */
-static int load_stack_objects(const elfimg *img, const pcln_view *v, const md_info *md,
-                              symtab *t, hs_error *err)
-{
-    const unsigned P = img->ptr_size;
-    const section *fs = section_covering(img, md->gofunc, md->gofunc + 1);
-    const section *rs = section_covering(img, md->rodata, md->rodata + 1);
-    if (!v->func_size || v->P != P || !fs || !rs)
-        return 1;
-    stk_scratch sc = {0};
-    int rc = HS_OK;
-    const uint8_t *p = v->p;
-    for (uint64_t i = 0; i < v->nf; i++) {
-        uint64_t entry, next, fat;
-        if ((rc = pcln_func(v, i, &entry, &next, &fat, err)) < 0)
-            break;
-        if (v->n - fat < v->func_size) {
-            rc = hs_error_set(err, HS_ERR_FORMAT, v->fo + fat, "%s: function %llu: _func of "
-                              "%u bytes runs past the end", v->s->name, (unsigned long long)i,
-                              v->func_size);
-            break;
-        }
-        uint64_t npcdata = hs_load_le(p + fat + 28, 4);
-        unsigned nfuncdata = p[fat + v->func_size - 1];
-        if (nfuncdata <= FUNCDATA_STACK_OBJECTS)
-            continue;
-        uint64_t at = fat + v->func_size + npcdata * 4 + FUNCDATA_STACK_OBJECTS * 4;
-        if (at > v->n - 4) {
-            rc = hs_error_set(err, HS_ERR_FORMAT, v->fo + fat + 28, "%s: function %llu: %llu "
-                              "pcdata and %u funcdata run past the end", v->s->name,
-                              (unsigned long long)i, (unsigned long long)npcdata, nfuncdata);
-            break;
-        }
-        uint32_t off = (uint32_t)hs_load_le(p + at, 4);
-        if (off == UINT32_MAX)
-            continue; /* no stack objects */
-        uint64_t rec = md->gofunc + off;
-        if (rec < fs->addr || rec - fs->addr > fs->size || fs->size - (rec - fs->addr) < P) {
-            rc = hs_error_set(err, HS_ERR_FORMAT, v->fo + at, "%s: function %llu: stack "
-                              "objects at gofunc+0x%x outside %s", v->s->name,
-                              (unsigned long long)i, off, fs->name);
-            break;
-        }
-        uint64_t count = hs_load_le(img->data + file_off(fs, rec), P);
-        uint64_t room = (fs->size - (rec - fs->addr) - P) / STKOBJ_RECORD;
-        if (count > room) {
-            rc = hs_error_set(err, HS_ERR_FORMAT, file_off(fs, rec), "function at 0x%llx: %llu "
-                              "stack object records run past the end of %s (room for %llu)",
-                              (unsigned long long)entry, (unsigned long long)count, fs->name,
-                              (unsigned long long)room);
-            break;
-        }
-        if (count == 0)
-            continue;
-        if (count > SYMTAB_STKOBJ_MAX_PER_FUNC) {
-            rc = hs_error_set(err, HS_ERR_LIMIT, file_off(fs, rec), "function at 0x%llx: %llu "
-                              "stack objects (limit %u)", (unsigned long long)entry,
-                              (unsigned long long)count, SYMTAB_STKOBJ_MAX_PER_FUNC);
-            break;
-        }
-        if (count > sc.cap) {
-            symtab_stkobj *o = realloc(sc.objs, (size_t)count * sizeof *o);
-            if (o)
-                sc.objs = o;
-            size_t *x = o ? realloc(sc.xoff, (size_t)count * sizeof *x) : NULL;
-            if (x)
-                sc.xoff = x;
-            if (!o || !x) {
-                rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "stack objects");
-                break;
-            }
-            sc.cap = (size_t)count;
-        }
-        sc.xlen = 0;
-        for (size_t j = 0; j < count && rc == HS_OK; j++)
-            rc = read_stkobj(img, md, rs, fs, rec + P + j * STKOBJ_RECORD, entry, &sc, j, err);
-        if (rc < 0)
-            break;
-        for (size_t j = 0; j < count; j++)
-            if (sc.xoff[j] != SIZE_MAX)
-                sc.objs[j].mask = sc.x + sc.xoff[j];
-        if ((rc = symtab_add_stack_objects(t, entry, sc.objs, (size_t)count, err)) < 0) {
-            if (err && err->offset == HS_NO_OFFSET)
-                err->offset = file_off(fs, rec);
-            break;
-        }
-    }
-    free(sc.objs);
-    free(sc.xoff);
-    free(sc.x);
-    return rc;
-}
-
 int elfimg_symtab(const elfimg *img, symtab **out, hs_error *err)
 {
     if (!img || !out)
@@ -1054,12 +619,12 @@ int elfimg_symtab(const elfimg *img, symtab **out, hs_error *err)
     symtab_info *info = symtab_info_mut(t);
     snprintf(info->goarch, sizeof info->goarch, "%s", goarch_of(img->machine, img->ptr_size));
     info->ptr_size = img->ptr_size;
-    info->text = range_of(find_section(img, ".text"));
-    info->rodata = range_of(find_section(img, ".rodata"));
-    info->data = range_of(find_section(img, ".data"));
-    info->noptrdata = range_of(find_section(img, ".noptrdata"));
-    info->bss = range_of(find_section(img, ".bss"));
-    info->noptrbss = range_of(find_section(img, ".noptrbss"));
+    info->text = range_of(elfimg_find_section(img, ".text"));
+    info->rodata = range_of(elfimg_find_section(img, ".rodata"));
+    info->data = range_of(elfimg_find_section(img, ".data"));
+    info->noptrdata = range_of(elfimg_find_section(img, ".noptrdata"));
+    info->bss = range_of(elfimg_find_section(img, ".bss"));
+    info->noptrbss = range_of(elfimg_find_section(img, ".noptrbss"));
     read_buildinfo(img, info);
     read_buildid(img, info);
 
@@ -1068,9 +633,9 @@ int elfimg_symtab(const elfimg *img, symtab **out, hs_error *err)
     int rc = load_symtab(img, t, &nfunc, &tstart, &tend, err);
     if (rc < 0)
         goto fail;
-    const section *pcln = find_section(img, ".gopclntab");
+    const section *pcln = elfimg_find_section(img, ".gopclntab");
     if (!pcln)
-        pcln = find_section(img, ".data.rel.ro.gopclntab");
+        pcln = elfimg_find_section(img, ".data.rel.ro.gopclntab");
     pcln_view pv;
     int have_pv = 0;
     if (nfunc == 0) {
@@ -1080,15 +645,15 @@ int elfimg_symtab(const elfimg *img, symtab **out, hs_error *err)
                               "nor .gopclntab (not a Go binary?)");
             goto fail;
         }
-        if ((rc = pcln_parse(img, pcln, &pv, err)) < 0 ||
-            (rc = load_pclntab(&pv, t, &nfunc, err)) < 0)
+        if ((rc = elfimg_pcln_parse(img, pcln, &pv, err)) < 0 ||
+            (rc = elfimg_load_pclntab(&pv, t, &nfunc, err)) < 0)
             goto fail;
         have_pv = 1;
         info->stripped = 1;
     } else if (pcln) {
         /* functions from .symtab: the pclntab only for stack objects, when it is one we know */
         hs_error ignored;
-        have_pv = pcln_parse(img, pcln, &pv, &ignored) == HS_OK;
+        have_pv = elfimg_pcln_parse(img, pcln, &pv, &ignored) == HS_OK;
     }
     md_info md;
     int have_md = pcln && find_moduledata(img, pcln, symtab_go_minor(info->go_version), &md) == 0;
@@ -1097,7 +662,7 @@ int elfimg_symtab(const elfimg *img, symtab **out, hs_error *err)
         tend = md.etypes;
     }
     if (have_pv && have_md) {
-        if ((rc = load_stack_objects(img, &pv, &md, t, err)) < 0)
+        if ((rc = elfimg_load_stack_objects(img, &pv, &md, t, err)) < 0)
             goto fail;
         info->stack_objects = rc == HS_OK;
     }

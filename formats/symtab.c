@@ -1,65 +1,12 @@
 /* symtab.c - symbols of a Go binary as flat sorted arrays with one string pool, binary-search
  * lookups, anonymous data statics between symbols, the type-area copy, stack objects per
- * function (one record array, one mask pool, a sorted function index), and the SYMTAB section
- * encoding (formats/SYMTAB.md). */
-#include "symtab.h"
+ * function (one record array, one mask pool, a sorted function index), and Go version parsing.
+ * The SYMTAB section encoding (formats/SYMTAB.md) is in symtab_codec.c. */
+#include "symtab_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define NKINDS 5 /* kinds are 1..4; index 0 unused */
-#define NAME_MAX_LEN 65535 /* longer names are cut (SYMTAB.md); Go generic names can be long */
-
-/* A symbol while the table is being built: the name is an offset into the pool, because the
- * pool may move until symtab_finish. */
-typedef struct pending_sym {
-    uint64_t addr, size;
-    size_t name_off;
-    int kind;
-} pending_sym;
-
-/* A gap in a data/bss section that no symbol covers (an anonymous static). */
-typedef struct anon_gap {
-    uint64_t addr, size;
-    size_t name_off;
-    int kind;
-} anon_gap;
-
-/* The stack objects of one function: stkobjs[first .. first + count). */
-typedef struct stk_func {
-    uint64_t entry;
-    size_t first, count;
-} stk_func;
-
-struct symtab {
-    symtab_info info;
-    char *pool;
-    size_t pool_len, pool_cap;
-    pending_sym *pending;
-    size_t npending, pending_cap;
-    /* After finish: all symbols sorted by (kind, addr); kind k occupies
-     * syms[kstart[k] .. kstart[k] + kcount[k]). */
-    symtab_sym *syms;
-    size_t nsyms;
-    size_t kstart[NKINDS], kcount[NKINDS];
-    anon_gap *gaps; /* sorted by addr, disjoint */
-    size_t ngaps;
-    uint8_t *types;
-    uint64_t types_base;
-    size_t types_len;
-    /* Stack objects: records in the order added; their masks in one pool (stkmask_off[i] is
-     * record i's mask offset until symtab_finish points .mask into the pool); stkfuncs sorted
-     * by entry after finish. */
-    symtab_stkobj *stkobjs;
-    size_t nstkobjs, stkobjs_cap;
-    size_t *stkmask_off, stkmask_off_cap;
-    uint8_t *stkmasks;
-    size_t stkmasks_len, stkmasks_cap;
-    stk_func *stkfuncs;
-    size_t nstkfuncs, stkfuncs_cap;
-    int finished;
-};
 
 symtab *symtab_new(void)
 {
@@ -157,7 +104,7 @@ int symtab_add(symtab *t, int kind, uint64_t addr, uint64_t size, const char *na
 /* The array p (capacity *cap elements of `elem` bytes) with room for `need` elements, the
  * capacity doubling from `first`. When out of memory or the size overflows, returns p
  * unchanged and sets *fail. */
-static void *grow(void *p, size_t *cap, size_t need, size_t elem, size_t first, int *fail)
+void *symtab_grow(void *p, size_t *cap, size_t need, size_t elem, size_t first, int *fail)
 {
     if (need <= *cap)
         return p;
@@ -172,12 +119,6 @@ static void *grow(void *p, size_t *cap, size_t need, size_t elem, size_t first, 
     *cap = c;
     return q;
 }
-
-static size_t mask_bytes(uint32_t ptr_words)
-{
-    return ((size_t)ptr_words + 7) / 8;
-}
-
 int symtab_add_stack_objects(symtab *t, uint64_t entry, const symtab_stkobj *objs, size_t n,
                              hs_error *err)
 {
@@ -205,19 +146,20 @@ int symtab_add_stack_objects(symtab *t, uint64_t entry, const symtab_stkobj *obj
             return hs_error_set(err, HS_ERR_FORMAT, HS_NO_OFFSET, "function at 0x%llx: stack "
                                 "object %zu: %u pointer words in %u bytes",
                                 (unsigned long long)entry, i, o->ptr_words, o->size);
-        masks += mask_bytes(o->ptr_words);
+        masks += symtab_mask_bytes(o->ptr_words);
     }
     if (masks > SYMTAB_STKOBJ_MAX_MASK_BYTES - t->stkmasks_len)
         return hs_error_set(err, HS_ERR_LIMIT, HS_NO_OFFSET, "more than %u bytes of stack "
                             "object masks", SYMTAB_STKOBJ_MAX_MASK_BYTES);
     int fail = 0;
-    t->stkobjs = grow(t->stkobjs, &t->stkobjs_cap, t->nstkobjs + n, sizeof *t->stkobjs, 64,
-                      &fail);
-    t->stkmask_off = grow(t->stkmask_off, &t->stkmask_off_cap, t->nstkobjs + n,
-                          sizeof *t->stkmask_off, 64, &fail);
-    t->stkmasks = grow(t->stkmasks, &t->stkmasks_cap, t->stkmasks_len + masks, 1, 256, &fail);
-    t->stkfuncs = grow(t->stkfuncs, &t->stkfuncs_cap, t->nstkfuncs + 1, sizeof *t->stkfuncs,
-                       64, &fail);
+    t->stkobjs = symtab_grow(t->stkobjs, &t->stkobjs_cap, t->nstkobjs + n, sizeof *t->stkobjs,
+                             64, &fail);
+    t->stkmask_off = symtab_grow(t->stkmask_off, &t->stkmask_off_cap, t->nstkobjs + n,
+                                 sizeof *t->stkmask_off, 64, &fail);
+    t->stkmasks = symtab_grow(t->stkmasks, &t->stkmasks_cap, t->stkmasks_len + masks, 1, 256,
+                              &fail);
+    t->stkfuncs = symtab_grow(t->stkfuncs, &t->stkfuncs_cap, t->nstkfuncs + 1,
+                              sizeof *t->stkfuncs, 64, &fail);
     if (fail)
         return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "stack objects");
     stk_func *f = &t->stkfuncs[t->nstkfuncs++];
@@ -229,7 +171,7 @@ int symtab_add_stack_objects(symtab *t, uint64_t entry, const symtab_stkobj *obj
         *o = objs[i];
         o->mask = NULL;
         t->stkmask_off[t->nstkobjs++] = t->stkmasks_len;
-        size_t nb = mask_bytes(objs[i].ptr_words);
+        size_t nb = symtab_mask_bytes(objs[i].ptr_words);
         if (nb) {
             uint8_t *m = t->stkmasks + t->stkmasks_len;
             memcpy(m, objs[i].mask, nb);
@@ -583,448 +525,6 @@ const uint8_t *symtab_types(const symtab *t, uint64_t *base, size_t *len)
     if (len)
         *len = t && t->types ? t->types_len : 0;
     return t ? t->types : NULL;
-}
-
-/* ---- SYMTAB section encoding (formats/SYMTAB.md) ---- */
-
-#define SYMTAB_MAGIC "HSSYMTAB"
-#define SYMTAB_FORMAT_VERSION 3u /* the version written; 1 and 2 are read too */
-#define SYMTAB_FLAG_STRIPPED 1u
-#define SYMTAB_FLAG_ADDCLEANUP 2u /* version 2 and later */
-#define SYMTAB_FLAG_STKOBJ 4u     /* version 3 and later: stack objects known */
-#define ENC_BUF 65536
-
-typedef struct encoder {
-    hs_writer out;
-    uint8_t buf[ENC_BUF];
-    size_t len;
-    int rc;
-} encoder;
-
-static void enc_flush(encoder *e)
-{
-    if (e->rc == HS_OK && e->len) {
-        e->rc = e->out.write(e->out.ctx, e->buf, e->len);
-        if (e->rc > 0)
-            e->rc = HS_OK;
-    }
-    e->len = 0;
-}
-
-static void enc_bytes(encoder *e, const void *p, size_t n)
-{
-    const uint8_t *b = p;
-    while (n > 0 && e->rc == HS_OK) {
-        if (e->len == ENC_BUF)
-            enc_flush(e);
-        size_t k = ENC_BUF - e->len;
-        if (k > n)
-            k = n;
-        memcpy(e->buf + e->len, b, k);
-        e->len += k;
-        b += k;
-        n -= k;
-    }
-}
-
-static void enc_uvarint(encoder *e, uint64_t v)
-{
-    uint8_t b[10];
-    size_t n = 0;
-    while (v >= 0x80) {
-        b[n++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    b[n++] = (uint8_t)v;
-    enc_bytes(e, b, n);
-}
-
-static void enc_str(encoder *e, const char *s)
-{
-    size_t n = strlen(s);
-    enc_uvarint(e, n);
-    enc_bytes(e, s, n);
-}
-
-static void enc_range(encoder *e, symtab_range r)
-{
-    uint64_t len = r.end >= r.start ? r.end - r.start : 0;
-    enc_uvarint(e, r.start);
-    enc_uvarint(e, len);
-}
-
-int symtab_encode(const symtab *t, hs_writer out, hs_error *err)
-{
-    if (!t || !out.write)
-        return hs_error_set(err, HS_ERR_ARG, HS_NO_OFFSET, "symtab_encode: bad argument");
-    if (!t->finished)
-        return hs_error_set(err, HS_ERR_ARG, HS_NO_OFFSET,
-                            "symtab_encode: call symtab_finish first");
-    encoder *e = malloc(sizeof *e);
-    if (!e)
-        return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "symtab encoder");
-    e->out = out;
-    e->len = 0;
-    e->rc = HS_OK;
-    const symtab_info *in = &t->info;
-    enc_bytes(e, SYMTAB_MAGIC, 8);
-    enc_uvarint(e, SYMTAB_FORMAT_VERSION);
-    enc_uvarint(e, (in->stripped ? SYMTAB_FLAG_STRIPPED : 0) |
-                       (in->addcleanup ? SYMTAB_FLAG_ADDCLEANUP : 0) |
-                       (in->stack_objects ? SYMTAB_FLAG_STKOBJ : 0));
-    enc_str(e, in->go_version);
-    enc_str(e, in->build_id);
-    enc_str(e, in->goarch);
-    enc_uvarint(e, in->ptr_size);
-    enc_range(e, in->text);
-    enc_range(e, in->rodata);
-    enc_range(e, in->data);
-    enc_range(e, in->noptrdata);
-    enc_range(e, in->bss);
-    enc_range(e, in->noptrbss);
-    enc_range(e, in->types);
-    for (int k = SYMTAB_FUNC; k <= SYMTAB_RODATA; k++) {
-        enc_uvarint(e, t->kcount[k]);
-        uint64_t prev = 0;
-        for (size_t i = 0; i < t->kcount[k]; i++) {
-            const symtab_sym *s = &t->syms[t->kstart[k] + i];
-            enc_uvarint(e, s->addr - prev);
-            prev = s->addr;
-            enc_uvarint(e, s->size);
-            enc_str(e, s->name);
-        }
-    }
-    enc_uvarint(e, t->types ? t->types_base : 0);
-    enc_uvarint(e, t->types ? t->types_len : 0);
-    if (t->types)
-        enc_bytes(e, t->types, t->types_len);
-    /* version 3: stack objects per function, by increasing entry */
-    enc_uvarint(e, t->nstkfuncs);
-    uint64_t prev = 0;
-    for (size_t i = 0; i < t->nstkfuncs; i++) {
-        const stk_func *f = &t->stkfuncs[i];
-        enc_uvarint(e, f->entry - prev);
-        prev = f->entry;
-        enc_uvarint(e, f->count);
-        for (size_t j = 0; j < f->count; j++) {
-            const symtab_stkobj *o = &t->stkobjs[f->first + j];
-            /* zigzag: 0, -1, 1, -2, ... as 0, 1, 2, 3, ... */
-            uint64_t z = o->off < 0 ? (uint64_t)(-(int64_t)o->off) * 2 - 1 : (uint64_t)o->off * 2;
-            enc_uvarint(e, z);
-            enc_uvarint(e, o->size);
-            enc_uvarint(e, o->ptr_words);
-            enc_bytes(e, o->mask, mask_bytes(o->ptr_words));
-        }
-    }
-    enc_bytes(e, "END!", 4);
-    enc_flush(e);
-    int rc = e->rc;
-    free(e);
-    if (rc < 0)
-        return hs_error_set(err, rc, HS_NO_OFFSET, "writing the symbol table: %s",
-                            hs_strerror(rc));
-    return HS_OK;
-}
-
-typedef struct decoder {
-    const uint8_t *p;
-    size_t size, pos;
-    hs_error *err;
-} decoder;
-
-static int dec_uvarint(decoder *d, uint64_t *v, const char *what)
-{
-    uint64_t x = 0;
-    size_t start = d->pos;
-    for (unsigned shift = 0;; shift += 7) {
-        if (d->pos >= d->size)
-            return hs_error_set(d->err, HS_ERR_TRUNCATED, start, "symtab: %s: varint cut short",
-                                what);
-        uint8_t b = d->p[d->pos++];
-        if (shift == 63 && b > 1)
-            return hs_error_set(d->err, HS_ERR_FORMAT, start, "symtab: %s: varint overflows",
-                                what);
-        x |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80))
-            break;
-        if (shift == 63)
-            return hs_error_set(d->err, HS_ERR_FORMAT, start, "symtab: %s: varint too long",
-                                what);
-    }
-    *v = x;
-    return HS_OK;
-}
-
-/* A length-prefixed string: *s points into the input, *len <= max. */
-static int dec_str(decoder *d, const char **s, size_t *len, size_t max, const char *what)
-{
-    size_t start = d->pos;
-    uint64_t n;
-    int rc = dec_uvarint(d, &n, what);
-    if (rc < 0)
-        return rc;
-    if (n > max)
-        return hs_error_set(d->err, HS_ERR_FORMAT, start,
-                            "symtab: %s: length %llu exceeds %zu", what,
-                            (unsigned long long)n, max);
-    if (n > d->size - d->pos)
-        return hs_error_set(d->err, HS_ERR_TRUNCATED, d->pos,
-                            "symtab: %s: %llu bytes announced, %zu left", what,
-                            (unsigned long long)n, d->size - d->pos);
-    *s = (const char *)d->p + d->pos;
-    *len = (size_t)n;
-    if (memchr(*s, '\0', *len))
-        return hs_error_set(d->err, HS_ERR_FORMAT, d->pos, "symtab: %s: NUL inside string",
-                            what);
-    d->pos += (size_t)n;
-    return HS_OK;
-}
-
-static int dec_fixed_str(decoder *d, char *dst, size_t cap, const char *what)
-{
-    const char *s;
-    size_t n;
-    int rc = dec_str(d, &s, &n, cap - 1, what);
-    if (rc < 0)
-        return rc;
-    memcpy(dst, s, n);
-    dst[n] = '\0';
-    return HS_OK;
-}
-
-static int dec_range(decoder *d, symtab_range *r, const char *what)
-{
-    size_t start = d->pos;
-    uint64_t a, n;
-    int rc;
-    if ((rc = dec_uvarint(d, &a, what)) < 0 || (rc = dec_uvarint(d, &n, what)) < 0)
-        return rc;
-    if (a + n < a)
-        return hs_error_set(d->err, HS_ERR_FORMAT, start, "symtab: %s: range wraps", what);
-    r->start = a;
-    r->end = a + n;
-    return HS_OK;
-}
-
-/* Version 3's stack objects (SYMTAB.md): functions by increasing entry, each with its records.
- * Every function takes at least 5 bytes and every record 3, which bounds the counts by the
- * input; masks are copied from the input. */
-static int decode_stack_objects(symtab *t, decoder *d)
-{
-    int rc;
-    size_t at = d->pos;
-    uint64_t nf;
-    if ((rc = dec_uvarint(d, &nf, "stack object functions")) < 0)
-        return rc;
-    if (nf > (d->size - d->pos) / 5)
-        return hs_error_set(d->err, HS_ERR_FORMAT, at, "symtab: %llu functions with stack "
-                            "objects cannot fit in %zu bytes", (unsigned long long)nf,
-                            d->size - d->pos);
-    if (nf && !t->info.stack_objects)
-        return hs_error_set(d->err, HS_ERR_FORMAT, at, "symtab: stack objects without the "
-                            "flag that says they are known");
-    symtab_stkobj *objs = NULL;
-    size_t cap = 0;
-    uint64_t entry = 0;
-    unsigned P = t->info.ptr_size;
-    for (uint64_t i = 0; i < nf; i++) {
-        uint64_t delta, count;
-        size_t fat = d->pos;
-        if ((rc = dec_uvarint(d, &delta, "stack object function entry")) < 0)
-            goto out;
-        if (entry + delta < entry || (i > 0 && delta == 0)) {
-            rc = hs_error_set(d->err, HS_ERR_FORMAT, fat, "symtab: stack object function "
-                              "entry 0x%llx + %llu: %s", (unsigned long long)entry,
-                              (unsigned long long)delta, delta ? "wraps" : "repeated");
-            goto out;
-        }
-        entry += delta;
-        at = d->pos;
-        if ((rc = dec_uvarint(d, &count, "stack object count")) < 0)
-            goto out;
-        if (count == 0 || count > (d->size - d->pos) / 3) {
-            rc = hs_error_set(d->err, HS_ERR_FORMAT, at, "symtab: function 0x%llx: %llu stack "
-                              "objects in %zu bytes", (unsigned long long)entry,
-                              (unsigned long long)count, d->size - d->pos);
-            goto out;
-        }
-        int fail = 0;
-        objs = grow(objs, &cap, (size_t)count, sizeof *objs, 16, &fail);
-        if (fail) {
-            rc = hs_error_set(d->err, HS_ERR_NOMEM, HS_NO_OFFSET, "stack objects");
-            goto out;
-        }
-        for (uint64_t j = 0; j < count; j++) {
-            uint64_t z, size, words;
-            at = d->pos;
-            if ((rc = dec_uvarint(d, &z, "stack object offset")) < 0 ||
-                (rc = dec_uvarint(d, &size, "stack object size")) < 0 ||
-                (rc = dec_uvarint(d, &words, "stack object pointer words")) < 0)
-                goto out;
-            if (z > UINT32_MAX || size > UINT32_MAX || words > UINT32_MAX ||
-                words * P > size) {
-                rc = hs_error_set(d->err, HS_ERR_FORMAT, at, "symtab: function 0x%llx: stack "
-                                  "object %llu: offset %llu (zigzag), size %llu, %llu pointer "
-                                  "words", (unsigned long long)entry, (unsigned long long)j,
-                                  (unsigned long long)z, (unsigned long long)size,
-                                  (unsigned long long)words);
-                goto out;
-            }
-            size_t nb = mask_bytes((uint32_t)words);
-            if (nb > d->size - d->pos) {
-                rc = hs_error_set(d->err, HS_ERR_TRUNCATED, d->pos, "symtab: stack object mask "
-                                  "of %zu bytes, %zu left", nb, d->size - d->pos);
-                goto out;
-            }
-            const uint8_t *m = d->p + d->pos;
-            if (words % 8 && (m[nb - 1] >> (words % 8))) {
-                rc = hs_error_set(d->err, HS_ERR_FORMAT, d->pos + nb - 1, "symtab: stack object "
-                                  "mask has bits past its %llu words", (unsigned long long)words);
-                goto out;
-            }
-            d->pos += nb;
-            symtab_stkobj *o = &objs[j];
-            o->off = (int32_t)(z & 1 ? -(int64_t)((z + 1) / 2) : (int64_t)(z / 2));
-            o->size = (uint32_t)size;
-            o->ptr_words = (uint32_t)words;
-            o->mask = m;
-        }
-        if ((rc = symtab_add_stack_objects(t, entry, objs, (size_t)count, d->err)) < 0) {
-            if (d->err && d->err->offset == HS_NO_OFFSET)
-                d->err->offset = fat;
-            goto out;
-        }
-    }
-    rc = HS_OK;
-out:
-    free(objs);
-    return rc;
-}
-
-static int decode_body(symtab *t, decoder *d)
-{
-    int rc;
-    uint64_t v;
-    if (d->size < 8)
-        return hs_error_set(d->err, HS_ERR_TRUNCATED, 0, "symtab: %zu bytes, shorter than the "
-                            "magic", d->size);
-    if (memcmp(d->p, SYMTAB_MAGIC, 8) != 0)
-        return hs_error_set(d->err, HS_ERR_FORMAT, 0, "symtab: bad magic");
-    d->pos = 8;
-    size_t at = d->pos;
-    if ((rc = dec_uvarint(d, &v, "version")) < 0)
-        return rc;
-    if (v < 1 || v > SYMTAB_FORMAT_VERSION)
-        return hs_error_set(d->err, HS_ERR_UNSUPPORTED, at, "symtab: format version %llu "
-                            "(this reader knows 1 to %u)", (unsigned long long)v,
-                            SYMTAB_FORMAT_VERSION);
-    unsigned version = (unsigned)v;
-    uint64_t known = SYMTAB_FLAG_STRIPPED | (version >= 2 ? SYMTAB_FLAG_ADDCLEANUP : 0) |
-                     (version >= 3 ? SYMTAB_FLAG_STKOBJ : 0);
-    at = d->pos;
-    if ((rc = dec_uvarint(d, &v, "flags")) < 0)
-        return rc;
-    if (v & ~known)
-        return hs_error_set(d->err, HS_ERR_FORMAT, at, "symtab: unknown flags 0x%llx",
-                            (unsigned long long)v);
-    symtab_info *in = &t->info;
-    in->stripped = (v & SYMTAB_FLAG_STRIPPED) != 0;
-    in->addcleanup = (v & SYMTAB_FLAG_ADDCLEANUP) != 0; /* version 1: from the names */
-    in->stack_objects = (v & SYMTAB_FLAG_STKOBJ) != 0;  /* before version 3: unknown */
-    if ((rc = dec_fixed_str(d, in->go_version, sizeof in->go_version, "go version")) < 0 ||
-        (rc = dec_fixed_str(d, in->build_id, sizeof in->build_id, "build id")) < 0 ||
-        (rc = dec_fixed_str(d, in->goarch, sizeof in->goarch, "goarch")) < 0)
-        return rc;
-    at = d->pos;
-    if ((rc = dec_uvarint(d, &v, "pointer size")) < 0)
-        return rc;
-    if (v != 4 && v != 8)
-        return hs_error_set(d->err, HS_ERR_FORMAT, at, "symtab: pointer size %llu",
-                            (unsigned long long)v);
-    in->ptr_size = (unsigned)v;
-    if ((rc = dec_range(d, &in->text, "text range")) < 0 ||
-        (rc = dec_range(d, &in->rodata, "rodata range")) < 0 ||
-        (rc = dec_range(d, &in->data, "data range")) < 0 ||
-        (rc = dec_range(d, &in->noptrdata, "noptrdata range")) < 0 ||
-        (rc = dec_range(d, &in->bss, "bss range")) < 0 ||
-        (rc = dec_range(d, &in->noptrbss, "noptrbss range")) < 0 ||
-        (rc = dec_range(d, &in->types, "types range")) < 0)
-        return rc;
-    for (int k = SYMTAB_FUNC; k <= SYMTAB_RODATA; k++) {
-        at = d->pos;
-        uint64_t count;
-        if ((rc = dec_uvarint(d, &count, "symbol count")) < 0)
-            return rc;
-        /* each symbol takes at least 3 bytes: bounds the allocation by the input size */
-        if (count > (d->size - d->pos) / 3)
-            return hs_error_set(d->err, HS_ERR_FORMAT, at,
-                                "symtab: %llu symbols of kind %d cannot fit in %zu bytes",
-                                (unsigned long long)count, k, d->size - d->pos);
-        uint64_t addr = 0;
-        for (uint64_t i = 0; i < count; i++) {
-            uint64_t delta, size;
-            const char *name;
-            size_t namelen;
-            at = d->pos;
-            if ((rc = dec_uvarint(d, &delta, "symbol address")) < 0 ||
-                (rc = dec_uvarint(d, &size, "symbol size")) < 0 ||
-                (rc = dec_str(d, &name, &namelen, NAME_MAX_LEN, "symbol name")) < 0)
-                return rc;
-            if (addr + delta < addr)
-                return hs_error_set(d->err, HS_ERR_FORMAT, at, "symtab: symbol address wraps");
-            if (i > 0 && delta == 0)
-                return hs_error_set(d->err, HS_ERR_FORMAT, at,
-                                    "symtab: duplicate symbol address 0x%llx",
-                                    (unsigned long long)addr);
-            addr += delta;
-            if ((rc = symtab_add(t, k, addr, size, name, namelen, d->err)) < 0)
-                return rc;
-        }
-    }
-    uint64_t tbase, tlen;
-    at = d->pos;
-    if ((rc = dec_uvarint(d, &tbase, "type area base")) < 0 ||
-        (rc = dec_uvarint(d, &tlen, "type area length")) < 0)
-        return rc;
-    if (tlen > d->size - d->pos)
-        return hs_error_set(d->err, HS_ERR_TRUNCATED, d->pos,
-                            "symtab: type area of %llu bytes, %zu left",
-                            (unsigned long long)tlen, d->size - d->pos);
-    if (tlen && tbase + tlen < tbase)
-        return hs_error_set(d->err, HS_ERR_FORMAT, at, "symtab: type area wraps");
-    if ((rc = symtab_set_types(t, tbase, d->p + d->pos, (size_t)tlen, d->err)) < 0)
-        return rc;
-    d->pos += (size_t)tlen;
-    if (version >= 3 && (rc = decode_stack_objects(t, d)) < 0)
-        return rc;
-    if (d->size - d->pos < 4)
-        return hs_error_set(d->err, HS_ERR_TRUNCATED, d->pos, "symtab: end marker missing");
-    if (memcmp(d->p + d->pos, "END!", 4) != 0)
-        return hs_error_set(d->err, HS_ERR_FORMAT, d->pos, "symtab: bad end marker");
-    d->pos += 4;
-    if (d->pos != d->size)
-        return hs_error_set(d->err, HS_ERR_FORMAT, d->pos,
-                            "symtab: %zu trailing bytes after the end marker",
-                            d->size - d->pos);
-    return symtab_finish(t, d->err);
-}
-
-int symtab_decode(symtab **out, const uint8_t *data, size_t size, hs_error *err)
-{
-    if (!out || (!data && size))
-        return hs_error_set(err, HS_ERR_ARG, HS_NO_OFFSET, "symtab_decode: bad argument");
-    *out = NULL;
-    symtab *t = symtab_new();
-    if (!t)
-        return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "symbol table");
-    decoder d = {data, size, 0, err};
-    int rc = decode_body(t, &d);
-    if (rc < 0) {
-        symtab_free(t);
-        return rc;
-    }
-    *out = t;
-    return HS_OK;
 }
 
 /* Reads 1-9 decimal digits at *p into *v and advances *p; -1 when there are none or more. */
