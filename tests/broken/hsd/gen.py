@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Generates the broken .hsd corpus (see README.md) with a writer written from formats/HSD.md
-alone, independent of formats/hsd.c. Also writes valid.hsd, which the C reader must accept, so
+alone, independent of formats/hsd_*.c. Also writes valid.hsd, which the C reader must accept, so
 the two implementations check each other. Deterministic: run it from anywhere, it writes next
 to itself and rewrites EXPECTED."""
 import os
