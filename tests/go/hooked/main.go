@@ -1,7 +1,8 @@
 // hooked is the heapsift-dump test target: a program that imports the hook, keeps a known
 // number of distinctive objects alive, and can grow its heap on demand.
 //
-//	hooked [-distinct N] [-ballast MB] [-grow MB -grow-after D] [-exit-after D] [-ready FILE]
+//	hooked [-distinct N] [-ballast MB] [-grow MB -grow-after D] [-exit-after D]
+//	       [-exit-after-dumps N] [-ready FILE]
 //
 // It keeps -distinct objects that fill 27264-byte slots (a size class nothing else in this program
 // uses) reachable from main.table, -ballast MB of pointer-free []byte blocks (to make dumps
@@ -40,7 +41,20 @@ var (
 	growDone int32
 )
 
+// dumpsServed counts the manifests the hook asked for (one per capture); with
+// -exit-after-dumps N the program exits once the Nth capture is over.
+var (
+	dumpsServed    int32
+	exitAfterDumps int32
+	exitNow        = make(chan struct{})
+)
+
 func manifest() []byte {
+	if n := atomic.AddInt32(&dumpsServed, 1); n == exitAfterDumps {
+		// The hook writes the dump right after this returns, with the world stopped: a timer
+		// started now fires only once the dump is written; the grace lets the hook reply.
+		time.AfterFunc(300*time.Millisecond, func() { close(exitNow) })
+	}
 	b, _ := json.Marshal(map[string]interface{}{
 		"schema":         "heapsift-hooked/1",
 		"go_version":     runtime.Version(),
@@ -68,9 +82,11 @@ func main() {
 	growMB := flag.Int("grow", 0, "MiB to allocate after -grow-after")
 	growAfter := flag.Duration("grow-after", time.Second, "when to grow")
 	exitAfter := flag.Duration("exit-after", 0, "exit after this long (0: run until killed)")
+	exitDumps := flag.Int("exit-after-dumps", 0, "exit (status 0) once this many captures are over")
 	ready := flag.String("ready", "", "write the pid to FILE once set up")
 	secretHex := flag.String("secret", "", "hex bytes kept in a heap object during dumps (for redaction tests)")
 	flag.Parse()
+	exitAfterDumps = int32(*exitDumps)
 	if *secretHex != "" {
 		key, err := hex.DecodeString(*secretHex)
 		if err != nil {
@@ -124,11 +140,12 @@ func main() {
 			os.Exit(1)
 		}
 	}
+	var timeout <-chan time.Time
 	if *exitAfter > 0 {
-		time.Sleep(*exitAfter)
-		return
+		timeout = time.After(*exitAfter)
 	}
-	for {
-		time.Sleep(time.Hour)
+	select {
+	case <-timeout:
+	case <-exitNow:
 	}
 }
