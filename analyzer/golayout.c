@@ -13,6 +13,7 @@ golayout golayout_of(int minor)
         .maps = m >= 24 ? GOLAYOUT_MAP_SWISS : GOLAYOUT_MAP_HMAP,
         .malloc_headers = m >= 22,
         .weak_handles = m >= 24,
+        .weak_box = m >= 26,
         .cleanups = m >= 24,
     };
     return l;

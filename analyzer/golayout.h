@@ -26,6 +26,8 @@ typedef struct golayout {
     golayout_map maps;
     int malloc_headers;  /* 1.22+: small objects above 512 B start with their *_type */
     int weak_handles;    /* 1.24+: weak.Pointer points at a pointer-free handle */
+    int weak_box;        /* 1.26+: the handle is a 16-byte box of its own (before: 8 bytes,
+                            maybe inside a tiny block) */
     int cleanups;        /* 1.24+: runtime.AddCleanup exists (not in heap dumps) */
 } golayout;
 

@@ -271,7 +271,7 @@ static int on_object(builder *b, const gohd_record *rec, hs_error *err)
     /* Go 1.24+ weak.Pointer: a pointer-free handle holds the target's address as an integer
      * (1.26+: a 16-byte box of its own; 1.24-1.25: 8 bytes, maybe inside a tiny block). */
     if (h->layout.weak_handles && m->nptrs == 0 && len == 16) {
-        for (uint64_t o = 0; o < (h->go_minor >= 26 ? 8u : 16u); o += ps) {
+        for (uint64_t o = 0; o < (h->layout.weak_box ? 8u : 16u); o += ps) {
             uint64_t w = word_at(b, m->contents.ptr + o);
             weak_cand c = {i, w};
             if (w >= h->arena_start && w < h->arena_end &&
