@@ -4,11 +4,13 @@
  */
 #include "heap.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "addrindex.h"
+#include "hs_search.h"
 #include "vec.h"
 
 const char *heap_root_kind_name(int kind)
@@ -42,19 +44,11 @@ uint32_t heap_object_at(const heap *h, uint64_t addr)
 {
     if (h->aix)
         return addrindex_find(h->aix, addr);
-    uint32_t lo = 0, hi = h->nobj, found = HEAP_NONE;
-    while (lo < hi) { /* last object whose address is <= addr */
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (h->obj_addr[mid] <= addr) {
-            found = mid;
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    if (found == HEAP_NONE || addr - h->obj_addr[found] >= h->obj_size[found])
+    /* the last object whose address is <= addr */
+    size_t above = hs_upper_bound64(h->obj_addr, h->nobj, sizeof *h->obj_addr, 0, addr);
+    if (above == 0 || addr - h->obj_addr[above - 1] >= h->obj_size[above - 1])
         return HEAP_NONE;
-    return found;
+    return (uint32_t)(above - 1);
 }
 
 uint32_t heap_node_at(const heap *h, uint64_t addr)
@@ -74,14 +68,8 @@ uint32_t heap_node_at(const heap *h, uint64_t addr)
 
 const heap_weak *heap_weak_referrers(const heap *h, uint32_t obj, size_t *n)
 {
-    size_t lo = 0, hi = h->nweak;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (h->weak[mid].target < obj)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    size_t lo = hs_lower_bound32(h->weak, h->nweak, sizeof *h->weak, offsetof(heap_weak, target),
+                                 obj);
     size_t k = lo;
     while (k < h->nweak && h->weak[k].target == obj)
         k++;

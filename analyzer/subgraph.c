@@ -1,22 +1,16 @@
 /* subgraph.c - induced subgraphs with local ids in node order. */
 #include "subgraph.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bitset.h"
+#include "hs_search.h"
 
 uint32_t subgraph_local(const subgraph *s, uint32_t node)
 {
-    uint32_t lo = 0, hi = s->n;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (s->node[mid] < node)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return (uint32_t)hs_lower_bound32(s->node, s->n, sizeof *s->node, 0, node);
 }
 
 int subgraph_build(const graph *g, const uint64_t *set, subgraph *out, hs_error *err)

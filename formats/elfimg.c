@@ -13,9 +13,12 @@
 #include <gelf.h>
 #include <libelf.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "hs_search.h"
 
 static int elf_fail(hs_error *err, const char *what)
 {
@@ -54,14 +57,8 @@ static const uint8_t *va_bytes(const elfimg *img, uint64_t addr, uint64_t len)
 
 static const relative *find_rel(const elfimg *img, uint64_t where)
 {
-    size_t lo = 0, hi = img->nrels;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (img->rels[mid].where < where)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    size_t lo = hs_lower_bound64(img->rels, img->nrels, sizeof *img->rels,
+                                 offsetof(relative, where), where);
     return lo < img->nrels && img->rels[lo].where == where ? &img->rels[lo] : NULL;
 }
 
@@ -587,14 +584,8 @@ static int set_types(const elfimg *img, symtab *t, uint64_t start, uint64_t end,
     if (!copy)
         return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "type area (%zu bytes)", len);
     memcpy(copy, bytes, len);
-    size_t lo = 0, hi = img->nrels;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (img->rels[mid].where < start)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    size_t lo = hs_lower_bound64(img->rels, img->nrels, sizeof *img->rels,
+                                 offsetof(relative, where), start);
     unsigned P = img->ptr_size;
     for (size_t i = lo; i < img->nrels && img->rels[i].where < end; i++) {
         uint64_t off = img->rels[i].where - start;

@@ -1,12 +1,14 @@
 /* redact.c - heap-dump redaction: gohd reader -> zero non-pointer bytes -> gohdw writer. */
 #include "redact.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gohd.h"
 #include "gohdw.h"
 #include "gotype.h"
+#include "hs_search.h"
 
 typedef struct redactor {
     const symtab *syms;
@@ -61,14 +63,7 @@ static int in_meta(redactor *r, uint64_t v)
         qsort(r->meta, r->nmeta, sizeof *r->meta, cmp_u64);
         r->nsorted = r->nmeta;
     }
-    size_t lo = 0, hi = r->nmeta;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (r->meta[mid] < v)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    size_t lo = hs_lower_bound64(r->meta, r->nmeta, sizeof *r->meta, 0, v);
     return lo < r->nmeta && r->meta[lo] == v;
 }
 

@@ -4,9 +4,12 @@
  * The SYMTAB section encoding (formats/SYMTAB.md) is in symtab_codec.c. */
 #include "symtab_internal.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "hs_search.h"
 
 symtab *symtab_new(void)
 {
@@ -239,14 +242,8 @@ const symtab_stkobj *symtab_stack_objects(const symtab *t, uint64_t entry, size_
         *n = 0;
     if (!t || !t->finished)
         return NULL;
-    size_t lo = 0, hi = t->nstkfuncs;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (t->stkfuncs[mid].entry < entry)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    size_t lo = hs_lower_bound64(t->stkfuncs, t->nstkfuncs, sizeof *t->stkfuncs,
+                                 offsetof(stk_func, entry), entry);
     if (lo == t->nstkfuncs || t->stkfuncs[lo].entry != entry)
         return NULL;
     return symtab_stack_objects_at(t, lo, NULL, n);
@@ -274,16 +271,8 @@ static int gap_cmp(const void *a, const void *b)
 /* Index of the first symbol of kind k with addr > a (within the kind's slice). */
 static size_t upper_bound(const symtab *t, int k, uint64_t a)
 {
-    const symtab_sym *s = t->syms + t->kstart[k];
-    size_t lo = 0, hi = t->kcount[k];
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (s[mid].addr <= a)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return hs_upper_bound64(t->syms + t->kstart[k], t->kcount[k], sizeof *t->syms,
+                            offsetof(symtab_sym, addr), a);
 }
 
 /* Adds the gaps of one section [start, end) not covered by symbols of kind k. */
@@ -477,14 +466,8 @@ const symtab_sym *symtab_data_at(const symtab *t, uint64_t addr, symtab_sym *ano
         return s;
     if (!anon)
         return NULL;
-    size_t lo = 0, hi = t->ngaps;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (t->gaps[mid].addr <= addr)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    size_t lo = hs_upper_bound64(t->gaps, t->ngaps, sizeof *t->gaps, offsetof(anon_gap, addr),
+                                 addr);
     if (lo == 0)
         return NULL;
     const anon_gap *g = &t->gaps[lo - 1];
