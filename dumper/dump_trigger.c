@@ -177,14 +177,44 @@ static int fire(int pid, const char *sock, const char *dir, const char *binary, 
 
 /* ---- run ---- */
 
+/* The options run and watch share. */
+typedef struct trig_common {
+    uint64_t rss;     /* --on-rss, 0 without */
+    long count;       /* --count */
+    int64_t interval; /* --interval */
+    const char *dir;  /* --output */
+    int nogc;         /* --nogc */
+} trig_common;
+
+/* getopt_long entries of the shared options, handled by common_opt. */
+#define TRIG_COMMON_OPTIONS                                                                   \
+    {"on-rss", required_argument, 0, 'r'}, {"count", required_argument, 0, 'c'},            \
+        {"interval", required_argument, 0, 'i'}, {"output", required_argument, 0, 'o'},     \
+        {"nogc", no_argument, 0, 'n'}
+
+/* Handles option c if it is a shared one: returns 1 (with *bad < 0 and a message printed for a
+ * bad value), or 0 when c is not shared. */
+static int common_opt(const char *cmd, int c, const char *arg, trig_common *tc, int *bad)
+{
+    switch (c) {
+    case 'r': *bad = opt_size(cmd, arg, &tc->rss); return 1;
+    case 'i': *bad = opt_duration(cmd, "--interval", arg, &tc->interval); return 1;
+    case 'o': tc->dir = arg; return 1;
+    case 'n': tc->nogc = 1; return 1;
+    case 'c':
+        if ((*bad = parse_count(arg, &tc->count)) < 0)
+            fprintf(stderr, "heapsift-dump %s: bad --count '%s'\n", cmd, arg);
+        return 1;
+    default: return 0;
+    }
+}
+
 typedef struct run_opts {
+    trig_common common;
     int64_t at[TRIG_MAX_AT]; /* --at, sorted */
     size_t nat;
-    int64_t every, interval, wait_hook;
-    long count;
-    uint64_t rss;            /* --on-rss, 0 without */
-    const char *dir;
-    int stop_after, nogc;
+    int64_t every, wait_hook;
+    int stop_after;
     char **prog;             /* PROG ARGS..., NULL-terminated */
 } run_opts;
 
@@ -304,36 +334,30 @@ static int cmp_i64(const void *a, const void *b)
 static int run_parse(int argc, char **argv, run_opts *ro, int *code)
 {
     static const struct option opts[] = {
+        TRIG_COMMON_OPTIONS,
         {"at", required_argument, 0, 'a'},
         {"every", required_argument, 0, 'e'},
-        {"count", required_argument, 0, 'c'},
-        {"on-rss", required_argument, 0, 'r'},
-        {"interval", required_argument, 0, 'i'},
-        {"output", required_argument, 0, 'o'},
         {"wait-hook", required_argument, 0, 'w'},
         {"stop-after", no_argument, 0, 's'},
-        {"nogc", no_argument, 0, 'n'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
-    *ro = (run_opts){.interval = TRIG_INTERVAL_NS, .wait_hook = TRIG_WAIT_HOOK_NS, .dir = "."};
+    *ro = (run_opts){.common = {.interval = TRIG_INTERVAL_NS, .dir = "."},
+                     .wait_hook = TRIG_WAIT_HOOK_NS};
     int rc = -1, c;
     *code = DUMP_EXIT_USAGE;
     while ((c = getopt_long(argc, argv, "+o:h", opts, NULL)) != -1) {
         int bad = 0;
+        if (common_opt("run", c, optarg, &ro->common, &bad)) {
+            if (bad < 0)
+                goto out;
+            continue;
+        }
         switch (c) {
         case 'a': bad = opt_at_list(optarg, ro->at, &ro->nat); break;
         case 'e': bad = opt_duration("run", "--every", optarg, &ro->every); break;
-        case 'c':
-            if ((bad = parse_count(optarg, &ro->count)) < 0)
-                fprintf(stderr, "heapsift-dump run: bad --count '%s'\n", optarg);
-            break;
-        case 'r': bad = opt_size("run", optarg, &ro->rss); break;
-        case 'i': bad = opt_duration("run", "--interval", optarg, &ro->interval); break;
-        case 'o': ro->dir = optarg; break;
         case 'w': bad = opt_duration("run", "--wait-hook", optarg, &ro->wait_hook); break;
         case 's': ro->stop_after = 1; break;
-        case 'n': ro->nogc = 1; break;
         case 'h': fputs(run_usage, stdout); *code = DUMP_EXIT_OK; goto out;
         default: fputs(run_usage, stderr); goto out;
         }
@@ -346,7 +370,7 @@ static int run_parse(int argc, char **argv, run_opts *ro, int *code)
         fputs(run_usage, stderr);
         goto out;
     }
-    if (ro->count && !ro->every && !ro->rss) {
+    if (ro->common.count && !ro->every && !ro->common.rss) {
         fprintf(stderr, "heapsift-dump run: --count needs --every or --on-rss\n");
         goto out;
     }
@@ -362,8 +386,8 @@ out:
 static int run_launch(const run_opts *ro, run_state *s, int *code)
 {
     int rc = -1;
-    if (ensure_dir(ro->dir) < 0) {
-        fprintf(stderr, "heapsift-dump run: output directory %s: %s\n", ro->dir,
+    if (ensure_dir(ro->common.dir) < 0) {
+        fprintf(stderr, "heapsift-dump run: output directory %s: %s\n", ro->common.dir,
                 strerror(errno));
         *code = DUMP_EXIT_FAIL;
         goto out;
@@ -411,7 +435,7 @@ static int run_wait_hook(const run_opts *ro, run_state *s)
 /* Captures the child for trigger; counts a failure. Returns 1 (a capture was made). */
 static int run_fire(const run_opts *ro, run_state *s, const char *trigger)
 {
-    s->failures += fire(s->child, s->sock, ro->dir, NULL, ro->nogc, trigger) < 0;
+    s->failures += fire(s->child, s->sock, ro->common.dir, NULL, ro->common.nogc, trigger) < 0;
     return 1;
 }
 
@@ -429,7 +453,8 @@ static int run_due_at(const run_opts *ro, run_state *s, int64_t now)
 /* --every, once due (and --count not reached). Returns 1 when it fired. */
 static int run_due_every(const run_opts *ro, run_state *s, int64_t now)
 {
-    if (!ro->every || (ro->count && s->every_done >= ro->count) || now < s->next_every)
+    long count = ro->common.count;
+    if (!ro->every || (count && s->every_done >= count) || now < s->next_every)
         return 0;
     char d[32], trig[96];
     snprintf(trig, sizeof trig, "every %s #%ld",
@@ -445,28 +470,29 @@ static int run_due_every(const run_opts *ro, run_state *s, int64_t now)
  * fired. */
 static int run_due_rss(const run_opts *ro, run_state *s, int64_t now)
 {
-    long limit = ro->every ? 0 : ro->count;
-    if (!ro->rss || (limit && s->rss_done >= limit) || now < s->next_rss)
+    long limit = ro->every ? 0 : ro->common.count;
+    if (!ro->common.rss || (limit && s->rss_done >= limit) || now < s->next_rss)
         return 0;
-    s->next_rss = now + ro->interval;
+    s->next_rss = now + ro->common.interval;
     uint64_t cur;
     if (dump_proc_rss(s->child, &cur) < 0)
         return 0;
-    if (cur < ro->rss)
+    if (cur < ro->common.rss)
         s->armed = 1;
-    if (cur < ro->rss || !s->armed)
+    if (cur < ro->common.rss || !s->armed)
         return 0;
     char trig[96];
     s->armed = 0;
     s->rss_done++;
-    return run_fire(ro, s, rss_label(cur, ro->rss, trig, sizeof trig));
+    return run_fire(ro, s, rss_label(cur, ro->common.rss, trig, sizeof trig));
 }
 
 /* 1 once no trigger can fire again. */
 static int run_all_fired(const run_opts *ro, const run_state *s)
 {
-    return s->next_at >= ro->nat && (!ro->every || (ro->count && s->every_done >= ro->count)) &&
-           (!ro->rss || (!ro->every && ro->count && s->rss_done >= ro->count));
+    const trig_common *c = &ro->common;
+    return s->next_at >= ro->nat && (!ro->every || (c->count && s->every_done >= c->count)) &&
+           (!c->rss || (!ro->every && c->count && s->rss_done >= c->count));
 }
 
 /* Step 4: the triggers, one capture at a time, until the child exits or every trigger has
@@ -527,41 +553,31 @@ out:
 /* ---- watch ---- */
 
 typedef struct watch_opts {
+    trig_common common;
     int pid;
-    uint64_t rss;
-    long count;
-    int64_t interval;
-    const char *dir, *binary;
-    int nogc;
+    const char *binary;
 } watch_opts;
 
 /* The options into *wo. Returns 0 to go on, or -1 with the exit status in *code. */
 static int watch_parse(int argc, char **argv, watch_opts *wo, int *code)
 {
     static const struct option opts[] = {
-        {"on-rss", required_argument, 0, 'r'},
-        {"count", required_argument, 0, 'c'},
-        {"interval", required_argument, 0, 'i'},
-        {"output", required_argument, 0, 'o'},
-        {"nogc", no_argument, 0, 'n'},
+        TRIG_COMMON_OPTIONS,
         {"binary", required_argument, 0, 'b'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
-    *wo = (watch_opts){.interval = TRIG_INTERVAL_NS, .dir = "."};
+    *wo = (watch_opts){.common = {.interval = TRIG_INTERVAL_NS, .dir = "."}};
     int rc = -1, c;
     *code = DUMP_EXIT_USAGE;
     while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
         int bad = 0;
+        if (common_opt("watch", c, optarg, &wo->common, &bad)) {
+            if (bad < 0)
+                goto out;
+            continue;
+        }
         switch (c) {
-        case 'r': bad = opt_size("watch", optarg, &wo->rss); break;
-        case 'c':
-            if ((bad = parse_count(optarg, &wo->count)) < 0)
-                fprintf(stderr, "heapsift-dump watch: bad --count '%s'\n", optarg);
-            break;
-        case 'i': bad = opt_duration("watch", "--interval", optarg, &wo->interval); break;
-        case 'o': wo->dir = optarg; break;
-        case 'n': wo->nogc = 1; break;
         case 'b': wo->binary = optarg; break;
         case 'h': fputs(watch_usage, stdout); *code = DUMP_EXIT_OK; goto out;
         default: fputs(watch_usage, stderr); goto out;
@@ -571,7 +587,7 @@ static int watch_parse(int argc, char **argv, watch_opts *wo, int *code)
     }
     char *end = NULL;
     long pid = optind + 1 == argc ? strtol(argv[optind], &end, 10) : 0;
-    if (pid <= 0 || pid > INT_MAX || !end || *end || !wo->rss) {
+    if (pid <= 0 || pid > INT_MAX || !end || *end || !wo->common.rss) {
         fputs(watch_usage, stderr);
         goto out;
     }
@@ -594,19 +610,19 @@ static int watch_loop(const watch_opts *wo, long *done)
                     wo->pid, *done, *done == 1 ? "" : "s");
             break;
         }
-        if (cur >= wo->rss && armed) {
+        if (cur >= wo->common.rss && armed) {
             char trig[96];
             armed = 0;
             (*done)++;
-            failures += fire(wo->pid, NULL, wo->dir, wo->binary, wo->nogc,
-                             rss_label(cur, wo->rss, trig, sizeof trig)) < 0;
-            if (wo->count && *done >= wo->count)
+            failures += fire(wo->pid, NULL, wo->common.dir, wo->binary, wo->common.nogc,
+                             rss_label(cur, wo->common.rss, trig, sizeof trig)) < 0;
+            if (wo->common.count && *done >= wo->common.count)
                 break;
             continue;
         }
-        if (cur < wo->rss)
+        if (cur < wo->common.rss)
             armed = 1;
-        sleep_ns(wo->interval);
+        sleep_ns(wo->common.interval);
     }
     return failures;
 }
@@ -618,8 +634,8 @@ int dump_trigger_watch(int argc, char **argv)
     if (watch_parse(argc, argv, &wo, &code) < 0)
         goto out;
     code = DUMP_EXIT_FAIL;
-    if (ensure_dir(wo.dir) < 0) {
-        fprintf(stderr, "heapsift-dump watch: output directory %s: %s\n", wo.dir,
+    if (ensure_dir(wo.common.dir) < 0) {
+        fprintf(stderr, "heapsift-dump watch: output directory %s: %s\n", wo.common.dir,
                 strerror(errno));
         goto out;
     }

@@ -68,18 +68,10 @@ int elfimg_pcln_parse(const elfimg *img, const section *s, pcln_view *v, hs_erro
     if (nf == 0 || n - functab_off < field || nf > (n - functab_off - field) / (2 * field))
         return hs_error_set(err, HS_ERR_FORMAT, fo + 8, "%s: %llu functions cannot fit",
                             s->name, (unsigned long long)nf);
-    v->p = p;
-    v->n = n;
-    v->fo = fo;
-    v->magic = magic;
-    v->P = P;
-    v->nf = nf;
-    v->names_off = names_off;
-    v->functab_off = functab_off;
-    v->funcdata_off = funcdata_off;
-    v->field = field;
-    v->text_start = text_start;
-    v->func_size = func_size;
+    *v = (pcln_view){.s = v->s, .p = p, .n = n, .fo = fo, .magic = magic, .P = P, .nf = nf,
+                     .names_off = names_off, .functab_off = functab_off,
+                     .funcdata_off = funcdata_off, .field = field, .text_start = text_start,
+                     .func_size = func_size};
     return HS_OK;
 }
 
