@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dump_clock.h"
 #include "dump_drain.h"
 #include "dump_proc.h"
 #include "elfimg.h"
@@ -23,13 +24,6 @@
 #define CAP_REPLY_AFTER_EOF_NS (30ll * 1000000000) /* reply due once the stream ended */
 #define CAP_STALL_S 60 /* default: give up after this many seconds without dump data */
 #define CAP_PROGRESS_NS (200ll * 1000000)
-
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 void dump_capture_default_name(int pid, const char *dir, int seq, char *out, size_t size)
 {
@@ -96,7 +90,7 @@ typedef struct progress {
 
 static void progress_stream(progress *p, uint64_t bytes, int force)
 {
-    int64_t now = mono_ns();
+    int64_t now = dump_clock_ns();
     if (!p->on || (!force && now - p->last < CAP_PROGRESS_NS))
         return;
     p->last = now;
@@ -112,7 +106,7 @@ static void progress_stream(progress *p, uint64_t bytes, int force)
 static void progress_compress(void *ctx, uint64_t done, uint64_t total)
 {
     progress *p = ctx;
-    int64_t now = mono_ns();
+    int64_t now = dump_clock_ns();
     if (!p->on || (now - p->last < CAP_PROGRESS_NS && done != total))
         return;
     p->last = now;
@@ -206,7 +200,7 @@ static int wait_tick(void *arg)
     waitctx *w = arg;
     uint64_t bytes = dump_drain_bytes(w->drain);
     progress_stream(w->prog, bytes, 0);
-    int64_t now = mono_ns();
+    int64_t now = dump_clock_ns();
     if (bytes != w->last_bytes || !w->last_change) {
         w->last_bytes = bytes;
         w->last_change = now;
@@ -220,8 +214,8 @@ static int wait_tick(void *arg)
     }
     if (dump_drain_finished(w->drain)) {
         if (!w->eof_at)
-            w->eof_at = mono_ns();
-        else if (mono_ns() - w->eof_at > CAP_REPLY_AFTER_EOF_NS)
+            w->eof_at = dump_clock_ns();
+        else if (dump_clock_ns() - w->eof_at > CAP_REPLY_AFTER_EOF_NS)
             return 1;
     }
     return 0;
@@ -305,7 +299,7 @@ static int capture_stream(capture *c, dump_err *err)
         goto out;
 
     clock_gettime(CLOCK_REALTIME, &c->captured_at);
-    c->prog.t0 = mono_ns();
+    c->prog.t0 = dump_clock_ns();
     int sent = dump_hook_dump_send(c->sock, pfd[1], o->nogc, &ctl, err);
     close(pfd[1]); /* the stream ends when the hook closes its copy */
     pfd[1] = -1;

@@ -17,6 +17,7 @@
 #include "dump_hook.h"
 #include "dump_proc.h"
 #include "dump_trigger.h"
+#include "hs_units.h"
 #include "hs_version.h"
 
 
@@ -61,10 +62,8 @@ static const char import_usage[] =
 
 static int parse_pid(const char *s, int *pid)
 {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (end == s || *end || errno || v <= 0 || v > INT_MAX)
+    uint64_t v;
+    if (hs_units_parse_count(s, 1, INT_MAX, &v, NULL) < 0)
         return -1;
     *pid = (int)v;
     return 0;

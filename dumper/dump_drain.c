@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dump_clock.h"
+
 #define DRAIN_CHUNK ((size_t)1 << 20)
 /* Batching: a reader blocked on the pipe is woken by every write of the runtime's 4 KiB
  * buffer (heapdump.go dwrite), and those wake-ups cost the stopped target more than the
@@ -33,13 +35,6 @@ struct dump_drain {
     int write_errno; /* first spool write failure */
     int read_errno;  /* pipe read failure */
 };
-
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static int write_all(int fd, const char *p, size_t n)
 {
@@ -84,7 +79,7 @@ static void discard(dump_drain *d, char *buf)
         if (r <= 0)
             return;
         if (!d->first_ns)
-            d->first_ns = mono_ns();
+            d->first_ns = dump_clock_ns();
         d->bytes += (uint64_t)r;
     }
 }
@@ -103,7 +98,7 @@ static void *drain_main(void *arg)
                                SPLICE_F_MOVE | SPLICE_F_MORE);
             if (n > 0) {
                 if (!d->first_ns)
-                    d->first_ns = mono_ns();
+                    d->first_ns = dump_clock_ns();
                 d->bytes += (uint64_t)n;
                 if ((size_t)n < DRAIN_NAP_BELOW) {
                     struct timespec ts = {0, DRAIN_NAP_NS};
@@ -141,7 +136,7 @@ static void *drain_main(void *arg)
         if (r == 0)
             break;
         if (!d->first_ns)
-            d->first_ns = mono_ns();
+            d->first_ns = dump_clock_ns();
         if (write_all(d->sfd, buf, (size_t)r) < 0) {
             d->write_errno = errno;
             d->bytes += (uint64_t)r;
@@ -150,7 +145,7 @@ static void *drain_main(void *arg)
         }
         d->bytes += (uint64_t)r;
     }
-    d->end_ns = mono_ns();
+    d->end_ns = dump_clock_ns();
     free(buf);
     d->finished = 1;
     return NULL;

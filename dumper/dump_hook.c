@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cjson/cJSON.h"
+#include "dump_clock.h"
 
 #define HOOK_MAX_LINE 65536           /* reply line */
 #define HOOK_MAX_MANIFEST (1u << 30)  /* manifest bytes we accept */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cjson/cJSON.h"
+#include "dump_clock.h"
 #include "gohd.h"
 #include "hs_version.h"
 #include "hsd.h"
@@ -108,13 +109,6 @@ static int sink_write(void *ctx, const void *buf, size_t n)
     return HS_OK;
 }
 
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* Waits until `want` chunks of section sec are in the file; returns their stored size, or
  * UINT64_MAX when the writer failed or stalled (the next writer call reports why). */
 static uint64_t sink_wait(out_sink *s, uint32_t sec, uint64_t want)
@@ -122,7 +116,7 @@ static uint64_t sink_wait(out_sink *s, uint32_t sec, uint64_t want)
     uint64_t res = UINT64_MAX;
     pthread_mutex_lock(&s->mu);
     uint64_t seen = s->chunks[sec];
-    int64_t last = mono_ns();
+    int64_t last = dump_clock_ns();
     while (!s->sys_errno) {
         if (s->chunks[sec] >= want) {
             res = s->stored[sec];
@@ -130,8 +124,8 @@ static uint64_t sink_wait(out_sink *s, uint32_t sec, uint64_t want)
         }
         if (s->chunks[sec] != seen) {
             seen = s->chunks[sec];
-            last = mono_ns();
-        } else if (mono_ns() - last > OUT_STALL_NS) {
+            last = dump_clock_ns();
+        } else if (dump_clock_ns() - last > OUT_STALL_NS) {
             break;
         }
         struct timespec ts;
@@ -299,7 +293,7 @@ int dump_hsdout_write(int out_fd, const char *path, const dump_hsdout_in *in,
     hs_error he;
     hs_error_clear(&he);
     int rc = -1;
-    int64_t t0 = mono_ns();
+    int64_t t0 = dump_clock_ns();
     posix_fadvise(in->raw_fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 
     hsd_writer_options wo = {.chunk_size = OUT_CHUNK, .level = 1,
@@ -363,7 +357,7 @@ int dump_hsdout_write(int out_fd, const char *path, const dump_hsdout_in *in,
     uint64_t want = (t.pos + OUT_CHUNK - 1) / OUT_CHUNK;
     uint64_t stored = sink_wait(&sink, 0, want);
     res->stored_bytes = stored == UINT64_MAX ? 0 : stored;
-    res->compress_ns = mono_ns() - t0;
+    res->compress_ns = dump_clock_ns() - t0;
 
     if (in->syms) {
         void *ctx[2] = {w, &he};

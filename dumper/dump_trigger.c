@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "dump_capture.h"
+#include "dump_clock.h"
 #include "dump_exit.h"
 #include "dump_hook.h"
 #include "dump_proc.h"
@@ -52,13 +53,6 @@ static const char watch_usage[] =
     "Samples PID's RSS (VmRSS) and captures it each time the RSS reaches SIZE; the trigger is\n"
     "re-armed once the RSS drops below SIZE again. Stops after N captures or when PID exits.\n";
 
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void sleep_ns(int64_t ns)
 {
     if (ns <= 0)
@@ -71,12 +65,10 @@ static void sleep_ns(int64_t ns)
 
 static int parse_count(const char *s, long *out)
 {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (end == s || *end || errno || v <= 0)
+    uint64_t v;
+    if (hs_units_parse_count(s, 1, LONG_MAX, &v, NULL) < 0)
         return -1;
-    *out = v;
+    *out = (long)v;
     return 0;
 }
 
@@ -393,7 +385,7 @@ static int run_launch(const run_opts *ro, run_state *s, int *code)
         goto out;
     }
     install_forwarding();
-    s->t0 = mono_ns();
+    s->t0 = dump_clock_ns();
     s->child = spawn(ro->prog);
     if (s->child < 0) {
         fprintf(stderr, "heapsift-dump run: cannot run %s: %s\n", ro->prog[0], strerror(errno));
@@ -416,7 +408,7 @@ static int run_wait_hook(const run_opts *ro, run_state *s)
         dump_hook_info info;
         if (dump_capture_locate(s->child, s->sock, sizeof s->sock, &info, &err) == 0)
             return 1;
-        if (err.kind == DUMP_ERR_PERM || mono_ns() - s->t0 > ro->wait_hook)
+        if (err.kind == DUMP_ERR_PERM || dump_clock_ns() - s->t0 > ro->wait_hook)
             break;
         sleep_ns(TRIG_HOOK_POLL_NS);
     }
@@ -460,8 +452,8 @@ static int run_due_every(const run_opts *ro, run_state *s, int64_t now)
     snprintf(trig, sizeof trig, "every %s #%ld",
              hs_units_format_duration(ro->every, d, sizeof d), ++s->every_done);
     s->next_every += ro->every;
-    if (s->next_every < mono_ns())
-        s->next_every = mono_ns(); /* a slow capture delays, never bunches, the next */
+    if (s->next_every < dump_clock_ns())
+        s->next_every = dump_clock_ns(); /* a slow capture delays, never bunches, the next */
     return run_fire(ro, s, trig);
 }
 
@@ -504,7 +496,7 @@ static void run_triggers(const run_opts *ro, run_state *s)
     s->armed = 1;
     int stopped = 0;
     while (!child_check(s)) {
-        int64_t now = mono_ns();
+        int64_t now = dump_clock_ns();
         if (run_due_at(ro, s, now) || run_due_every(ro, s, now) || run_due_rss(ro, s, now))
             continue;
         if (run_all_fired(ro, s) && !stopped) {
@@ -585,9 +577,9 @@ static int watch_parse(int argc, char **argv, watch_opts *wo, int *code)
         if (bad < 0)
             goto out;
     }
-    char *end = NULL;
-    long pid = optind + 1 == argc ? strtol(argv[optind], &end, 10) : 0;
-    if (pid <= 0 || pid > INT_MAX || !end || *end || !wo->common.rss) {
+    uint64_t pid;
+    if (optind + 1 != argc || hs_units_parse_count(argv[optind], 1, INT_MAX, &pid, NULL) < 0 ||
+        !wo->common.rss) {
         fputs(watch_usage, stderr);
         goto out;
     }

@@ -130,6 +130,28 @@ int hs_units_parse_duration(const char *s, int64_t *ns, hs_error *err)
     return HS_OK;
 }
 
+int hs_units_parse_count(const char *s, uint64_t min, uint64_t max, uint64_t *n, hs_error *err)
+{
+    uint64_t v = 0;
+    size_t i = 0;
+    if (!s[0])
+        return hs_error_set(err, HS_ERR_ARG, 0, "empty");
+    for (; s[i]; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return hs_error_set(err, HS_ERR_ARG, i, "not a whole number");
+        unsigned d = (unsigned)(s[i] - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return hs_error_set(err, HS_ERR_ARG, 0, "over %" PRIu64, max);
+        v = v * 10 + d;
+    }
+    if (v < min)
+        return hs_error_set(err, HS_ERR_ARG, 0, "under %" PRIu64, min);
+    if (v > max)
+        return hs_error_set(err, HS_ERR_ARG, 0, "over %" PRIu64, max);
+    *n = v;
+    return HS_OK;
+}
+
 const char *hs_units_format_bytes(uint64_t bytes, int precision, char *buf, size_t size)
 {
     static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};

@@ -35,6 +35,12 @@ int hs_units_parse_size(const char *s, uint64_t *bytes, hs_error *err);
  * hs_units_parse_size does (the limit is INT64_MAX ns, about 292 years). */
 int hs_units_parse_duration(const char *s, int64_t *ns, hs_error *err);
 
+/* Parses a whole number in decimal digits only (no sign, no unit) within [min, max] into *n.
+ * Returns HS_OK, or HS_ERR_ARG with the reason and err->offset the index in s where it went
+ * wrong (empty, not a digit, out of range); *n is then unchanged. For counts, limits and
+ * process ids given on a command line. */
+int hs_units_parse_count(const char *s, uint64_t min, uint64_t max, uint64_t *n, hs_error *err);
+
 /* Precision of hs_units_format_bytes. Below 1024 bytes every precision prints "N B"; above,
  * each is one format heapsift already prints (and keeps byte-identical):
  *   HS_UNITS_TENTHS  reports: tenths rounded half up, in the unit (KiB .. EiB) that keeps the

@@ -25,6 +25,10 @@ const char *cli_size(uint64_t n, char *buf, size_t cap);
  * returns 0, or -1 when s is not a size (hs_units_parse_size tells why). */
 int cli_parse_size(const char *s, uint64_t *out);
 
+/* Parses the value s of option opt of cmd as a whole number >= min (hs_units_parse_count) into
+ * *out; returns 0, or prints why and returns -1. */
+int cli_parse_count(const char *cmd, const char *opt, const char *s, long min, long *out);
+
 /* Writes a cJSON-produced string to path ("-" = stdout); returns 0 or prints and returns -1. */
 int cli_write_text(const char *cmd, const char *path, const char *text);
 

@@ -5,6 +5,7 @@
 #include "hs_units.h"
 #include "source.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,19 @@ const char *cli_size(uint64_t n, char *buf, size_t cap)
 int cli_parse_size(const char *s, uint64_t *out)
 {
     return hs_units_parse_size(s, out, NULL) < 0 ? -1 : 0;
+}
+
+int cli_parse_count(const char *cmd, const char *opt, const char *s, long min, long *out)
+{
+    hs_error e;
+    uint64_t v;
+    hs_error_clear(&e);
+    if (hs_units_parse_count(s, (uint64_t)min, LONG_MAX, &v, &e) < 0) {
+        cli_fail(cmd, "%s '%s': %s", opt, s, e.msg);
+        return -1;
+    }
+    *out = (long)v;
+    return 0;
 }
 
 int cli_write_text(const char *cmd, const char *path, const char *text)

@@ -102,8 +102,14 @@ static int parse_args(const char *cmd, int argc, char **argv, analyze_args *a, c
         case 'd': a->dot = optarg; break;
         case 'F': a->folded = optarg; break;
         case 'H': a->html = optarg; break;
-        case 'n': a->top = strtol(optarg, NULL, 10); break;
-        case 'o': a->objects = strtol(optarg, NULL, 10); break;
+        case 'n':
+            if (cli_parse_count(cmd, "--top", optarg, 1, &a->top) < 0)
+                return -1;
+            break;
+        case 'o':
+            if (cli_parse_count(cmd, "--objects", optarg, 0, &a->objects) < 0)
+                return -1;
+            break;
         case 'A': a->no_auto = 1; break;
         case 'T': a->timings = 1; break;
         case 'f': a->fail_on = optarg; break;
@@ -117,7 +123,7 @@ static int parse_args(const char *cmd, int argc, char **argv, analyze_args *a, c
         default: fputs(usage, stderr); return -1;
         }
     }
-    if (optind + 1 + two_dumps != argc || a->top <= 0 || a->objects < 0) {
+    if (optind + 1 + two_dumps != argc) {
         fputs(usage, stderr);
         return -1;
     }

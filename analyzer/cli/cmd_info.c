@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "dumpstats.h"
+#include "dstats.h"
 #include "source.h"
 
 static const char info_usage[] =
@@ -127,9 +127,8 @@ int cmd_info(int argc, char **argv)
         case 'b': binary = optarg; break;
         case 'j': json = 1; break;
         case 'n':
-            top = strtol(optarg, NULL, 10);
-            if (top < 0)
-                return cli_fail("info", "--top takes a number >= 0");
+            if (cli_parse_count("info", "--top", optarg, 0, &top) < 0)
+                return CLI_BAD;
             break;
         case 'h': fputs(info_usage, stdout); return CLI_OK;
         default: fputs(info_usage, stderr); return CLI_BAD;

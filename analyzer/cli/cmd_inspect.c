@@ -35,7 +35,8 @@ typedef struct inspect_args {
     int include_fin, bytes;
 } inspect_args;
 
-static int parse(const char *usage, int argc, char **argv, int want_addr, inspect_args *a)
+static int parse(const char *cmd, const char *usage, int argc, char **argv, int want_addr,
+                 inspect_args *a)
 {
     static const struct option opts[] = {
         {"binary", required_argument, 0, 'b'}, {"include-finalizers", no_argument, 0, 'F'},
@@ -53,12 +54,15 @@ static int parse(const char *usage, int argc, char **argv, int want_addr, inspec
         case 'F': a->include_fin = 1; break;
         case 'B': a->bytes = 1; break;
         case 'y': a->by = optarg; break;
-        case 'n': a->n = strtol(optarg, NULL, 10); break;
+        case 'n':
+            if (cli_parse_count(cmd, "-n", optarg, 1, &a->n) < 0)
+                return -1;
+            break;
         case 'h': fputs(usage, stdout); return 1;
         default: fputs(usage, stderr); return -1;
         }
     }
-    if (optind + 1 + want_addr != argc || a->n <= 0) {
+    if (optind + 1 + want_addr != argc) {
         fputs(usage, stderr);
         return -1;
     }
@@ -133,7 +137,7 @@ static int with_object(const char *cmd, const char *usage, int argc, char **argv
                        int (*body)(const inspect_args *a, source *src, analysis *an, uint32_t v))
 {
     inspect_args a;
-    int p = parse(usage, argc, argv, 1, &a);
+    int p = parse(cmd, usage, argc, argv, 1, &a);
     if (p)
         return p > 0 ? CLI_OK : CLI_BAD;
     source *src;
@@ -261,7 +265,7 @@ int cmd_show(int argc, char **argv)
 int cmd_top(int argc, char **argv)
 {
     inspect_args a;
-    int p = parse(top_usage, argc, argv, 0, &a);
+    int p = parse("top", top_usage, argc, argv, 0, &a);
     if (p)
         return p > 0 ? CLI_OK : CLI_BAD;
     unsigned by;

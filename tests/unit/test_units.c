@@ -332,8 +332,54 @@ static void test_format_duration(void)
     }
 }
 
+/* Whole numbers for counts and pids: digits only, within [min, max]; refusals name where. */
+static void test_parse_count(void)
+{
+    static const struct {
+        const char *s;
+        uint64_t min, max;
+        int ok;
+        uint64_t want_or_off;
+        const char *why;
+    } cases[] = {
+        {"1", 1, 10, 1, 1, NULL},
+        {"10", 1, 10, 1, 10, NULL},
+        {"0", 0, 5, 1, 0, NULL},
+        {"18446744073709551615", 0, UINT64_MAX, 1, UINT64_MAX, NULL},
+        {"", 1, 10, 0, 0, "empty"},
+        {"0", 1, 10, 0, 0, "under 1"},
+        {"11", 1, 10, 0, 0, "over 10"},
+        {"12x", 1, 100, 0, 2, "not a whole number"},
+        {"-3", 0, 10, 0, 0, "not a whole number"},
+        {"+3", 0, 10, 0, 0, "not a whole number"},
+        {" 3", 0, 10, 0, 0, "not a whole number"},
+        {"3k", 0, 10000, 0, 1, "not a whole number"},
+        {"18446744073709551616", 0, UINT64_MAX, 0, 0, "over"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        hs_error e;
+        hs_error_clear(&e);
+        uint64_t got = 777;
+        int rc = hs_units_parse_count(cases[i].s, cases[i].min, cases[i].max, &got, &e);
+        if (cases[i].ok) {
+            CHECK(rc == HS_OK);
+            CHECK_EQ_U64(got, cases[i].want_or_off);
+            continue;
+        }
+        CHECK(rc == HS_ERR_ARG);
+        CHECK_EQ_U64(got, 777);
+        CHECK_EQ_U64(e.offset, cases[i].want_or_off);
+        if (!strstr(e.msg, cases[i].why)) {
+            CHECK(!"message");
+            fprintf(stderr, "  count \"%s\": \"%s\" lacks \"%s\"\n", cases[i].s, e.msg,
+                    cases[i].why);
+        }
+    }
+}
+
 int main(void)
 {
+    test_parse_count();
     test_parse_size();
     test_parse_duration();
     test_format_bytes();
