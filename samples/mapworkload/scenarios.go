@@ -415,19 +415,21 @@ func storePlanted(p *Payload, o Object) {
 func plantCycleLiteral() *Payload {
 	p := newPayload()
 	p.cb = func() { touch(p) }
-	g := newGroup()
-	storePlanted(p, cycleMember(unsafe.Pointer(p), payloadSize, typePayload, "cycle/func-literal", g))
-	record(cycleMember(funcvalOf(p.cb), funcvalOnePtrSz, typeClosure+" "+funcName(p.cb), "cycle/func-literal", g))
-	return p
+	return storeFuncCycle(p, p.cb, "cycle/func-literal")
 }
 
 // plantCycleMethod stores p with p.onEvict = p.close: p -> (*Payload).close-fm funcval -> p.
 func plantCycleMethod() *Payload {
 	p := newPayload()
 	p.onEvict = p.close
+	return storeFuncCycle(p, p.onEvict, "cycle/method-value")
+}
+
+// storeFuncCycle stores p, which holds f capturing p, and records both as one cycle group.
+func storeFuncCycle(p *Payload, f func(), label string) *Payload {
 	g := newGroup()
-	storePlanted(p, cycleMember(unsafe.Pointer(p), payloadSize, typePayload, "cycle/method-value", g))
-	record(cycleMember(funcvalOf(p.onEvict), funcvalOnePtrSz, typeClosure+" "+funcName(p.onEvict), "cycle/method-value", g))
+	storePlanted(p, cycleMember(unsafe.Pointer(p), payloadSize, typePayload, label, g))
+	record(cycleMember(funcvalOf(f), funcvalOnePtrSz, typeClosure+" "+funcName(f), label, g))
 	return p
 }
 
