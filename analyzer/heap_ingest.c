@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bincheck.h"
 #include "gotype.h"
 #include "vec.h"
 
@@ -494,6 +495,8 @@ int heap_ingest_record(builder *b, const gohd_record *rec, hs_error *err)
     if (rec->tag != GOHD_FRAME && heap_ingest_finish_goroutine(b) < 0)
         return hs_error_set(err, HS_ERR_NOMEM, rec->offset,
                             "heap model: out of memory for stack objects");
+    if (h->syms && (rc = bincheck_record(h->syms, rec, err)) < 0) /* symbols of another program? */
+        return rc;
     switch (rec->tag) {
     case GOHD_PARAMS: {
         size_t n = rec->u.params.goversion.len < sizeof h->go_version - 1

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bincheck.h"
 #include "elfimg.h"
 
 /* Metadata sections larger than this are refused rather than inflated. */
@@ -69,6 +70,8 @@ static int load_binary(source *s, const char *binary, hs_error *err)
     symtab *t;
     rc = elfimg_symtab(img, &t, err);
     elfimg_free(img);
+    if (rc >= 0 && s->syms && (rc = bincheck_build_id(s->syms, t, err)) < 0)
+        symtab_free(t);
     if (rc < 0) {
         hs_error_prefix(err, "%s", binary);
         return rc;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bincheck.h"
 #include "cjson/cJSON.h"
 #include "dump_clock.h"
 #include "gohd.h"
@@ -320,6 +321,10 @@ int dump_hsdout_write(int out_fd, const char *path, const dump_hsdout_in *in,
             copy_bytes(res->go_version, sizeof res->go_version, rec.u.params.goversion);
             copy_bytes(res->goarch, sizeof res->goarch, rec.u.params.goarch);
         }
+        if (in->syms && bincheck_record(in->syms, &rec, &he) < 0) {
+            nr = he.status;
+            break;
+        }
     }
     if (nr < 0)
         goto gohd_failed;
@@ -406,8 +411,9 @@ gohd_failed:
                      "the heap dump ends after %llu bytes without its EOF record",
                      (unsigned long long)t.pos);
     } else {
-        char buf[400];
-        dump_err_set(err, DUMP_ERR_FORMAT, 0, "the heap dump is malformed: %s",
+        char buf[600];
+        dump_err_set(err, DUMP_ERR_FORMAT, 0, "%s: %s",
+                     he.status == HS_ERR_MISMATCH ? "wrong binary" : "the heap dump is malformed",
                      hs_error_format(&he, buf, sizeof buf));
     }
 out:

@@ -20,6 +20,7 @@ const char *hs_strerror(int status)
     case HS_ERR_NOTFOUND: return "not found";
     case HS_ERR_ELF: return "ELF error";
     case HS_ERR_ZLIB: return "compression error";
+    case HS_ERR_MISMATCH: return "inputs disagree";
     default: return "unknown error";
     }
 }

@@ -24,6 +24,7 @@ typedef enum hs_status {
     HS_ERR_NOTFOUND = -9,    /* lookup found nothing */
     HS_ERR_ELF = -10,        /* libelf reported an error */
     HS_ERR_ZLIB = -11,       /* zlib reported an error */
+    HS_ERR_MISMATCH = -12,   /* two inputs disagree (a binary that did not write the dump) */
 } hs_status;
 
 #define HS_NO_OFFSET UINT64_MAX
@@ -32,7 +33,7 @@ typedef struct hs_error {
     int status;         /* hs_status of the failure, HS_OK when clear */
     uint64_t offset;    /* byte offset in the input, HS_NO_OFFSET when not applicable */
     int sys_errno;      /* errno for HS_ERR_IO, 0 otherwise */
-    char msg[256];      /* what went wrong, without the offset */
+    char msg[512];      /* what went wrong, without the offset */
 } hs_error;
 
 /* Returns a static, lowercase description of a status code. */
