@@ -71,9 +71,12 @@ static int fill_summary(analysis *a, hs_error *err)
         switch (live_state_of(a->live, v)) {
         case LIVE_IN_USE: r->in_use_objects++; r->in_use_bytes += bytes; break;
         case LIVE_GARBAGE: r->garbage_objects++; r->garbage_bytes += bytes; break;
-        case LIVE_PENDING: r->pending_objects++; break;
-        case LIVE_PINNED: r->pinned_objects++; break;
-        case LIVE_FIN_REACHABLE: r->fin_reachable_objects++; break;
+        case LIVE_PENDING: r->pending_objects++; r->pending_bytes += bytes; break;
+        case LIVE_PINNED: r->pinned_objects++; r->pinned_bytes += bytes; break;
+        case LIVE_FIN_REACHABLE:
+            r->fin_reachable_objects++;
+            r->fin_reachable_bytes += bytes;
+            break;
         }
     }
     r->goroutines = h->ngors;

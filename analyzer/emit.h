@@ -18,9 +18,11 @@ typedef struct emit_text_options {
     size_t max_objects; /* object addresses listed per finding (the JSON always has all) */
     int tables;         /* print the top-retainers and histogram tables */
     int color;          /* ANSI colour for headers (for a terminal) */
+    size_t width;       /* wrap lines longer than this many columns (0: never) */
 } emit_text_options;
 
-/* Fills *opts with the defaults: 5 addresses per finding, tables on, colour off. */
+/* Fills *opts with the defaults: 5 addresses per finding, tables on, colour off, no
+ * wrapping. */
 void emit_text_options_init(emit_text_options *opts);
 
 /* Writes the report for people to out. opts may be NULL (defaults). */
@@ -47,6 +49,10 @@ int emit_html(const report *r, hs_writer out);
 
 /* Writes the flame-graph rows (report.folded) as folded stacks, one "A;B;C bytes" line each. */
 int emit_folded(const report *r, hs_writer out);
+
+/* Writes the report's profile (report.profile, profile.h) as a gzipped pprof profile.proto
+ * for `go tool pprof`; HS_ERR_ARG when the report has no profile. */
+int emit_pprof(const report *r, hs_writer out);
 
 /* ---- Shared by the emitters (emit.c); not for other modules. ---- */
 

@@ -44,6 +44,7 @@ void emit_text_options_init(emit_text_options *opts)
     opts->max_objects = 5;
     opts->tables = 1;
     opts->color = 0;
+    opts->width = 0;
 }
 
 /* An untrusted string, cleaned for a terminal. */

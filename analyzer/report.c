@@ -60,16 +60,37 @@ char *report_strfmt(const char *fmt, ...)
     return n < 0 ? NULL : s;
 }
 
+/* Leaves *s's strings NULL, so releasing twice is harmless. */
+void report_step_release(report_step *s)
+{
+    if (!s)
+        return;
+    free(s->name);
+    free(s->shape);
+    free(s->field_name);
+    s->name = s->shape = s->field_name = NULL;
+}
+
 static void steps_free(report_step *steps, size_t n)
 {
     if (!steps)
         return;
-    for (size_t i = 0; i < n; i++) {
-        free(steps[i].name);
-        free(steps[i].shape);
-        free(steps[i].field_name);
-    }
+    for (size_t i = 0; i < n; i++)
+        report_step_release(&steps[i]);
     free(steps);
+}
+
+/* Leaves *o zeroed, so releasing twice is harmless. */
+void report_object_release(report_object *o)
+{
+    if (!o)
+        return;
+    report_step_release(&o->node);
+    free(o->state);
+    free(o->site);
+    steps_free(o->fields, o->nfields);
+    steps_free(o->referrers, o->nreferrers);
+    memset(o, 0, sizeof *o);
 }
 
 /* Leaves *p empty (all NULL/0), so releasing twice is harmless. */
@@ -134,6 +155,31 @@ static void strv_free(char **v, size_t n)
     free(v);
 }
 
+void report_views_free(report_views *v)
+{
+    if (!v)
+        return;
+    rows_free(v->sites, v->nsites);
+    for (size_t i = 0; v->tree && i < v->ntree; i++)
+        report_step_release(&v->tree[i].node);
+    free(v->tree);
+    for (size_t i = 0; v->objects && i < v->nobjects; i++)
+        report_object_release(&v->objects[i]);
+    free(v->objects);
+    free(v);
+}
+
+void report_profile_free(report_profile *p)
+{
+    if (!p)
+        return;
+    strv_free(p->frames, p->nframes);
+    for (size_t i = 0; p->samples && i < p->nsamples; i++)
+        free(p->samples[i].frames);
+    free(p->samples);
+    free(p);
+}
+
 void report_free(report *r)
 {
     if (!r)
@@ -158,5 +204,7 @@ void report_free(report *r)
         free(r->diff->growth);
         free(r->diff);
     }
+    report_views_free(r->views);
+    report_profile_free(r->profile);
     free(r);
 }

@@ -106,6 +106,63 @@ typedef struct report_delta {
     uint64_t count_after, bytes_after;
 } report_delta;
 
+/* An object (or global, frame, root) the HTML page shows, with its pointers both ways. Each
+ * pointer is a report_step for the node at its other end: for a field, field is the offset in
+ * this object and field_name its name here; for a referrer, field is the offset in the
+ * referrer and field_name its name there. */
+typedef struct report_object {
+    report_step node;          /* this node (field is REPORT_NO_FIELD) */
+    char *state;               /* liveness ("in use", "garbage", ...); NULL for non-objects */
+    char *site;                /* allocation site, or NULL */
+    uint64_t retained_bytes;
+    report_step *fields;       /* its pointer fields in offset order, at most a bound of them */
+    size_t nfields;
+    uint64_t fields_total;     /* how many it has */
+    report_step *referrers;    /* nodes that point to it, at most a bound of them */
+    size_t nreferrers;
+    uint64_t referrers_total;
+} report_object;
+
+/* A node of the dominator tree as the page draws it, top-down. */
+#define REPORT_NO_PARENT SIZE_MAX
+typedef struct report_tree_node {
+    size_t parent;             /* index in report_views.tree, REPORT_NO_PARENT at the top */
+    report_step node;          /* field is REPORT_NO_FIELD */
+    uint64_t retained_bytes;
+    uint64_t children;         /* nodes it immediately dominates, also those left out */
+    uint64_t rest_bytes;       /* retained bytes of the children left out */
+} report_tree_node;
+
+/* What the HTML page shows beyond the report (only when asked for: views.h). */
+typedef struct report_views {
+    report_row *sites;         /* in-use objects by allocation site (none without samples) */
+    size_t nsites;
+    report_tree_node *tree;    /* the dominator tree's biggest nodes: parents before their
+                                  children, siblings by retained bytes, largest first */
+    size_t ntree;
+    size_t listed;             /* how many of each finding's objects the page lists */
+    report_object *objects;    /* details of the nodes the page shows, by address */
+    size_t nobjects;
+    uint64_t objects_left_out; /* nodes it shows without details (over the bound) */
+} report_views;
+
+/* A sample of the pprof profile: the in-use objects whose reference chain from a root reads
+ * frames (root first), and what they hold. */
+typedef struct report_sample {
+    uint32_t *frames;          /* indexes into report_profile.frames, root first */
+    size_t nframes;
+    uint64_t objects, bytes;   /* in-use objects at this chain and their bytes */
+    uint64_t retained_bytes;   /* retained bytes of those of them no other object dominates */
+} report_sample;
+
+/* The pprof profile of the in-use heap (only when asked for: profile.h). */
+typedef struct report_profile {
+    char **frames;             /* "main.store", "handlers", "main.Payload", ... */
+    size_t nframes;
+    report_sample *samples;
+    size_t nsamples;
+} report_profile;
+
 /* What `heapsift diff` adds: the earlier dump and what changed (the findings then include
  * ghosts with evidence "diff"). */
 typedef struct report_diff {
@@ -129,6 +186,7 @@ typedef struct report {
     uint64_t in_use_objects, in_use_bytes;
     uint64_t garbage_objects, garbage_bytes;
     uint64_t pending_objects, pinned_objects, fin_reachable_objects;
+    uint64_t pending_bytes, pinned_bytes, fin_reachable_bytes;
     uint64_t goroutines, finalizers, roots;
     uint64_t pointer_edges;
     char **containers;   /* containers examined */
@@ -149,6 +207,8 @@ typedef struct report {
     report_row *folded;  /* flame graph of live memory: label = "root;A;B" (dominator chain),
                             bytes = memory of the objects at that chain; only when asked */
     size_t nfolded;
+    report_views *views;     /* NULL unless the HTML page's views were asked for */
+    report_profile *profile; /* NULL unless the pprof profile was asked for */
 } report;
 
 /* Frees everything a report owns, including the struct (NULL is accepted). */
@@ -161,5 +221,13 @@ char *report_strfmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Releases what one finding / path owns (the structs themselves are the caller's). */
 void report_finding_release(report_finding *f);
 void report_path_release(report_path *p);
+
+/* Releases what one step / object owns (the structs themselves are the caller's). */
+void report_step_release(report_step *s);
+void report_object_release(report_object *o);
+
+/* Free the views / profile and everything they own (NULL is accepted). */
+void report_views_free(report_views *v);
+void report_profile_free(report_profile *p);
 
 #endif

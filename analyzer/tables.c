@@ -72,8 +72,13 @@ static int by_bytes_desc(const void *x, const void *y)
 
 int tables_histogram(analysis *a, size_t n, unsigned by, hs_error *err)
 {
+    return tables_histogram_rows(a, n, by, &a->rep->histogram, &a->rep->nhistogram, err);
+}
+
+int tables_histogram_rows(const analysis *a, size_t n, unsigned by, report_row **rows,
+                          size_t *nrows, hs_error *err)
+{
     const heap *h = a->h;
-    report *r = a->rep;
     int rc = HS_OK;
     u64map idx = {0}; /* closures and sites: (group << 32 | id) -> accumulator */
     hist_acc *acc = NULL;
@@ -129,13 +134,13 @@ int tables_histogram(analysis *a, size_t n, unsigned by, hs_error *err)
     if (nacc)
         qsort(acc, nacc, sizeof *acc, by_bytes_desc);
     size_t k = nacc < n ? nacc : n;
-    if (!(r->histogram = calloc(k ? k : 1, sizeof *r->histogram))) {
+    if (!(*rows = calloc(k ? k : 1, sizeof **rows))) {
         rc = nomem(err, "histogram");
         goto out;
     }
     static const char *groups[] = {"type", "closure", "shape", "site"};
     for (size_t i = 0; i < k; i++) {
-        report_row *row = &r->histogram[r->nhistogram++];
+        report_row *row = &(*rows)[(*nrows)++];
         row->label = acc[i].group == 3 ? report_strdup(heap_site_name(h, acc[i].node))
                                        : describe_label(a, acc[i].node);
         row->group = report_strdup(groups[acc[i].group]);

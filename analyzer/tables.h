@@ -23,6 +23,11 @@ enum { TABLES_BY_TYPE = 1, TABLES_BY_CLOSURE = 2, TABLES_BY_SHAPE = 4, TABLES_BY
  * allows; objects with none of them are left out. */
 int tables_histogram(analysis *a, size_t n, unsigned by, hs_error *err);
 
+/* tables_histogram into *rows / *nrows (NULL and 0 on entry) instead of the report's
+ * histogram; the caller owns the rows, also those made before a failure. */
+int tables_histogram_rows(const analysis *a, size_t n, unsigned by, report_row **rows,
+                          size_t *nrows, hs_error *err);
+
 /* Fills a->rep->folded: every reachable object's bytes charged to the chain of its
  * dominators' labels from the root (at most `depth` frames, deeper ones folded into the
  * last; 0 means 16), for flame graphs. */

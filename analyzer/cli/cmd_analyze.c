@@ -2,17 +2,20 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "analysis.h"
 #include "cli.h"
 #include "diff.h"
 #include "emit.h"
+#include "profile.h"
+#include "views.h"
 
 static const char analyze_usage[] =
     "usage: heapsift analyze DUMP [--binary BIN] [--container SYM]... [--value-type T]...\n"
-    "                        [--json FILE] [--html FILE] [--dot FILE] [--folded FILE]\n"
-    "                        [--top N] [--no-auto]\n"
+    "                        [--json FILE] [--html FILE] [--pprof FILE] [--dot FILE]\n"
+    "                        [--folded FILE] [--top N] [--objects N] [--width N] [--no-auto]\n"
     "\n"
     "Builds the pointer graph of a .hsd or raw heap dump and reports ghost references,\n"
     "finalizer-pinned objects, closure-captured reference cycles and sync.Map tombstones,\n"
@@ -25,11 +28,15 @@ static const char analyze_usage[] =
     "  --no-auto         do not look for sync.Map globals\n"
     "  --json FILE       also write the report as JSON (heapsift-report/1); - for stdout\n"
     "  --dot FILE        also write the findings' paths as Graphviz DOT\n"
-    "  --html FILE       also write the report as a self-contained HTML page\n"
+    "  --html FILE       also write the report as one self-contained interactive HTML page\n"
+    "  --pprof FILE      also write the in-use heap by reference chain as a gzipped pprof\n"
+    "                    profile (go tool pprof FILE)\n"
     "  --folded FILE     also write live memory as folded stacks along the dominator tree\n"
     "                    (for flamegraph.pl or speedscope)\n"
     "  --top N           rows in the retainer and histogram tables (default 20)\n"
     "  --objects N       object addresses listed per finding in the text (default 5)\n"
+    "  --width N         wrap the text at N columns (default: the terminal's width when\n"
+    "                    stdout is one, else 0: no wrapping)\n"
     "  --timings         print the time of each phase on stderr\n";
 
 static const char check_usage[] =
@@ -42,17 +49,22 @@ static const char check_usage[] =
 
 static const char diff_usage[] =
     "usage: heapsift diff BEFORE AFTER [--binary BIN] [--container SYM]... [--json FILE]\n"
+    "                     [--html FILE] [--pprof FILE [--pprof-base FILE]] [--top N]\n"
     "\n"
     "Compares two dumps of one process: objects freed and created, growth by type, closure\n"
     "and shape, and exact ghosts: objects a container held in BEFORE and no longer holds in\n"
-    "AFTER that are still alive there, at the same address with the same size and layout.\n";
+    "AFTER that are still alive there, at the same address with the same size and layout.\n"
+    "\n"
+    "  --html FILE        the report of AFTER with the changes, as an interactive page\n"
+    "  --pprof FILE       AFTER's in-use heap as a pprof profile, and with --pprof-base\n"
+    "  --pprof-base FILE  BEFORE's: go tool pprof -diff_base BASE FILE shows the growth\n";
 
 typedef struct analyze_args {
     const char *before;
-    const char *dump, *binary, *json, *dot, *folded, *html, *fail_on;
+    const char *dump, *binary, *json, *dot, *folded, *html, *pprof, *pprof_base, *fail_on;
     const char **containers, **value_types;
     size_t ncontainers, nvalue_types;
-    long top, objects;
+    long top, objects, width;
     uint64_t min_bytes;
     int no_auto, timings;
 } analyze_args;
@@ -78,13 +90,15 @@ static int parse_args(const char *cmd, int argc, char **argv, analyze_args *a, c
         {"objects", required_argument, 0, 'o'}, {"no-auto", no_argument, 0, 'A'},
         {"fail-on", required_argument, 0, 'f'}, {"min-bytes", required_argument, 0, 'm'},
         {"timings", no_argument, 0, 'T'},       {"folded", required_argument, 0, 'F'},
-        {"html", required_argument, 0, 'H'},
+        {"html", required_argument, 0, 'H'},    {"pprof", required_argument, 0, 'P'},
+        {"pprof-base", required_argument, 0, 'B'}, {"width", required_argument, 0, 'w'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
     memset(a, 0, sizeof *a);
     a->top = 20;
     a->objects = 5;
+    a->width = -1;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "b:c:j:n:h", opts, NULL)) != -1) {
@@ -102,6 +116,12 @@ static int parse_args(const char *cmd, int argc, char **argv, analyze_args *a, c
         case 'd': a->dot = optarg; break;
         case 'F': a->folded = optarg; break;
         case 'H': a->html = optarg; break;
+        case 'P': a->pprof = optarg; break;
+        case 'B': a->pprof_base = optarg; break;
+        case 'w':
+            if (cli_parse_count(cmd, "--width", optarg, 0, &a->width) < 0)
+                return -1;
+            break;
         case 'n':
             if (cli_parse_count(cmd, "--top", optarg, 1, &a->top) < 0)
                 return -1;
@@ -123,7 +143,7 @@ static int parse_args(const char *cmd, int argc, char **argv, analyze_args *a, c
         default: fputs(usage, stderr); return -1;
         }
     }
-    if (optind + 1 + two_dumps != argc) {
+    if (optind + 1 + two_dumps != argc || (a->pprof_base && !two_dumps)) {
         fputs(usage, stderr);
         return -1;
     }
@@ -193,6 +213,48 @@ static int emit_dot_cb(const report *r, hs_writer w, const void *o)
     (void)o;
     return emit_dot(r, w);
 }
+static int emit_pprof_cb(const report *r, hs_writer w, const void *o)
+{
+    (void)o;
+    return emit_pprof(r, w);
+}
+
+/* Fills what --html (views) and --pprof (profile) need into an's report, and with base the
+ * profile of base (diff's BEFORE) for --pprof-base. Prints the error; returns 0 or -1. */
+static int prepare_views(const char *cmd, const analyze_args *a, analysis *an, analysis *base)
+{
+    hs_error err;
+    hs_error_clear(&err);
+    int rc = HS_OK;
+    double t = cli_now();
+    if (a->html)
+        rc = views_build(an, NULL, &err);
+    if (a->timings && a->html)
+        fprintf(stderr, "%-11s %7.3f s\n", "views", cli_now() - t);
+    t = cli_now();
+    if (rc >= 0 && a->pprof)
+        rc = profile_build(an, &err);
+    if (rc >= 0 && base && a->pprof_base)
+        rc = profile_build(base, &err);
+    if (a->timings && (a->pprof || (base && a->pprof_base)))
+        fprintf(stderr, "%-11s %7.3f s\n", "profile", cli_now() - t);
+    if (rc < 0) {
+        cli_report(cmd, &err);
+        return -1;
+    }
+    return 0;
+}
+
+/* The text's width: --width, else the terminal's when stdout is one, else 0 (no wrapping). */
+static size_t text_width(const analyze_args *a)
+{
+    struct winsize ws;
+    if (a->width >= 0)
+        return (size_t)a->width;
+    if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0)
+        return ws.ws_col;
+    return 0;
+}
 
 /* Opens the dump and runs the analysis; prints errors. Returns the analysis or NULL. */
 static analysis *run(const char *cmd, const analyze_args *a, const char *path, source **src)
@@ -230,6 +292,7 @@ static int write_reports(const char *cmd, const analyze_args *a, const report *r
     emit_text_options_init(&to);
     to.max_objects = (size_t)a->objects;
     to.color = isatty(STDOUT_FILENO);
+    to.width = text_width(a);
     int ok;
     if (a->json && strcmp(a->json, "-") == 0)
         ok = emit_to(cmd, "-", r, emit_json_cb, NULL) == 0;
@@ -242,6 +305,8 @@ static int write_reports(const char *cmd, const analyze_args *a, const report *r
         ok = emit_to(cmd, a->html, r, emit_html_cb, NULL) == 0;
     if (ok && a->folded)
         ok = emit_to(cmd, a->folded, r, emit_folded_cb, NULL) == 0;
+    if (ok && a->pprof)
+        ok = emit_to(cmd, a->pprof, r, emit_pprof_cb, NULL) == 0;
     return ok ? CLI_OK : CLI_BAD;
 }
 
@@ -255,7 +320,9 @@ int cmd_analyze(int argc, char **argv)
     }
     source *src;
     analysis *an = run("analyze", &a, a.dump, &src);
-    int status = an ? write_reports("analyze", &a, an->rep) : CLI_BAD;
+    int status = an && prepare_views("analyze", &a, an, NULL) == 0
+                     ? write_reports("analyze", &a, an->rep)
+                     : CLI_BAD;
     if (an) {
         analysis_free(an);
         source_close(src);
@@ -358,8 +425,11 @@ int cmd_diff(int argc, char **argv)
         hs_error_clear(&err);
         if (diff_run(before, after, (size_t)a.top, &err) < 0)
             cli_report("diff", &err);
-        else
+        else if (prepare_views("diff", &a, after, before) == 0)
             status = write_reports("diff", &a, r);
+        if (status == CLI_OK && a.pprof_base &&
+            emit_to("diff", a.pprof_base, before->rep, emit_pprof_cb, NULL) < 0)
+            status = CLI_BAD;
     }
     analysis_free(before);
     analysis_free(after);
