@@ -44,7 +44,9 @@ int emit_json(const report *r, hs_writer out, int pretty);
  * root and, for closure cycles, the cycle; edges are labelled with the field offset. */
 int emit_dot(const report *r, hs_writer out);
 
-/* Writes the report as one self-contained HTML page (the text report, escaped). */
+/* Writes the report as one self-contained interactive HTML page: inline styles and script,
+ * no network access (docs/report.md "The HTML page"). Uses the report's views (views.h) when
+ * it has them; without them the page has no dominator tree, sites or object details. */
 int emit_html(const report *r, hs_writer out);
 
 /* Writes the flame-graph rows (report.folded) as folded stacks, one "A;B;C bytes" line each. */
@@ -93,6 +95,31 @@ const char *emit_buf_cstr(emit_buf *b);
 /* Writes out what is left (unless out.write is NULL), frees the buffer and returns the
  * sticky status. */
 int emit_buf_finish(emit_buf *b);
+
+/* JSON building with cJSON (emit_json.c), shared with the HTML page's data. The first
+ * failure sticks in the context's status (HS_ERR_NOMEM), so builders need no error plumbing;
+ * keys are string literals (cJSON keeps the pointer), NULL appends to an array. */
+typedef struct emit_json_ctx {
+    int status;
+} emit_json_ctx;
+struct cJSON;
+
+/* Adds item (taking ownership) under key of parent; returns it, or NULL after a failure. */
+struct cJSON *emit_json_add(emit_json_ctx *j, struct cJSON *parent, const char *key,
+                            struct cJSON *item);
+/* A string (invalid UTF-8 becomes U+FFFD; NULL gives null), an exact unsigned integer, and an
+ * address as "0x..."; each returns the new item or NULL. */
+struct cJSON *emit_json_str(emit_json_ctx *j, struct cJSON *parent, const char *key,
+                            const char *s);
+struct cJSON *emit_json_u64(emit_json_ctx *j, struct cJSON *parent, const char *key, uint64_t v);
+struct cJSON *emit_json_addr(emit_json_ctx *j, struct cJSON *parent, const char *key,
+                             uint64_t addr);
+/* Table rows ({label, group, [addr], count, bytes, [retained_bytes]}, with_addr for both). */
+void emit_json_rows(emit_json_ctx *j, struct cJSON *parent, const char *key,
+                    const report_row *rows, size_t n, int with_addr);
+/* The whole report as heapsift-report/1, each finding listing its first max_objects objects
+ * (SIZE_MAX: all; "count" keeps their number). The caller frees it with cJSON_Delete. */
+struct cJSON *emit_json_tree(emit_json_ctx *j, const report *r, size_t max_objects);
 
 /* Returns 1 when s is valid UTF-8 (NULL counts as valid). */
 int emit_utf8_valid(const char *s);

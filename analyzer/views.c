@@ -25,6 +25,7 @@ typedef struct vctx {
     views_options o;
     report_views *v;
     size_t cap_objects;
+    size_t refs_left; /* fields and referrers all nodes may still list together */
     u64map detailed;  /* node -> index in v->objects, or LEFT_OUT */
     u64map tree_at;   /* node -> index in build_tree's array */
     uint64_t *in_tree; /* a bit per node: in tree_at */
@@ -68,6 +69,9 @@ static int fill_fields(vctx *c, report_object *o, uint32_t v)
     const uint32_t *off = graph_out_offsets(g), *dst = graph_out_dst(g), *fld = graph_out_field(g);
     o->fields_total = off[v + 1] - off[v];
     size_t n = o->fields_total < c->o.max_refs ? (size_t)o->fields_total : c->o.max_refs;
+    if (n > c->refs_left)
+        n = c->refs_left;
+    c->refs_left -= n;
     if (!n)
         return HS_OK;
     if (!(o->fields = calloc(n, sizeof *o->fields)))
@@ -94,8 +98,9 @@ static int fill_referrers(vctx *c, size_t obj, uint32_t v)
         if (e > in[v] && src[e] == src[e - 1])
             continue; /* parallel edges: one referrer */
         o->referrers_total++;
-        if (o->nreferrers == c->o.max_refs)
+        if (o->nreferrers == c->o.max_refs || !c->refs_left)
             continue;
+        c->refs_left--;
         report_step s;
         int rc = describe_step(a, src[e], REPORT_NO_FIELD, &s);
         if (rc < 0)
@@ -387,6 +392,7 @@ int views_build(analysis *a, const views_options *o, hs_error *err)
         c.o.max_objects = 1000;
     if (!c.o.max_refs)
         c.o.max_refs = 12;
+    c.refs_left = c.o.max_objects * c.o.max_refs; /* half of what the nodes could list */
     if (r->views)
         return hs_error_set(err, HS_ERR_ARG, HS_NO_OFFSET, "views: the report has views");
     if (!(c.v = r->views = calloc(1, sizeof *r->views)))

@@ -15,7 +15,8 @@ typedef struct views_options {
     size_t tree_nodes;  /* nodes of the dominator tree (0: 300) */
     size_t sites;       /* rows of the allocation-site table (0: 30) */
     size_t max_objects; /* nodes with details (0: 1000) */
-    size_t max_refs;    /* fields, and referrers, listed per node (0: 12) */
+    size_t max_refs;    /* fields, and referrers, listed per node (0: 12); all nodes
+                           together list at most max_objects * max_refs */
 } views_options;
 
 /* Fills a->rep->views (the report owns it; replaces none: it must be NULL) from a finished
