@@ -29,6 +29,9 @@ const char *heap_type_src_name(int src)
     case HEAP_TSRC_FINALIZER: return "finalizer";
     case HEAP_TSRC_HEADER: return "malloc header";
     case HEAP_TSRC_LAYOUT: return "container layout";
+    case HEAP_TSRC_GLOBAL: return "global";
+    case HEAP_TSRC_FRAME: return "stack variable";
+    case HEAP_TSRC_FIELD: return "field";
     default: return "none";
     }
 }
@@ -91,7 +94,8 @@ int heap_label(heap *h, uint32_t obj, const char *name)
         if (h->types[i].addr == 0 && !strcmp(strpool_get(&h->names, h->types[i].name), name))
             t = i;
     if (t == HEAP_NONE) {
-        heap_type ty = {.addr = 0, .name = strpool_intern(&h->names, name, strlen(name))};
+        heap_type ty = {.addr = 0, .name = strpool_intern(&h->names, name, strlen(name)),
+                        .ttype = HEAP_NONE};
         size_t len = h->ntypes;
         if (ty.name == UINT32_MAX || VEC_PUSH(h->types, len, h->cap_types, ty) < 0)
             return HS_ERR_NOMEM;

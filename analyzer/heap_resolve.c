@@ -51,7 +51,7 @@ static uint32_t intern_type(builder *b, uint64_t addr)
     }
     if (*slot != HEAP_NONE - 1)
         return *slot;
-    heap_type t = {.addr = addr, .name = HEAP_NONE};
+    heap_type t = {.addr = addr, .name = HEAP_NONE, .ttype = HEAP_NONE};
     uint32_t nm;
     gotype info;
     if (h->syms && gotype_read(h->syms, addr, &info, NULL) == HS_OK) {
