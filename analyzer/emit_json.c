@@ -203,6 +203,23 @@ static void j_diff(jctx *j, cJSON *root, const report_diff *d)
     }
 }
 
+/* summary.typing: the in-use objects with a Go type, by evidence. */
+static void put_typing(jctx *j, cJSON *s, const report_typing *ty)
+{
+    cJSON *o = j_add(j, s, "typing", cJSON_CreateObject());
+    j_str(j, o, "from", ty->from);
+    j_u64(j, o, "objects", ty->objects);
+    j_u64(j, o, "bytes", ty->bytes);
+    j_u64(j, o, "refused", ty->refused);
+    cJSON *by = j_add(j, o, "by_evidence", cJSON_CreateArray());
+    for (size_t i = 0; i < ty->nby; i++) {
+        cJSON *row = j_add(j, by, NULL, cJSON_CreateObject());
+        j_str(j, row, "evidence", ty->by[i].evidence);
+        j_u64(j, row, "objects", ty->by[i].objects);
+        j_u64(j, row, "bytes", ty->by[i].bytes);
+    }
+}
+
 static cJSON *build(jctx *j, const report *r)
 {
     cJSON *root = cJSON_CreateObject();
@@ -233,6 +250,8 @@ static cJSON *build(jctx *j, const report *r)
     j_u64(j, s, "finalizers", r->finalizers);
     j_u64(j, s, "roots", r->roots);
     j_u64(j, s, "pointer_edges", r->pointer_edges);
+    if (r->typing.from) /* absent from reports made without typing (tests, old models) */
+        put_typing(j, s, &r->typing);
     j_u64(j, s, "findings", r->nfindings);
     j_u64(j, s, "info", r->ninfo);
     j_strv(j, s, "containers", r->containers, r->ncontainers);

@@ -345,6 +345,30 @@ static void put_info(tctx *t, const report *r)
     }
 }
 
+static double pct(uint64_t part, uint64_t whole)
+{
+    return whole ? 100.0 * (double)part / (double)whole : 100.0;
+}
+
+/* "typed  N  SIZE (P% of in-use bytes, from DWARF)" and the evidence, largest first as found. */
+static void put_typing(tctx *t, const report *r, size_t lw, int w)
+{
+    const report_typing *ty = &r->typing;
+    char z[EMIT_SIZE_MAX];
+    emit_buf_printf(&t->b, "  %-*s%*" PRIu64 "  %s (%.1f%% of in-use bytes, from %s)\n",
+                    (int)lw, "typed", w, ty->objects, emit_size(z, ty->bytes),
+                    pct(ty->bytes, r->in_use_bytes), ty->from);
+    if (!ty->nby)
+        return;
+    emit_buf_printf(&t->b, "  %-*s", (int)lw, "typed by");
+    for (size_t i = 0; i < ty->nby; i++)
+        emit_buf_printf(&t->b, "%s%s %.1f%%", i ? ", " : "", ty->by[i].evidence,
+                        pct(ty->by[i].bytes, r->in_use_bytes));
+    if (ty->refused)
+        emit_buf_printf(&t->b, " (%" PRIu64 " refused: did not fit)", ty->refused);
+    emit_buf_put(&t->b, "\n", 1);
+}
+
 typedef struct sum_line {
     const char *label;
     uint64_t count;
@@ -385,6 +409,8 @@ static void put_summary(tctx *t, const report *r)
             emit_buf_printf(&t->b, "  %s", emit_size(z, lines[i].bytes));
         emit_buf_put(&t->b, "\n", 1);
     }
+    if (r->typing.from)
+        put_typing(t, r, lw, w);
     for (size_t i = 0; i < r->ncontainers; i++) { /* one per line, aligned */
         emit_buf_printf(&t->b, "  %-*s", (int)lw, i ? "" : "containers");
         put_clean(t, r->containers[i]);

@@ -9,6 +9,7 @@
 
 #include "bincheck.h"
 #include "elfimg.h"
+#include "godwarf.h"
 
 /* Metadata sections larger than this are refused rather than inflated. */
 #define SOURCE_MAX_META (256u << 20)
@@ -78,6 +79,19 @@ static int load_binary(source *s, const char *binary, hs_error *err)
     }
     symtab_free(s->syms);
     s->syms = t;
+    /* Its DWARF replaces the .hsd's types; a binary without DWARF leaves none. */
+    typetab *types = NULL;
+    rc = godwarf_read(s->bin, s->bin_size, &types, err);
+    if (rc == HS_ERR_NOTFOUND) {
+        hs_error_clear(err);
+        rc = HS_OK;
+    }
+    if (rc < 0) {
+        hs_error_prefix(err, "%s: DWARF", binary);
+        return rc;
+    }
+    typetab_free(s->types);
+    s->types = types;
     return HS_OK;
 }
 
@@ -103,8 +117,20 @@ static int load_hsd(source *s, hs_error *err)
         return rc;
     rc = symtab_decode(&s->syms, buf, len, err);
     free(buf);
-    if (rc < 0)
+    if (rc < 0) {
         hs_error_prefix(err, "symbol section");
+        return rc;
+    }
+    long ti = hsd_find_section(s->hsd, HSD_SEC_TYPES);
+    if (ti < 0)
+        return HS_OK;
+    rc = hsd_read_section(s->hsd, (size_t)ti, SOURCE_MAX_META, &buf, &len, err);
+    if (rc < 0)
+        return rc;
+    rc = typetab_decode(buf, len, &s->types, err);
+    free(buf);
+    if (rc < 0)
+        hs_error_prefix(err, "types section");
     return rc;
 }
 
@@ -206,6 +232,7 @@ void source_close(source *s)
     if (!s)
         return;
     symtab_free(s->syms);
+    typetab_free(s->types);
     hsd_reader_free(s->hsd);
     hs_unmap(s->data, s->size);
     hs_unmap(s->bin, s->bin_size);

@@ -12,6 +12,7 @@
 #include "hs_error.h"
 #include "hsd.h"
 #include "symtab.h"
+#include "typetab.h"
 
 typedef struct source {
     char *path;
@@ -22,6 +23,7 @@ typedef struct source {
     hsd_reader *hsd;     /* NULL for a raw heap dump */
     long dump_section;   /* index of the heap-dump section in hsd */
     symtab *syms;        /* NULL when neither the .hsd nor --binary gave symbols */
+    typetab *types;      /* DWARF types from the .hsd or --binary; NULL without */
     char *meta_json;     /* the .hsd META section, NUL-terminated, or NULL */
     char *manifest_json; /* the .hsd MANIFEST section, or NULL */
     uint64_t dump_bytes; /* size of the raw heap-dump stream */

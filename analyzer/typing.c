@@ -112,6 +112,13 @@ static const uint32_t *object_ptrs(const heap *h, uint32_t obj, size_t *n, int *
     return h->shape_ptrs + s->kept_at;
 }
 
+/* A struct of the runtime's own (runtime.g, hchan<T>, hash<K,V>). */
+static int runtime_struct(const typetab_type *t)
+{
+    return (t->flags & TYPETAB_T_INTERNAL) || !strncmp(t->name, "runtime.", 8) ||
+           !strncmp(t->name, "internal/runtime/", 17);
+}
+
 static int fits_now(const heap *h, uint32_t obj, const typetab_type *t, int backing)
 {
     const typetab *tt = h->tt;
@@ -133,7 +140,12 @@ static int fits_now(const heap *h, uint32_t obj, const typetab_type *t, int back
             return 0;
         first_words += po < t->size;
     }
-    /* The first value's pointer words are all there (where the shape kept them). */
+    /* The first value's pointer words are all there (where the shape kept them). The
+     * runtime's own structs are exempt: pointers to its not-in-heap types (mspan, mcache)
+     * are no pointers to the collector, and a channel of pointer-free elements is
+     * allocated without any, which DWARF cannot tell. */
+    if (runtime_struct(t))
+        return 1;
     uint64_t want = 0, limit = t->ptr_words * ps;
     if (!complete && n && ptrs[n - 1] - hdr < limit)
         limit = ptrs[n - 1] - hdr + 1;

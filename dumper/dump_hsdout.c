@@ -373,6 +373,15 @@ int dump_hsdout_write(int out_fd, const char *path, const dump_hsdout_in *in,
             goto out;
         }
     }
+    if (in->types) {
+        void *ctx[2] = {w, &he};
+        if (hsd_writer_begin(w, HSD_SEC_TYPES, "types", &he) < 0 ||
+            typetab_encode(in->types, (hs_writer){section_writer, ctx}, &he) < 0 ||
+            hsd_writer_end(w, &he) < 0) {
+            writer_fail(&sink, path, &he, err);
+            goto out;
+        }
+    }
     if (in->maps && hsd_writer_section(w, HSD_SEC_MAPS, "maps", in->maps, in->maps_len, &he) < 0) {
         writer_fail(&sink, path, &he, err);
         goto out;

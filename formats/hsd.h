@@ -13,7 +13,8 @@
 #include "hs_io.h"
 
 #define HSD_MAGIC "HEAPSIFT"
-#define HSD_VERSION 1
+#define HSD_VERSION 2        /* what this writer writes (HSD.md "Versions") */
+#define HSD_VERSION_OLDEST 1 /* the oldest version this reader reads */
 
 typedef enum hsd_section_type {
     HSD_SEC_META = 1,     /* JSON object: pid, exe, cmdline, times, rss, go version, ... */
@@ -23,6 +24,7 @@ typedef enum hsd_section_type {
     HSD_SEC_MANIFEST = 5, /* optional JSON written by the target (sample workloads) */
     HSD_SEC_SEGMENT = 6,  /* reserved: raw memory segment */
     HSD_SEC_REGS = 7,     /* reserved: thread registers */
+    HSD_SEC_TYPES = 8,    /* typetab_encode() output: DWARF types, globals, frames (v2) */
 } hsd_section_type;
 
 /* Returns a short name ("meta", "heapdump", ...) for a section type. */

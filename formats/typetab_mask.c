@@ -8,18 +8,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Words of a kind that are pointers by themselves (not struct or array): their count. */
-static uint64_t own_ptr_words(unsigned kind)
+/* Words of a kind that are pointers by themselves (not struct or array), bit w for word w. */
+static unsigned own_ptr_bits(unsigned kind)
 {
     switch (kind) {
     case TYPETAB_POINTER: case TYPETAB_UNSAFE_POINTER: case TYPETAB_MAP: case TYPETAB_CHAN:
     case TYPETAB_FUNC: case TYPETAB_STRING: case TYPETAB_SLICE:
         return 1; /* the pointer; a string's data; a slice's array */
     case TYPETAB_IFACE: case TYPETAB_EFACE:
-        return 2; /* itab or type word, and data word, as Go's own masks have them */
+        /* the data word only: Go's masks leave out the itab or type word, which points to
+         * persistent or read-only memory (cmd/compile/internal/typebits) */
+        return 2;
     default:
         return 0;
     }
+}
+
+/* Words up to and including a kind's last pointer word of its own. */
+static uint64_t own_ptr_words(unsigned kind)
+{
+    unsigned bits = own_ptr_bits(kind);
+    return bits >= 2 ? 2 : bits;
 }
 
 /* The n-th type a struct or array contains by value, or TYPETAB_NONE past the last. */
@@ -138,9 +147,7 @@ static void fill_mask(typetab *t, uint32_t id)
     const typetab_type *ty = &t->types[id];
     const unsigned P = t->info.ptr_size;
     uint8_t *m = t->masks + t->mask_at[id] - 1;
-    uint64_t own = own_ptr_words(ty->kind);
-    for (uint64_t i = 0; i < own; i++)
-        m[0] |= (uint8_t)(1u << i);
+    m[0] |= (uint8_t)own_ptr_bits(ty->kind);
     if (ty->kind == TYPETAB_ARRAY) {
         const typetab_type *e = &t->types[ty->elem];
         const uint8_t *em = t->masks + t->mask_at[ty->elem] - 1;
@@ -221,7 +228,7 @@ int typetab_ptr_word(const typetab *t, uint32_t id, uint64_t word)
             continue;
         }
         if (ty->kind != TYPETAB_STRUCT)
-            return word < own_ptr_words(ty->kind);
+            return (int)(own_ptr_bits(ty->kind) >> word & 1);
         const typetab_type *next = NULL;
         for (uint32_t j = 0; j < ty->nfields && !next; j++) {
             const typetab_field *f = &t->fields[ty->first_field + j];

@@ -158,7 +158,7 @@ static void test_roundtrip(void)
         CHECK(hsd_reader_open(&r, files[t].data, files[t].len, &err) == HS_OK);
         if (!r)
             continue;
-        CHECK_EQ_U64(hsd_version(r), 1);
+        CHECK_EQ_U64(hsd_version(r), HSD_VERSION);
         CHECK_EQ_U64(hsd_section_count(r), nsecs);
         CHECK(hsd_verify(r, &err) == HS_OK);
         CHECK_EQ_U64(hsd_find_section(r, HSD_SEC_HEAPDUMP), 3);
@@ -684,10 +684,10 @@ static void test_header_fields(void)
     hs_error err;
     hsd_reader *r;
     /* A newer version is unsupported, not corrupt (bytes 0..11 are stable). */
-    m.data[8] = 2;
+    m.data[8] = HSD_VERSION + 1;
     CHECK(hsd_reader_open(&r, m.data, m.len, &err) == HS_ERR_UNSUPPORTED);
     CHECK_EQ_U64(err.offset, 8);
-    m.data[8] = 1;
+    m.data[8] = HSD_VERSION;
     m.data[0] = 'h';
     CHECK(hsd_reader_open(&r, m.data, m.len, &err) == HS_ERR_FORMAT);
     CHECK_EQ_U64(err.offset, 0);
