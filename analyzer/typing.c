@@ -258,20 +258,20 @@ static void assign(typer *ty, uint32_t dst, const pointee *p, int src)
 
 /* The variable of frame f (at its pc) whose stack slot holds byte `at` (from sp), with *start
  * its offset from sp; NULL when none does. */
-static const typetab_var *frame_var(const typer *ty, const heap_aux *f, uint64_t at,
+static const typetab_var *frame_var(const typetab *tt, const heap_aux *f, uint64_t at,
                                     uint64_t *start)
 {
-    const typetab_func *fn = typetab_func_at(ty->tt, f->pc);
+    const typetab_func *fn = typetab_func_at(tt, f->pc);
     if (!fn && f->depth)
-        fn = typetab_func_at(ty->tt, f->pc - 1);
+        fn = typetab_func_at(tt, f->pc - 1);
     if (!fn)
         return NULL;
     size_t n;
-    const typetab_var *v = typetab_func_vars(ty->tt, fn, &n);
+    const typetab_var *v = typetab_func_vars(tt, fn, &n);
     /* a caller is at its return address: its call instruction is the byte before */
     uint64_t pc = f->depth && f->pc > fn->low ? f->pc - 1 : f->pc;
     for (size_t i = 0; i < n; i++) {
-        const typetab_type *t = typetab_type_get(ty->tt, v[i].type);
+        const typetab_type *t = typetab_type_get(tt, v[i].type);
         int64_t s = (int64_t)f->size + v[i].cfa_off; /* the CFA is the frame's end */
         if (!(v[i].flags & TYPETAB_V_SLOT) || !t || pc < v[i].lo || pc >= v[i].hi || s < 0 ||
             at < (uint64_t)s || at - (uint64_t)s >= t->size)
@@ -283,21 +283,31 @@ static const typetab_var *frame_var(const typer *ty, const heap_aux *f, uint64_t
 }
 
 /* The captured variable of closure object obj holding program offset `at`, or NULL. */
-static const typetab_var *closure_var(const typer *ty, uint32_t obj, uint64_t at)
+static const typetab_var *closure_var(const heap *h, uint32_t obj, uint64_t at)
 {
-    const heap *h = ty->h;
-    const symtab_sym *fs = symtab_get(h->syms, SYMTAB_FUNC, h->obj_func[obj]);
-    const typetab_func *fn = fs ? typetab_func_at(ty->tt, fs->addr) : NULL;
+    const symtab_sym *fs = h->syms && h->obj_func[obj] != HEAP_NONE
+                               ? symtab_get(h->syms, SYMTAB_FUNC, h->obj_func[obj]) : NULL;
+    const typetab_func *fn = fs ? typetab_func_at(h->tt, fs->addr) : NULL;
     if (!fn)
         return NULL;
     size_t n;
-    const typetab_var *v = typetab_func_vars(ty->tt, fn, &n);
+    const typetab_var *v = typetab_func_vars(h->tt, fn, &n);
     for (size_t i = 0; i < n; i++) {
-        const typetab_type *t = typetab_type_get(ty->tt, v[i].type);
+        const typetab_type *t = typetab_type_get(h->tt, v[i].type);
         if (v[i].closure_off && t && at >= v[i].closure_off && at - v[i].closure_off < t->size)
             return &v[i];
     }
     return NULL;
+}
+
+/* A variable's name followed by the expression of byte `at` inside it ("sessions[3].id"). */
+static const char *var_expr(const typetab *tt, const typetab_var *v, uint64_t at, char *buf,
+                            size_t cap)
+{
+    int n = snprintf(buf, cap, "%s", v->name);
+    if (n < 0 || (size_t)n >= cap || !typing_field_expr(tt, v->type, 1, at, buf + n, cap - (size_t)n))
+        return n >= 0 && (size_t)n < cap ? buf : NULL;
+    return buf;
 }
 
 /* Carries the types of node v to its targets. */
@@ -337,10 +347,10 @@ static void carry(typer *ty, uint32_t v)
         pointee p;
         int ok = 0;
         if (x && x->kind == HEAP_NODE_FRAME) {
-            const typetab_var *fv = frame_var(ty, x, at, &start);
+            const typetab_var *fv = frame_var(ty->tt, x, at, &start);
             ok = fv && pointee_cached(ty, fv->type, at - start, &p);
         } else if (type == HEAP_NONE) { /* an untyped closure: its captured variables */
-            const typetab_var *cv = closure_var(ty, v, at);
+            const typetab_var *cv = closure_var(h, v, at);
             ok = cv && pointee_cached(ty, cv->type, at - cv->closure_off, &p);
         } else if (at < span) {
             ok = pointee_cached(ty, type, elem ? at % elem : at, &p);
@@ -454,4 +464,38 @@ const char *typing_field_expr(const typetab *tt, uint32_t id, uint64_t count, ui
             return NULL;
     }
     return len < cap ? buf : NULL;
+}
+
+const char *typing_node_field(const heap *h, uint32_t node, uint64_t field, char *buf, size_t cap)
+{
+    const typetab *tt = h->tt;
+    if (!tt || node >= h->nnodes || !cap)
+        return NULL;
+    if (node < h->nobj) {
+        if (field < h->obj_hdr[node])
+            return NULL;
+        field -= h->obj_hdr[node];
+        if (h->obj_type[node] == HEAP_NONE) { /* a closure: the captured variable's name */
+            const typetab_var *cv = closure_var(h, node, field);
+            return cv ? var_expr(tt, cv, field - cv->closure_off, buf, cap) : NULL;
+        }
+        const heap_type *ht = &h->types[h->obj_type[node]];
+        const typetab_type *t = typetab_type_get(tt, ht->ttype);
+        if (!t || !t->size)
+            return NULL;
+        return typing_field_expr(tt, t->id, ht->backing ? heap_obj_bytes(h, node) / t->size : 1,
+                                 field, buf, cap);
+    }
+    const heap_aux *x = &h->aux[node - h->nobj];
+    if (x->kind == HEAP_NODE_FRAME) {
+        uint64_t start;
+        const typetab_var *fv = frame_var(tt, x, field, &start);
+        return fv ? var_expr(tt, fv, field - start, buf, cap) : NULL;
+    }
+    const typetab_global *gv = x->kind == HEAP_NODE_GLOBAL && !x->anonymous
+                                   ? typetab_global_at(tt, x->addr) : NULL;
+    if (gv)
+        return typing_field_expr(tt, gv->type, 1, x->addr - gv->addr + field, buf, cap);
+    uint32_t st = h->aux_ttype ? h->aux_ttype[node - h->nobj] : HEAP_NONE;
+    return st != HEAP_NONE ? typing_field_expr(tt, st, 1, field, buf, cap) : NULL;
 }

@@ -39,4 +39,10 @@ int typing_fits(const heap *h, uint32_t obj, uint32_t id, uint64_t count);
 const char *typing_field_expr(const typetab *tt, uint32_t id, uint64_t count, uint64_t offset,
                               char *buf, size_t cap);
 
+/* The Go expression of the pointer at `field` of a node (the edge field: slot offset of an
+ * object, offset from a global's symbol or from a frame's sp) into buf: ".entries[12].Order"
+ * for a typed object or global, "sessions[3]" (the variable's name first) for a stack frame or
+ * a closure's captured variable. Returns buf, or NULL when no type names it. */
+const char *typing_node_field(const heap *h, uint32_t node, uint64_t field, char *buf, size_t cap);
+
 #endif
