@@ -103,7 +103,7 @@ static int diff_candidate(const analysis *before, analysis *after, uint32_t v,
     const char *t = heap_type_name(after->h, w);
     if (t && (!strncmp(t, "sync.", 5) || !strncmp(t, "runtime.", 8) || !strncmp(t, "any ", 4)))
         return HS_OK; /* the container's own machinery, not a value */
-    return ghost_add(after, fs, w, ca < 31 ? 1u << ca : 1u << 31, "diff", NULL, err);
+    return ghost_add(after, w, ca < 31 ? 1u << ca : 1u << 31, "diff", NULL, fs, err);
 }
 
 /* Exact ghosts of the containers both dumps have. For a decoded container (sync.Map, Go map)

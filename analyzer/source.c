@@ -61,7 +61,7 @@ static int load_binary(source *s, const char *binary, hs_error *err)
     if (rc < 0)
         return rc;
     elfimg *img;
-    rc = elfimg_open(&img, s->bin, s->bin_size, err);
+    rc = elfimg_open(s->bin, s->bin_size, &img, err);
     if (rc < 0) {
         hs_error_prefix(err, "%s", binary);
         return rc;
@@ -80,7 +80,7 @@ static int load_binary(source *s, const char *binary, hs_error *err)
 
 static int load_hsd(source *s, hs_error *err)
 {
-    int rc = hsd_reader_open(&s->hsd, s->data, s->size, err);
+    int rc = hsd_reader_open(s->data, s->size, &s->hsd, err);
     if (rc < 0)
         return rc;
     s->dump_section = hsd_find_section(s->hsd, HSD_SEC_HEAPDUMP);
@@ -98,14 +98,14 @@ static int load_hsd(source *s, hs_error *err)
     rc = hsd_read_section(s->hsd, (size_t)si, SOURCE_MAX_META, &buf, &len, err);
     if (rc < 0)
         return rc;
-    rc = symtab_decode(&s->syms, buf, len, err);
+    rc = symtab_decode(buf, len, &s->syms, err);
     free(buf);
     if (rc < 0)
         hs_error_prefix(err, "symbol section");
     return rc;
 }
 
-int source_open(source **out, const char *path, const char *binary, hs_error *err)
+int source_open(const char *path, const char *binary, source **out, hs_error *err)
 {
     *out = NULL;
     source *s = calloc(1, sizeof *s);
@@ -156,7 +156,7 @@ int source_reader_open(source *s, int threads, source_reader **out, hs_error *er
     hs_reader src;
     int rc = HS_OK;
     if (s->hsd) {
-        rc = hsd_stream_open(&sr->stream, s->hsd, (size_t)s->dump_section, threads, err);
+        rc = hsd_stream_open(s->hsd, (size_t)s->dump_section, threads, &sr->stream, err);
         /* The mapped file's pages leave the resident set as the pass moves on. */
         if (rc >= 0 && s->mapped)
             hsd_stream_drop_behind(sr->stream, hs_map_drop_pages);
@@ -170,7 +170,7 @@ int source_reader_open(source *s, int threads, source_reader **out, hs_error *er
     }
     gohd_options o = {.max_record_bytes = s->max_record};
     if (rc >= 0)
-        rc = gohd_reader_new(&sr->gohd, src, &o, err);
+        rc = gohd_reader_new(src, &o, &sr->gohd, err);
     if (rc < 0) {
         source_reader_free(sr);
         return rc;

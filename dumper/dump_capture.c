@@ -76,7 +76,7 @@ static symtab *load_symtab(int fd, const char *name, char *msg, size_t msize)
     elfimg *img = NULL;
     symtab *t = NULL;
     char buf[300];
-    if (elfimg_open(&img, map, (size_t)st.st_size, &he) < 0 || elfimg_symtab(img, &t, &he) < 0) {
+    if (elfimg_open(map, (size_t)st.st_size, &img, &he) < 0 || elfimg_symtab(img, &t, &he) < 0) {
         snprintf(msg, msize, "%s: %s", name, hs_error_format(&he, buf, sizeof buf));
         t = NULL;
     }
@@ -301,7 +301,7 @@ static int capture_stream(capture *c, dump_err *err)
         goto out;
     }
     set_pipe_size(pfd[1]);
-    if (dump_drain_start(&drain, pfd[0], c->spool, c->dir, err) < 0)
+    if (dump_drain_start(pfd[0], c->spool, c->dir, &drain, err) < 0)
         goto out;
 
     clock_gettime(CLOCK_REALTIME, &c->captured_at);

@@ -161,7 +161,7 @@ void dump_drain_cancel(dump_drain *d)
     d->cancel = 1;
 }
 
-int dump_drain_start(dump_drain **out, int pipe_rfd, int spool_fd, const char *spool_path,
+int dump_drain_start(int pipe_rfd, int spool_fd, const char *spool_path, dump_drain **out,
                      dump_err *err)
 {
     *out = NULL;

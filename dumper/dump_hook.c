@@ -18,7 +18,7 @@
 #define HOOK_MAX_MANIFEST (1u << 30)  /* manifest bytes we accept */
 #define HOOK_TICK_MS 200
 
-static void join_sock(char *out, size_t size, const char *tmp, unsigned uid, int pid)
+static void join_sock(const char *tmp, unsigned uid, int pid, char *out, size_t size)
 {
     size_t n = strlen(tmp);
     while (n > 1 && tmp[n - 1] == '/') /* filepath.Join in the hook cleans trailing slashes */
@@ -41,7 +41,7 @@ int dump_hook_find(const dump_proc_info *p, char *path, size_t size, dump_err *e
     int ntried = 0;
     for (int i = 0; i < nd; i++) {
         char cand[PATH_MAX];
-        join_sock(cand, sizeof cand, dirs[i], (unsigned)p->uid, p->pid);
+        join_sock(dirs[i], (unsigned)p->uid, p->pid, cand, sizeof cand);
         int dup = 0;
         for (int j = 0; j < ntried; j++)
             dup |= strcmp(tried[j], cand) == 0;

@@ -304,7 +304,7 @@ int dump_hsdout_write(int out_fd, const char *path, const dump_hsdout_in *in,
 
     hsd_writer_options wo = {.chunk_size = OUT_CHUNK, .level = 1,
                              .threads = in->threads > 0 ? in->threads : 2};
-    if (hsd_writer_new(&w, (hs_writer){sink_write, &sink}, &wo, &he) < 0) {
+    if (hsd_writer_new((hs_writer){sink_write, &sink}, &wo, &w, &he) < 0) {
         writer_fail(&sink, path, &he, err);
         goto out;
     }
@@ -317,7 +317,7 @@ int dump_hsdout_write(int out_fd, const char *path, const dump_hsdout_in *in,
         writer_fail(&sink, path, &he, err);
         goto out;
     }
-    if (gohd_reader_new(&g, (hs_reader){tee_read, &t}, NULL, &he) < 0)
+    if (gohd_reader_new((hs_reader){tee_read, &t}, NULL, &g, &he) < 0)
         goto gohd_failed;
     gohd_record rec;
     int nr;

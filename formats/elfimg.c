@@ -134,7 +134,7 @@ void elfimg_free(elfimg *img)
     free(img);
 }
 
-int elfimg_open(elfimg **out, const uint8_t *data, size_t size, hs_error *err)
+int elfimg_open(const uint8_t *data, size_t size, elfimg **out, hs_error *err)
 {
     if (!out || (!data && size))
         return hs_error_set(err, HS_ERR_ARG, HS_NO_OFFSET, "elfimg_open: bad argument");

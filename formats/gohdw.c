@@ -27,7 +27,7 @@ struct gohdw {
     hs_error *err;    /* error context of the current call */
 };
 
-int gohdw_new(gohdw **out, hs_writer sink, hs_error *err)
+int gohdw_new(hs_writer sink, gohdw **out, hs_error *err)
 {
     if (out)
         *out = NULL;

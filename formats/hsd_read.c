@@ -197,7 +197,7 @@ static int parse_index(hsd_reader *r, uint64_t ix_off, uint64_t ix_len, hs_error
     return HS_OK;
 }
 
-int hsd_reader_open(hsd_reader **out, const uint8_t *data, size_t size, hs_error *err)
+int hsd_reader_open(const uint8_t *data, size_t size, hsd_reader **out, hs_error *err)
 {
     hs_error_clear(err);
     if (!out || (!data && size))

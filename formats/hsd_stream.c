@@ -117,7 +117,7 @@ void hsd_stream_free(hsd_stream *s)
     free(s);
 }
 
-int hsd_stream_open(hsd_stream **out, const hsd_reader *r, size_t section, int threads,
+int hsd_stream_open(const hsd_reader *r, size_t section, int threads, hsd_stream **out,
                     hs_error *err)
 {
     hs_error_clear(err);

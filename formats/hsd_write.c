@@ -298,7 +298,7 @@ void hsd_writer_free(hsd_writer *w)
     free(w);
 }
 
-int hsd_writer_new(hsd_writer **out, hs_writer sink, const hsd_writer_options *opts,
+int hsd_writer_new(hs_writer sink, const hsd_writer_options *opts, hsd_writer **out,
                    hs_error *err)
 {
     hs_error_clear(err);
@@ -433,7 +433,7 @@ static int writer_submit(hsd_writer *w, hs_error *err)
     return rc;
 }
 
-static int writer_usable(hsd_writer *w, hs_error *err, const char *fn)
+static int writer_usable(hsd_writer *w, const char *fn, hs_error *err)
 {
     if (!w)
         return hs_error_set(err, HS_ERR_ARG, HS_NO_OFFSET, "%s: no writer", fn);
@@ -445,7 +445,7 @@ static int writer_usable(hsd_writer *w, hs_error *err, const char *fn)
 int hsd_writer_begin(hsd_writer *w, uint32_t type, const char *name, hs_error *err)
 {
     hs_error_clear(err);
-    int rc = writer_usable(w, err, "hsd_writer_begin");
+    int rc = writer_usable(w, "hsd_writer_begin", err);
     if (rc)
         return rc;
     if (w->open)
@@ -479,7 +479,7 @@ int hsd_writer_begin(hsd_writer *w, uint32_t type, const char *name, hs_error *e
 
 int hsd_writer_write(hsd_writer *w, const void *data, size_t len, hs_error *err)
 {
-    int rc = writer_usable(w, err, "hsd_writer_write");
+    int rc = writer_usable(w, "hsd_writer_write", err);
     if (rc)
         return rc;
     if (!w->open)
@@ -508,7 +508,7 @@ int hsd_writer_write(hsd_writer *w, const void *data, size_t len, hs_error *err)
 
 int hsd_writer_end(hsd_writer *w, hs_error *err)
 {
-    int rc = writer_usable(w, err, "hsd_writer_end");
+    int rc = writer_usable(w, "hsd_writer_end", err);
     if (rc)
         return rc;
     if (!w->open)
@@ -539,7 +539,7 @@ int hsd_writer_section(hsd_writer *w, uint32_t type, const char *name, const voi
 int hsd_writer_finish(hsd_writer *w, hs_error *err)
 {
     hs_error_clear(err);
-    int rc = writer_usable(w, err, "hsd_writer_finish");
+    int rc = writer_usable(w, "hsd_writer_finish", err);
     if (rc)
         return rc;
     if (w->open)

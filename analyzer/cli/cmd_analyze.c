@@ -68,8 +68,8 @@ static int push_arg(const char ***arr, size_t *n, const char *v)
 }
 
 /* Parses the options analyze and check share; returns -1 on a usage error, 1 for --help. */
-static int parse_args(const char *cmd, int argc, char **argv, analyze_args *a, const char *usage,
-                      int two_dumps)
+static int parse_args(const char *cmd, int argc, char **argv, const char *usage, int two_dumps,
+                      analyze_args *a)
 {
     static const struct option opts[] = {
         {"binary", required_argument, 0, 'b'},  {"container", required_argument, 0, 'c'},
@@ -242,7 +242,7 @@ static int write_reports(const char *cmd, const analyze_args *a, const report *r
 int cmd_analyze(int argc, char **argv)
 {
     analyze_args a;
-    int p = parse_args("analyze", argc, argv, &a, analyze_usage, 0);
+    int p = parse_args("analyze", argc, argv, analyze_usage, 0, &a);
     if (p) {
         free_args(&a);
         return p > 0 ? CLI_OK : CLI_BAD;
@@ -285,7 +285,7 @@ static int parse_kinds(const char *s, unsigned *mask)
 int cmd_check(int argc, char **argv)
 {
     analyze_args a;
-    int p = parse_args("check", argc, argv, &a, check_usage, 0);
+    int p = parse_args("check", argc, argv, check_usage, 0, &a);
     if (p) {
         free_args(&a);
         return p > 0 ? CLI_OK : CLI_BAD;
@@ -328,7 +328,7 @@ int cmd_check(int argc, char **argv)
 int cmd_diff(int argc, char **argv)
 {
     analyze_args a;
-    int p = parse_args("diff", argc, argv, &a, diff_usage, 1);
+    int p = parse_args("diff", argc, argv, diff_usage, 1, &a);
     if (p) {
         free_args(&a);
         return p > 0 ? CLI_OK : CLI_BAD;

@@ -46,7 +46,7 @@ static int copy_section(const hsd_reader *r, size_t i, hsd_writer *w, hs_error *
 {
     const hsd_section_info *info = hsd_section(r, i);
     hsd_stream *st;
-    int rc = hsd_stream_open(&st, r, i, 1, err);
+    int rc = hsd_stream_open(r, i, 1, &st, err);
     if (rc < 0)
         return rc;
     uint8_t *buf = malloc(COPY_BUF);
@@ -114,7 +114,7 @@ static int redact_section(const hsd_reader *r, size_t i, hsd_writer *w,
                           const redact_options *o, redact_stats *st, hs_error *err)
 {
     hsd_stream *s;
-    int rc = hsd_stream_open(&s, r, i, 2, err);
+    int rc = hsd_stream_open(r, i, 2, &s, err);
     if (rc < 0)
         return rc;
     rc = hsd_writer_begin(w, HSD_SEC_HEAPDUMP, hsd_section(r, i)->name, err);
@@ -133,7 +133,7 @@ static int redact_hsd(const source *s, int fd, int keep_manifest, const redact_o
                       redact_stats *total, hs_error *err)
 {
     hsd_writer *w;
-    int rc = hsd_writer_new(&w, (hs_writer){hs_fd_write, &fd}, NULL, err);
+    int rc = hsd_writer_new((hs_writer){hs_fd_write, &fd}, NULL, &w, err);
     if (rc < 0)
         return rc;
     const hsd_reader *r = s->hsd;

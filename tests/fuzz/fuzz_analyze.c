@@ -104,7 +104,7 @@ static void run_hsd(const uint8_t *data, size_t size)
     s.path = (char *)"fuzz.hsd";
     s.data = data;
     s.size = size;
-    if (hsd_reader_open(&s.hsd, data, size, NULL) < 0)
+    if (hsd_reader_open(data, size, &s.hsd, NULL) < 0)
         return;
     s.dump_section = hsd_find_section(s.hsd, HSD_SEC_HEAPDUMP);
     if (s.dump_section >= 0 &&
@@ -115,7 +115,7 @@ static void run_hsd(const uint8_t *data, size_t size)
         uint8_t *buf;
         size_t len;
         if (si >= 0 && hsd_read_section(s.hsd, (size_t)si, FUZZ_MAX_DUMP, &buf, &len, NULL) == 0) {
-            if (symtab_decode(&s.syms, buf, len, NULL) < 0)
+            if (symtab_decode(buf, len, &s.syms, NULL) < 0)
                 s.syms = NULL;
             free(buf);
         }
@@ -138,7 +138,7 @@ static void run_raw(const uint8_t *data, size_t size)
         const uint8_t *m = memmem(data + GOHD_MAGIC_LEN, size - GOHD_MAGIC_LEN, "HSSYMTAB", 8);
         if (m) {
             dump_len = (size_t)(m - data);
-            if (symtab_decode(&own, m, size - dump_len, NULL) < 0)
+            if (symtab_decode(m, size - dump_len, &own, NULL) < 0)
                 own = NULL;
         }
     }

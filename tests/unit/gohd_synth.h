@@ -134,7 +134,7 @@ static inline int gohd_synth_sink(void *ctx, const void *buf, size_t n)
 static inline void gohd_synth_record(gohd_synth *s, const gohd_record *rec)
 {
     gohdw *w;
-    if (s->failed || gohdw_new(&w, (hs_writer){gohd_synth_sink, s}, NULL) < 0) {
+    if (s->failed || gohdw_new((hs_writer){gohd_synth_sink, s}, &w, NULL) < 0) {
         s->failed = 1;
         return;
     }
