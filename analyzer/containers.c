@@ -162,11 +162,10 @@ static int decode_entries(decoder *d, int in_read)
     size_t n = d->npend / 2;
     uint64_t *x = malloc(n * sizeof *x + 1), *y = malloc(n * sizeof *y + 1);
     uint32_t *res = malloc(n * sizeof *res + 1);
+    int rc = 0;
     if (!x || !y || !res) {
-        free(x);
-        free(y);
-        free(res);
-        return -1;
+        rc = -1;
+        goto out;
     }
     unsigned shift = sort_shift(h->nnodes), pair_shift = sort_shift(n);
     for (size_t i = 0; i < n; i++) {
@@ -203,7 +202,6 @@ static int decode_entries(decoder *d, int in_read)
         res[i] = v < h->nobj ? v : PAIR_SKIP;
     }
     /* Outcomes in bucket order. */
-    int rc = 0;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         uint32_t e = d->pend[2 * i], key = d->pend[2 * i + 1];
         if (res[i] == PAIR_TOMB) {
@@ -216,10 +214,11 @@ static int decode_entries(decoder *d, int in_read)
             rc = -1;
         }
     }
+    d->npend = 0;
+out:
     free(x);
     free(y);
     free(res);
-    d->npend = 0;
     return rc;
 }
 

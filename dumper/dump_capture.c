@@ -469,10 +469,10 @@ int dump_capture_raw_to_file(int pid, const char *path, int nogc, dump_hook_repl
     int ctl = -1;
     int rc = dump_hook_dump_send(sock, fd, nogc, &ctl, err);
     close(fd);
-    if (rc == 0) {
-        rc = dump_hook_dump_reply(ctl, NULL, NULL, rep, err);
-        close(ctl);
-    }
+    if (rc < 0)
+        return rc;
+    rc = dump_hook_dump_reply(ctl, NULL, NULL, rep, err);
+    close(ctl);
     return rc;
 }
 

@@ -598,14 +598,15 @@ int gohd_reader_new(hs_reader src, const gohd_options *opts, gohd_reader **out, 
     r->err = err;
     r->cap = GOHD_READ_CHUNK;
     r->buf = malloc(r->cap);
+    int st = HS_OK;
     if (!r->buf) {
-        free(r);
-        return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "out of memory");
+        st = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "out of memory");
+        goto out;
     }
 
     cursor c = {r->buf, r->buf};
     r->in_header = 1;
-    int st = fill_more(r, &c, GOHD_MAGIC_LEN);
+    st = fill_more(r, &c, GOHD_MAGIC_LEN);
     r->in_header = 0;
     if (st == 0 || st == HS_ERR_TRUNCATED) {
         /* Compare what arrived; a short stream that already differs is "not a dump". */
@@ -630,14 +631,15 @@ int gohd_reader_new(hs_reader src, const gohd_options *opts, gohd_reader **out, 
                               "stream ends inside the %d-byte heap dump header", GOHD_MAGIC_LEN);
         }
     }
-    if (st < 0) {
-        gohd_reader_free(r);
-        return st;
-    }
+    if (st < 0)
+        goto out;
     r->pos = r->rec = GOHD_MAGIC_LEN;
     r->err = NULL;
     *out = r;
-    return HS_OK;
+    r = NULL;
+out:
+    gohd_reader_free(r);
+    return st;
 }
 
 int gohd_next(gohd_reader *r, gohd_record *rec, hs_error *err)

@@ -34,13 +34,17 @@ int gohdw_new(hs_writer sink, gohdw **out, hs_error *err)
     if (!out || !sink.write)
         return hs_error_set(err, HS_ERR_ARG, HS_NO_OFFSET, "gohdw_new: no output or sink");
     gohdw *w = calloc(1, sizeof *w);
+    int rc = HS_OK;
     if (!w || !(w->buf = malloc(GOHDW_BUF))) {
-        free(w);
-        return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "out of memory for the dump writer");
+        rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "out of memory for the dump writer");
+        goto out;
     }
     w->sink = sink;
     *out = w;
-    return HS_OK;
+    w = NULL;
+out:
+    gohdw_free(w);
+    return rc;
 }
 
 void gohdw_free(gohdw *w)

@@ -123,7 +123,7 @@ static int sink_write(hsd_writer *w, const void *buf, size_t n, int *sys_errno)
     return HS_OK;
 }
 
-static void fmt_sink_error(char *msg, size_t size, const char *what, int e)
+static void fmt_sink_error(const char *what, int e, char *msg, size_t size)
 {
     if (e)
         snprintf(msg, size, "%s: sink write failed: %s", what, strerror(e));
@@ -181,7 +181,7 @@ static int write_slot(hsd_writer *w, wslot *s, int *sys_errno, char *msg, size_t
         char what[96];
         snprintf(what, sizeof what, "writing chunk %llu (section %u)",
                  (unsigned long long)s->seq, s->section);
-        fmt_sink_error(msg, msgsize, what, *sys_errno);
+        fmt_sink_error(what, *sys_errno, msg, msgsize);
         return rc;
     }
     const uint8_t *h = s->out;
@@ -333,11 +333,12 @@ int hsd_writer_new(hs_writer sink, const hsd_writer_options *opts, hsd_writer **
     w->chunk_size = o.chunk_size;
     w->level = o.level;
 
+    int rc = HS_OK;
     z_stream zs;
     memset(&zs, 0, sizeof zs);
     if (deflateInit2(&zs, w->level, Z_DEFLATED, 15, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-        hsd_writer_free(w);
-        return hs_error_set(err, HS_ERR_ZLIB, HS_NO_OFFSET, "deflateInit failed");
+        rc = hs_error_set(err, HS_ERR_ZLIB, HS_NO_OFFSET, "deflateInit failed");
+        goto out;
     }
     uint64_t bound = deflateBound(&zs, w->chunk_size);
     deflateEnd(&zs);
@@ -349,15 +350,15 @@ int hsd_writer_new(hs_writer sink, const hsd_writer_options *opts, hsd_writer **
     w->nslots = 2 * (size_t)o.threads + 2;
     w->slots = calloc(w->nslots, sizeof *w->slots);
     if (!w->slots) {
-        hsd_writer_free(w);
-        return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "allocating chunk buffers");
+        rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "allocating chunk buffers");
+        goto out;
     }
     for (size_t i = 0; i < w->nslots; i++) {
         w->slots[i].raw = malloc(w->chunk_size);
         w->slots[i].out = malloc(w->out_cap);
         if (!w->slots[i].raw || !w->slots[i].out) {
-            hsd_writer_free(w);
-            return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "allocating chunk buffers");
+            rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "allocating chunk buffers");
+            goto out;
         }
     }
 
@@ -368,35 +369,36 @@ int hsd_writer_new(hs_writer sink, const hsd_writer_options *opts, hsd_writer **
     put32(h + 16, 0);
     put32(h + 20, hsd_crc_buf(h, 20));
     int e = 0;
-    int rc = sink_write(w, h, sizeof h, &e);
+    rc = sink_write(w, h, sizeof h, &e);
     if (rc != HS_OK) {
         char msg[200];
-        fmt_sink_error(msg, sizeof msg, "writing the header", e);
-        hsd_writer_free(w);
+        fmt_sink_error("writing the header", e, msg, sizeof msg);
         hs_error_set(err, rc, 0, "%s", msg);
         if (err)
             err->sys_errno = e;
-        return rc;
+        goto out;
     }
     w->file_off = HDR_SIZE;
 
     w->threads = calloc((size_t)o.threads, sizeof *w->threads);
     if (!w->threads) {
-        hsd_writer_free(w);
-        return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "allocating threads");
+        rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "allocating threads");
+        goto out;
     }
     for (int i = 0; i < o.threads; i++) {
         int terr = pthread_create(&w->threads[i], NULL, writer_worker, w);
         if (terr) {
-            hsd_writer_free(w);
-            hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "starting a compression thread: %s",
-                         strerror(terr));
-            return HS_ERR_NOMEM;
+            rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET,
+                              "starting a compression thread: %s", strerror(terr));
+            goto out;
         }
         w->nthreads = i + 1;
     }
     *out = w;
-    return HS_OK;
+    w = NULL;
+out:
+    hsd_writer_free(w);
+    return rc;
 }
 
 /* Makes w->cur the next slot in sequence, waiting until it is free. */
@@ -528,12 +530,11 @@ int hsd_writer_end(hsd_writer *w, hs_error *err)
 int hsd_writer_section(hsd_writer *w, uint32_t type, const char *name, const void *data,
                        size_t len, hs_error *err)
 {
-    int rc = hsd_writer_begin(w, type, name, err);
-    if (rc == HS_OK)
-        rc = hsd_writer_write(w, data, len, err);
-    if (rc == HS_OK)
-        rc = hsd_writer_end(w, err);
-    return rc;
+    int rc;
+    if ((rc = hsd_writer_begin(w, type, name, err)) != HS_OK ||
+        (rc = hsd_writer_write(w, data, len, err)) != HS_OK)
+        return rc;
+    return hsd_writer_end(w, err);
 }
 
 int hsd_writer_finish(hsd_writer *w, hs_error *err)
@@ -575,9 +576,9 @@ int hsd_writer_finish(hsd_writer *w, hs_error *err)
         }
         ci += (size_t)n;
         if (n > UINT32_MAX) {
-            free(ix);
-            return hs_error_set(err, HS_ERR_LIMIT, HS_NO_OFFSET,
-                                "section %zu has more than 2^32-1 chunks", i);
+            rc = hs_error_set(err, HS_ERR_LIMIT, HS_NO_OFFSET,
+                              "section %zu has more than 2^32-1 chunks", i);
+            goto out;
         }
         const wsec *s = &w->secs[i];
         put32(ix + pos, s->type);
@@ -606,15 +607,16 @@ int hsd_writer_finish(hsd_writer *w, hs_error *err)
     memcpy(t + 24, END_MAGIC, 8);
     int e = 0;
     rc = sink_write(w, ix, pos + TRAILER_SIZE, &e);
-    free(ix);
     if (rc != HS_OK) {
         char msg[200];
-        fmt_sink_error(msg, sizeof msg, "writing the index", e);
+        fmt_sink_error("writing the index", e, msg, sizeof msg);
         hs_error_set(err, rc, w->file_off, "%s", msg);
         if (err)
             err->sys_errno = e;
-        return rc;
+        goto out;
     }
     w->file_off += pos + TRAILER_SIZE;
-    return HS_OK;
+out:
+    free(ix);
+    return rc;
 }

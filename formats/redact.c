@@ -212,30 +212,30 @@ int redact_stream(hs_reader in, hs_writer out, const redact_options *opts, redac
     gohd_options go = {.max_record_bytes = opts ? opts->max_record_bytes : 0};
     gohd_reader *rd = NULL;
     gohdw *w = NULL;
-    int rc = gohd_reader_new(in, &go, &rd, err);
-    if (rc >= 0)
-        rc = gohdw_new(out, &w, err);
-    if (rc >= 0)
-        rc = gohdw_header(w, err);
+    int rc;
+    if ((rc = gohd_reader_new(in, &go, &rd, err)) < 0 || (rc = gohdw_new(out, &w, err)) < 0 ||
+        (rc = gohdw_header(w, err)) < 0)
+        goto out;
     gohd_record rec;
-    while (rc >= 0) {
+    for (;;) {
         int more = gohd_next(rd, &rec, err);
         if (more < 0) {
             rc = more;
-            break;
+            goto out;
         }
         if (!more) {
             memset(&rec, 0, sizeof rec);
             rec.tag = GOHD_EOF;
         }
         if ((rc = redact_record(&r, &rec, err)) < 0 || (rc = gohdw_record(w, &rec, err)) < 0)
-            break;
+            goto out;
         if (!more) {
             rc = gohdw_flush(w, err);
             break;
         }
         r.st.records++;
     }
+out:
     r.st.bytes_out = gohdw_position(w);
     if (stats)
         *stats = r.st;

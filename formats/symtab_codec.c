@@ -437,10 +437,11 @@ int symtab_decode(const uint8_t *data, size_t size, symtab **out, hs_error *err)
         return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "symbol table");
     decoder d = {data, size, 0, err};
     int rc = decode_body(t, &d);
-    if (rc < 0) {
-        symtab_free(t);
-        return rc;
-    }
+    if (rc < 0)
+        goto out;
     *out = t;
-    return HS_OK;
+    t = NULL;
+out:
+    symtab_free(t);
+    return rc;
 }

@@ -242,18 +242,19 @@ static int write_reports(const char *cmd, const analyze_args *a, const report *r
 int cmd_analyze(int argc, char **argv)
 {
     analyze_args a;
+    source *src = NULL;
+    analysis *an = NULL;
+    int status = CLI_BAD;
     int p = parse_args("analyze", argc, argv, analyze_usage, 0, &a);
     if (p) {
-        free_args(&a);
-        return p > 0 ? CLI_OK : CLI_BAD;
+        status = p > 0 ? CLI_OK : CLI_BAD;
+        goto out;
     }
-    source *src;
-    analysis *an = run("analyze", &a, a.dump, &src);
-    int status = an ? write_reports("analyze", &a, an->rep) : CLI_BAD;
-    if (an) {
-        analysis_free(an);
-        source_close(src);
-    }
+    if ((an = run("analyze", &a, a.dump, &src)))
+        status = write_reports("analyze", &a, an->rep);
+out:
+    analysis_free(an);
+    source_close(src);
     free_args(&a);
     return status;
 }
@@ -285,23 +286,22 @@ static int parse_kinds(const char *s, unsigned *mask)
 int cmd_check(int argc, char **argv)
 {
     analyze_args a;
+    source *src = NULL;
+    analysis *an = NULL;
+    int status = CLI_BAD;
     int p = parse_args("check", argc, argv, check_usage, 0, &a);
     if (p) {
-        free_args(&a);
-        return p > 0 ? CLI_OK : CLI_BAD;
+        status = p > 0 ? CLI_OK : CLI_BAD;
+        goto out;
     }
     unsigned mask;
     if (!a.fail_on || parse_kinds(a.fail_on, &mask) < 0) {
-        free_args(&a);
-        return cli_fail("check", "--fail-on takes kinds: ghost, finalizer_pinned, "
-                                 "closure_cycle, tombstone or all");
+        status = cli_fail("check", "--fail-on takes kinds: ghost, finalizer_pinned, "
+                                   "closure_cycle, tombstone or all");
+        goto out;
     }
-    source *src;
-    analysis *an = run("check", &a, a.dump, &src);
-    if (!an) {
-        free_args(&a);
-        return CLI_BAD;
-    }
+    if (!(an = run("check", &a, a.dump, &src)))
+        goto out;
     report *r = an->rep;
     /* Keep only the matching findings, then print them like analyze does. */
     size_t k = 0;
@@ -318,7 +318,8 @@ int cmd_check(int argc, char **argv)
     to.tables = 0;
     int ok = emit_to("check", "-", r, emit_text_cb, &to) == 0 &&
              (!a.json || emit_to("check", a.json, r, emit_json_cb, NULL) == 0);
-    int status = !ok ? CLI_BAD : k ? CLI_FOUND : CLI_OK;
+    status = !ok ? CLI_BAD : k ? CLI_FOUND : CLI_OK;
+out:
     analysis_free(an);
     source_close(src);
     free_args(&a);
@@ -328,15 +329,16 @@ int cmd_check(int argc, char **argv)
 int cmd_diff(int argc, char **argv)
 {
     analyze_args a;
+    source *src_before = NULL, *src_after = NULL;
+    analysis *before = NULL, *after = NULL;
+    int status = CLI_BAD;
     int p = parse_args("diff", argc, argv, diff_usage, 1, &a);
     if (p) {
-        free_args(&a);
-        return p > 0 ? CLI_OK : CLI_BAD;
+        status = p > 0 ? CLI_OK : CLI_BAD;
+        goto out;
     }
-    source *src_before = NULL, *src_after = NULL;
-    analysis *before = run("diff", &a, a.before, &src_before);
-    analysis *after = before ? run("diff", &a, a.dump, &src_after) : NULL;
-    int status = CLI_BAD;
+    before = run("diff", &a, a.before, &src_before);
+    after = before ? run("diff", &a, a.dump, &src_after) : NULL;
     if (after) {
         /* Exact (diff) ghosts supersede the single-dump type/shape guesses. */
         report *r = after->rep;
@@ -355,6 +357,7 @@ int cmd_diff(int argc, char **argv)
         else
             status = write_reports("diff", &a, r);
     }
+out:
     analysis_free(before);
     analysis_free(after);
     source_close(src_before);
