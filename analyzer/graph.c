@@ -102,16 +102,10 @@ static int grow_edges(graph_builder *b)
     size_t cap = b->edge_cap * 2;
     if (cap > GRAPH_MAX_EDGES)
         cap = GRAPH_MAX_EDGES;
-    uint32_t *p;
-    if (!(p = realloc(b->src, cap * sizeof *p)))
+    void **const arrays[] = {(void **)&b->src, (void **)&b->dst, (void **)&b->field};
+    const size_t elem[] = {sizeof *b->src, sizeof *b->dst, sizeof *b->field};
+    if (vec_resize_parallel(arrays, elem, 3, cap) < 0)
         return HS_ERR_NOMEM;
-    b->src = p;
-    if (!(p = realloc(b->dst, cap * sizeof *p)))
-        return HS_ERR_NOMEM;
-    b->dst = p;
-    if (!(p = realloc(b->field, cap * sizeof *p)))
-        return HS_ERR_NOMEM;
-    b->field = p;
     b->edge_cap = cap;
     return HS_OK;
 }

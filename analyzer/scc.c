@@ -143,6 +143,16 @@ out:
     return rc;
 }
 
+/* Frees scc_cycle's scratch arrays. */
+static void free_cycle_scratch(scc_result *s)
+{
+    free(s->stamp);
+    free(s->par);
+    free(s->fld);
+    free(s->queue);
+    s->stamp = s->par = s->fld = s->queue = NULL;
+}
+
 void scc_free(scc_result *s)
 {
     if (!s)
@@ -151,10 +161,7 @@ void scc_free(scc_result *s)
     free(s->moff);
     free(s->mem);
     free(s->bytes);
-    free(s->stamp);
-    free(s->par);
-    free(s->fld);
-    free(s->queue);
+    free_cycle_scratch(s);
     free(s);
 }
 
@@ -223,11 +230,7 @@ size_t scc_cycle(scc_result *s, uint32_t start, graph_step *steps, size_t cap)
         s->fld = malloc((size_t)s->n * sizeof *s->fld + 1);
         s->queue = malloc((size_t)s->n * sizeof *s->queue + 1);
         if (!s->stamp || !s->par || !s->fld || !s->queue) {
-            free(s->stamp);
-            free(s->par);
-            free(s->fld);
-            free(s->queue);
-            s->stamp = s->par = s->fld = s->queue = NULL;
+            free_cycle_scratch(s);
             return 0;
         }
         s->epoch = 0;
