@@ -234,17 +234,17 @@ out:
 
 int graph_build(graph_builder *b, graph **out, hs_error *err)
 {
+    uint32_t *off = NULL, *dst = NULL, *field = NULL, *cur = NULL;
+    graph *g = NULL;
+    int rc = HS_OK;
     if (out)
         *out = NULL;
     if (!b || !out) {
-        graph_builder_free(b);
-        return hs_error_set(err, HS_ERR_ARG, HS_NO_OFFSET, "graph: no builder");
+        rc = hs_error_set(err, HS_ERR_ARG, HS_NO_OFFSET, "graph: no builder");
+        goto out;
     }
     uint32_t n = b->n, m = (uint32_t)b->m;
-    uint32_t *off = calloc((size_t)n + 1, sizeof *off), *dst = NULL, *field = NULL, *cur = NULL;
-    graph *g = NULL;
-    int rc = HS_OK;
-    if (!off) {
+    if (!(off = calloc((size_t)n + 1, sizeof *off))) {
         rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "graph: out of memory building CSR");
         goto out;
     }
