@@ -64,9 +64,9 @@ static void put_chain(dctx *d, const char *prefix, char part, const report_step 
         put_text(d, s[i].name ? s[i].name : s[i].shape ? s[i].shape : "?");
         emit_buf_printf(&d->b, "\\n%s", report_node_kind_name(s[i].kind));
         if (s[i].addr)
-            emit_buf_printf(&d->b, " %s", emit_addr(a, s[i].addr));
+            emit_buf_printf(&d->b, " %s", emit_addr(s[i].addr, a));
         if (s[i].size)
-            emit_buf_printf(&d->b, " (%s)", emit_size(z, s[i].size));
+            emit_buf_printf(&d->b, " (%s)", emit_size(s[i].size, z));
         emit_buf_put(&d->b, "\"", 1);
         if (s[i].kind == REPORT_NODE_CLOSURE)
             emit_buf_puts(&d->b, ", shape=octagon");
@@ -88,8 +88,8 @@ static void put_cluster(dctx *d, const char *prefix, const report_finding *f, in
     char z1[EMIT_SIZE_MAX], z2[EMIT_SIZE_MAX];
     emit_buf_printf(&d->b, "  subgraph cluster_%s {\n    label=\"%s%s: %zu objects, %s, "
                     "retains %s\\n", prefix, info ? "not a leak: " : "",
-                    emit_kind_label(f->kind), f->nobjects, emit_size(z1, f->bytes),
-                    emit_size(z2, f->retained_bytes));
+                    emit_kind_label(f->kind), f->nobjects, emit_size(f->bytes, z1),
+                    emit_size(f->retained_bytes, z2));
     put_text(d, f->title ? f->title : "");
     emit_buf_puts(&d->b, "\";\n");
     if (f->path.root_kind || f->path.root_name) {

@@ -74,7 +74,7 @@ const char *gohd_tag_name(int tag)
     return tag_names[tag];
 }
 
-size_t gohd_put_uvarint(uint8_t *buf, uint64_t v)
+size_t gohd_put_uvarint(uint64_t v, uint8_t *buf)
 {
     size_t n = 0;
     while (v >= 0x80) {

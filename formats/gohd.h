@@ -167,6 +167,6 @@ static inline uint64_t gohd_word(const uint8_t *p, uint64_t ptr_size, int big_en
 
 /* Appends the varint encoding of v to buf (at least 10 bytes); returns bytes written.
  * Used by writers of synthetic dumps (tests, benchmarks, redaction). */
-size_t gohd_put_uvarint(uint8_t *buf, uint64_t v);
+size_t gohd_put_uvarint(uint64_t v, uint8_t *buf);
 
 #endif

@@ -109,7 +109,7 @@ static inline int put_uv(gohdw *w, uint64_t v)
     int st = room(w, UV_MAX);
     if (st < 0)
         return st;
-    w->len += gohd_put_uvarint(w->buf + w->len, v);
+    w->len += gohd_put_uvarint(v, w->buf + w->len);
     return HS_OK;
 }
 
@@ -145,7 +145,7 @@ static int put_fields(gohdw *w, const uint64_t *offs, size_t n)
         if (st < 0)
             return st;
         w->buf[w->len++] = FIELD_PTR;
-        w->len += gohd_put_uvarint(w->buf + w->len, offs[i]);
+        w->len += gohd_put_uvarint(offs[i], w->buf + w->len);
     }
     return put_uv(w, FIELD_EOL);
 }

@@ -13,13 +13,13 @@
 #define MAX_WRITER_THREADS 64
 #define DEFAULT_CHUNK (1u << 20)
 
-static void put32(uint8_t *p, uint32_t v)
+static void put32(uint32_t v, uint8_t *p)
 {
     for (int i = 0; i < 4; i++)
         p[i] = (uint8_t)(v >> (8 * i));
 }
 
-static void put64(uint8_t *p, uint64_t v)
+static void put64(uint64_t v, uint8_t *p)
 {
     for (int i = 0; i < 8; i++)
         p[i] = (uint8_t)(v >> (8 * i));
@@ -151,13 +151,13 @@ static int compress_slot(hsd_writer *w, z_stream *zs, wslot *s, char *msg, size_
     uint32_t stored = (uint32_t)zs->total_out;
     uint8_t *h = s->out;
     memcpy(h, CHUNK_MAGIC, 4);
-    put32(h + 4, s->section);
-    put32(h + 8, s->raw_len);
-    put32(h + 12, stored);
-    put32(h + 16, hsd_crc_buf(s->raw, s->raw_len));
-    put32(h + 20, hsd_crc_buf(s->out + CHUNK_HDR, stored));
-    put32(h + 24, 0);
-    put32(h + 28, hsd_crc_buf(h, 28));
+    put32(s->section, h + 4);
+    put32(s->raw_len, h + 8);
+    put32(stored, h + 12);
+    put32(hsd_crc_buf(s->raw, s->raw_len), h + 16);
+    put32(hsd_crc_buf(s->out + CHUNK_HDR, stored), h + 20);
+    put32(0, h + 24);
+    put32(hsd_crc_buf(h, 28), h + 28);
     s->out_len = CHUNK_HDR + stored;
     return HS_OK;
 }
@@ -364,10 +364,10 @@ int hsd_writer_new(hs_writer sink, const hsd_writer_options *opts, hsd_writer **
 
     uint8_t h[HDR_SIZE];
     memcpy(h, HSD_MAGIC, 8);
-    put32(h + 8, HSD_VERSION);
-    put32(h + 12, HDR_SIZE);
-    put32(h + 16, 0);
-    put32(h + 20, hsd_crc_buf(h, 20));
+    put32(HSD_VERSION, h + 8);
+    put32(HDR_SIZE, h + 12);
+    put32(0, h + 16);
+    put32(hsd_crc_buf(h, 20), h + 20);
     int e = 0;
     rc = sink_write(w, h, sizeof h, &e);
     if (rc != HS_OK) {
@@ -565,8 +565,8 @@ int hsd_writer_finish(hsd_writer *w, hs_error *err)
     if (!ix)
         return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "allocating the index");
     memcpy(ix, INDEX_MAGIC, 4);
-    put32(ix + 4, (uint32_t)w->nsecs);
-    put64(ix + 8, w->nchunks);
+    put32((uint32_t)w->nsecs, ix + 4);
+    put64(w->nchunks, ix + 8);
     size_t pos = INDEX_HDR, ci = 0;
     for (size_t i = 0; i < w->nsecs; i++) {
         uint64_t n = 0, stored = 0;
@@ -581,29 +581,29 @@ int hsd_writer_finish(hsd_writer *w, hs_error *err)
             goto out;
         }
         const wsec *s = &w->secs[i];
-        put32(ix + pos, s->type);
-        put32(ix + pos + 4, (uint32_t)n);
-        put64(ix + pos + 8, s->raw_size);
-        put64(ix + pos + 16, stored);
-        put32(ix + pos + 24, s->name_len);
-        put32(ix + pos + 28, 0);
+        put32(s->type, ix + pos);
+        put32((uint32_t)n, ix + pos + 4);
+        put64(s->raw_size, ix + pos + 8);
+        put64(stored, ix + pos + 16);
+        put32(s->name_len, ix + pos + 24);
+        put32(0, ix + pos + 28);
         memcpy(ix + pos + SEC_ENTRY, s->name, s->name_len);
         pos += SEC_ENTRY + s->name_len;
     }
     for (size_t j = 0; j < w->nchunks; j++) {
         const wchunk *c = &w->chunks[j];
-        put64(ix + pos, c->off);
-        put32(ix + pos + 8, c->raw);
-        put32(ix + pos + 12, c->stored);
-        put32(ix + pos + 16, c->raw_crc);
-        put32(ix + pos + 20, c->stored_crc);
+        put64(c->off, ix + pos);
+        put32(c->raw, ix + pos + 8);
+        put32(c->stored, ix + pos + 12);
+        put32(c->raw_crc, ix + pos + 16);
+        put32(c->stored_crc, ix + pos + 20);
         pos += CHUNK_ENTRY;
     }
     uint8_t *t = ix + pos;
-    put64(t, w->file_off);
-    put64(t + 8, index_len);
-    put32(t + 16, hsd_crc_buf(ix, index_len));
-    put32(t + 20, hsd_crc_buf(t, 20));
+    put64(w->file_off, t);
+    put64(index_len, t + 8);
+    put32(hsd_crc_buf(ix, index_len), t + 16);
+    put32(hsd_crc_buf(t, 20), t + 20);
     memcpy(t + 24, END_MAGIC, 8);
     int e = 0;
     rc = sink_write(w, ix, pos + TRAILER_SIZE, &e);

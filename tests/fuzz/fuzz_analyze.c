@@ -154,18 +154,18 @@ static void run_raw(const uint8_t *data, size_t size)
         const char *v = versions[size & 1];
         memcpy(buf, GOHD_MAGIC, GOHD_MAGIC_LEN);
         n = GOHD_MAGIC_LEN;
-        n += gohd_put_uvarint(buf + n, GOHD_PARAMS);
-        n += gohd_put_uvarint(buf + n, 0); /* little-endian */
-        n += gohd_put_uvarint(buf + n, 8);
-        n += gohd_put_uvarint(buf + n, 0xc000000000);
-        n += gohd_put_uvarint(buf + n, 0xc004000000);
-        n += gohd_put_uvarint(buf + n, 5);
+        n += gohd_put_uvarint(GOHD_PARAMS, buf + n);
+        n += gohd_put_uvarint(0, buf + n); /* little-endian */
+        n += gohd_put_uvarint(8, buf + n);
+        n += gohd_put_uvarint(0xc000000000, buf + n);
+        n += gohd_put_uvarint(0xc004000000, buf + n);
+        n += gohd_put_uvarint(5, buf + n);
         memcpy(buf + n, "amd64", 5);
         n += 5;
-        n += gohd_put_uvarint(buf + n, strlen(v));
+        n += gohd_put_uvarint(strlen(v), buf + n);
         memcpy(buf + n, v, strlen(v));
         n += strlen(v);
-        n += gohd_put_uvarint(buf + n, 2);
+        n += gohd_put_uvarint(2, buf + n);
     }
     if (dump_len)
         memcpy(buf + n, data, dump_len);

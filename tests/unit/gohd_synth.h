@@ -81,7 +81,7 @@ static inline void gohd_synth_uv(gohd_synth *s, uint64_t v)
 {
     uint8_t *d = gohd_synth_reserve(s, 10);
     if (d)
-        s->len += gohd_put_uvarint(d, v);
+        s->len += gohd_put_uvarint(v, d);
 }
 
 static inline void gohd_synth_bool(gohd_synth *s, int b)

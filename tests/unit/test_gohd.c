@@ -1183,13 +1183,13 @@ static void test_broken_corpus(void)
 static void test_primitives(void)
 {
     uint8_t b[10];
-    CHECK_EQ_U64(gohd_put_uvarint(b, 0), 1);
+    CHECK_EQ_U64(gohd_put_uvarint(0, b), 1);
     CHECK(b[0] == 0);
-    CHECK_EQ_U64(gohd_put_uvarint(b, 127), 1);
+    CHECK_EQ_U64(gohd_put_uvarint(127, b), 1);
     CHECK(b[0] == 127);
-    CHECK_EQ_U64(gohd_put_uvarint(b, 300), 2);
+    CHECK_EQ_U64(gohd_put_uvarint(300, b), 2);
     CHECK(b[0] == 0xac && b[1] == 0x02);
-    CHECK_EQ_U64(gohd_put_uvarint(b, UINT64_MAX), 10);
+    CHECK_EQ_U64(gohd_put_uvarint(UINT64_MAX, b), 10);
     CHECK(b[0] == 0xff && b[8] == 0xff && b[9] == 0x01);
     CHECK_STR(gohd_tag_name(GOHD_OBJECT), "object");
     CHECK_STR(gohd_tag_name(GOHD_FRAME), "stack frame");
