@@ -166,17 +166,21 @@ static int fill_summary(analysis *a, hs_error *err)
     if (!a->ncontainers)
         note[n++] = report_strdup("no containers found: ghost references need a "
                                   "sync.Map or --container SYMBOL");
+    int rc = HS_OK;
     int ok = !n || (r->notes = malloc(n * sizeof *r->notes)) != NULL;
     for (size_t i = 0; i < n; i++)
         ok &= note[i] != NULL;
     if (!ok) {
-        for (size_t i = 0; i < n; i++)
-            free(note[i]);
-        return nomem(err, "the report's notes");
+        rc = nomem(err, "the report's notes");
+        goto out;
     }
     for (size_t i = 0; i < n; i++)
         r->notes[r->nnotes++] = note[i];
-    return HS_OK;
+    n = 0; /* the report owns them */
+out:
+    for (size_t i = 0; i < n; i++)
+        free(note[i]);
+    return rc;
 }
 
 static int finding_order(const void *x, const void *y)

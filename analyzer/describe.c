@@ -103,12 +103,13 @@ int describe_path(const analysis *a, const graph_step *steps, size_t n, const ch
                   const char *root_name, report_path *out)
 {
     memset(out, 0, sizeof *out);
+    int rc = HS_OK;
     out->root_kind = report_strdup(root_kind);
     out->root_name = report_strdup(root_name);
     out->steps = calloc(n ? n : 1, sizeof *out->steps);
     if (!out->root_kind || !out->root_name || !out->steps) {
-        report_path_release(out);
-        return HS_ERR_NOMEM;
+        rc = HS_ERR_NOMEM;
+        goto out;
     }
     for (size_t i = 0; i < n; i++) {
         /* offsets as the program sees them: past a Go 1.22+ malloc header */
@@ -116,16 +117,17 @@ int describe_path(const analysis *a, const graph_step *steps, size_t n, const ch
         if (f != REPORT_NO_FIELD && steps[i - 1].node < a->h->nobj &&
             f >= a->h->obj_hdr[steps[i - 1].node])
             f -= a->h->obj_hdr[steps[i - 1].node];
-        int rc = describe_step(a, steps[i].node, f, &out->steps[i]);
+        rc = describe_step(a, steps[i].node, f, &out->steps[i]);
         out->nsteps = i + 1;
-        if (rc >= 0 && i)
-            rc = describe_field(a, steps[i - 1].node, steps[i].field, &out->steps[i]);
-        if (rc < 0) {
-            report_path_release(out);
-            return rc;
-        }
+        if (rc < 0 ||
+            (i && (rc = describe_field(a, steps[i - 1].node, steps[i].field,
+                                       &out->steps[i])) < 0))
+            goto out;
     }
-    return HS_OK;
+out:
+    if (rc < 0)
+        report_path_release(out);
+    return rc;
 }
 
 int describe_root(const analysis *a, uint32_t root_index, char **kind, char **name)

@@ -30,10 +30,8 @@ int emit_html(const report *r, hs_writer out)
     emit_text_options_init(&o);
     o.max_objects = 50;
     int rc = emit_text(r, (hs_writer){hs_mem_write, &text}, &o);
-    if (rc < 0) {
-        hs_mem_sink_release(&text);
-        return rc;
-    }
+    if (rc < 0)
+        goto out;
     const char *body = text.data ? (const char *)text.data : "";
     size_t len = text.len;
     /* The first line names the dump; the verdict is the first non-empty line after it. */
@@ -51,6 +49,8 @@ int emit_html(const report *r, hs_writer out)
     put_escaped(&b, body, len);
     emit_buf_puts(&b, "</pre>\n<p>" REPORT_SCHEMA " &middot; written by heapsift</p>\n"
                       "</body></html>\n");
+    rc = emit_buf_finish(&b);
+out:
     hs_mem_sink_release(&text);
-    return emit_buf_finish(&b);
+    return rc;
 }

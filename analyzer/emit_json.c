@@ -69,7 +69,7 @@ static cJSON *j_u64(jctx *j, cJSON *parent, const char *key, uint64_t v)
 static cJSON *j_addr(jctx *j, cJSON *parent, const char *key, uint64_t addr)
 {
     char buf[EMIT_ADDR_MAX];
-    return j_add(j, parent, key, cJSON_CreateString(emit_addr(buf, addr)));
+    return j_add(j, parent, key, cJSON_CreateString(emit_addr(addr, buf)));
 }
 
 /* ["0x..", ...] as one raw item. */

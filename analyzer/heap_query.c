@@ -172,18 +172,16 @@ int heap_fetch(source *s, const heap *h, const uint32_t *objs, size_t n,
     if (!n)
         return HS_OK;
     u64map want = {0};
+    source_reader *sr = NULL;
+    int rc = HS_OK;
     for (size_t i = 0; i < n; i++)
         if (objs[i] < h->nobj && u64map_put(&want, h->obj_addr[objs[i]], objs[i]) < 0) {
-            u64map_release(&want);
-            return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET,
-                                "heap model: out of memory for the set of %zu objects to read", n);
+            rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET,
+                              "heap model: out of memory for the set of %zu objects to read", n);
+            goto out;
         }
-    source_reader *sr;
-    int rc = source_reader_open(s, 2, &sr, err);
-    if (rc < 0) {
-        u64map_release(&want);
-        return rc;
-    }
+    if ((rc = source_reader_open(s, 2, &sr, err)) < 0)
+        goto out;
     gohd_record rec;
     size_t left = want.used;
     while (left && (rc = gohd_next(source_reader_gohd(sr), &rec, err)) > 0) {
@@ -194,8 +192,9 @@ int heap_fetch(source *s, const heap *h, const uint32_t *objs, size_t n,
         rc = fn(ctx, obj, rec.u.object.contents.ptr, rec.u.object.contents.len,
                 rec.u.object.ptr_offsets, rec.u.object.nptrs);
         if (rc < 0)
-            break;
+            goto out;
     }
+out:
     source_reader_free(sr);
     u64map_release(&want);
     return rc < 0 ? rc : HS_OK;

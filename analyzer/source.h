@@ -36,7 +36,7 @@ typedef struct source {
 /* Opens path (a .hsd or a raw dump). binary (may be NULL) supplies symbols for a raw dump, or
  * replaces the .hsd's. Returns HS_OK and a new source in *out (close it with source_close),
  * or a negative status with err set. */
-int source_open(source **out, const char *path, const char *binary, hs_error *err);
+int source_open(const char *path, const char *binary, source **out, hs_error *err);
 
 /* Starts a new pass over the heap-dump records into *out; free the reader with
  * source_reader_free (NULL is accepted). threads: inflate workers for a .hsd (<= 1 inline).

@@ -74,7 +74,7 @@ static symtab *load_symtab(int fd, const char *name, typetab **types, char *msg,
     elfimg *img = NULL;
     symtab *t = NULL;
     char buf[300];
-    if (elfimg_open(&img, map, (size_t)st.st_size, &he) < 0 || elfimg_symtab(img, &t, &he) < 0) {
+    if (elfimg_open(map, (size_t)st.st_size, &img, &he) < 0 || elfimg_symtab(img, &t, &he) < 0) {
         snprintf(msg, msize, "%s: %s", name, hs_error_format(&he, buf, sizeof buf));
         t = NULL;
     } else if (godwarf_read(map, (size_t)st.st_size, types, &he) < 0) {
@@ -302,7 +302,7 @@ static int capture_stream(capture *c, dump_err *err)
         goto out;
     }
     set_pipe_size(pfd[1]);
-    if (dump_drain_start(&drain, pfd[0], c->spool, c->dir, err) < 0)
+    if (dump_drain_start(pfd[0], c->spool, c->dir, &drain, err) < 0)
         goto out;
 
     clock_gettime(CLOCK_REALTIME, &c->captured_at);
@@ -472,10 +472,10 @@ int dump_capture_raw_to_file(int pid, const char *path, int nogc, dump_hook_repl
     int ctl = -1;
     int rc = dump_hook_dump_send(sock, fd, nogc, &ctl, err);
     close(fd);
-    if (rc == 0) {
-        rc = dump_hook_dump_reply(ctl, NULL, NULL, rep, err);
-        close(ctl);
-    }
+    if (rc < 0)
+        return rc;
+    rc = dump_hook_dump_reply(ctl, NULL, NULL, rep, err);
+    close(ctl);
     return rc;
 }
 

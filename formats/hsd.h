@@ -42,7 +42,7 @@ typedef struct hsd_writer_options {
 typedef struct hsd_writer hsd_writer;
 
 /* Starts a container on out and writes the header. opts may be NULL. */
-int hsd_writer_new(hsd_writer **out, hs_writer sink, const hsd_writer_options *opts,
+int hsd_writer_new(hs_writer sink, const hsd_writer_options *opts, hsd_writer **out,
                    hs_error *err);
 
 /* Opens a section; at most one is open at a time. name may be NULL. */
@@ -80,7 +80,7 @@ typedef struct hsd_reader hsd_reader;
 /* Opens a container held in memory (data must outlive the reader): checks the header, the end
  * marker and the index. Truncation, a bad index or a wrong magic fail here with the offset.
  * Chunk CRCs are checked when chunks are read (or all at once with hsd_verify). */
-int hsd_reader_open(hsd_reader **out, const uint8_t *data, size_t size, hs_error *err);
+int hsd_reader_open(const uint8_t *data, size_t size, hsd_reader **out, hs_error *err);
 
 /* Returns 1 when data starts with the .hsd magic. */
 int hsd_is_hsd(const uint8_t *data, size_t size);
@@ -108,7 +108,7 @@ int hsd_read_section(const hsd_reader *r, size_t i, uint64_t max_bytes, uint8_t 
  * who inflates the chunk it needs itself when no worker has taken it yet (threads <= 1: all
  * inline). */
 typedef struct hsd_stream hsd_stream;
-int hsd_stream_open(hsd_stream **out, const hsd_reader *r, size_t section, int threads,
+int hsd_stream_open(const hsd_reader *r, size_t section, int threads, hsd_stream **out,
                     hs_error *err);
 int64_t hsd_stream_read(void *stream, void *buf, size_t n); /* hs_read_fn */
 const hs_error *hsd_stream_error(const hsd_stream *s);     /* details after a failed read */

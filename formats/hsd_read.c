@@ -198,7 +198,7 @@ static int parse_index(hsd_reader *r, uint64_t ix_off, uint64_t ix_len, hs_error
     return HS_OK;
 }
 
-int hsd_reader_open(hsd_reader **out, const uint8_t *data, size_t size, hs_error *err)
+int hsd_reader_open(const uint8_t *data, size_t size, hsd_reader **out, hs_error *err)
 {
     hs_error_clear(err);
     if (!out || (!data && size))
@@ -248,12 +248,13 @@ int hsd_reader_open(hsd_reader **out, const uint8_t *data, size_t size, hs_error
     r->size = size;
     r->version = version;
     int rc = parse_index(r, ix_off, ix_len, err);
-    if (rc != HS_OK) {
-        hsd_reader_free(r);
-        return rc;
-    }
+    if (rc != HS_OK)
+        goto out;
     *out = r;
-    return HS_OK;
+    r = NULL;
+out:
+    hsd_reader_free(r);
+    return rc;
 }
 
 void hsd_reader_free(hsd_reader *r)
@@ -395,13 +396,14 @@ int hsd_read_section(const hsd_reader *r, size_t i, uint64_t max_bytes, uint8_t 
     }
     if (zs.state)
         inflateEnd(&zs);
-    if (rc != HS_OK) {
-        free(buf);
-        return rc;
-    }
+    if (rc != HS_OK)
+        goto out;
     *out = buf;
     *len = (size_t)s->raw_size;
-    return HS_OK;
+    buf = NULL;
+out:
+    free(buf);
+    return rc;
 }
 
 int hsd_verify(const hsd_reader *r, hs_error *err)

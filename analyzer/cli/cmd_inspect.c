@@ -118,15 +118,15 @@ static int print_path(const analysis *an, const paths_tree *t, uint32_t v)
     paths_extract(t, v, steps, n);
     char *kind, *name;
     report_path p;
-    int rc = describe_root(an, paths_root_of(t, v), &kind, &name);
-    if (rc >= 0)
-        rc = describe_path(an, steps, n, kind, name, &p);
-    if (rc >= 0) {
-        rc = emit_text_path(&p, (hs_writer){file_write, stdout});
-        report_path_release(&p);
-    }
+    int rc;
+    if ((rc = describe_root(an, paths_root_of(t, v), &kind, &name)) < 0 ||
+        (rc = describe_path(an, steps, n, kind, name, &p)) < 0)
+        goto out;
+    rc = emit_text_path(&p, (hs_writer){file_write, stdout});
+    report_path_release(&p);
     if (rc >= 0)
         rc = 0;
+out:
     free(kind);
     free(name);
     free(steps);
@@ -423,17 +423,17 @@ int cmd_top(int argc, char **argv)
     if (!an)
         return CLI_BAD;
     int rc = (an->rep = calloc(1, sizeof *an->rep)) ? HS_OK : HS_ERR_NOMEM;
-    if (rc >= 0)
-        rc = by ? tables_histogram(an, (size_t)a.n, by, NULL) : tables_retainers(an, (size_t)a.n, NULL);
-    if (rc >= 0) {
-        const report *r = an->rep;
-        const report_row *rows = by ? r->histogram : r->retainers;
-        size_t n = by ? r->nhistogram : r->nretainers;
-        if (!n && by == TABLES_BY_SITE)
-            printf("no allocation samples in this dump (the program did not link runtime/pprof "
-                   "or sampled nothing; set runtime.MemProfileRate = 1 to sample everything)\n");
-        rc = emit_text_rows(rows, n, by ? 0 : 1, (hs_writer){file_write, stdout});
-    }
+    if (rc < 0 || (rc = by ? tables_histogram(an, (size_t)a.n, by, NULL)
+                           : tables_retainers(an, (size_t)a.n, NULL)) < 0)
+        goto out;
+    const report *r = an->rep;
+    const report_row *rows = by ? r->histogram : r->retainers;
+    size_t n = by ? r->nhistogram : r->nretainers;
+    if (!n && by == TABLES_BY_SITE)
+        printf("no allocation samples in this dump (the program did not link runtime/pprof "
+               "or sampled nothing; set runtime.MemProfileRate = 1 to sample everything)\n");
+    rc = emit_text_rows(rows, n, by ? 0 : 1, (hs_writer){file_write, stdout});
+out:
     analysis_free(an);
     source_close(src);
     if (rc < 0)
