@@ -53,6 +53,35 @@ static int build_roots(analysis *a, hs_error *err)
 }
 
 /* The report's summary, container list and notes. */
+/* Typed coverage of the in-use objects, by evidence. */
+static void fill_typing(analysis *a)
+{
+    const heap *h = a->h;
+    report_typing *ty = &a->rep->typing;
+    ty->from = a->src->types ? "DWARF" : "runtime evidence only";
+    ty->refused = a->typing.refused;
+    uint64_t objs[HEAP_TSRC_NKINDS + 1] = {0}, bytes[HEAP_TSRC_NKINDS + 1] = {0};
+    for (uint32_t v = 0; v < h->nobj; v++) {
+        if (live_state_of(a->live, v) != LIVE_IN_USE)
+            continue;
+        int k = h->obj_func[v] != HEAP_NONE ? HEAP_TSRC_NKINDS
+                : h->obj_type[v] != HEAP_NONE ? h->obj_tsrc[v] : HEAP_TSRC_NONE;
+        if (k == HEAP_TSRC_NONE)
+            continue;
+        objs[k]++;
+        bytes[k] += heap_obj_bytes(h, v);
+    }
+    for (int k = 1; k <= HEAP_TSRC_NKINDS && ty->nby < REPORT_EVIDENCE_MAX; k++) {
+        if (!objs[k])
+            continue;
+        ty->by[ty->nby].evidence = k == HEAP_TSRC_NKINDS ? "closure code" : heap_type_src_name(k);
+        ty->by[ty->nby].objects = objs[k];
+        ty->by[ty->nby++].bytes = bytes[k];
+        ty->objects += objs[k];
+        ty->bytes += bytes[k];
+    }
+}
+
 static int fill_summary(analysis *a, hs_error *err)
 {
     report *r = a->rep;
@@ -79,6 +108,7 @@ static int fill_summary(analysis *a, hs_error *err)
             break;
         }
     }
+    fill_typing(a);
     r->goroutines = h->ngors;
     r->finalizers = h->nfins;
     r->roots = h->nroots;
@@ -97,12 +127,18 @@ static int fill_summary(analysis *a, hs_error *err)
         r->ncontainers++;
     }
     /* What this analysis could not see, for the reader. */
-    char *note[8];
+    char *note[9];
     size_t n = 0;
     const golayout *l = &h->layout;
     if (!h->syms)
         note[n++] = report_strdup("no symbols: closures, globals and types are unnamed "
                                   "(capture with heapsift-dump or pass --binary)");
+    if (h->syms && !a->src->types)
+        note[n++] = report_strfmt(
+            "no DWARF types (a binary built with -ldflags=-w or stripped, or a .hsd written "
+            "before types were kept): %.1f%% of in-use bytes are typed, from runtime evidence "
+            "only; paths show offsets where field names would be",
+            r->in_use_bytes ? 100.0 * (double)r->typing.bytes / (double)r->in_use_bytes : 100.0);
     if (!l->tested)
         note[n++] = report_strfmt(
             "%s is %s than any Go version heapsift is tested on (go1.%d to go1.%d): the "
@@ -133,17 +169,21 @@ static int fill_summary(analysis *a, hs_error *err)
     if (!a->ncontainers)
         note[n++] = report_strdup("no containers found: ghost references need a "
                                   "sync.Map or --container SYMBOL");
+    int rc = HS_OK;
     int ok = !n || (r->notes = malloc(n * sizeof *r->notes)) != NULL;
     for (size_t i = 0; i < n; i++)
         ok &= note[i] != NULL;
     if (!ok) {
-        for (size_t i = 0; i < n; i++)
-            free(note[i]);
-        return nomem(err, "the report's notes");
+        rc = nomem(err, "the report's notes");
+        goto out;
     }
     for (size_t i = 0; i < n; i++)
         r->notes[r->nnotes++] = note[i];
-    return HS_OK;
+    n = 0; /* the report owns them */
+out:
+    for (size_t i = 0; i < n; i++)
+        free(note[i]);
+    return rc;
 }
 
 static int finding_order(const void *x, const void *y)
@@ -198,8 +238,9 @@ static int fill_tables(analysis *a, hs_error *err)
 
 const char *analysis_phase_name(int phase)
 {
-    static const char *names[ANALYSIS_NPHASES] = {"model", "liveness", "dominators",
-                                                  "containers", "detectors", "tables"};
+    static const char *names[ANALYSIS_NPHASES] = {"model",      "typing",    "liveness",
+                                                  "dominators", "containers", "detectors",
+                                                  "tables"};
     return phase >= 0 && phase < ANALYSIS_NPHASES ? names[phase] : "?";
 }
 
@@ -321,6 +362,9 @@ int analysis_run(source *s, const analysis_options *opts, analysis **out, hs_err
         spare_release(&a->h->spare);
     dom_reverse_done(&job, threaded, rc >= 0);
     lap(a, ANALYSIS_T_MODEL, &t);
+    if (rc >= 0 && s->types && (rc = typing_run(a->h, s->types, &a->typing, err)) < 0)
+        goto out;
+    lap(a, ANALYSIS_T_TYPING, &t);
     if (rc < 0 ||
         (rc = live_compute(a->h->g, a->h->roots, a->h->nroots, a->specials, a->nspecials,
                            &a->live, err)) < 0)

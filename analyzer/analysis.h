@@ -19,6 +19,7 @@
 #include "report.h"
 #include "source.h"
 #include "typeinfo.h"
+#include "typing.h"
 
 typedef struct analysis_options {
     const char **containers;   /* --container SYMBOL, in addition to recognised sync.Maps */
@@ -62,8 +63,8 @@ typedef struct analysis_container {
 } analysis_container;
 
 /* Wall time of each phase, for --timings and the benchmarks. */
-enum { ANALYSIS_T_MODEL, ANALYSIS_T_LIVENESS, ANALYSIS_T_DOMINATORS, ANALYSIS_T_CONTAINERS,
-       ANALYSIS_T_DETECTORS, ANALYSIS_T_TABLES, ANALYSIS_NPHASES };
+enum { ANALYSIS_T_MODEL, ANALYSIS_T_TYPING, ANALYSIS_T_LIVENESS, ANALYSIS_T_DOMINATORS,
+       ANALYSIS_T_CONTAINERS, ANALYSIS_T_DETECTORS, ANALYSIS_T_TABLES, ANALYSIS_NPHASES };
 
 /* The phase's name ("model", "liveness", ...). */
 const char *analysis_phase_name(int phase);
@@ -83,6 +84,7 @@ typedef struct analysis {
     size_t ncontainers;
     analysis_options opts;
     typeinfo *types;          /* type guesses by shape (typeinfo.h), built after the containers */
+    typing_stats typing;      /* what DWARF typing did (typing.h); zero without DWARF */
     report *rep;              /* being filled */
     double seconds[ANALYSIS_NPHASES];
     uint64_t peak_rss[ANALYSIS_NPHASES]; /* process peak RSS at the end of each phase */

@@ -137,7 +137,7 @@ static unsigned sort_shift(uint64_t n)
 /* Counting sort of (id << 32 | payload) keys by id >> shift into out: stable, so equal ids
  * keep their order. Ids that share a high part lie within 2^shift of each other, which is all
  * the locality the decoding passes need. */
-static void sort_by_node(uint64_t *in, uint64_t *out, size_t n, unsigned shift)
+static void sort_by_node(uint64_t *in, size_t n, unsigned shift, uint64_t *out)
 {
     size_t count[(1u << SORT_BITS) + 1] = {0};
     for (size_t i = 0; i < n; i++)
@@ -162,18 +162,17 @@ static int decode_entries(decoder *d, int in_read)
     size_t n = d->npend / 2;
     uint64_t *x = malloc(n * sizeof *x + 1), *y = malloc(n * sizeof *y + 1);
     uint32_t *res = malloc(n * sizeof *res + 1);
+    int rc = 0;
     if (!x || !y || !res) {
-        free(x);
-        free(y);
-        free(res);
-        return -1;
+        rc = -1;
+        goto out;
     }
     unsigned shift = sort_shift(h->nnodes), pair_shift = sort_shift(n);
     for (size_t i = 0; i < n; i++) {
         x[i] = (uint64_t)d->pend[2 * i] << 32 | i;
         res[i] = PAIR_SKIP;
     }
-    sort_by_node(x, y, n, shift);
+    sort_by_node(x, n, shift, y);
     /* Entries in id order: label, follow entry.p; boxes go to x as (box, pair). */
     size_t nbox = 0;
     for (size_t k = 0; k < n; k++) {
@@ -189,7 +188,7 @@ static int decode_entries(decoder *d, int in_read)
             x[nbox++] = (uint64_t)p << 32 | i;
         }
     }
-    sort_by_node(x, y, nbox, shift);
+    sort_by_node(x, nbox, shift, y);
     /* Boxes in id order: label, read the value; (pair, value) go to x. */
     for (size_t k = 0; k < nbox; k++) {
         uint32_t p = (uint32_t)(y[k] >> 32), i = (uint32_t)y[k];
@@ -197,13 +196,12 @@ static int decode_entries(decoder *d, int in_read)
         x[k] = (uint64_t)i << 32 | containers_edge_at(g, p, 8);
     }
     /* Values back to their pairs (sorted by pair first, so the stores stay local). */
-    sort_by_node(x, y, nbox, pair_shift);
+    sort_by_node(x, nbox, pair_shift, y);
     for (size_t k = 0; k < nbox; k++) {
         uint32_t i = (uint32_t)(y[k] >> 32), v = (uint32_t)y[k];
         res[i] = v < h->nobj ? v : PAIR_SKIP;
     }
     /* Outcomes in bucket order. */
-    int rc = 0;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         uint32_t e = d->pend[2 * i], key = d->pend[2 * i + 1];
         if (res[i] == PAIR_TOMB) {
@@ -216,10 +214,11 @@ static int decode_entries(decoder *d, int in_read)
             rc = -1;
         }
     }
+    d->npend = 0;
+out:
     free(x);
     free(y);
     free(res);
-    d->npend = 0;
     return rc;
 }
 

@@ -2,7 +2,7 @@
 #include "describe.h"
 
 #include "gotype.h"
-#include "typeinfo.h"
+#include "typing.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,10 +16,10 @@ char *describe_shape(const analysis *a, uint32_t obj)
     size_t len = 0;
     for (uint32_t i = 0; i < s->nptrs && i < 4; i++)
         len += (size_t)snprintf(ptrs + len, sizeof ptrs - len, "%s@%u", i ? "," : "", s->ptrs[i]);
-    const char *like = typeinfo_shape_type(a->types, obj);
-    return report_strfmt("%llu B, %u ptrs%s%s%s%s%s", (unsigned long long)s->size, s->nptrs,
-                         s->nptrs ? " " : "", ptrs, s->nptrs > 4 ? ",..." : "",
-                         like ? ", the shape of " : "", like ? like : "");
+    /* no type name here: a shape alike a type's is no evidence of it (docs/heap-model.md) */
+    (void)a;
+    return report_strfmt("%llu B, %u ptrs%s%s%s", (unsigned long long)s->size, s->nptrs,
+                         s->nptrs ? " " : "", ptrs, s->nptrs > 4 ? ",..." : "");
 }
 
 char *describe_label(const analysis *a, uint32_t node)
@@ -84,13 +84,16 @@ int describe_step(const analysis *a, uint32_t node, uint32_t field, report_step 
 int describe_field(const analysis *a, uint32_t from, uint32_t field, report_step *step)
 {
     const heap *h = a->h;
-    if (from >= h->nobj || field == REPORT_NO_FIELD || h->obj_type[from] == HEAP_NONE ||
-        !h->syms)
+    char name[256];
+    if (field == REPORT_NO_FIELD)
+        return HS_OK;
+    if (typing_node_field(h, from, field, name, sizeof name)) /* DWARF: a Go expression */
+        return (step->field_name = report_strdup(name)) ? HS_OK : HS_ERR_NOMEM;
+    if (from >= h->nobj || h->obj_type[from] == HEAP_NONE || !h->syms)
         return HS_OK;
     const heap_type *t = &h->types[h->obj_type[from]];
     if (!t->addr || field < h->obj_hdr[from])
         return HS_OK; /* a role label, not a descriptor; or inside the malloc header */
-    char name[160];
     if (gotype_field_name(h->syms, t->addr, field - h->obj_hdr[from], name, sizeof name) != HS_OK)
         return HS_OK;
     return (step->field_name = report_strdup(name)) ? HS_OK : HS_ERR_NOMEM;
@@ -100,12 +103,13 @@ int describe_path(const analysis *a, const graph_step *steps, size_t n, const ch
                   const char *root_name, report_path *out)
 {
     memset(out, 0, sizeof *out);
+    int rc = HS_OK;
     out->root_kind = report_strdup(root_kind);
     out->root_name = report_strdup(root_name);
     out->steps = calloc(n ? n : 1, sizeof *out->steps);
     if (!out->root_kind || !out->root_name || !out->steps) {
-        report_path_release(out);
-        return HS_ERR_NOMEM;
+        rc = HS_ERR_NOMEM;
+        goto out;
     }
     for (size_t i = 0; i < n; i++) {
         /* offsets as the program sees them: past a Go 1.22+ malloc header */
@@ -113,16 +117,17 @@ int describe_path(const analysis *a, const graph_step *steps, size_t n, const ch
         if (f != REPORT_NO_FIELD && steps[i - 1].node < a->h->nobj &&
             f >= a->h->obj_hdr[steps[i - 1].node])
             f -= a->h->obj_hdr[steps[i - 1].node];
-        int rc = describe_step(a, steps[i].node, f, &out->steps[i]);
+        rc = describe_step(a, steps[i].node, f, &out->steps[i]);
         out->nsteps = i + 1;
-        if (rc >= 0 && i)
-            rc = describe_field(a, steps[i - 1].node, steps[i].field, &out->steps[i]);
-        if (rc < 0) {
-            report_path_release(out);
-            return rc;
-        }
+        if (rc < 0 ||
+            (i && (rc = describe_field(a, steps[i - 1].node, steps[i].field,
+                                       &out->steps[i])) < 0))
+            goto out;
     }
-    return HS_OK;
+out:
+    if (rc < 0)
+        report_path_release(out);
+    return rc;
 }
 
 int describe_root(const analysis *a, uint32_t root_index, char **kind, char **name)

@@ -40,22 +40,22 @@ static int grow_add(growth *g, const analysis *a, uint32_t v, int after)
     char *label = describe_label(a, v);
     if (!label)
         return HS_ERR_NOMEM;
+    int rc = HS_OK;
     uint32_t off = strpool_intern(&g->labels, label, strlen(label));
     uint32_t *row = off == UINT32_MAX ? NULL : u64map_upsert(&g->index, off, UINT32_MAX);
     if (!row) {
-        free(label);
-        return HS_ERR_NOMEM;
+        rc = HS_ERR_NOMEM;
+        goto out;
     }
     if (*row == UINT32_MAX) {
         report_delta d = {.label = label, .group = report_strdup(groups[group])};
         if (!d.group || VEC_PUSH(g->rows, g->n, g->cap, d) < 0) {
-            free(label);
             free(d.group);
-            return HS_ERR_NOMEM;
+            rc = HS_ERR_NOMEM;
+            goto out;
         }
+        label = NULL; /* the row owns it */
         *row = (uint32_t)(g->n - 1);
-    } else {
-        free(label);
     }
     report_delta *d = &g->rows[*row];
     uint64_t bytes = heap_obj_bytes(h, v);
@@ -66,7 +66,9 @@ static int grow_add(growth *g, const analysis *a, uint32_t v, int after)
         d->count_before++;
         d->bytes_before += bytes;
     }
-    return HS_OK;
+out:
+    free(label);
+    return rc;
 }
 
 static uint64_t absdiff(uint64_t x, uint64_t y)
@@ -103,7 +105,7 @@ static int diff_candidate(const analysis *before, analysis *after, uint32_t v,
     const char *t = heap_type_name(after->h, w);
     if (t && (!strncmp(t, "sync.", 5) || !strncmp(t, "runtime.", 8) || !strncmp(t, "any ", 4)))
         return HS_OK; /* the container's own machinery, not a value */
-    return ghost_add(after, fs, w, ca < 31 ? 1u << ca : 1u << 31, "diff", NULL, err);
+    return ghost_add(after, w, ca < 31 ? 1u << ca : 1u << 31, "diff", NULL, fs, err);
 }
 
 /* Exact ghosts of the containers both dumps have. For a decoded container (sync.Map, Go map)

@@ -223,25 +223,30 @@ int dom_start(const graph *g, const graph_root *roots, size_t nroots, uint32_t f
     *out = NULL;
     uint32_t n = graph_node_count(g);
     const uint32_t *off = graph_out_offsets(g), *dst = graph_out_dst(g);
+    dom_work *w = NULL;
+    dom_tree *d = NULL;
+    uint32_t *vsucc = NULL;
+    dom_v *t = NULL;
+    dfs_frame *fr = NULL;
+    uint64_t *seen = NULL;
+    int rc = HS_OK;
 
     size_t nvs = 0;
     for (size_t i = 0; i < nroots; i++) {
         uint32_t v = roots[i].node;
         if (v >= n) {
-            free(retained);
-            free(idom);
-            return hs_error_set(err, HS_ERR_ARG, HS_NO_OFFSET,
-                                "dominators: root %zu names node %u of %u", i, v, n);
+            rc = hs_error_set(err, HS_ERR_ARG, HS_NO_OFFSET,
+                              "dominators: root %zu names node %u of %u", i, v, n);
+            goto out;
         }
         if ((flags & DOM_EXCLUDE_FINALIZER) && (roots[i].flags & GRAPH_ROOT_FINALIZER))
             continue;
         nvs += (roots[i].flags & GRAPH_ROOT_SCAN) ? off[v + 1] - off[v] : 1;
     }
     if (nvs > GRAPH_MAX_EDGES) { /* the DFS frame of the virtual root counts in 32 bits */
-        free(retained);
-        free(idom);
-        return hs_error_set(err, HS_ERR_LIMIT, HS_NO_OFFSET,
-                            "dominators: %zu edges from the virtual root", nvs);
+        rc = hs_error_set(err, HS_ERR_LIMIT, HS_NO_OFFSET,
+                          "dominators: %zu edges from the virtual root", nvs);
+        goto out;
     }
 
     /* Temporaries: t (16 bytes per node) and the visited bitmap (n / 8 bytes); the DFS
@@ -249,12 +254,12 @@ int dom_start(const graph *g, const graph_root *roots, size_t nroots, uint32_t f
      * space until the end: idom holds the node -> preorder map, the first half of retained
      * the preorder -> node map. */
     size_t N1 = (size_t)n + 1;
-    dom_work *w = calloc(1, sizeof *w);
-    dom_tree *d = calloc(1, sizeof *d);
-    uint32_t *vsucc = malloc(nvs * sizeof *vsucc + 1);
-    dom_v *t = malloc(N1 * sizeof *t);
-    dfs_frame *fr = malloc(N1 * sizeof *fr);
-    uint64_t *seen = calloc(n / 64 + 1, sizeof *seen);
+    w = calloc(1, sizeof *w);
+    d = calloc(1, sizeof *d);
+    vsucc = malloc(nvs * sizeof *vsucc + 1);
+    t = malloc(N1 * sizeof *t);
+    fr = malloc(N1 * sizeof *fr);
+    seen = calloc(n / 64 + 1, sizeof *seen);
     if (d) {
         d->g = g;
         d->n = n;
@@ -264,15 +269,8 @@ int dom_start(const graph *g, const graph_root *roots, size_t nroots, uint32_t f
         idom = NULL;
     }
     if (!w || !d || !vsucc || !t || !fr || !seen || !d->idom || !d->retained) {
-        free(retained); /* when d could not adopt them */
-        free(idom);
-        free(w);
-        dom_free(d);
-        free(vsucc);
-        free(t);
-        free(fr);
-        free(seen);
-        return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "dominators: out of memory");
+        rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "dominators: out of memory");
+        goto out;
     }
     uint32_t *pre = d->idom;                       /* node -> preorder number, NIL: unreached */
     uint32_t *vertex = (uint32_t *)d->retained;    /* preorder number -> node */
@@ -329,12 +327,21 @@ int dom_start(const graph *g, const graph_root *roots, size_t nroots, uint32_t f
     }
     for (size_t i = 0; i < nvs; i++) /* the virtual root points to them */
         t[pre[vsucc[i]]].semi = 0;
-    free(fr);
-    free(seen);
-    free(vsucc);
     *w = (dom_work){g, d, t, N};
     *out = w;
-    return HS_OK;
+    w = NULL; /* it holds d and t */
+    d = NULL;
+    t = NULL;
+out:
+    free(retained); /* when d could not adopt them */
+    free(idom);
+    free(w);
+    dom_free(d);
+    free(vsucc);
+    free(t);
+    free(fr);
+    free(seen);
+    return rc;
 }
 
 int dom_finish(dom_work *wk, dom_tree **out, hs_error *err)
@@ -348,13 +355,13 @@ int dom_finish(dom_work *wk, dom_tree **out, hs_error *err)
     const uint64_t *size = graph_sizes(g);
     uint32_t *pre = d->idom, *vertex = (uint32_t *)d->retained;
     uint32_t *cstack = malloc(((size_t)N + 1) * sizeof *cstack);
+    int rc = HS_OK;
     if (!cstack || !ioff) {
         int nomem = !cstack;
-        free(cstack);
-        dom_work_free(wk);
-        return hs_error_set(err, nomem ? HS_ERR_NOMEM : HS_ERR_ARG, HS_NO_OFFSET,
-                            nomem ? "dominators: out of memory"
-                                  : "dominators: the graph has no reverse adjacency");
+        rc = hs_error_set(err, nomem ? HS_ERR_NOMEM : HS_ERR_ARG, HS_NO_OFFSET,
+                          nomem ? "dominators: out of memory"
+                                : "dominators: the graph has no reverse adjacency");
+        goto out;
     }
 
     /* Steps 2 and 3. */
@@ -380,6 +387,7 @@ int dom_finish(dom_work *wk, dom_tree **out, hs_error *err)
     }
     dom_bucket(0, t, cstack);
     free(cstack);
+    cstack = NULL;
 
     /* Step 4 in increasing preorder; the idom, as a node id, goes into the dead semi field.
      * Retained sizes bottom-up (an idom precedes its children in preorder), accumulated in
@@ -408,9 +416,11 @@ int dom_finish(dom_work *wk, dom_tree **out, hs_error *err)
     d->total = t[0].retained;
     d->reachable = N - 1;
     wk->d = NULL;
-    dom_work_free(wk);
     *out = d;
-    return HS_OK;
+out:
+    free(cstack);
+    dom_work_free(wk);
+    return rc;
 }
 
 int dom_compute(const graph *g, const graph_root *roots, size_t nroots, uint32_t flags,

@@ -84,7 +84,7 @@ static int by_slots_desc(const void *a, const void *b)
     return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
-static void copy_str(char *dst, size_t cap, gohd_bytes b)
+static void copy_str(gohd_bytes b, char *dst, size_t cap)
 {
     size_t n = b.len < cap - 1 ? b.len : cap - 1;
     memcpy(dst, b.ptr, n);
@@ -95,8 +95,8 @@ static void count_record(dstats *st, const gohd_record *rec)
 {
     switch (rec->tag) {
     case GOHD_PARAMS:
-        copy_str(st->go_version, sizeof st->go_version, rec->u.params.goversion);
-        copy_str(st->goarch, sizeof st->goarch, rec->u.params.goarch);
+        copy_str(rec->u.params.goversion, st->go_version, sizeof st->go_version);
+        copy_str(rec->u.params.goarch, st->goarch, sizeof st->goarch);
         st->ptr_size = rec->u.params.ptr_size;
         st->big_endian = rec->u.params.big_endian;
         st->ncpu = rec->u.params.ncpu;
@@ -148,14 +148,12 @@ int dstats_compute(source *s, size_t top_n, void (*progress)(void *ctx, uint64_t
     out->small_sizes = calloc(DSTATS_SMALL_MAX + 1, sizeof *out->small_sizes);
     if (!out->small_sizes)
         return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "size histogram");
-    source_reader *sr;
-    int rc = source_reader_open(s, 2, &sr, err);
-    if (rc < 0) {
-        dstats_release(out);
-        return rc;
-    }
-    gohd_reader *r = source_reader_gohd(sr);
+    source_reader *sr = NULL;
     gtable globals = {0};
+    int rc = source_reader_open(s, 2, &sr, err);
+    if (rc < 0)
+        goto out;
+    gohd_reader *r = source_reader_gohd(sr);
     gohd_record rec;
     uint64_t next_report = 0;
     while ((rc = gohd_next(r, &rec, err)) > 0) {
@@ -179,28 +177,30 @@ int dstats_compute(source *s, size_t top_n, void (*progress)(void *ctx, uint64_t
         const hs_error *se = source_reader_stream_error(sr);
         if (se && se->status != HS_OK && err)
             *err = *se;
+        goto out;
     }
     source_reader_free(sr);
-    if (rc >= 0 && globals.used) {
+    sr = NULL;
+    if (globals.used) {
         dstats_global *all = malloc(globals.used * sizeof *all);
         if (!all) {
             rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "globals");
-        } else {
-            size_t k = 0;
-            for (size_t i = 0; i < globals.cap; i++)
-                if (globals.slots[i].key)
-                    all[k++] = globals.slots[i].g;
-            qsort(all, k, sizeof *all, by_slots_desc);
-            out->top_globals = all;
-            out->ntop = k < top_n ? k : top_n;
+            goto out;
         }
+        size_t k = 0;
+        for (size_t i = 0; i < globals.cap; i++)
+            if (globals.slots[i].key)
+                all[k++] = globals.slots[i].g;
+        qsort(all, k, sizeof *all, by_slots_desc);
+        out->top_globals = all;
+        out->ntop = k < top_n ? k : top_n;
     }
+out:
+    source_reader_free(sr);
     free(globals.slots);
-    if (rc < 0) {
+    if (rc < 0)
         dstats_release(out);
-        return rc;
-    }
-    return HS_OK;
+    return rc;
 }
 
 void dstats_release(dstats *st)

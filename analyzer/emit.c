@@ -221,7 +221,7 @@ int emit_buf_finish(emit_buf *b)
     return b->status;
 }
 
-const char *emit_addr(char buf[EMIT_ADDR_MAX], uint64_t addr)
+const char *emit_addr(uint64_t addr, char buf[EMIT_ADDR_MAX])
 {
     snprintf(buf, EMIT_ADDR_MAX, "0x%" PRIx64, addr);
     return buf;
@@ -229,7 +229,7 @@ const char *emit_addr(char buf[EMIT_ADDR_MAX], uint64_t addr)
 
 /* The report's sizes: tenths, rounded half up, in the unit that keeps the rounded value under
  * 1024 (HS_UNITS_TENTHS). */
-const char *emit_size(char buf[EMIT_SIZE_MAX], uint64_t bytes)
+const char *emit_size(uint64_t bytes, char buf[EMIT_SIZE_MAX])
 {
     return hs_units_format_bytes(bytes, HS_UNITS_TENTHS, buf, EMIT_SIZE_MAX);
 }

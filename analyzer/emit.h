@@ -126,11 +126,11 @@ int emit_utf8_valid(const char *s);
 
 /* "0x" + lowercase hex, as the JSON and text print addresses. */
 #define EMIT_ADDR_MAX 19
-const char *emit_addr(char buf[EMIT_ADDR_MAX], uint64_t addr);
+const char *emit_addr(uint64_t addr, char buf[EMIT_ADDR_MAX]);
 
 /* Human size: "576 B", "6.8 KiB", "12.0 MiB", ... (binary units, one decimal, rounded). */
 #define EMIT_SIZE_MAX 24
-const char *emit_size(char buf[EMIT_SIZE_MAX], uint64_t bytes);
+const char *emit_size(uint64_t bytes, char buf[EMIT_SIZE_MAX]);
 
 /* The kind as people read it: "ghost", "finalizer-pinned", "closure cycle", "tombstone". */
 const char *emit_kind_label(int kind);

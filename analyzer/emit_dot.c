@@ -44,8 +44,8 @@ static void put_text(dctx *d, const char *s)
     put_tmp(d);
 }
 
-static void node_id(char *buf, size_t n, const char *prefix, char part, size_t i,
-                    const report_step *s)
+static void node_id(const char *prefix, char part, size_t i, const report_step *s, char *buf,
+                    size_t n)
 {
     static const char letters[] = "ocgfrz"; /* by report_node_kind */
     if (s->addr)
@@ -59,14 +59,14 @@ static void put_chain(dctx *d, const char *prefix, char part, const report_step 
 {
     char id[64], prev[64], a[EMIT_ADDR_MAX], z[EMIT_SIZE_MAX];
     for (size_t i = 0; i < n; i++) {
-        node_id(id, sizeof id, prefix, part, i, &s[i]);
+        node_id(prefix, part, i, &s[i], id, sizeof id);
         emit_buf_printf(&d->b, "    %s [label=\"", id);
         put_text(d, s[i].name ? s[i].name : s[i].shape ? s[i].shape : "?");
         emit_buf_printf(&d->b, "\\n%s", report_node_kind_name(s[i].kind));
         if (s[i].addr)
-            emit_buf_printf(&d->b, " %s", emit_addr(a, s[i].addr));
+            emit_buf_printf(&d->b, " %s", emit_addr(s[i].addr, a));
         if (s[i].size)
-            emit_buf_printf(&d->b, " (%s)", emit_size(z, s[i].size));
+            emit_buf_printf(&d->b, " (%s)", emit_size(s[i].size, z));
         emit_buf_put(&d->b, "\"", 1);
         if (s[i].kind == REPORT_NODE_CLOSURE)
             emit_buf_puts(&d->b, ", shape=octagon");
@@ -88,8 +88,8 @@ static void put_cluster(dctx *d, const char *prefix, const report_finding *f, in
     char z1[EMIT_SIZE_MAX], z2[EMIT_SIZE_MAX];
     emit_buf_printf(&d->b, "  subgraph cluster_%s {\n    label=\"%s%s: %zu objects, %s, "
                     "retains %s\\n", prefix, info ? "not a leak: " : "",
-                    emit_kind_label(f->kind), f->nobjects, emit_size(z1, f->bytes),
-                    emit_size(z2, f->retained_bytes));
+                    emit_kind_label(f->kind), f->nobjects, emit_size(f->bytes, z1),
+                    emit_size(f->retained_bytes, z2));
     put_text(d, f->title ? f->title : "");
     emit_buf_puts(&d->b, "\";\n");
     if (f->path.root_kind || f->path.root_name) {
@@ -100,7 +100,7 @@ static void put_cluster(dctx *d, const char *prefix, const report_finding *f, in
         emit_buf_puts(&d->b, "\"];\n");
         if (f->path.nsteps > 0) {
             char id[64];
-            node_id(id, sizeof id, prefix, 'p', 0, &f->path.steps[0]);
+            node_id(prefix, 'p', 0, &f->path.steps[0], id, sizeof id);
             emit_buf_printf(&d->b, "    %s_root -> %s [style=dashed];\n", prefix, id);
         }
     }

@@ -128,9 +128,9 @@ static void put_node(tctx *t, const report_step *s)
         emit_buf_puts(&t->b, kind);
     }
     if (s->addr)
-        emit_buf_printf(&t->b, " %s", emit_addr(a, s->addr));
+        emit_buf_printf(&t->b, " %s", emit_addr(s->addr, a));
     if (s->size)
-        emit_buf_printf(&t->b, " (%s)", emit_size(z, s->size));
+        emit_buf_printf(&t->b, " (%s)", emit_size(s->size, z));
 }
 
 #define HOP_MAX 96
@@ -193,9 +193,9 @@ static void put_path(tctx *t, const report_path *p, size_t col)
     if (step_is_root(p)) {
         char a[EMIT_ADDR_MAX], z[EMIT_SIZE_MAX];
         if (s[0].addr)
-            emit_buf_printf(&t->b, " %s", emit_addr(a, s[0].addr));
+            emit_buf_printf(&t->b, " %s", emit_addr(s[0].addr, a));
         if (s[0].size)
-            emit_buf_printf(&t->b, " (%s)", emit_size(z, s[0].size));
+            emit_buf_printf(&t->b, " (%s)", emit_size(s[0].size, z));
         s++, n--;
     }
     emit_buf_put(&t->b, "\n", 1);
@@ -222,7 +222,7 @@ static void put_objects(tctx *t, const report_finding *f)
         } else if (i > 0) {
             emit_buf_put(&t->b, " ", 1);
         }
-        emit_buf_puts(&t->b, emit_addr(a, f->objects[i]));
+        emit_buf_puts(&t->b, emit_addr(f->objects[i], a));
     }
     if (shown < f->nobjects)
         emit_buf_printf(&t->b, "%s... and %zu more", shown ? " " : "", f->nobjects - shown);
@@ -239,7 +239,7 @@ static void put_closures(tctx *t, const report_finding *f)
     for (size_t i = 0; i < shown; i++) {
         if (i > 0)
             emit_buf_pad(&t->b, BLOCK_INDENT + LABEL_WIDTH);
-        emit_buf_printf(&t->b, "%s ", emit_addr(a, f->closures[i].addr));
+        emit_buf_printf(&t->b, "%s ", emit_addr(f->closures[i].addr, a));
         put_clean(t, f->closures[i].func);
         emit_buf_put(&t->b, "\n", 1);
     }
@@ -255,8 +255,8 @@ static void put_counts(tctx *t, const report_finding *f)
 {
     char z1[EMIT_SIZE_MAX], z2[EMIT_SIZE_MAX];
     emit_buf_printf(&t->b, "%s: %zu %s, %s, retains %s", emit_kind_label(f->kind), f->nobjects,
-                    plural(f->nobjects, "object", "objects"), emit_size(z1, f->bytes),
-                    emit_size(z2, f->retained_bytes));
+                    plural(f->nobjects, "object", "objects"), emit_size(f->bytes, z1),
+                    emit_size(f->retained_bytes, z2));
 }
 
 static void put_finding(tctx *t, const report_finding *f, size_t index)
@@ -346,6 +346,30 @@ static void put_info(tctx *t, const report *r)
     }
 }
 
+static double pct(uint64_t part, uint64_t whole)
+{
+    return whole ? 100.0 * (double)part / (double)whole : 100.0;
+}
+
+/* "typed  N  SIZE (P% of in-use bytes, from DWARF)" and the evidence, largest first as found. */
+static void put_typing(tctx *t, const report *r, size_t lw, int w)
+{
+    const report_typing *ty = &r->typing;
+    char z[EMIT_SIZE_MAX];
+    emit_buf_printf(&t->b, "  %-*s%*" PRIu64 "  %s (%.1f%% of in-use bytes, from %s)\n",
+                    (int)lw, "typed", w, ty->objects, emit_size(ty->bytes, z),
+                    pct(ty->bytes, r->in_use_bytes), ty->from);
+    if (!ty->nby)
+        return;
+    emit_buf_printf(&t->b, "  %-*s", (int)lw, "typed by");
+    for (size_t i = 0; i < ty->nby; i++)
+        emit_buf_printf(&t->b, "%s%s %.1f%%", i ? ", " : "", ty->by[i].evidence,
+                        pct(ty->by[i].bytes, r->in_use_bytes));
+    if (ty->refused)
+        emit_buf_printf(&t->b, " (%" PRIu64 " refused: did not fit)", ty->refused);
+    emit_buf_put(&t->b, "\n", 1);
+}
+
 typedef struct sum_line {
     const char *label;
     uint64_t count;
@@ -383,9 +407,11 @@ static void put_summary(tctx *t, const report *r)
     for (size_t i = 0; i < nlines; i++) {
         emit_buf_printf(&t->b, "  %-*s%*" PRIu64, (int)lw, lines[i].label, w, lines[i].count);
         if (lines[i].has_bytes)
-            emit_buf_printf(&t->b, "  %s", emit_size(z, lines[i].bytes));
+            emit_buf_printf(&t->b, "  %s", emit_size(lines[i].bytes, z));
         emit_buf_put(&t->b, "\n", 1);
     }
+    if (r->typing.from)
+        put_typing(t, r, lw, w);
     for (size_t i = 0; i < r->ncontainers; i++) { /* one per line, aligned */
         emit_buf_printf(&t->b, "  %-*s", (int)lw, i ? "" : "containers");
         put_clean(t, r->containers[i]);
@@ -404,8 +430,8 @@ enum { COL_RETAINED, COL_BYTES, COL_COUNT, COL_GROUP, NCOLS };
 static size_t row_cell(const report_row *row, int col, char buf[EMIT_SIZE_MAX])
 {
     switch (col) {
-    case COL_RETAINED: emit_size(buf, row->retained_bytes); break;
-    case COL_BYTES: emit_size(buf, row->bytes); break;
+    case COL_RETAINED: emit_size(row->retained_bytes, buf); break;
+    case COL_BYTES: emit_size(row->bytes, buf); break;
     case COL_COUNT: snprintf(buf, EMIT_SIZE_MAX, "%" PRIu64, row->count); break;
     default: return row->group ? strlen(row->group) : 1;
     }
@@ -462,7 +488,7 @@ static void put_table(tctx *t, const char *title, const report_row *rows, size_t
         emit_buf_pad(&t->b, 2);
         put_clean(t, rows[i].label);
         if (with_addr && rows[i].addr)
-            emit_buf_printf(&t->b, " %s", emit_addr(a, rows[i].addr));
+            emit_buf_printf(&t->b, " %s", emit_addr(rows[i].addr, a));
         emit_buf_put(&t->b, "\n", 1);
     }
 }
@@ -478,8 +504,8 @@ static void put_diff(tctx *t, const report_diff *d)
     bold_off(t);
     emit_buf_printf(&t->b, "\n  %" PRIu64 " objects gone (%s), %" PRIu64 " new (%s), %" PRIu64
                            " kept (%s)\n",
-                    d->gone_objects, emit_size(a, d->gone_bytes), d->new_objects,
-                    emit_size(b, d->new_bytes), d->kept_objects, emit_size(c, d->kept_bytes));
+                    d->gone_objects, emit_size(d->gone_bytes, a), d->new_objects,
+                    emit_size(d->new_bytes, b), d->kept_objects, emit_size(d->kept_bytes, c));
     if (!d->ngrowth)
         return;
     emit_buf_printf(&t->b, "  %12s %12s %12s  %-8s NAME\n", "BEFORE", "AFTER", "CHANGE", "GROUP");
@@ -487,8 +513,8 @@ static void put_diff(tctx *t, const report_diff *d)
         const report_delta *g = &d->growth[i];
         int grew = g->bytes_after >= g->bytes_before;
         uint64_t delta = grew ? g->bytes_after - g->bytes_before : g->bytes_before - g->bytes_after;
-        emit_buf_printf(&t->b, "  %12s %12s %c%11s  %-8s ", emit_size(a, g->bytes_before),
-                        emit_size(b, g->bytes_after), grew ? '+' : '-', emit_size(c, delta),
+        emit_buf_printf(&t->b, "  %12s %12s %c%11s  %-8s ", emit_size(g->bytes_before, a),
+                        emit_size(g->bytes_after, b), grew ? '+' : '-', emit_size(delta, c),
                         g->group ? g->group : "?");
         put_clean(t, g->label);
         emit_buf_printf(&t->b, " (%" PRIu64 " -> %" PRIu64 ")\n", g->count_before, g->count_after);
@@ -502,7 +528,7 @@ static void put_dump(tctx *t, const report *r)
     emit_buf_puts(&t->b, "heapsift report for ");
     put_clean(t, r->dump_path ? r->dump_path : "(unnamed dump)");
     bold_off(t);
-    emit_buf_printf(&t->b, "\n  %s dump, ", emit_size(z, r->dump_bytes));
+    emit_buf_printf(&t->b, "\n  %s dump, ", emit_size(r->dump_bytes, z));
     put_clean(t, r->go_version ? r->go_version : "unknown Go version");
     if (r->goarch) {
         emit_buf_put(&t->b, " ", 1);

@@ -102,16 +102,10 @@ static int grow_edges(graph_builder *b)
     size_t cap = b->edge_cap * 2;
     if (cap > GRAPH_MAX_EDGES)
         cap = GRAPH_MAX_EDGES;
-    uint32_t *p;
-    if (!(p = realloc(b->src, cap * sizeof *p)))
+    void **const arrays[] = {(void **)&b->src, (void **)&b->dst, (void **)&b->field};
+    const size_t elem[] = {sizeof *b->src, sizeof *b->dst, sizeof *b->field};
+    if (vec_resize_parallel(arrays, elem, 3, cap) < 0)
         return HS_ERR_NOMEM;
-    b->src = p;
-    if (!(p = realloc(b->dst, cap * sizeof *p)))
-        return HS_ERR_NOMEM;
-    b->dst = p;
-    if (!(p = realloc(b->field, cap * sizeof *p)))
-        return HS_ERR_NOMEM;
-    b->field = p;
     b->edge_cap = cap;
     return HS_OK;
 }
@@ -191,11 +185,11 @@ int graph_build_reverse(graph *g, int parallel, uint32_t *spare_off, uint32_t *s
     uint32_t *ioff = spare_off ? memset(spare_off, 0, ((size_t)n + 1) * sizeof *ioff)
                                : calloc((size_t)n + 1, sizeof *ioff);
     uint32_t *isrc = spare_src ? spare_src : malloc((size_t)g->m * sizeof *isrc + 1);
+    int rc = HS_OK;
     if (!ioff || !isrc) {
-        free(ioff);
-        free(isrc);
-        return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET,
-                            "graph: out of memory building the reverse adjacency");
+        rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET,
+                          "graph: out of memory building the reverse adjacency");
+        goto out;
     }
     g->in_off = ioff;
     g->in_src = isrc;
@@ -208,7 +202,11 @@ int graph_build_reverse(graph *g, int parallel, uint32_t *spare_off, uint32_t *s
     par_for(n, min_split, scatter_in_part, g);
     memmove(ioff + 1, ioff, (size_t)n * sizeof *ioff);
     ioff[0] = 0;
-    return HS_OK;
+    ioff = isrc = NULL; /* g owns them */
+out:
+    free(ioff);
+    free(isrc);
+    return rc;
 }
 
 int graph_adopt(uint32_t n, uint32_t m, uint32_t *out_off, uint32_t *out_dst, uint32_t *out_field,
@@ -216,31 +214,40 @@ int graph_adopt(uint32_t n, uint32_t m, uint32_t *out_off, uint32_t *out_dst, ui
 {
     *out = NULL;
     graph *g = calloc(1, sizeof *g);
+    int rc = HS_OK;
     if (!g) {
-        free(out_off);
-        free(out_dst);
-        free(out_field);
-        free(size);
-        return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "graph: out of memory");
+        rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "graph: out of memory");
+        goto out;
     }
     *g = (graph){.n = n, .m = m, .out_off = out_off, .out_dst = out_dst, .out_field = out_field,
                  .size = size};
     *out = g;
-    return HS_OK;
+    out_off = out_dst = out_field = NULL; /* g owns them */
+    size = NULL;
+out:
+    free(out_off);
+    free(out_dst);
+    free(out_field);
+    free(size);
+    return rc;
 }
 
 int graph_build(graph_builder *b, graph **out, hs_error *err)
 {
+    uint32_t *off = NULL, *dst = NULL, *field = NULL, *cur = NULL;
+    graph *g = NULL;
+    int rc = HS_OK;
     if (out)
         *out = NULL;
     if (!b || !out) {
-        graph_builder_free(b);
-        return hs_error_set(err, HS_ERR_ARG, HS_NO_OFFSET, "graph: no builder");
+        rc = hs_error_set(err, HS_ERR_ARG, HS_NO_OFFSET, "graph: no builder");
+        goto out;
     }
     uint32_t n = b->n, m = (uint32_t)b->m;
-    uint32_t *off = calloc((size_t)n + 1, sizeof *off), *dst = NULL, *field = NULL;
-    if (!off)
-        goto nomem;
+    if (!(off = calloc((size_t)n + 1, sizeof *off))) {
+        rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "graph: out of memory building CSR");
+        goto out;
+    }
     /* Forward CSR: count out-degrees, prefix sums. */
     for (uint32_t e = 0; e < m; e++)
         off[b->src[e] + 1]++;
@@ -253,12 +260,13 @@ int graph_build(graph_builder *b, graph **out, hs_error *err)
         b->dst = b->field = NULL;
     } else {
         /* Stable counting sort by source; keeps insertion order within a node. */
-        uint32_t *cur = malloc((size_t)n * sizeof *cur + 1);
+        cur = malloc((size_t)n * sizeof *cur + 1);
         dst = malloc((size_t)m * sizeof(uint32_t) + 1);
         field = malloc((size_t)m * sizeof(uint32_t) + 1);
         if (!cur || !dst || !field) {
-            free(cur);
-            goto nomem;
+            rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET,
+                              "graph: out of memory building CSR");
+            goto out;
         }
         memcpy(cur, off, (size_t)n * sizeof *cur);
         for (uint32_t e = 0; e < m; e++) {
@@ -267,23 +275,26 @@ int graph_build(graph_builder *b, graph **out, hs_error *err)
             field[pos] = b->field[e];
         }
         free(cur);
+        cur = NULL;
     }
     uint64_t *size = vec_shrink(b->size, (size_t)n * sizeof(uint64_t));
     b->size = NULL;
     graph_builder_free(b);
-    int rc = graph_adopt(n, m, off, dst, field, size, out, err);
-    if (rc >= 0 && (rc = graph_build_reverse(*out, 1, NULL, NULL, err)) < 0) {
-        graph_free(*out);
-        *out = NULL;
-    }
-    return rc;
-
-nomem:
+    b = NULL;
+    rc = graph_adopt(n, m, off, dst, field, size, &g, err);
+    off = dst = field = NULL; /* graph_adopt took them */
+    if (rc < 0 || (rc = graph_build_reverse(g, 1, NULL, NULL, err)) < 0)
+        goto out;
+    *out = g;
+    g = NULL;
+out:
+    graph_free(g);
     graph_builder_free(b);
+    free(cur);
     free(off);
     free(dst);
     free(field);
-    return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "graph: out of memory building CSR");
+    return rc;
 }
 
 void graph_free(graph *g)

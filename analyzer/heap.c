@@ -233,9 +233,11 @@ void heap_free(heap *h)
     free(h->roots);
     free(h->fins);
     free(h->types);
+    free(h->aux_ttype);
     free(h->static_ptrs);
     free(h->weak);
     free(h->shapes);
+    free(h->shape_ptrs);
     free(h->gors);
     graph_free(h->g);
     strpool_release(&h->names);

@@ -55,9 +55,14 @@ typedef enum heap_type_src {
     HEAP_TSRC_FINALIZER, /* the finalizer record's object type (ot) */
     HEAP_TSRC_HEADER,    /* Go 1.22+ malloc header */
     HEAP_TSRC_LAYOUT,    /* its place in a decoded container (sync.Map internals) */
+    HEAP_TSRC_GLOBAL,    /* DWARF: a typed pointer of a global (or of a static it points to) */
+    HEAP_TSRC_FRAME,     /* DWARF: a typed pointer of a stack variable live at the frame's pc */
+    HEAP_TSRC_FIELD,     /* DWARF: a typed pointer field of a typed object or closure */
+    HEAP_TSRC_NKINDS
 } heap_type_src;
 
-/* Returns "interface", "finalizer", "malloc header" or "none". */
+/* Returns "interface", "finalizer", "malloc header", "container layout", "global",
+ * "stack variable", "field" or "none". */
 const char *heap_type_src_name(int src);
 
 typedef struct heap_aux {
@@ -68,6 +73,7 @@ typedef struct heap_aux {
     uint64_t addr;     /* global: symbol address; frame: sp; root: record address */
     uint64_t size;     /* global: symbol size; frame: frame bytes */
     uint64_t goid;     /* frames and goroutine roots */
+    uint64_t pc;       /* frames: the pc the frame is at (a return address for callers) */
     uint32_t depth;    /* frames: depth on the stack (0 = innermost) */
 } heap_aux;
 
@@ -81,17 +87,24 @@ typedef struct heap_finalizer {
 } heap_finalizer;
 
 typedef struct heap_type {
-    uint64_t addr;  /* descriptor address */
-    uint32_t name;  /* strpool offset */
-    uint64_t size;  /* value size, 0 when unknown */
+    uint64_t addr;    /* descriptor address, 0 when unknown */
+    uint32_t name;    /* strpool offset */
+    uint64_t size;    /* value size, 0 when unknown */
+    uint32_t ttype;   /* the DWARF type (h->tt), HEAP_NONE when none names it */
+    uint8_t backing;  /* 1: as many ttype values as fit the object ("[]T backing") */
 } heap_type;
 
 typedef struct heap_shape {
     uint64_t size;      /* slot size */
     uint32_t nptrs;     /* pointer slots */
     uint32_t ptrs[4];   /* the first pointer offsets, for display */
+    uint32_t kept_at;   /* its first pointer offsets are shape_ptrs[kept_at, kept_at + nkept) */
+    uint32_t nkept;     /* min(nptrs, HEAP_SHAPE_KEPT) */
     uint64_t hash;
 } heap_shape;
+
+/* Pointer offsets kept per shape, to check a type against an object's layout (typing.c). */
+#define HEAP_SHAPE_KEPT 4096u
 
 /* A pointer from a named global into an anonymous static, with its value: names the static
  * ("*main.registry") and the fields behind it. */
@@ -165,6 +178,7 @@ typedef struct heap {
     uint32_t label_type[HEAP_LABEL_CACHE];
     heap_shape *shapes;
     uint32_t nshapes;
+    uint32_t *shape_ptrs;  /* the shapes' kept pointer offsets (slot offsets) */
     heap_goroutine *gors;
     uint32_t ngors;
     heap_static_ptr *static_ptrs; /* in the order of their globals' edges */
@@ -182,6 +196,9 @@ typedef struct heap {
                               (spare.h): spare_take them, then spare_release the rest */
     strpool names;
     const symtab *syms;    /* borrowed from the source; may be NULL */
+    const struct typetab *tt; /* DWARF types (typing.c), borrowed; NULL without */
+    uint32_t *aux_ttype;   /* per aux node: its DWARF type (globals, statics), or HEAP_NONE;
+                              NULL without tt */
 } heap;
 
 /* Builds the model from every record of s into *out (the caller frees it with heap_free).

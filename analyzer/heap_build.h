@@ -105,6 +105,7 @@ typedef struct builder {
     u64map type_rec;   /* tag-3 type address -> strpool name offset */
     u64map type_idx;   /* descriptor address -> index in h->types */
     u64map shape_idx;  /* shape hash -> index in h->shapes */
+    size_t nshape_ptrs, cap_shape_ptrs; /* h->shape_ptrs */
     uint32_t last_shape;
     u64map hint_cache; /* (descriptor, header?) -> resolved type index */
     size_t cap_shapes, cap_fins, cap_gors, cap_roots;

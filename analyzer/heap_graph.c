@@ -83,12 +83,10 @@ int heap_graph_build(builder *b, const uint32_t *arrival_of, uint32_t narrival, 
     b->hints = NULL;
     b->nhints = b->cap_hints = 0;
     uint32_t *cursor = calloc((size_t)h->naux + 1, sizeof *cursor);
+    int rc = HS_OK;
     if (!off || !dst || !fld || !cursor) {
-        free(off);
-        free(dst);
-        free(fld);
-        free(cursor);
-        return heap_build_oom(err, "the graph");
+        rc = heap_build_oom(err, "the graph");
+        goto out;
     }
     off[0] = 0;
     layout_ctx lc = {b, arrival_of, narrival, off, dst, fld, 0};
@@ -114,6 +112,7 @@ int heap_graph_build(builder *b, const uint32_t *arrival_of, uint32_t narrival, 
         }
     }
     free(cursor);
+    cursor = NULL;
     uint32_t m = off[n];
     /* The graph's memory peak: drop the raw edges first, but keep their arrays' memory
      * (touched already) for later big arrays: see spare_take. */
@@ -129,14 +128,18 @@ int heap_graph_build(builder *b, const uint32_t *arrival_of, uint32_t narrival, 
     /* The graph holds the node sizes (objects' slot sizes, 0 for the rest): keep one copy. */
     uint64_t *size = realloc((void *)h->obj_size, (size_t)n * sizeof *size + 1);
     if (!size) {
-        free(off);
-        free(dst);
-        free(fld);
-        return heap_build_oom(err, "the graph");
+        rc = heap_build_oom(err, "the graph");
+        goto out;
     }
     memset(size + nobj, 0, (size_t)h->naux * sizeof *size);
     h->obj_size = NULL;
-    int rc = graph_adopt(n, m, off, dst, fld, size, &h->g, err);
+    rc = graph_adopt(n, m, off, dst, fld, size, &h->g, err);
+    off = dst = fld = NULL; /* graph_adopt took them */
     h->obj_size = h->g ? graph_sizes(h->g) : NULL;
+out:
+    free(off);
+    free(dst);
+    free(fld);
+    free(cursor);
     return rc;
 }

@@ -181,9 +181,17 @@ static int intern_shape(builder *b, uint64_t size, const uint64_t *offs, size_t 
     if (!slot)
         return HS_ERR_NOMEM;
     if (*slot == HEAP_NONE) {
-        heap_shape sh = {.size = size, .nptrs = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n, .hash = hash};
+        heap_shape sh = {.size = size, .nptrs = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n,
+                         .kept_at = (uint32_t)b->nshape_ptrs,
+                         .nkept = n < HEAP_SHAPE_KEPT ? (uint32_t)n : HEAP_SHAPE_KEPT, .hash = hash};
         for (size_t i = 0; i < n && i < 4; i++)
             sh.ptrs[i] = (uint32_t)offs[i];
+        if (b->nshape_ptrs + sh.nkept > UINT32_MAX ||
+            vec_reserve((void **)&h->shape_ptrs, &b->cap_shape_ptrs, b->nshape_ptrs + sh.nkept,
+                        sizeof *h->shape_ptrs) < 0)
+            return HS_ERR_NOMEM;
+        for (uint32_t i = 0; i < sh.nkept; i++)
+            h->shape_ptrs[b->nshape_ptrs++] = (uint32_t)offs[i];
         size_t len = h->nshapes;
         if (VEC_PUSH(h->shapes, len, b->cap_shapes, sh) < 0)
             return HS_ERR_NOMEM;
@@ -371,7 +379,7 @@ static int on_frame(builder *b, const gohd_record *rec)
 {
     heap_aux a = {.kind = HEAP_NODE_FRAME, .root_kind = HEAP_ROOT_FRAME,
                   .addr = rec->u.frame.sp, .size = rec->u.frame.contents.len,
-                  .goid = b->cur_goid,
+                  .goid = b->cur_goid, .pc = rec->u.frame.pc,
                   .depth = rec->u.frame.depth > UINT32_MAX ? UINT32_MAX : (uint32_t)rec->u.frame.depth};
     a.name = intern(b, (const char *)rec->u.frame.name.ptr, rec->u.frame.name.len);
     uint32_t aux;

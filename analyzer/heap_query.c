@@ -29,6 +29,9 @@ const char *heap_type_src_name(int src)
     case HEAP_TSRC_FINALIZER: return "finalizer";
     case HEAP_TSRC_HEADER: return "malloc header";
     case HEAP_TSRC_LAYOUT: return "container layout";
+    case HEAP_TSRC_GLOBAL: return "global";
+    case HEAP_TSRC_FRAME: return "stack variable";
+    case HEAP_TSRC_FIELD: return "field";
     default: return "none";
     }
 }
@@ -91,7 +94,8 @@ int heap_label(heap *h, uint32_t obj, const char *name)
         if (h->types[i].addr == 0 && !strcmp(strpool_get(&h->names, h->types[i].name), name))
             t = i;
     if (t == HEAP_NONE) {
-        heap_type ty = {.addr = 0, .name = strpool_intern(&h->names, name, strlen(name))};
+        heap_type ty = {.addr = 0, .name = strpool_intern(&h->names, name, strlen(name)),
+                        .ttype = HEAP_NONE};
         size_t len = h->ntypes;
         if (ty.name == UINT32_MAX || VEC_PUSH(h->types, len, h->cap_types, ty) < 0)
             return HS_ERR_NOMEM;
@@ -168,18 +172,16 @@ int heap_fetch(source *s, const heap *h, const uint32_t *objs, size_t n,
     if (!n)
         return HS_OK;
     u64map want = {0};
+    source_reader *sr = NULL;
+    int rc = HS_OK;
     for (size_t i = 0; i < n; i++)
         if (objs[i] < h->nobj && u64map_put(&want, h->obj_addr[objs[i]], objs[i]) < 0) {
-            u64map_release(&want);
-            return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET,
-                                "heap model: out of memory for the set of %zu objects to read", n);
+            rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET,
+                              "heap model: out of memory for the set of %zu objects to read", n);
+            goto out;
         }
-    source_reader *sr;
-    int rc = source_reader_open(s, 2, &sr, err);
-    if (rc < 0) {
-        u64map_release(&want);
-        return rc;
-    }
+    if ((rc = source_reader_open(s, 2, &sr, err)) < 0)
+        goto out;
     gohd_record rec;
     size_t left = want.used;
     while (left && (rc = gohd_next(source_reader_gohd(sr), &rec, err)) > 0) {
@@ -190,8 +192,9 @@ int heap_fetch(source *s, const heap *h, const uint32_t *objs, size_t n,
         rc = fn(ctx, obj, rec.u.object.contents.ptr, rec.u.object.contents.len,
                 rec.u.object.ptr_offsets, rec.u.object.nptrs);
         if (rc < 0)
-            break;
+            goto out;
     }
+out:
     source_reader_free(sr);
     u64map_release(&want);
     return rc < 0 ? rc : HS_OK;

@@ -51,7 +51,7 @@ static uint32_t intern_type(builder *b, uint64_t addr)
     }
     if (*slot != HEAP_NONE - 1)
         return *slot;
-    heap_type t = {.addr = addr, .name = HEAP_NONE};
+    heap_type t = {.addr = addr, .name = HEAP_NONE, .ttype = HEAP_NONE};
     uint32_t nm;
     gotype info;
     if (h->syms && gotype_read(h->syms, addr, &info, NULL) == HS_OK) {
@@ -168,11 +168,12 @@ int heap_resolve_iface_hints(builder *b, hs_error *err)
     uint32_t *desc_type = malloc(b->ndescs * sizeof *desc_type + 1);
     if (!desc_type)
         return heap_build_oom(err, "the types of interface values");
+    int rc = HS_OK;
     for (size_t d = 0; d < b->ndescs; d++)
         desc_type[d] = resolve_hint_type(b, &(type_hint){0, b->descs[d], HEAP_TSRC_IFACE});
     if (b->nomem) {
-        free(desc_type);
-        return heap_build_oom(err, "the types of interface values");
+        rc = heap_build_oom(err, "the types of interface values");
+        goto out;
     }
     for (size_t k = 0; k < b->nhints; k++) {
         if (k + AHEAD < b->nhints) {
@@ -189,8 +190,9 @@ int heap_resolve_iface_hints(builder *b, hs_error *err)
             h->obj_tsrc[obj] = HEAP_TSRC_IFACE;
         }
     }
+out:
     free(desc_type);
-    return HS_OK;
+    return rc;
 }
 
 /* The node an edge value points into (HEAP_NONE: none), with AT_START when the value carries

@@ -75,16 +75,20 @@ int paths_bfs(const graph *g, const graph_root *roots, size_t nroots, const path
     paths_tree *t = calloc(1, sizeof *t);
     uint32_t *q = malloc((size_t)n * sizeof *q + 1);
     uint64_t *vis = bitset_new(n);
-    if (!t || !q || !vis)
-        goto nomem;
+    int rc = HS_OK;
+    if (!t || !q || !vis) {
+        rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "paths: out of memory");
+        goto out;
+    }
     t->g = g;
     t->n = n;
     t->up = calloc((size_t)n + 1, sizeof *t->up);
     t->roots = malloc(nroots * sizeof *t->roots + 1);
-    if (!t->up || !t->roots)
-        goto nomem;
-    if ((flags & PATHS_RECORD_ROOT) && !(t->root = calloc((size_t)n + 1, sizeof *t->root)))
-        goto nomem;
+    if (!t->up || !t->roots ||
+        ((flags & PATHS_RECORD_ROOT) && !(t->root = calloc((size_t)n + 1, sizeof *t->root)))) {
+        rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "paths: out of memory");
+        goto out;
+    }
     if (nroots)
         memcpy(t->roots, roots, nroots * sizeof *roots);
     t->nroots = nroots;
@@ -104,16 +108,20 @@ int paths_bfs(const graph *g, const graph_root *roots, size_t nroots, const path
         if (blocked && blocked[v])
             continue;
         if (!(r->flags & GRAPH_ROOT_SCAN)) {
-            if (seed(&sd, v, (uint32_t)i) < 0)
-                goto nomem;
+            if (seed(&sd, v, (uint32_t)i) < 0) {
+                rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "paths: out of memory");
+                goto out;
+            }
             done = v == target && bitset_get(vis, v);
             continue;
         }
         for (uint32_t e = off[v]; e < off[v + 1] && !done; e++) {
             if (dst[e] == v)
                 continue;
-            if (seed(&sd, dst[e], (uint32_t)i) < 0)
-                goto nomem;
+            if (seed(&sd, dst[e], (uint32_t)i) < 0) {
+                rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "paths: out of memory");
+                goto out;
+            }
             done = dst[e] == target && bitset_get(vis, dst[e]);
         }
     }
@@ -153,16 +161,13 @@ int paths_bfs(const graph *g, const graph_root *roots, size_t nroots, const path
         }
     }
     t->reached = tail;
-    free(q);
-    free(vis);
     *out = t;
-    return HS_OK;
-
-nomem:
+    t = NULL;
+out:
     free(q);
     free(vis);
     paths_free(t);
-    return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "paths: out of memory");
+    return rc;
 }
 
 void paths_free(paths_tree *t)
@@ -347,11 +352,10 @@ int paths_reach(const graph *g, const uint32_t *seeds, size_t nseeds,
     r.seen = bitset_new(n);
     r.pend = bitset_new(n);
     r.stack = malloc(r.cap * sizeof *r.stack);
+    int rc = HS_OK;
     if (!r.seen || !r.pend || !r.stack) {
-        free(r.seen);
-        free(r.pend);
-        free(r.stack);
-        return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "paths: out of memory");
+        rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "paths: out of memory");
+        goto out;
     }
     for (size_t i = 0; i < nseeds; i++) /* seeds are marked whatever the limit */
         reach_mark(&r, seeds[i]);
@@ -373,10 +377,13 @@ int paths_reach(const graph *g, const uint32_t *seeds, size_t nseeds,
             break;
         }
     }
-    free(r.pend);
-    free(r.stack);
     if (reached)
         *reached = r.count;
     *out = r.seen;
-    return HS_OK;
+    r.seen = NULL;
+out:
+    free(r.seen);
+    free(r.pend);
+    free(r.stack);
+    return rc;
 }

@@ -31,7 +31,8 @@ typedef struct pctx {
     size_t nframes, cap_frames;
     u64map frame_of;      /* offset in names -> frame id */
     u64map node_frame;    /* label key (label_key) -> frame id */
-    u64map field_frame;   /* type << 32 | offset -> frame id + 1, or 0: no name */
+    u64map field_frame[3]; /* by holder (field_key): id << 32 | offset -> frame id + 1, or
+                              0: no name */
     trie_node *trie;
     size_t ntrie, cap_trie;
     u64map trie_at;       /* parent << 32 | frame -> trie node */
@@ -95,16 +96,29 @@ static uint32_t node_frame(pctx *c, uint32_t v)
     return *id = f;
 }
 
-/* The frame of the field of typed object p that points to v, or NONE when it has no name:
+/* What names the fields of node p: its type (0), its closure function (1) or, for a global or
+ * a frame, the node itself (2), as *id; -1 for an object no type describes. */
+static int field_key(const heap *h, uint32_t p, uint32_t *id)
+{
+    if (p >= h->nobj)
+        return *id = p - h->nobj, 2;
+    if (h->obj_func[p] != HEAP_NONE)
+        return *id = h->obj_func[p], 1;
+    if (h->obj_type[p] != HEAP_NONE)
+        return *id = h->obj_type[p], 0;
+    return -1;
+}
+
+/* The frame of the field of p that points to v, or NONE when no type names it:
  * ".items[3].next" reads "items[].next". Sets *failed when out of memory. */
 static uint32_t field_frame(pctx *c, uint32_t p, uint32_t v, int *failed)
 {
     const heap *h = c->a->h;
-    uint32_t raw = c->field_of[v];
-    if (p >= h->nobj || h->obj_type[p] == HEAP_NONE || raw == NONE || raw < h->obj_hdr[p])
+    uint32_t raw = c->field_of[v], holder;
+    int k = field_key(h, p, &holder);
+    if (k < 0 || raw == NONE)
         return NONE;
-    uint64_t key = (uint64_t)h->obj_type[p] << 32 | (raw - h->obj_hdr[p]);
-    uint32_t *id = u64map_upsert(&c->field_frame, key, NONE);
+    uint32_t *id = u64map_upsert(&c->field_frame[k], (uint64_t)holder << 32 | raw, NONE);
     if (!id) {
         *failed = 1;
         return NONE;
@@ -126,8 +140,8 @@ static uint32_t field_frame(pctx *c, uint32_t p, uint32_t v, int *failed)
                     r++;
         }
         *w = '\0';
-        if ((f = frame_id(c, s.field_name, strlen(s.field_name))) == NONE)
-            *failed = 1;
+        if (s.field_name[0] && (f = frame_id(c, s.field_name, strlen(s.field_name))) == NONE)
+            *failed = 1; /* (an empty name: the pointer is the holder's whole value) */
     }
     report_step_release(&s);
     *id = f == NONE ? 0 : f + 1;
@@ -168,15 +182,16 @@ static uint32_t extend(pctx *c, uint32_t base, uint32_t f, uint32_t nf)
     return x;
 }
 
-/* For every node whose BFS parent is a typed object: the raw field of the first edge from
- * the parent to it (one pass over those parents' edges). */
+/* For every node whose BFS parent something describes (field_key): the raw field of the first
+ * edge from the parent to it (one pass over those parents' edges). */
 static void find_fields(pctx *c)
 {
     const heap *h = c->a->h;
     const graph *g = h->g;
     const uint32_t *off = graph_out_offsets(g), *dst = graph_out_dst(g), *fld = graph_out_field(g);
-    for (uint32_t p = 0; p < h->nobj; p++) {
-        if (h->obj_type[p] == HEAP_NONE || live_state_of(c->a->live, p) != LIVE_IN_USE)
+    for (uint32_t p = 0; p < h->nnodes; p++) {
+        uint32_t id;
+        if (field_key(h, p, &id) < 0 || live_state_of(c->a->live, p) != LIVE_IN_USE)
             continue;
         for (uint32_t e = off[p]; e < off[p + 1]; e++)
             if (c->field_of[dst[e]] == NONE && paths_parent(c->t, dst[e]) == p)
@@ -301,7 +316,8 @@ out:
     strpool_release(&c.names);
     u64map_release(&c.frame_of);
     u64map_release(&c.node_frame);
-    u64map_release(&c.field_frame);
+    for (int k = 0; k < 3; k++)
+        u64map_release(&c.field_frame[k]);
     u64map_release(&c.trie_at);
     return rc;
 }

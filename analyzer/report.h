@@ -174,6 +174,20 @@ typedef struct report_diff {
     size_t ngrowth;
 } report_diff;
 
+/* How much of the in-use heap has a Go type, and by which evidence. */
+#define REPORT_EVIDENCE_MAX 12
+typedef struct report_typing {
+    const char *from;        /* "DWARF" or "runtime evidence only" (static); NULL: not
+                              * computed (then reports leave typing out) */
+    uint64_t objects, bytes; /* in-use objects (and their bytes) with a Go type or function */
+    size_t nby;
+    struct {
+        const char *evidence; /* "field", "malloc header", "closure code", ... (static) */
+        uint64_t objects, bytes;
+    } by[REPORT_EVIDENCE_MAX];
+    uint64_t refused;        /* evidence refused: the type did not fit the object */
+} report_typing;
+
 typedef struct report {
     /* the dump */
     char *dump_path;
@@ -189,6 +203,7 @@ typedef struct report {
     uint64_t pending_bytes, pinned_bytes, fin_reachable_bytes;
     uint64_t goroutines, finalizers, roots;
     uint64_t pointer_edges;
+    report_typing typing;
     char **containers;   /* containers examined */
     size_t ncontainers;
     char **notes;        /* caveats for the reader (version-dependent limits, inexact reasons) */

@@ -34,12 +34,18 @@ int scc_compute(const graph *g, const uint8_t *mask, scc_result **out, hs_error 
     scc_result *s = calloc(1, sizeof *s);
     uint32_t *stk = malloc((size_t)n * sizeof *stk + 1); /* non-root nodes awaiting a root */
     frame *fr = malloc((size_t)n * sizeof *fr + 1);
-    if (!s || !stk || !fr)
-        goto nomem;
+    uint32_t *cur = NULL;
+    int rc = HS_OK;
+    if (!s || !stk || !fr) {
+        rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "scc: out of memory");
+        goto out;
+    }
     s->g = g;
     s->n = n;
-    if (!(s->rindex = calloc((size_t)n + 1, sizeof *s->rindex)))
-        goto nomem;
+    if (!(s->rindex = calloc((size_t)n + 1, sizeof *s->rindex))) {
+        rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "scc: out of memory");
+        goto out;
+    }
     uint32_t *ri = s->rindex;
     uint32_t index = 1, c = n, sp = 0, ncomp = 0;
 
@@ -104,8 +110,10 @@ int scc_compute(const graph *g, const uint8_t *mask, scc_result **out, hs_error 
     s->count = ncomp;
     s->moff = calloc((size_t)ncomp + 2, sizeof *s->moff);
     s->bytes = calloc((size_t)ncomp + 1, sizeof *s->bytes);
-    if (!s->moff || !s->bytes)
-        goto nomem;
+    if (!s->moff || !s->bytes) {
+        rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "scc: out of memory");
+        goto out;
+    }
     uint32_t members = 0;
     for (uint32_t v = 0; v < n; v++)
         if (ri[v]) {
@@ -116,24 +124,33 @@ int scc_compute(const graph *g, const uint8_t *mask, scc_result **out, hs_error 
         }
     for (uint32_t k = 0; k < ncomp; k++)
         s->moff[k + 1] += s->moff[k];
-    if (!(s->mem = malloc((size_t)members * sizeof *s->mem + 1)))
-        goto nomem;
-    uint32_t *cur = malloc((size_t)ncomp * sizeof *cur + 1);
-    if (!cur)
-        goto nomem;
+    if (!(s->mem = malloc((size_t)members * sizeof *s->mem + 1)) ||
+        !(cur = malloc((size_t)ncomp * sizeof *cur + 1))) {
+        rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "scc: out of memory");
+        goto out;
+    }
     memcpy(cur, s->moff, (size_t)ncomp * sizeof *cur);
     for (uint32_t v = 0; v < n; v++)
         if (ri[v])
             s->mem[cur[n - ri[v]]++] = v;
-    free(cur);
     *out = s;
-    return HS_OK;
-
-nomem:
+    s = NULL;
+out:
+    free(cur);
     free(stk);
     free(fr);
     scc_free(s);
-    return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "scc: out of memory");
+    return rc;
+}
+
+/* Frees scc_cycle's scratch arrays. */
+static void free_cycle_scratch(scc_result *s)
+{
+    free(s->stamp);
+    free(s->par);
+    free(s->fld);
+    free(s->queue);
+    s->stamp = s->par = s->fld = s->queue = NULL;
 }
 
 void scc_free(scc_result *s)
@@ -144,10 +161,7 @@ void scc_free(scc_result *s)
     free(s->moff);
     free(s->mem);
     free(s->bytes);
-    free(s->stamp);
-    free(s->par);
-    free(s->fld);
-    free(s->queue);
+    free_cycle_scratch(s);
     free(s);
 }
 
@@ -216,11 +230,7 @@ size_t scc_cycle(scc_result *s, uint32_t start, graph_step *steps, size_t cap)
         s->fld = malloc((size_t)s->n * sizeof *s->fld + 1);
         s->queue = malloc((size_t)s->n * sizeof *s->queue + 1);
         if (!s->stamp || !s->par || !s->fld || !s->queue) {
-            free(s->stamp);
-            free(s->par);
-            free(s->fld);
-            free(s->queue);
-            s->stamp = s->par = s->fld = s->queue = NULL;
+            free_cycle_scratch(s);
             return 0;
         }
         s->epoch = 0;

@@ -9,6 +9,7 @@
 
 #include "bincheck.h"
 #include "elfimg.h"
+#include "godwarf.h"
 
 /* Metadata sections larger than this are refused rather than inflated. */
 #define SOURCE_MAX_META (256u << 20)
@@ -48,12 +49,15 @@ static int load_json_section(source *s, uint32_t type, char **out, hs_error *err
         return rc;
     char *text = realloc(buf, len + 1);
     if (!text) {
-        free(buf);
-        return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "section %s", hsd_section_type_name(type));
+        rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "section %s", hsd_section_type_name(type));
+        goto out;
     }
     text[len] = '\0';
     *out = text;
-    return HS_OK;
+    buf = NULL; /* now text */
+out:
+    free(buf);
+    return rc;
 }
 
 static int load_binary(source *s, const char *binary, hs_error *err)
@@ -62,7 +66,7 @@ static int load_binary(source *s, const char *binary, hs_error *err)
     if (rc < 0)
         return rc;
     elfimg *img;
-    rc = elfimg_open(&img, s->bin, s->bin_size, err);
+    rc = elfimg_open(s->bin, s->bin_size, &img, err);
     if (rc < 0) {
         hs_error_prefix(err, "%s", binary);
         return rc;
@@ -78,12 +82,25 @@ static int load_binary(source *s, const char *binary, hs_error *err)
     }
     symtab_free(s->syms);
     s->syms = t;
+    /* Its DWARF replaces the .hsd's types; a binary without DWARF leaves none. */
+    typetab *types = NULL;
+    rc = godwarf_read(s->bin, s->bin_size, &types, err);
+    if (rc == HS_ERR_NOTFOUND) {
+        hs_error_clear(err);
+        rc = HS_OK;
+    }
+    if (rc < 0) {
+        hs_error_prefix(err, "%s: DWARF", binary);
+        return rc;
+    }
+    typetab_free(s->types);
+    s->types = types;
     return HS_OK;
 }
 
 static int load_hsd(source *s, hs_error *err)
 {
-    int rc = hsd_reader_open(&s->hsd, s->data, s->size, err);
+    int rc = hsd_reader_open(s->data, s->size, &s->hsd, err);
     if (rc < 0)
         return rc;
     s->dump_section = hsd_find_section(s->hsd, HSD_SEC_HEAPDUMP);
@@ -101,53 +118,66 @@ static int load_hsd(source *s, hs_error *err)
     rc = hsd_read_section(s->hsd, (size_t)si, SOURCE_MAX_META, &buf, &len, err);
     if (rc < 0)
         return rc;
-    rc = symtab_decode(&s->syms, buf, len, err);
+    rc = symtab_decode(buf, len, &s->syms, err);
+    free(buf);
+    if (rc < 0) {
+        hs_error_prefix(err, "symbol section");
+        return rc;
+    }
+    long ti = hsd_find_section(s->hsd, HSD_SEC_TYPES);
+    if (ti < 0)
+        return HS_OK;
+    rc = hsd_read_section(s->hsd, (size_t)ti, SOURCE_MAX_META, &buf, &len, err);
+    if (rc < 0)
+        return rc;
+    rc = typetab_decode(buf, len, &s->types, err);
     free(buf);
     if (rc < 0)
-        hs_error_prefix(err, "symbol section");
+        hs_error_prefix(err, "types section");
     return rc;
 }
 
-int source_open(source **out, const char *path, const char *binary, hs_error *err)
+int source_open(const char *path, const char *binary, source **out, hs_error *err)
 {
     *out = NULL;
     source *s = calloc(1, sizeof *s);
-    if (!s || !(s->path = strdup(path))) {
-        free(s);
+    if (!s)
         return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "opening %s", path);
-    }
     s->dump_section = -1;
     s->fd = -1;
-    int rc = hs_map_file(path, &s->data, &s->size, err);
+    int rc = HS_OK;
+    if (!(s->path = strdup(path))) {
+        rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "opening %s", path);
+        goto out;
+    }
+    rc = hs_map_file(path, &s->data, &s->size, err);
     s->mapped = rc >= 0;
-    if (rc >= 0) {
-        if (hsd_is_hsd(s->data, s->size)) {
-            rc = load_hsd(s, err);
-        } else if (s->size >= GOHD_MAGIC_LEN && memcmp(s->data, GOHD_MAGIC, GOHD_MAGIC_LEN) == 0) {
-            /* A raw dump is read sequentially: stream it instead of keeping it mapped. */
-            s->dump_bytes = s->size;
-            hs_unmap(s->data, s->size);
-            s->data = NULL;
-            s->size = 0;
-            s->mapped = 0;
-            s->fd = open(path, O_RDONLY | O_CLOEXEC);
-            if (s->fd < 0)
-                rc = hs_error_set(err, HS_ERR_IO, HS_NO_OFFSET, "%s: %s", path, strerror(errno));
-        } else {
-            rc = hs_error_set(err, HS_ERR_FORMAT, 0,
-                              "%s is neither a .hsd file nor a Go heap dump (no \"HEAPSIFT\" "
-                              "or \"go1.7 heap dump\" magic)", path);
-        }
+    if (rc < 0)
+        goto out;
+    if (hsd_is_hsd(s->data, s->size)) {
+        rc = load_hsd(s, err);
+    } else if (s->size >= GOHD_MAGIC_LEN && memcmp(s->data, GOHD_MAGIC, GOHD_MAGIC_LEN) == 0) {
+        /* A raw dump is read sequentially: stream it instead of keeping it mapped. */
+        s->dump_bytes = s->size;
+        hs_unmap(s->data, s->size);
+        s->data = NULL;
+        s->size = 0;
+        s->mapped = 0;
+        s->fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (s->fd < 0)
+            rc = hs_error_set(err, HS_ERR_IO, HS_NO_OFFSET, "%s: %s", path, strerror(errno));
+    } else {
+        rc = hs_error_set(err, HS_ERR_FORMAT, 0,
+                          "%s is neither a .hsd file nor a Go heap dump (no \"HEAPSIFT\" "
+                          "or \"go1.7 heap dump\" magic)", path);
     }
-    if (rc >= 0 && binary)
-        rc = load_binary(s, binary, err);
-
-    if (rc < 0) {
-        source_close(s);
-        return rc;
-    }
+    if (rc < 0 || (binary && (rc = load_binary(s, binary, err)) < 0))
+        goto out;
     *out = s;
-    return HS_OK;
+    s = NULL;
+out:
+    source_close(s);
+    return rc;
 }
 
 int source_reader_open(source *s, int threads, source_reader **out, hs_error *err)
@@ -159,9 +189,11 @@ int source_reader_open(source *s, int threads, source_reader **out, hs_error *er
     hs_reader src;
     int rc = HS_OK;
     if (s->hsd) {
-        rc = hsd_stream_open(&sr->stream, s->hsd, (size_t)s->dump_section, threads, err);
+        if ((rc = hsd_stream_open(s->hsd, (size_t)s->dump_section, threads, &sr->stream,
+                                  err)) < 0)
+            goto out;
         /* The mapped file's pages leave the resident set as the pass moves on. */
-        if (rc >= 0 && s->mapped)
+        if (s->mapped)
             hsd_stream_drop_behind(sr->stream, hs_map_drop_pages);
         src = (hs_reader){hsd_stream_read, sr->stream};
     } else if (s->fd >= 0) {
@@ -172,14 +204,13 @@ int source_reader_open(source *s, int threads, source_reader **out, hs_error *er
         src = (hs_reader){hs_mem_read, &sr->mem};
     }
     gohd_options o = {.max_record_bytes = s->max_record};
-    if (rc >= 0)
-        rc = gohd_reader_new(&sr->gohd, src, &o, err);
-    if (rc < 0) {
-        source_reader_free(sr);
-        return rc;
-    }
+    if ((rc = gohd_reader_new(src, &o, &sr->gohd, err)) < 0)
+        goto out;
     *out = sr;
-    return HS_OK;
+    sr = NULL;
+out:
+    source_reader_free(sr);
+    return rc;
 }
 
 gohd_reader *source_reader_gohd(source_reader *sr)
@@ -206,6 +237,7 @@ void source_close(source *s)
     if (!s)
         return;
     symtab_free(s->syms);
+    typetab_free(s->types);
     hsd_reader_free(s->hsd);
     hs_unmap(s->data, s->size);
     hs_unmap(s->bin, s->bin_size);

@@ -12,6 +12,7 @@
 #include "hs_error.h"
 #include "hsd.h"
 #include "symtab.h"
+#include "typetab.h"
 
 typedef struct source {
     char *path;
@@ -22,6 +23,7 @@ typedef struct source {
     hsd_reader *hsd;     /* NULL for a raw heap dump */
     long dump_section;   /* index of the heap-dump section in hsd */
     symtab *syms;        /* NULL when neither the .hsd nor --binary gave symbols */
+    typetab *types;      /* DWARF types from the .hsd or --binary; NULL without */
     char *meta_json;     /* the .hsd META section, NUL-terminated, or NULL */
     char *manifest_json; /* the .hsd MANIFEST section, or NULL */
     uint64_t dump_bytes; /* size of the raw heap-dump stream */
@@ -34,7 +36,7 @@ typedef struct source {
 /* Opens path (a .hsd or a raw dump). binary (may be NULL) supplies symbols for a raw dump, or
  * replaces the .hsd's. Returns HS_OK and a new source in *out (close it with source_close),
  * or a negative status with err set. */
-int source_open(source **out, const char *path, const char *binary, hs_error *err);
+int source_open(const char *path, const char *binary, source **out, hs_error *err);
 
 /* Starts a new pass over the heap-dump records into *out; free the reader with
  * source_reader_free (NULL is accepted). threads: inflate workers for a .hsd (<= 1 inline).

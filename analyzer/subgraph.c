@@ -22,9 +22,10 @@ int subgraph_build(const graph *g, const uint64_t *set, subgraph *out, hs_error 
         k += (uint32_t)__builtin_popcountll(set[w]);
     out->node = malloc((size_t)k * sizeof *out->node + 1);
     graph_builder *b = out->node ? graph_builder_new(k, 0) : NULL;
+    int rc = HS_OK;
     if (!b) {
-        subgraph_release(out);
-        return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "subgraph: out of memory");
+        rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "subgraph: out of memory");
+        goto out;
     }
     for (size_t w = 0; w < nwords; w++)
         for (uint64_t bits = set[w]; bits; bits &= bits - 1)
@@ -37,12 +38,14 @@ int subgraph_build(const graph *g, const uint64_t *set, subgraph *out, hs_error 
         for (uint32_t e = off[v]; e < off[v + 1]; e++)
             if (bitset_get(set, dst[e]) &&
                 graph_builder_add_edge(b, l, subgraph_local(out, dst[e]), fld[e]) < 0) {
-                graph_builder_free(b);
-                subgraph_release(out);
-                return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "subgraph: out of memory");
+                rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "subgraph: out of memory");
+                goto out;
             }
     }
-    int rc = graph_build(b, &out->g, err);
+    rc = graph_build(b, &out->g, err);
+    b = NULL; /* graph_build frees it */
+out:
+    graph_builder_free(b);
     if (rc < 0)
         subgraph_release(out);
     return rc;

@@ -14,11 +14,11 @@ int typeinfo_build(const heap *h, typeinfo **out, hs_error *err)
     *out = NULL;
     typeinfo *ti = calloc(1, sizeof *ti);
     uint32_t *own = malloc(((size_t)h->nshapes + 1) * sizeof *own);
+    int rc = HS_OK;
     if (!ti || !own) {
-        free(ti);
-        free(own);
-        return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET,
-                            "typeinfo: out of memory for the owners of %u shapes", h->nshapes);
+        rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET,
+                          "typeinfo: out of memory for the owners of %u shapes", h->nshapes);
+        goto out;
     }
     const uint32_t mixed = TYPEINFO_SHAPE_MIXED;
     for (uint32_t s = 0; s < h->nshapes; s++)
@@ -33,7 +33,12 @@ int typeinfo_build(const heap *h, typeinfo **out, hs_error *err)
     ti->h = h;
     ti->shape_owner = own;
     *out = ti;
-    return HS_OK;
+    ti = NULL;
+    own = NULL;
+out:
+    free(own);
+    typeinfo_free(ti);
+    return rc;
 }
 
 void typeinfo_free(typeinfo *ti)

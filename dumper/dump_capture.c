@@ -15,6 +15,7 @@
 #include "dump_drain.h"
 #include "dump_proc.h"
 #include "elfimg.h"
+#include "godwarf.h"
 #include "gohd.h"
 #include "hs_outfile.h"
 #include "hs_units.h"
@@ -52,9 +53,12 @@ int dump_capture_locate(int pid, char *path, size_t size, dump_hook_info *info, 
 
 /* ---- symbols ---- */
 
-/* Builds the symtab of the ELF file open on fd; NULL with why in msg on failure. */
-static symtab *load_symtab(int fd, const char *name, char *msg, size_t msize)
+/* Builds the symtab of the ELF file open on fd, and its DWARF types into *types (NULL when
+ * the binary has none or they cannot be read: the analysis then types less, and says so).
+ * Returns NULL with why in msg when the symbols cannot be read. */
+static symtab *load_symtab(int fd, const char *name, typetab **types, char *msg, size_t msize)
 {
+    *types = NULL;
     struct stat st;
     if (fstat(fd, &st) < 0 || st.st_size <= 0) {
         snprintf(msg, msize, "%s: cannot read the binary", name);
@@ -70,9 +74,11 @@ static symtab *load_symtab(int fd, const char *name, char *msg, size_t msize)
     elfimg *img = NULL;
     symtab *t = NULL;
     char buf[300];
-    if (elfimg_open(&img, map, (size_t)st.st_size, &he) < 0 || elfimg_symtab(img, &t, &he) < 0) {
+    if (elfimg_open(map, (size_t)st.st_size, &img, &he) < 0 || elfimg_symtab(img, &t, &he) < 0) {
         snprintf(msg, msize, "%s: %s", name, hs_error_format(&he, buf, sizeof buf));
         t = NULL;
+    } else if (godwarf_read(map, (size_t)st.st_size, types, &he) < 0) {
+        *types = NULL; /* no DWARF, or unreadable: symbols alone still name the heap */
     }
     elfimg_free(img);
     munmap(map, (size_t)st.st_size);
@@ -178,6 +184,7 @@ typedef struct capture {
     struct timespec captured_at;
     dump_hook_reply rep;
     symtab *syms;
+    typetab *types;  /* the binary's DWARF types, NULL without */
     char *maps;
     size_t maps_len;
     progress prog;
@@ -295,7 +302,7 @@ static int capture_stream(capture *c, dump_err *err)
         goto out;
     }
     set_pipe_size(pfd[1]);
-    if (dump_drain_start(&drain, pfd[0], c->spool, c->dir, err) < 0)
+    if (dump_drain_start(pfd[0], c->spool, c->dir, &drain, err) < 0)
         goto out;
 
     clock_gettime(CLOCK_REALTIME, &c->captured_at);
@@ -361,7 +368,7 @@ static int capture_load_context(capture *c, dump_err *err)
     if (c->exe_fd < 0)
         return 0;
     char why[400];
-    c->syms = load_symtab(c->exe_fd, c->exe_name, why, sizeof why);
+    c->syms = load_symtab(c->exe_fd, c->exe_name, &c->types, why, sizeof why);
     if (c->syms)
         return 0;
     if (c->o->binary)
@@ -388,6 +395,7 @@ static int capture_write(capture *c, dump_err *err)
                  .timings = c->r->timings},
         .syms = c->syms,
         .syms_name = slash ? slash + 1 : "symtab",
+        .types = c->types,
         .maps = c->maps,
         .maps_len = c->maps_len,
         .raw_fd = c->spool,
@@ -428,6 +436,7 @@ static void capture_release(capture *c)
         close(c->exe_fd);
     hs_outfile_abort(&c->out);
     symtab_free(c->syms);
+    typetab_free(c->types);
     free(c->maps);
     dump_hook_reply_release(&c->rep);
     dump_proc_release(&c->proc);
@@ -463,10 +472,10 @@ int dump_capture_raw_to_file(int pid, const char *path, int nogc, dump_hook_repl
     int ctl = -1;
     int rc = dump_hook_dump_send(sock, fd, nogc, &ctl, err);
     close(fd);
-    if (rc == 0) {
-        rc = dump_hook_dump_reply(ctl, NULL, NULL, rep, err);
-        close(ctl);
-    }
+    if (rc < 0)
+        return rc;
+    rc = dump_hook_dump_reply(ctl, NULL, NULL, rep, err);
+    close(ctl);
     return rc;
 }
 
@@ -478,6 +487,7 @@ int dump_capture_import(const char *raw, const char *binary, const char *outp, i
     memset(r, 0, sizeof *r);
     int rc = -1, fd = -1, bfd = -1;
     symtab *syms = NULL;
+    typetab *types = NULL;
     hs_outfile out = HS_OUTFILE_INIT;
     progress prog = {.on = progress_on, .what = "import"};
 
@@ -500,7 +510,7 @@ int dump_capture_import(const char *raw, const char *binary, const char *outp, i
         goto out;
     }
     char why[400];
-    if (!(syms = load_symtab(bfd, binary, why, sizeof why))) {
+    if (!(syms = load_symtab(bfd, binary, &types, why, sizeof why))) {
         dump_err_set(err, DUMP_ERR_FORMAT, 0, "reading symbols: %s", why);
         goto out;
     }
@@ -517,6 +527,7 @@ int dump_capture_import(const char *raw, const char *binary, const char *outp, i
                  .trigger = "import", .imported_from = absraw, .symbols_from = absbin},
         .syms = syms,
         .syms_name = slash ? slash + 1 : "symtab",
+        .types = types,
         .raw_fd = fd,
         .raw_len = (uint64_t)st.st_size,
         .threads = 2,
@@ -543,5 +554,6 @@ out:
     if (bfd >= 0)
         close(bfd);
     symtab_free(syms);
+    typetab_free(types);
     return rc;
 }

@@ -156,7 +156,7 @@ void dump_drain_cancel(dump_drain *d)
     d->cancel = 1;
 }
 
-int dump_drain_start(dump_drain **out, int pipe_rfd, int spool_fd, const char *spool_path,
+int dump_drain_start(int pipe_rfd, int spool_fd, const char *spool_path, dump_drain **out,
                      dump_err *err)
 {
     *out = NULL;
@@ -166,13 +166,17 @@ int dump_drain_start(dump_drain **out, int pipe_rfd, int spool_fd, const char *s
     d->rfd = pipe_rfd;
     d->sfd = spool_fd;
     snprintf(d->path, sizeof d->path, "%s", spool_path);
+    int rc = 0;
     int e = pthread_create(&d->thread, NULL, drain_main, d);
     if (e) {
-        free(d);
-        return dump_err_set(err, DUMP_ERR_IO, e, "starting the drain thread: %s", strerror(e));
+        rc = dump_err_set(err, DUMP_ERR_IO, e, "starting the drain thread: %s", strerror(e));
+        goto out;
     }
     *out = d;
-    return 0;
+    d = NULL;
+out:
+    free(d);
+    return rc;
 }
 
 uint64_t dump_drain_bytes(const dump_drain *d)

@@ -13,7 +13,7 @@ typedef struct dump_drain dump_drain;
 
 /* Starts draining pipe_rfd into spool_fd (at its current offset). spool_path names the spool
  * in messages. The drain owns neither fd. */
-int dump_drain_start(dump_drain **out, int pipe_rfd, int spool_fd, const char *spool_path,
+int dump_drain_start(int pipe_rfd, int spool_fd, const char *spool_path, dump_drain **out,
                      dump_err *err);
 
 /* Bytes read from the pipe so far (any thread). */

@@ -19,7 +19,7 @@
 #define HOOK_MAX_MANIFEST (1u << 30)  /* manifest bytes we accept */
 #define HOOK_TICK_MS 200
 
-static void join_sock(char *out, size_t size, const char *tmp, unsigned uid, int pid)
+static void join_sock(const char *tmp, unsigned uid, int pid, char *out, size_t size)
 {
     size_t n = strlen(tmp);
     while (n > 1 && tmp[n - 1] == '/') /* filepath.Join in the hook cleans trailing slashes */
@@ -42,7 +42,7 @@ int dump_hook_find(const dump_proc_info *p, char *path, size_t size, dump_err *e
     int ntried = 0;
     for (int i = 0; i < nd; i++) {
         char cand[PATH_MAX];
-        join_sock(cand, sizeof cand, dirs[i], (unsigned)p->uid, p->pid);
+        join_sock(dirs[i], (unsigned)p->uid, p->pid, cand, sizeof cand);
         int dup = 0;
         for (int j = 0; j < ntried; j++)
             dup |= strcmp(tried[j], cand) == 0;
@@ -192,7 +192,7 @@ static int send_all(int fd, const char *s, size_t n)
     return 0;
 }
 
-static void copy_str(char *dst, size_t size, const cJSON *v)
+static void copy_str(const cJSON *v, char *dst, size_t size)
 {
     if (cJSON_IsString(v) && v->valuestring)
         snprintf(dst, size, "%s", v->valuestring);
@@ -213,6 +213,7 @@ int dump_hook_info_get(const char *sock, int timeout_ms, dump_hook_info *out, du
     if (hook_connect(sock, &fd, err) < 0)
         return -1;
     rbuf b = {0};
+    cJSON *j = NULL;
     int rc = -1;
     if (send_all(fd, "INFO\n", 5) < 0) {
         dump_err_set(err, DUMP_ERR_NOHOOK, errno, "sending INFO to %s: %s", sock, strerror(errno));
@@ -231,9 +232,8 @@ int dump_hook_info_get(const char *sock, int timeout_ms, dump_hook_info *out, du
         goto out;
     }
     b.data[b.len] = '\0';
-    cJSON *j = cJSON_Parse(b.data);
+    j = cJSON_Parse(b.data);
     if (!j || !cJSON_IsObject(j)) {
-        cJSON_Delete(j);
         dump_err_set(err, DUMP_ERR_HOOK, 0, "bad INFO reply from %s: %.200s", sock, b.data);
         goto out;
     }
@@ -241,11 +241,10 @@ int dump_hook_info_get(const char *sock, int timeout_ms, dump_hook_info *out, du
     out->pid = (int)json_i64(j, "pid");
     out->start_unix_ns = json_i64(j, "start_unix_ns");
     out->uid = (int)json_i64(j, "uid");
-    copy_str(out->go_version, sizeof out->go_version, cJSON_GetObjectItemCaseSensitive(j, "go_version"));
-    copy_str(out->exe, sizeof out->exe, cJSON_GetObjectItemCaseSensitive(j, "exe"));
-    copy_str(out->goarch, sizeof out->goarch, cJSON_GetObjectItemCaseSensitive(j, "goarch"));
+    copy_str(cJSON_GetObjectItemCaseSensitive(j, "go_version"), out->go_version, sizeof out->go_version);
+    copy_str(cJSON_GetObjectItemCaseSensitive(j, "exe"), out->exe, sizeof out->exe);
+    copy_str(cJSON_GetObjectItemCaseSensitive(j, "goarch"), out->goarch, sizeof out->goarch);
     out->manifest = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "manifest"));
-    cJSON_Delete(j);
     if (out->proto != 1) {
         dump_err_set(err, DUMP_ERR_HOOK, 0,
                      "the hook at %s speaks protocol %d; this heapsift-dump speaks 1", sock,
@@ -254,6 +253,7 @@ int dump_hook_info_get(const char *sock, int timeout_ms, dump_hook_info *out, du
     }
     rc = 0;
 out:
+    cJSON_Delete(j);
     free(b.data);
     close(fd);
     return rc;
@@ -278,6 +278,7 @@ int dump_hook_dump_send(const char *sock, int datafd, int nogc, int *ctl, dump_e
     c->cmsg_type = SCM_RIGHTS;
     c->cmsg_len = CMSG_LEN(sizeof(int));
     memcpy(CMSG_DATA(c), &datafd, sizeof datafd);
+    int rc = 0;
     for (;;) {
         ssize_t w = sendmsg(fd, &msg, MSG_NOSIGNAL);
         if (w == (ssize_t)iov.iov_len)
@@ -285,12 +286,16 @@ int dump_hook_dump_send(const char *sock, int datafd, int nogc, int *ctl, dump_e
         if (w < 0 && errno == EINTR)
             continue;
         int e = w < 0 ? errno : EIO;
-        close(fd);
-        return dump_err_set(err, DUMP_ERR_DROPPED, e, "sending DUMP to %s: %s", sock,
-                            strerror(e));
+        rc = dump_err_set(err, DUMP_ERR_DROPPED, e, "sending DUMP to %s: %s", sock,
+                          strerror(e));
+        goto out;
     }
     *ctl = fd;
-    return 0;
+    fd = -1;
+out:
+    if (fd >= 0)
+        close(fd);
+    return rc;
 }
 
 int dump_hook_dump_reply(int ctl, dump_hook_tick_fn tick, void *ctx, dump_hook_reply *rep,
@@ -298,6 +303,7 @@ int dump_hook_dump_reply(int ctl, dump_hook_tick_fn tick, void *ctx, dump_hook_r
 {
     memset(rep, 0, sizeof *rep);
     rbuf b = {0};
+    cJSON *j = NULL;
     int rc = -1;
     int r = read_to_eof(ctl, &b, (size_t)HOOK_MAX_LINE + HOOK_MAX_MANIFEST, -1, tick, ctx);
     if (r < 0) {
@@ -319,16 +325,14 @@ int dump_hook_dump_reply(int ctl, dump_hook_tick_fn tick, void *ctx, dump_hook_r
         goto out;
     }
     *nl = '\0';
-    cJSON *j = cJSON_Parse(b.data);
+    j = cJSON_Parse(b.data);
     if (!j || !cJSON_IsObject(j)) {
-        cJSON_Delete(j);
         dump_err_set(err, DUMP_ERR_HOOK, 0, "bad DUMP reply from the hook: %.200s", b.data);
         goto out;
     }
     rep->ok = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "ok"));
     if (!rep->ok) {
-        copy_str(rep->error, sizeof rep->error, cJSON_GetObjectItemCaseSensitive(j, "error"));
-        cJSON_Delete(j);
+        copy_str(cJSON_GetObjectItemCaseSensitive(j, "error"), rep->error, sizeof rep->error);
         int busy = strncmp(rep->error, "busy", 4) == 0;
         dump_err_set(err, busy ? DUMP_ERR_BUSY : DUMP_ERR_HOOK, 0, "the hook refused the dump: %s",
                      rep->error[0] ? rep->error : "(no message)");
@@ -338,7 +342,6 @@ int dump_hook_dump_reply(int ctl, dump_hook_tick_fn tick, void *ctx, dump_hook_r
     rep->gc_ns = json_i64(j, "gc_ns");
     rep->dump_seq = (uint64_t)json_i64(j, "dump_seq");
     int64_t mlen = json_i64(j, "manifest_len");
-    cJSON_Delete(j);
     size_t have = b.len - (size_t)(nl + 1 - b.data);
     if (mlen < 0 || (uint64_t)mlen > HOOK_MAX_MANIFEST) {
         dump_err_set(err, DUMP_ERR_HOOK, 0, "bad manifest_len %lld in the hook's reply",
@@ -362,6 +365,7 @@ int dump_hook_dump_reply(int ctl, dump_hook_tick_fn tick, void *ctx, dump_hook_r
     }
     rc = 0;
 out:
+    cJSON_Delete(j);
     free(b.data);
     return rc;
 }

@@ -263,7 +263,7 @@ static cJSON *meta_json(const dump_hsdout_in *in, const dump_hsdout_out *res)
     return j;
 }
 
-static void copy_bytes(char *dst, size_t size, gohd_bytes b)
+static void copy_bytes(gohd_bytes b, char *dst, size_t size)
 {
     size_t n = b.len < size - 1 ? b.len : size - 1;
     memcpy(dst, b.ptr, n);
@@ -278,6 +278,26 @@ static int writer_fail(const out_sink *s, const char *path, const hs_error *e, d
     char buf[400];
     return dump_err_set(err, DUMP_ERR_IO, e->sys_errno, "writing %s: %s", path,
                         hs_error_format(e, buf, sizeof buf));
+}
+
+/* A failure of the check pass (gohd reading the raw dump through the tee): the output (the
+ * tee stores what it reads), the raw file, a dump that ends early or a malformed one. */
+static int check_fail(const out_sink *s, const char *path, const raw_tee *t, const hs_error *he,
+                      dump_err *err)
+{
+    if (t->wfailed)
+        return writer_fail(s, path, &t->werr, err);
+    if (t->read_errno)
+        return dump_err_set(err, DUMP_ERR_IO, t->read_errno, "reading the raw dump: %s",
+                            strerror(t->read_errno));
+    if (he->status == HS_ERR_TRUNCATED)
+        return dump_err_set(err, DUMP_ERR_DROPPED, 0,
+                            "the heap dump ends after %llu bytes without its EOF record",
+                            (unsigned long long)t->pos);
+    char buf[600];
+    return dump_err_set(err, DUMP_ERR_FORMAT, 0, "%s: %s",
+                        he->status == HS_ERR_MISMATCH ? "wrong binary" : "the heap dump is malformed",
+                        hs_error_format(he, buf, sizeof buf));
 }
 
 int dump_hsdout_write(int out_fd, const char *path, const dump_hsdout_in *in,
@@ -299,7 +319,7 @@ int dump_hsdout_write(int out_fd, const char *path, const dump_hsdout_in *in,
 
     hsd_writer_options wo = {.chunk_size = OUT_CHUNK, .level = 1,
                              .threads = in->threads > 0 ? in->threads : 2};
-    if (hsd_writer_new(&w, (hs_writer){sink_write, &sink}, &wo, &he) < 0) {
+    if (hsd_writer_new((hs_writer){sink_write, &sink}, &wo, &w, &he) < 0) {
         writer_fail(&sink, path, &he, err);
         goto out;
     }
@@ -312,30 +332,36 @@ int dump_hsdout_write(int out_fd, const char *path, const dump_hsdout_in *in,
         writer_fail(&sink, path, &he, err);
         goto out;
     }
-    if (gohd_reader_new(&g, (hs_reader){tee_read, &t}, NULL, &he) < 0)
-        goto gohd_failed;
+    if (gohd_reader_new((hs_reader){tee_read, &t}, NULL, &g, &he) < 0) {
+        check_fail(&sink, path, &t, &he, err);
+        goto out;
+    }
     gohd_record rec;
     int nr;
     while ((nr = gohd_next(g, &rec, &he)) > 0) {
         if (rec.tag == GOHD_PARAMS) {
-            copy_bytes(res->go_version, sizeof res->go_version, rec.u.params.goversion);
-            copy_bytes(res->goarch, sizeof res->goarch, rec.u.params.goarch);
+            copy_bytes(rec.u.params.goversion, res->go_version, sizeof res->go_version);
+            copy_bytes(rec.u.params.goarch, res->goarch, sizeof res->goarch);
         }
         if (in->syms && bincheck_record(in->syms, &rec, &he) < 0) {
             nr = he.status;
             break;
         }
     }
-    if (nr < 0)
-        goto gohd_failed;
+    if (nr < 0) {
+        check_fail(&sink, path, &t, &he, err);
+        goto out;
+    }
     {
         /* Nothing may follow the EOF record (gohd may have buffered some of it already). */
         uint8_t extra[4096];
         int64_t x;
         while ((x = tee_read(&t, extra, sizeof extra)) > 0)
             ;
-        if (x < 0)
-            goto gohd_failed;
+        if (x < 0) {
+            check_fail(&sink, path, &t, &he, err);
+            goto out;
+        }
         if (gohd_position(g) != t.pos) {
             dump_err_set(err, DUMP_ERR_FORMAT, 0,
                          "the heap dump has %llu bytes after its EOF record (at byte %llu)",
@@ -373,6 +399,15 @@ int dump_hsdout_write(int out_fd, const char *path, const dump_hsdout_in *in,
             goto out;
         }
     }
+    if (in->types) {
+        void *ctx[2] = {w, &he};
+        if (hsd_writer_begin(w, HSD_SEC_TYPES, "types", &he) < 0 ||
+            typetab_encode(in->types, (hs_writer){section_writer, ctx}, &he) < 0 ||
+            hsd_writer_end(w, &he) < 0) {
+            writer_fail(&sink, path, &he, err);
+            goto out;
+        }
+    }
     if (in->maps && hsd_writer_section(w, HSD_SEC_MAPS, "maps", in->maps, in->maps_len, &he) < 0) {
         writer_fail(&sink, path, &he, err);
         goto out;
@@ -398,24 +433,6 @@ int dump_hsdout_write(int out_fd, const char *path, const dump_hsdout_in *in,
     }
     res->file_bytes = sink.off;
     rc = 0;
-    goto out;
-
-gohd_failed:
-    if (t.wfailed) {
-        writer_fail(&sink, path, &t.werr, err);
-    } else if (t.read_errno) {
-        dump_err_set(err, DUMP_ERR_IO, t.read_errno, "reading the raw dump: %s",
-                     strerror(t.read_errno));
-    } else if (he.status == HS_ERR_TRUNCATED) {
-        dump_err_set(err, DUMP_ERR_DROPPED, 0,
-                     "the heap dump ends after %llu bytes without its EOF record",
-                     (unsigned long long)t.pos);
-    } else {
-        char buf[600];
-        dump_err_set(err, DUMP_ERR_FORMAT, 0, "%s: %s",
-                     he.status == HS_ERR_MISMATCH ? "wrong binary" : "the heap dump is malformed",
-                     hs_error_format(&he, buf, sizeof buf));
-    }
 out:
     gohd_reader_free(g);
     hsd_writer_free(w);

@@ -10,6 +10,7 @@
 
 #include "dump_err.h"
 #include "symtab.h"
+#include "typetab.h"
 
 /* A capture's timings: the hook's DUMP reply and the drain of the stream. */
 typedef struct dump_hsdout_timings {
@@ -45,6 +46,7 @@ typedef struct dump_hsdout_in {
     dump_hsdout_meta meta;
     const symtab *syms;       /* NULL: no SYMTAB section */
     const char *syms_name;    /* section label */
+    const typetab *types;     /* NULL: no TYPES section (no DWARF) */
     const char *maps;         /* /proc/PID/maps text, NULL: no MAPS section */
     size_t maps_len;
     int raw_fd;               /* the raw heap dump, read with pread from offset 0 */

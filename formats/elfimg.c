@@ -131,7 +131,7 @@ void elfimg_free(elfimg *img)
     free(img);
 }
 
-int elfimg_open(elfimg **out, const uint8_t *data, size_t size, hs_error *err)
+int elfimg_open(const uint8_t *data, size_t size, elfimg **out, hs_error *err)
 {
     if (!out || (!data && size))
         return hs_error_set(err, HS_ERR_ARG, HS_NO_OFFSET, "elfimg_open: bad argument");
@@ -168,12 +168,12 @@ int elfimg_open(elfimg **out, const uint8_t *data, size_t size, hs_error *err)
     img->elf = elf_memory((char *)data, size);
     if (!img->elf || elf_kind(img->elf) != ELF_K_ELF) {
         rc = elf_fail(err, "elf_memory");
-        goto fail;
+        goto out;
     }
     GElf_Ehdr eh;
     if (!gelf_getehdr(img->elf, &eh)) {
         rc = elf_fail(err, "ELF header");
-        goto fail;
+        goto out;
     }
     img->machine = eh.e_machine;
     if (eh.e_shoff && (eh.e_shoff > size || (uint64_t)eh.e_shnum * eh.e_shentsize >
@@ -181,28 +181,28 @@ int elfimg_open(elfimg **out, const uint8_t *data, size_t size, hs_error *err)
         rc = hs_error_set(err, HS_ERR_TRUNCATED, eh.e_shoff,
                           "section header table (%u entries) runs past the end of the "
                           "%zu-byte file", eh.e_shnum, size);
-        goto fail;
+        goto out;
     }
     size_t nsec, shstrndx;
     if (elf_getshdrnum(img->elf, &nsec) != 0) {
         rc = hs_error_set(err, HS_ERR_ELF, eh.e_shoff, "section header table: %s",
                           elf_errmsg(-1));
-        goto fail;
+        goto out;
     }
     if (nsec > size / sizeof(Elf32_Shdr)) { /* every header takes file bytes */
         rc = hs_error_set(err, HS_ERR_FORMAT, eh.e_shoff, "%zu sections in a %zu-byte file",
                           nsec, size);
-        goto fail;
+        goto out;
     }
     if (nsec && elf_getshdrstrndx(img->elf, &shstrndx) != 0) {
         rc = hs_error_set(err, HS_ERR_ELF, eh.e_shoff, "section name table: %s",
                           elf_errmsg(-1));
-        goto fail;
+        goto out;
     }
     img->secs = calloc(nsec ? nsec : 1, sizeof *img->secs);
     if (!img->secs) {
         rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "section table");
-        goto fail;
+        goto out;
     }
     for (Elf_Scn *scn = elf_nextscn(img->elf, NULL); scn && img->nsecs < nsec;
          scn = elf_nextscn(img->elf, scn)) {
@@ -221,13 +221,13 @@ int elfimg_open(elfimg **out, const uint8_t *data, size_t size, hs_error *err)
                       sh.sh_offset <= size && sh.sh_size <= size - sh.sh_offset &&
                       sh.sh_addr + sh.sh_size >= sh.sh_addr;
         if (sh.sh_type == SHT_RELA && (rc = load_relocs(img, scn, err)) < 0)
-            goto fail;
+            goto out;
     }
     if (img->nrels > 1)
         qsort(img->rels, img->nrels, sizeof *img->rels, rel_cmp);
     *out = img;
-    return HS_OK;
-fail:
+    img = NULL;
+out:
     elfimg_free(img);
     return rc;
 }
@@ -623,7 +623,7 @@ int elfimg_symtab(const elfimg *img, symtab **out, hs_error *err)
     uint64_t tstart = 0, tend = 0;
     int rc = load_symtab(img, t, &nfunc, &tstart, &tend, err);
     if (rc < 0)
-        goto fail;
+        goto out;
     const section *pcln = elfimg_find_section(img, ".gopclntab");
     if (!pcln)
         pcln = elfimg_find_section(img, ".data.rel.ro.gopclntab");
@@ -634,11 +634,11 @@ int elfimg_symtab(const elfimg *img, symtab **out, hs_error *err)
             rc = hs_error_set(err, HS_ERR_NOTFOUND, HS_NO_OFFSET,
                               "no function symbols: the ELF has neither .symtab functions "
                               "nor .gopclntab (not a Go binary?)");
-            goto fail;
+            goto out;
         }
         if ((rc = elfimg_pcln_parse(img, pcln, &pv, err)) < 0 ||
             (rc = elfimg_load_pclntab(&pv, t, &nfunc, err)) < 0)
-            goto fail;
+            goto out;
         have_pv = 1;
         info->stripped = 1;
     } else if (pcln) {
@@ -654,12 +654,12 @@ int elfimg_symtab(const elfimg *img, symtab **out, hs_error *err)
     }
     if (have_pv && have_md) {
         if ((rc = elfimg_load_stack_objects(img, &pv, &md, t, err)) < 0)
-            goto fail;
+            goto out;
         info->stack_objects = rc == HS_OK;
     }
     if (tstart && tend > tstart) {
         if ((rc = set_types(img, t, tstart, tend, err)) < 0)
-            goto fail;
+            goto out;
         uint64_t b;
         size_t l;
         if (symtab_types(t, &b, &l)) {
@@ -668,10 +668,10 @@ int elfimg_symtab(const elfimg *img, symtab **out, hs_error *err)
         }
     }
     if ((rc = symtab_finish(t, err)) < 0)
-        goto fail;
+        goto out;
     *out = t;
-    return HS_OK;
-fail:
+    t = NULL;
+out:
     symtab_free(t);
     return rc;
 }

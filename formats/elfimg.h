@@ -18,7 +18,7 @@ typedef struct elfimg elfimg;
 
 /* Opens an ELF image held in memory (data must outlive the elfimg). Fails with HS_ERR_ELF /
  * HS_ERR_FORMAT for non-ELF input, naming the offset where possible. */
-int elfimg_open(elfimg **out, const uint8_t *data, size_t size, hs_error *err);
+int elfimg_open(const uint8_t *data, size_t size, elfimg **out, hs_error *err);
 
 /* Frees the image (NULL is accepted). */
 void elfimg_free(elfimg *img);

@@ -89,8 +89,8 @@ typedef struct stk_scratch {
 /* Reads record j of the function at `entry` from address rec (in section fs) into
  * sc->objs[j]; its mask lies in section rs, which holds moduledata.rodata. */
 static int read_stkobj(const elfimg *img, const md_info *md, const section *rs,
-                       const section *fs, uint64_t rec, uint64_t entry, stk_scratch *sc,
-                       size_t j, hs_error *err)
+                       const section *fs, uint64_t rec, uint64_t entry, size_t j,
+                       stk_scratch *sc, hs_error *err)
 {
     const uint8_t *b = img->data + file_off(fs, rec);
     const unsigned P = img->ptr_size;
@@ -240,7 +240,7 @@ int elfimg_load_stack_objects(const elfimg *img, const pcln_view *v, const md_in
         }
         sc.xlen = 0;
         for (size_t j = 0; j < count && rc == HS_OK; j++)
-            rc = read_stkobj(img, md, rs, fs, rec + P + j * STKOBJ_RECORD, entry, &sc, j, err);
+            rc = read_stkobj(img, md, rs, fs, rec + P + j * STKOBJ_RECORD, entry, j, &sc, err);
         if (rc < 0)
             break;
         for (size_t j = 0; j < count; j++)

@@ -74,7 +74,7 @@ const char *gohd_tag_name(int tag)
     return tag_names[tag];
 }
 
-size_t gohd_put_uvarint(uint8_t *buf, uint64_t v)
+size_t gohd_put_uvarint(uint64_t v, uint8_t *buf)
 {
     size_t n = 0;
     while (v >= 0x80) {
@@ -219,8 +219,8 @@ static inline int uv_decode10(const uint8_t *p, uint64_t *v)
     return -2;
 }
 
-static __attribute__((noinline)) int uv_slow(gohd_reader *r, cursor *c, uint64_t *v,
-                                             const char *what)
+static __attribute__((noinline)) int uv_slow(gohd_reader *r, cursor *c, const char *what,
+                                             uint64_t *v)
 {
     uint64_t at = stream_off(r, c->p);
     uint64_t x = 0;
@@ -245,8 +245,8 @@ static __attribute__((noinline)) int uv_slow(gohd_reader *r, cursor *c, uint64_t
 }
 
 /* Reads one varint. */
-static inline __attribute__((always_inline)) int rd_uv(gohd_reader *r, cursor *c, uint64_t *v,
-                                                       const char *what)
+static inline __attribute__((always_inline)) int rd_uv(gohd_reader *r, cursor *c, const char *what,
+                                                       uint64_t *v)
 {
     if (LIKELY(c->e - c->p >= 10)) {
         if (LIKELY(c->p[0] < 0x80)) {
@@ -260,14 +260,14 @@ static inline __attribute__((always_inline)) int rd_uv(gohd_reader *r, cursor *c
             return 0;
         }
     }
-    return uv_slow(r, c, v, what);
+    return uv_slow(r, c, what, v);
 }
 
 /* Reads a bool (dumpbool writes 0 or 1). */
-static inline int rd_bool(gohd_reader *r, cursor *c, int *b, const char *what)
+static inline int rd_bool(gohd_reader *r, cursor *c, const char *what, int *b)
 {
     uint64_t at = stream_off(r, c->p), v;
-    int st = rd_uv(r, c, &v, what);
+    int st = rd_uv(r, c, what, &v);
     if (st < 0)
         return st;
     if (v > 1)
@@ -279,11 +279,12 @@ static inline int rd_bool(gohd_reader *r, cursor *c, int *b, const char *what)
 
 /* Reads a length-prefixed byte string (dumpstr, dumpslice, dumpmemrange): len is set and
  * *rel receives the offset of the bytes from the record start. */
-static inline __attribute__((always_inline)) int rd_range(gohd_reader *r, cursor *c, size_t *rel,
-                                                          size_t *len, const char *what)
+static inline __attribute__((always_inline)) int rd_range(gohd_reader *r, cursor *c,
+                                                          const char *what, size_t *rel,
+                                                          size_t *len)
 {
     uint64_t at = stream_off(r, c->p), n;
-    int st = rd_uv(r, c, &n, what);
+    int st = rd_uv(r, c, what, &n);
     if (st < 0)
         return st;
     size_t used = (size_t)(c->p - (r->buf + r->rec));
@@ -313,11 +314,11 @@ static inline __attribute__((always_inline)) int rd_range(gohd_reader *r, cursor
 }
 
 /* Reads a byte string into *b, rebased to a pointer when the record is complete. */
-static inline __attribute__((always_inline)) int rd_bytes(gohd_reader *r, cursor *c, gohd_bytes *b,
-                                                          const char *what)
+static inline __attribute__((always_inline)) int rd_bytes(gohd_reader *r, cursor *c,
+                                                          const char *what, gohd_bytes *b)
 {
     size_t rel = 0, len = 0;
-    int st = rd_range(r, c, &rel, &len, what);
+    int st = rd_range(r, c, what, &rel, &len);
     if (st < 0)
         return st;
     b->ptr = NULL;
@@ -366,7 +367,7 @@ static int rd_fields(gohd_reader *r, cursor *c, const uint64_t **out, size_t *no
         } else {
         slow:;
             uint64_t at = stream_off(r, c->p);
-            if ((st = rd_uv(r, c, &kind, "field kind")) < 0)
+            if ((st = rd_uv(r, c, "field kind", &kind)) < 0)
                 return st;
             if (kind == FIELD_EOL)
                 break;
@@ -374,7 +375,7 @@ static int rd_fields(gohd_reader *r, cursor *c, const uint64_t **out, size_t *no
                 return fail(r, HS_ERR_FORMAT, at, "unknown field kind %llu in field list",
                             (unsigned long long)kind);
             at = stream_off(r, c->p);
-            if ((st = rd_uv(r, c, &off, "field offset")) < 0)
+            if ((st = rd_uv(r, c, "field offset", &off)) < 0)
                 return st;
             if (kind != FIELD_PTR) {
                 if (off > UINT64_MAX - r->ptr_size)
@@ -398,17 +399,17 @@ static int rd_fields(gohd_reader *r, cursor *c, const uint64_t **out, size_t *no
 
 #define U(dst, what)                                                                          \
     do {                                                                                      \
-        if ((st = rd_uv(r, c, (dst), (what))) < 0)                                            \
+        if ((st = rd_uv(r, c, (what), (dst))) < 0)                                            \
             return st;                                                                        \
     } while (0)
 #define B(dst, what)                                                                          \
     do {                                                                                      \
-        if ((st = rd_bool(r, c, (dst), (what))) < 0)                                          \
+        if ((st = rd_bool(r, c, (what), (dst))) < 0)                                          \
             return st;                                                                        \
     } while (0)
 #define S(dst, what)                                                                          \
     do {                                                                                      \
-        if ((st = rd_bytes(r, c, (dst), (what))) < 0)                                         \
+        if ((st = rd_bytes(r, c, (what), (dst))) < 0)                                         \
             return st;                                                                        \
     } while (0)
 
@@ -449,9 +450,9 @@ static int rd_memprof(gohd_reader *r, cursor *c, gohd_record *rec)
             r->stk_cap = ncap;
         }
         gohd_stackloc *l = &r->stk[i];
-        if ((st = rd_range(r, c, &r->stk_rel[2 * i], &l->func.len, "stack function")) < 0)
+        if ((st = rd_range(r, c, "stack function", &r->stk_rel[2 * i], &l->func.len)) < 0)
             return st;
-        if ((st = rd_range(r, c, &r->stk_rel[2 * i + 1], &l->file.len, "stack file")) < 0)
+        if ((st = rd_range(r, c, "stack file", &r->stk_rel[2 * i + 1], &l->file.len)) < 0)
             return st;
         U(&l->line, "stack line");
     }
@@ -461,7 +462,7 @@ static int rd_memprof(gohd_reader *r, cursor *c, gohd_record *rec)
     return 0;
 }
 
-static int rd_body(gohd_reader *r, cursor *c, gohd_record *rec, uint64_t tag)
+static int rd_body(gohd_reader *r, cursor *c, uint64_t tag, gohd_record *rec)
 {
     int st;
     switch (tag) {
@@ -581,7 +582,7 @@ static int rd_body(gohd_reader *r, cursor *c, gohd_record *rec, uint64_t tag)
 
 /* ---- public ---- */
 
-int gohd_reader_new(gohd_reader **out, hs_reader src, const gohd_options *opts, hs_error *err)
+int gohd_reader_new(hs_reader src, const gohd_options *opts, gohd_reader **out, hs_error *err)
 {
     if (out)
         *out = NULL;
@@ -597,14 +598,15 @@ int gohd_reader_new(gohd_reader **out, hs_reader src, const gohd_options *opts, 
     r->err = err;
     r->cap = GOHD_READ_CHUNK;
     r->buf = malloc(r->cap);
+    int st = HS_OK;
     if (!r->buf) {
-        free(r);
-        return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "out of memory");
+        st = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "out of memory");
+        goto out;
     }
 
     cursor c = {r->buf, r->buf};
     r->in_header = 1;
-    int st = fill_more(r, &c, GOHD_MAGIC_LEN);
+    st = fill_more(r, &c, GOHD_MAGIC_LEN);
     r->in_header = 0;
     if (st == 0 || st == HS_ERR_TRUNCATED) {
         /* Compare what arrived; a short stream that already differs is "not a dump". */
@@ -629,14 +631,15 @@ int gohd_reader_new(gohd_reader **out, hs_reader src, const gohd_options *opts, 
                               "stream ends inside the %d-byte heap dump header", GOHD_MAGIC_LEN);
         }
     }
-    if (st < 0) {
-        gohd_reader_free(r);
-        return st;
-    }
+    if (st < 0)
+        goto out;
     r->pos = r->rec = GOHD_MAGIC_LEN;
     r->err = NULL;
     *out = r;
-    return HS_OK;
+    r = NULL;
+out:
+    gohd_reader_free(r);
+    return st;
 }
 
 int gohd_next(gohd_reader *r, gohd_record *rec, hs_error *err)
@@ -668,12 +671,12 @@ int gohd_next(gohd_reader *r, gohd_record *rec, hs_error *err)
             return st;
     }
     uint64_t tag;
-    st = rd_uv(r, &c, &tag, "record tag");
+    st = rd_uv(r, &c, "record tag", &tag);
     if (st < 0)
         return st;
     if (tag < GOHD_NTAGS)
         r->tag = (int)tag;
-    st = rd_body(r, &c, rec, tag);
+    st = rd_body(r, &c, tag, rec);
     if (st < 0)
         return st;
 

@@ -140,7 +140,7 @@ typedef struct gohd_reader gohd_reader;
 
 /* Creates a reader over src and checks the header. opts may be NULL. On failure returns a
  * negative status, fills err (with the byte offset) and sets *out to NULL. */
-int gohd_reader_new(gohd_reader **out, hs_reader src, const gohd_options *opts, hs_error *err);
+int gohd_reader_new(hs_reader src, const gohd_options *opts, gohd_reader **out, hs_error *err);
 
 /* Reads the next record into *rec. Returns 1 when a record was read, 0 after the EOF record
  * (tag 0; a stream ending without it is HS_ERR_TRUNCATED), or a negative status with err
@@ -167,6 +167,6 @@ static inline uint64_t gohd_word(const uint8_t *p, uint64_t ptr_size, int big_en
 
 /* Appends the varint encoding of v to buf (at least 10 bytes); returns bytes written.
  * Used by writers of synthetic dumps (tests, benchmarks, redaction). */
-size_t gohd_put_uvarint(uint8_t *buf, uint64_t v);
+size_t gohd_put_uvarint(uint64_t v, uint8_t *buf);
 
 #endif

@@ -27,20 +27,24 @@ struct gohdw {
     hs_error *err;    /* error context of the current call */
 };
 
-int gohdw_new(gohdw **out, hs_writer sink, hs_error *err)
+int gohdw_new(hs_writer sink, gohdw **out, hs_error *err)
 {
     if (out)
         *out = NULL;
     if (!out || !sink.write)
         return hs_error_set(err, HS_ERR_ARG, HS_NO_OFFSET, "gohdw_new: no output or sink");
     gohdw *w = calloc(1, sizeof *w);
+    int rc = HS_OK;
     if (!w || !(w->buf = malloc(GOHDW_BUF))) {
-        free(w);
-        return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "out of memory for the dump writer");
+        rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "out of memory for the dump writer");
+        goto out;
     }
     w->sink = sink;
     *out = w;
-    return HS_OK;
+    w = NULL;
+out:
+    gohdw_free(w);
+    return rc;
 }
 
 void gohdw_free(gohdw *w)
@@ -105,7 +109,7 @@ static inline int put_uv(gohdw *w, uint64_t v)
     int st = room(w, UV_MAX);
     if (st < 0)
         return st;
-    w->len += gohd_put_uvarint(w->buf + w->len, v);
+    w->len += gohd_put_uvarint(v, w->buf + w->len);
     return HS_OK;
 }
 
@@ -141,7 +145,7 @@ static int put_fields(gohdw *w, const uint64_t *offs, size_t n)
         if (st < 0)
             return st;
         w->buf[w->len++] = FIELD_PTR;
-        w->len += gohd_put_uvarint(w->buf + w->len, offs[i]);
+        w->len += gohd_put_uvarint(offs[i], w->buf + w->len);
     }
     return put_uv(w, FIELD_EOL);
 }

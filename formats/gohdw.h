@@ -21,7 +21,7 @@ typedef struct gohdw gohdw;
 
 /* Creates a writer over sink (writes nothing yet). Returns HS_OK and the writer in *out, or
  * HS_ERR_NOMEM / HS_ERR_ARG with *out set to NULL. The caller keeps owning the sink. */
-int gohdw_new(gohdw **out, hs_writer sink, hs_error *err);
+int gohdw_new(hs_writer sink, gohdw **out, hs_error *err);
 
 /* Writes the 16-byte "go1.7 heap dump\n" header. */
 int gohdw_header(gohdw *w, hs_error *err);

@@ -20,7 +20,7 @@
  * uvarint from Go 1.17, two big-endian bytes before), then the bytes. *s and *n describe
  * the bytes; `who` names the type in errors. */
 static int read_name(const uint8_t *area, size_t len, uint64_t off, int minor,
-                     const uint8_t **s, uint64_t *n, uint64_t who, hs_error *err)
+                     uint64_t who, const uint8_t **s, uint64_t *n, hs_error *err)
 {
     if (off >= len)
         return hs_error_set(err, HS_ERR_FORMAT, off, "type 0x%llx: name outside the type area",
@@ -121,8 +121,8 @@ int gotype_read(const symtab *t, uint64_t addr, gotype *out, hs_error *err)
                             (unsigned long long)addr, str);
     const uint8_t *s;
     uint64_t nlen;
-    int rc = read_name(area, len, (uint64_t)str, symtab_go_minor(info->go_version), &s, &nlen,
-                       addr, err);
+    int rc = read_name(area, len, (uint64_t)str, symtab_go_minor(info->go_version), addr, &s,
+                       &nlen, err);
     if (rc < 0)
         return rc;
     if ((out->tflag & TFLAG_EXTRA_STAR) && s[0] == '*') {
@@ -208,7 +208,7 @@ int gotype_field_name(const symtab *t, uint64_t type_addr, uint64_t offset, char
         uint64_t foff = hs_load_le(fp + 2 * P, P);
         const uint8_t *s;
         uint64_t nlen;
-        if (name < base || read_name(area, len, name - base, minor, &s, &nlen, type_addr, NULL) < 0)
+        if (name < base || read_name(area, len, name - base, minor, type_addr, &s, &nlen, NULL) < 0)
             break;
         if (used + 1 + nlen + 1 > cap)
             break;

@@ -90,10 +90,11 @@ int hs_map_file(const char *path, const uint8_t **data, size_t *size, hs_error *
             err->sys_errno = e;
         return HS_ERR_IO;
     }
+    int rc = HS_OK;
     struct stat st;
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return hs_error_set(err, HS_ERR_IO, HS_NO_OFFSET, "%s: not a regular file", path);
+        rc = hs_error_set(err, HS_ERR_IO, HS_NO_OFFSET, "%s: not a regular file", path);
+        goto out;
     }
     *size = (size_t)st.st_size;
     *data = NULL;
@@ -101,13 +102,14 @@ int hs_map_file(const char *path, const uint8_t **data, size_t *size, hs_error *
         void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
         if (p == MAP_FAILED) {
             int e = errno;
-            close(fd);
-            return hs_error_set(err, HS_ERR_IO, HS_NO_OFFSET, "%s: mmap: %s", path, strerror(e));
+            rc = hs_error_set(err, HS_ERR_IO, HS_NO_OFFSET, "%s: mmap: %s", path, strerror(e));
+            goto out;
         }
         *data = p;
     }
+out:
     close(fd);
-    return HS_OK;
+    return rc;
 }
 
 void hs_unmap(const uint8_t *data, size_t size)

@@ -254,21 +254,23 @@ int hs_outfile_write_all(const char *path, const void *data, size_t len, int fla
                          hs_error *err)
 {
     hs_outfile f = HS_OUTFILE_INIT;
-    int rc = hs_outfile_open(path, flags, &f, err);
     const char *p = data;
-    while (rc >= 0 && len > 0) {
+    int rc = hs_outfile_open(path, flags, &f, err);
+    if (rc < 0)
+        goto out;
+    while (len > 0) {
         ssize_t w = write(f.fd, p, len);
         if (w < 0 && errno == EINTR)
             continue;
         if (w < 0) {
             rc = sys_fail(err, errno, "writing", path);
-            break;
+            goto out;
         }
         p += w;
         len -= (size_t)w;
     }
-    if (rc >= 0)
-        rc = hs_outfile_commit(&f, err);
+    rc = hs_outfile_commit(&f, err);
+out:
     if (rc < 0)
         hs_outfile_abort(&f);
     return rc;

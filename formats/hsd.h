@@ -13,7 +13,8 @@
 #include "hs_io.h"
 
 #define HSD_MAGIC "HEAPSIFT"
-#define HSD_VERSION 1
+#define HSD_VERSION 2        /* what this writer writes (HSD.md "Versions") */
+#define HSD_VERSION_OLDEST 1 /* the oldest version this reader reads */
 
 typedef enum hsd_section_type {
     HSD_SEC_META = 1,     /* JSON object: pid, exe, cmdline, times, rss, go version, ... */
@@ -23,6 +24,7 @@ typedef enum hsd_section_type {
     HSD_SEC_MANIFEST = 5, /* optional JSON written by the target (sample workloads) */
     HSD_SEC_SEGMENT = 6,  /* reserved: raw memory segment */
     HSD_SEC_REGS = 7,     /* reserved: thread registers */
+    HSD_SEC_TYPES = 8,    /* typetab_encode() output: DWARF types, globals, frames (v2) */
 } hsd_section_type;
 
 /* Returns a short name ("meta", "heapdump", ...) for a section type. */
@@ -40,7 +42,7 @@ typedef struct hsd_writer_options {
 typedef struct hsd_writer hsd_writer;
 
 /* Starts a container on out and writes the header. opts may be NULL. */
-int hsd_writer_new(hsd_writer **out, hs_writer sink, const hsd_writer_options *opts,
+int hsd_writer_new(hs_writer sink, const hsd_writer_options *opts, hsd_writer **out,
                    hs_error *err);
 
 /* Opens a section; at most one is open at a time. name may be NULL. */
@@ -78,7 +80,7 @@ typedef struct hsd_reader hsd_reader;
 /* Opens a container held in memory (data must outlive the reader): checks the header, the end
  * marker and the index. Truncation, a bad index or a wrong magic fail here with the offset.
  * Chunk CRCs are checked when chunks are read (or all at once with hsd_verify). */
-int hsd_reader_open(hsd_reader **out, const uint8_t *data, size_t size, hs_error *err);
+int hsd_reader_open(const uint8_t *data, size_t size, hsd_reader **out, hs_error *err);
 
 /* Returns 1 when data starts with the .hsd magic. */
 int hsd_is_hsd(const uint8_t *data, size_t size);
@@ -106,7 +108,7 @@ int hsd_read_section(const hsd_reader *r, size_t i, uint64_t max_bytes, uint8_t 
  * who inflates the chunk it needs itself when no worker has taken it yet (threads <= 1: all
  * inline). */
 typedef struct hsd_stream hsd_stream;
-int hsd_stream_open(hsd_stream **out, const hsd_reader *r, size_t section, int threads,
+int hsd_stream_open(const hsd_reader *r, size_t section, int threads, hsd_stream **out,
                     hs_error *err);
 int64_t hsd_stream_read(void *stream, void *buf, size_t n); /* hs_read_fn */
 const hs_error *hsd_stream_error(const hsd_stream *s);     /* details after a failed read */

@@ -19,6 +19,7 @@ const char *hsd_section_type_name(uint32_t type)
     case HSD_SEC_MANIFEST: return "manifest";
     case HSD_SEC_SEGMENT: return "segment";
     case HSD_SEC_REGS: return "regs";
+    case HSD_SEC_TYPES: return "types";
     default: return "unknown";
     }
 }
@@ -197,7 +198,7 @@ static int parse_index(hsd_reader *r, uint64_t ix_off, uint64_t ix_len, hs_error
     return HS_OK;
 }
 
-int hsd_reader_open(hsd_reader **out, const uint8_t *data, size_t size, hs_error *err)
+int hsd_reader_open(const uint8_t *data, size_t size, hsd_reader **out, hs_error *err)
 {
     hs_error_clear(err);
     if (!out || (!data && size))
@@ -209,16 +210,16 @@ int hsd_reader_open(hsd_reader **out, const uint8_t *data, size_t size, hs_error
     if (size < 12)
         return report_truncated(data, size, err);
     uint32_t version = hsd_get32(data + 8);
-    if (version != HSD_VERSION)
+    if (version < HSD_VERSION_OLDEST || version > HSD_VERSION)
         return hs_error_set(err, HS_ERR_UNSUPPORTED, 8,
-                            ".hsd version %u (this reader knows version %u)", version,
-                            HSD_VERSION);
+                            ".hsd version %u (this reader knows versions %u to %u)", version,
+                            HSD_VERSION_OLDEST, HSD_VERSION);
     if (size < HDR_SIZE)
         return report_truncated(data, size, err);
     if (hsd_get32(data + 20) != hsd_crc_buf(data, 20))
         return hs_error_set(err, HS_ERR_CRC, 20, "header checksum mismatch");
     if (hsd_get32(data + 12) != HDR_SIZE)
-        return hs_error_set(err, HS_ERR_FORMAT, 12, "header size %u (version 1 has %u)",
+        return hs_error_set(err, HS_ERR_FORMAT, 12, "header size %u (versions 1 and 2 have %u)",
                             hsd_get32(data + 12), HDR_SIZE);
     if (hsd_get32(data + 16) != 0)
         return hs_error_set(err, HS_ERR_UNSUPPORTED, 16, "unknown header flags 0x%x",
@@ -247,12 +248,13 @@ int hsd_reader_open(hsd_reader **out, const uint8_t *data, size_t size, hs_error
     r->size = size;
     r->version = version;
     int rc = parse_index(r, ix_off, ix_len, err);
-    if (rc != HS_OK) {
-        hsd_reader_free(r);
-        return rc;
-    }
+    if (rc != HS_OK)
+        goto out;
     *out = r;
-    return HS_OK;
+    r = NULL;
+out:
+    hsd_reader_free(r);
+    return rc;
 }
 
 void hsd_reader_free(hsd_reader *r)
@@ -394,13 +396,14 @@ int hsd_read_section(const hsd_reader *r, size_t i, uint64_t max_bytes, uint8_t 
     }
     if (zs.state)
         inflateEnd(&zs);
-    if (rc != HS_OK) {
-        free(buf);
-        return rc;
-    }
+    if (rc != HS_OK)
+        goto out;
     *out = buf;
     *len = (size_t)s->raw_size;
-    return HS_OK;
+    buf = NULL;
+out:
+    free(buf);
+    return rc;
 }
 
 int hsd_verify(const hsd_reader *r, hs_error *err)

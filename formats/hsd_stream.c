@@ -117,7 +117,7 @@ void hsd_stream_free(hsd_stream *s)
     free(s);
 }
 
-int hsd_stream_open(hsd_stream **out, const hsd_reader *r, size_t section, int threads,
+int hsd_stream_open(const hsd_reader *r, size_t section, int threads, hsd_stream **out,
                     hs_error *err)
 {
     hs_error_clear(err);
@@ -147,48 +147,47 @@ int hsd_stream_open(hsd_stream **out, const hsd_reader *r, size_t section, int t
 
     /* The caller inflates too (the chunk it needs next, when no worker took it yet). */
     int rc = hsd_zinit(&s->zs, err);
-    if (rc != HS_OK) {
-        hsd_stream_free(s);
-        return rc;
-    }
+    if (rc != HS_OK)
+        goto out;
     s->zok = 1;
     if (threads <= 1) {
         s->buf = malloc(s->max_raw ? s->max_raw : 1);
         if (!s->buf) {
-            hsd_stream_free(s);
-            return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "allocating a chunk buffer");
+            rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "allocating a chunk buffer");
+            goto out;
         }
-        *out = s;
-        return HS_OK;
-    }
-
-    /* Bounded read-ahead: 8 chunks per inflating thread (fewer left the cores idle while
-     * the consumer spent longer on some chunks than on others). */
-    s->nslots = 8 * (size_t)threads;
-    s->slots = calloc(s->nslots, sizeof *s->slots);
-    s->th = calloc((size_t)threads - 1, sizeof *s->th);
-    if (!s->slots || !s->th) {
-        hsd_stream_free(s);
-        return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "allocating stream buffers");
-    }
-    for (size_t i = 0; i < s->nslots; i++) {
-        s->slots[i].buf = malloc(s->max_raw);
-        if (!s->slots[i].buf) {
-            hsd_stream_free(s);
-            return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "allocating stream buffers");
+    } else {
+        /* Bounded read-ahead: 8 chunks per inflating thread (fewer left the cores idle while
+         * the consumer spent longer on some chunks than on others). */
+        s->nslots = 8 * (size_t)threads;
+        s->slots = calloc(s->nslots, sizeof *s->slots);
+        s->th = calloc((size_t)threads - 1, sizeof *s->th);
+        if (!s->slots || !s->th) {
+            rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "allocating stream buffers");
+            goto out;
         }
-    }
-    for (int i = 0; i < threads - 1; i++) {
-        int terr = pthread_create(&s->th[i], NULL, stream_worker, s);
-        if (terr) {
-            hsd_stream_free(s);
-            return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET,
-                                "starting an inflate thread: %s", strerror(terr));
+        for (size_t i = 0; i < s->nslots; i++) {
+            s->slots[i].buf = malloc(s->max_raw);
+            if (!s->slots[i].buf) {
+                rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "allocating stream buffers");
+                goto out;
+            }
         }
-        s->nthreads = i + 1;
+        for (int i = 0; i < threads - 1; i++) {
+            int terr = pthread_create(&s->th[i], NULL, stream_worker, s);
+            if (terr) {
+                rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET,
+                                  "starting an inflate thread: %s", strerror(terr));
+                goto out;
+            }
+            s->nthreads = i + 1;
+        }
     }
     *out = s;
-    return HS_OK;
+    s = NULL;
+out:
+    hsd_stream_free(s);
+    return rc;
 }
 
 /* Hands the stored bytes of the chunks inflated and consumed so far (below chunk cur) to the

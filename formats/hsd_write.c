@@ -13,13 +13,13 @@
 #define MAX_WRITER_THREADS 64
 #define DEFAULT_CHUNK (1u << 20)
 
-static void put32(uint8_t *p, uint32_t v)
+static void put32(uint32_t v, uint8_t *p)
 {
     for (int i = 0; i < 4; i++)
         p[i] = (uint8_t)(v >> (8 * i));
 }
 
-static void put64(uint8_t *p, uint64_t v)
+static void put64(uint64_t v, uint8_t *p)
 {
     for (int i = 0; i < 8; i++)
         p[i] = (uint8_t)(v >> (8 * i));
@@ -123,7 +123,7 @@ static int sink_write(hsd_writer *w, const void *buf, size_t n, int *sys_errno)
     return HS_OK;
 }
 
-static void fmt_sink_error(char *msg, size_t size, const char *what, int e)
+static void fmt_sink_error(const char *what, int e, char *msg, size_t size)
 {
     if (e)
         snprintf(msg, size, "%s: sink write failed: %s", what, strerror(e));
@@ -151,13 +151,13 @@ static int compress_slot(hsd_writer *w, z_stream *zs, wslot *s, char *msg, size_
     uint32_t stored = (uint32_t)zs->total_out;
     uint8_t *h = s->out;
     memcpy(h, CHUNK_MAGIC, 4);
-    put32(h + 4, s->section);
-    put32(h + 8, s->raw_len);
-    put32(h + 12, stored);
-    put32(h + 16, hsd_crc_buf(s->raw, s->raw_len));
-    put32(h + 20, hsd_crc_buf(s->out + CHUNK_HDR, stored));
-    put32(h + 24, 0);
-    put32(h + 28, hsd_crc_buf(h, 28));
+    put32(s->section, h + 4);
+    put32(s->raw_len, h + 8);
+    put32(stored, h + 12);
+    put32(hsd_crc_buf(s->raw, s->raw_len), h + 16);
+    put32(hsd_crc_buf(s->out + CHUNK_HDR, stored), h + 20);
+    put32(0, h + 24);
+    put32(hsd_crc_buf(h, 28), h + 28);
     s->out_len = CHUNK_HDR + stored;
     return HS_OK;
 }
@@ -181,7 +181,7 @@ static int write_slot(hsd_writer *w, wslot *s, int *sys_errno, char *msg, size_t
         char what[96];
         snprintf(what, sizeof what, "writing chunk %llu (section %u)",
                  (unsigned long long)s->seq, s->section);
-        fmt_sink_error(msg, msgsize, what, *sys_errno);
+        fmt_sink_error(what, *sys_errno, msg, msgsize);
         return rc;
     }
     const uint8_t *h = s->out;
@@ -298,7 +298,7 @@ void hsd_writer_free(hsd_writer *w)
     free(w);
 }
 
-int hsd_writer_new(hsd_writer **out, hs_writer sink, const hsd_writer_options *opts,
+int hsd_writer_new(hs_writer sink, const hsd_writer_options *opts, hsd_writer **out,
                    hs_error *err)
 {
     hs_error_clear(err);
@@ -333,11 +333,12 @@ int hsd_writer_new(hsd_writer **out, hs_writer sink, const hsd_writer_options *o
     w->chunk_size = o.chunk_size;
     w->level = o.level;
 
+    int rc = HS_OK;
     z_stream zs;
     memset(&zs, 0, sizeof zs);
     if (deflateInit2(&zs, w->level, Z_DEFLATED, 15, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-        hsd_writer_free(w);
-        return hs_error_set(err, HS_ERR_ZLIB, HS_NO_OFFSET, "deflateInit failed");
+        rc = hs_error_set(err, HS_ERR_ZLIB, HS_NO_OFFSET, "deflateInit failed");
+        goto out;
     }
     uint64_t bound = deflateBound(&zs, w->chunk_size);
     deflateEnd(&zs);
@@ -349,54 +350,55 @@ int hsd_writer_new(hsd_writer **out, hs_writer sink, const hsd_writer_options *o
     w->nslots = 2 * (size_t)o.threads + 2;
     w->slots = calloc(w->nslots, sizeof *w->slots);
     if (!w->slots) {
-        hsd_writer_free(w);
-        return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "allocating chunk buffers");
+        rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "allocating chunk buffers");
+        goto out;
     }
     for (size_t i = 0; i < w->nslots; i++) {
         w->slots[i].raw = malloc(w->chunk_size);
         w->slots[i].out = malloc(w->out_cap);
         if (!w->slots[i].raw || !w->slots[i].out) {
-            hsd_writer_free(w);
-            return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "allocating chunk buffers");
+            rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "allocating chunk buffers");
+            goto out;
         }
     }
 
     uint8_t h[HDR_SIZE];
     memcpy(h, HSD_MAGIC, 8);
-    put32(h + 8, HSD_VERSION);
-    put32(h + 12, HDR_SIZE);
-    put32(h + 16, 0);
-    put32(h + 20, hsd_crc_buf(h, 20));
+    put32(HSD_VERSION, h + 8);
+    put32(HDR_SIZE, h + 12);
+    put32(0, h + 16);
+    put32(hsd_crc_buf(h, 20), h + 20);
     int e = 0;
-    int rc = sink_write(w, h, sizeof h, &e);
+    rc = sink_write(w, h, sizeof h, &e);
     if (rc != HS_OK) {
         char msg[200];
-        fmt_sink_error(msg, sizeof msg, "writing the header", e);
-        hsd_writer_free(w);
+        fmt_sink_error("writing the header", e, msg, sizeof msg);
         hs_error_set(err, rc, 0, "%s", msg);
         if (err)
             err->sys_errno = e;
-        return rc;
+        goto out;
     }
     w->file_off = HDR_SIZE;
 
     w->threads = calloc((size_t)o.threads, sizeof *w->threads);
     if (!w->threads) {
-        hsd_writer_free(w);
-        return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "allocating threads");
+        rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "allocating threads");
+        goto out;
     }
     for (int i = 0; i < o.threads; i++) {
         int terr = pthread_create(&w->threads[i], NULL, writer_worker, w);
         if (terr) {
-            hsd_writer_free(w);
-            hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "starting a compression thread: %s",
-                         strerror(terr));
-            return HS_ERR_NOMEM;
+            rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET,
+                              "starting a compression thread: %s", strerror(terr));
+            goto out;
         }
         w->nthreads = i + 1;
     }
     *out = w;
-    return HS_OK;
+    w = NULL;
+out:
+    hsd_writer_free(w);
+    return rc;
 }
 
 /* Makes w->cur the next slot in sequence, waiting until it is free. */
@@ -433,7 +435,7 @@ static int writer_submit(hsd_writer *w, hs_error *err)
     return rc;
 }
 
-static int writer_usable(hsd_writer *w, hs_error *err, const char *fn)
+static int writer_usable(hsd_writer *w, const char *fn, hs_error *err)
 {
     if (!w)
         return hs_error_set(err, HS_ERR_ARG, HS_NO_OFFSET, "%s: no writer", fn);
@@ -445,7 +447,7 @@ static int writer_usable(hsd_writer *w, hs_error *err, const char *fn)
 int hsd_writer_begin(hsd_writer *w, uint32_t type, const char *name, hs_error *err)
 {
     hs_error_clear(err);
-    int rc = writer_usable(w, err, "hsd_writer_begin");
+    int rc = writer_usable(w, "hsd_writer_begin", err);
     if (rc)
         return rc;
     if (w->open)
@@ -479,7 +481,7 @@ int hsd_writer_begin(hsd_writer *w, uint32_t type, const char *name, hs_error *e
 
 int hsd_writer_write(hsd_writer *w, const void *data, size_t len, hs_error *err)
 {
-    int rc = writer_usable(w, err, "hsd_writer_write");
+    int rc = writer_usable(w, "hsd_writer_write", err);
     if (rc)
         return rc;
     if (!w->open)
@@ -508,7 +510,7 @@ int hsd_writer_write(hsd_writer *w, const void *data, size_t len, hs_error *err)
 
 int hsd_writer_end(hsd_writer *w, hs_error *err)
 {
-    int rc = writer_usable(w, err, "hsd_writer_end");
+    int rc = writer_usable(w, "hsd_writer_end", err);
     if (rc)
         return rc;
     if (!w->open)
@@ -528,18 +530,17 @@ int hsd_writer_end(hsd_writer *w, hs_error *err)
 int hsd_writer_section(hsd_writer *w, uint32_t type, const char *name, const void *data,
                        size_t len, hs_error *err)
 {
-    int rc = hsd_writer_begin(w, type, name, err);
-    if (rc == HS_OK)
-        rc = hsd_writer_write(w, data, len, err);
-    if (rc == HS_OK)
-        rc = hsd_writer_end(w, err);
-    return rc;
+    int rc;
+    if ((rc = hsd_writer_begin(w, type, name, err)) != HS_OK ||
+        (rc = hsd_writer_write(w, data, len, err)) != HS_OK)
+        return rc;
+    return hsd_writer_end(w, err);
 }
 
 int hsd_writer_finish(hsd_writer *w, hs_error *err)
 {
     hs_error_clear(err);
-    int rc = writer_usable(w, err, "hsd_writer_finish");
+    int rc = writer_usable(w, "hsd_writer_finish", err);
     if (rc)
         return rc;
     if (w->open)
@@ -564,8 +565,8 @@ int hsd_writer_finish(hsd_writer *w, hs_error *err)
     if (!ix)
         return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "allocating the index");
     memcpy(ix, INDEX_MAGIC, 4);
-    put32(ix + 4, (uint32_t)w->nsecs);
-    put64(ix + 8, w->nchunks);
+    put32((uint32_t)w->nsecs, ix + 4);
+    put64(w->nchunks, ix + 8);
     size_t pos = INDEX_HDR, ci = 0;
     for (size_t i = 0; i < w->nsecs; i++) {
         uint64_t n = 0, stored = 0;
@@ -575,46 +576,47 @@ int hsd_writer_finish(hsd_writer *w, hs_error *err)
         }
         ci += (size_t)n;
         if (n > UINT32_MAX) {
-            free(ix);
-            return hs_error_set(err, HS_ERR_LIMIT, HS_NO_OFFSET,
-                                "section %zu has more than 2^32-1 chunks", i);
+            rc = hs_error_set(err, HS_ERR_LIMIT, HS_NO_OFFSET,
+                              "section %zu has more than 2^32-1 chunks", i);
+            goto out;
         }
         const wsec *s = &w->secs[i];
-        put32(ix + pos, s->type);
-        put32(ix + pos + 4, (uint32_t)n);
-        put64(ix + pos + 8, s->raw_size);
-        put64(ix + pos + 16, stored);
-        put32(ix + pos + 24, s->name_len);
-        put32(ix + pos + 28, 0);
+        put32(s->type, ix + pos);
+        put32((uint32_t)n, ix + pos + 4);
+        put64(s->raw_size, ix + pos + 8);
+        put64(stored, ix + pos + 16);
+        put32(s->name_len, ix + pos + 24);
+        put32(0, ix + pos + 28);
         memcpy(ix + pos + SEC_ENTRY, s->name, s->name_len);
         pos += SEC_ENTRY + s->name_len;
     }
     for (size_t j = 0; j < w->nchunks; j++) {
         const wchunk *c = &w->chunks[j];
-        put64(ix + pos, c->off);
-        put32(ix + pos + 8, c->raw);
-        put32(ix + pos + 12, c->stored);
-        put32(ix + pos + 16, c->raw_crc);
-        put32(ix + pos + 20, c->stored_crc);
+        put64(c->off, ix + pos);
+        put32(c->raw, ix + pos + 8);
+        put32(c->stored, ix + pos + 12);
+        put32(c->raw_crc, ix + pos + 16);
+        put32(c->stored_crc, ix + pos + 20);
         pos += CHUNK_ENTRY;
     }
     uint8_t *t = ix + pos;
-    put64(t, w->file_off);
-    put64(t + 8, index_len);
-    put32(t + 16, hsd_crc_buf(ix, index_len));
-    put32(t + 20, hsd_crc_buf(t, 20));
+    put64(w->file_off, t);
+    put64(index_len, t + 8);
+    put32(hsd_crc_buf(ix, index_len), t + 16);
+    put32(hsd_crc_buf(t, 20), t + 20);
     memcpy(t + 24, END_MAGIC, 8);
     int e = 0;
     rc = sink_write(w, ix, pos + TRAILER_SIZE, &e);
-    free(ix);
     if (rc != HS_OK) {
         char msg[200];
-        fmt_sink_error(msg, sizeof msg, "writing the index", e);
+        fmt_sink_error("writing the index", e, msg, sizeof msg);
         hs_error_set(err, rc, w->file_off, "%s", msg);
         if (err)
             err->sys_errno = e;
-        return rc;
+        goto out;
     }
     w->file_off += pos + TRAILER_SIZE;
-    return HS_OK;
+out:
+    free(ix);
+    return rc;
 }

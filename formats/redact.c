@@ -104,7 +104,7 @@ static int is_address(const redactor *r, uint64_t v)
 /* Redacts len bytes of memory with pointer slots at offs into the scratch buffer, which
  * *out then points to. */
 static int redact_mem(redactor *r, const uint8_t *src, size_t len, const uint64_t *offs,
-                      size_t n, int keep_addrs, const uint8_t **out, uint64_t at, hs_error *err)
+                      size_t n, int keep_addrs, uint64_t at, const uint8_t **out, hs_error *err)
 {
     if (len > r->cap) {
         size_t ncap = r->cap ? r->cap : 4096;
@@ -186,12 +186,12 @@ static int redact_record(redactor *r, gohd_record *rec, hs_error *err)
         gohd_memrec *m = &rec->u.object;
         int handle = rec->tag == GOHD_OBJECT && m->nptrs == 0 && m->contents.len == 16;
         return redact_mem(r, m->contents.ptr, m->contents.len, m->ptr_offsets, m->nptrs, handle,
-                          &m->contents.ptr, rec->offset, err);
+                          rec->offset, &m->contents.ptr, err);
     }
     case GOHD_FRAME:
         return redact_mem(r, rec->u.frame.contents.ptr, rec->u.frame.contents.len,
                           rec->u.frame.ptr_offsets, rec->u.frame.nptrs, 1,
-                          &rec->u.frame.contents.ptr, rec->offset, err);
+                          rec->offset, &rec->u.frame.contents.ptr, err);
     default:
         return HS_OK;
     }
@@ -207,30 +207,30 @@ int redact_stream(hs_reader in, hs_writer out, const redact_options *opts, redac
     gohd_options go = {.max_record_bytes = opts ? opts->max_record_bytes : 0};
     gohd_reader *rd = NULL;
     gohdw *w = NULL;
-    int rc = gohd_reader_new(&rd, in, &go, err);
-    if (rc >= 0)
-        rc = gohdw_new(&w, out, err);
-    if (rc >= 0)
-        rc = gohdw_header(w, err);
+    int rc;
+    if ((rc = gohd_reader_new(in, &go, &rd, err)) < 0 || (rc = gohdw_new(out, &w, err)) < 0 ||
+        (rc = gohdw_header(w, err)) < 0)
+        goto out;
     gohd_record rec;
-    while (rc >= 0) {
+    for (;;) {
         int more = gohd_next(rd, &rec, err);
         if (more < 0) {
             rc = more;
-            break;
+            goto out;
         }
         if (!more) {
             memset(&rec, 0, sizeof rec);
             rec.tag = GOHD_EOF;
         }
         if ((rc = redact_record(&r, &rec, err)) < 0 || (rc = gohdw_record(w, &rec, err)) < 0)
-            break;
+            goto out;
         if (!more) {
             rc = gohdw_flush(w, err);
             break;
         }
         r.st.records++;
     }
+out:
     r.st.bytes_out = gohdw_position(w);
     if (stats)
         *stats = r.st;

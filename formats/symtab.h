@@ -153,6 +153,6 @@ const uint8_t *symtab_types(const symtab *t, uint64_t *base, size_t *len);
 int symtab_encode(const symtab *t, hs_writer out, hs_error *err);
 
 /* Parses a SYMTAB section; the result is finished and owns copies of everything. */
-int symtab_decode(symtab **out, const uint8_t *data, size_t size, hs_error *err);
+int symtab_decode(const uint8_t *data, size_t size, symtab **out, hs_error *err);
 
 #endif

@@ -150,7 +150,7 @@ typedef struct decoder {
     hs_error *err;
 } decoder;
 
-static int dec_uvarint(decoder *d, uint64_t *v, const char *what)
+static int dec_uvarint(decoder *d, const char *what, uint64_t *v)
 {
     uint64_t x = 0;
     size_t start = d->pos;
@@ -174,11 +174,11 @@ static int dec_uvarint(decoder *d, uint64_t *v, const char *what)
 }
 
 /* A length-prefixed string: *s points into the input, *len <= max. */
-static int dec_str(decoder *d, const char **s, size_t *len, size_t max, const char *what)
+static int dec_str(decoder *d, size_t max, const char *what, const char **s, size_t *len)
 {
     size_t start = d->pos;
     uint64_t n;
-    int rc = dec_uvarint(d, &n, what);
+    int rc = dec_uvarint(d, what, &n);
     if (rc < 0)
         return rc;
     if (n > max)
@@ -198,11 +198,11 @@ static int dec_str(decoder *d, const char **s, size_t *len, size_t max, const ch
     return HS_OK;
 }
 
-static int dec_fixed_str(decoder *d, char *dst, size_t cap, const char *what)
+static int dec_fixed_str(decoder *d, const char *what, char *dst, size_t cap)
 {
     const char *s;
     size_t n;
-    int rc = dec_str(d, &s, &n, cap - 1, what);
+    int rc = dec_str(d, cap - 1, what, &s, &n);
     if (rc < 0)
         return rc;
     memcpy(dst, s, n);
@@ -210,12 +210,12 @@ static int dec_fixed_str(decoder *d, char *dst, size_t cap, const char *what)
     return HS_OK;
 }
 
-static int dec_range(decoder *d, symtab_range *r, const char *what)
+static int dec_range(decoder *d, const char *what, symtab_range *r)
 {
     size_t start = d->pos;
     uint64_t a, n;
     int rc;
-    if ((rc = dec_uvarint(d, &a, what)) < 0 || (rc = dec_uvarint(d, &n, what)) < 0)
+    if ((rc = dec_uvarint(d, what, &a)) < 0 || (rc = dec_uvarint(d, what, &n)) < 0)
         return rc;
     if (a + n < a)
         return hs_error_set(d->err, HS_ERR_FORMAT, start, "symtab: %s: range wraps", what);
@@ -232,7 +232,7 @@ static int decode_stack_objects(symtab *t, decoder *d)
     int rc;
     size_t at = d->pos;
     uint64_t nf;
-    if ((rc = dec_uvarint(d, &nf, "stack object functions")) < 0)
+    if ((rc = dec_uvarint(d, "stack object functions", &nf)) < 0)
         return rc;
     if (nf > (d->size - d->pos) / 5)
         return hs_error_set(d->err, HS_ERR_FORMAT, at, "symtab: %llu functions with stack "
@@ -248,7 +248,7 @@ static int decode_stack_objects(symtab *t, decoder *d)
     for (uint64_t i = 0; i < nf; i++) {
         uint64_t delta, count;
         size_t fat = d->pos;
-        if ((rc = dec_uvarint(d, &delta, "stack object function entry")) < 0)
+        if ((rc = dec_uvarint(d, "stack object function entry", &delta)) < 0)
             goto out;
         if (entry + delta < entry || (i > 0 && delta == 0)) {
             rc = hs_error_set(d->err, HS_ERR_FORMAT, fat, "symtab: stack object function "
@@ -258,7 +258,7 @@ static int decode_stack_objects(symtab *t, decoder *d)
         }
         entry += delta;
         at = d->pos;
-        if ((rc = dec_uvarint(d, &count, "stack object count")) < 0)
+        if ((rc = dec_uvarint(d, "stack object count", &count)) < 0)
             goto out;
         if (count == 0 || count > (d->size - d->pos) / 3) {
             rc = hs_error_set(d->err, HS_ERR_FORMAT, at, "symtab: function 0x%llx: %llu stack "
@@ -275,9 +275,9 @@ static int decode_stack_objects(symtab *t, decoder *d)
         for (uint64_t j = 0; j < count; j++) {
             uint64_t z, size, words;
             at = d->pos;
-            if ((rc = dec_uvarint(d, &z, "stack object offset")) < 0 ||
-                (rc = dec_uvarint(d, &size, "stack object size")) < 0 ||
-                (rc = dec_uvarint(d, &words, "stack object pointer words")) < 0)
+            if ((rc = dec_uvarint(d, "stack object offset", &z)) < 0 ||
+                (rc = dec_uvarint(d, "stack object size", &size)) < 0 ||
+                (rc = dec_uvarint(d, "stack object pointer words", &words)) < 0)
                 goto out;
             if (z > UINT32_MAX || size > UINT32_MAX || words > UINT32_MAX ||
                 words * P > size) {
@@ -330,7 +330,7 @@ static int decode_body(symtab *t, decoder *d)
         return hs_error_set(d->err, HS_ERR_FORMAT, 0, "symtab: bad magic");
     d->pos = 8;
     size_t at = d->pos;
-    if ((rc = dec_uvarint(d, &v, "version")) < 0)
+    if ((rc = dec_uvarint(d, "version", &v)) < 0)
         return rc;
     if (v < 1 || v > SYMTAB_FORMAT_VERSION)
         return hs_error_set(d->err, HS_ERR_UNSUPPORTED, at, "symtab: format version %llu "
@@ -340,7 +340,7 @@ static int decode_body(symtab *t, decoder *d)
     uint64_t known = SYMTAB_FLAG_STRIPPED | (version >= 2 ? SYMTAB_FLAG_ADDCLEANUP : 0) |
                      (version >= 3 ? SYMTAB_FLAG_STKOBJ : 0);
     at = d->pos;
-    if ((rc = dec_uvarint(d, &v, "flags")) < 0)
+    if ((rc = dec_uvarint(d, "flags", &v)) < 0)
         return rc;
     if (v & ~known)
         return hs_error_set(d->err, HS_ERR_FORMAT, at, "symtab: unknown flags 0x%llx",
@@ -349,29 +349,29 @@ static int decode_body(symtab *t, decoder *d)
     in->stripped = (v & SYMTAB_FLAG_STRIPPED) != 0;
     in->addcleanup = (v & SYMTAB_FLAG_ADDCLEANUP) != 0; /* version 1: from the names */
     in->stack_objects = (v & SYMTAB_FLAG_STKOBJ) != 0;  /* before version 3: unknown */
-    if ((rc = dec_fixed_str(d, in->go_version, sizeof in->go_version, "go version")) < 0 ||
-        (rc = dec_fixed_str(d, in->build_id, sizeof in->build_id, "build id")) < 0 ||
-        (rc = dec_fixed_str(d, in->goarch, sizeof in->goarch, "goarch")) < 0)
+    if ((rc = dec_fixed_str(d, "go version", in->go_version, sizeof in->go_version)) < 0 ||
+        (rc = dec_fixed_str(d, "build id", in->build_id, sizeof in->build_id)) < 0 ||
+        (rc = dec_fixed_str(d, "goarch", in->goarch, sizeof in->goarch)) < 0)
         return rc;
     at = d->pos;
-    if ((rc = dec_uvarint(d, &v, "pointer size")) < 0)
+    if ((rc = dec_uvarint(d, "pointer size", &v)) < 0)
         return rc;
     if (v != 4 && v != 8)
         return hs_error_set(d->err, HS_ERR_FORMAT, at, "symtab: pointer size %llu",
                             (unsigned long long)v);
     in->ptr_size = (unsigned)v;
-    if ((rc = dec_range(d, &in->text, "text range")) < 0 ||
-        (rc = dec_range(d, &in->rodata, "rodata range")) < 0 ||
-        (rc = dec_range(d, &in->data, "data range")) < 0 ||
-        (rc = dec_range(d, &in->noptrdata, "noptrdata range")) < 0 ||
-        (rc = dec_range(d, &in->bss, "bss range")) < 0 ||
-        (rc = dec_range(d, &in->noptrbss, "noptrbss range")) < 0 ||
-        (rc = dec_range(d, &in->types, "types range")) < 0)
+    if ((rc = dec_range(d, "text range", &in->text)) < 0 ||
+        (rc = dec_range(d, "rodata range", &in->rodata)) < 0 ||
+        (rc = dec_range(d, "data range", &in->data)) < 0 ||
+        (rc = dec_range(d, "noptrdata range", &in->noptrdata)) < 0 ||
+        (rc = dec_range(d, "bss range", &in->bss)) < 0 ||
+        (rc = dec_range(d, "noptrbss range", &in->noptrbss)) < 0 ||
+        (rc = dec_range(d, "types range", &in->types)) < 0)
         return rc;
     for (int k = SYMTAB_FUNC; k <= SYMTAB_RODATA; k++) {
         at = d->pos;
         uint64_t count;
-        if ((rc = dec_uvarint(d, &count, "symbol count")) < 0)
+        if ((rc = dec_uvarint(d, "symbol count", &count)) < 0)
             return rc;
         /* each symbol takes at least 3 bytes: bounds the allocation by the input size */
         if (count > (d->size - d->pos) / 3)
@@ -384,9 +384,9 @@ static int decode_body(symtab *t, decoder *d)
             const char *name;
             size_t namelen;
             at = d->pos;
-            if ((rc = dec_uvarint(d, &delta, "symbol address")) < 0 ||
-                (rc = dec_uvarint(d, &size, "symbol size")) < 0 ||
-                (rc = dec_str(d, &name, &namelen, NAME_MAX_LEN, "symbol name")) < 0)
+            if ((rc = dec_uvarint(d, "symbol address", &delta)) < 0 ||
+                (rc = dec_uvarint(d, "symbol size", &size)) < 0 ||
+                (rc = dec_str(d, NAME_MAX_LEN, "symbol name", &name, &namelen)) < 0)
                 return rc;
             if (addr + delta < addr)
                 return hs_error_set(d->err, HS_ERR_FORMAT, at, "symtab: symbol address wraps");
@@ -401,8 +401,8 @@ static int decode_body(symtab *t, decoder *d)
     }
     uint64_t tbase, tlen;
     at = d->pos;
-    if ((rc = dec_uvarint(d, &tbase, "type area base")) < 0 ||
-        (rc = dec_uvarint(d, &tlen, "type area length")) < 0)
+    if ((rc = dec_uvarint(d, "type area base", &tbase)) < 0 ||
+        (rc = dec_uvarint(d, "type area length", &tlen)) < 0)
         return rc;
     if (tlen > d->size - d->pos)
         return hs_error_set(d->err, HS_ERR_TRUNCATED, d->pos,
@@ -427,7 +427,7 @@ static int decode_body(symtab *t, decoder *d)
     return symtab_finish(t, d->err);
 }
 
-int symtab_decode(symtab **out, const uint8_t *data, size_t size, hs_error *err)
+int symtab_decode(const uint8_t *data, size_t size, symtab **out, hs_error *err)
 {
     if (!out || (!data && size))
         return hs_error_set(err, HS_ERR_ARG, HS_NO_OFFSET, "symtab_decode: bad argument");
@@ -437,10 +437,11 @@ int symtab_decode(symtab **out, const uint8_t *data, size_t size, hs_error *err)
         return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "symbol table");
     decoder d = {data, size, 0, err};
     int rc = decode_body(t, &d);
-    if (rc < 0) {
-        symtab_free(t);
-        return rc;
-    }
+    if (rc < 0)
+        goto out;
     *out = t;
-    return HS_OK;
+    t = NULL;
+out:
+    symtab_free(t);
+    return rc;
 }

@@ -14,7 +14,7 @@ if [ "${1:-}" = "--go-toolchain" ]; then
     fetch_go=${2:?--go-toolchain needs a version like go1.27.3}
 fi
 
-pkgs="gcc libc6-dev pkg-config meson ninja-build libelf-dev zlib1g-dev libcjson-dev
+pkgs="gcc libc6-dev pkg-config meson ninja-build libelf-dev libdw-dev zlib1g-dev libcjson-dev
 golang-go python3 python3-jsonschema clang libclang-rt-14-dev"
 [ -n "${HEAPSIFT_EXTRA_PKGS:-}" ] && pkgs="$pkgs $HEAPSIFT_EXTRA_PKGS"
 missing=""

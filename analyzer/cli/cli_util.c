@@ -125,7 +125,7 @@ source *cli_open(const char *cmd, const char *path, const char *binary)
     hs_error err;
     hs_error_clear(&err);
     source *s;
-    if (source_open(&s, path, binary, &err) < 0) {
+    if (source_open(path, binary, &s, &err) < 0) {
         cli_report(cmd, &err);
         return NULL;
     }

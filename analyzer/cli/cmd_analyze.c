@@ -80,8 +80,8 @@ static int push_arg(const char ***arr, size_t *n, const char *v)
 }
 
 /* Parses the options analyze and check share; returns -1 on a usage error, 1 for --help. */
-static int parse_args(const char *cmd, int argc, char **argv, analyze_args *a, const char *usage,
-                      int two_dumps)
+static int parse_args(const char *cmd, int argc, char **argv, const char *usage, int two_dumps,
+                      analyze_args *a)
 {
     static const struct option opts[] = {
         {"binary", required_argument, 0, 'b'},  {"container", required_argument, 0, 'c'},
@@ -313,20 +313,19 @@ static int write_reports(const char *cmd, const analyze_args *a, const report *r
 int cmd_analyze(int argc, char **argv)
 {
     analyze_args a;
-    int p = parse_args("analyze", argc, argv, &a, analyze_usage, 0);
+    source *src = NULL;
+    analysis *an = NULL;
+    int status = CLI_BAD;
+    int p = parse_args("analyze", argc, argv, analyze_usage, 0, &a);
     if (p) {
-        free_args(&a);
-        return p > 0 ? CLI_OK : CLI_BAD;
+        status = p > 0 ? CLI_OK : CLI_BAD;
+        goto out;
     }
-    source *src;
-    analysis *an = run("analyze", &a, a.dump, &src);
-    int status = an && prepare_views("analyze", &a, an, NULL) == 0
-                     ? write_reports("analyze", &a, an->rep)
-                     : CLI_BAD;
-    if (an) {
-        analysis_free(an);
-        source_close(src);
-    }
+    if ((an = run("analyze", &a, a.dump, &src)) && prepare_views("analyze", &a, an, NULL) == 0)
+        status = write_reports("analyze", &a, an->rep);
+out:
+    analysis_free(an);
+    source_close(src);
     free_args(&a);
     return status;
 }
@@ -358,23 +357,22 @@ static int parse_kinds(const char *s, unsigned *mask)
 int cmd_check(int argc, char **argv)
 {
     analyze_args a;
-    int p = parse_args("check", argc, argv, &a, check_usage, 0);
+    source *src = NULL;
+    analysis *an = NULL;
+    int status = CLI_BAD;
+    int p = parse_args("check", argc, argv, check_usage, 0, &a);
     if (p) {
-        free_args(&a);
-        return p > 0 ? CLI_OK : CLI_BAD;
+        status = p > 0 ? CLI_OK : CLI_BAD;
+        goto out;
     }
     unsigned mask;
     if (!a.fail_on || parse_kinds(a.fail_on, &mask) < 0) {
-        free_args(&a);
-        return cli_fail("check", "--fail-on takes kinds: ghost, finalizer_pinned, "
-                                 "closure_cycle, tombstone or all");
+        status = cli_fail("check", "--fail-on takes kinds: ghost, finalizer_pinned, "
+                                   "closure_cycle, tombstone or all");
+        goto out;
     }
-    source *src;
-    analysis *an = run("check", &a, a.dump, &src);
-    if (!an) {
-        free_args(&a);
-        return CLI_BAD;
-    }
+    if (!(an = run("check", &a, a.dump, &src)))
+        goto out;
     report *r = an->rep;
     /* Keep only the matching findings, then print them like analyze does. */
     size_t k = 0;
@@ -391,7 +389,8 @@ int cmd_check(int argc, char **argv)
     to.tables = 0;
     int ok = emit_to("check", "-", r, emit_text_cb, &to) == 0 &&
              (!a.json || emit_to("check", a.json, r, emit_json_cb, NULL) == 0);
-    int status = !ok ? CLI_BAD : k ? CLI_FOUND : CLI_OK;
+    status = !ok ? CLI_BAD : k ? CLI_FOUND : CLI_OK;
+out:
     analysis_free(an);
     source_close(src);
     free_args(&a);
@@ -401,15 +400,16 @@ int cmd_check(int argc, char **argv)
 int cmd_diff(int argc, char **argv)
 {
     analyze_args a;
-    int p = parse_args("diff", argc, argv, &a, diff_usage, 1);
-    if (p) {
-        free_args(&a);
-        return p > 0 ? CLI_OK : CLI_BAD;
-    }
     source *src_before = NULL, *src_after = NULL;
-    analysis *before = run("diff", &a, a.before, &src_before);
-    analysis *after = before ? run("diff", &a, a.dump, &src_after) : NULL;
+    analysis *before = NULL, *after = NULL;
     int status = CLI_BAD;
+    int p = parse_args("diff", argc, argv, diff_usage, 1, &a);
+    if (p) {
+        status = p > 0 ? CLI_OK : CLI_BAD;
+        goto out;
+    }
+    before = run("diff", &a, a.before, &src_before);
+    after = before ? run("diff", &a, a.dump, &src_after) : NULL;
     if (after) {
         /* Exact (diff) ghosts supersede the single-dump type/shape guesses. */
         report *r = after->rep;
@@ -431,6 +431,7 @@ int cmd_diff(int argc, char **argv)
             emit_to("diff", a.pprof_base, before->rep, emit_pprof_cb, NULL) < 0)
             status = CLI_BAD;
     }
+out:
     analysis_free(before);
     analysis_free(after);
     source_close(src_before);

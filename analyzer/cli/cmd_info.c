@@ -143,6 +143,7 @@ int cmd_info(int argc, char **argv)
     source *s = cli_open("info", argv[optind], binary);
     if (!s)
         return CLI_BAD;
+    int code = CLI_BAD;
     dstats st;
     cli_progress bar;
     cli_progress_start(&bar, "reading", s->dump_bytes);
@@ -150,8 +151,7 @@ int cmd_info(int argc, char **argv)
     cli_progress_done(&bar);
     if (rc < 0) {
         cli_report("info", &err);
-        source_close(s);
-        return CLI_BAD;
+        goto out;
     }
     if (json) {
         cJSON *j = dstats_to_json(&st);
@@ -164,6 +164,8 @@ int cmd_info(int argc, char **argv)
         print_text(s, &st);
     }
     dstats_release(&st);
+    code = CLI_OK;
+out:
     source_close(s);
-    return CLI_OK;
+    return code;
 }

@@ -8,7 +8,9 @@
 #include "cli.h"
 #include "describe.h"
 #include "emit.h"
+#include "fields.h"
 #include "tables.h"
+#include "typing.h"
 
 static const char path_usage[] =
     "usage: heapsift path DUMP ADDR [--binary BIN] [--include-finalizers]\n"
@@ -116,15 +118,15 @@ static int print_path(const analysis *an, const paths_tree *t, uint32_t v)
     paths_extract(t, v, steps, n);
     char *kind, *name;
     report_path p;
-    int rc = describe_root(an, paths_root_of(t, v), &kind, &name);
-    if (rc >= 0)
-        rc = describe_path(an, steps, n, kind, name, &p);
-    if (rc >= 0) {
-        rc = emit_text_path(&p, (hs_writer){file_write, stdout});
-        report_path_release(&p);
-    }
+    int rc;
+    if ((rc = describe_root(an, paths_root_of(t, v), &kind, &name)) < 0 ||
+        (rc = describe_path(an, steps, n, kind, name, &p)) < 0)
+        goto out;
+    rc = emit_text_path(&p, (hs_writer){file_write, stdout});
+    report_path_release(&p);
     if (rc >= 0)
         rc = 0;
+out:
     free(kind);
     free(name);
     free(steps);
@@ -188,14 +190,20 @@ static void print_edges(const analysis *an, uint32_t v)
     printf("\npointer fields (%u):\n", off[v + 1] - off[v]);
     /* field offsets as the program sees them (past a Go 1.22+ malloc header) */
     uint32_t hdr = v < an->h->nobj ? an->h->obj_hdr[v] : 0;
-    for (uint32_t e = off[v]; e < off[v + 1]; e++)
-        printf("  +0x%-6x -> %s\n", fld[e] - hdr, heap_describe(an->h, dst[e], buf, sizeof buf));
+    char expr[256];
+    for (uint32_t e = off[v]; e < off[v + 1]; e++) {
+        const char *x = typing_node_field(an->h, v, fld[e], expr, sizeof expr);
+        printf("  +0x%-6x %s%s-> %s\n", fld[e] - hdr, x ? x : "", x && *x ? " " : "",
+               heap_describe(an->h, dst[e], buf, sizeof buf));
+    }
     const uint32_t *in = graph_in_offsets(g), *src = graph_in_src(g);
     printf("\nreferred to by (%u):\n", in[v + 1] - in[v]);
-    for (uint32_t e = in[v]; e < in[v + 1] && e < in[v] + 50; e++)
-        printf("  +0x%-6x in %s\n",
-               graph_edge_field(g, src[e], v) - (src[e] < an->h->nobj ? an->h->obj_hdr[src[e]] : 0),
-               heap_describe(an->h, src[e], buf, sizeof buf));
+    for (uint32_t e = in[v]; e < in[v + 1] && e < in[v] + 50; e++) {
+        uint32_t f = graph_edge_field(g, src[e], v);
+        const char *x = typing_node_field(an->h, src[e], f, expr, sizeof expr);
+        printf("  +0x%-6x %s%sin %s\n", f - (src[e] < an->h->nobj ? an->h->obj_hdr[src[e]] : 0),
+               x ? x : "", x && *x ? " " : "", heap_describe(an->h, src[e], buf, sizeof buf));
+    }
     if (in[v + 1] - in[v] > 50)
         printf("  ... and %u more\n", in[v + 1] - in[v] - 50);
     size_t nweak;
@@ -204,6 +212,131 @@ static void print_edges(const analysis *an, uint32_t v)
         printf("\nweakly referred to by (%zu, retaining nothing):\n", nweak);
     for (size_t i = 0; i < nweak; i++)
         printf("  %s\n", heap_describe(an->h, w[i].handle, buf, sizeof buf));
+}
+
+/* Object bytes fetched for `show` (heap_fetch callbacks). */
+typedef struct fetched {
+    uint32_t obj;
+    uint8_t *bytes;
+    size_t len;
+} fetched;
+
+typedef struct fetch_set {
+    fetched *f;
+    size_t n;
+} fetch_set;
+
+static int keep_bytes(void *ctx, uint32_t obj, const uint8_t *bytes, size_t len,
+                      const uint64_t *ptrs, size_t nptrs)
+{
+    fetch_set *s = ctx;
+    (void)ptrs;
+    (void)nptrs;
+    for (size_t i = 0; i < s->n; i++)
+        if (s->f[i].obj == obj && !s->f[i].bytes) {
+            if (!(s->f[i].bytes = malloc(len ? len : 1)))
+                return HS_ERR_NOMEM;
+            memcpy(s->f[i].bytes, bytes, len);
+            s->f[i].len = len;
+        }
+    return HS_OK;
+}
+
+/* Fetches the bytes of n objects (one pass over the dump) into a set the caller frees. */
+static int fetch_objects(source *src, const heap *h, const uint32_t *objs, size_t n,
+                         fetch_set *out, hs_error *err)
+{
+    out->n = 0;
+    if (!(out->f = calloc(n ? n : 1, sizeof *out->f)))
+        return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "show: %zu objects", n);
+    for (size_t i = 0; i < n; i++)
+        out->f[out->n++].obj = objs[i];
+    return heap_fetch(src, h, objs, n, keep_bytes, out, err);
+}
+
+static void fetch_release(fetch_set *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        free(s->f[i].bytes);
+    free(s->f);
+}
+
+/* The text of a string whose bytes start at ptr, quoted and cut at 60 bytes. */
+static void string_text(const heap *h, const fetch_set *s, uint64_t ptr, uint64_t len, char *out,
+                        size_t cap)
+{
+    snprintf(out, cap, "(bytes not in the heap)");
+    uint32_t o = heap_object_at(h, ptr);
+    for (size_t i = 0; o != HEAP_NONE && i < s->n; i++) {
+        if (s->f[i].obj != o || !s->f[i].bytes)
+            continue;
+        uint64_t at = ptr - h->obj_addr[o];
+        size_t k = 0;
+        out[k++] = '"';
+        for (uint64_t j = 0; j < len && at + j < s->f[i].len && k + 8 < cap; j++) {
+            if (j == 60) {
+                k += (size_t)snprintf(out + k, cap - k, "\"...(%llu bytes)", (unsigned long long)len);
+                return;
+            }
+            unsigned char ch = s->f[i].bytes[at + j];
+            k += (size_t)(ch >= 32 && ch < 127 && ch != '"' && ch != '\\'
+                              ? snprintf(out + k, cap - k, "%c", ch)
+                              : snprintf(out + k, cap - k, "\\x%02x", ch));
+        }
+        snprintf(out + k, cap - k, "\"");
+        return;
+    }
+}
+
+/* The object's fields by name with their values, when DWARF types it. */
+static int print_fields(source *src, const analysis *an, uint32_t v, hs_error *err)
+{
+    const heap *h = an->h;
+    const heap_type *ht = h->obj_type[v] != HEAP_NONE ? &h->types[h->obj_type[v]] : NULL;
+    const typetab_type *t = ht && h->tt ? typetab_type_get(h->tt, ht->ttype) : NULL;
+    if (!t || !t->size)
+        return HS_OK;
+    enum { MAX_LEAVES = 64 };
+    fields_leaf *leaves = calloc(MAX_LEAVES, sizeof *leaves);
+    uint32_t *strs = calloc(MAX_LEAVES, sizeof *strs);
+    fetch_set obj = {0}, text = {0};
+    size_t n = 0, ns = 0;
+    int rc = leaves && strs ? fetch_objects(src, h, &v, 1, &obj, err)
+                            : hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "show: fields");
+    if (rc < 0 || !obj.f[0].bytes)
+        goto out;
+    uint64_t count = ht->backing ? heap_obj_bytes(h, v) / t->size : 1;
+    n = fields_walk(h->tt, t->id, count, obj.f[0].bytes + h->obj_hdr[v],
+                    obj.f[0].len - h->obj_hdr[v], h->ptr_size, leaves, MAX_LEAVES);
+    for (size_t i = 0; i < n; i++) /* the strings' bytes, in one more pass */
+        if (leaves[i].kind == TYPETAB_STRING && leaves[i].ptr && leaves[i].len &&
+            (strs[ns] = heap_object_at(h, leaves[i].ptr)) != HEAP_NONE)
+            ns++;
+    if (ns && (rc = fetch_objects(src, h, strs, ns, &text, err)) < 0)
+        goto out;
+    printf("\nfields (%zu%s):\n", n, n == MAX_LEAVES ? ", the first" : "");
+    char buf[256], str[256];
+    for (size_t i = 0; i < n; i++) {
+        const fields_leaf *l = &leaves[i];
+        const char *val = l->value;
+        if (l->kind == TYPETAB_STRING && l->len) {
+            string_text(h, &text, l->ptr, l->len, str, sizeof str);
+            val = str;
+        } else if (l->kind == TYPETAB_STRING) {
+            val = "\"\"";
+        }
+        printf("  +0x%-6llx %-24s %-20s %s", (unsigned long long)l->offset, l->expr, l->type, val);
+        uint32_t to = l->ptr && l->kind != TYPETAB_STRING ? heap_node_at(h, l->ptr) : HEAP_NONE;
+        if (to != HEAP_NONE)
+            printf(" (%s)", heap_describe(h, to, buf, sizeof buf));
+        putchar('\n');
+    }
+out:
+    fetch_release(&obj);
+    fetch_release(&text);
+    free(leaves);
+    free(strs);
+    return rc;
 }
 
 static int hexdump(void *ctx, uint32_t obj, const uint8_t *bytes, size_t len,
@@ -246,9 +379,13 @@ static int show_body(const inspect_args *a, source *src, analysis *an, uint32_t 
     printf("liveness    %s\n", state_name(live_state_of(an->live, v)));
     printf("retained    %s\n", cli_size(dom_retained(an->dom, v), sz, sizeof sz));
     free(shape);
+    hs_error err;
+    if (print_fields(src, an, v, &err) < 0) {
+        cli_report("show", &err);
+        return CLI_BAD;
+    }
     print_edges(an, v);
     if (a->bytes) {
-        hs_error err;
         if (heap_fetch(src, h, &v, 1, hexdump, NULL, &err) < 0) {
             cli_report("show", &err);
             return CLI_BAD;
@@ -286,17 +423,17 @@ int cmd_top(int argc, char **argv)
     if (!an)
         return CLI_BAD;
     int rc = (an->rep = calloc(1, sizeof *an->rep)) ? HS_OK : HS_ERR_NOMEM;
-    if (rc >= 0)
-        rc = by ? tables_histogram(an, (size_t)a.n, by, NULL) : tables_retainers(an, (size_t)a.n, NULL);
-    if (rc >= 0) {
-        const report *r = an->rep;
-        const report_row *rows = by ? r->histogram : r->retainers;
-        size_t n = by ? r->nhistogram : r->nretainers;
-        if (!n && by == TABLES_BY_SITE)
-            printf("no allocation samples in this dump (the program did not link runtime/pprof "
-                   "or sampled nothing; set runtime.MemProfileRate = 1 to sample everything)\n");
-        rc = emit_text_rows(rows, n, by ? 0 : 1, (hs_writer){file_write, stdout});
-    }
+    if (rc < 0 || (rc = by ? tables_histogram(an, (size_t)a.n, by, NULL)
+                           : tables_retainers(an, (size_t)a.n, NULL)) < 0)
+        goto out;
+    const report *r = an->rep;
+    const report_row *rows = by ? r->histogram : r->retainers;
+    size_t n = by ? r->nhistogram : r->nretainers;
+    if (!n && by == TABLES_BY_SITE)
+        printf("no allocation samples in this dump (the program did not link runtime/pprof "
+               "or sampled nothing; set runtime.MemProfileRate = 1 to sample everything)\n");
+    rc = emit_text_rows(rows, n, by ? 0 : 1, (hs_writer){file_write, stdout});
+out:
     analysis_free(an);
     source_close(src);
     if (rc < 0)

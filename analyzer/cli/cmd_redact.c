@@ -45,30 +45,33 @@ static void stream_detail(const hsd_stream *st, hs_error *err)
 static int copy_section(const hsd_reader *r, size_t i, hsd_writer *w, hs_error *err)
 {
     const hsd_section_info *info = hsd_section(r, i);
-    hsd_stream *st;
-    int rc = hsd_stream_open(&st, r, i, 1, err);
+    hsd_stream *st = NULL;
+    uint8_t *buf = NULL;
+    int rc = hsd_stream_open(r, i, 1, &st, err);
     if (rc < 0)
-        return rc;
-    uint8_t *buf = malloc(COPY_BUF);
-    if (!buf) {
-        hsd_stream_free(st);
-        return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "copy buffer");
+        goto out;
+    if (!(buf = malloc(COPY_BUF))) {
+        rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "copy buffer");
+        goto out;
     }
-    rc = hsd_writer_begin(w, info->type, info->name, err);
-    while (rc >= 0) {
+    if ((rc = hsd_writer_begin(w, info->type, info->name, err)) < 0)
+        goto out;
+    for (;;) {
         int64_t n = hsd_stream_read(st, buf, COPY_BUF);
         if (n < 0) {
             rc = (int)n;
             hs_error_set(err, rc, HS_NO_OFFSET, "reading section %zu", i);
             stream_detail(st, err);
-            break;
+            goto out;
         }
         if (n == 0) {
             rc = hsd_writer_end(w, err);
             break;
         }
-        rc = hsd_writer_write(w, buf, (size_t)n, err);
+        if ((rc = hsd_writer_write(w, buf, (size_t)n, err)) < 0)
+            goto out;
     }
+out:
     free(buf);
     hsd_stream_free(st);
     return rc;
@@ -79,31 +82,32 @@ static int copy_section(const hsd_reader *r, size_t i, hsd_writer *w, hs_error *
 static int write_meta(const hsd_reader *r, long i, hsd_writer *w, hs_error *err)
 {
     cJSON *m = NULL;
+    char *text = NULL;
     const char *name = "meta";
+    int rc = HS_OK;
     if (i >= 0) {
         uint8_t *buf;
         size_t len;
-        int rc = hsd_read_section(r, (size_t)i, META_MAX, &buf, &len, err);
-        if (rc < 0)
-            return rc;
+        if ((rc = hsd_read_section(r, (size_t)i, META_MAX, &buf, &len, err)) < 0)
+            goto out;
         m = cJSON_ParseWithLength((const char *)buf, len);
         free(buf);
         if (!cJSON_IsObject(m)) {
-            cJSON_Delete(m);
-            return hs_error_set(err, HS_ERR_FORMAT, hsd_section(r, (size_t)i)->first_chunk_off,
-                                "the meta section is not a JSON object");
+            rc = hs_error_set(err, HS_ERR_FORMAT, hsd_section(r, (size_t)i)->first_chunk_off,
+                              "the meta section is not a JSON object");
+            goto out;
         }
         name = hsd_section(r, (size_t)i)->name;
     } else {
         m = cJSON_CreateObject();
     }
-    char *text = NULL;
     cJSON_DeleteItemFromObjectCaseSensitive(m, "redacted");
     if (!m || !cJSON_AddBoolToObject(m, "redacted", 1) || !(text = cJSON_PrintUnformatted(m))) {
-        cJSON_Delete(m);
-        return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "meta section");
+        rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "meta section");
+        goto out;
     }
-    int rc = hsd_writer_section(w, HSD_SEC_META, name, text, strlen(text), err);
+    rc = hsd_writer_section(w, HSD_SEC_META, name, text, strlen(text), err);
+out:
     cJSON_free(text);
     cJSON_Delete(m);
     return rc;
@@ -113,18 +117,18 @@ static int write_meta(const hsd_reader *r, long i, hsd_writer *w, hs_error *err)
 static int redact_section(const hsd_reader *r, size_t i, hsd_writer *w,
                           const redact_options *o, redact_stats *st, hs_error *err)
 {
-    hsd_stream *s;
-    int rc = hsd_stream_open(&s, r, i, 2, err);
-    if (rc < 0)
-        return rc;
-    rc = hsd_writer_begin(w, HSD_SEC_HEAPDUMP, hsd_section(r, i)->name, err);
-    if (rc >= 0) {
-        rc = redact_to_hsd((hs_reader){hsd_stream_read, s}, w, o, st, err);
-        if (rc < 0 && rc != HS_ERR_NOMEM)
+    hsd_stream *s = NULL;
+    int rc;
+    if ((rc = hsd_stream_open(r, i, 2, &s, err)) < 0 ||
+        (rc = hsd_writer_begin(w, HSD_SEC_HEAPDUMP, hsd_section(r, i)->name, err)) < 0)
+        goto out;
+    if ((rc = redact_to_hsd((hs_reader){hsd_stream_read, s}, w, o, st, err)) < 0) {
+        if (rc != HS_ERR_NOMEM)
             stream_detail(s, err);
+        goto out;
     }
-    if (rc >= 0)
-        rc = hsd_writer_end(w, err);
+    rc = hsd_writer_end(w, err);
+out:
     hsd_stream_free(s);
     return rc;
 }
@@ -132,15 +136,15 @@ static int redact_section(const hsd_reader *r, size_t i, hsd_writer *w,
 static int redact_hsd(const source *s, int fd, int keep_manifest, const redact_options *o,
                       redact_stats *total, hs_error *err)
 {
-    hsd_writer *w;
-    int rc = hsd_writer_new(&w, (hs_writer){hs_fd_write, &fd}, NULL, err);
+    hsd_writer *w = NULL;
+    int rc = hsd_writer_new((hs_writer){hs_fd_write, &fd}, NULL, &w, err);
     if (rc < 0)
-        return rc;
+        goto out;
     const hsd_reader *r = s->hsd;
     long meta = hsd_find_section(r, HSD_SEC_META);
-    if (meta < 0)
-        rc = write_meta(r, -1, w, err);
-    for (size_t i = 0; rc >= 0 && i < hsd_section_count(r); i++) {
+    if (meta < 0 && (rc = write_meta(r, -1, w, err)) < 0)
+        goto out;
+    for (size_t i = 0; i < hsd_section_count(r); i++) {
         const hsd_section_info *info = hsd_section(r, i);
         redact_stats st;
         switch (info->type) {
@@ -173,11 +177,13 @@ static int redact_hsd(const source *s, int fd, int keep_manifest, const redact_o
                             "contents\n", i, hsd_section_type_name(info->type));
             break;
         }
-        if (rc < 0)
+        if (rc < 0) {
             hs_error_prefix(err, "section %zu (%s)", i, hsd_section_type_name(info->type));
+            goto out;
+        }
     }
-    if (rc >= 0)
-        rc = hsd_writer_finish(w, err);
+    rc = hsd_writer_finish(w, err);
+out:
     hsd_writer_free(w);
     return rc;
 }
@@ -253,10 +259,8 @@ int cmd_redact(int argc, char **argv)
     handlers = 1;
 
     redact_stats st;
-    rc = redact_to_fd(s, in, out_file.fd, keep_manifest, &st, &err);
-    if (rc >= 0)
-        rc = hs_outfile_commit(&out_file, &err);
-    if (rc < 0) {
+    if ((rc = redact_to_fd(s, in, out_file.fd, keep_manifest, &st, &err)) < 0 ||
+        (rc = hs_outfile_commit(&out_file, &err)) < 0) {
         if (err.status == HS_OK)
             hs_error_set(&err, rc, HS_NO_OFFSET, "%s", hs_strerror(rc));
         hs_error_prefix(&err, "%s", in);

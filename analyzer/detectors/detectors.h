@@ -26,11 +26,11 @@ int cycles_detect(analysis *a, findings *leaks, findings *info, hs_error *err);
  * container, with a retention path that avoids the containers. Needs a->types. */
 int ghost_detect(analysis *a, findings *out, hs_error *err);
 
-/* Adds object v as a ghost of the containers in a bit mask (bit c = a->containers[c]),
+/* Adds object v to out as a ghost of the containers in a bit mask (bit c = a->containers[c]),
  * grouped by containers, holder and label, with the given evidence ("type", "shape",
  * "diff"). shape_of, when not NULL, names the type a shape match stands for. */
-int ghost_add(analysis *a, findings *out, uint32_t v, uint32_t containers, const char *evidence,
-              const char *shape_of, hs_error *err);
+int ghost_add(analysis *a, uint32_t v, uint32_t containers, const char *evidence,
+              const char *shape_of, findings *out, hs_error *err);
 
 /* *out receives a mark (1 byte per node of a's heap; the caller frees it) on every node
  * reachable from containers [first, first + count) of a. */

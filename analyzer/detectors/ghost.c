@@ -32,8 +32,8 @@ static uint32_t cbit(size_t c)
  * typed object has its shape, which is large and holds pointers (Go 1.19 map values have no
  * interface word or malloc header to type them). distinct caches, per type,
  * typeinfo_distinctive (0 unknown, 1 yes, 2 no). */
-static void add_value(const analysis *a, value_sets *vs, uint8_t *distinct, uint32_t v,
-                      uint32_t bit)
+static void add_value(const analysis *a, uint32_t v, uint32_t bit, value_sets *vs,
+                      uint8_t *distinct)
 {
     const heap *h = a->h;
     uint32_t t = h->obj_type[v], s = h->obj_shape[v];
@@ -78,7 +78,7 @@ static int collect_values(const analysis *a, value_sets *vs, hs_error *err)
         const analysis_container *ct = &a->containers[c];
         if (ct->nvalues < h->nobj / 64) {
             for (size_t i = 0; i < ct->nvalues; i++)
-                add_value(a, vs, distinct, ct->values[i], cbit(c));
+                add_value(a, ct->values[i], cbit(c), vs, distinct);
             continue;
         }
         if (!mark && !(mark = bitset_new(h->nobj))) {
@@ -89,8 +89,8 @@ static int collect_values(const analysis *a, value_sets *vs, hs_error *err)
             bitset_set(mark, ct->values[i]);
         for (size_t w = 0; w < bitset_words(h->nobj); w++) {
             for (uint64_t bits = mark[w]; bits; bits &= bits - 1)
-                add_value(a, vs, distinct, (uint32_t)(w * 64 + (size_t)__builtin_ctzll(bits)),
-                          cbit(c));
+                add_value(a, (uint32_t)(w * 64 + (size_t)__builtin_ctzll(bits)), cbit(c), vs,
+                          distinct);
             mark[w] = 0;
         }
     }
@@ -212,8 +212,8 @@ out:
     return HS_OK;
 }
 
-int ghost_add(analysis *a, findings *out, uint32_t v, uint32_t containers, const char *evidence,
-              const char *shape_of, hs_error *err)
+int ghost_add(analysis *a, uint32_t v, uint32_t containers, const char *evidence,
+              const char *shape_of, findings *out, hs_error *err)
 {
     uint32_t root = paths_root_of(live_program_tree(a->live), v);
     char *label = shape_of ? report_strfmt("%s (matched by size and pointer layout)", shape_of)
@@ -260,9 +260,9 @@ int ghost_detect(analysis *a, findings *out, hs_error *err)
             uint32_t c;
             if (h->obj_type[v] != HEAP_NONE) {
                 if ((c = vs.types[h->obj_type[v]]) != 0)
-                    rc = ghost_add(a, out, v, c, "type", NULL, err);
+                    rc = ghost_add(a, v, c, "type", NULL, out, err);
             } else if (h->obj_func[v] == HEAP_NONE && (c = vs.shapes[h->obj_shape[v]]) != 0) {
-                rc = ghost_add(a, out, v, c, "shape", typeinfo_shape_type(a->types, v), err);
+                rc = ghost_add(a, v, c, "shape", typeinfo_shape_type(a->types, v), out, err);
             }
             if (rc < 0)
                 goto out;

@@ -31,7 +31,7 @@ int main(int argc, char **argv)
     size_t size;
     hsd_reader *r = NULL;
     char msg[512];
-    if (hs_map_file(argv[1], &data, &size, &err) < 0 || hsd_reader_open(&r, data, size, &err) < 0) {
+    if (hs_map_file(argv[1], &data, &size, &err) < 0 || hsd_reader_open(data, size, &r, &err) < 0) {
         fprintf(stderr, "inflate_bench: %s\n", hs_error_format(&err, msg, sizeof msg));
         return 1;
     }
@@ -46,7 +46,7 @@ int main(int argc, char **argv)
     for (int pass = 0; pass < 3; pass++) {
         double t = now();
         hsd_stream *s;
-        if (hsd_stream_open(&s, r, (size_t)sec, threads, &err) < 0) {
+        if (hsd_stream_open(r, (size_t)sec, threads, &s, &err) < 0) {
             fprintf(stderr, "inflate_bench: %s\n", hs_error_format(&err, msg, sizeof msg));
             return 1;
         }

@@ -104,7 +104,7 @@ static void run_hsd(const uint8_t *data, size_t size)
     s.path = (char *)"fuzz.hsd";
     s.data = data;
     s.size = size;
-    if (hsd_reader_open(&s.hsd, data, size, NULL) < 0)
+    if (hsd_reader_open(data, size, &s.hsd, NULL) < 0)
         return;
     s.dump_section = hsd_find_section(s.hsd, HSD_SEC_HEAPDUMP);
     if (s.dump_section >= 0 &&
@@ -115,7 +115,7 @@ static void run_hsd(const uint8_t *data, size_t size)
         uint8_t *buf;
         size_t len;
         if (si >= 0 && hsd_read_section(s.hsd, (size_t)si, FUZZ_MAX_DUMP, &buf, &len, NULL) == 0) {
-            if (symtab_decode(&s.syms, buf, len, NULL) < 0)
+            if (symtab_decode(buf, len, &s.syms, NULL) < 0)
                 s.syms = NULL;
             free(buf);
         }
@@ -138,7 +138,7 @@ static void run_raw(const uint8_t *data, size_t size)
         const uint8_t *m = memmem(data + GOHD_MAGIC_LEN, size - GOHD_MAGIC_LEN, "HSSYMTAB", 8);
         if (m) {
             dump_len = (size_t)(m - data);
-            if (symtab_decode(&own, m, size - dump_len, NULL) < 0)
+            if (symtab_decode(m, size - dump_len, &own, NULL) < 0)
                 own = NULL;
         }
     }
@@ -154,18 +154,18 @@ static void run_raw(const uint8_t *data, size_t size)
         const char *v = versions[size & 1];
         memcpy(buf, GOHD_MAGIC, GOHD_MAGIC_LEN);
         n = GOHD_MAGIC_LEN;
-        n += gohd_put_uvarint(buf + n, GOHD_PARAMS);
-        n += gohd_put_uvarint(buf + n, 0); /* little-endian */
-        n += gohd_put_uvarint(buf + n, 8);
-        n += gohd_put_uvarint(buf + n, 0xc000000000);
-        n += gohd_put_uvarint(buf + n, 0xc004000000);
-        n += gohd_put_uvarint(buf + n, 5);
+        n += gohd_put_uvarint(GOHD_PARAMS, buf + n);
+        n += gohd_put_uvarint(0, buf + n); /* little-endian */
+        n += gohd_put_uvarint(8, buf + n);
+        n += gohd_put_uvarint(0xc000000000, buf + n);
+        n += gohd_put_uvarint(0xc004000000, buf + n);
+        n += gohd_put_uvarint(5, buf + n);
         memcpy(buf + n, "amd64", 5);
         n += 5;
-        n += gohd_put_uvarint(buf + n, strlen(v));
+        n += gohd_put_uvarint(strlen(v), buf + n);
         memcpy(buf + n, v, strlen(v));
         n += strlen(v);
-        n += gohd_put_uvarint(buf + n, 2);
+        n += gohd_put_uvarint(2, buf + n);
     }
     if (dump_len)
         memcpy(buf + n, data, dump_len);

@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     elfimg *img;
     hs_error err;
     /* (An error may name an offset past the end: where a header says a table lies.) */
-    if (elfimg_open(&img, data, size, &err) < 0)
+    if (elfimg_open(data, size, &img, &err) < 0)
         return 0;
     symtab *t;
     if (elfimg_symtab(img, &t, &err) == HS_OK) {

@@ -56,7 +56,7 @@ static void read_all(const uint8_t *data, size_t size, size_t step, uint64_t max
     gohd_options opts = {max_rec};
     gohd_reader *r;
     hs_error err;
-    if (gohd_reader_new(&r, (hs_reader){fuzz_chunked_read, &src}, &opts, &err) < 0) {
+    if (gohd_reader_new((hs_reader){fuzz_chunked_read, &src}, &opts, &r, &err) < 0) {
         if (err.offset != HS_NO_OFFSET && err.offset > size)
             abort(); /* an error must name a byte inside the input (or its end) */
         return;

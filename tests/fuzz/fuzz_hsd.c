@@ -108,7 +108,7 @@ static void stream_section(const hsd_reader *r, size_t i, int threads, const uin
 {
     hsd_stream *s;
     hs_error err;
-    if (hsd_stream_open(&s, r, i, threads, &err) < 0)
+    if (hsd_stream_open(r, i, threads, &s, &err) < 0)
         return;
     static uint8_t buf[7919];
     size_t pos = 0, piece = 1;
@@ -130,7 +130,7 @@ static void read_container(const uint8_t *data, size_t size)
 {
     hsd_reader *r;
     hs_error err;
-    if (hsd_reader_open(&r, data, size, &err) < 0) {
+    if (hsd_reader_open(data, size, &r, &err) < 0) {
         if (err.offset != HS_NO_OFFSET && err.offset > size)
             abort();
         return;

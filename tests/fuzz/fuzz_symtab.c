@@ -66,7 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     symtab *t;
     hs_error err;
-    if (symtab_decode(&t, data, size, &err) < 0) {
+    if (symtab_decode(data, size, &t, &err) < 0) {
         if (err.offset != HS_NO_OFFSET && err.offset > size)
             abort();
         return 0;
@@ -137,7 +137,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     hs_mem_sink a, b;
     if (encode(t, &a) == 0) {
         symtab *t2;
-        if (symtab_decode(&t2, a.data, a.len, &err) < 0)
+        if (symtab_decode(a.data, a.len, &t2, &err) < 0)
             abort(); /* what we encode we must be able to read back */
         if (encode(t2, &b) == 0) {
             if (a.len != b.len || memcmp(a.data, b.data, a.len) != 0)

@@ -465,7 +465,7 @@ static int write_hsd(const char *path, const gohd_synth *s, const symtab *t)
     hsd_writer_options o = {.chunk_size = 256 << 10};
     int rc = symtab_encode(t, (hs_writer){hs_mem_write, &sym}, &err);
     if (rc >= 0)
-        rc = hsd_writer_new(&w, (hs_writer){hs_mem_write, &out}, &o, &err);
+        rc = hsd_writer_new((hs_writer){hs_mem_write, &out}, &o, &w, &err);
     if (rc >= 0)
         rc = hsd_writer_section(w, HSD_SEC_META, "meta", "{\"pid\":1,\"exe\":\"hostile\"}", 25,
                                 &err);

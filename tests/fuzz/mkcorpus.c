@@ -221,7 +221,7 @@ static int shrink(const char *in, const char *out, size_t budget, const char *ma
         hs_mem_source src = {data, size, 0};
         gohd_reader *r;
         hs_error err;
-        if (gohd_reader_new(&r, (hs_reader){hs_mem_read, &src}, NULL, &err) < 0)
+        if (gohd_reader_new((hs_reader){hs_mem_read, &src}, NULL, &r, &err) < 0)
             return die(in, &err);
         gohd_synth_init(&s);
         gohd_synth_header(&s);
@@ -343,14 +343,14 @@ static int mksymtab(const char *bin, const char *dump, const char *out, size_t b
     hs_error err;
     elfimg *img;
     symtab *full, *t;
-    if (elfimg_open(&img, bdata, bsize, &err) < 0 || elfimg_symtab(img, &full, &err) < 0)
+    if (elfimg_open(bdata, bsize, &img, &err) < 0 || elfimg_symtab(img, &full, &err) < 0)
         return die(bin, &err);
     elfimg_free(img);
     /* Every address the dump mentions. */
     addrset as = {0};
     hs_mem_source src = {ddata, dsize, 0};
     gohd_reader *r = NULL;
-    if (!nodump && gohd_reader_new(&r, (hs_reader){hs_mem_read, &src}, NULL, &err) < 0)
+    if (!nodump && gohd_reader_new((hs_reader){hs_mem_read, &src}, NULL, &r, &err) < 0)
         return die(dump, &err);
     gohd_record rec;
     while (r && gohd_next(r, &rec, &err) > 0) {
@@ -478,7 +478,7 @@ static int mkhsd(const char *dump, const char *sym, const char *out)
     hsd_writer *w;
     hsd_writer_options o = {.chunk_size = 4096, .level = 6};
     static const char meta[] = "{\"pid\":4242,\"exe\":\"/tmp/knownheap\",\"go_version\":\"go1.19.8\"}";
-    int rc = hsd_writer_new(&w, (hs_writer){hs_mem_write, &sink}, &o, &err);
+    int rc = hsd_writer_new((hs_writer){hs_mem_write, &sink}, &o, &w, &err);
     if (rc >= 0)
         rc = hsd_writer_section(w, HSD_SEC_META, "meta", meta, sizeof meta - 1, &err);
     if (rc >= 0 && sy)

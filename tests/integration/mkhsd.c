@@ -49,7 +49,7 @@ int main(int argc, char **argv)
     size_t bsize;
     elfimg *img;
     symtab *t;
-    if (hs_map_file(bin, &bdata, &bsize, &err) < 0 || elfimg_open(&img, bdata, bsize, &err) < 0)
+    if (hs_map_file(bin, &bdata, &bsize, &err) < 0 || elfimg_open(bdata, bsize, &img, &err) < 0)
         return fail(bin, &err);
     if (elfimg_symtab(img, &t, &err) < 0)
         return fail("symbols", &err);
@@ -65,7 +65,7 @@ int main(int argc, char **argv)
     char meta[512];
     snprintf(meta, sizeof meta, "{\"exe\":\"%s\",\"trigger\":\"mkhsd\"}", bin);
     const char maps[] = "00400000-00500000 r-xp 00000000 00:00 0 /test/binary\n";
-    if (hsd_writer_new(&w, (hs_writer){hs_fd_write, &fd}, NULL, &err) < 0 ||
+    if (hsd_writer_new((hs_writer){hs_fd_write, &fd}, NULL, &w, &err) < 0 ||
         hsd_writer_section(w, HSD_SEC_META, NULL, meta, strlen(meta), &err) < 0 ||
         hsd_writer_section(w, HSD_SEC_SYMTAB, "binary", syms.data, syms.len, &err) < 0 ||
         hsd_writer_section(w, HSD_SEC_MAPS, NULL, maps, sizeof maps - 1, &err) < 0 ||

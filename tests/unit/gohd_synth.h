@@ -81,7 +81,7 @@ static inline void gohd_synth_uv(gohd_synth *s, uint64_t v)
 {
     uint8_t *d = gohd_synth_reserve(s, 10);
     if (d)
-        s->len += gohd_put_uvarint(d, v);
+        s->len += gohd_put_uvarint(v, d);
 }
 
 static inline void gohd_synth_bool(gohd_synth *s, int b)
@@ -134,7 +134,7 @@ static inline int gohd_synth_sink(void *ctx, const void *buf, size_t n)
 static inline void gohd_synth_record(gohd_synth *s, const gohd_record *rec)
 {
     gohdw *w;
-    if (s->failed || gohdw_new(&w, (hs_writer){gohd_synth_sink, s}, NULL) < 0) {
+    if (s->failed || gohdw_new((hs_writer){gohd_synth_sink, s}, &w, NULL) < 0) {
         s->failed = 1;
         return;
     }

@@ -107,7 +107,7 @@ static int load(const char *path, const uint8_t **data, size_t *size, elfimg **i
     char buf[400];
     *img = NULL;
     *t = NULL;
-    if (hs_map_file(path, data, size, &e) < 0 || elfimg_open(img, *data, *size, &e) < 0 ||
+    if (hs_map_file(path, data, size, &e) < 0 || elfimg_open(*data, *size, img, &e) < 0 ||
         elfimg_symtab(*img, t, &e) < 0) {
         fprintf(stderr, "%s: %s\n", path, hs_error_format(&e, buf, sizeof buf));
         return -1;
@@ -342,7 +342,7 @@ static void check_binary(const char *path, int expect_stripped, int pie, symtab 
     hs_writer w = {hs_mem_write, &sink};
     CHECK(symtab_encode(t, w, NULL) == HS_OK);
     symtab *d = NULL;
-    CHECK(symtab_decode(&d, sink.data, sink.len, NULL) == HS_OK);
+    CHECK(symtab_decode(sink.data, sink.len, &d, NULL) == HS_OK);
     if (d) {
         for (int k = SYMTAB_FUNC; k <= SYMTAB_RODATA; k++)
             CHECK_EQ_U64(symtab_count(d, k), symtab_count(t, k));
@@ -465,7 +465,7 @@ static void check_damaged(const char *path)
     int failed = 0;
     for (int k = 1; k < 48; k++) {
         size_t n = size / 48 * (size_t)k;
-        int rc = elfimg_open(&img, copy, n, &e);
+        int rc = elfimg_open(copy, n, &img, &e);
         if (rc == HS_OK) {
             rc = elfimg_symtab(img, &t, &e);
             if (rc == HS_OK)
@@ -481,14 +481,14 @@ static void check_damaged(const char *path)
     if (pcln_off) {
         /* unknown magic */
         copy[pcln_off] ^= 0x0f;
-        CHECK(elfimg_open(&img, copy, size, &e) == HS_OK);
+        CHECK(elfimg_open(copy, size, &img, &e) == HS_OK);
         CHECK(elfimg_symtab(img, &t, &e) == HS_ERR_UNSUPPORTED);
         CHECK_EQ_U64(e.offset, pcln_off);
         elfimg_free(img);
         copy[pcln_off] ^= 0x0f;
         /* nfunc far beyond the table */
         copy[pcln_off + 8 + 5] = 0x7f;
-        CHECK(elfimg_open(&img, copy, size, &e) == HS_OK);
+        CHECK(elfimg_open(copy, size, &img, &e) == HS_OK);
         CHECK(elfimg_symtab(img, &t, &e) == HS_ERR_FORMAT);
         elfimg_free(img);
     }
@@ -647,7 +647,7 @@ static void check_synthetic(void)
         elfimg *img = NULL;
         symtab *t = NULL;
         hs_error e;
-        CHECK(elfimg_open(&img, image, n, &e) == HS_OK);
+        CHECK(elfimg_open(image, n, &img, &e) == HS_OK);
         int rc = elfimg_symtab(img, &t, &e);
         CHECK(rc == HS_OK);
         if (rc == HS_OK && !symtab_func_entry(t, 0x401000))
@@ -672,7 +672,7 @@ static void check_synthetic(void)
         for (size_t k = 0; k < n; k += 7) {
             img = NULL;
             t = NULL;
-            if (elfimg_open(&img, image, k, &e) == HS_OK && elfimg_symtab(img, &t, &e) == HS_OK)
+            if (elfimg_open(image, k, &img, &e) == HS_OK && elfimg_symtab(img, &t, &e) == HS_OK)
                 symtab_free(t);
             elfimg_free(img);
         }
@@ -797,7 +797,7 @@ static void check_synthetic_facts(void)
         elfimg *img = NULL;
         symtab *t = NULL;
         hs_error e;
-        CHECK(elfimg_open(&img, image, n, &e) == HS_OK);
+        CHECK(elfimg_open(image, n, &img, &e) == HS_OK);
         CHECK(elfimg_symtab(img, &t, &e) == HS_OK);
         if (!t) {
             elfimg_free(img);
@@ -1010,7 +1010,7 @@ static void check_synthetic_stkobj(void)
         symtab *t = NULL;
         hs_error e;
         hs_error_clear(&e);
-        CHECK(elfimg_open(&img, image, n, &e) == HS_OK);
+        CHECK(elfimg_open(image, n, &img, &e) == HS_OK);
         int rc = elfimg_symtab(img, &t, &e);
         uint64_t want_at = cases[c].where ? section_offset(image, n, cases[c].where) +
                                                 cases[c].at : 0;
@@ -1048,7 +1048,7 @@ static void check_synthetic_stkobj(void)
                 for (size_t k = 0; k < n; k += 5) {
                     elfimg *i2 = NULL;
                     symtab *t2 = NULL;
-                    if (elfimg_open(&i2, image, k, &e) == HS_OK &&
+                    if (elfimg_open(image, k, &i2, &e) == HS_OK &&
                         elfimg_symtab(i2, &t2, &e) == HS_OK)
                         symtab_free(t2);
                     elfimg_free(i2);
@@ -1107,7 +1107,7 @@ static void check_broken(void)
         CHECK(size < 65536);
         elfimg *img = NULL;
         symtab *t = NULL;
-        int rc = elfimg_open(&img, data, size, &e);
+        int rc = elfimg_open(data, size, &img, &e);
         if (rc == HS_OK)
             rc = elfimg_symtab(img, &t, &e);
         char buf[400];

@@ -492,7 +492,7 @@ static void check_steps(const cJSON *arr, const report_step *s, size_t n)
             CHECK_STR(gets(o, "shape"), s[i].shape);
         else
             CHECK(is_null(o, "shape"));
-        CHECK_STR(gets(o, "addr"), emit_addr(a, s[i].addr));
+        CHECK_STR(gets(o, "addr"), emit_addr(s[i].addr, a));
         CHECK(getn(o, "size") == (double)s[i].size);
         if (s[i].field == REPORT_NO_FIELD)
             CHECK(is_null(o, "field"));
@@ -538,7 +538,7 @@ static void check_finding(const cJSON *o, const report_finding *f)
     size_t i = 0;
     for (const cJSON *c = objs ? objs->child : NULL; c; c = c->next, i++)
         CHECK(i < f->nobjects && cJSON_IsString(c) &&
-              strcmp(c->valuestring, emit_addr(a, f->objects[i])) == 0);
+              strcmp(c->valuestring, emit_addr(f->objects[i], a)) == 0);
 
     const cJSON *path = get(o, "path");
     if (f->path.root_kind) {
@@ -556,7 +556,7 @@ static void check_finding(const cJSON *o, const report_finding *f)
         for (i = 0; i < f->nclosures; i++) {
             const cJSON *c = cJSON_GetArrayItem(cl, (int)i);
             check_keys(c, "addr,func");
-            CHECK_STR(gets(c, "addr"), emit_addr(a, f->closures[i].addr));
+            CHECK_STR(gets(c, "addr"), emit_addr(f->closures[i].addr, a));
             CHECK_STR(gets(c, "func"), f->closures[i].func);
         }
     }
@@ -573,7 +573,7 @@ static void check_rows(const cJSON *arr, const report_row *rows, size_t n, int w
         CHECK_STR(gets(o, "label"), rows[i].label);
         CHECK_STR(gets(o, "group"), rows[i].group);
         if (with_addr)
-            CHECK_STR(gets(o, "addr"), emit_addr(a, rows[i].addr));
+            CHECK_STR(gets(o, "addr"), emit_addr(rows[i].addr, a));
         CHECK(getn(o, "count") == (double)rows[i].count);
         CHECK(getn(o, "bytes") == (double)rows[i].bytes);
         if (with_addr)
@@ -701,7 +701,7 @@ static void test_json_many(void)
     size_t i = 0, bad = 0;
     char a[EMIT_ADDR_MAX];
     for (const cJSON *c = objs ? objs->child : NULL; c; c = c->next, i++)
-        bad += !cJSON_IsString(c) || strcmp(c->valuestring, emit_addr(a, f->objects[i])) != 0;
+        bad += !cJSON_IsString(c) || strcmp(c->valuestring, emit_addr(f->objects[i], a)) != 0;
     CHECK(i == 100000 && bad == 0);
     cJSON_Delete(j);
     free(s);
@@ -835,17 +835,17 @@ static void test_model(void)
     report_free(NULL);
 
     char b[EMIT_SIZE_MAX];
-    CHECK_STR(emit_size(b, 0), "0 B");
-    CHECK_STR(emit_size(b, 1023), "1023 B");
-    CHECK_STR(emit_size(b, 1024), "1.0 KiB");
-    CHECK_STR(emit_size(b, 1536), "1.5 KiB");
-    CHECK_STR(emit_size(b, 1048575), "1.0 MiB"); /* 1023.999 KiB rounds up a unit */
-    CHECK_STR(emit_size(b, 5 * 1048576 + 104858), "5.1 MiB");
-    CHECK_STR(emit_size(b, 3ull << 30), "3.0 GiB");
-    CHECK_STR(emit_size(b, UINT64_MAX), "16.0 EiB");
+    CHECK_STR(emit_size(0, b), "0 B");
+    CHECK_STR(emit_size(1023, b), "1023 B");
+    CHECK_STR(emit_size(1024, b), "1.0 KiB");
+    CHECK_STR(emit_size(1536, b), "1.5 KiB");
+    CHECK_STR(emit_size(1048575, b), "1.0 MiB"); /* 1023.999 KiB rounds up a unit */
+    CHECK_STR(emit_size(5 * 1048576 + 104858, b), "5.1 MiB");
+    CHECK_STR(emit_size(3ull << 30, b), "3.0 GiB");
+    CHECK_STR(emit_size(UINT64_MAX, b), "16.0 EiB");
     char a[EMIT_ADDR_MAX];
-    CHECK_STR(emit_addr(a, 0xC000ABCDEFull), "0xc000abcdef");
-    CHECK_STR(emit_addr(a, UINT64_MAX), "0xffffffffffffffff");
+    CHECK_STR(emit_addr(0xC000ABCDEFull, a), "0xc000abcdef");
+    CHECK_STR(emit_addr(UINT64_MAX, a), "0xffffffffffffffff");
 }
 
 /* Writes the sample documents for the schema test. */

@@ -424,7 +424,7 @@ static void test_all_kinds_literal(void)
     gohd_reader *r = NULL;
     hs_error e;
     hs_error_clear(&e);
-    CHECK(gohd_reader_new(&r, (hs_reader){hs_mem_read, &ms}, NULL, &e) == HS_OK);
+    CHECK(gohd_reader_new((hs_reader){hs_mem_read, &ms}, NULL, &r, &e) == HS_OK);
     CHECK(r != NULL);
     if (!r)
         return;
@@ -632,8 +632,8 @@ static void lockstep(const uint8_t *data, size_t size, size_t step, int expect_r
     step_source ss = {data, size, 0, step, 0};
     gohd_reader *a = NULL, *b = NULL;
     hs_error ea, eb;
-    CHECK(gohd_reader_new(&a, (hs_reader){hs_mem_read, &ms}, NULL, &ea) == HS_OK);
-    CHECK(gohd_reader_new(&b, (hs_reader){step_read, &ss}, NULL, &eb) == HS_OK);
+    CHECK(gohd_reader_new((hs_reader){hs_mem_read, &ms}, NULL, &a, &ea) == HS_OK);
+    CHECK(gohd_reader_new((hs_reader){step_read, &ss}, NULL, &b, &eb) == HS_OK);
     if (!a || !b) {
         gohd_reader_free(a);
         gohd_reader_free(b);
@@ -729,7 +729,7 @@ static void test_streaming_big(void)
     hs_mem_source ms = {s.data, s.len, 0};
     gohd_reader *r = NULL;
     hs_error e;
-    CHECK(gohd_reader_new(&r, (hs_reader){hs_mem_read, &ms}, NULL, &e) == HS_OK);
+    CHECK(gohd_reader_new((hs_reader){hs_mem_read, &ms}, NULL, &r, &e) == HS_OK);
     gohd_record rec;
     size_t i = 0, bad = 0;
     int st, saw_big = 0;
@@ -780,7 +780,7 @@ static int read_one(const uint8_t *data, size_t size, const gohd_options *o, goh
     static hs_mem_source ms;
     ms = (hs_mem_source){data, size, 0};
     gohd_reader *r = NULL;
-    int st = gohd_reader_new(&r, (hs_reader){hs_mem_read, &ms}, o, e);
+    int st = gohd_reader_new((hs_reader){hs_mem_read, &ms}, o, &r, e);
     if (st < 0)
         return st;
     st = gohd_next(r, rec, e);
@@ -811,7 +811,7 @@ static void test_iface_fields(void)
         hs_mem_source ms = {s.data, s.len, 0};
         gohd_reader *r = NULL;
         hs_error e;
-        CHECK(gohd_reader_new(&r, (hs_reader){hs_mem_read, &ms}, NULL, &e) == HS_OK);
+        CHECK(gohd_reader_new((hs_reader){hs_mem_read, &ms}, NULL, &r, &e) == HS_OK);
         gohd_record rec;
         CHECK(gohd_next(r, &rec, &e) == 1 && rec.tag == GOHD_PARAMS);
         CHECK(gohd_next(r, &rec, &e) == 1 && rec.tag == GOHD_OBJECT);
@@ -956,7 +956,7 @@ static void test_no_trust_in_lengths(void)
         zero_source z = {s.data, s.len, (size_t)48 << 20, 0};
         gohd_reader *r = NULL;
         hs_error e;
-        if (gohd_reader_new(&r, (hs_reader){zero_read, &z}, NULL, &e) != HS_OK)
+        if (gohd_reader_new((hs_reader){zero_read, &z}, NULL, &r, &e) != HS_OK)
             _exit(11);
         gohd_record rec;
         int st = gohd_next(r, &rec, &e);
@@ -1038,11 +1038,11 @@ static void test_error_messages(void)
     ref_build(&d);
     fail_source fs = {d.s.data, 8, 0};
     r = NULL;
-    CHECK(gohd_reader_new(&r, (hs_reader){fail_read, &fs}, NULL, &e) == HS_ERR_IO);
+    CHECK(gohd_reader_new((hs_reader){fail_read, &fs}, NULL, &r, &e) == HS_ERR_IO);
     CHECK(r == NULL);
     CHECK(e.msg[0] != '\0');
     fs = (fail_source){d.s.data, 40, 0};
-    CHECK(gohd_reader_new(&r, (hs_reader){fail_read, &fs}, NULL, &e) == HS_OK);
+    CHECK(gohd_reader_new((hs_reader){fail_read, &fs}, NULL, &r, &e) == HS_OK);
     int st;
     while ((st = gohd_next(r, &rec, &e)) == 1)
         ;
@@ -1054,7 +1054,7 @@ static void test_error_messages(void)
     gohd_synth_raw(&d.s, "trailing", 8);
     lockstep(d.s.data, d.s.len - 8, 5, d.n - 1);
     hs_mem_source ms = {d.s.data, d.s.len, 0};
-    CHECK(gohd_reader_new(&r, (hs_reader){hs_mem_read, &ms}, NULL, &e) == HS_OK);
+    CHECK(gohd_reader_new((hs_reader){hs_mem_read, &ms}, NULL, &r, &e) == HS_OK);
     while ((st = gohd_next(r, &rec, &e)) == 1)
         ;
     CHECK(st == 0);
@@ -1063,8 +1063,8 @@ static void test_error_messages(void)
     gohd_synth_release(&d.s);
 
     /* Arguments. */
-    CHECK(gohd_reader_new(NULL, (hs_reader){hs_mem_read, &ms}, NULL, &e) == HS_ERR_ARG);
-    CHECK(gohd_reader_new(&r, (hs_reader){NULL, NULL}, NULL, &e) == HS_ERR_ARG);
+    CHECK(gohd_reader_new((hs_reader){hs_mem_read, &ms}, NULL, NULL, &e) == HS_ERR_ARG);
+    CHECK(gohd_reader_new((hs_reader){NULL, NULL}, NULL, &r, &e) == HS_ERR_ARG);
     CHECK(r == NULL);
     CHECK(gohd_next(NULL, &rec, &e) == HS_ERR_ARG);
     gohd_reader_free(NULL);
@@ -1119,7 +1119,7 @@ static int run_all(const uint8_t *data, size_t size, size_t step, hs_error *e)
     step_source ss = {data, size, 0, step, 0};
     gohd_reader *r = NULL;
     hs_error_clear(e);
-    int st = gohd_reader_new(&r, (hs_reader){step_read, &ss}, NULL, e);
+    int st = gohd_reader_new((hs_reader){step_read, &ss}, NULL, &r, e);
     if (st < 0)
         return st;
     gohd_record rec;
@@ -1183,13 +1183,13 @@ static void test_broken_corpus(void)
 static void test_primitives(void)
 {
     uint8_t b[10];
-    CHECK_EQ_U64(gohd_put_uvarint(b, 0), 1);
+    CHECK_EQ_U64(gohd_put_uvarint(0, b), 1);
     CHECK(b[0] == 0);
-    CHECK_EQ_U64(gohd_put_uvarint(b, 127), 1);
+    CHECK_EQ_U64(gohd_put_uvarint(127, b), 1);
     CHECK(b[0] == 127);
-    CHECK_EQ_U64(gohd_put_uvarint(b, 300), 2);
+    CHECK_EQ_U64(gohd_put_uvarint(300, b), 2);
     CHECK(b[0] == 0xac && b[1] == 0x02);
-    CHECK_EQ_U64(gohd_put_uvarint(b, UINT64_MAX), 10);
+    CHECK_EQ_U64(gohd_put_uvarint(UINT64_MAX, b), 10);
     CHECK(b[0] == 0xff && b[8] == 0xff && b[9] == 0x01);
     CHECK_STR(gohd_tag_name(GOHD_OBJECT), "object");
     CHECK_STR(gohd_tag_name(GOHD_FRAME), "stack frame");

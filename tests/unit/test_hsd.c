@@ -67,7 +67,7 @@ static int build(hs_mem_sink *out, const sec_spec *secs, size_t n, uint32_t chun
     memset(out, 0, sizeof *out);
     hsd_writer_options o = {.chunk_size = chunk, .threads = threads};
     hsd_writer *w;
-    int rc = hsd_writer_new(&w, (hs_writer){hs_mem_write, out}, &o, err);
+    int rc = hsd_writer_new((hs_writer){hs_mem_write, out}, &o, &w, err);
     if (rc)
         return rc;
     for (size_t i = 0; i < n && rc == HS_OK; i++) {
@@ -96,7 +96,7 @@ static int stream_all(const hsd_reader *r, size_t sec, int threads, size_t step,
                       size_t cap, size_t *got, hs_error *err)
 {
     hsd_stream *s;
-    int rc = hsd_stream_open(&s, r, sec, threads, err);
+    int rc = hsd_stream_open(r, sec, threads, &s, err);
     if (rc)
         return rc;
     size_t pos = 0;
@@ -155,10 +155,10 @@ static void test_roundtrip(void)
         CHECK(hsd_is_hsd(files[t].data, files[t].len));
 
         hsd_reader *r;
-        CHECK(hsd_reader_open(&r, files[t].data, files[t].len, &err) == HS_OK);
+        CHECK(hsd_reader_open(files[t].data, files[t].len, &r, &err) == HS_OK);
         if (!r)
             continue;
-        CHECK_EQ_U64(hsd_version(r), 1);
+        CHECK_EQ_U64(hsd_version(r), HSD_VERSION);
         CHECK_EQ_U64(hsd_section_count(r), nsecs);
         CHECK(hsd_verify(r, &err) == HS_OK);
         CHECK_EQ_U64(hsd_find_section(r, HSD_SEC_HEAPDUMP), 3);
@@ -216,12 +216,12 @@ static void test_roundtrip(void)
     hs_mem_sink m = {0};
     hs_error err;
     hsd_writer *w;
-    CHECK(hsd_writer_new(&w, (hs_writer){hs_mem_write, &m}, NULL, &err) == HS_OK);
+    CHECK(hsd_writer_new((hs_writer){hs_mem_write, &m}, NULL, &w, &err) == HS_OK);
     CHECK(hsd_writer_section(w, HSD_SEC_HEAPDUMP, NULL, bigdata, nbig, &err) == HS_OK);
     CHECK(hsd_writer_finish(w, &err) == HS_OK);
     hsd_writer_free(w);
     hsd_reader *r;
-    CHECK(hsd_reader_open(&r, m.data, m.len, &err) == HS_OK);
+    CHECK(hsd_reader_open(m.data, m.len, &r, &err) == HS_OK);
     CHECK_EQ_U64(hsd_section(r, 0)->nchunks, 3);
     uint8_t *back = malloc(nbig);
     size_t got = 0;
@@ -243,7 +243,7 @@ static void test_empty_container(void)
     CHECK(build(&m, NULL, 0, 0, 1, &err) == HS_OK);
     CHECK_EQ_U64(m.len, 24 + 16 + 32);
     hsd_reader *r;
-    CHECK(hsd_reader_open(&r, m.data, m.len, &err) == HS_OK);
+    CHECK(hsd_reader_open(m.data, m.len, &r, &err) == HS_OK);
     CHECK_EQ_U64(hsd_section_count(r), 0);
     CHECK(hsd_verify(r, &err) == HS_OK);
     hsd_reader_free(r);
@@ -256,10 +256,10 @@ static void test_api_misuse(void)
     hs_error err;
     hsd_writer *w;
     hsd_writer_options bad = {.chunk_size = (64u << 20) + 1};
-    CHECK(hsd_writer_new(&w, (hs_writer){hs_mem_write, &m}, &bad, &err) == HS_ERR_ARG);
+    CHECK(hsd_writer_new((hs_writer){hs_mem_write, &m}, &bad, &w, &err) == HS_ERR_ARG);
     bad = (hsd_writer_options){.threads = -1};
-    CHECK(hsd_writer_new(&w, (hs_writer){hs_mem_write, &m}, &bad, &err) == HS_ERR_ARG);
-    CHECK(hsd_writer_new(&w, (hs_writer){hs_mem_write, &m}, NULL, &err) == HS_OK);
+    CHECK(hsd_writer_new((hs_writer){hs_mem_write, &m}, &bad, &w, &err) == HS_ERR_ARG);
+    CHECK(hsd_writer_new((hs_writer){hs_mem_write, &m}, NULL, &w, &err) == HS_OK);
     CHECK(hsd_writer_write(w, "x", 1, &err) == HS_ERR_ARG);
     CHECK(hsd_writer_begin(w, 0, NULL, &err) == HS_ERR_ARG);
     CHECK(hsd_writer_begin(w, HSD_SEC_META,
@@ -304,7 +304,7 @@ static void test_flipped_stored_bytes(void)
     uint8_t *copy = malloc(m.len);
     hs_error err;
     hsd_reader *r;
-    CHECK(hsd_reader_open(&r, m.data, m.len, &err) == HS_OK);
+    CHECK(hsd_reader_open(m.data, m.len, &r, &err) == HS_OK);
     size_t tested = 0, named = 0;
     for (size_t sec = 0; sec < hsd_section_count(r); sec++) {
         const hsd_section_info *si = hsd_section(r, sec);
@@ -316,7 +316,7 @@ static void test_flipped_stored_bytes(void)
                 copy[off + 32 + i] ^= (uint8_t)(1u << (i % 8));
                 hsd_reader *cr;
                 /* The open checks headers and index only; the chunk fails when read. */
-                if (hsd_reader_open(&cr, copy, m.len, &err) != HS_OK) {
+                if (hsd_reader_open(copy, m.len, &cr, &err) != HS_OK) {
                     CHECK(0);
                     continue;
                 }
@@ -348,7 +348,7 @@ static void test_flipped_stored_bytes(void)
     copy[off2 + 40] ^= 0x10;
     for (int th = 1; th <= 2; th++) {
         hsd_reader *cr;
-        CHECK(hsd_reader_open(&cr, copy, m.len, &err) == HS_OK);
+        CHECK(hsd_reader_open(copy, m.len, &cr, &err) == HS_OK);
         uint8_t buf[4096];
         size_t got = 0;
         CHECK(stream_all(cr, 1, th, 100, buf, sizeof buf, &got, &err) == HS_ERR_CRC);
@@ -374,7 +374,7 @@ static void test_flipped_any_byte(void)
         copy[i] ^= 0x80;
         hs_error err;
         hsd_reader *r;
-        int rc = hsd_reader_open(&r, copy, m.len, &err);
+        int rc = hsd_reader_open(copy, m.len, &r, &err);
         if (rc == HS_OK) {
             rc = hsd_verify(r, &err);
             hsd_reader_free(r);
@@ -399,7 +399,7 @@ static void test_truncation(void)
         memcpy(copy, m.data, len);
         hs_error err;
         hsd_reader *r = (hsd_reader *)1;
-        int rc = hsd_reader_open(&r, copy, len, &err);
+        int rc = hsd_reader_open(copy, len, &r, &err);
         if (rc == HS_ERR_TRUNCATED && err.offset == len && r == NULL)
             ok++;
         else
@@ -411,9 +411,9 @@ static void test_truncation(void)
     /* The message says where complete data stops. */
     hs_error err;
     hsd_reader *r;
-    CHECK(hsd_reader_open(&r, m.data, 24 + 40, &err) == HS_ERR_TRUNCATED);
+    CHECK(hsd_reader_open(m.data, 24 + 40, &r, &err) == HS_ERR_TRUNCATED);
     CHECK(strstr(err.msg, "inside the file's chunk 0") != NULL);
-    CHECK(hsd_reader_open(&r, m.data, m.len - 40, &err) == HS_ERR_TRUNCATED);
+    CHECK(hsd_reader_open(m.data, m.len - 40, &r, &err) == HS_ERR_TRUNCATED);
     CHECK(strstr(err.msg, "inside the index") != NULL);
     hs_mem_sink_release(&m);
 }
@@ -474,7 +474,7 @@ static void forge(hs_mem_sink *m, const uint8_t *stored, uint32_t stored_len, ui
 static int read_forged(const hs_mem_sink *m, hs_error *err)
 {
     hsd_reader *r;
-    int rc = hsd_reader_open(&r, m->data, m->len, err);
+    int rc = hsd_reader_open(m->data, m->len, &r, err);
     if (rc)
         return rc;
     uint8_t *d = NULL;
@@ -582,7 +582,7 @@ static void test_sink_failure(void)
             hsd_writer_options o = {.chunk_size = 4096, .threads = threads};
             hs_error err;
             hsd_writer *w = NULL;
-            int rc = hsd_writer_new(&w, (hs_writer){failing_write, &f}, &o, &err);
+            int rc = hsd_writer_new((hs_writer){failing_write, &f}, &o, &w, &err);
             if (rc == HS_OK)
                 rc = hsd_writer_begin(w, HSD_SEC_HEAPDUMP, NULL, &err);
             for (size_t pos = 0; rc == HS_OK && pos < n; pos += 1000)
@@ -647,7 +647,7 @@ static void test_caller_not_blocked(void)
         hsd_writer_options o = {.chunk_size = chunk, .threads = threads};
         hs_error err;
         hsd_writer *w;
-        CHECK(hsd_writer_new(&w, (hs_writer){slow_write, &s}, &o, &err) == HS_OK);
+        CHECK(hsd_writer_new((hs_writer){slow_write, &s}, &o, &w, &err) == HS_OK);
         CHECK(hsd_writer_begin(w, HSD_SEC_HEAPDUMP, NULL, &err) == HS_OK);
         CHECK(hsd_writer_write(w, data, n, &err) == HS_OK);
         pthread_mutex_lock(&s.mu);
@@ -661,7 +661,7 @@ static void test_caller_not_blocked(void)
         CHECK(hsd_writer_finish(w, &err) == HS_OK);
         hsd_writer_free(w);
         hsd_reader *r;
-        CHECK(hsd_reader_open(&r, s.mem.data, s.mem.len, &err) == HS_OK);
+        CHECK(hsd_reader_open(s.mem.data, s.mem.len, &r, &err) == HS_OK);
         uint8_t *d = NULL;
         size_t len = 0;
         CHECK(hsd_read_section(r, 0, 0, &d, &len, &err) == HS_OK);
@@ -684,12 +684,12 @@ static void test_header_fields(void)
     hs_error err;
     hsd_reader *r;
     /* A newer version is unsupported, not corrupt (bytes 0..11 are stable). */
-    m.data[8] = 2;
-    CHECK(hsd_reader_open(&r, m.data, m.len, &err) == HS_ERR_UNSUPPORTED);
+    m.data[8] = HSD_VERSION + 1;
+    CHECK(hsd_reader_open(m.data, m.len, &r, &err) == HS_ERR_UNSUPPORTED);
     CHECK_EQ_U64(err.offset, 8);
-    m.data[8] = 1;
+    m.data[8] = HSD_VERSION;
     m.data[0] = 'h';
-    CHECK(hsd_reader_open(&r, m.data, m.len, &err) == HS_ERR_FORMAT);
+    CHECK(hsd_reader_open(m.data, m.len, &r, &err) == HS_ERR_FORMAT);
     CHECK_EQ_U64(err.offset, 0);
     hs_mem_sink_release(&m);
 }
@@ -713,7 +713,7 @@ static int parse_status(const char *s)
 static int exercise(const uint8_t *data, size_t size, hs_error *err)
 {
     hsd_reader *r;
-    int rc = hsd_reader_open(&r, data, size, err);
+    int rc = hsd_reader_open(data, size, &r, err);
     if (rc)
         return rc;
     for (size_t i = 0; rc == HS_OK && i < hsd_section_count(r); i++) {
@@ -723,7 +723,7 @@ static int exercise(const uint8_t *data, size_t size, hs_error *err)
         free(d);
         for (int th = 1; rc == HS_OK && th <= 2; th++) {
             hsd_stream *s;
-            rc = hsd_stream_open(&s, r, i, th, err);
+            rc = hsd_stream_open(r, i, th, &s, err);
             uint8_t buf[4096];
             int64_t k;
             while (rc == HS_OK && (k = hsd_stream_read(s, buf, sizeof buf)) != 0)
@@ -824,7 +824,7 @@ static void test_drop_behind(void)
         hs_error err;
         CHECK(build(&f, secs, 3, 65536, 2, &err) == HS_OK);
         hsd_reader *r;
-        CHECK(hsd_reader_open(&r, f.data, f.len, &err) == HS_OK);
+        CHECK(hsd_reader_open(f.data, f.len, &r, &err) == HS_OK);
         if (!r)
             continue;
         const hsd_section_info *si = hsd_section(r, 1);
@@ -832,7 +832,7 @@ static void test_drop_behind(void)
         dropped.next = si->first_chunk_off;
         dropped.calls = 0;
         hsd_stream *s;
-        CHECK(hsd_stream_open(&s, r, 1, threads, &err) == HS_OK);
+        CHECK(hsd_stream_open(r, 1, threads, &s, &err) == HS_OK);
         hsd_stream_drop_behind(s, destroy);
         size_t pos = 0;
         int64_t k;

@@ -53,7 +53,7 @@ static uint64_t get_word(const uint8_t *p)
 static int encode(const gohd_record *rec, hs_mem_sink *out)
 {
     gohdw *w;
-    if (gohdw_new(&w, (hs_writer){hs_mem_write, out}, NULL) < 0)
+    if (gohdw_new((hs_writer){hs_mem_write, out}, &w, NULL) < 0)
         return -1;
     int rc = gohdw_record(w, rec, NULL);
     if (rc >= 0)
@@ -79,9 +79,9 @@ static int rewrite(const uint8_t *data, size_t size, hs_mem_sink *out, size_t *n
     gohd_reader *r;
     gohdw *w;
     *nrec = 0;
-    if (gohd_reader_new(&r, (hs_reader){hs_mem_read, &src}, NULL, NULL) < 0)
+    if (gohd_reader_new((hs_reader){hs_mem_read, &src}, NULL, &r, NULL) < 0)
         return -1;
-    if (gohdw_new(&w, (hs_writer){hs_mem_write, out}, NULL) < 0) {
+    if (gohdw_new((hs_writer){hs_mem_write, out}, &w, NULL) < 0) {
         gohd_reader_free(r);
         return -1;
     }
@@ -208,8 +208,8 @@ static cmp_result compare(const uint8_t *orig, size_t osize, const uint8_t *red,
     gohd_reader *ra = NULL, *rb = NULL;
     static uint64_t meta[1 << 16];
     size_t nmeta = 0;
-    if (gohd_reader_new(&ra, (hs_reader){hs_mem_read, &sa}, NULL, NULL) < 0 ||
-        gohd_reader_new(&rb, (hs_reader){hs_mem_read, &sb}, NULL, NULL) < 0) {
+    if (gohd_reader_new((hs_reader){hs_mem_read, &sa}, NULL, &ra, NULL) < 0 ||
+        gohd_reader_new((hs_reader){hs_mem_read, &sb}, NULL, &rb, NULL) < 0) {
         cr.bad_struct++;
         goto out;
     }
@@ -418,7 +418,7 @@ static size_t contents_of(const uint8_t *data, size_t size, gohd_tag tag, uint8_
     hs_mem_source src = {data, size, 0};
     gohd_reader *r;
     size_t n = 0;
-    if (gohd_reader_new(&r, (hs_reader){hs_mem_read, &src}, NULL, NULL) < 0)
+    if (gohd_reader_new((hs_reader){hs_mem_read, &src}, NULL, &r, NULL) < 0)
         return 0;
     gohd_record rec;
     while (gohd_next(r, &rec, NULL) > 0) {
@@ -549,7 +549,7 @@ static void test_synthetic(void)
         hs_mem_sink ref = {0}, file = {0};
         CHECK(redact_mem_dump(d.s.data, d.s.len, t, &ref, NULL, NULL) == HS_OK);
         hsd_writer *w;
-        CHECK(hsd_writer_new(&w, (hs_writer){hs_mem_write, &file}, NULL, NULL) == HS_OK);
+        CHECK(hsd_writer_new((hs_writer){hs_mem_write, &file}, NULL, &w, NULL) == HS_OK);
         CHECK(hsd_writer_begin(w, HSD_SEC_HEAPDUMP, "heapdump", NULL) == HS_OK);
         hs_mem_source src = {d.s.data, d.s.len, 0};
         redact_options o = {.syms = t};
@@ -561,7 +561,7 @@ static void test_synthetic(void)
         hsd_reader *r;
         uint8_t *sec = NULL;
         size_t len = 0;
-        CHECK(hsd_reader_open(&r, file.data, file.len, NULL) == HS_OK);
+        CHECK(hsd_reader_open(file.data, file.len, &r, NULL) == HS_OK);
         CHECK(hsd_read_section(r, 0, 0, &sec, &len, NULL) == HS_OK);
         CHECK(sec && len == ref.len && memcmp(sec, ref.data, len) == 0);
         CHECK_EQ_U64(st.words_kept, 6);
@@ -606,7 +606,7 @@ static void test_writer(void)
     uint64_t offs[] = {0, 8, big - 8};
     hs_mem_sink out = {0};
     gohdw *w;
-    CHECK(gohdw_new(&w, (hs_writer){hs_mem_write, &out}, NULL) == HS_OK);
+    CHECK(gohdw_new((hs_writer){hs_mem_write, &out}, &w, NULL) == HS_OK);
     CHECK(gohdw_header(w, NULL) == HS_OK);
     gohd_record r = {.tag = GOHD_OBJECT};
     r.u.object = (gohd_memrec){ARENA, {mem, big}, offs, 3};
@@ -626,7 +626,7 @@ static void test_writer(void)
 
     hs_mem_source src = {out.data, out.len, 0};
     gohd_reader *rd;
-    CHECK(gohd_reader_new(&rd, (hs_reader){hs_mem_read, &src}, NULL, NULL) == HS_OK);
+    CHECK(gohd_reader_new((hs_reader){hs_mem_read, &src}, NULL, &rd, NULL) == HS_OK);
     gohd_record got;
     CHECK(gohd_next(rd, &got, NULL) == 1);
     CHECK(got.tag == GOHD_OBJECT && got.u.object.addr == ARENA);
@@ -639,7 +639,7 @@ static void test_writer(void)
     hs_mem_sink_release(&out);
 
     /* NULL bytes with a length: HS_ERR_ARG, and the writer refuses from then on. */
-    CHECK(gohdw_new(&w, (hs_writer){hs_mem_write, &out}, NULL) == HS_OK);
+    CHECK(gohdw_new((hs_writer){hs_mem_write, &out}, &w, NULL) == HS_OK);
     r.u.object = (gohd_memrec){ARENA, {NULL, 8}, NULL, 0};
     CHECK(gohdw_record(w, &r, &err) == HS_ERR_ARG);
     CHECK(strstr(err.msg, "object record") != NULL);
@@ -649,7 +649,7 @@ static void test_writer(void)
 
     /* A failing sink: the status and errno come back, at the output offset, and stick. */
     limit_sink ls = {1000, 0};
-    CHECK(gohdw_new(&w, (hs_writer){limit_write, &ls}, NULL) == HS_OK);
+    CHECK(gohdw_new((hs_writer){limit_write, &ls}, &w, NULL) == HS_OK);
     CHECK(gohdw_header(w, NULL) == HS_OK);
     r.u.object = (gohd_memrec){ARENA, {mem, big}, offs, 3};
     hs_error_clear(&err);
@@ -713,7 +713,7 @@ static void test_real(const char *exe)
     size_t binsize;
     elfimg *img;
     CHECK(hs_map_file(exe, &bin, &binsize, NULL) == HS_OK);
-    CHECK(elfimg_open(&img, bin, binsize, NULL) == HS_OK);
+    CHECK(elfimg_open(bin, binsize, &img, NULL) == HS_OK);
     CHECK(elfimg_symtab(img, &t, NULL) == HS_OK);
     elfimg_free(img);
 

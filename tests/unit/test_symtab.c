@@ -165,7 +165,7 @@ static void test_roundtrip(void)
     CHECK(sink.len > 8 && memcmp(sink.data, "HSSYMTAB", 8) == 0);
     symtab *d = NULL;
     hs_error e;
-    CHECK(symtab_decode(&d, sink.data, sink.len, &e) == HS_OK);
+    CHECK(symtab_decode(sink.data, sink.len, &d, &e) == HS_OK);
     if (d) {
         check_same(t, d);
         symtab_sym anon;
@@ -186,7 +186,7 @@ static void test_roundtrip(void)
     CHECK(symtab_finish(empty, NULL) == HS_OK);
     hs_mem_sink es = {0};
     CHECK(encode(empty, &es) == HS_OK);
-    CHECK(symtab_decode(&d, es.data, es.len, NULL) == HS_OK);
+    CHECK(symtab_decode(es.data, es.len, &d, NULL) == HS_OK);
     CHECK(d && symtab_count(d, SYMTAB_FUNC) == 0 && symtab_types(d, NULL, NULL) == NULL);
     symtab_free(d);
     hs_mem_sink_release(&es);
@@ -203,7 +203,7 @@ static void test_roundtrip(void)
     for (size_t n = 0; n < sink.len; n++) {
         symtab *bad = (symtab *)1;
         hs_error_clear(&e);
-        int rc = symtab_decode(&bad, sink.data, n, &e);
+        int rc = symtab_decode(sink.data, n, &bad, &e);
         CHECK(rc < 0);
         CHECK(bad == NULL);
         CHECK(e.status == rc && e.msg[0] != '\0');
@@ -219,7 +219,7 @@ static void test_roundtrip(void)
             buf[i] ^= masks[m];
             symtab *bad = NULL;
             hs_error_clear(&e);
-            int rc = symtab_decode(&bad, buf, sink.len, &e);
+            int rc = symtab_decode(buf, sink.len, &bad, &e);
             if (rc < 0) {
                 failures++;
                 CHECK(bad == NULL && e.status == rc && e.offset <= sink.len);
@@ -237,17 +237,17 @@ static void test_roundtrip(void)
     /* a flipped magic byte or version is always refused */
     memcpy(buf, sink.data, sink.len);
     buf[0] ^= 0x20;
-    CHECK(symtab_decode(&d, buf, sink.len, &e) == HS_ERR_FORMAT && e.offset == 0);
+    CHECK(symtab_decode(buf, sink.len, &d, &e) == HS_ERR_FORMAT && e.offset == 0);
     memcpy(buf, sink.data, sink.len);
     buf[8] = 4; /* format version 4 */
-    CHECK(symtab_decode(&d, buf, sink.len, &e) == HS_ERR_UNSUPPORTED && e.offset == 8);
+    CHECK(symtab_decode(buf, sink.len, &d, &e) == HS_ERR_UNSUPPORTED && e.offset == 8);
     buf[8] = 0;
-    CHECK(symtab_decode(&d, buf, sink.len, &e) == HS_ERR_UNSUPPORTED && e.offset == 8);
+    CHECK(symtab_decode(buf, sink.len, &d, &e) == HS_ERR_UNSUPPORTED && e.offset == 8);
     /* trailing garbage is refused */
     uint8_t *longer = malloc(sink.len + 1);
     memcpy(longer, sink.data, sink.len);
     longer[sink.len] = 0;
-    CHECK(symtab_decode(&d, longer, sink.len + 1, &e) == HS_ERR_FORMAT);
+    CHECK(symtab_decode(longer, sink.len + 1, &d, &e) == HS_ERR_FORMAT);
     CHECK_EQ_U64(e.offset, sink.len);
     free(longer);
     free(buf);
@@ -270,25 +270,25 @@ static void test_hostile(void)
     memcpy(buf + n, huge, sizeof huge);
     symtab *t = NULL;
     hs_error e;
-    CHECK(symtab_decode(&t, buf, n + sizeof huge, &e) == HS_ERR_FORMAT);
+    CHECK(symtab_decode(buf, n + sizeof huge, &t, &e) == HS_ERR_FORMAT);
     CHECK_EQ_U64(e.offset, n);
     /* an 11-byte varint */
     memset(buf + n, 0xff, 10);
     buf[n + 10] = 0x01;
-    CHECK(symtab_decode(&t, buf, n + 11, &e) == HS_ERR_FORMAT);
+    CHECK(symtab_decode(buf, n + 11, &t, &e) == HS_ERR_FORMAT);
     CHECK_EQ_U64(e.offset, n);
     /* pointer size 3 */
     memcpy(buf, head, sizeof head);
     buf[13] = 3;
-    CHECK(symtab_decode(&t, buf, sizeof head, &e) == HS_ERR_FORMAT);
+    CHECK(symtab_decode(buf, sizeof head, &t, &e) == HS_ERR_FORMAT);
     CHECK_EQ_U64(e.offset, 13);
     /* a go version longer than the field */
     memcpy(buf, head, sizeof head);
     buf[10] = 64;
-    CHECK(symtab_decode(&t, buf, sizeof head, &e) == HS_ERR_FORMAT);
+    CHECK(symtab_decode(buf, sizeof head, &t, &e) == HS_ERR_FORMAT);
     CHECK_EQ_U64(e.offset, 10);
     CHECK(t == NULL);
-    CHECK(symtab_decode(&t, NULL, 0, &e) == HS_ERR_TRUNCATED);
+    CHECK(symtab_decode(NULL, 0, &t, &e) == HS_ERR_TRUNCATED);
 }
 
 /* Writes a little-endian value. */
@@ -421,7 +421,7 @@ static void test_long_name(void)
     hs_mem_sink sink = {0};
     CHECK(encode(t, &sink) == HS_OK);
     symtab *d = NULL;
-    CHECK(symtab_decode(&d, sink.data, sink.len, NULL) == HS_OK);
+    CHECK(symtab_decode(sink.data, sink.len, &d, NULL) == HS_OK);
     CHECK(d && strlen(symtab_func_entry(d, 0x1000)->name) == 65535);
     symtab_free(d);
     symtab_free(t);
@@ -530,21 +530,21 @@ static void test_addcleanup(void)
     CHECK(sink.len > 10 && sink.data[8] == 3 && sink.data[9] == 2);
     symtab *d = NULL;
     hs_error e;
-    CHECK(symtab_decode(&d, sink.data, sink.len, &e) == HS_OK);
+    CHECK(symtab_decode(sink.data, sink.len, &d, &e) == HS_OK);
     CHECK(d && symtab_get_info(d)->addcleanup == 1);
     symtab_free(d);
     /* as version 2 wrote it */
     downgrade(&sink, 2);
-    CHECK(symtab_decode(&d, sink.data, sink.len, &e) == HS_OK);
+    CHECK(symtab_decode(sink.data, sink.len, &d, &e) == HS_OK);
     CHECK(d && symtab_get_info(d)->addcleanup == 1);
     symtab_free(d);
     /* the same bit in a version 1 section is unknown */
     sink.data[8] = 1;
-    CHECK(symtab_decode(&d, sink.data, sink.len, &e) == HS_ERR_FORMAT && e.offset == 9);
+    CHECK(symtab_decode(sink.data, sink.len, &d, &e) == HS_ERR_FORMAT && e.offset == 9);
     /* a version 1 section (as written before version 2) decodes; the fact comes from the
      * names */
     sink.data[9] = 0;
-    CHECK(symtab_decode(&d, sink.data, sink.len, &e) == HS_OK);
+    CHECK(symtab_decode(sink.data, sink.len, &d, &e) == HS_OK);
     CHECK(d && symtab_get_info(d)->addcleanup == 0);
     symtab_info_mut(t)->addcleanup = 0;
     if (d)
@@ -561,7 +561,7 @@ static void test_addcleanup(void)
     CHECK(encode(t, &s1) == HS_OK);
     downgrade(&s1, 1); /* version 1: no flag bit, only the name */
     s1.data[9] = 0;
-    CHECK(symtab_decode(&d, s1.data, s1.len, &e) == HS_OK);
+    CHECK(symtab_decode(s1.data, s1.len, &d, &e) == HS_OK);
     CHECK(d && symtab_get_info(d)->addcleanup == 1);
     symtab_free(d);
     hs_mem_sink_release(&s1);
@@ -626,7 +626,7 @@ static void test_stack_objects(void)
     CHECK(encode(t, &sink) == HS_OK);
     CHECK(sink.len > 10 && sink.data[8] == 3 && sink.data[9] == 4);
     symtab *d = NULL;
-    CHECK(symtab_decode(&d, sink.data, sink.len, &e) == HS_OK);
+    CHECK(symtab_decode(sink.data, sink.len, &d, &e) == HS_OK);
     if (d) {
         CHECK(symtab_get_info(d)->stack_objects == 1);
         CHECK_EQ_U64(symtab_stack_object_funcs(d), 2);
@@ -651,14 +651,14 @@ static void test_stack_objects(void)
     /* every truncation fails cleanly; every byte flip fails cleanly or decodes */
     for (size_t k = 0; k < sink.len; k++) {
         hs_error_clear(&e);
-        int rc = symtab_decode(&d, sink.data, k, &e);
+        int rc = symtab_decode(sink.data, k, &d, &e);
         CHECK(rc < 0 && d == NULL && e.offset <= k);
     }
     uint8_t *buf = malloc(sink.len);
     for (size_t i = 0; i < sink.len; i++) {
         memcpy(buf, sink.data, sink.len);
         buf[i] ^= 0x81;
-        if (symtab_decode(&d, buf, sink.len, &e) == HS_OK) {
+        if (symtab_decode(buf, sink.len, &d, &e) == HS_OK) {
             for (size_t f = 0; f < symtab_stack_object_funcs(d); f++) {
                 size_t m = 0;
                 const symtab_stkobj *r = symtab_stack_objects_at(d, f, NULL, &m);
@@ -714,7 +714,7 @@ static void test_stack_objects(void)
         memcpy(in + head, cases[c].block, cases[c].len);
         memcpy(in + head + cases[c].len, "END!", 4);
         hs_error_clear(&e);
-        int rc = symtab_decode(&d, in, len, &e);
+        int rc = symtab_decode(in, len, &d, &e);
         if (rc != cases[c].status || (rc < 0 && e.offset != head + cases[c].at))
             fprintf(stderr, "stack object block \"%s\": rc %d at %llu: %s\n", cases[c].what, rc,
                     (unsigned long long)e.offset, e.msg);
@@ -735,11 +735,11 @@ static void test_stack_objects(void)
     memcpy(buf, es.data, es.len);
     hs_mem_sink v2 = {buf, es.len, sink.len};
     downgrade(&v2, 2);
-    CHECK(symtab_decode(&d, buf, v2.len, &e) == HS_OK);
+    CHECK(symtab_decode(buf, v2.len, &d, &e) == HS_OK);
     CHECK(d && symtab_get_info(d)->stack_objects == 0 && symtab_stack_object_funcs(d) == 0);
     symtab_free(d);
     buf[9] = 4;
-    CHECK(symtab_decode(&d, buf, v2.len, &e) == HS_ERR_FORMAT && e.offset == 9);
+    CHECK(symtab_decode(buf, v2.len, &d, &e) == HS_ERR_FORMAT && e.offset == 9);
     free(buf);
     hs_mem_sink_release(&es);
     symtab_free(empty);

@@ -21,7 +21,7 @@ def chunk(raw, **kw):
     return c
 
 
-def build(sections, version=1, flags=0, index_edit=None, trailer_edit=None, entry_edit=None,
+def build(sections, version=2, flags=0, index_edit=None, trailer_edit=None, entry_edit=None,
           fix_index_crc=True):
     """sections: list of (type, name bytes, [chunks]). The *_edit hooks patch bytes before the
     CRCs that cover them are computed, so only the intended field is wrong."""
@@ -102,7 +102,9 @@ def main():
         ("truncated-in-index.hsd", good[:ix_off + 20], "truncated"),
         ("truncated-trailer.hsd", good[:-3], "truncated"),
         ("bad-magic.hsd", b"HEAPSIFX" + good[8:], "format"),
-        ("version-2.hsd", build(GOOD, version=2), "unsupported"),
+        ("version-3.hsd", build(GOOD, version=3), "unsupported"),
+        ("version-0.hsd", build(GOOD, version=0), "unsupported"),
+        ("valid-v1.hsd", build(GOOD, version=1), "ok"),
         ("unknown-flags.hsd", build(GOOD, flags=4), "unsupported"),
         ("header-crc.hsd", poke(good, 13, 0x01), "crc"),
         ("index-crc.hsd", poke(good, ix_off + 20, 0x01), "crc"),

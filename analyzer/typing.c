@@ -1,0 +1,501 @@
+/* typing.c - DWARF types carried over the heap graph (typing.h). */
+#include "typing.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "u64map.h"
+#include "vec.h"
+
+/* What a pointer word points to, by the static type of the word. */
+typedef struct pointee {
+    uint32_t type;  /* typetab id of the target value, HEAP_NONE for string bytes */
+    uint8_t backing; /* the target holds as many values as fit (a slice's array) */
+    uint8_t bytes;   /* the target is a string's bytes */
+} pointee;
+
+typedef struct typer {
+    heap *h;
+    const typetab *tt;
+    typing_stats *st;
+    uint32_t *heap_of;  /* typetab id * 2 + backing -> heap type index, HEAP_NONE */
+    uint32_t str_bytes; /* heap type index of "string bytes", HEAP_NONE until used */
+    u64map fits;        /* (shape, type, backing, header) -> 1 fits, 2 does not */
+    u64map walk;        /* (type, offset) -> encoded pointee, for struct walks */
+    uint32_t *queue;    /* nodes typed, to carry their types on from */
+    size_t nqueue, cap_queue;
+    int nomem;
+} typer;
+
+/* Word `off` of a struct: the field that holds it, or NULL. Go lays fields out in
+ * increasing offsets; zero-size fields hold nothing. */
+static const typetab_field *field_at(const typetab *tt, const typetab_type *t, uint64_t off)
+{
+    for (uint32_t i = 0; i < t->nfields; i++) {
+        const typetab_field *f = typetab_field_get(tt, t->first_field + i);
+        const typetab_type *ft = typetab_type_get(tt, f->type);
+        if (ft && off >= f->offset && off - f->offset < ft->size)
+            return f;
+    }
+    return NULL;
+}
+
+/* The target of the pointer word at `off` of a value of type id: 1 with *p, or 0 when that
+ * word is no pointer whose target's type the word's type tells (interfaces, unsafe.Pointer,
+ * funcs: their targets are typed by other evidence). */
+static int pointee_of(const typetab *tt, uint32_t id, uint64_t off, pointee *p)
+{
+    *p = (pointee){.type = HEAP_NONE};
+    for (int depth = 0; depth < 64; depth++) {
+        const typetab_type *t = typetab_type_get(tt, id);
+        if (!t)
+            return 0;
+        switch (t->kind) {
+        case TYPETAB_STRUCT: {
+            const typetab_field *f = field_at(tt, t, off);
+            if (!f)
+                return 0;
+            id = f->type;
+            off -= f->offset;
+            continue;
+        }
+        case TYPETAB_ARRAY: {
+            const typetab_type *e = typetab_type_get(tt, t->elem);
+            if (!e || !e->size || off >= t->size)
+                return 0;
+            id = t->elem;
+            off %= e->size;
+            continue;
+        }
+        case TYPETAB_POINTER: p->type = t->elem; break;
+        case TYPETAB_SLICE: p->type = t->elem, p->backing = 1; break;
+        case TYPETAB_MAP:
+        case TYPETAB_CHAN: p->type = t->hdr; break;
+        case TYPETAB_STRING: p->bytes = 1; return off == 0;
+        default: return 0;
+        }
+        return off == 0 && p->type != TYPETAB_NONE;
+    }
+    return 0;
+}
+
+/* pointee_of, remembered per (type, offset): objects of one type share their walks. */
+static int pointee_cached(typer *ty, uint32_t id, uint64_t off, pointee *p)
+{
+    if (off > UINT32_MAX)
+        return pointee_of(ty->tt, id, off, p);
+    uint64_t key = (uint64_t)id << 32 | off;
+    uint32_t v;
+    if (u64map_get(&ty->walk, key, &v)) {
+        *p = (pointee){.type = v >> 2, .backing = v & 1, .bytes = (v >> 1) & 1};
+        if (v == UINT32_MAX)
+            return 0;
+        if (p->bytes)
+            p->type = HEAP_NONE;
+        return 1;
+    }
+    int ok = pointee_of(ty->tt, id, off, p) && (p->bytes || p->type < (1u << 29));
+    v = !ok ? UINT32_MAX : (p->bytes ? 0 : p->type << 2) | (uint32_t)p->bytes << 1 | p->backing;
+    if (u64map_put(&ty->walk, key, v) < 0)
+        ty->nomem = 1;
+    return ok;
+}
+
+/* Bytes the object holds for the program, and its pointer offsets as the program sees them
+ * (slot offsets past the malloc header): the shape's kept ones. */
+static const uint32_t *object_ptrs(const heap *h, uint32_t obj, size_t *n, int *complete)
+{
+    const heap_shape *s = &h->shapes[h->obj_shape[obj]];
+    *n = s->nkept;
+    *complete = s->nkept == s->nptrs;
+    return h->shape_ptrs + s->kept_at;
+}
+
+/* A struct of the runtime's own (runtime.g, hchan<T>, hash<K,V>). */
+static int runtime_struct(const typetab_type *t)
+{
+    return (t->flags & TYPETAB_T_INTERNAL) || !strncmp(t->name, "runtime.", 8) ||
+           !strncmp(t->name, "internal/runtime/", 17);
+}
+
+static int fits_now(const heap *h, uint32_t obj, const typetab_type *t, int backing)
+{
+    const typetab *tt = h->tt;
+    uint64_t bytes = heap_obj_bytes(h, obj), hdr = h->obj_hdr[obj], ps = h->ptr_size;
+    if (!t->size || t->size > bytes)
+        return 0;
+    if (!backing && bytes > t->size + t->size / 4 + 16) /* more than a size class's slack */
+        return 0;
+    size_t n;
+    int complete;
+    const uint32_t *ptrs = object_ptrs(h, obj, &n, &complete);
+    /* Every pointer word of the object is a pointer word of the type, repeated. */
+    uint64_t first_words = 0; /* the object's pointer words inside the first value */
+    for (size_t i = 0; i < n; i++) {
+        if (ptrs[i] < hdr)
+            return 0;
+        uint64_t po = ptrs[i] - hdr;
+        if (po % ps || !typetab_ptr_word(tt, t->id, (po % t->size) / ps))
+            return 0;
+        first_words += po < t->size;
+    }
+    /* The first value's pointer words are all there (where the shape kept them). The
+     * runtime's own structs are exempt: pointers to its not-in-heap types (mspan, mcache)
+     * are no pointers to the collector, and a channel of pointer-free elements is
+     * allocated without any, which DWARF cannot tell. */
+    if (runtime_struct(t))
+        return 1;
+    uint64_t want = 0, limit = t->ptr_words * ps;
+    if (!complete && n && ptrs[n - 1] - hdr < limit)
+        limit = ptrs[n - 1] - hdr + 1;
+    for (uint64_t w = 0; w * ps < limit; w++)
+        want += (uint64_t)typetab_ptr_word(tt, t->id, w);
+    return want == first_words;
+}
+
+int typing_fits(const heap *h, uint32_t obj, uint32_t id, uint64_t count)
+{
+    const typetab_type *t = h->tt ? typetab_type_get(h->tt, id) : NULL;
+    return t && obj < h->nobj && fits_now(h, obj, t, count > 1);
+}
+
+/* typing_fits, remembered per shape: objects of one shape get the same answer. */
+static int fits(typer *ty, uint32_t obj, const typetab_type *t, int backing)
+{
+    const heap *h = ty->h;
+    if (t->id >= (1u << 29))
+        return fits_now(h, obj, t, backing);
+    uint64_t key = (uint64_t)h->obj_shape[obj] << 32 | (uint64_t)t->id << 2 |
+                   (uint64_t)backing << 1 | (h->obj_hdr[obj] != 0);
+    uint32_t *v = u64map_upsert(&ty->fits, key, 0);
+    if (!v) {
+        ty->nomem = 1;
+        return 0;
+    }
+    if (!*v)
+        *v = fits_now(h, obj, t, backing) ? 1 : 2;
+    return *v == 1;
+}
+
+/* The heap type for `backing ? "[]T backing" : T`, made on first use. */
+static uint32_t heap_type_of(typer *ty, uint32_t id, int backing)
+{
+    heap *h = ty->h;
+    uint32_t *slot = &ty->heap_of[(size_t)id * 2 + (backing != 0)];
+    if (*slot != HEAP_NONE)
+        return *slot;
+    const typetab_type *t = typetab_type_get(ty->tt, id);
+    char name[512];
+    snprintf(name, sizeof name, backing ? "[]%s backing" : "%s", t->name);
+    heap_type ht = {.addr = t->rtype, .name = strpool_intern(&h->names, name, strlen(name)),
+                    .size = t->size, .ttype = id, .backing = (uint8_t)(backing != 0)};
+    size_t len = h->ntypes;
+    if (ht.name == HEAP_NONE || VEC_PUSH(h->types, len, h->cap_types, ht) < 0) {
+        ty->nomem = 1;
+        return HEAP_NONE;
+    }
+    return *slot = h->ntypes++;
+}
+
+static uint32_t string_bytes_type(typer *ty)
+{
+    heap *h = ty->h;
+    if (ty->str_bytes != HEAP_NONE)
+        return ty->str_bytes;
+    heap_type ht = {.name = strpool_intern(&h->names, "string bytes", 12), .ttype = HEAP_NONE};
+    size_t len = h->ntypes;
+    if (ht.name == HEAP_NONE || VEC_PUSH(h->types, len, h->cap_types, ht) < 0) {
+        ty->nomem = 1;
+        return HEAP_NONE;
+    }
+    return ty->str_bytes = h->ntypes++;
+}
+
+static void enqueue(typer *ty, uint32_t node)
+{
+    if (VEC_PUSH(ty->queue, ty->nqueue, ty->cap_queue, node) < 0)
+        ty->nomem = 1;
+}
+
+/* Gives node dst the type p by evidence src, if it has none yet and the type fits. */
+static void assign(typer *ty, uint32_t dst, const pointee *p, int src)
+{
+    heap *h = ty->h;
+    if (dst >= h->nobj) {
+        uint32_t a = dst - h->nobj;
+        if (dst >= h->nnodes || h->aux[a].kind != HEAP_NODE_GLOBAL || !h->aux[a].anonymous ||
+            h->aux_ttype[a] != HEAP_NONE || p->bytes || p->backing)
+            return;
+        h->aux_ttype[a] = p->type; /* a static that a typed pointer names */
+        enqueue(ty, dst);
+        return;
+    }
+    if (h->obj_type[dst] != HEAP_NONE || h->obj_func[dst] != HEAP_NONE)
+        return;
+    if (p->bytes) {
+        if (h->shapes[h->obj_shape[dst]].nptrs == 0) {
+            h->obj_type[dst] = string_bytes_type(ty);
+            h->obj_tsrc[dst] = (uint8_t)src;
+        }
+        return;
+    }
+    const typetab_type *t = typetab_type_get(ty->tt, p->type);
+    if (!t)
+        return;
+    /* A pointer to one of the runtime's own structs may name the first of an array of them
+     * (a map's buckets). */
+    int backing = p->backing ||
+                  ((t->flags & TYPETAB_T_INTERNAL) && t->size && heap_obj_bytes(h, dst) >= 2 * t->size);
+    if (!fits(ty, dst, t, backing)) {
+        ty->st->refused++;
+        return;
+    }
+    h->obj_type[dst] = heap_type_of(ty, p->type, backing);
+    h->obj_tsrc[dst] = (uint8_t)src;
+    enqueue(ty, dst);
+}
+
+/* The variable of frame f (at its pc) whose stack slot holds byte `at` (from sp), with *start
+ * its offset from sp; NULL when none does. */
+static const typetab_var *frame_var(const typetab *tt, const heap_aux *f, uint64_t at,
+                                    uint64_t *start)
+{
+    const typetab_func *fn = typetab_func_at(tt, f->pc);
+    if (!fn && f->depth)
+        fn = typetab_func_at(tt, f->pc - 1);
+    if (!fn)
+        return NULL;
+    size_t n;
+    const typetab_var *v = typetab_func_vars(tt, fn, &n);
+    /* a caller is at its return address: its call instruction is the byte before */
+    uint64_t pc = f->depth && f->pc > fn->low ? f->pc - 1 : f->pc;
+    for (size_t i = 0; i < n; i++) {
+        const typetab_type *t = typetab_type_get(tt, v[i].type);
+        int64_t s = (int64_t)f->size + v[i].cfa_off; /* the CFA is the frame's end */
+        if (!(v[i].flags & TYPETAB_V_SLOT) || !t || pc < v[i].lo || pc >= v[i].hi || s < 0 ||
+            at < (uint64_t)s || at - (uint64_t)s >= t->size)
+            continue;
+        *start = (uint64_t)s;
+        return &v[i];
+    }
+    return NULL;
+}
+
+/* The captured variable of closure object obj holding program offset `at`, or NULL. */
+static const typetab_var *closure_var(const heap *h, uint32_t obj, uint64_t at)
+{
+    const symtab_sym *fs = h->syms && h->obj_func[obj] != HEAP_NONE
+                               ? symtab_get(h->syms, SYMTAB_FUNC, h->obj_func[obj]) : NULL;
+    const typetab_func *fn = fs ? typetab_func_at(h->tt, fs->addr) : NULL;
+    if (!fn)
+        return NULL;
+    size_t n;
+    const typetab_var *v = typetab_func_vars(h->tt, fn, &n);
+    for (size_t i = 0; i < n; i++) {
+        const typetab_type *t = typetab_type_get(h->tt, v[i].type);
+        if (v[i].closure_off && t && at >= v[i].closure_off && at - v[i].closure_off < t->size)
+            return &v[i];
+    }
+    return NULL;
+}
+
+/* A variable's name followed by the expression of byte `at` inside it ("sessions[3].id"). */
+static const char *var_expr(const typetab *tt, const typetab_var *v, uint64_t at, char *buf,
+                            size_t cap)
+{
+    int n = snprintf(buf, cap, "%s", v->name);
+    if (n < 0 || (size_t)n >= cap || !typing_field_expr(tt, v->type, 1, at, buf + n, cap - (size_t)n))
+        return n >= 0 && (size_t)n < cap ? buf : NULL;
+    return buf;
+}
+
+/* Carries the types of node v to its targets. */
+static void carry(typer *ty, uint32_t v)
+{
+    heap *h = ty->h;
+    const graph *g = h->g;
+    const uint32_t *off = graph_out_offsets(g), *dst = graph_out_dst(g), *fld = graph_out_field(g);
+    const heap_aux *x = v >= h->nobj ? &h->aux[v - h->nobj] : NULL;
+    uint32_t type = x ? h->aux_ttype[v - h->nobj] : HEAP_NONE;
+    uint64_t elem = 0, span = UINT64_MAX;
+    int64_t delta = 0; /* edge field + delta = offset in the value */
+    int src = !x ? HEAP_TSRC_FIELD : x->kind == HEAP_NODE_FRAME ? HEAP_TSRC_FRAME : HEAP_TSRC_GLOBAL;
+    if (!x) {
+        delta = -(int64_t)h->obj_hdr[v];
+        if (h->obj_type[v] != HEAP_NONE) {
+            const heap_type *ht = &h->types[h->obj_type[v]];
+            const typetab_type *t = typetab_type_get(ty->tt, ht->ttype);
+            if (!t || !t->size)
+                return;
+            type = ht->ttype;
+            elem = t->size;
+            span = ht->backing ? heap_obj_bytes(h, v) / t->size * t->size : t->size;
+        }
+    } else if (x->kind == HEAP_NODE_GLOBAL && !x->anonymous) {
+        const typetab_global *gv = typetab_global_at(ty->tt, x->addr);
+        if (!gv)
+            return;
+        delta = (int64_t)(x->addr - gv->addr); /* edges are offsets from the symbol */
+    } else if (x->kind != HEAP_NODE_FRAME && type == HEAP_NONE) {
+        return;
+    }
+    for (uint32_t e = off[v]; e < off[v + 1] && !ty->nomem; e++) {
+        if ((int64_t)fld[e] + delta < 0)
+            continue;
+        uint64_t at = (uint64_t)((int64_t)fld[e] + delta), start;
+        pointee p;
+        int ok = 0;
+        if (x && x->kind == HEAP_NODE_FRAME) {
+            const typetab_var *fv = frame_var(ty->tt, x, at, &start);
+            ok = fv && pointee_cached(ty, fv->type, at - start, &p);
+        } else if (type == HEAP_NONE) { /* an untyped closure: its captured variables */
+            const typetab_var *cv = closure_var(h, v, at);
+            ok = cv && pointee_cached(ty, cv->type, at - cv->closure_off, &p);
+        } else if (at < span) {
+            ok = pointee_cached(ty, type, elem ? at % elem : at, &p);
+        }
+        if (ok)
+            assign(ty, dst[e], &p, src);
+    }
+}
+
+/* Checks the runtime's evidence against the table: a type that fits keeps its object (named
+ * from DWARF, a malloc header's element type as the backing array it heads); one that does
+ * not is dropped. */
+static void check_runtime_types(typer *ty)
+{
+    heap *h = ty->h;
+    for (uint32_t v = 0; v < h->nobj && !ty->nomem; v++) {
+        uint32_t ti = h->obj_type[v];
+        if (ti == HEAP_NONE || h->obj_tsrc[v] == HEAP_TSRC_LAYOUT)
+            continue;
+        const heap_type *ht = &h->types[ti];
+        const typetab_type *t = ht->addr ? typetab_type_by_rtype(ty->tt, ht->addr) : NULL;
+        if (!t) {
+            ty->st->untyped++;
+            continue;
+        }
+        int backing = h->obj_tsrc[v] == HEAP_TSRC_HEADER && heap_obj_bytes(h, v) >= 2 * t->size;
+        if (!fits(ty, v, t, backing)) {
+            ty->st->refused++;
+            h->obj_type[v] = HEAP_NONE;
+            h->obj_tsrc[v] = HEAP_TSRC_NONE;
+            continue;
+        }
+        h->obj_type[v] = heap_type_of(ty, t->id, backing);
+        enqueue(ty, v);
+    }
+}
+
+int typing_run(heap *h, const typetab *tt, typing_stats *st, hs_error *err)
+{
+    typer ty = {.h = h, .tt = tt, .st = st, .str_bytes = HEAP_NONE};
+    size_t ntypes = typetab_type_count(tt);
+    int rc = HS_OK;
+    memset(st, 0, sizeof *st);
+    h->tt = tt;
+    if (!(ty.heap_of = malloc((ntypes * 2 + 1) * sizeof *ty.heap_of)) ||
+        !(h->aux_ttype = malloc(((size_t)h->naux + 1) * sizeof *h->aux_ttype))) {
+        rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "typing: %zu types", ntypes);
+        goto out;
+    }
+    memset(ty.heap_of, 0xff, (ntypes * 2 + 1) * sizeof *ty.heap_of);
+    memset(h->aux_ttype, 0xff, ((size_t)h->naux + 1) * sizeof *h->aux_ttype);
+    /* Declared types first (globals, then frames), so that they win over carried ones. */
+    for (uint32_t i = 0; i < h->naux; i++) {
+        const heap_aux *x = &h->aux[i];
+        const typetab_global *gv = x->kind == HEAP_NODE_GLOBAL && !x->anonymous
+                                       ? typetab_global_at(tt, x->addr) : NULL;
+        if (gv)
+            h->aux_ttype[i] = gv->type;
+        if (gv || x->kind == HEAP_NODE_FRAME)
+            enqueue(&ty, h->nobj + i);
+    }
+    check_runtime_types(&ty);
+    for (uint32_t v = 0; v < h->nobj && h->syms; v++)
+        if (h->obj_func[v] != HEAP_NONE)
+            enqueue(&ty, v);
+    for (size_t i = 0; i < ty.nqueue && !ty.nomem; i++)
+        carry(&ty, ty.queue[i]);
+    if (ty.nomem)
+        rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "typing the heap");
+out:
+    free(ty.heap_of);
+    free(ty.queue);
+    u64map_release(&ty.fits);
+    u64map_release(&ty.walk);
+    return rc;
+}
+
+const char *typing_field_expr(const typetab *tt, uint32_t id, uint64_t count, uint64_t offset,
+                              char *buf, size_t cap)
+{
+    size_t len = 0;
+    const typetab_type *t = typetab_type_get(tt, id);
+    if (!t || !cap)
+        return NULL;
+    buf[0] = '\0';
+    if (count > 1 && t->size) {
+        len += (size_t)snprintf(buf + len, cap - len, "[%llu]",
+                                (unsigned long long)(offset / t->size));
+        offset %= t->size;
+    }
+    for (int depth = 0; depth < 64 && len < cap; depth++) {
+        if (t->kind == TYPETAB_STRUCT) {
+            const typetab_field *f = field_at(tt, t, offset);
+            if (!f)
+                return NULL;
+            len += (size_t)snprintf(buf + len, cap - len, ".%s", f->name);
+            offset -= f->offset;
+            t = typetab_type_get(tt, f->type);
+        } else if (t->kind == TYPETAB_ARRAY) {
+            const typetab_type *e = typetab_type_get(tt, t->elem);
+            if (!e || !e->size)
+                return NULL;
+            len += (size_t)snprintf(buf + len, cap - len, "[%llu]",
+                                    (unsigned long long)(offset / e->size));
+            offset %= e->size;
+            t = e;
+        } else {
+            return buf; /* a word of a scalar, pointer, string, slice or interface */
+        }
+        if (!t)
+            return NULL;
+    }
+    return len < cap ? buf : NULL;
+}
+
+const char *typing_node_field(const heap *h, uint32_t node, uint64_t field, char *buf, size_t cap)
+{
+    const typetab *tt = h->tt;
+    if (!tt || node >= h->nnodes || !cap)
+        return NULL;
+    if (node < h->nobj) {
+        if (field < h->obj_hdr[node])
+            return NULL;
+        field -= h->obj_hdr[node];
+        if (h->obj_type[node] == HEAP_NONE) { /* a closure: the captured variable's name */
+            const typetab_var *cv = closure_var(h, node, field);
+            return cv ? var_expr(tt, cv, field - cv->closure_off, buf, cap) : NULL;
+        }
+        const heap_type *ht = &h->types[h->obj_type[node]];
+        const typetab_type *t = typetab_type_get(tt, ht->ttype);
+        if (!t || !t->size)
+            return NULL;
+        return typing_field_expr(tt, t->id, ht->backing ? heap_obj_bytes(h, node) / t->size : 1,
+                                 field, buf, cap);
+    }
+    const heap_aux *x = &h->aux[node - h->nobj];
+    if (x->kind == HEAP_NODE_FRAME) {
+        uint64_t start;
+        const typetab_var *fv = frame_var(tt, x, field, &start);
+        return fv ? var_expr(tt, fv, field - start, buf, cap) : NULL;
+    }
+    const typetab_global *gv = x->kind == HEAP_NODE_GLOBAL && !x->anonymous
+                                   ? typetab_global_at(tt, x->addr) : NULL;
+    if (gv)
+        return typing_field_expr(tt, gv->type, 1, x->addr - gv->addr + field, buf, cap);
+    uint32_t st = h->aux_ttype ? h->aux_ttype[node - h->nobj] : HEAP_NONE;
+    return st != HEAP_NONE ? typing_field_expr(tt, st, 1, field, buf, cap) : NULL;
+}

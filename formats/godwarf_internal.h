@@ -1,0 +1,122 @@
+/* godwarf_internal.h - what the DWARF reader's files share: the reader's state (the DIEs as
+ * read, before their references are resolved), the attributes of one DIE, and the helpers
+ * of godwarf_attr.c. godwarf.c opens the binary and walks the units; godwarf_func.c reads
+ * functions and their variables; godwarf_types.c resolves the types and builds the typetab.
+ * Not part of the public API (godwarf.h). */
+#ifndef GODWARF_INTERNAL_H
+#define GODWARF_INTERNAL_H
+
+#include <elfutils/libdw.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "godwarf.h"
+
+/* Go's own attributes (cmd/internal/dwarf/dwarf.go, the same numbers from Go 1.19 to 1.27;
+ * closure offsets from Go 1.23, DW_AT_go_closure_offset). */
+#define GW_AT_go_kind 0x2900
+#define GW_AT_go_key 0x2901
+#define GW_AT_go_elem 0x2902
+#define GW_AT_go_embedded_field 0x2903
+#define GW_AT_go_runtime_type 0x2904
+#define GW_AT_go_closure_offset 0x2907
+
+/* The attributes of one DIE that the reader uses; references are .debug_info offsets (0 =
+ * absent: offset 0 is a unit header, never a DIE). */
+typedef struct gw_attrs {
+    const char *name;
+    Dwarf_Off type, go_elem, go_key, origin;
+    uint64_t byte_size, count, member_loc, go_rt, closure_off;
+    int go_kind, encoding; /* -1 when absent */
+    unsigned has_size : 1, has_count : 1, has_member_loc : 1, has_location : 1,
+        has_frame_base : 1, embedded : 1, var_param : 1, has_low_pc : 1;
+    Dwarf_Attribute location, frame_base; /* valid while the Dwarf lives */
+} gw_attrs;
+
+/* A type DIE as read. Fields are raw_fields[first_field .. + nfields). */
+typedef struct raw_type {
+    Dwarf_Off off;
+    const char *name;
+    Dwarf_Off type, go_elem, go_key;
+    uint64_t size, count, go_rt;
+    uint32_t first_field, nfields;
+    uint16_t tag;
+    int16_t go_kind, encoding;
+    uint8_t has_size;
+    uint32_t id; /* typetab id, set by godwarf_build */
+} raw_type;
+
+typedef struct raw_field {
+    const char *name;
+    Dwarf_Off type;
+    uint64_t offset;
+    uint32_t flags; /* TYPETAB_F_* */
+} raw_field;
+
+typedef struct raw_global {
+    const char *name;
+    uint64_t addr;
+    Dwarf_Off type;
+} raw_global;
+
+/* A variable record; v.type is set from `type` by godwarf_build. */
+typedef struct raw_var {
+    typetab_var v; /* v.name is a libdw string */
+    Dwarf_Off type;
+} raw_var;
+
+typedef struct raw_func {
+    const char *name;
+    uint64_t low, high;
+    size_t first_var, nvars;
+} raw_func;
+
+typedef struct gw {
+    Dwarf *dbg;
+    hs_error *err;
+    unsigned ptr_size;
+    uint64_t types_base;  /* runtime.types, 0 when unknown */
+    uint64_t info_at;     /* file offset of .debug_info when stored uncompressed, else
+                           * HS_NO_OFFSET */
+    char go_version[64];
+    int regabi;
+    raw_type *types;
+    size_t ntypes, types_cap;
+    raw_field *fields;
+    size_t nfields, fields_cap;
+    raw_global *globals;
+    size_t nglobals, globals_cap;
+    raw_func *funcs;
+    size_t nfuncs, funcs_cap;
+    raw_var *vars;
+    size_t nvars, vars_cap;
+} gw;
+
+/* godwarf_attr.c: reads the attributes of a DIE into *a; fails naming the DIE. */
+int godwarf_attrs(gw *g, Dwarf_Die *die, gw_attrs *a);
+
+/* godwarf_attr.c: records a failure at a DIE (".debug_info" offset die_off) with libdw's
+ * message appended, and returns HS_ERR_FORMAT. */
+int godwarf_fail(gw *g, Dwarf_Off die_off, const char *what);
+
+/* godwarf_attr.c: room for `more` elements in an array of the reader (p, *n used, *cap). */
+int godwarf_room(gw *g, void **p, size_t n, size_t *cap, size_t more, size_t elem);
+
+/* godwarf_attr.c: the operations of a location expression held in a block (Go writes its
+ * single expressions as DW_FORM_block1, which libdw's location readers refuse in DWARF 4 and 5
+ * units): only those Go's locations use (DW_OP_addr, DW_OP_call_frame_cfa, DW_OP_fbreg,
+ * DW_OP_piece, DW_OP_reg0-31, DW_OP_regx). -1 for any other, a truncated one, or more than
+ * max. */
+int godwarf_block_ops(const Dwarf_Block *b, unsigned addr_size, Dwarf_Op *ops, size_t max,
+                      size_t *n);
+
+/* godwarf_types.c: records a type DIE (tag is its tag) with its members or subrange. */
+int godwarf_type_die(gw *g, Dwarf_Die *die, int tag);
+
+/* godwarf_func.c: records a subprogram DIE with code, and its variables. */
+int godwarf_func_die(gw *g, Dwarf_Die *die);
+
+/* godwarf_types.c: resolves the types and builds the finished typetab from everything read. */
+int godwarf_build(gw *g, typetab **out);
+
+#endif
