@@ -121,6 +121,25 @@ void emit_json_rows(emit_json_ctx *j, struct cJSON *parent, const char *key,
  * (SIZE_MAX: all; "count" keeps their number). The caller frees it with cJSON_Delete. */
 struct cJSON *emit_json_tree(emit_json_ctx *j, const report *r, size_t max_objects);
 
+/* Line wrapping (emit_wrap.c): an emit_wrap is an hs_writer (emit_wrap_write, ctx = the
+ * emit_wrap) that passes text on to out line by line, breaking lines wider than width
+ * columns at spaces; the continuations start at the column of the line's first
+ * EMIT_WRAP_MARK (not printed), else at its indentation. */
+#define EMIT_WRAP_MARK '\001'
+typedef struct emit_wrap {
+    hs_writer out;
+    size_t width;
+    char *line;     /* the line being received */
+    size_t len, cap;
+    int status;     /* the first failure: out's status or HS_ERR_NOMEM */
+} emit_wrap;
+
+void emit_wrap_init(emit_wrap *w, hs_writer out, size_t width);
+/* Takes n bytes of text; returns HS_OK or the sticky status. */
+int emit_wrap_write(void *ctx, const void *buf, size_t n);
+/* Passes on the last, unfinished line, frees what w holds and returns its status. */
+int emit_wrap_finish(emit_wrap *w);
+
 /* Returns 1 when s is valid UTF-8 (NULL counts as valid). */
 int emit_utf8_valid(const char *s);
 

@@ -70,6 +70,13 @@ static const char *plural(uint64_t n, const char *one, const char *many)
     return n == 1 ? one : many;
 }
 
+/* Where a wrapped line continues (emit_wrap.c): only written when the text wraps. */
+static void put_mark(tctx *t)
+{
+    if (t->o.width)
+        emit_buf_put(&t->b, (const char[]){EMIT_WRAP_MARK}, 1);
+}
+
 /* "   label:     " at the block's label column. */
 static void put_label(tctx *t, const char *label)
 {
@@ -77,6 +84,7 @@ static void put_label(tctx *t, const char *label)
     emit_buf_puts(&t->b, label);
     size_t n = strlen(label);
     emit_buf_pad(&t->b, n < LABEL_WIDTH ? LABEL_WIDTH - n : 1);
+    put_mark(t);
 }
 
 static void put_field(tctx *t, const char *label, const char *value)
@@ -175,6 +183,7 @@ static void put_steps(tctx *t, const report_step *s, size_t n, size_t col)
         } else if (w) {
             emit_buf_pad(&t->b, w + 4);
         }
+        put_mark(t);
         put_node(t, &s[i]);
         emit_buf_put(&t->b, "\n", 1);
     }
@@ -269,6 +278,7 @@ static void put_finding(tctx *t, const report_finding *f, size_t index)
     emit_buf_put(&t->b, "\n", 1);
     if (f->title) {
         emit_buf_pad(&t->b, BLOCK_INDENT);
+        put_mark(t);
         put_clean(t, f->title);
         emit_buf_put(&t->b, "\n", 1);
     }
@@ -362,6 +372,7 @@ static void put_typing(tctx *t, const report *r, size_t lw, int w)
     if (!ty->nby)
         return;
     emit_buf_printf(&t->b, "  %-*s", (int)lw, "typed by");
+    put_mark(t);
     for (size_t i = 0; i < ty->nby; i++)
         emit_buf_printf(&t->b, "%s%s %.1f%%", i ? ", " : "", ty->by[i].evidence,
                         pct(ty->by[i].bytes, r->in_use_bytes));
@@ -414,11 +425,13 @@ static void put_summary(tctx *t, const report *r)
         put_typing(t, r, lw, w);
     for (size_t i = 0; i < r->ncontainers; i++) { /* one per line, aligned */
         emit_buf_printf(&t->b, "  %-*s", (int)lw, i ? "" : "containers");
+        put_mark(t);
         put_clean(t, r->containers[i]);
         emit_buf_put(&t->b, "\n", 1);
     }
     for (size_t i = 0; i < r->nnotes; i++) {
         emit_buf_puts(&t->b, "  note: ");
+        put_mark(t);
         put_clean(t, r->notes[i]);
         emit_buf_put(&t->b, "\n", 1);
     }
@@ -486,6 +499,7 @@ static void put_table(tctx *t, const char *title, const report_row *rows, size_t
             }
         }
         emit_buf_pad(&t->b, 2);
+        put_mark(t);
         put_clean(t, rows[i].label);
         if (with_addr && rows[i].addr)
             emit_buf_printf(&t->b, " %s", emit_addr(rows[i].addr, a));
@@ -516,6 +530,7 @@ static void put_diff(tctx *t, const report_diff *d)
         emit_buf_printf(&t->b, "  %12s %12s %c%11s  %-8s ", emit_size(g->bytes_before, a),
                         emit_size(g->bytes_after, b), grew ? '+' : '-', emit_size(delta, c),
                         g->group ? g->group : "?");
+        put_mark(t);
         put_clean(t, g->label);
         emit_buf_printf(&t->b, " (%" PRIu64 " -> %" PRIu64 ")\n", g->count_before, g->count_after);
     }
@@ -548,11 +563,13 @@ int emit_text(const report *r, hs_writer out, const emit_text_options *opts)
     if (!emit_report_valid(r) || !out.write)
         return HS_ERR_ARG;
     tctx t;
-    emit_buf_init(&t.b, out);
+    emit_wrap wrap;
     if (opts)
         t.o = *opts;
     else
         emit_text_options_init(&t.o);
+    emit_wrap_init(&wrap, out, t.o.width);
+    emit_buf_init(&t.b, t.o.width ? (hs_writer){emit_wrap_write, &wrap} : out);
     put_dump(&t, r);
     put_verdict(&t, r);
     for (size_t i = 0; i < r->nfindings; i++)
@@ -565,7 +582,8 @@ int emit_text(const report *r, hs_writer out, const emit_text_options *opts)
         put_table(&t, "Top retainers", r->retainers, r->nretainers, 1);
         put_table(&t, "Histogram", r->histogram, r->nhistogram, 0);
     }
-    return emit_buf_finish(&t.b);
+    int rc = emit_buf_finish(&t.b), wrc = emit_wrap_finish(&wrap);
+    return rc < 0 ? rc : wrc;
 }
 
 int emit_text_path(const report_path *p, hs_writer out)

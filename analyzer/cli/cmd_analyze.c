@@ -42,6 +42,7 @@ static const char analyze_usage[] =
 static const char check_usage[] =
     "usage: heapsift check DUMP --fail-on KINDS [--min-bytes N] [--binary BIN]\n"
     "                      [--container SYM]... [--value-type T]... [--json FILE]\n"
+    "                      [--width N]\n"
     "\n"
     "Exits 1 when a finding of one of KINDS (comma-separated: ghost, finalizer_pinned,\n"
     "closure_cycle, tombstone, or all) holding at least --min-bytes retained bytes exists,\n"
@@ -387,6 +388,7 @@ int cmd_check(int argc, char **argv)
     emit_text_options to;
     emit_text_options_init(&to);
     to.tables = 0;
+    to.width = text_width(&a);
     int ok = emit_to("check", "-", r, emit_text_cb, &to) == 0 &&
              (!a.json || emit_to("check", a.json, r, emit_json_cb, NULL) == 0);
     status = !ok ? CLI_BAD : k ? CLI_FOUND : CLI_OK;

@@ -9,7 +9,21 @@
   const D = JSON.parse(document.getElementById('heapsift-data').textContent);
   const V = D.views || null;
   const details = new Map(); /* address -> object details */
-  if (V) for (const o of V.objects) details.set(o.node.addr, o);
+  if (V) {
+    /* The views' steps are [kind, name, shape, addr, size, field, field_name], strings as
+     * indexes into V.strings: back to the report's step objects. */
+    const S = V.strings;
+    const str = (i) => (i === null ? null : S[i]);
+    const step = (a) => ({kind: S[a[0]], name: str(a[1]), shape: str(a[2]), addr: a[3], size: a[4],
+                          field: a[5], field_name: str(a[6])});
+    for (const n of V.tree) n.node = step(n.node);
+    for (const o of V.objects) {
+      o.node = step(o.node);
+      o.fields = o.fields.map(step);
+      o.referrers = o.referrers.map(step);
+      details.set(o.node.addr, o);
+    }
+  }
 
   /* ---- helpers ---- */
 
