@@ -124,8 +124,10 @@ struct cJSON *emit_json_tree(emit_json_ctx *j, const report *r, size_t max_objec
 /* Line wrapping (emit_wrap.c): an emit_wrap is an hs_writer (emit_wrap_write, ctx = the
  * emit_wrap) that passes text on to out line by line, breaking lines wider than width
  * columns at spaces; the continuations start at the column of the line's first
- * EMIT_WRAP_MARK (not printed), else at its indentation. */
+ * EMIT_WRAP_MARK (not printed), else at its indentation. An EMIT_WRAP_GLUE is a space that
+ * does not break. */
 #define EMIT_WRAP_MARK '\001'
+#define EMIT_WRAP_GLUE '\002' /* printed as a space, never broken at */
 typedef struct emit_wrap {
     hs_writer out;
     size_t width;

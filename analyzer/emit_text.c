@@ -77,6 +77,16 @@ static void put_mark(tctx *t)
         emit_buf_put(&t->b, (const char[]){EMIT_WRAP_MARK}, 1);
 }
 
+/* " (SIZE)", whose space does not break when the text wraps. */
+static void put_size(tctx *t, uint64_t bytes)
+{
+    char z[EMIT_SIZE_MAX];
+    char *sp = strchr(emit_size(bytes, z), ' ');
+    if (sp && t->o.width)
+        *sp = EMIT_WRAP_GLUE;
+    emit_buf_printf(&t->b, " (%s)", z);
+}
+
 /* "   label:     " at the block's label column. */
 static void put_label(tctx *t, const char *label)
 {
@@ -124,7 +134,7 @@ static int step_is_root(const report_path *p)
 /* "<kind> <name> <addr> (<size>)" as the header comment describes. */
 static void put_node(tctx *t, const report_step *s)
 {
-    char a[EMIT_ADDR_MAX], z[EMIT_SIZE_MAX];
+    char a[EMIT_ADDR_MAX];
     const char *kind = report_node_kind_name(s->kind);
     if (s->name) {
         put_kind_name(t, s->kind == REPORT_NODE_OBJECT ? NULL : kind, s->name);
@@ -138,7 +148,7 @@ static void put_node(tctx *t, const report_step *s)
     if (s->addr)
         emit_buf_printf(&t->b, " %s", emit_addr(s->addr, a));
     if (s->size)
-        emit_buf_printf(&t->b, " (%s)", emit_size(s->size, z));
+        put_size(t, s->size);
 }
 
 #define HOP_MAX 96
@@ -200,11 +210,11 @@ static void put_path(tctx *t, const report_path *p, size_t col)
     size_t n = p->nsteps;
     put_kind_name(t, p->root_kind, p->root_name);
     if (step_is_root(p)) {
-        char a[EMIT_ADDR_MAX], z[EMIT_SIZE_MAX];
+        char a[EMIT_ADDR_MAX];
         if (s[0].addr)
             emit_buf_printf(&t->b, " %s", emit_addr(s[0].addr, a));
         if (s[0].size)
-            emit_buf_printf(&t->b, " (%s)", emit_size(s[0].size, z));
+            put_size(t, s[0].size);
         s++, n--;
     }
     emit_buf_put(&t->b, "\n", 1);
@@ -366,9 +376,11 @@ static void put_typing(tctx *t, const report *r, size_t lw, int w)
 {
     const report_typing *ty = &r->typing;
     char z[EMIT_SIZE_MAX];
-    emit_buf_printf(&t->b, "  %-*s%*" PRIu64 "  %s (%.1f%% of in-use bytes, from %s)\n",
-                    (int)lw, "typed", w, ty->objects, emit_size(ty->bytes, z),
-                    pct(ty->bytes, r->in_use_bytes), ty->from);
+    emit_buf_printf(&t->b, "  %-*s", (int)lw, "typed");
+    put_mark(t);
+    emit_buf_printf(&t->b, "%*" PRIu64 "  %s (%.1f%% of in-use bytes, from %s)\n", w,
+                    ty->objects, emit_size(ty->bytes, z), pct(ty->bytes, r->in_use_bytes),
+                    ty->from);
     if (!ty->nby)
         return;
     emit_buf_printf(&t->b, "  %-*s", (int)lw, "typed by");

@@ -1,8 +1,10 @@
 /* emit_wrap.c - line wrapping for the text report (emit_text --width): a writer that passes
  * text on line by line and breaks a line wider than its width at spaces, continuing at the
- * column its EMIT_WRAP_MARK marked (the start of a value after its label, of a node after its
- * hop). Widths count code points; ANSI escape sequences (the headers' bold) count nothing. A
- * word wider than the room left is broken where it reaches the edge. */
+ * column its last EMIT_WRAP_MARK marked (the start of a value after its label, of a node after
+ * its hop). Widths count code points; ANSI escape sequences (the headers' bold) count nothing.
+ * A word wider than the room left is broken after its last '.', '/', ',' or ')' that fits
+ * ("encoding/json/" + "v2.cache"), else where it reaches the edge; an EMIT_WRAP_GLUE is a
+ * space that is never broken at ("16 B"). */
 #include "emit.h"
 
 #include <stdlib.h>
@@ -47,15 +49,19 @@ static void out_put(emit_wrap *w, const char *s, size_t n)
         w->status = st;
 }
 
-/* s[from..to) without marks. */
+/* s[from..to) without marks, glues as spaces. */
 static void out_span(emit_wrap *w, const char *s, size_t from, size_t to)
 {
-    for (size_t i = from; i < to;) {
-        const char *m = memchr(s + i, EMIT_WRAP_MARK, to - i);
-        size_t end = m ? (size_t)(m - s) : to;
-        out_put(w, s + i, end - i);
-        i = end + (m != NULL);
+    size_t run = from;
+    for (size_t i = from; i < to; i++) {
+        if (s[i] != EMIT_WRAP_MARK && s[i] != EMIT_WRAP_GLUE)
+            continue;
+        out_put(w, s + run, i - run);
+        if (s[i] == EMIT_WRAP_GLUE)
+            out_put(w, " ", 1);
+        run = i + 1;
     }
+    out_put(w, s + run, to - run);
 }
 
 static void out_indent(emit_wrap *w, size_t cols)
@@ -80,7 +86,7 @@ static void wrap_line(emit_wrap *w, const char *s, size_t n)
     }
     while (lead < n && s[lead] == ' ')
         lead++;
-    const char *m = memchr(s, EMIT_WRAP_MARK, n);
+    const char *m = memrchr(s, EMIT_WRAP_MARK, n);
     if (m) {
         marked = (size_t)(m - s);
         for (size_t i = 0; i < marked; indent += u)
@@ -90,23 +96,25 @@ static void wrap_line(emit_wrap *w, const char *s, size_t n)
     }
     if (indent > w->width / 2)
         indent = w->width / 2;
-    size_t start = 0, brk = 0; /* the part being laid out; the last space to break at */
+    size_t start = 0, brk = 0, soft = 0; /* the part being laid out; where to break it */
     for (size_t i = 0; i < n;) {
         size_t len = unit(s, i, n, &u);
         if (s[i] == ' ' && i > marked && i > start)
             brk = i;
         if (u && cols + u > w->width && cols > (start ? indent : 0)) {
-            size_t cut = brk > start ? brk : i;
+            size_t cut = brk > start ? brk : soft > start ? soft : i;
             out_span(w, s, start, cut);
             out_indent(w, indent);
             cols = indent;
             start = cut;
             while (start < n && s[start] == ' ')
                 start++;
-            brk = 0;
+            brk = soft = 0;
             i = start;
             continue;
         }
+        if (i >= marked && (s[i] == '.' || s[i] == '/' || s[i] == ',' || s[i] == ')'))
+            soft = i + 1;
         cols += u;
         i += len;
     }

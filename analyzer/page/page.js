@@ -1,7 +1,7 @@
 /* page.js - heapsift's HTML report (emit_html.c embeds it): renders the data embedded in the
- * page (<script id="heapsift-data">: the heapsift-report/1 JSON with each finding's object list
- * cut short, plus "classes" and "views"; docs/report.md "The HTML page") as a header, cards,
- * sortable tables, the dominator tree and an object inspector. No network, no libraries, and
+ * page (the JSON element #heapsift-data: the heapsift-report/1 JSON with each finding's object
+ * list cut short, plus "classes" and "views"; docs/report.md "The HTML page") as a header,
+ * cards, sortable tables, the dominator tree and an object inspector. No network, no libraries, and
  * every string from the dump goes into text nodes, never into markup. */
 (function () {
   'use strict';

@@ -168,3 +168,121 @@ def read_hsd(path):
             raw += chunk
         out.append((typ, name, bytes(raw), stored))
     return out
+
+
+def read_page(path):
+    """The HTML page heapsift analyze --html wrote: (its text, the data embedded in its
+    <script type="application/json" id="heapsift-data"> element, parsed)."""
+    import html.parser
+
+    class Data(html.parser.HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.inside, self.text = False, []
+
+        def handle_starttag(self, tag, attrs):
+            self.inside = tag == "script" and ("id", "heapsift-data") in attrs
+
+        def handle_endtag(self, tag):
+            self.inside = False
+
+        def handle_data(self, data):
+            if self.inside:
+                self.text.append(data)
+
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    p = Data()
+    p.feed(text)
+    return text, json.loads("".join(p.text))
+
+
+def _varint(b, i):
+    v, shift = 0, 0
+    while True:
+        c = b[i]
+        i += 1
+        v |= (c & 0x7f) << shift
+        shift += 7
+        if c < 0x80:
+            return v, i
+
+
+def _fields(b):
+    """(field, wire type, value) of a protobuf message: ints for varints, bytes for the
+    length-delimited, independently of heapsift's encoder."""
+    i, out = 0, []
+    while i < len(b):
+        tag, i = _varint(b, i)
+        field, wire = tag >> 3, tag & 7
+        if wire == 0:
+            v, i = _varint(b, i)
+        elif wire == 2:
+            n, i = _varint(b, i)
+            v, i = b[i:i + n], i + n
+        elif wire == 1:
+            v, i = int.from_bytes(b[i:i + 8], "little"), i + 8
+        elif wire == 5:
+            v, i = int.from_bytes(b[i:i + 4], "little"), i + 4
+        else:
+            raise ValueError("wire type %d" % wire)
+        out.append((field, wire, v))
+    return out
+
+
+def _ints(wire, v):
+    """A repeated integer field's values, packed or not (int64s as signed)."""
+    if wire == 0:
+        vals = [v]
+    else:
+        vals, i = [], 0
+        while i < len(v):
+            x, i = _varint(v, i)
+            vals.append(x)
+    return [x - (1 << 64) if x >= 1 << 63 else x for x in vals]
+
+
+def read_pprof(path):
+    """A gzipped profile.proto (github.com/google/pprof proto/profile.proto) as a dict:
+    sample_types [(type, unit)], default_sample_type, comments, and samples [(frames, values)]
+    with each sample's frames root first (function names)."""
+    import gzip
+    with open(path, "rb") as f:
+        msg = gzip.decompress(f.read())
+    strings, types, samples, locs, funcs, comments, default = [], [], [], {}, {}, [], 0
+    for field, wire, v in _fields(msg):
+        if field == 6:
+            strings.append(v.decode("utf-8"))
+        elif field == 1:
+            t = {f: x for f, _, x in _fields(v)}
+            types.append((t.get(1, 0), t.get(2, 0)))
+        elif field == 2:
+            ids, vals = [], []
+            for f, w, x in _fields(v):
+                if f == 1:
+                    ids += _ints(w, x)
+                elif f == 2:
+                    vals += _ints(w, x)
+            samples.append((ids, vals))
+        elif field == 4:
+            loc_id, fn = 0, None
+            for f, w, x in _fields(v):
+                if f == 1:
+                    loc_id = x
+                elif f == 4:
+                    fn = dict((g, y) for g, _, y in _fields(x)).get(1)
+            locs[loc_id] = fn
+        elif field == 5:
+            fd = {f: x for f, _, x in _fields(v)}
+            funcs[fd.get(1)] = fd.get(2, 0)
+        elif field == 13:
+            comments += _ints(wire, v)
+        elif field == 14:
+            default = v
+    name = lambda loc: strings[funcs[locs[loc]]]
+    return {
+        "sample_types": [(strings[t], strings[u]) for t, u in types],
+        "default_sample_type": strings[default] if default else None,
+        "comments": [strings[c] for c in comments],
+        "samples": [([name(l) for l in reversed(ids)], vals) for ids, vals in samples],
+    }

@@ -1,6 +1,7 @@
 """Golden CLI tests on a committed sample dump of one Go version (samples/dumps/soak-small-VERSION.hsd):
-the exact text and JSON of `heapsift analyze`, `info`, `path`, `show`, `top` and the exit codes of
-`heapsift check`, against tests/golden/VERSION/; and the findings against the manifest the workload
+the exact text and JSON of `heapsift analyze` (also wrapped at --width), `info`, `path`, `show`,
+`top` and the exit codes of `heapsift check`, against tests/golden/VERSION/, as well as the HTML
+page's views and the pprof profile's samples; and the findings against the manifest the workload
 wrote with the dump, both ways.
 
     test_golden.py VERSION CASE   one case (each is its own Meson test: golden/VERSION/CASE)
@@ -56,36 +57,79 @@ def case_folded(ctx):
     expect_file(ctx, "folded.txt", "\n".join(lines) + "\n")
 
 
+def page_views(data):
+    """The page's views as text: the dominator tree indented, then the nodes with details."""
+    v = data["views"]
+    strs = v["strings"]
+    name = lambda st: strs[st[1]] if st[1] is not None else "object [%s]" % strs[st[2]]
+    depth, lines = {}, ["dominator tree (%d nodes)" % len(v["tree"])]
+    for i, n in enumerate(v["tree"]):
+        depth[i] = 0 if n["parent"] is None else depth[n["parent"]] + 1
+        st = n["node"]
+        lines.append("%s%s %s %s retains %d, %d children, %d left out" % (
+            "  " * (depth[i] + 1), strs[st[0]], name(st), st[3], n["retained_bytes"], n["children"],
+            n["rest_bytes"]))
+    lines.append("nodes with details (%d, %d left out)" % (len(v["objects"]), v["objects_left_out"]))
+    for o in v["objects"]:
+        st = o["node"]
+        lines.append("  %s %s %s: %s, %d of %d fields, %d of %d referrers" % (
+            st[3], strs[st[0]], name(st), o["state"], len(o["fields"]), o["fields_total"],
+            len(o["referrers"]), o["referrers_total"]))
+    return "\n".join(lines) + "\n"
+
+
 def case_html(ctx):
-    """HTML: a page whose <pre> holds the text report, every character escaped."""
-    import html.parser
-
-    class Pre(html.parser.HTMLParser):
-        def __init__(self):
-            super().__init__()
-            self.inside, self.text, self.tags = False, "", []
-
-        def handle_starttag(self, tag, attrs):
-            self.tags.append(tag)
-            self.inside = tag == "pre"
-
-        def handle_endtag(self, tag):
-            self.inside = False
-
-        def handle_data(self, data):
-            if self.inside:
-                self.text += data
-
+    """HTML: one self-contained page (inline style and script, a policy that forbids fetching,
+    nothing that fetches) whose data is the JSON report with the views; the views exactly."""
+    import re
     c, dump = ctx["c"], ctx["dump"]
     page = os.path.join(hstest.tempdir(), "r.html")
     p = hstest.run([hstest.HEAPSIFT, "analyze", dump, "--html", page], cwd=hstest.SRC)
     c.eq(p.returncode, 0, "analyze --html exit status")
-    parser = Pre()
-    with open(page) as f:
-        parser.feed(f.read())
-    c.check("script" not in parser.tags, "the page has no scripts")
-    c.check(parser.text.startswith("heapsift report for " + dump) and "closure cycle" in parser.text
-            and " -> " in parser.text, "the page's <pre> is the text report, unescaped back")
+    text, data = hstest.read_page(page)
+    rep = hstest.heapsift_json(["analyze", os.path.join(hstest.SRC, dump), "--json", "-"])
+    c.check("default-src 'none'" in text, "the page's Content-Security-Policy forbids fetching")
+    c.check(not re.search(r"<(link|img|iframe|object|embed)\b|\bsrc=|https?://", text),
+            "nothing in the page fetches anything (no link, img, src= or URL)")
+    c.eq(len(re.findall(r"<script\b", text)), 2, "two scripts: the data and the page's own")
+    c.eq(data["schema"], rep["schema"], "the data is a heapsift-report")
+    c.eq(len(data["findings"]), len(rep["findings"]), "every finding is in the page")
+    listed = data["views"]["listed"]
+    for got, want in zip(data["findings"], rep["findings"]):
+        c.eq(got["objects"], want["objects"][:listed], "a finding lists its first %d objects" % listed)
+        got = dict(got, objects=None)
+        c.eq(got, dict(want, objects=None), "a finding in the page is the report's")
+    c.eq([k["bytes"] for k in data["classes"] if k["id"] in ("in-use", "garbage")],
+         [rep["summary"]["in_use_bytes"], rep["summary"]["garbage_bytes"]], "memory classes")
+    shown = {st["addr"] for f in data["findings"] + data["info"] if f["path"]
+             for st in f["path"]["steps"] + f.get("cycle", [])}
+    shown |= {a for f in data["findings"] + data["info"] for a in f["objects"]}
+    shown |= {n["node"][3] for n in data["views"]["tree"]}
+    detailed = {o["node"][3] for o in data["views"]["objects"]}
+    c.eq(sorted(detailed - shown), [], "details only for nodes the page shows")
+    tree = data["views"]["tree"]
+    c.check(all(n["parent"] is None or n["parent"] < i for i, n in enumerate(tree)),
+            "the tree lists parents before their children")
+    expect_file(ctx, "page-views.txt", page_views(data))
+
+
+def case_pprof(ctx):
+    """pprof: the in-use heap by reference chain, every in-use object once."""
+    c, dump = ctx["c"], ctx["dump"]
+    out = os.path.join(hstest.tempdir(), "heap.pb.gz")
+    p = hstest.run([hstest.HEAPSIFT, "analyze", dump, "--pprof", out], cwd=hstest.SRC)
+    c.eq(p.returncode, 0, "analyze --pprof exit status")
+    prof = hstest.read_pprof(out)
+    summary = hstest.heapsift_json(["analyze", os.path.join(hstest.SRC, dump), "--json", "-"])["summary"]
+    c.eq(prof["sample_types"], [("inuse_objects", "count"), ("inuse_space", "bytes"),
+                                ("retained_space", "bytes")], "sample types")
+    c.eq(prof["default_sample_type"], "inuse_space", "default sample type")
+    c.eq(sum(v[0] for _, v in prof["samples"]), summary["in_use_objects"], "objects: the in-use objects")
+    c.eq(sum(v[1] for _, v in prof["samples"]), summary["in_use_bytes"], "bytes: the in-use bytes")
+    stacks = [";".join(f) for f, _ in prof["samples"]]
+    c.eq(len(stacks), len(set(stacks)), "one sample per chain")
+    expect_file(ctx, "pprof.txt", "".join("%s %d %d %d\n" % (";".join(f), v[0], v[1], v[2])
+                                          for f, v in sorted(prof["samples"])))
 
 
 def case_check_errors(ctx):
@@ -125,7 +169,9 @@ CASES = {
     "top-type.txt": golden_case("top-type.txt", lambda x: ["top", x["dump"], "-n", "8"]),
     "top-retained.txt": golden_case("top-retained.txt", lambda x: ["top", x["dump"], "-n", "8", "--by", "retained"]),
     "folded.txt": case_folded,
+    "analyze-wrap.txt": golden_case("analyze-wrap.txt", lambda x: ["analyze", x["dump"], "--width", "72"]),
     "html": case_html,
+    "pprof": case_pprof,
     "check-all-big.txt": golden_case("check-all-big.txt",
                                      lambda x: ["check", x["dump"], "--fail-on", "all", "--min-bytes", "1G"]),
     "check-errors": case_check_errors,
