@@ -1,12 +1,13 @@
 /* Unit tests for the protocol buffers encoder (formats/pb.c): the encodings of the protobuf
  * documentation's examples byte for byte, varint edge values, nested messages whose length
- * needs one, two and three bytes (the body moves), and a decoder written here that reads back
- * a nested message of every field kind. */
+ * needs one, two and three bytes (the body moves), and a nested message of every field kind
+ * read back by the tests' own decoder (pb_read.h). */
 #include <stdlib.h>
 
 #include "check.h"
 #include "hs_error.h"
 #include "pb.h"
+#include "pb_read.h"
 
 static int bytes_eq(const pb_buf *b, const uint8_t *want, size_t n)
 {
@@ -100,54 +101,6 @@ static void test_bad_field(void)
     CHECK(b.status == HS_OK && b.data == NULL && b.len == 0);
 }
 
-/* ---- a decoder, for reading back ---- */
-
-typedef struct rd {
-    const uint8_t *p, *end;
-    int bad;
-} rd;
-
-static uint64_t rd_varint(rd *r)
-{
-    uint64_t v = 0;
-    for (int shift = 0; shift < 70; shift += 7) {
-        if (r->p >= r->end) {
-            r->bad = 1;
-            return 0;
-        }
-        uint8_t c = *r->p++;
-        v |= (uint64_t)(c & 0x7f) << shift;
-        if (!(c & 0x80))
-            return v;
-    }
-    r->bad = 1;
-    return 0;
-}
-
-/* Reads a tag; returns the field number (0 at the end). */
-static uint32_t rd_tag(rd *r, int *wire)
-{
-    if (r->p >= r->end)
-        return 0;
-    uint64_t t = rd_varint(r);
-    *wire = (int)(t & 7);
-    return (uint32_t)(t >> 3);
-}
-
-/* A length-delimited field's contents as a sub-reader. */
-static rd rd_len(rd *r)
-{
-    uint64_t n = rd_varint(r);
-    rd sub = {r->p, r->p, 0};
-    if (r->bad || n > (uint64_t)(r->end - r->p)) {
-        r->bad = 1;
-        return sub;
-    }
-    sub.end = r->p + n;
-    r->p += n;
-    return sub;
-}
-
 /* Outer { repeated Inner inner = 1; string name = 2; }
  * Inner { uint64 id = 1; repeated uint64 v = 2 [packed]; bytes blob = 3; Leaf leaf = 4; }
  * Leaf  { int64 x = 1; }
@@ -180,37 +133,37 @@ static void test_nested_roundtrip(void)
     pb_end(&b, outer);
     CHECK(b.status == HS_OK);
 
-    rd top = {b.data, b.data + b.len, 0};
+    pb_rd top = {b.data, b.data + b.len, 0};
     int wire;
-    CHECK(rd_tag(&top, &wire) == 9 && wire == PB_LEN);
-    rd o = rd_len(&top);
+    CHECK(pb_rd_tag(&top, &wire) == 9 && wire == PB_LEN);
+    pb_rd o = pb_rd_len(&top);
     CHECK(!top.bad && top.p == top.end);
     size_t seen = 0;
     int named = 0;
-    for (uint32_t f; (f = rd_tag(&o, &wire)) != 0 && !o.bad;) {
+    for (uint32_t f; (f = pb_rd_tag(&o, &wire)) != 0 && !o.bad;) {
         if (f == 2) {
-            rd s = rd_len(&o);
+            pb_rd s = pb_rd_len(&o);
             named = s.end - s.p == 5 && memcmp(s.p, "outer", 5) == 0;
             continue;
         }
         CHECK(f == 1 && wire == PB_LEN);
-        rd in = rd_len(&o);
+        pb_rd in = pb_rd_len(&o);
         size_t i = seen++;
         int got_id = 0, got_v = 0, got_blob = 0, got_leaf = 0;
-        for (uint32_t g; (g = rd_tag(&in, &wire)) != 0 && !in.bad;) {
+        for (uint32_t g; (g = pb_rd_tag(&in, &wire)) != 0 && !in.bad;) {
             if (g == 1) {
-                got_id = rd_varint(&in) == i + 1;
+                got_id = pb_rd_varint(&in) == i + 1;
             } else if (g == 2) {
-                rd pv = rd_len(&in);
-                got_v = rd_varint(&pv) == i && rd_varint(&pv) == i * 1000 &&
-                        rd_varint(&pv) == UINT64_MAX - i && pv.p == pv.end && !pv.bad;
+                pb_rd pv = pb_rd_len(&in);
+                got_v = pb_rd_varint(&pv) == i && pb_rd_varint(&pv) == i * 1000 &&
+                        pb_rd_varint(&pv) == UINT64_MAX - i && pv.p == pv.end && !pv.bad;
             } else if (g == 3) {
-                rd bl = rd_len(&in);
+                pb_rd bl = pb_rd_len(&in);
                 got_blob = (size_t)(bl.end - bl.p) == blob_sizes[i] &&
                            (blob_sizes[i] == 0 || memcmp(bl.p, blob, blob_sizes[i]) == 0);
             } else if (g == 4) {
-                rd lf = rd_len(&in);
-                got_leaf = rd_tag(&lf, &wire) == 1 && (int64_t)rd_varint(&lf) == -(int64_t)i &&
+                pb_rd lf = pb_rd_len(&in);
+                got_leaf = pb_rd_tag(&lf, &wire) == 1 && (int64_t)pb_rd_varint(&lf) == -(int64_t)i &&
                            lf.p == lf.end;
             }
         }
