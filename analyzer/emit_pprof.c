@@ -2,10 +2,12 @@
  * of `go tool pprof` (github.com/google/pprof proto/profile.proto), encoded with formats/pb.h.
  *
  * Sample types: inuse_objects/count, inuse_space/bytes (the default) and retained_space/bytes.
- * Each frame is one function, named by the frame, and one location with a line of it;
- * location and function ids are the frame's index + 1. One mapping, named after the dump,
- * says the functions are resolved (pprof then looks for no binary); nothing is a program
- * address. The output has no time stamp, so equal reports give equal files.
+ * Each frame is one function, named by the frame (no system name: pprof would take the
+ * parentheses of "runtime.hmap (map[any]*sync.entry)" for a C++ argument list and cut them),
+ * and one location with a line of it; location and function ids are the frame's index + 1.
+ * One mapping, named after the dump, says the functions are resolved (pprof then looks for no
+ * binary); nothing is a program address. The output has no time stamp, so equal reports give
+ * equal files.
  */
 #include "emit.h"
 
@@ -27,7 +29,7 @@ enum {
     MAPPING_ID = 1, MAPPING_FILENAME = 5, MAPPING_HAS_FUNCTIONS = 7,
     LOCATION_ID = 1, LOCATION_MAPPING_ID = 2, LOCATION_LINE = 4,
     LINE_FUNCTION_ID = 1,
-    FUNCTION_ID = 1, FUNCTION_NAME = 2, FUNCTION_SYSTEM_NAME = 3,
+    FUNCTION_ID = 1, FUNCTION_NAME = 2,
 };
 
 /* The fixed strings, at these indexes of the string table; the frames follow them. */
@@ -95,7 +97,6 @@ static int encode(const report *r, pb_buf *b)
         size_t m = pb_begin(b, PROFILE_FUNCTION);
         pb_uint(b, FUNCTION_ID, i + 1);
         pb_int(b, FUNCTION_NAME, (int64_t)(S_FRAMES + i));
-        pb_int(b, FUNCTION_SYSTEM_NAME, (int64_t)(S_FRAMES + i));
         pb_end(b, m);
     }
     emit_buf comment, dump;

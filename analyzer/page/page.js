@@ -251,7 +251,7 @@
     const fact = (k, v) => h('div', null, h('dt', null, k), h('dd', null, v));
     return h('header', null,
       h('h1', null, 'heapsift report'),
-      h('p', {class: 'dump'}, d.path || '(unnamed dump)'),
+      h('p', {class: 'dump'}, (d.path || '(unnamed dump)') + (D.diff ? ', compared with ' + D.diff.before : '')),
       h('dl', {class: 'facts'},
         fact('dump', size(d.dump_bytes)),
         fact('Go', (d.go_version || 'unknown') + (d.goarch ? ' ' + d.goarch : '')),
@@ -296,7 +296,8 @@
         stat('bytes', size(f.bytes)),
         stat('objects', count(f.count)),
         stat('retains', size(f.retained_bytes)),
-        D.diff ? stat('growth', g ? signed(g.bytes_after - g.bytes_before) + ' (' + count(g.count_before) + ' \u2192 ' + count(g.count_after) + ')' : 'n/a',
+        D.diff ? stat('growth', g ? signed(g.bytes_after - g.bytes_before) + ' (' + count(g.count_before) + ' \u2192 ' + count(g.count_after) + ')'
+                                  : 'not among the largest changes',
                       g ? (g.bytes_after > g.bytes_before ? 'grew' : 'shrank') : null) : null),
       h('dl', {class: 'meta'}, meta),
       f.path ? [h('p', {class: 'chain-title'}, 'path from the root'),

@@ -179,11 +179,29 @@ class Page:
         """The params of every event of this tab with that method so far."""
         return [p for s, m, p in self.b.events if s == self.session and m == method]
 
-    def key(self, key, code, keycode):
-        """Presses and releases a key in the focused element."""
-        for t in ("keyDown", "keyUp"):
-            self.send("Input.dispatchKeyEvent", {"type": t, "key": key, "code": code,
-                                                 "windowsVirtualKeyCode": keycode})
+    def click(self, selector):
+        """A real mouse click in the middle of the first element the CSS selector matches
+        (scrolled into view first); False when nothing matches."""
+        at = self.eval("(() => { const e = document.querySelector(%s); if (!e) return null;"
+                       " e.scrollIntoView({block: 'center'}); const r = e.getBoundingClientRect();"
+                       " return [r.x + r.width / 2, r.y + r.height / 2]; })()" % json.dumps(selector))
+        if not at:
+            return False
+        for t in ("mouseMoved", "mousePressed", "mouseReleased"):
+            self.send("Input.dispatchMouseEvent", {"type": t, "x": at[0], "y": at[1],
+                                                   "button": "left", "clickCount": 1})
+        return True
+
+    def key(self, key, code, keycode, text=None):
+        """Presses and releases a key in the focused element (text: what it types, "\r" for
+        Enter)."""
+        down = {"type": "keyDown" if text else "rawKeyDown", "key": key, "code": code,
+                "windowsVirtualKeyCode": keycode}
+        if text:
+            down["text"] = text
+        self.send("Input.dispatchKeyEvent", down)
+        self.send("Input.dispatchKeyEvent", {"type": "keyUp", "key": key, "code": code,
+                                             "windowsVirtualKeyCode": keycode})
 
     def screenshot(self, path, full=True):
         """Writes a PNG of the page (the whole page when full)."""
