@@ -23,6 +23,21 @@ typedef struct trie_node {
     uint32_t last_field, last_node; /* the hop that ends here (collapsing repeats) */
 } trie_node;
 
+/* Direct-mapped caches in front of the hash maps: object after object asks about the same few
+ * types, fields and chains. */
+#define MEMO_SLOTS 1024
+typedef struct memo_node {
+    uint64_t key; /* label_key + 1; 0: empty */
+    uint32_t frame;
+} memo_node;
+typedef struct memo_field {
+    uint32_t holder, raw, frame;
+    int kind; /* field_key's, or -1: empty */
+} memo_field;
+typedef struct memo_hop {
+    uint32_t base, field, node, out; /* out NONE: empty */
+} memo_hop;
+
 typedef struct pctx {
     analysis *a;
     const paths_tree *t;
@@ -41,8 +56,17 @@ typedef struct pctx {
     uint32_t *tid;        /* per node: its chain's trie node, NONE until computed */
     uint32_t *stack;
     size_t cap_stack;
+    memo_node memo_nodes[MEMO_SLOTS];
+    memo_field memo_fields[MEMO_SLOTS];
+    memo_hop memo_hops[MEMO_SLOTS];
     hs_error *err;
 } pctx;
+
+static size_t memo_slot(uint64_t a, uint64_t b, uint64_t c)
+{
+    return (size_t)(((a * 0x9e3779b97f4a7c15ull) ^ (b * 0xc2b2ae3d27d4eb4full) ^ c) >> 20) %
+           MEMO_SLOTS;
+}
 
 static int nomem(pctx *c)
 {
@@ -83,7 +107,13 @@ static uint64_t label_key(const heap *h, uint32_t v)
 static uint32_t node_frame(pctx *c, uint32_t v)
 {
     const heap *h = c->a->h;
-    uint32_t *id = u64map_upsert(&c->node_frame, label_key(h, v), NONE);
+    uint64_t key = label_key(h, v);
+    memo_node *m = &c->memo_nodes[memo_slot(key, 0, 0)];
+    if (m->key == key + 1)
+        return m->frame;
+    uint32_t *id = u64map_upsert(&c->node_frame, key, NONE);
+    if (id && *id != NONE)
+        *m = (memo_node){key + 1, *id};
     if (!id || *id != NONE)
         return id ? *id : NONE;
     char *label;
@@ -118,7 +148,12 @@ static uint32_t field_frame(pctx *c, uint32_t p, uint32_t v, int *failed)
     int k = field_key(h, p, &holder);
     if (k < 0 || raw == NONE)
         return NONE;
+    memo_field *m = &c->memo_fields[memo_slot(holder, raw, (uint64_t)k)];
+    if (m->kind == k && m->holder == holder && m->raw == raw)
+        return m->frame;
     uint32_t *id = u64map_upsert(&c->field_frame[k], (uint64_t)holder << 32 | raw, NONE);
+    if (id && *id != NONE)
+        *m = (memo_field){holder, raw, *id ? *id - 1 : NONE, k};
     if (!id) {
         *failed = 1;
         return NONE;
@@ -169,6 +204,9 @@ static uint32_t extend(pctx *c, uint32_t base, uint32_t f, uint32_t nf)
     const trie_node *b = &c->trie[base];
     if (base != TRIE_ROOT && b->last_field == f && b->last_node == nf)
         return base;
+    memo_hop *m = &c->memo_hops[memo_slot(base, f, nf)];
+    if (m->out != NONE && m->base == base && m->field == f && m->node == nf)
+        return m->out;
     uint32_t anchor = base;
     if (b->ellipsis != NONE)
         anchor = b->ellipsis;
@@ -179,6 +217,7 @@ static uint32_t extend(pctx *c, uint32_t base, uint32_t f, uint32_t nf)
         return NONE;
     c->trie[x].last_field = f;
     c->trie[x].last_node = nf;
+    *m = (memo_hop){base, f, nf, x};
     return x;
 }
 
@@ -255,6 +294,8 @@ int profile_build(analysis *a, hs_error *err)
     const heap *h = a->h;
     uint32_t n = h->nnodes;
     pctx c = {.a = a, .t = live_program_tree(a->live), .err = err};
+    memset(c.memo_fields, 0xff, sizeof c.memo_fields); /* empty: kind -1 */
+    memset(c.memo_hops, 0xff, sizeof c.memo_hops);     /* empty: out NONE */
     uint32_t *sample_of = NULL, *leaves = NULL;
     size_t cap_samples = 0, cap_leaves = 0, nleaves = 0;
     int rc = HS_OK;

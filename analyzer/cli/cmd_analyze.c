@@ -220,6 +220,17 @@ static int emit_pprof_cb(const report *r, hs_writer w, const void *o)
     return emit_pprof(r, w);
 }
 
+/* emit_to, and with --timings the time it took on stderr, as LABEL. */
+static int emit_timed(const char *cmd, const analyze_args *a, const char *label, const char *path,
+                      const report *r, int (*emit)(const report *, hs_writer, const void *))
+{
+    double t = cli_now();
+    int rc = emit_to(cmd, path, r, emit, NULL);
+    if (a->timings)
+        fprintf(stderr, "%-11s %7.3f s\n", label, cli_now() - t);
+    return rc;
+}
+
 /* Fills what --html (views) and --pprof (profile) need into an's report, and with base the
  * profile of base (diff's BEFORE) for --pprof-base. Prints the error; returns 0 or -1. */
 static int prepare_views(const char *cmd, const analyze_args *a, analysis *an, analysis *base)
@@ -303,11 +314,11 @@ static int write_reports(const char *cmd, const analyze_args *a, const report *r
     if (ok && a->dot)
         ok = emit_to(cmd, a->dot, r, emit_dot_cb, NULL) == 0;
     if (ok && a->html)
-        ok = emit_to(cmd, a->html, r, emit_html_cb, NULL) == 0;
+        ok = emit_timed(cmd, a, "write html", a->html, r, emit_html_cb) == 0;
     if (ok && a->folded)
         ok = emit_to(cmd, a->folded, r, emit_folded_cb, NULL) == 0;
     if (ok && a->pprof)
-        ok = emit_to(cmd, a->pprof, r, emit_pprof_cb, NULL) == 0;
+        ok = emit_timed(cmd, a, "write pprof", a->pprof, r, emit_pprof_cb) == 0;
     return ok ? CLI_OK : CLI_BAD;
 }
 
