@@ -136,6 +136,7 @@ typedef struct emit_wrap {
     int status;     /* the first failure: out's status or HS_ERR_NOMEM */
 } emit_wrap;
 
+/* An empty wrapper writing to out at width columns (0: lines pass unchanged but for marks). */
 void emit_wrap_init(emit_wrap *w, hs_writer out, size_t width);
 /* Takes n bytes of text; returns HS_OK or the sticky status. */
 int emit_wrap_write(void *ctx, const void *buf, size_t n);

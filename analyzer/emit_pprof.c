@@ -169,7 +169,7 @@ int emit_pprof(const report *r, hs_writer out)
     pb_init(&b);
     int rc = encode(r, &b);
     if (rc >= 0)
-        rc = gzip_to(b.data, b.len, out);
+        rc = gzip_to(b.out.data, b.out.len, out);
     pb_release(&b);
     return rc;
 }

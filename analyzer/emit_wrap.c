@@ -80,7 +80,7 @@ static void wrap_line(emit_wrap *w, const char *s, size_t n)
     size_t cols = 0, indent = 0, lead = 0, total = 0, marked = 0, u;
     for (size_t i = 0; i < n; total += u)
         i += unit(s, i, n, &u);
-    if (total <= w->width) {
+    if (!w->width || total <= w->width) {
         out_span(w, s, 0, n);
         return;
     }

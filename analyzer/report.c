@@ -162,21 +162,21 @@ void report_views_free(report_views *v)
     rows_free(v->sites, v->nsites);
     for (size_t i = 0; v->tree && i < v->ntree; i++)
         report_step_release(&v->tree[i].node);
-    free(v->tree);
     for (size_t i = 0; v->objects && i < v->nobjects; i++)
         report_object_release(&v->objects[i]);
+    free(v->tree);
     free(v->objects);
     free(v);
 }
 
 void report_profile_free(report_profile *p)
 {
-    if (!p)
-        return;
-    strv_free(p->frames, p->nframes);
-    for (size_t i = 0; p->samples && i < p->nsamples; i++)
+    for (size_t i = 0; p && p->samples && i < p->nsamples; i++)
         free(p->samples[i].frames);
-    free(p->samples);
+    if (p) {
+        strv_free(p->frames, p->nframes);
+        free(p->samples);
+    }
     free(p);
 }
 

@@ -3,11 +3,13 @@
  * every node are dom_top's and one over the immediate dominators (children counts). */
 #include "views.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bitset.h"
 #include "describe.h"
+#include "hs_search.h"
 #include "tables.h"
 #include "u64map.h"
 #include "vec.h"
@@ -16,7 +18,7 @@
 
 /* A referrer whose field offset is found later, once per referring node (referrers_fields). */
 typedef struct pending_ref {
-    uint32_t src, dst;
+    uint64_t key;    /* src << 32 | dst: the order referrers_fields takes them in */
     size_t obj, ref; /* v->objects[obj].referrers[ref] */
 } pending_ref;
 
@@ -109,7 +111,7 @@ static int fill_referrers(vctx *c, size_t obj, uint32_t v)
             report_step_release(&s);
             return HS_ERR_NOMEM;
         }
-        pending_ref p = {src[e], v, obj, o->nreferrers - 1};
+        pending_ref p = {(uint64_t)src[e] << 32 | v, obj, o->nreferrers - 1};
         if (VEC_PUSH(c->pend, c->npend, c->cap_pend, p) < 0)
             return HS_ERR_NOMEM;
     }
@@ -203,12 +205,10 @@ static int add_finding(vctx *c, const report_finding *f, int stage)
     return HS_OK;
 }
 
-static int by_src_dst(const void *x, const void *y)
+static int by_key(const void *x, const void *y)
 {
-    const pending_ref *p = x, *q = y;
-    if (p->src != q->src)
-        return p->src < q->src ? -1 : 1;
-    return p->dst < q->dst ? -1 : p->dst > q->dst;
+    uint64_t p = ((const pending_ref *)x)->key, q = ((const pending_ref *)y)->key;
+    return p < q ? -1 : p > q;
 }
 
 /* The field of every pending referrer: one scan of each referring node's out-edges (a field
@@ -219,21 +219,16 @@ static int referrers_fields(vctx *c)
     const graph *g = a->h->g;
     const uint32_t *off = graph_out_offsets(g), *dst = graph_out_dst(g), *fld = graph_out_field(g);
     if (c->npend)
-        qsort(c->pend, c->npend, sizeof *c->pend, by_src_dst);
+        qsort(c->pend, c->npend, sizeof *c->pend, by_key);
     for (size_t lo = 0, hi; lo < c->npend; lo = hi) {
-        uint32_t s = c->pend[lo].src;
-        for (hi = lo; hi < c->npend && c->pend[hi].src == s; hi++)
+        uint32_t s = (uint32_t)(c->pend[lo].key >> 32);
+        for (hi = lo; hi < c->npend && c->pend[hi].key >> 32 == s; hi++)
             ;
         for (uint32_t e = off[s]; e < off[s + 1]; e++) {
-            size_t l = lo, r = hi; /* binary search dst[e] among pend[lo..hi) */
-            while (l < r) {
-                size_t m = l + (r - l) / 2;
-                if (c->pend[m].dst < dst[e])
-                    l = m + 1;
-                else
-                    r = m;
-            }
-            if (l == hi || c->pend[l].dst != dst[e])
+            uint64_t want = (uint64_t)s << 32 | dst[e];
+            size_t l = lo + hs_lower_bound64(c->pend + lo, hi - lo, sizeof *c->pend,
+                                             offsetof(pending_ref, key), want);
+            if (l == hi || c->pend[l].key != want)
                 continue;
             report_step *st = &c->v->objects[c->pend[l].obj].referrers[c->pend[l].ref];
             if (st->field != REPORT_NO_FIELD)
@@ -261,12 +256,10 @@ typedef struct tnode {
     uint64_t retained;
 } tnode;
 
-static int by_retained(const void *x, const void *y)
+/* Whether x comes before y: more retained bytes, then the lower id (dom_top's order). */
+static int ranks_before(const tnode *x, const tnode *y)
 {
-    const tnode *p = x, *q = y;
-    if (p->retained != q->retained)
-        return p->retained < q->retained ? 1 : -1;
-    return p->node < q->node ? -1 : p->node > q->node;
+    return x->retained > y->retained || (x->retained == y->retained && x->node < y->node);
 }
 
 /* Puts the tree's nodes in c->v->tree in preorder, siblings largest first. */
@@ -348,8 +341,13 @@ static int build_tree(vctx *c)
             bitset_set(c->in_tree, v);
         }
     }
-    if (n)
-        qsort(t, n, sizeof *t, by_retained);
+    for (size_t i = 1; i < n; i++) { /* dom_top's order, with the dominators added */
+        tnode x = t[i];
+        size_t j = i;
+        for (; j > 0 && ranks_before(&x, &t[j - 1]); j--)
+            t[j] = t[j - 1];
+        t[j] = x;
+    }
     /* Index the set, then link each node to its parent, in reverse so that the children
      * lists come out largest first. */
     for (size_t i = 0; i < n; i++)

@@ -1,9 +1,9 @@
 /* pb.c - the protocol buffers wire-format encoder (see pb.h). */
 #include "pb.h"
 
-#include <stdlib.h>
 #include <string.h>
 
+#include "gohd.h"
 #include "hs_error.h"
 
 void pb_init(pb_buf *b)
@@ -13,59 +13,22 @@ void pb_init(pb_buf *b)
 
 void pb_release(pb_buf *b)
 {
-    free(b->data);
+    hs_mem_sink_release(&b->out);
     memset(b, 0, sizeof *b);
-}
-
-/* Makes room for n more bytes; 0, or -1 with the status set. */
-static int reserve(pb_buf *b, size_t n)
-{
-    if (b->status)
-        return -1;
-    if (n <= b->cap - b->len)
-        return 0;
-    if (n > SIZE_MAX / 2 - b->len) {
-        b->status = HS_ERR_NOMEM;
-        return -1;
-    }
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap - b->len < n)
-        cap *= 2;
-    uint8_t *p = realloc(b->data, cap);
-    if (!p) {
-        b->status = HS_ERR_NOMEM;
-        return -1;
-    }
-    b->data = p;
-    b->cap = cap;
-    return 0;
-}
-
-/* Writes v as a varint into out (room for 10); returns its length. */
-static size_t varint_put(uint8_t out[10], uint64_t v)
-{
-    size_t n = 0;
-    while (v >= 0x80) {
-        out[n++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    out[n++] = (uint8_t)v;
-    return n;
 }
 
 static void put(pb_buf *b, const void *p, size_t n)
 {
-    if (reserve(b, n) < 0)
-        return;
-    if (n)
-        memcpy(b->data + b->len, p, n);
-    b->len += n;
+    int st;
+    if (!b->status && (st = hs_mem_write(&b->out, p, n)) < 0)
+        b->status = st;
 }
 
+/* Protobuf's varint is Go's uvarint, which the heap dump uses too (gohd.h). */
 void pb_varint(pb_buf *b, uint64_t v)
 {
     uint8_t tmp[10];
-    put(b, tmp, varint_put(tmp, v));
+    put(b, tmp, gohd_put_uvarint(v, tmp));
 }
 
 void pb_tag(pb_buf *b, uint32_t field, int wire)
@@ -116,23 +79,24 @@ void pb_packed(pb_buf *b, uint32_t field, const uint64_t *v, size_t n)
 size_t pb_begin(pb_buf *b, uint32_t field)
 {
     pb_tag(b, field, PB_LEN);
-    size_t mark = b->len;
+    size_t mark = b->out.len;
     put(b, "", 1);
     return mark;
 }
 
 void pb_end(pb_buf *b, size_t mark)
 {
-    if (b->status || mark >= b->len)
+    if (b->status || mark >= b->out.len)
         return;
-    size_t body = b->len - mark - 1;
+    size_t body = b->out.len - mark - 1;
     uint8_t tmp[10];
-    size_t k = varint_put(tmp, body);
-    if (k > 1) {
-        if (reserve(b, k - 1) < 0)
+    size_t k = gohd_put_uvarint(body, tmp);
+    if (k > 1) { /* room for the longer length, then the body moves behind it */
+        static const uint8_t zeros[9];
+        put(b, zeros, k - 1);
+        if (b->status)
             return;
-        memmove(b->data + mark + k, b->data + mark + 1, body);
-        b->len += k - 1;
+        memmove(b->out.data + mark + k, b->out.data + mark + 1, body);
     }
-    memcpy(b->data + mark, tmp, k);
+    memcpy(b->out.data + mark, tmp, k);
 }

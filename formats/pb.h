@@ -12,10 +12,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hs_io.h"
+
 typedef struct pb_buf {
-    uint8_t *data;
-    size_t len, cap;
-    int status;     /* HS_OK, or HS_ERR_NOMEM after a failed allocation */
+    hs_mem_sink out; /* the encoded bytes: out.data, out.len */
+    int status;      /* HS_OK, or the first failure (HS_ERR_NOMEM, HS_ERR_ARG) */
 } pb_buf;
 
 /* Wire types (the low 3 bits of a field's tag). */

@@ -11,7 +11,7 @@
 
 static int bytes_eq(const pb_buf *b, const uint8_t *want, size_t n)
 {
-    return b->status == HS_OK && b->len == n && memcmp(b->data, want, n) == 0;
+    return b->status == HS_OK && b->out.len == n && memcmp(b->out.data, want, n) == 0;
 }
 
 static void test_varints(void)
@@ -93,12 +93,12 @@ static void test_bad_field(void)
     pb_uint(&b, 0, 1);
     CHECK(b.status == HS_ERR_ARG);
     pb_uint(&b, 1, 1); /* sticky: nothing more is written */
-    CHECK(b.len == 0);
+    CHECK(b.out.len == 0);
     pb_release(&b);
     pb_uint(&b, PB_MAX_FIELD + 1, 1);
     CHECK(b.status == HS_ERR_ARG);
     pb_release(&b);
-    CHECK(b.status == HS_OK && b.data == NULL && b.len == 0);
+    CHECK(b.status == HS_OK && b.out.data == NULL && b.out.len == 0);
 }
 
 /* Outer { repeated Inner inner = 1; string name = 2; }
@@ -133,7 +133,7 @@ static void test_nested_roundtrip(void)
     pb_end(&b, outer);
     CHECK(b.status == HS_OK);
 
-    pb_rd top = {b.data, b.data + b.len, 0};
+    pb_rd top = {b.out.data, b.out.data + b.out.len, 0};
     int wire;
     CHECK(pb_rd_tag(&top, &wire) == 9 && wire == PB_LEN);
     pb_rd o = pb_rd_len(&top);
