@@ -453,38 +453,40 @@
     const max = tops.length ? t[tops[0]].retained_bytes || 1 : 1;
     function item(i) {
       const n = t[i], ks = kids.get(i) || [];
-      const li = h('li', {role: 'treeitem'});
+      const name = kindName(n.node.kind === 'object' ? null : n.node.kind, stepName(n.node));
       const open = n.children > 0;
-      const twisty = h('button', {type: 'button', class: 'twisty', disabled: !open,
-                                  'aria-label': 'children of ' + stepName(n.node)}, '\u25b8');
+      /* a disclosure button for a node with children, a spacer for a leaf */
+      const twisty = open ? h('button', {type: 'button', class: 'twisty', 'aria-expanded': 'false',
+                                         'aria-label': 'children of ' + name}, '\u25b8')
+                          : h('span', {class: 'twisty leaf', 'aria-hidden': 'true'});
       const label = details.has(n.node.addr)
-        ? h('button', {type: 'button', class: 'link', onclick: (e) => openObject(n.node.addr, e.currentTarget)}, kindName(n.node.kind === 'object' ? null : n.node.kind, stepName(n.node)))
-        : h('span', null, kindName(n.node.kind === 'object' ? null : n.node.kind, stepName(n.node)));
-      li.append(h('div', {class: 'trow'}, twisty,
+        ? h('button', {type: 'button', class: 'link', onclick: (e) => openObject(n.node.addr, e.currentTarget)}, name)
+        : h('span', null, name);
+      const li = h('li', null, h('div', {class: 'trow'}, twisty,
         h('span', {class: 'tbar', 'aria-hidden': 'true'}, h('span', {style: 'width:' + Math.max(1, n.retained_bytes * 100 / max).toFixed(1) + '%'})),
         h('span', {class: 'size'}, size(n.retained_bytes)), label,
         h('span', {class: 'muted mono'}, n.node.addr)));
       if (open) {
-        li.setAttribute('aria-expanded', 'false');
         let group = null;
         twisty.addEventListener('click', () => {
-          const expand = li.getAttribute('aria-expanded') !== 'true';
+          const expand = twisty.getAttribute('aria-expanded') !== 'true';
           if (expand && !group) {
-            group = h('ul', {role: 'group'}, ks.map(item));
+            group = h('ul', {id: 'tree-' + i}, ks.map(item));
             if (n.children > ks.length)
               group.append(h('li', {class: 'rest'}, '\u2026 ' + count(n.children - ks.length) + ' more ' + plural(n.children - ks.length, 'child', 'children') +
                 ' retaining ' + size(n.rest_bytes) + ', not in this page'));
+            twisty.setAttribute('aria-controls', group.id);
             li.append(group);
           }
           group.hidden = !expand;
-          li.setAttribute('aria-expanded', String(expand));
+          twisty.setAttribute('aria-expanded', String(expand));
           twisty.textContent = expand ? '\u25be' : '\u25b8';
         });
       }
       return li;
     }
-    const ul = h('ul', {class: 'tree', role: 'tree', 'aria-label': 'dominator tree'}, tops.map(item));
-    const first = ul.querySelector('.twisty:not([disabled])');
+    const ul = h('ul', {class: 'tree', 'aria-label': 'dominator tree'}, tops.map(item));
+    const first = ul.querySelector('button.twisty');
     if (first) first.click();
     return h('section', {id: 'tree', 'aria-labelledby': 'tree-h'},
       h('h2', {id: 'tree-h'}, 'Dominator tree'),
