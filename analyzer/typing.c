@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gotype.h"
 #include "u64map.h"
 #include "vec.h"
 
@@ -100,6 +101,33 @@ static int pointee_cached(typer *ty, uint32_t id, uint64_t off, pointee *p)
     if (u64map_put(&ty->walk, key, v) < 0)
         ty->nomem = 1;
     return ok;
+}
+
+/* pointee_of for a value DWARF does not describe, from the runtime's type descriptor at rtype
+ * in the binary (a type only the runtime allocates, such as runtime.mPadded): the leaf at
+ * `off`, and its target's type when DWARF knows that one. */
+static int pointee_by_rtype(const typer *ty, uint64_t rtype, uint64_t off, pointee *p)
+{
+    const symtab *syms = ty->h->syms;
+    uint64_t leaf, at;
+    gotype g;
+    *p = (pointee){.type = HEAP_NONE};
+    if (!syms || gotype_leaf_at(syms, rtype, off, &leaf, &at) < 0 || at ||
+        gotype_read(syms, leaf, &g, NULL) < 0)
+        return 0;
+    if (g.kind == GOTYPE_KIND_STRING)
+        return p->bytes = 1;
+    const typetab_type *t = g.kind == GOTYPE_KIND_PTR || g.kind == GOTYPE_KIND_SLICE
+                                ? typetab_type_by_rtype(ty->tt, g.elem)
+                            : g.kind == GOTYPE_KIND_MAP || g.kind == GOTYPE_KIND_CHAN
+                                ? typetab_type_by_rtype(ty->tt, leaf) : NULL;
+    if (!t)
+        return 0;
+    if (g.kind == GOTYPE_KIND_MAP || g.kind == GOTYPE_KIND_CHAN)
+        p->type = t->hdr;
+    else
+        p->type = t->id, p->backing = g.kind == GOTYPE_KIND_SLICE;
+    return p->type != TYPETAB_NONE;
 }
 
 /* Bytes the object holds for the program, and its pointer offsets as the program sees them
@@ -321,16 +349,23 @@ static void carry(typer *ty, uint32_t v)
     uint64_t elem = 0, span = UINT64_MAX;
     int64_t delta = 0; /* edge field + delta = offset in the value */
     int src = !x ? HEAP_TSRC_FIELD : x->kind == HEAP_NODE_FRAME ? HEAP_TSRC_FRAME : HEAP_TSRC_GLOBAL;
+    uint64_t rtype = 0; /* a runtime type DWARF does not describe */
     if (!x) {
         delta = -(int64_t)h->obj_hdr[v];
         if (h->obj_type[v] != HEAP_NONE) {
             const heap_type *ht = &h->types[h->obj_type[v]];
             const typetab_type *t = typetab_type_get(ty->tt, ht->ttype);
-            if (!t || !t->size)
+            if (!t && ht->addr && ht->size) {
+                rtype = ht->addr;
+                elem = ht->size;
+                span = heap_obj_bytes(h, v) / ht->size * ht->size;
+            } else if (!t || !t->size) {
                 return;
-            type = ht->ttype;
-            elem = t->size;
-            span = ht->backing ? heap_obj_bytes(h, v) / t->size * t->size : t->size;
+            } else {
+                type = ht->ttype;
+                elem = t->size;
+                span = ht->backing ? heap_obj_bytes(h, v) / t->size * t->size : t->size;
+            }
         }
     } else if (x->kind == HEAP_NODE_GLOBAL && !x->anonymous) {
         const typetab_global *gv = typetab_global_at(ty->tt, x->addr);
@@ -349,6 +384,13 @@ static void carry(typer *ty, uint32_t v)
         if (x && x->kind == HEAP_NODE_FRAME) {
             const typetab_var *fv = frame_var(ty->tt, x, at, &start);
             ok = fv && pointee_cached(ty, fv->type, at - start, &p);
+            /* optimized code splits a slice or string into "s.ptr", "s.len", ...: the
+             * pointer word of one is a backing array's, not a single element's */
+            size_t nl = ok ? strlen(fv->name) : 0;
+            if (nl > 4 && !strcmp(fv->name + nl - 4, ".ptr"))
+                p.backing = 1;
+        } else if (rtype) {
+            ok = at < span && pointee_by_rtype(ty, rtype, at % elem, &p);
         } else if (type == HEAP_NONE) { /* an untyped closure: its captured variables */
             const typetab_var *cv = closure_var(h, v, at);
             ok = cv && pointee_cached(ty, cv->type, at - cv->closure_off, &p);
@@ -372,8 +414,10 @@ static void check_runtime_types(typer *ty)
             continue;
         const heap_type *ht = &h->types[ti];
         const typetab_type *t = ht->addr ? typetab_type_by_rtype(ty->tt, ht->addr) : NULL;
-        if (!t) {
+        if (!t) { /* a type only the runtime knows: carried through its descriptor */
             ty->st->untyped++;
+            if (ht->addr && ht->size)
+                enqueue(ty, v);
             continue;
         }
         int backing = h->obj_tsrc[v] == HEAP_TSRC_HEADER && heap_obj_bytes(h, v) >= 2 * t->size;
@@ -420,6 +464,20 @@ int typing_run(heap *h, const typetab *tt, typing_stats *st, hs_error *err)
         carry(&ty, ty.queue[i]);
     if (ty.nomem)
         rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "typing the heap");
+    if (getenv("HSDBG3")) {
+        const uint32_t *io = graph_in_offsets(h->g), *is = graph_in_src(h->g);
+        for (uint32_t v = 0; v < h->nobj; v++) {
+            if (h->obj_type[v] != HEAP_NONE || h->obj_func[v] != HEAP_NONE || heap_obj_bytes(h, v) < (uint64_t)atoi(getenv("HSDBG3"))) continue;
+            char b1[256], b2[256], fx[256];
+            fprintf(stderr, "UNTYPED %s <-", heap_describe(h, v, b1, sizeof b1));
+            for (uint32_t e = io ? io[v] : 0; io && e < io[v+1] && e < io[v] + 3; e++) {
+                uint32_t f = graph_edge_field(h->g, is[e], v);
+                const char *x = typing_node_field(h, is[e], f, fx, sizeof fx);
+                fprintf(stderr, " [%s +0x%x %s]", heap_describe(h, is[e], b2, sizeof b2), f, x ? x : "?");
+            }
+            fprintf(stderr, "\n");
+        }
+    }
 out:
     free(ty.heap_of);
     free(ty.queue);
