@@ -24,6 +24,8 @@ typedef struct typer {
     uint32_t str_bytes; /* heap type index of "string bytes", HEAP_NONE until used */
     u64map fits;        /* (shape, type, backing, header) -> 1 fits, 2 does not */
     u64map walk;        /* (type, offset) -> encoded pointee, for struct walks */
+    uint32_t *emb_at;   /* structs embedding type T first: emb[emb_at[T] .. emb_at[T + 1]) */
+    uint32_t *emb;
     uint32_t *queue;    /* nodes typed, to carry their types on from */
     size_t nqueue, cap_queue;
     int nomem;
@@ -42,6 +44,24 @@ static const typetab_field *field_at(const typetab *tt, const typetab_type *t, u
     return NULL;
 }
 
+/* sync/atomic.Pointer[T] keeps its T in an unsafe.Pointer beside a `_ [0]*T` field: the
+ * pointee type of field f of struct t when f is that unsafe.Pointer, else TYPETAB_NONE. */
+static uint32_t atomic_pointer_elem(const typetab *tt, const typetab_type *t,
+                                    const typetab_field *f)
+{
+    const typetab_type *ft = typetab_type_get(tt, f->type);
+    if (!ft || ft->kind != TYPETAB_UNSAFE_POINTER)
+        return TYPETAB_NONE;
+    for (uint32_t i = 0; i < t->nfields; i++) {
+        const typetab_type *a = typetab_type_get(tt, typetab_field_get(tt, t->first_field + i)->type);
+        const typetab_type *e = a && a->kind == TYPETAB_ARRAY && a->len == 0
+                                    ? typetab_type_get(tt, a->elem) : NULL;
+        if (e && e->kind == TYPETAB_POINTER)
+            return e->elem;
+    }
+    return TYPETAB_NONE;
+}
+
 /* The target of the pointer word at `off` of a value of type id: 1 with *p, or 0 when that
  * word is no pointer whose target's type the word's type tells (interfaces, unsafe.Pointer,
  * funcs: their targets are typed by other evidence). */
@@ -57,6 +77,11 @@ static int pointee_of(const typetab *tt, uint32_t id, uint64_t off, pointee *p)
             const typetab_field *f = field_at(tt, t, off);
             if (!f)
                 return 0;
+            uint32_t elem = atomic_pointer_elem(tt, t, f);
+            if (elem != TYPETAB_NONE && off == f->offset) {
+                p->type = elem;
+                return 1;
+            }
             id = f->type;
             off -= f->offset;
             continue;
@@ -246,6 +271,60 @@ static void enqueue(typer *ty, uint32_t node)
         ty->nomem = 1;
 }
 
+/* A pointer to a struct T that the object does not fit may point to a struct embedding T
+ * first (a header: a hash trie's node is the start of its indirect and entry nodes). The
+ * one such struct that fits, or NULL when none or several do. */
+static const typetab_type *outer_fit(typer *ty, uint32_t obj, const typetab_type *t)
+{
+    const typetab_type *found = NULL;
+    for (int depth = 0; depth < 2 && t; depth++) {
+        const typetab_type *next = NULL;
+        for (uint32_t i = ty->emb_at[t->id]; i < ty->emb_at[t->id + 1]; i++) {
+            const typetab_type *o = typetab_type_get(ty->tt, ty->emb[i]);
+            if (fits(ty, obj, o, 0)) {
+                if (found && found != o)
+                    return NULL;
+                found = o;
+            }
+            next = o; /* one level further: only when a single struct embeds t */
+            if (ty->emb_at[t->id + 1] - ty->emb_at[t->id] != 1)
+                next = NULL;
+        }
+        if (found)
+            return found;
+        t = next;
+    }
+    return NULL;
+}
+
+/* Indexes the structs whose first field is an embedded struct, by that struct (emb_at, emb). */
+static int index_embedders(typer *ty, size_t ntypes)
+{
+    const typetab *tt = ty->tt;
+    if (!(ty->emb_at = calloc(ntypes + 2, sizeof *ty->emb_at)))
+        return HS_ERR_NOMEM;
+    for (int pass = 0; pass < 2; pass++) {
+        for (uint32_t id = 0; id < ntypes; id++) {
+            const typetab_type *s = typetab_type_get(tt, id);
+            const typetab_field *f0 = s && s->kind == TYPETAB_STRUCT && s->nfields
+                                          ? typetab_field_get(tt, s->first_field) : NULL;
+            if (!f0 || f0->offset || !(f0->flags & TYPETAB_F_EMBEDDED) || f0->type >= ntypes)
+                continue;
+            if (pass == 0)
+                ty->emb_at[f0->type + 2]++;
+            else
+                ty->emb[ty->emb_at[f0->type + 1]++] = id;
+        }
+        if (pass == 0) {
+            for (size_t i = 2; i < ntypes + 2; i++)
+                ty->emb_at[i] += ty->emb_at[i - 1];
+            if (!(ty->emb = malloc(((size_t)ty->emb_at[ntypes + 1] + 1) * sizeof *ty->emb)))
+                return HS_ERR_NOMEM;
+        }
+    }
+    return HS_OK;
+}
+
 /* Gives node dst the type p by evidence src, if it has none yet and the type fits. */
 static void assign(typer *ty, uint32_t dst, const pointee *p, int src)
 {
@@ -275,7 +354,7 @@ static void assign(typer *ty, uint32_t dst, const pointee *p, int src)
      * (a map's buckets). */
     int backing = p->backing ||
                   ((t->flags & TYPETAB_T_INTERNAL) && t->size && heap_obj_bytes(h, dst) >= 2 * t->size);
-    if (!fits(ty, dst, t, backing)) {
+    if (!fits(ty, dst, t, backing) && (backing || !(t = outer_fit(ty, dst, t)))) {
         ty->st->refused++;
         return;
     }
@@ -445,6 +524,10 @@ int typing_run(heap *h, const typetab *tt, typing_stats *st, hs_error *err)
         goto out;
     }
     memset(ty.heap_of, 0xff, (ntypes * 2 + 1) * sizeof *ty.heap_of);
+    if (index_embedders(&ty, ntypes) < 0) {
+        rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "typing: %zu types", ntypes);
+        goto out;
+    }
     memset(h->aux_ttype, 0xff, ((size_t)h->naux + 1) * sizeof *h->aux_ttype);
     /* Declared types first (globals, then frames), so that they win over carried ones. */
     for (uint32_t i = 0; i < h->naux; i++) {
@@ -480,6 +563,8 @@ int typing_run(heap *h, const typetab *tt, typing_stats *st, hs_error *err)
     }
 out:
     free(ty.heap_of);
+    free(ty.emb_at);
+    free(ty.emb);
     free(ty.queue);
     u64map_release(&ty.fits);
     u64map_release(&ty.walk);
