@@ -24,6 +24,7 @@ typedef struct typer {
     uint32_t str_bytes; /* heap type index of "string bytes", HEAP_NONE until used */
     u64map fits;        /* (shape, type, backing, header) -> 1 fits, 2 does not */
     u64map walk;        /* (type, offset) -> encoded pointee, for struct walks */
+    u64map renamed;     /* (type, instantiation named after) -> heap type (outer_fit) */
     uint32_t *emb_at;   /* structs embedding type T first: emb[emb_at[T] .. emb_at[T + 1]) */
     uint32_t *emb;
     uint32_t *queue;    /* nodes typed, to carry their types on from */
@@ -231,16 +232,11 @@ static int fits(typer *ty, uint32_t obj, const typetab_type *t, int backing)
     return *v == 1;
 }
 
-/* The heap type for `backing ? "[]T backing" : T`, made on first use. */
-static uint32_t heap_type_of(typer *ty, uint32_t id, int backing)
+/* A new heap type for DWARF type id under `name`. */
+static uint32_t add_heap_type(typer *ty, uint32_t id, int backing, const char *name)
 {
     heap *h = ty->h;
-    uint32_t *slot = &ty->heap_of[(size_t)id * 2 + (backing != 0)];
-    if (*slot != HEAP_NONE)
-        return *slot;
     const typetab_type *t = typetab_type_get(ty->tt, id);
-    char name[512];
-    snprintf(name, sizeof name, backing ? "[]%s backing" : "%s", t->name);
     heap_type ht = {.addr = t->rtype, .name = strpool_intern(&h->names, name, strlen(name)),
                     .size = t->size, .ttype = id, .backing = (uint8_t)(backing != 0)};
     size_t len = h->ntypes;
@@ -248,7 +244,32 @@ static uint32_t heap_type_of(typer *ty, uint32_t id, int backing)
         ty->nomem = 1;
         return HEAP_NONE;
     }
-    return *slot = h->ntypes++;
+    return h->ntypes++;
+}
+
+/* The heap type for `backing ? "[]T backing" : T`, made on first use. */
+static uint32_t heap_type_of(typer *ty, uint32_t id, int backing)
+{
+    uint32_t *slot = &ty->heap_of[(size_t)id * 2 + (backing != 0)];
+    if (*slot != HEAP_NONE)
+        return *slot;
+    char name[512];
+    snprintf(name, sizeof name, backing ? "[]%s backing" : "%s", typetab_type_get(ty->tt, id)->name);
+    return *slot = add_heap_type(ty, id, backing, name);
+}
+
+/* The heap type for DWARF type id shown as `name`, made once per (id, the type `as` whose
+ * type arguments the name has). */
+static uint32_t heap_type_named(typer *ty, uint32_t id, uint32_t as, const char *name)
+{
+    uint32_t *slot = u64map_upsert(&ty->renamed, (uint64_t)id << 32 | as, HEAP_NONE);
+    if (!slot) {
+        ty->nomem = 1;
+        return HEAP_NONE;
+    }
+    if (*slot == HEAP_NONE)
+        *slot = add_heap_type(ty, id, 0, name);
+    return *slot;
 }
 
 static uint32_t string_bytes_type(typer *ty)
@@ -271,30 +292,98 @@ static void enqueue(typer *ty, uint32_t node)
         ty->nomem = 1;
 }
 
-/* A pointer to a struct T that the object does not fit may point to a struct embedding T
- * first (a header: a hash trie's node is the start of its indirect and entry nodes). The
- * one such struct that fits, or NULL when none or several do. */
-static const typetab_type *outer_fit(typer *ty, uint32_t obj, const typetab_type *t)
+/* The one struct embedding t first (or embedding the one struct that does) that fits the
+ * object: NULL with *several set when more than one does. */
+static const typetab_type *embedder_fit(typer *ty, uint32_t obj, const typetab_type *t,
+                                        int *several)
 {
     const typetab_type *found = NULL;
+    *several = 0;
     for (int depth = 0; depth < 2 && t; depth++) {
         const typetab_type *next = NULL;
+        uint32_t n = ty->emb_at[t->id + 1] - ty->emb_at[t->id];
         for (uint32_t i = ty->emb_at[t->id]; i < ty->emb_at[t->id + 1]; i++) {
             const typetab_type *o = typetab_type_get(ty->tt, ty->emb[i]);
+            /* a generic's shape ("go.shape.struct { ... }") is the compiler's stand-in for
+             * the instantiations sharing its layout, never a program's type */
+            if (!strncmp(o->name, "go.shape.", 9))
+                continue;
             if (fits(ty, obj, o, 0)) {
-                if (found && found != o)
+                if (found && found != o) {
+                    *several = 1;
                     return NULL;
+                }
                 found = o;
             }
-            next = o; /* one level further: only when a single struct embeds t */
-            if (ty->emb_at[t->id + 1] - ty->emb_at[t->id] != 1)
-                next = NULL;
+            next = n == 1 ? o : NULL; /* one level further only through a single embedder */
         }
         if (found)
             return found;
         t = next;
     }
     return NULL;
+}
+
+/* The type arguments of a generic type's name ("K,V" of "pkg.T[K,V]"), and their length. */
+static const char *type_args(const char *name, size_t *len)
+{
+    const char *open = strchr(name, '['), *close = strrchr(name, ']');
+    if (!open || !close || close < open)
+        return NULL;
+    *len = (size_t)(close - open - 1);
+    return open + 1;
+}
+
+/* Whether a and b are instantiations of one generic type with one layout (its concrete and
+ * its shape instantiation: "node[interface {},int]", "node[go.shape.interface {},go.shape.int]"). */
+static int same_generic(const typetab_type *a, const typetab_type *b)
+{
+    size_t la, lb;
+    const char *xa = type_args(a->name, &la), *xb = type_args(b->name, &lb);
+    return xa && xb && a != b && a->kind == b->kind && a->size == b->size &&
+           a->ptr_words == b->ptr_words && xa - a->name == xb - b->name &&
+           !memcmp(a->name, b->name, (size_t)(xa - a->name));
+}
+
+/* A pointer to a struct T that the object does not fit may point to a struct embedding T
+ * first (a header: a hash trie's node starts its indirect and entry nodes). DWARF may
+ * describe that struct only for another instantiation of T's generic type (the shape one
+ * that the compiled code uses): then the struct is named with T's type arguments. Returns the
+ * heap type of the one struct that fits, or HEAP_NONE when none or several do. */
+static uint32_t outer_fit(typer *ty, uint32_t obj, const typetab_type *t)
+{
+    int several;
+    const typetab_type *o = embedder_fit(ty, obj, t, &several);
+    if (o || several || !strchr(t->name, '['))
+        return o ? heap_type_of(ty, o->id, 0) : HEAP_NONE;
+    const typetab_type *found = NULL, *via = NULL;
+    size_t n = typetab_type_count(ty->tt);
+    for (uint32_t id = 0; id < n; id++) {
+        const typetab_type *m = typetab_type_get(ty->tt, id);
+        if (!same_generic(t, m))
+            continue;
+        if ((o = embedder_fit(ty, obj, m, &several)) == NULL) {
+            if (several)
+                return HEAP_NONE;
+            continue;
+        }
+        if (found && found != o)
+            return HEAP_NONE;
+        found = o, via = m;
+    }
+    if (!found)
+        return HEAP_NONE;
+    /* found's name with via's type arguments replaced by t's */
+    size_t lv, lt;
+    const char *av = type_args(via->name, &lv), *at = type_args(t->name, &lt);
+    const char *hit = strstr(found->name, "[");
+    char name[512];
+    if (hit && !strncmp(hit + 1, av, lv) && hit[1 + lv] == ']')
+        snprintf(name, sizeof name, "%.*s[%.*s]%s", (int)(hit - found->name), found->name,
+                 (int)lt, at, hit + 2 + lv);
+    else
+        snprintf(name, sizeof name, "%s", found->name);
+    return heap_type_named(ty, found->id, t->id, name);
 }
 
 /* Indexes the structs whose first field is an embedded struct, by that struct (emb_at, emb). */
@@ -354,11 +443,13 @@ static void assign(typer *ty, uint32_t dst, const pointee *p, int src)
      * (a map's buckets). */
     int backing = p->backing ||
                   ((t->flags & TYPETAB_T_INTERNAL) && t->size && heap_obj_bytes(h, dst) >= 2 * t->size);
-    if (!fits(ty, dst, t, backing) && (backing || !(t = outer_fit(ty, dst, t)))) {
+    uint32_t hti = fits(ty, dst, t, backing) ? heap_type_of(ty, p->type, backing)
+                   : backing ? HEAP_NONE : outer_fit(ty, dst, t);
+    if (hti == HEAP_NONE) {
         ty->st->refused++;
         return;
     }
-    h->obj_type[dst] = heap_type_of(ty, p->type, backing);
+    h->obj_type[dst] = hti;
     h->obj_tsrc[dst] = (uint8_t)src;
     enqueue(ty, dst);
 }
@@ -568,6 +659,7 @@ out:
     free(ty.queue);
     u64map_release(&ty.fits);
     u64map_release(&ty.walk);
+    u64map_release(&ty.renamed);
     return rc;
 }
 
