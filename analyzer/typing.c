@@ -25,9 +25,11 @@ typedef struct typer {
     u64map fits;        /* (shape, type, backing, header) -> 1 fits, 2 does not */
     u64map walk;        /* (type, offset) -> encoded pointee, for struct walks */
     u64map renamed;     /* (type, instantiation named after) -> heap type (outer_fit) */
+    uint32_t *group_of; /* per type: a Go 1.24+ map header's group type, else TYPETAB_NONE */
     uint32_t *emb_at;   /* structs embedding type T first: emb[emb_at[T] .. emb_at[T + 1]) */
     uint32_t *emb;
     uint32_t *queue;    /* nodes typed, to carry their types on from */
+    size_t ntypes;
     size_t nqueue, cap_queue;
     int nomem;
 } typer;
@@ -414,8 +416,9 @@ static int index_embedders(typer *ty, size_t ntypes)
     return HS_OK;
 }
 
-/* Gives node dst the type p by evidence src, if it has none yet and the type fits. */
-static void assign(typer *ty, uint32_t dst, const pointee *p, int src)
+/* Gives node dst the type p by evidence src, if it has none yet and the type fits; else
+ * the type alt (TYPETAB_NONE: none), a second reading of the same word. */
+static void assign(typer *ty, uint32_t dst, const pointee *p, uint32_t alt, int src)
 {
     heap *h = ty->h;
     if (dst >= h->nobj) {
@@ -445,6 +448,9 @@ static void assign(typer *ty, uint32_t dst, const pointee *p, int src)
                   ((t->flags & TYPETAB_T_INTERNAL) && t->size && heap_obj_bytes(h, dst) >= 2 * t->size);
     uint32_t hti = fits(ty, dst, t, backing) ? heap_type_of(ty, p->type, backing)
                    : backing ? HEAP_NONE : outer_fit(ty, dst, t);
+    const typetab_type *a = hti == HEAP_NONE ? typetab_type_get(ty->tt, alt) : NULL;
+    if (a && fits(ty, dst, a, 0))
+        hti = heap_type_of(ty, alt, 0);
     if (hti == HEAP_NONE) {
         ty->st->refused++;
         return;
@@ -567,8 +573,9 @@ static void carry(typer *ty, uint32_t v)
         } else if (at < span) {
             ok = pointee_cached(ty, type, elem ? at % elem : at, &p);
         }
+        /* a Go 1.24+ map's dirPtr names its one group while the map is small */
         if (ok)
-            assign(ty, dst[e], &p, src);
+            assign(ty, dst[e], &p, type < ty->ntypes ? ty->group_of[type] : TYPETAB_NONE, src);
     }
 }
 
@@ -615,9 +622,20 @@ int typing_run(heap *h, const typetab *tt, typing_stats *st, hs_error *err)
         goto out;
     }
     memset(ty.heap_of, 0xff, (ntypes * 2 + 1) * sizeof *ty.heap_of);
-    if (index_embedders(&ty, ntypes) < 0) {
+    ty.ntypes = ntypes;
+    if (index_embedders(&ty, ntypes) < 0 ||
+        !(ty.group_of = malloc((ntypes + 1) * sizeof *ty.group_of))) {
         rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "typing: %zu types", ntypes);
         goto out;
+    }
+    memset(ty.group_of, 0xff, (ntypes + 1) * sizeof *ty.group_of);
+    for (uint32_t id = 0; id < ntypes; id++) {
+        const typetab_type *m = typetab_type_get(tt, id);
+        /* a swiss map's header is "map<K,V>" (Go 1.24+); older ones ("hash<K,V>") point to
+         * arrays of buckets only */
+        if (m->kind == TYPETAB_MAP && m->hdr < ntypes && m->bucket != TYPETAB_NONE &&
+            !strncmp(typetab_type_get(tt, m->hdr)->name, "map<", 4))
+            ty.group_of[m->hdr] = m->bucket;
     }
     memset(h->aux_ttype, 0xff, ((size_t)h->naux + 1) * sizeof *h->aux_ttype);
     /* Declared types first (globals, then frames), so that they win over carried ones. */
@@ -655,6 +673,7 @@ int typing_run(heap *h, const typetab *tt, typing_stats *st, hs_error *err)
 out:
     free(ty.heap_of);
     free(ty.emb_at);
+    free(ty.group_of);
     free(ty.emb);
     free(ty.queue);
     u64map_release(&ty.fits);
