@@ -181,10 +181,11 @@ const typetab_type *typetab_type_by_rtype(const typetab *t, uint64_t addr);
 const typetab_type *typetab_type_by_name(const typetab *t, const char *name);
 
 /* The pointer mask of a type: bit w (LSB first) says whether word w is a pointer, for
- * ptr_words words. Pointers are: pointers, unsafe.Pointer, maps, chans and funcs (one word),
- * a string's data word, a slice's array word and both words of an interface (TYPETAB.md,
- * "Pointer masks"). Returns NULL when the type has no pointer or its mask is not kept
- * (longer than TYPETAB_MASK_MAX_WORDS); borrowed: valid while t lives. */
+ * ptr_words words, as Go's own GC masks have it: pointers, unsafe.Pointer, maps, chans and
+ * funcs (their one word), a string's data word, a slice's array word and an interface's data
+ * word (not its itab or type word) (TYPETAB.md, "Pointer masks"). Returns NULL when the type
+ * has no pointer or its mask is not kept (longer than TYPETAB_MASK_MAX_WORDS); borrowed:
+ * valid while t lives. */
 const uint8_t *typetab_ptr_mask(const typetab *t, uint32_t id);
 
 /* Whether word `word` of a value of type id is a pointer (1) or not (0), kept mask or not. */

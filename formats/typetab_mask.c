@@ -8,18 +8,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Words of a kind that are pointers by themselves (not struct or array): their count. */
-static uint64_t own_ptr_words(unsigned kind)
+/* The pointer words of a kind that is neither struct nor array, as bits (LSB = word 0), the
+ * way Go's compiler marks them in its GC masks (cmd/compile/internal/typebits). */
+static unsigned own_mask(unsigned kind)
 {
     switch (kind) {
     case TYPETAB_POINTER: case TYPETAB_UNSAFE_POINTER: case TYPETAB_MAP: case TYPETAB_CHAN:
     case TYPETAB_FUNC: case TYPETAB_STRING: case TYPETAB_SLICE:
         return 1; /* the pointer; a string's data; a slice's array */
     case TYPETAB_IFACE: case TYPETAB_EFACE:
-        return 2; /* itab or type word, and data word, as Go's own masks have them */
+        return 2; /* the data word: the itab or type word points to no heap object */
     default:
         return 0;
     }
+}
+
+/* Words up to and including the last pointer word of own_mask. */
+static uint64_t own_ptr_words(unsigned kind)
+{
+    return own_mask(kind) == 2 ? 2 : own_mask(kind);
 }
 
 /* The n-th type a struct or array contains by value, or TYPETAB_NONE past the last. */
@@ -138,9 +145,7 @@ static void fill_mask(typetab *t, uint32_t id)
     const typetab_type *ty = &t->types[id];
     const unsigned P = t->info.ptr_size;
     uint8_t *m = t->masks + t->mask_at[id] - 1;
-    uint64_t own = own_ptr_words(ty->kind);
-    for (uint64_t i = 0; i < own; i++)
-        m[0] |= (uint8_t)(1u << i);
+    m[0] |= (uint8_t)own_mask(ty->kind);
     if (ty->kind == TYPETAB_ARRAY) {
         const typetab_type *e = &t->types[ty->elem];
         const uint8_t *em = t->masks + t->mask_at[ty->elem] - 1;
@@ -221,7 +226,7 @@ int typetab_ptr_word(const typetab *t, uint32_t id, uint64_t word)
             continue;
         }
         if (ty->kind != TYPETAB_STRUCT)
-            return word < own_ptr_words(ty->kind);
+            return word < 8 && (own_mask(ty->kind) >> word & 1);
         const typetab_type *next = NULL;
         for (uint32_t j = 0; j < ty->nfields && !next; j++) {
             const typetab_field *f = &t->fields[ty->first_field + j];
