@@ -93,9 +93,9 @@ static int claimed_size(const uint8_t *data, const dsec *s, int cls, hs_error *e
 }
 
 /* Reads the section table: the wanted debug sections into secs (*n of them) and
- * runtime.types (from .symtab, else the start of Go 1.27's type section). */
+ * [runtime.types, runtime.etypes) (from .symtab, else Go 1.27's type section). */
 static int scan_sections(Elf *elf, const uint8_t *data, size_t size, dsec *secs, size_t *n,
-                         uint64_t *types_base, hs_error *err)
+                         uint64_t types[2], hs_error *err)
 {
     GElf_Ehdr eh;
     size_t nsec, shstrndx;
@@ -111,7 +111,7 @@ static int scan_sections(Elf *elf, const uint8_t *data, size_t size, dsec *secs,
         return hs_error_set(err, HS_ERR_FORMAT, eh.e_shoff, "%zu sections in a %zu-byte file",
                             nsec, size);
     Elf_Scn *symscn = NULL;
-    uint64_t gotype = 0;
+    types[0] = types[1] = 0;
     *n = 0;
     for (Elf_Scn *scn = elf_nextscn(elf, NULL); scn; scn = elf_nextscn(elf, scn)) {
         GElf_Shdr sh;
@@ -120,8 +120,10 @@ static int scan_sections(Elf *elf, const uint8_t *data, size_t size, dsec *secs,
             continue;
         if (sh.sh_type == SHT_SYMTAB)
             symscn = scn;
-        if (strcmp(name, ".go.type") == 0 || strcmp(name, ".data.rel.ro.go.type") == 0)
-            gotype = sh.sh_addr;
+        if (strcmp(name, ".go.type") == 0 || strcmp(name, ".data.rel.ro.go.type") == 0) {
+            types[0] = sh.sh_addr;
+            types[1] = sh.sh_addr + sh.sh_size;
+        }
         int gnu = strncmp(name, ".zdebug_", 8) == 0;
         if (sh.sh_type == SHT_NOBITS || (!gnu && strncmp(name, ".debug_", 7) != 0))
             continue;
@@ -144,17 +146,21 @@ static int scan_sections(Elf *elf, const uint8_t *data, size_t size, dsec *secs,
                 return rc;
         }
     }
-    *types_base = gotype;
     Elf_Data *d = symscn ? elf_getdata(symscn, NULL) : NULL;
     GElf_Shdr ssh;
     if (d && gelf_getshdr(symscn, &ssh)) {
+        uint64_t found[2] = {0, 0};
         GElf_Sym sym;
-        for (int i = 0; gelf_getsym(d, i, &sym); i++) {
+        for (int i = 0; gelf_getsym(d, i, &sym) && !(found[0] && found[1]); i++) {
             const char *s = elf_strptr(elf, ssh.sh_link, sym.st_name);
-            if (s && strcmp(s, "runtime.types") == 0) {
-                *types_base = sym.st_value;
-                break;
-            }
+            if (s && strncmp(s, "runtime.", 8) == 0 && strcmp(s + 8, "types") == 0)
+                found[0] = sym.st_value;
+            else if (s && strncmp(s, "runtime.", 8) == 0 && strcmp(s + 8, "etypes") == 0)
+                found[1] = sym.st_value;
+        }
+        if (found[0] && found[1] > found[0]) {
+            types[0] = found[0];
+            types[1] = found[1];
         }
     }
     return HS_OK;
@@ -346,8 +352,11 @@ int godwarf_read(const uint8_t *data, size_t size, typetab **out, hs_error *err)
         rc = elf_fail(err, HS_ERR_ELF, HS_NO_OFFSET, "elf_memory");
         goto out;
     }
-    if ((rc = scan_sections(src, data, size, secs, &nsecs, &g.types_base, err)) < 0)
+    uint64_t types[2] = {0, 0};
+    if ((rc = scan_sections(src, data, size, secs, &nsecs, types, err)) < 0)
         goto out;
+    g.types_base = types[0];
+    g.types_end = types[1];
     const dsec *info = NULL;
     for (size_t i = 0; i < nsecs; i++)
         if (secs[i].name == wanted[0] && secs[i].size)

@@ -76,6 +76,7 @@ typedef struct gw {
     hs_error *err;
     unsigned ptr_size;
     uint64_t types_base;  /* runtime.types, 0 when unknown */
+    uint64_t types_end;   /* runtime.etypes */
     uint64_t info_at;     /* file offset of .debug_info when stored uncompressed, else
                            * HS_NO_OFFSET */
     char go_version[64];

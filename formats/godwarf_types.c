@@ -182,6 +182,19 @@ static uint32_t field_type(const build *b, uint32_t id, const char *name)
     return TYPETAB_NONE;
 }
 
+/* The address of a runtime type from DW_AT_go_runtime_type: an offset from runtime.types
+ * (cmd/link R_ADDROFF), except Go 1.19's builtin uintptr, whose value is the address itself
+ * (DW_CLS_ADDRESS); 0 when it is neither inside [runtime.types, runtime.etypes). Offset 0 is
+ * runtime.types itself, an 8-byte placeholder before the first type: no type. */
+static uint64_t rtype_of(const gw *g, uint64_t v)
+{
+    if (!v || !g->types_base || g->types_end <= g->types_base)
+        return 0;
+    if (v < g->types_end - g->types_base)
+        return g->types_base + v;
+    return v >= g->types_base && v < g->types_end ? v : 0;
+}
+
 /* Pass 1: kind, name, size, runtime type and direct references of every type. */
 static void fill_types(build *b, const uint8_t *kinds)
 {
@@ -195,8 +208,7 @@ static void fill_types(build *b, const uint8_t *kinds)
         ty->name = r->name ? r->name : "";
         ty->kind = kinds[i];
         ty->flags = strchr(ty->name, '<') ? TYPETAB_T_INTERNAL : 0;
-        ty->rtype = r->go_rt && g->types_base && r->go_rt <= UINT64_MAX - g->types_base
-                        ? g->types_base + r->go_rt : 0;
+        ty->rtype = rtype_of(g, r->go_rt);
         uint64_t want = kind_size(ty->kind, g->ptr_size);
         ty->size = want ? want : r->size;
         ty->elem = ty->key = ty->hdr = ty->bucket = TYPETAB_NONE;
