@@ -92,10 +92,11 @@ static int claimed_size(const uint8_t *data, const dsec *s, int cls, hs_error *e
     return HS_OK;
 }
 
-/* Reads the section table: the wanted debug sections into secs (*n of them) and
- * [runtime.types, runtime.etypes) (from .symtab, else Go 1.27's type section). */
-static int scan_sections(Elf *elf, const uint8_t *data, size_t size, dsec *secs, size_t *n,
-                         uint64_t types[2], hs_error *err)
+/* Reads the section table: the wanted debug sections into secs (*n of them), the allocated
+ * sections with file bytes into g->segs, and [runtime.types, runtime.etypes) (from .symtab,
+ * else Go 1.27's type section). */
+static int scan_sections(gw *g, Elf *elf, const uint8_t *data, size_t size, dsec *secs,
+                         size_t *n, uint64_t types[2], hs_error *err)
 {
     GElf_Ehdr eh;
     size_t nsec, shstrndx;
@@ -120,6 +121,15 @@ static int scan_sections(Elf *elf, const uint8_t *data, size_t size, dsec *secs,
             continue;
         if (sh.sh_type == SHT_SYMTAB)
             symscn = scn;
+        if ((sh.sh_flags & SHF_ALLOC) && !(sh.sh_flags & SHF_COMPRESSED) &&
+            sh.sh_type != SHT_NOBITS && sh.sh_offset <= size &&
+            sh.sh_size <= size - sh.sh_offset && sh.sh_addr + sh.sh_size >= sh.sh_addr) {
+            int rc = godwarf_room(g, (void **)&g->segs, g->nsegs, &g->segs_cap, 1,
+                                  sizeof *g->segs);
+            if (rc < 0)
+                return rc;
+            g->segs[g->nsegs++] = (gw_seg){sh.sh_addr, sh.sh_size, sh.sh_offset};
+        }
         if (strcmp(name, ".go.type") == 0 || strcmp(name, ".data.rel.ro.go.type") == 0) {
             types[0] = sh.sh_addr;
             types[1] = sh.sh_addr + sh.sh_size;
@@ -341,6 +351,7 @@ int godwarf_read(const uint8_t *data, size_t size, typetab **out, hs_error *err)
         return elf_fail(err, HS_ERR_ELF, HS_NO_OFFSET, "libelf initialisation");
     gw g = {0};
     g.err = err;
+    g.data = data;
     g.ptr_size = data[EI_CLASS] == ELFCLASS64 ? 8 : 4;
     g.info_at = HS_NO_OFFSET;
     Elf *src = NULL, *copy = NULL;
@@ -353,7 +364,7 @@ int godwarf_read(const uint8_t *data, size_t size, typetab **out, hs_error *err)
         goto out;
     }
     uint64_t types[2] = {0, 0};
-    if ((rc = scan_sections(src, data, size, secs, &nsecs, types, err)) < 0)
+    if ((rc = scan_sections(&g, src, data, size, secs, &nsecs, types, err)) < 0)
         goto out;
     g.types_base = types[0];
     g.types_end = types[1];
@@ -390,6 +401,7 @@ out:
     if (src)
         elf_end(src);
     free(img);
+    free(g.segs);
     free(g.types);
     free(g.fields);
     free(g.globals);

@@ -71,9 +71,17 @@ typedef struct raw_func {
     size_t first_var, nvars;
 } raw_func;
 
+/* An allocated section with bytes in the file, for reading type descriptors. */
+typedef struct gw_seg {
+    uint64_t addr, size, off;
+} gw_seg;
+
 typedef struct gw {
     Dwarf *dbg;
     hs_error *err;
+    const uint8_t *data; /* the ELF file */
+    gw_seg *segs;
+    size_t nsegs, segs_cap;
     unsigned ptr_size;
     uint64_t types_base;  /* runtime.types, 0 when unknown */
     uint64_t types_end;   /* runtime.etypes */

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hs_io.h"
+
 #define UNRESOLVED (TYPETAB_NONE - 1) /* an alias whose target is not known yet */
 #define MAX_ALIAS_CHAIN 32
 
@@ -272,6 +274,55 @@ static void fill_links(build *b, const uint8_t *kinds)
     }
 }
 
+/* A pointer-sized word of the binary at a link address, or -1. */
+static int file_word(const gw *g, uint64_t addr, uint64_t *v)
+{
+    for (size_t i = 0; i < g->nsegs; i++) {
+        const gw_seg *s = &g->segs[i];
+        if (addr >= s->addr && addr - s->addr < s->size && s->size - (addr - s->addr) >=
+                                                              g->ptr_size) {
+            *v = hs_load_le(g->data + s->off + (addr - s->addr), g->ptr_size);
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* Types never in the heap (their pointers are no GC pointers): Go 1.20+'s
+ * internal/runtime/sys.NotInHeap (runtime/internal/sys before 1.22) and every struct or array
+ * that contains one (cmd/compile/internal/types, NotInHeap); Go 1.19's //go:notinheap types,
+ * which DWARF does not show, by their pointer type's runtime descriptor, whose PtrBytes
+ * (the word after the size) is 0. */
+static void mark_notinheap(build *b)
+{
+    gw *g = b->g;
+    for (size_t id = 0; id < b->ntt; id++) {
+        typetab_type *ty = &b->tt[id];
+        uint64_t ptrbytes;
+        if (strcmp(ty->name, "internal/runtime/sys.NotInHeap") == 0 ||
+            strcmp(ty->name, "runtime/internal/sys.NotInHeap") == 0)
+            ty->flags |= TYPETAB_T_NOTINHEAP;
+        if (ty->kind == TYPETAB_POINTER && ty->elem != TYPETAB_NONE && ty->rtype &&
+            file_word(g, ty->rtype + g->ptr_size, &ptrbytes) == 0 && ptrbytes == 0)
+            b->tt[ty->elem].flags |= TYPETAB_T_NOTINHEAP;
+    }
+    int changed = 1;
+    for (int pass = 0; changed && pass < 64; pass++) {
+        changed = 0;
+        for (size_t id = 0; id < b->ntt; id++) {
+            typetab_type *ty = &b->tt[id];
+            int nih = ty->kind == TYPETAB_ARRAY && ty->len && ty->elem != TYPETAB_NONE &&
+                      b->tt[ty->elem].flags & TYPETAB_T_NOTINHEAP;
+            for (uint32_t j = 0; ty->kind == TYPETAB_STRUCT && j < ty->nfields && !nih; j++)
+                nih = b->tt[b->tf[ty->first_field + j].type].flags & TYPETAB_T_NOTINHEAP;
+            if (nih && !(ty->flags & TYPETAB_T_NOTINHEAP)) {
+                ty->flags |= TYPETAB_T_NOTINHEAP;
+                changed = 1;
+            }
+        }
+    }
+}
+
 /* Pass 3: a map's bucket: bucket<K,V> from hash<K,V>.buckets (Go 1.19-1.23), or the group
  * from map<K,V>.dirPtr -> table<K,V>.groups -> groupReference<K,V>.data (1.24+). */
 static void fill_buckets(build *b)
@@ -357,6 +408,7 @@ int godwarf_build(gw *g, typetab **out)
     }
     fill_types(&b, kinds);
     fill_links(&b, kinds);
+    mark_notinheap(&b);
     fill_buckets(&b);
     typetab_info *in = typetab_info_mut(t);
     in->ptr_size = g->ptr_size;

@@ -264,7 +264,7 @@ static int decode_type(typetab *t, decoder *d, dec_bufs *b)
     uint32_t name;
     int rc;
     if ((rc = dec_max(d, &kind, TYPETAB_KIND_MAX, "type kind")) < 0 ||
-        (rc = dec_max(d, &flags, TYPETAB_T_INTERNAL, "type flags")) < 0 ||
+        (rc = dec_max(d, &flags, TYPETAB_T_ALL, "type flags")) < 0 ||
         (rc = dec_name(d, &name, "type name")) < 0 ||
         (rc = dec_uvarint(d, &ty.size, "type size")) < 0 ||
         (rc = dec_uvarint(d, &ty.rtype, "runtime type")) < 0 ||

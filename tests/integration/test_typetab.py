@@ -3,8 +3,11 @@ say of its own types, globals, functions, closures and a frame; typetab-dump (te
 prints the typetab godwarf reads from the binary. They must agree both ways: every type the
 program describes is in the table with the same kind, size, fields (name, offset, type,
 embedded), element, key, length, pointer mask and runtime type address, whose descriptor has
-PtrBytes and a GC mask that agree too; every main.* named type, struct or not, in the table is
-one the program describes; the globals are the same set with the same addresses and types.
+PtrBytes and a GC mask that agree too; every type of the table that has a runtime type
+descriptor in the binary has its size, PtrBytes and GC mask; every main.* named type in the
+table is one the program describes; the globals are the same set with the same addresses and
+types; the frame offsets of two locals differ as their addresses do; closures' captured
+variables have their offsets in the closure.
 The same table comes out of the binary's DWARF in each form: as the Go linker writes it
 (SHF_COMPRESSED), uncompressed (objcopy, and -ldflags=-compressdwarf=false), GNU .zdebug and
 objcopy's own SHF_COMPRESSED; it survives typetab_encode/typetab_decode; and a binary without
@@ -45,6 +48,28 @@ def sections(path):
         end = data.index(b"\0", stroff + name)
         out[data[stroff + name:end].decode()] = flags
     return out
+
+
+class Image:
+    """The allocated sections of an ELF64 little-endian file, read by link address."""
+
+    def __init__(self, path):
+        with open(path, "rb") as f:
+            self.data = f.read()
+        shoff, = struct.unpack_from("<Q", self.data, 0x28)
+        shentsize, shnum, _ = struct.unpack_from("<HHH", self.data, 0x3a)
+        self.secs = []
+        for i in range(shnum):
+            _n, typ, flags, addr, off, size = struct.unpack_from("<IIQQQQ", self.data,
+                                                                 shoff + i * shentsize)
+            if flags & 2 and typ != 8:  # SHF_ALLOC, not SHT_NOBITS
+                self.secs.append((addr, off, size))
+
+    def read(self, addr, n):
+        for a, off, size in self.secs:
+            if a <= addr and addr + n <= a + size:
+                return self.data[off + addr - a:off + addr - a + n]
+        return None
 
 
 def dump(path, *flags):
@@ -181,6 +206,29 @@ for want in truth["types"]:
     if not (minor < 20 and want["name"] == "unsafe.Pointer"):
         c.eq(by_rtype.get(want["rtype"]), want["name"],
              "type at runtime address 0x%x" % want["rtype"])
+
+# every type with a runtime type descriptor agrees with it: size, PtrBytes and, when the
+# descriptor holds a plain mask (not a Go 1.19 GC program, not built on demand in 1.24+), the
+# GC mask (internal/abi.Type: Size_, PtrBytes, Hash, TFlag, Align_, FieldAlign_, Kind_,
+# Equal, GCData)
+img = Image(binary)
+checked = masks = 0
+for t in T:
+    b = img.read(t["rtype"], 40) if t["rtype"] else None
+    if b is None:
+        continue
+    size, ptrbytes, _hash, tflag, _al, _fal, kind, _eq, gcdata = struct.unpack_from("<QQIBBBBQQ", b)
+    checked += 1
+    c.check(size == t["size"] and ptrbytes == 8 * t["ptr_words"],
+            "%s: size %d and PtrBytes %d of its descriptor, typetab %d and %d words" %
+            (t["name"], size, ptrbytes, t["size"], t["ptr_words"]))
+    if ptrbytes and not kind & 0x40 and not tflag & 0x10 and "mask" in t:
+        m = img.read(gcdata, (ptrbytes // 8 + 7) // 8)
+        if m is not None:
+            masks += 1
+            gc = "".join("1" if m[i // 8] >> (i % 8) & 1 else "0" for i in range(ptrbytes // 8))
+            c.eq(t["mask"], gc, "%s: pointer mask against its descriptor's GC mask" % t["name"])
+c.check(checked > 500 and masks > 300, "%d descriptors checked, %d GC masks" % (checked, masks))
 
 # globals, both ways
 G = {g["name"]: g for g in table["globals"] if g["name"].startswith("main.")}
