@@ -323,15 +323,64 @@ static void mark_notinheap(build *b)
     }
 }
 
+/* Whether a value of a type holds a GC pointer (as typetab_mask.c counts them); depth bounds
+ * the walk over a broken, cyclic containment. */
+static int has_pointers(const build *b, uint32_t id, int depth)
+{
+    if (id == TYPETAB_NONE || depth > 64)
+        return 0;
+    const typetab_type *ty = &b->tt[id];
+    switch (ty->kind) {
+    case TYPETAB_POINTER:
+        return ty->elem == TYPETAB_NONE || !(b->tt[ty->elem].flags & TYPETAB_T_NOTINHEAP);
+    case TYPETAB_UNSAFE_POINTER: case TYPETAB_MAP: case TYPETAB_CHAN: case TYPETAB_FUNC:
+    case TYPETAB_STRING: case TYPETAB_SLICE: case TYPETAB_IFACE: case TYPETAB_EFACE:
+        return 1;
+    case TYPETAB_ARRAY:
+        return ty->len && has_pointers(b, ty->elem, depth + 1);
+    case TYPETAB_STRUCT:
+        for (uint32_t j = 0; j < ty->nfields; j++)
+            if (has_pointers(b, b->tf[ty->first_field + j].type, depth + 1))
+                return 1;
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+/* The id of the type named uintptr, or TYPETAB_NONE. */
+static uint32_t uintptr_type(const build *b)
+{
+    for (size_t id = 0; id < b->ntt; id++)
+        if (b->tt[id].kind == TYPETAB_UINTPTR && strcmp(b->tt[id].name, "uintptr") == 0)
+            return (uint32_t)id;
+    return TYPETAB_NONE;
+}
+
 /* Pass 3: a map's bucket: bucket<K,V> from hash<K,V>.buckets (Go 1.19-1.23), or the group
- * from map<K,V>.dirPtr -> table<K,V>.groups -> groupReference<K,V>.data (1.24+). */
+ * from map<K,V>.dirPtr -> table<K,V>.groups -> groupReference<K,V>.data (1.24+). The linker
+ * gives every bucket<K,V> an overflow pointer, but when neither keys nor values hold pointers
+ * the compiler's bucket type has an overflow uintptr instead, so that buckets hold no
+ * pointers (1.19 cmd/compile/internal/reflectdata/reflect.go, MapBucketType): bucket<K,V>
+ * gets the compiler's layout. */
 static void fill_buckets(build *b)
 {
+    uint32_t uptr = uintptr_type(b);
     for (size_t id = 0; id < b->ntt; id++) {
         typetab_type *ty = &b->tt[id];
         if (ty->kind != TYPETAB_MAP || ty->hdr == TYPETAB_NONE)
             continue;
         uint32_t bk = deref(b, field_type(b, ty->hdr, "buckets"));
+        if (bk != TYPETAB_NONE && uptr != TYPETAB_NONE &&
+            !has_pointers(b, field_type(b, bk, "keys"), 0) &&
+            !has_pointers(b, field_type(b, bk, "values"), 0)) {
+            const typetab_type *bt = &b->tt[bk];
+            for (uint32_t j = 0; j < bt->nfields; j++) {
+                typetab_field *f = &b->tf[bt->first_field + j];
+                if (strcmp(f->name, "overflow") == 0 && b->tt[f->type].kind == TYPETAB_POINTER)
+                    f->type = uptr; /* both have the pointer size */
+            }
+        }
         if (bk == TYPETAB_NONE) {
             uint32_t table = deref(b, deref(b, field_type(b, ty->hdr, "dirPtr")));
             uint32_t groups = field_type(b, table, "groups");

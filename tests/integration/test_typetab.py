@@ -229,6 +229,24 @@ for t in T:
             gc = "".join("1" if m[i // 8] >> (i % 8) & 1 else "0" for i in range(ptrbytes // 8))
             c.eq(t["mask"], gc, "%s: pointer mask against its descriptor's GC mask" % t["name"])
 c.check(checked > 500 and masks > 300, "%d descriptors checked, %d GC masks" % (checked, masks))
+# a map's bucket (Go 1.19) or group (1.24+) agrees with the one its descriptor names (the word
+# after Key and Elem: maptype.bucket, abi.MapType.Group), which for bucket<K,V> has no
+# descriptor of its own
+for t in T:
+    b = img.read(t["rtype"] + 64, 8) if t["kind"] == MAP and t["rtype"] else None
+    if b is None or t["bucket"] is None:
+        continue
+    bt = T[t["bucket"]]
+    d = img.read(struct.unpack("<Q", b)[0], 40)
+    size, ptrbytes, _hash, tflag, _al, _fal, kind, _eq, gcdata = struct.unpack_from("<QQIBBBBQQ", d)
+    c.check(size == bt["size"] and ptrbytes == 8 * bt["ptr_words"],
+            "%s: bucket %s: size %d and PtrBytes %d of its descriptor, typetab %d and %d words" %
+            (t["name"], bt["name"], size, ptrbytes, bt["size"], bt["ptr_words"]))
+    if ptrbytes and not kind & 0x40 and not tflag & 0x10 and "mask" in bt:
+        m = img.read(gcdata, (ptrbytes // 8 + 7) // 8)
+        gc = "".join("1" if m[i // 8] >> (i % 8) & 1 else "0" for i in range(ptrbytes // 8))
+        c.eq(bt["mask"], gc, "%s: bucket %s: pointer mask against the GC mask" %
+             (t["name"], bt["name"]))
 
 # globals, both ways
 G = {g["name"]: g for g in table["globals"] if g["name"].startswith("main.")}
