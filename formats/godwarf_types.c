@@ -274,36 +274,46 @@ static void fill_links(build *b, const uint8_t *kinds)
     }
 }
 
-/* A pointer-sized word of the binary at a link address, or -1. */
-static int file_word(const gw *g, uint64_t addr, uint64_t *v)
+/* The n-byte (n <= 8) little-endian value of the binary at a link address, or -1. */
+static int file_read(const gw *g, uint64_t addr, unsigned n, uint64_t *v)
 {
     for (size_t i = 0; i < g->nsegs; i++) {
         const gw_seg *s = &g->segs[i];
-        if (addr >= s->addr && addr - s->addr < s->size && s->size - (addr - s->addr) >=
-                                                              g->ptr_size) {
-            *v = hs_load_le(g->data + s->off + (addr - s->addr), g->ptr_size);
+        if (addr >= s->addr && addr - s->addr < s->size && s->size - (addr - s->addr) >= n) {
+            *v = hs_load_le(g->data + s->off + (addr - s->addr), n);
             return 0;
         }
     }
     return -1;
 }
 
+/* Whether the runtime descriptor of a pointer type says it is no GC pointer: a pointer
+ * type's descriptor (Size_ = pointer size, Kind_ & 31 = Pointer) with PtrBytes 0. The
+ * fields of internal/abi.Type, and of Go 1.19's runtime._type alike: Size_, PtrBytes (a
+ * pointer size each), Hash (4 bytes), TFlag, Align_, FieldAlign_, Kind_ (1 byte each). */
+static int descriptor_says_notinheap(const gw *g, uint64_t rtype)
+{
+    const unsigned P = g->ptr_size;
+    uint64_t size, ptrbytes, kind;
+    return file_read(g, rtype, P, &size) == 0 && size == P &&
+           file_read(g, rtype + P, P, &ptrbytes) == 0 && ptrbytes == 0 &&
+           file_read(g, rtype + 2ull * P + 7, 1, &kind) == 0 && (kind & 31) == TYPETAB_POINTER;
+}
+
 /* Types never in the heap (their pointers are no GC pointers): Go 1.20+'s
  * internal/runtime/sys.NotInHeap (runtime/internal/sys before 1.22) and every struct or array
  * that contains one (cmd/compile/internal/types, NotInHeap); Go 1.19's //go:notinheap types,
- * which DWARF does not show, by their pointer type's runtime descriptor, whose PtrBytes
- * (the word after the size) is 0. */
+ * which DWARF does not show, by their pointer type's runtime descriptor. */
 static void mark_notinheap(build *b)
 {
     gw *g = b->g;
     for (size_t id = 0; id < b->ntt; id++) {
         typetab_type *ty = &b->tt[id];
-        uint64_t ptrbytes;
         if (strcmp(ty->name, "internal/runtime/sys.NotInHeap") == 0 ||
             strcmp(ty->name, "runtime/internal/sys.NotInHeap") == 0)
             ty->flags |= TYPETAB_T_NOTINHEAP;
         if (ty->kind == TYPETAB_POINTER && ty->elem != TYPETAB_NONE && ty->rtype &&
-            file_word(g, ty->rtype + g->ptr_size, &ptrbytes) == 0 && ptrbytes == 0)
+            descriptor_says_notinheap(g, ty->rtype))
             b->tt[ty->elem].flags |= TYPETAB_T_NOTINHEAP;
     }
     int changed = 1;
