@@ -124,7 +124,7 @@ static int scan_sections(gw *g, Elf *elf, const uint8_t *data, size_t size, dsec
         if ((sh.sh_flags & SHF_ALLOC) && !(sh.sh_flags & SHF_COMPRESSED) &&
             sh.sh_type != SHT_NOBITS && sh.sh_offset <= size &&
             sh.sh_size <= size - sh.sh_offset && sh.sh_addr + sh.sh_size >= sh.sh_addr) {
-            int rc = godwarf_room(g, (void **)&g->segs, g->nsegs, &g->segs_cap, 1,
+            int rc = godwarf_room(g, &g->segs, g->nsegs, &g->segs_cap, 1,
                                   sizeof *g->segs);
             if (rc < 0)
                 return rc;
@@ -268,10 +268,10 @@ static int global_die(gw *g, Dwarf_Die *die)
     int rc = godwarf_attrs(g, die, &a);
     if (rc < 0 || !a.name || !a.type || !a.has_location ||
         dwarf_formblock(&a.location, &blk) != 0 ||
-        godwarf_block_ops(&blk, g->ptr_size, ops, 1, &n) != 0 || n != 1 ||
+        godwarf_block_ops(&blk, g->ptr_size, 1, ops, &n) != 0 || n != 1 ||
         ops[0].atom != DW_OP_addr)
         return rc; /* no address of its own */
-    if ((rc = godwarf_room(g, (void **)&g->globals, g->nglobals, &g->globals_cap, 1,
+    if ((rc = godwarf_room(g, &g->globals, g->nglobals, &g->globals_cap, 1,
                            sizeof *g->globals)) < 0)
         return rc;
     g->globals[g->nglobals++] = (raw_global){a.name, ops[0].number, a.type};

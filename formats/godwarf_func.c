@@ -22,7 +22,7 @@ static int frame_base_is_cfa(gw *g, gw_attrs *a)
     Dwarf_Op op;
     size_t n;
     return a->has_frame_base && dwarf_formblock(&a->frame_base, &blk) == 0 &&
-           godwarf_block_ops(&blk, g->ptr_size, &op, 1, &n) == 0 && n == 1 &&
+           godwarf_block_ops(&blk, g->ptr_size, 1, &op, &n) == 0 && n == 1 &&
            op.atom == DW_OP_call_frame_cfa;
 }
 
@@ -75,7 +75,7 @@ static int add_slot(gw *g, size_t first, const raw_var *proto, int64_t off, uint
             return HS_OK;
         }
     }
-    int rc = godwarf_room(g, (void **)&g->vars, g->nvars, &g->vars_cap, 1, sizeof *g->vars);
+    int rc = godwarf_room(g, &g->vars, g->nvars, &g->vars_cap, 1, sizeof *g->vars);
     if (rc < 0)
         return rc;
     raw_var *r = &g->vars[g->nvars++];
@@ -118,7 +118,7 @@ static int add_var(gw *g, Dwarf_Die *die, int tag, const func_ctx *fc, int inlin
     int64_t off;
     if (a.has_location && dwarf_formblock(&a.location, &blk) == 0) {
         /* one expression for every pc; empty for Go's unused results */
-        if (godwarf_block_ops(&blk, g->ptr_size, one, MAX_BLOCK_OPS, &n) == 0 &&
+        if (godwarf_block_ops(&blk, g->ptr_size, MAX_BLOCK_OPS, one, &n) == 0 &&
             slot_of(one, n, fc->fb_cfa, &off) && fc->low < fc->high &&
             (rc = add_slot(g, first, &proto, off, fc->low, fc->high)) < 0)
             return rc;
@@ -137,7 +137,7 @@ static int add_var(gw *g, Dwarf_Die *die, int tag, const func_ctx *fc, int inlin
             return godwarf_fail(g, dwarf_dieoffset(die), "its location list");
     }
     if (g->nvars == first && a.closure_off) { /* known only by its place in the closure */
-        if ((rc = godwarf_room(g, (void **)&g->vars, g->nvars, &g->vars_cap, 1,
+        if ((rc = godwarf_room(g, &g->vars, g->nvars, &g->vars_cap, 1,
                                sizeof *g->vars)) < 0)
             return rc;
         raw_var *r = &g->vars[g->nvars++];
@@ -193,7 +193,7 @@ int godwarf_func_die(gw *g, Dwarf_Die *die)
     size_t first = g->nvars;
     if ((rc = walk_scope(g, die, &fc, 0, 0)) < 0)
         return rc;
-    if ((rc = godwarf_room(g, (void **)&g->funcs, g->nfuncs, &g->funcs_cap, 1,
+    if ((rc = godwarf_room(g, &g->funcs, g->nfuncs, &g->funcs_cap, 1,
                            sizeof *g->funcs)) < 0)
         return rc;
     g->funcs[g->nfuncs++] = (raw_func){name, low, high, first, g->nvars - first};

@@ -108,15 +108,16 @@ int godwarf_attrs(gw *g, Dwarf_Die *die, gw_attrs *a);
  * message appended, and returns HS_ERR_FORMAT. */
 int godwarf_fail(gw *g, Dwarf_Off die_off, const char *what);
 
-/* godwarf_attr.c: room for `more` elements in an array of the reader (p, *n used, *cap). */
-int godwarf_room(gw *g, void **p, size_t n, size_t *cap, size_t more, size_t elem);
+/* godwarf_attr.c: room for `more` elements of `elem` bytes in an array of the reader, n used
+ * of *cap; arrayp is the address of the array's pointer (T **), which may move. */
+int godwarf_room(gw *g, void *arrayp, size_t n, size_t *cap, size_t more, size_t elem);
 
 /* godwarf_attr.c: the operations of a location expression held in a block (Go writes its
  * single expressions as DW_FORM_block1, which libdw's location readers refuse in DWARF 4 and 5
  * units): only those Go's locations use (DW_OP_addr, DW_OP_call_frame_cfa, DW_OP_fbreg,
  * DW_OP_piece, DW_OP_reg0-31, DW_OP_regx). -1 for any other, a truncated one, or more than
  * max. */
-int godwarf_block_ops(const Dwarf_Block *b, unsigned addr_size, Dwarf_Op *ops, size_t max,
+int godwarf_block_ops(const Dwarf_Block *b, unsigned addr_size, size_t max, Dwarf_Op *ops,
                       size_t *n);
 
 /* godwarf_types.c: records a type DIE (tag is its tag) with its members or subrange. */

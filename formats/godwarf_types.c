@@ -21,7 +21,7 @@ int godwarf_type_die(gw *g, Dwarf_Die *die, int tag)
 {
     gw_attrs a;
     int rc = godwarf_attrs(g, die, &a);
-    if (rc < 0 || (rc = godwarf_room(g, (void **)&g->types, g->ntypes, &g->types_cap, 1,
+    if (rc < 0 || (rc = godwarf_room(g, &g->types, g->ntypes, &g->types_cap, 1,
                                      sizeof *g->types)) < 0)
         return rc;
     raw_type r = {dwarf_dieoffset(die), a.name, a.type, a.go_elem, a.go_key, a.byte_size,
@@ -41,7 +41,7 @@ int godwarf_type_die(gw *g, Dwarf_Die *die, int tag)
             if (ctag == DW_TAG_subrange_type && m.has_count) {
                 r.count = m.count;
             } else if (ctag == DW_TAG_member && m.has_member_loc) {
-                if ((rc = godwarf_room(g, (void **)&g->fields, g->nfields, &g->fields_cap, 1,
+                if ((rc = godwarf_room(g, &g->fields, g->nfields, &g->fields_cap, 1,
                                        sizeof *g->fields)) < 0)
                     return rc;
                 g->fields[g->nfields++] = (raw_field){m.name, m.type, m.member_loc,
@@ -428,7 +428,7 @@ static int add_globals_funcs(gw *g, typetab *t)
         if (i > 0 && f->low < end)
             continue;
         end = f->high;
-        if ((rc = godwarf_room(g, (void **)&vs, 0, &cap, f->nvars, sizeof *vs)) < 0)
+        if ((rc = godwarf_room(g, &vs, 0, &cap, f->nvars, sizeof *vs)) < 0)
             break;
         size_t n = 0;
         for (size_t j = 0; j < f->nvars; j++) {
