@@ -307,6 +307,18 @@ static int walk_units(gw *g)
             continue;
         if (!g->go_version[0])
             read_producer(g, &cudie);
+        /* what location lists of the unit are read with (godwarf_loc.c) */
+        Dwarf_Addr low;
+        Dwarf_Word base;
+        Dwarf_Attribute at;
+        uint8_t asize = 0;
+        g->cu_version = version;
+        g->cu_addr_size = dwarf_diecu(&cudie, &sub, &asize, NULL) && (asize == 4 || asize == 8)
+                              ? asize : 0;
+        g->cu_base = dwarf_lowpc(&cudie, &low) == 0 ? low : 0;
+        g->cu_has_addr_base = dwarf_attr(&cudie, DW_AT_addr_base, &at) &&
+                              dwarf_formudata(&at, &base) == 0;
+        g->cu_addr_base = g->cu_has_addr_base ? base : 0;
         Dwarf_Die die;
         int k = dwarf_child(&cudie, &die);
         if (k < 0)
@@ -390,6 +402,17 @@ int godwarf_read(const uint8_t *data, size_t size, typetab **out, hs_error *err)
     if (!(g.dbg = dwarf_begin_elf(copy, DWARF_C_READ, NULL))) {
         rc = hs_error_set(err, HS_ERR_FORMAT, info->off, "DWARF: libdw: %s", dwarf_errmsg(-1));
         goto out;
+    }
+    for (size_t i = 0; i < nsecs; i++) { /* sections are 1..n of the copy, in secs' order */
+        Elf_Data *d = elf_getdata(elf_getscn(copy, i + 1), NULL);
+        const uint8_t *p = d ? d->d_buf : NULL;
+        size_t n = p ? d->d_size : 0;
+        if (!strcmp(secs[i].name, "loc"))
+            g.loc = p, g.loc_len = n;
+        else if (!strcmp(secs[i].name, "loclists"))
+            g.loclists = p, g.loclists_len = n;
+        else if (!strcmp(secs[i].name, "addr"))
+            g.addr = p, g.addr_len = n;
     }
     if ((rc = walk_units(&g)) < 0 || (rc = godwarf_build(&g, out)) < 0)
         goto out;

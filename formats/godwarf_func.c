@@ -87,6 +87,29 @@ static int add_slot(gw *g, size_t first, const raw_var *proto, int64_t off, uint
     return HS_OK;
 }
 
+typedef struct list_ctx {
+    gw *g;
+    const func_ctx *fc;
+    const raw_var *proto;
+    size_t first;
+} list_ctx;
+
+/* A location list entry (godwarf_loclist): a slot record when it is a stack slot. */
+static int list_entry(void *ctx, uint64_t start, uint64_t end, const uint8_t *expr, size_t len)
+{
+    list_ctx *lc = ctx;
+    Dwarf_Op ops[MAX_BLOCK_OPS];
+    Dwarf_Block blk = {len, (unsigned char *)expr};
+    size_t n;
+    int64_t off;
+    uint64_t lo = start < lc->fc->low ? lc->fc->low : start;
+    uint64_t hi = end > lc->fc->high ? lc->fc->high : end;
+    if (lo >= hi || godwarf_block_ops(&blk, lc->g->ptr_size, MAX_BLOCK_OPS, ops, &n) < 0 ||
+        !slot_of(ops, n, lc->fc->fb_cfa, &off))
+        return HS_OK;
+    return add_slot(lc->g, lc->first, lc->proto, off, lo, hi);
+}
+
 static int add_var(gw *g, Dwarf_Die *die, int tag, const func_ctx *fc, int inlined)
 {
     gw_attrs a, o;
@@ -122,7 +145,13 @@ static int add_var(gw *g, Dwarf_Die *die, int tag, const func_ctx *fc, int inlin
             slot_of(one, n, fc->fb_cfa, &off) && fc->low < fc->high &&
             (rc = add_slot(g, first, &proto, off, fc->low, fc->high)) < 0)
             return rc;
-    } else if (a.has_location) {
+    } else if (a.has_location && (dwarf_whatform(&a.location) == DW_FORM_sec_offset ||
+                                  dwarf_whatform(&a.location) == DW_FORM_data4 ||
+                                  dwarf_whatform(&a.location) == DW_FORM_data8)) {
+        list_ctx lc = {g, fc, &proto, first};
+        if ((rc = godwarf_loclist(g, die, &a.location, list_entry, &lc)) < 0)
+            return rc;
+    } else if (a.has_location) { /* DW_FORM_loclistx, which Go does not write: libdw's */
         ptrdiff_t next = 0;
         Dwarf_Addr base, start, end;
         while ((next = dwarf_getlocations(&a.location, next, &base, &start, &end, &ops,

@@ -89,6 +89,12 @@ typedef struct gw {
                            * HS_NO_OFFSET */
     char go_version[64];
     int regabi;
+    /* the location list sections (decompressed, owned by libelf) and the unit being read */
+    const uint8_t *loc, *loclists, *addr;
+    size_t loc_len, loclists_len, addr_len;
+    unsigned cu_version, cu_addr_size;
+    uint64_t cu_base, cu_addr_base; /* DW_AT_low_pc, DW_AT_addr_base of the unit */
+    int cu_has_addr_base;
     raw_type *types;
     size_t ntypes, types_cap;
     raw_field *fields;
@@ -119,6 +125,15 @@ int godwarf_room(gw *g, void *arrayp, size_t n, size_t *cap, size_t more, size_t
  * max. */
 int godwarf_block_ops(const Dwarf_Block *b, unsigned addr_size, size_t max, Dwarf_Op *ops,
                       size_t *n);
+
+/* One entry of a location list: the expression's bytes hold for pcs [lo, hi). */
+typedef int (*godwarf_loc_fn)(void *ctx, uint64_t lo, uint64_t hi, const uint8_t *expr,
+                              size_t len);
+
+/* godwarf_loc.c: calls fn for each entry of the location list that the DW_AT_location loc
+ * (DW_FORM_sec_offset or data4/data8) of die points to, in the current unit; stops at fn's
+ * first failure and returns it. */
+int godwarf_loclist(gw *g, Dwarf_Die *die, Dwarf_Attribute *loc, godwarf_loc_fn fn, void *ctx);
 
 /* godwarf_types.c: records a type DIE (tag is its tag) with its members or subrange. */
 int godwarf_type_die(gw *g, Dwarf_Die *die, int tag);
