@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""Writes little ELF files with Go-like DWARF (version 4, the DIE shapes of Go's linker,
+"""Writes little ELF files with Go-like DWARF (the DIE shapes of Go's linker,
 cmd/link/internal/ld/dwarf.go) as seeds for fuzz_godwarf, which tests/unit/test_godwarf.c also
-reads, checking what godwarf makes of them. Two styles of map internals: Go 1.19's
-hash<K,V>/bucket<K,V> and Go 1.24+'s map<K,V>/table<K,V>/groupReference<K,V>/group; each in
-three forms: uncompressed, GNU .zdebug_* and SHF_COMPRESSED; plus one without DWARF.
+reads, checking what godwarf makes of them. Two styles, as the Go versions write them: Go
+1.19's (DWARF 4, .debug_loc lists, hash<K,V>/bucket<K,V> map internals) and Go 1.26's (DWARF 5,
+.debug_loclists lists with DW_LLE_base_addressx and DW_LLE_offset_pair, .debug_addr,
+map<K,V>/table<K,V>/groupReference<K,V>/group); each in three forms: uncompressed, GNU
+.zdebug_* and SHF_COMPRESSED; plus one without DWARF.
 Reuses the ELF writer of tests/broken/elfimg/make_broken.py.
 
 Run: python3 tests/fuzz/gen_dwarf_seeds.py   (deterministic; writes tests/fuzz/corpus/fuzz_godwarf/)
@@ -35,8 +37,12 @@ ADDR, BLOCK1, DATA1, STRING, FLAG, UDATA, REF_ADDR, SEC_OFFSET = (0x01, 0x0a, 0x
                                                                   0x0f, 0x10, 0x17)
 OP_ADDR, OP_CFA, OP_FBREG, OP_PIECE, OP_REG0 = 0x03, 0x9c, 0x91, 0x93, 0x50
 
+ADDR_BASE = 0x73
+DW_LLE_end_of_list, DW_LLE_base_addressx, DW_LLE_offset_pair = 0, 1, 4
 ABBREVS = {  # name: (tag, children, [(attr, form)])
     "cu": ("compile_unit", 1, [(NAME, STRING), (LANG, DATA1), (PRODUCER, STRING)]),
+    "cu5": ("compile_unit", 1, [(NAME, STRING), (LANG, DATA1), (PRODUCER, STRING),
+                                (ADDR_BASE, SEC_OFFSET)]),
     "base": ("base_type", 0, [(NAME, STRING), (ENC, DATA1), (SIZE, DATA1), (KIND, DATA1),
                               (RT, ADDR)]),
     "ptr": ("pointer_type", 0, [(NAME, STRING), (TYPE, REF_ADDR), (KIND, DATA1), (RT, ADDR)]),
@@ -142,26 +148,48 @@ def emit(die, refs, offsets, base, out):
         out += b"\0"
 
 
-def info_section(units):
+def info_section(units, version):
     """units: list of CU Dies. Two passes: references are 4 bytes, so offsets do not depend
-    on their values."""
+    on their values. The unit header: length, version, then abbrev offset and address size
+    (DWARF 4) or unit type, address size and abbrev offset (DWARF 5)."""
     refs = {}
+    hdr = 11 if version == 4 else 12
     for _ in range(2):
         out, offsets = bytearray(), {}
         for cu in units:
             body = bytearray()
-            emit(cu, refs, offsets, len(out) + 11, body)
-            out += struct.pack("<IHIB", 7 + len(body), 4, 0, 8) + body
+            emit(cu, refs, offsets, len(out) + hdr, body)
+            if version == 4:
+                out += struct.pack("<IHIB", 7 + len(body), 4, 0, 8) + body
+            else:
+                out += struct.pack("<IHBBI", 8 + len(body), 5, 1, 8, 0) + body
         refs = {k: v for k, v in offsets.items() if isinstance(k, str)}
     return bytes(out)
 
 
-def loclist(entries):
-    """(start, end, expr) with absolute addresses (the units have no base address)."""
+# .debug_addr (DWARF 5): a header (length, version 5, address size 8, no segments), then the
+# addresses the units' lists name by index (DW_AT_addr_base points past the header)
+ADDRS = [0x401000, 0x401080]
+ADDR_SECTION = struct.pack("<IHBB", 4 + 8 * len(ADDRS), 5, 8, 0) + \
+    b"".join(struct.pack("<Q", a) for a in ADDRS)
+LOCLISTS_HEADER = 12  # length, version 5, address size 8, no segments, no offset entries
+
+
+def loclist(entries, version):
+    """(start, end, expr) with absolute addresses. DWARF 4: pairs of addresses (the units have
+    no base address); DWARF 5: a base by index into .debug_addr, then offset pairs, as Go
+    writes them (cmd/compile/internal/ssa/debug.go)."""
     out = b""
+    if version == 4:
+        for start, end, expr in entries:
+            out += struct.pack("<QQH", start, end, len(expr)) + expr
+        return out + struct.pack("<QQ", 0, 0)
+    base = max(a for a in ADDRS if a <= entries[0][0])
+    out = bytes([DW_LLE_base_addressx]) + uleb(ADDRS.index(base))
     for start, end, expr in entries:
-        out += struct.pack("<QQH", start, end, len(expr)) + expr
-    return out + struct.pack("<QQ", 0, 0)
+        out += bytes([DW_LLE_offset_pair]) + uleb(start - base) + uleb(end - base) + \
+            uleb(len(expr)) + expr
+    return out + bytes([DW_LLE_end_of_list])
 
 
 def types_unit(style, descs):
@@ -304,7 +332,18 @@ def types_unit(style, descs):
                                       ("npages", 8, "uintptr", 0)])
         ptr("*runtime.mspan", "runtime.mspan")
     ptr("*int", "int")
-    return Die("cu", ["runtime", 22, "Go cmd/compile %s; regabi" % producer(style)], children=T)
+    return Die(*cu_die("runtime", style), children=T)
+
+
+def dwarf_version(style):
+    return 4 if style == "go119" else 5
+
+
+def cu_die(name, style):
+    vals = [name, 22, "Go cmd/compile %s; regabi" % producer(style)]
+    if dwarf_version(style) == 4:
+        return "cu", vals
+    return "cu5", vals + [8]
 
 
 def hdr_name(style):
@@ -324,11 +363,12 @@ def main_unit(style):
         return bytes([OP_FBREG]) + sleb(n)
 
     piece8 = bytes([OP_PIECE, 8])
-    loc = []  # .debug_loc lists, by offset
+    version = dwarf_version(style)
+    loc = []  # .debug_loc or .debug_loclists lists, by offset
 
     def lst(entries):
-        off = sum(len(x) for x in loc)
-        loc.append(loclist(entries))
+        off = sum(len(x) for x in loc) + (0 if version == 4 else LOCLISTS_HEADER)
+        loc.append(loclist(entries, version))
         return off
 
     n_loc = lst([(0x401000, 0x401010, bytes([OP_REG0])), (0x401010, 0x401080, cfa)])
@@ -362,15 +402,21 @@ def main_unit(style):
         Die("func", ["main.work.func1", 0x401080, 0x4010a0, cfa, 1], children=[
             Die("var_closure", ["&x", "*int", 8, x_loc])]),
     ]
-    return Die("cu", ["main", 22, "Go cmd/compile %s; regabi" % producer(style)], children=D), b"".join(loc)
+    lists = b"".join(loc)
+    if version == 5:
+        lists = struct.pack("<IHBBI", 8 + len(lists), 5, 8, 0, 0) + lists
+    return Die(*cu_die("main", style), children=D), lists
 
 
 def image(style, form):
     main_cu, loc = main_unit(style)
     descs = {}
     types = types_unit(style, descs)
-    debug = [(".debug_abbrev", abbrev_section()), (".debug_info", info_section([main_cu, types])),
-             (".debug_loc", loc)]
+    version = dwarf_version(style)
+    debug = [(".debug_abbrev", abbrev_section()),
+             (".debug_info", info_section([main_cu, types], version))]
+    debug += [(".debug_loc", loc)] if version == 4 else [(".debug_loclists", loc),
+                                                         (".debug_addr", ADDR_SECTION)]
     rodata = bytearray(0x800)
     for off, (size, ptrbytes) in descs.items():  # Size_, PtrBytes, Hash, TFlag..Kind_
         rodata[off:off + 24] = struct.pack("<QQIBBBB", size, ptrbytes, 0, 0, 8, 8, 22)

@@ -3,8 +3,9 @@
  * types with folded typedefs, kinds the linker leaves out, map and chan internals of Go 1.19
  * and 1.24+, types never in the heap, globals, functions with parameters in registers and
  * spill slots, pieces, lexical blocks, inlined calls, a closure; in each DWARF form (plain,
- * .zdebug, SHF_COMPRESSED) read from a read-only mapping; then an image without DWARF and
- * broken images, each refused with its status and the file offset of the section at fault.
+ * .zdebug, SHF_COMPRESSED; DWARF 4 location lists for Go 1.19, DWARF 5 ones for 1.26) read
+ * from a read-only mapping; then an image without DWARF and broken images, each refused with
+ * its status and the file offset of the section or DIE at fault.
  * The real Go binaries of three toolchains are checked by integration/test_typetab.
  * Runs from tests/unit (meson workdir).
  */
@@ -296,6 +297,44 @@ static void test_broken(void)
         expect("no ZLIB header", &im, HS_ERR_FORMAT, off);
     }
     free(im.data);
+
+    /* location lists: an unknown DWARF 5 entry kind, a base address index past .debug_addr,
+     * a DWARF 4 list cut short by its section's end; each names the DIE (in .debug_info,
+     * stored uncompressed here: its file offset) */
+    static const struct {
+        const char *file, *sec, *what;
+        size_t at; /* byte of the section to change, or (size_t)-1: shrink the section */
+        uint8_t value;
+    } lists[] = {
+        {"seed-go126-plain.elf", ".debug_loclists", "unknown entry kind", 12, 0x20},
+        {"seed-go126-plain.elf", ".debug_loclists", "index past .debug_addr", 13, 9},
+        {"seed-go119-plain.elf", ".debug_loc", "list cut short", (size_t)-1, 0},
+    };
+    for (size_t k = 0; k < sizeof lists / sizeof lists[0]; k++) {
+        im = load(lists[k].file);
+        size_t ls = shdr_of(&im, lists[k].sec), is = shdr_of(&im, ".debug_info");
+        CHECK(ls && is);
+        if (ls && is) {
+            uint64_t size, ioff = sec_off(&im, is), isize;
+            memcpy(&isize, im.data + is + 32, 8);
+            if (lists[k].at == (size_t)-1) {
+                size = 20;
+                memcpy(im.data + ls + 32, &size, 8);
+            } else {
+                im.data[sec_off(&im, ls) + lists[k].at] = lists[k].value;
+            }
+            typetab *t = NULL;
+            hs_error err;
+            int rc = godwarf_read(im.data, im.size, &t, &err);
+            if (rc != HS_ERR_FORMAT)
+                fprintf(stderr, "%s: %d %s\n", lists[k].what, rc, err.msg);
+            CHECK(rc == HS_ERR_FORMAT && t == NULL);
+            CHECK(err.offset > ioff && err.offset < ioff + isize);
+            CHECK(strstr(err.msg, "location list") != NULL);
+            typetab_free(t);
+        }
+        free(im.data);
+    }
 
     im = load("seed-go119-plain.elf");
     sh = shdr_of(&im, ".debug_info");
