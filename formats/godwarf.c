@@ -1,6 +1,7 @@
 /* godwarf.c - the DWARF of a Go ELF binary into a typetab: finds the debug sections and
  * runtime.types with libelf, has libdw read the units and dispatches their DIEs (types to
- * godwarf_types.c, functions to godwarf_func.c, globals here).
+ * godwarf_types.c, functions to godwarf_func.c, globals here; location lists are read by
+ * godwarf_loc.c).
  *
  * libdw is never given the caller's bytes: opening them would make libelf decompress the
  * sections in place and write the section headers, which a read-only mapping does not allow

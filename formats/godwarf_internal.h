@@ -1,7 +1,8 @@
 /* godwarf_internal.h - what the DWARF reader's files share: the reader's state (the DIEs as
  * read, before their references are resolved), the attributes of one DIE, and the helpers
  * of godwarf_attr.c. godwarf.c opens the binary and walks the units; godwarf_func.c reads
- * functions and their variables; godwarf_types.c resolves the types and builds the typetab.
+ * functions and their variables, godwarf_loc.c their location lists; godwarf_types.c
+ * resolves the types and builds the typetab.
  * Not part of the public API (godwarf.h). */
 #ifndef GODWARF_INTERNAL_H
 #define GODWARF_INTERNAL_H
