@@ -197,6 +197,21 @@ static uint64_t rtype_of(const gw *g, uint64_t v)
     return v >= g->types_base && v < g->types_end ? v : 0;
 }
 
+/* Whether a name is one the linker makes up for the runtime's side of a map or chan
+ * (mkinternaltypename: "hash<K,V>", "[]key<K>"...), or a pointer to one. */
+static int is_internal(const char *name)
+{
+    static const char *const made[] = {"hash<", "bucket<", "[]key<", "[]val<", "map<",
+                                        "table<", "groupReference<", "hchan<", "waitq<",
+                                        "sudog<"};
+    while (*name == '*')
+        name++;
+    for (size_t i = 0; i < sizeof made / sizeof made[0]; i++)
+        if (strncmp(name, made[i], strlen(made[i])) == 0)
+            return 1;
+    return 0;
+}
+
 /* Pass 1: kind, name, size, runtime type and direct references of every type. */
 static void fill_types(build *b, const uint8_t *kinds)
 {
@@ -209,7 +224,7 @@ static void fill_types(build *b, const uint8_t *kinds)
         memset(ty, 0, sizeof *ty);
         ty->name = r->name ? r->name : "";
         ty->kind = kinds[i];
-        ty->flags = strchr(ty->name, '<') ? TYPETAB_T_INTERNAL : 0;
+        ty->flags = is_internal(ty->name) ? TYPETAB_T_INTERNAL : 0;
         ty->rtype = rtype_of(g, r->go_rt);
         uint64_t want = kind_size(ty->kind, g->ptr_size);
         ty->size = want ? want : r->size;
