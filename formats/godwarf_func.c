@@ -22,7 +22,7 @@ static int frame_base_is_cfa(gw *g, gw_attrs *a)
     Dwarf_Op op;
     size_t n;
     return a->has_frame_base && dwarf_formblock(&a->frame_base, &blk) == 0 &&
-           godwarf_block_ops(&blk, g->ptr_size, &op, 1, &n) == 0 && n == 1 &&
+           godwarf_block_ops(&blk, g->ptr_size, 1, &op, &n) == 0 && n == 1 &&
            op.atom == DW_OP_call_frame_cfa;
 }
 
@@ -75,7 +75,7 @@ static int add_slot(gw *g, size_t first, const raw_var *proto, int64_t off, uint
             return HS_OK;
         }
     }
-    int rc = godwarf_room(g, (void **)&g->vars, g->nvars, &g->vars_cap, 1, sizeof *g->vars);
+    int rc = godwarf_room(g, &g->vars, g->nvars, &g->vars_cap, 1, sizeof *g->vars);
     if (rc < 0)
         return rc;
     raw_var *r = &g->vars[g->nvars++];
@@ -85,6 +85,29 @@ static int add_slot(gw *g, size_t first, const raw_var *proto, int64_t off, uint
     r->v.hi = hi;
     r->v.flags |= TYPETAB_V_SLOT;
     return HS_OK;
+}
+
+typedef struct list_ctx {
+    gw *g;
+    const func_ctx *fc;
+    const raw_var *proto;
+    size_t first;
+} list_ctx;
+
+/* A location list entry (godwarf_loclist): a slot record when it is a stack slot. */
+static int list_entry(void *ctx, uint64_t start, uint64_t end, const uint8_t *expr, size_t len)
+{
+    list_ctx *lc = ctx;
+    Dwarf_Op ops[MAX_BLOCK_OPS];
+    Dwarf_Block blk = {len, (unsigned char *)expr};
+    size_t n;
+    int64_t off;
+    uint64_t lo = start < lc->fc->low ? lc->fc->low : start;
+    uint64_t hi = end > lc->fc->high ? lc->fc->high : end;
+    if (lo >= hi || godwarf_block_ops(&blk, lc->g->ptr_size, MAX_BLOCK_OPS, ops, &n) < 0 ||
+        !slot_of(ops, n, lc->fc->fb_cfa, &off))
+        return HS_OK;
+    return add_slot(lc->g, lc->first, lc->proto, off, lo, hi);
 }
 
 static int add_var(gw *g, Dwarf_Die *die, int tag, const func_ctx *fc, int inlined)
@@ -118,11 +141,17 @@ static int add_var(gw *g, Dwarf_Die *die, int tag, const func_ctx *fc, int inlin
     int64_t off;
     if (a.has_location && dwarf_formblock(&a.location, &blk) == 0) {
         /* one expression for every pc; empty for Go's unused results */
-        if (godwarf_block_ops(&blk, g->ptr_size, one, MAX_BLOCK_OPS, &n) == 0 &&
+        if (godwarf_block_ops(&blk, g->ptr_size, MAX_BLOCK_OPS, one, &n) == 0 &&
             slot_of(one, n, fc->fb_cfa, &off) && fc->low < fc->high &&
             (rc = add_slot(g, first, &proto, off, fc->low, fc->high)) < 0)
             return rc;
-    } else if (a.has_location) {
+    } else if (a.has_location && (dwarf_whatform(&a.location) == DW_FORM_sec_offset ||
+                                  dwarf_whatform(&a.location) == DW_FORM_data4 ||
+                                  dwarf_whatform(&a.location) == DW_FORM_data8)) {
+        list_ctx lc = {g, fc, &proto, first};
+        if ((rc = godwarf_loclist(g, die, &a.location, list_entry, &lc)) < 0)
+            return rc;
+    } else if (a.has_location) { /* DW_FORM_loclistx, which Go does not write: libdw's */
         ptrdiff_t next = 0;
         Dwarf_Addr base, start, end;
         while ((next = dwarf_getlocations(&a.location, next, &base, &start, &end, &ops,
@@ -137,7 +166,7 @@ static int add_var(gw *g, Dwarf_Die *die, int tag, const func_ctx *fc, int inlin
             return godwarf_fail(g, dwarf_dieoffset(die), "its location list");
     }
     if (g->nvars == first && a.closure_off) { /* known only by its place in the closure */
-        if ((rc = godwarf_room(g, (void **)&g->vars, g->nvars, &g->vars_cap, 1,
+        if ((rc = godwarf_room(g, &g->vars, g->nvars, &g->vars_cap, 1,
                                sizeof *g->vars)) < 0)
             return rc;
         raw_var *r = &g->vars[g->nvars++];
@@ -193,7 +222,7 @@ int godwarf_func_die(gw *g, Dwarf_Die *die)
     size_t first = g->nvars;
     if ((rc = walk_scope(g, die, &fc, 0, 0)) < 0)
         return rc;
-    if ((rc = godwarf_room(g, (void **)&g->funcs, g->nfuncs, &g->funcs_cap, 1,
+    if ((rc = godwarf_room(g, &g->funcs, g->nfuncs, &g->funcs_cap, 1,
                            sizeof *g->funcs)) < 0)
         return rc;
     g->funcs[g->nfuncs++] = (raw_func){name, low, high, first, g->nvars - first};

@@ -179,7 +179,7 @@ int typetab_add_type_at(typetab *t, const typetab_type *ty, uint32_t name,
     if (ty->kind < 1 || ty->kind > TYPETAB_KIND_MAX)
         return hs_error_set(err, HS_ERR_FORMAT, HS_NO_OFFSET, "typetab: type %zu: kind %u",
                             t->ntypes, ty->kind);
-    if (ty->flags & ~TYPETAB_T_INTERNAL)
+    if (ty->flags & ~TYPETAB_T_ALL)
         return hs_error_set(err, HS_ERR_FORMAT, HS_NO_OFFSET, "typetab: type %zu: unknown "
                             "flags 0x%x", t->ntypes, ty->flags);
     if (nfields && ty->kind != TYPETAB_STRUCT)

@@ -263,8 +263,11 @@ static int decode_type(typetab *t, decoder *d, dec_bufs *b)
     uint64_t kind, flags, nf;
     uint32_t name;
     int rc;
-    if ((rc = dec_max(d, &kind, TYPETAB_KIND_MAX, "type kind")) < 0 ||
-        (rc = dec_max(d, &flags, TYPETAB_T_INTERNAL, "type flags")) < 0 ||
+    if ((rc = dec_max(d, &kind, TYPETAB_KIND_MAX, "type kind")) < 0)
+        return rc;
+    if (kind == 0)
+        return hs_error_set(d->err, HS_ERR_FORMAT, at, "typetab: type kind 0");
+    if ((rc = dec_max(d, &flags, TYPETAB_T_ALL, "type flags")) < 0 ||
         (rc = dec_name(d, &name, "type name")) < 0 ||
         (rc = dec_uvarint(d, &ty.size, "type size")) < 0 ||
         (rc = dec_uvarint(d, &ty.rtype, "runtime type")) < 0 ||
@@ -319,7 +322,8 @@ static int decode_func(typetab *t, decoder *d, dec_bufs *b, uint64_t *low)
         size_t vat = d->pos;
         if ((rc = dec_name(d, &b->names[j], "variable name")) < 0 ||
             (rc = dec_max(d, &type, TYPETAB_NONE - 1, "variable type")) < 0 ||
-            (rc = dec_max(d, &flags, UINT32_MAX, "variable flags")) < 0 ||
+            (rc = dec_max(d, &flags, TYPETAB_V_PARAM | TYPETAB_V_RESULT | TYPETAB_V_INLINED |
+                                         TYPETAB_V_SLOT, "variable flags")) < 0 ||
             (rc = dec_uvarint(d, &z, "frame offset")) < 0 ||
             (rc = dec_uvarint(d, &lo, "variable pc")) < 0 ||
             (rc = dec_uvarint(d, &span, "variable pc span")) < 0 ||
