@@ -461,7 +461,8 @@ static void assign(typer *ty, uint32_t dst, const pointee *p, uint32_t alt, int 
 }
 
 /* The variable of frame f (at its pc) whose stack slot holds byte `at` (from sp), with *start
- * its offset from sp; NULL when none does. */
+ * where the variable would begin (from sp; for a piece in a slot, where the slot is minus the
+ * piece's offset: `at - *start` is then the offset inside the variable); NULL when none. */
 static const typetab_var *frame_var(const typetab *tt, const heap_aux *f, uint64_t at,
                                     uint64_t *start)
 {
@@ -477,10 +478,11 @@ static const typetab_var *frame_var(const typetab *tt, const heap_aux *f, uint64
     for (size_t i = 0; i < n; i++) {
         const typetab_type *t = typetab_type_get(tt, v[i].type);
         int64_t s = (int64_t)f->size + v[i].cfa_off; /* the CFA is the frame's end */
+        uint64_t len = v[i].flags & TYPETAB_V_PIECE ? v[i].piece_len : t ? t->size : 0;
         if (!(v[i].flags & TYPETAB_V_SLOT) || !t || pc < v[i].lo || pc >= v[i].hi || s < 0 ||
-            at < (uint64_t)s || at - (uint64_t)s >= t->size)
+            at < (uint64_t)s || at - (uint64_t)s >= len)
             continue;
-        *start = (uint64_t)s;
+        *start = (uint64_t)s - (v[i].flags & TYPETAB_V_PIECE ? v[i].piece_off : 0);
         return &v[i];
     }
     return NULL;

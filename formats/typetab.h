@@ -71,6 +71,9 @@ typedef enum typetab_kind {
 #define TYPETAB_V_INLINED 4u /* belongs to a call inlined into the function */
 #define TYPETAB_V_SLOT 8u    /* cfa_off is a stack slot holding the whole variable at
                               * pcs [lo, hi); without it the record only gives closure_off */
+#define TYPETAB_V_PIECE 16u  /* with TYPETAB_V_SLOT: the slot holds one piece of the
+                              * variable (piece_off, piece_len), its other pieces are in
+                              * registers (a slice's array pointer spilled, its length not) */
 
 typedef struct typetab_type {
     const char *name;     /* Go's spelling in DWARF ("*main.Session", "map[string]int");
@@ -117,6 +120,8 @@ typedef struct typetab_var {
     uint64_t closure_off; /* offset in the closure context (DW_AT_go_closure_offset), 0 if none */
     uint32_t type;
     uint32_t flags;       /* TYPETAB_V_* */
+    uint32_t piece_off;   /* TYPETAB_V_PIECE: the slot holds bytes [piece_off, piece_off + */
+    uint32_t piece_len;   /* piece_len) of the variable only (the rest is in registers) */
 } typetab_var;
 
 typedef struct typetab_func {
