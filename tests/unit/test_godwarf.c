@@ -121,7 +121,11 @@ static void check_common(const typetab *t, int go119)
           v->flags == TYPETAB_V_SLOT && !strcmp(name_of(t, v->type), "*main.Session"));
     v = var(t, "main.work", "str", 0); /* two pieces, one after the other */
     CHECK(v && v->cfa_off == -40 && !strcmp(name_of(t, v->type), "string"));
-    CHECK(var(t, "main.work", "mixed", 0) == NULL); /* a piece in a register */
+    /* a piece in a register, then one on the stack: the stack piece alone, at its offset */
+    v = var(t, "main.work", "mixed", 0);
+    CHECK(v && v->cfa_off == -48 && v->piece_off == 8 && v->piece_len == 8 &&
+          v->flags == (TYPETAB_V_SLOT | TYPETAB_V_PIECE));
+    CHECK(var(t, "main.work", "mixed", 1) == NULL);
     v = var(t, "main.work", "i", 0); /* in a lexical block */
     CHECK(v && v->cfa_off == -56);
     v = var(t, "main.work", "h", 0); /* a parameter of an inlined call */

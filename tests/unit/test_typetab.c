@@ -479,7 +479,7 @@ static void test_payload(void)
     CORRUPT("array of the wrong length", l.t2_len, 3, HS_ERR_FORMAT, l.type[2]);
     CORRUPT("field of no type", l.t1_ftype, 7, HS_ERR_FORMAT, l.type[1]);
     CORRUPT("struct containing itself", l.t1_ftype, 1, HS_ERR_FORMAT, l.type[1]);
-    CORRUPT("variable flags 16", l.var_flags, 16, HS_ERR_FORMAT, l.var_flags);
+    CORRUPT("variable flags 32", l.var_flags, 32, HS_ERR_FORMAT, l.var_flags);
     CORRUPT("variable of neither slot nor closure", l.var_flags, 0, HS_ERR_FORMAT,
             l.func[0]);
     CORRUPT("variable outside its function", l.var_lo, 0x7f, HS_ERR_FORMAT, l.var);
