@@ -81,6 +81,11 @@ static int pointee_of(const typetab *tt, uint32_t id, uint64_t off, pointee *p)
             if (!f)
                 return 0;
             uint32_t elem = atomic_pointer_elem(tt, t, f);
+            /* sync.Map's entry (Go 1.19-1.23) keeps its value's *interface{} as unsafe.Pointer */
+            const typetab_type *box = !strcmp(t->name, "sync.entry") && !strcmp(f->name, "p")
+                                          ? typetab_type_by_name(tt, "interface {}") : NULL;
+            if (box)
+                elem = box->id;
             if (elem != TYPETAB_NONE && off == f->offset) {
                 p->type = elem;
                 return 1;
@@ -449,8 +454,9 @@ static void assign(typer *ty, uint32_t dst, const pointee *p, uint32_t alt, int 
     uint32_t hti = fits(ty, dst, t, backing) ? heap_type_of(ty, p->type, backing)
                    : backing ? HEAP_NONE : outer_fit(ty, dst, t);
     const typetab_type *a = hti == HEAP_NONE ? typetab_type_get(ty->tt, alt) : NULL;
-    if (a && fits(ty, dst, a, 0))
-        hti = heap_type_of(ty, alt, 0);
+    int alt_backing = a && heap_obj_bytes(h, dst) >= 2 * a->size; /* a table's groups */
+    if (a && fits(ty, dst, a, alt_backing))
+        hti = heap_type_of(ty, alt, alt_backing);
     if (hti == HEAP_NONE) {
         ty->st->refused++;
         return;
@@ -635,9 +641,16 @@ int typing_run(heap *h, const typetab *tt, typing_stats *st, hs_error *err)
         const typetab_type *m = typetab_type_get(tt, id);
         /* a swiss map's header is "map<K,V>" (Go 1.24+); older ones ("hash<K,V>") point to
          * arrays of buckets only */
-        if (m->kind == TYPETAB_MAP && m->hdr < ntypes && m->bucket != TYPETAB_NONE &&
-            !strncmp(typetab_type_get(tt, m->hdr)->name, "map<", 4))
-            ty.group_of[m->hdr] = m->bucket;
+        const typetab_type *hdr = m->kind == TYPETAB_MAP ? typetab_type_get(tt, m->hdr) : NULL;
+        if (!hdr || m->bucket == TYPETAB_NONE || strncmp(hdr->name, "map<", 4))
+            continue;
+        ty.group_of[m->hdr] = m->bucket;
+        /* and its tables' groups.data: an array of groups ("table<K,V>" of "map<K,V>") */
+        char tname[512];
+        snprintf(tname, sizeof tname, "table%s", hdr->name + 3);
+        const typetab_type *tab = typetab_type_by_name(tt, tname);
+        if (tab)
+            ty.group_of[tab->id] = m->bucket;
     }
     memset(h->aux_ttype, 0xff, ((size_t)h->naux + 1) * sizeof *h->aux_ttype);
     /* Declared types first (globals, then frames), so that they win over carried ones. */
@@ -658,20 +671,6 @@ int typing_run(heap *h, const typetab *tt, typing_stats *st, hs_error *err)
         carry(&ty, ty.queue[i]);
     if (ty.nomem)
         rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "typing the heap");
-    if (getenv("HSDBG3")) {
-        const uint32_t *io = graph_in_offsets(h->g), *is = graph_in_src(h->g);
-        for (uint32_t v = 0; v < h->nobj; v++) {
-            if (h->obj_type[v] != HEAP_NONE || h->obj_func[v] != HEAP_NONE || heap_obj_bytes(h, v) < (uint64_t)atoi(getenv("HSDBG3"))) continue;
-            char b1[256], b2[256], fx[256];
-            fprintf(stderr, "UNTYPED %s <-", heap_describe(h, v, b1, sizeof b1));
-            for (uint32_t e = io ? io[v] : 0; io && e < io[v+1] && e < io[v] + 3; e++) {
-                uint32_t f = graph_edge_field(h->g, is[e], v);
-                const char *x = typing_node_field(h, is[e], f, fx, sizeof fx);
-                fprintf(stderr, " [%s +0x%x %s]", heap_describe(h, is[e], b2, sizeof b2), f, x ? x : "?");
-            }
-            fprintf(stderr, "\n");
-        }
-    }
 out:
     free(ty.heap_of);
     free(ty.emb_at);
