@@ -426,15 +426,8 @@ static int index_embedders(typer *ty, size_t ntypes)
 static void assign(typer *ty, uint32_t dst, const pointee *p, uint32_t alt, int src)
 {
     heap *h = ty->h;
-    if (dst >= h->nobj) {
-        uint32_t a = dst - h->nobj;
-        if (dst >= h->nnodes || h->aux[a].kind != HEAP_NODE_GLOBAL || !h->aux[a].anonymous ||
-            h->aux_ttype[a] != HEAP_NONE || p->bytes || p->backing)
-            return;
-        h->aux_ttype[a] = p->type; /* a static that a typed pointer names */
-        enqueue(ty, dst);
-        return;
-    }
+    if (dst >= h->nobj)
+        return; /* globals are typed by DWARF, anonymous statics by static_parts */
     if (h->obj_type[dst] != HEAP_NONE || h->obj_func[dst] != HEAP_NONE)
         return;
     if (p->bytes) {
@@ -529,7 +522,7 @@ static void carry(typer *ty, uint32_t v)
     const graph *g = h->g;
     const uint32_t *off = graph_out_offsets(g), *dst = graph_out_dst(g), *fld = graph_out_field(g);
     const heap_aux *x = v >= h->nobj ? &h->aux[v - h->nobj] : NULL;
-    uint32_t type = x ? h->aux_ttype[v - h->nobj] : HEAP_NONE;
+    uint32_t type = HEAP_NONE;
     uint64_t elem = 0, span = UINT64_MAX;
     int64_t delta = 0; /* edge field + delta = offset in the value */
     int src = !x ? HEAP_TSRC_FIELD : x->kind == HEAP_NODE_FRAME ? HEAP_TSRC_FRAME : HEAP_TSRC_GLOBAL;
@@ -555,9 +548,8 @@ static void carry(typer *ty, uint32_t v)
         const typetab_global *gv = typetab_global_at(ty->tt, x->addr);
         if (!gv)
             return;
+        type = gv->type;
         delta = (int64_t)(x->addr - gv->addr); /* edges are offsets from the symbol */
-    } else if (x->kind != HEAP_NODE_FRAME && type == HEAP_NONE) {
-        return;
     }
     for (uint32_t e = off[v]; e < off[v + 1] && !ty->nomem; e++) {
         if ((int64_t)fld[e] + delta < 0)
@@ -573,6 +565,9 @@ static void carry(typer *ty, uint32_t v)
             size_t nl = ok ? strlen(fv->name) : 0;
             if (nl > 4 && !strcmp(fv->name + nl - 4, ".ptr"))
                 p.backing = 1;
+        } else if (x && x->anonymous) {
+            uint32_t part = typing_static_part(h, v, at, &start);
+            ok = part != HEAP_NONE && pointee_cached(ty, part, at - start, &p);
         } else if (rtype) {
             ok = at < span && pointee_by_rtype(ty, rtype, at % elem, &p);
         } else if (type == HEAP_NONE) { /* an untyped closure: its captured variables */
@@ -585,6 +580,34 @@ static void carry(typer *ty, uint32_t v)
         if (ok)
             assign(ty, dst[e], &p, type < ty->ntypes ? ty->group_of[type] : TYPETAB_NONE, src);
     }
+}
+
+/* The parts of anonymous statics that named globals point to, typed by those pointers
+ * (`var audit = &auditLog{}`: the static is an auditLog), into h->static_types; each such
+ * static is queued once. */
+static int static_parts(typer *ty)
+{
+    heap *h = ty->h;
+    size_t cap = 0;
+    for (uint32_t i = 0; i < h->nstatic_ptrs; i++) {
+        const heap_static_ptr *sp = &h->static_ptrs[i];
+        const heap_aux *from = &h->aux[sp->from - h->nobj], *to = &h->aux[sp->to - h->nobj];
+        const typetab_global *gv = typetab_global_at(ty->tt, from->addr);
+        uint32_t f = graph_edge_field(h->g, sp->from, sp->to);
+        pointee p;
+        if (!gv || f == GRAPH_NONE || sp->value < to->addr ||
+            !pointee_of(ty->tt, gv->type, from->addr - gv->addr + f, &p) || p.bytes || p.backing)
+            continue;
+        heap_static_type st = {sp->to, p.type, sp->value - to->addr};
+        int seen = 0;
+        for (size_t k = 0; k < h->nstatic_types; k++)
+            seen |= h->static_types[k].node == st.node;
+        if (VEC_PUSH(h->static_types, h->nstatic_types, cap, st) < 0)
+            return HS_ERR_NOMEM;
+        if (!seen)
+            enqueue(ty, sp->to);
+    }
+    return ty->nomem ? HS_ERR_NOMEM : HS_OK;
 }
 
 /* Checks the runtime's evidence against the table: a type that fits keeps its object (named
@@ -624,8 +647,7 @@ int typing_run(heap *h, const typetab *tt, typing_stats *st, hs_error *err)
     int rc = HS_OK;
     memset(st, 0, sizeof *st);
     h->tt = tt;
-    if (!(ty.heap_of = malloc((ntypes * 2 + 1) * sizeof *ty.heap_of)) ||
-        !(h->aux_ttype = malloc(((size_t)h->naux + 1) * sizeof *h->aux_ttype))) {
+    if (!(ty.heap_of = malloc((ntypes * 2 + 1) * sizeof *ty.heap_of))) {
         rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "typing: %zu types", ntypes);
         goto out;
     }
@@ -652,16 +674,17 @@ int typing_run(heap *h, const typetab *tt, typing_stats *st, hs_error *err)
         if (tab)
             ty.group_of[tab->id] = m->bucket;
     }
-    memset(h->aux_ttype, 0xff, ((size_t)h->naux + 1) * sizeof *h->aux_ttype);
-    /* Declared types first (globals, then frames), so that they win over carried ones. */
+    /* Declared types first (globals, the statics they name, frames), so that they win over
+     * carried ones. */
     for (uint32_t i = 0; i < h->naux; i++) {
         const heap_aux *x = &h->aux[i];
-        const typetab_global *gv = x->kind == HEAP_NODE_GLOBAL && !x->anonymous
-                                       ? typetab_global_at(tt, x->addr) : NULL;
-        if (gv)
-            h->aux_ttype[i] = gv->type;
-        if (gv || x->kind == HEAP_NODE_FRAME)
+        if ((x->kind == HEAP_NODE_GLOBAL && !x->anonymous && typetab_global_at(tt, x->addr)) ||
+            x->kind == HEAP_NODE_FRAME)
             enqueue(&ty, h->nobj + i);
+    }
+    if (static_parts(&ty) < 0) {
+        rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "typing: anonymous statics");
+        goto out;
     }
     check_runtime_types(&ty);
     for (uint32_t v = 0; v < h->nobj && h->syms; v++)
@@ -751,6 +774,20 @@ const char *typing_node_field(const heap *h, uint32_t node, uint64_t field, char
                                    ? typetab_global_at(tt, x->addr) : NULL;
     if (gv)
         return typing_field_expr(tt, gv->type, 1, x->addr - gv->addr + field, buf, cap);
-    uint32_t st = h->aux_ttype ? h->aux_ttype[node - h->nobj] : HEAP_NONE;
-    return st != HEAP_NONE ? typing_field_expr(tt, st, 1, field, buf, cap) : NULL;
+    uint64_t start;
+    uint32_t part = typing_static_part(h, node, field, &start);
+    return part != HEAP_NONE ? typing_field_expr(tt, part, 1, field - start, buf, cap) : NULL;
+}
+
+uint32_t typing_static_part(const heap *h, uint32_t node, uint64_t at, uint64_t *start)
+{
+    for (size_t i = 0; i < h->nstatic_types; i++) { /* few: one per pointer into a static */
+        const heap_static_type *s = &h->static_types[i];
+        const typetab_type *t = s->node == node ? typetab_type_get(h->tt, s->type) : NULL;
+        if (t && at >= s->offset && at - s->offset < t->size) {
+            *start = s->offset;
+            return s->type;
+        }
+    }
+    return HEAP_NONE;
 }
