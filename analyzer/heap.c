@@ -233,7 +233,7 @@ void heap_free(heap *h)
     free(h->roots);
     free(h->fins);
     free(h->types);
-    free(h->aux_ttype);
+    free(h->static_types);
     free(h->static_ptrs);
     free(h->weak);
     free(h->shapes);

@@ -114,6 +114,14 @@ typedef struct heap_static_ptr {
     uint64_t value; /* the address it holds */
 } heap_static_ptr;
 
+/* A part of an anonymous static that a typed pointer of a named global names: a value of a
+ * DWARF type at an offset in the static's node. */
+typedef struct heap_static_type {
+    uint32_t node;   /* the anonymous static's node */
+    uint32_t type;   /* typetab id */
+    uint64_t offset; /* where the value starts in the node */
+} heap_static_type;
+
 /* A Go 1.24+ weak.Pointer's handle and the object it names: a weak edge, which retains
  * nothing (it is not in the graph). */
 typedef struct heap_weak {
@@ -197,8 +205,9 @@ typedef struct heap {
     strpool names;
     const symtab *syms;    /* borrowed from the source; may be NULL */
     const struct typetab *tt; /* DWARF types (typing.c), borrowed; NULL without */
-    uint32_t *aux_ttype;   /* per aux node: its DWARF type (globals, statics), or HEAP_NONE;
-                              NULL without tt */
+    struct heap_static_type *static_types; /* DWARF types of parts of anonymous statics, by
+                                              node then offset (typing.c) */
+    size_t nstatic_types;
 } heap;
 
 /* Builds the model from every record of s into *out (the caller frees it with heap_free).

@@ -106,6 +106,13 @@ static uint32_t resolve_hint_type(builder *b, const type_hint *t)
     return ti;
 }
 
+/* A type larger than the object is no evidence of it (a stale word): typing.c also checks
+ * the pointer layout, when DWARF is there. */
+static int fits_size(const heap *h, uint32_t obj, uint32_t ti)
+{
+    return h->types[ti].size <= heap_obj_bytes(h, obj);
+}
+
 /* Gives object obj the type a hint names, unless it has stronger evidence already (header >
  * finalizer > interface). An interface holding *T types the T it points to; one holding a
  * non-pointer T types the box it points to. */
@@ -116,6 +123,8 @@ static void give_type(builder *b, uint32_t obj, const type_hint *t)
         return;
     uint32_t ti = resolve_hint_type(b, t);
     if (ti == HEAP_NONE)
+        return;
+    if (!fits_size(h, obj, ti))
         return;
     h->obj_type[obj] = ti;
     h->obj_tsrc[obj] = t->src;
@@ -185,7 +194,8 @@ int heap_resolve_iface_hints(builder *b, hs_error *err)
         }
         uint64_t v = *hint_val(b, &hs[k]);
         uint32_t obj = (uint32_t)v, ti = desc_type[hs[k].desc & ~AUX_BIT];
-        if ((v & AT_START) && ti != HEAP_NONE && h->obj_tsrc[obj] < HEAP_TSRC_IFACE) {
+        if ((v & AT_START) && ti != HEAP_NONE && h->obj_tsrc[obj] < HEAP_TSRC_IFACE &&
+            fits_size(h, obj, ti)) {
             h->obj_type[obj] = ti;
             h->obj_tsrc[obj] = HEAP_TSRC_IFACE;
         }

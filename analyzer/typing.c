@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gotype.h"
 #include "u64map.h"
 #include "vec.h"
 
@@ -23,7 +24,12 @@ typedef struct typer {
     uint32_t str_bytes; /* heap type index of "string bytes", HEAP_NONE until used */
     u64map fits;        /* (shape, type, backing, header) -> 1 fits, 2 does not */
     u64map walk;        /* (type, offset) -> encoded pointee, for struct walks */
+    u64map renamed;     /* (type, instantiation named after) -> heap type (outer_fit) */
+    uint32_t *group_of; /* per type: a Go 1.24+ map header's group type, else TYPETAB_NONE */
+    uint32_t *emb_at;   /* structs embedding type T first: emb[emb_at[T] .. emb_at[T + 1]) */
+    uint32_t *emb;
     uint32_t *queue;    /* nodes typed, to carry their types on from */
+    size_t ntypes;
     size_t nqueue, cap_queue;
     int nomem;
 } typer;
@@ -41,6 +47,24 @@ static const typetab_field *field_at(const typetab *tt, const typetab_type *t, u
     return NULL;
 }
 
+/* sync/atomic.Pointer[T] keeps its T in an unsafe.Pointer beside a `_ [0]*T` field: the
+ * pointee type of field f of struct t when f is that unsafe.Pointer, else TYPETAB_NONE. */
+static uint32_t atomic_pointer_elem(const typetab *tt, const typetab_type *t,
+                                    const typetab_field *f)
+{
+    const typetab_type *ft = typetab_type_get(tt, f->type);
+    if (!ft || ft->kind != TYPETAB_UNSAFE_POINTER)
+        return TYPETAB_NONE;
+    for (uint32_t i = 0; i < t->nfields; i++) {
+        const typetab_type *a = typetab_type_get(tt, typetab_field_get(tt, t->first_field + i)->type);
+        const typetab_type *e = a && a->kind == TYPETAB_ARRAY && a->len == 0
+                                    ? typetab_type_get(tt, a->elem) : NULL;
+        if (e && e->kind == TYPETAB_POINTER)
+            return e->elem;
+    }
+    return TYPETAB_NONE;
+}
+
 /* The target of the pointer word at `off` of a value of type id: 1 with *p, or 0 when that
  * word is no pointer whose target's type the word's type tells (interfaces, unsafe.Pointer,
  * funcs: their targets are typed by other evidence). */
@@ -56,6 +80,16 @@ static int pointee_of(const typetab *tt, uint32_t id, uint64_t off, pointee *p)
             const typetab_field *f = field_at(tt, t, off);
             if (!f)
                 return 0;
+            uint32_t elem = atomic_pointer_elem(tt, t, f);
+            /* sync.Map's entry (Go 1.19-1.23) keeps its value's *interface{} as unsafe.Pointer */
+            const typetab_type *box = !strcmp(t->name, "sync.entry") && !strcmp(f->name, "p")
+                                          ? typetab_type_by_name(tt, "interface {}") : NULL;
+            if (box)
+                elem = box->id;
+            if (elem != TYPETAB_NONE && off == f->offset) {
+                p->type = elem;
+                return 1;
+            }
             id = f->type;
             off -= f->offset;
             continue;
@@ -100,6 +134,33 @@ static int pointee_cached(typer *ty, uint32_t id, uint64_t off, pointee *p)
     if (u64map_put(&ty->walk, key, v) < 0)
         ty->nomem = 1;
     return ok;
+}
+
+/* pointee_of for a value DWARF does not describe, from the runtime's type descriptor at rtype
+ * in the binary (a type only the runtime allocates, such as runtime.mPadded): the leaf at
+ * `off`, and its target's type when DWARF knows that one. */
+static int pointee_by_rtype(const typer *ty, uint64_t rtype, uint64_t off, pointee *p)
+{
+    const symtab *syms = ty->h->syms;
+    uint64_t leaf, at;
+    gotype g;
+    *p = (pointee){.type = HEAP_NONE};
+    if (!syms || gotype_leaf_at(syms, rtype, off, &leaf, &at) < 0 || at ||
+        gotype_read(syms, leaf, &g, NULL) < 0)
+        return 0;
+    if (g.kind == GOTYPE_KIND_STRING)
+        return p->bytes = 1;
+    const typetab_type *t = g.kind == GOTYPE_KIND_PTR || g.kind == GOTYPE_KIND_SLICE
+                                ? typetab_type_by_rtype(ty->tt, g.elem)
+                            : g.kind == GOTYPE_KIND_MAP || g.kind == GOTYPE_KIND_CHAN
+                                ? typetab_type_by_rtype(ty->tt, leaf) : NULL;
+    if (!t)
+        return 0;
+    if (g.kind == GOTYPE_KIND_MAP || g.kind == GOTYPE_KIND_CHAN)
+        p->type = t->hdr;
+    else
+        p->type = t->id, p->backing = g.kind == GOTYPE_KIND_SLICE;
+    return p->type != TYPETAB_NONE;
 }
 
 /* Bytes the object holds for the program, and its pointer offsets as the program sees them
@@ -178,16 +239,11 @@ static int fits(typer *ty, uint32_t obj, const typetab_type *t, int backing)
     return *v == 1;
 }
 
-/* The heap type for `backing ? "[]T backing" : T`, made on first use. */
-static uint32_t heap_type_of(typer *ty, uint32_t id, int backing)
+/* A new heap type for DWARF type id under `name`. */
+static uint32_t add_heap_type(typer *ty, uint32_t id, int backing, const char *name)
 {
     heap *h = ty->h;
-    uint32_t *slot = &ty->heap_of[(size_t)id * 2 + (backing != 0)];
-    if (*slot != HEAP_NONE)
-        return *slot;
     const typetab_type *t = typetab_type_get(ty->tt, id);
-    char name[512];
-    snprintf(name, sizeof name, backing ? "[]%s backing" : "%s", t->name);
     heap_type ht = {.addr = t->rtype, .name = strpool_intern(&h->names, name, strlen(name)),
                     .size = t->size, .ttype = id, .backing = (uint8_t)(backing != 0)};
     size_t len = h->ntypes;
@@ -195,7 +251,32 @@ static uint32_t heap_type_of(typer *ty, uint32_t id, int backing)
         ty->nomem = 1;
         return HEAP_NONE;
     }
-    return *slot = h->ntypes++;
+    return h->ntypes++;
+}
+
+/* The heap type for `backing ? "[]T backing" : T`, made on first use. */
+static uint32_t heap_type_of(typer *ty, uint32_t id, int backing)
+{
+    uint32_t *slot = &ty->heap_of[(size_t)id * 2 + (backing != 0)];
+    if (*slot != HEAP_NONE)
+        return *slot;
+    char name[512];
+    snprintf(name, sizeof name, backing ? "[]%s backing" : "%s", typetab_type_get(ty->tt, id)->name);
+    return *slot = add_heap_type(ty, id, backing, name);
+}
+
+/* The heap type for DWARF type id shown as `name`, made once per (id, the type `as` whose
+ * type arguments the name has). */
+static uint32_t heap_type_named(typer *ty, uint32_t id, uint32_t as, const char *name)
+{
+    uint32_t *slot = u64map_upsert(&ty->renamed, (uint64_t)id << 32 | as, HEAP_NONE);
+    if (!slot) {
+        ty->nomem = 1;
+        return HEAP_NONE;
+    }
+    if (*slot == HEAP_NONE)
+        *slot = add_heap_type(ty, id, 0, name);
+    return *slot;
 }
 
 static uint32_t string_bytes_type(typer *ty)
@@ -218,19 +299,135 @@ static void enqueue(typer *ty, uint32_t node)
         ty->nomem = 1;
 }
 
-/* Gives node dst the type p by evidence src, if it has none yet and the type fits. */
-static void assign(typer *ty, uint32_t dst, const pointee *p, int src)
+/* The one struct embedding t first (or embedding the one struct that does) that fits the
+ * object: NULL with *several set when more than one does. */
+static const typetab_type *embedder_fit(typer *ty, uint32_t obj, const typetab_type *t,
+                                        int *several)
+{
+    const typetab_type *found = NULL;
+    *several = 0;
+    for (int depth = 0; depth < 2 && t; depth++) {
+        const typetab_type *next = NULL;
+        uint32_t n = ty->emb_at[t->id + 1] - ty->emb_at[t->id];
+        for (uint32_t i = ty->emb_at[t->id]; i < ty->emb_at[t->id + 1]; i++) {
+            const typetab_type *o = typetab_type_get(ty->tt, ty->emb[i]);
+            /* a generic's shape ("go.shape.struct { ... }") is the compiler's stand-in for
+             * the instantiations sharing its layout, never a program's type */
+            if (!strncmp(o->name, "go.shape.", 9))
+                continue;
+            if (fits(ty, obj, o, 0)) {
+                if (found && found != o) {
+                    *several = 1;
+                    return NULL;
+                }
+                found = o;
+            }
+            next = n == 1 ? o : NULL; /* one level further only through a single embedder */
+        }
+        if (found)
+            return found;
+        t = next;
+    }
+    return NULL;
+}
+
+/* The type arguments of a generic type's name ("K,V" of "pkg.T[K,V]"), and their length. */
+static const char *type_args(const char *name, size_t *len)
+{
+    const char *open = strchr(name, '['), *close = strrchr(name, ']');
+    if (!open || !close || close < open)
+        return NULL;
+    *len = (size_t)(close - open - 1);
+    return open + 1;
+}
+
+/* Whether a and b are instantiations of one generic type with one layout (its concrete and
+ * its shape instantiation: "node[interface {},int]", "node[go.shape.interface {},go.shape.int]"). */
+static int same_generic(const typetab_type *a, const typetab_type *b)
+{
+    size_t la, lb;
+    const char *xa = type_args(a->name, &la), *xb = type_args(b->name, &lb);
+    return xa && xb && a != b && a->kind == b->kind && a->size == b->size &&
+           a->ptr_words == b->ptr_words && xa - a->name == xb - b->name &&
+           !memcmp(a->name, b->name, (size_t)(xa - a->name));
+}
+
+/* A pointer to a struct T that the object does not fit may point to a struct embedding T
+ * first (a header: a hash trie's node starts its indirect and entry nodes). DWARF may
+ * describe that struct only for another instantiation of T's generic type (the shape one
+ * that the compiled code uses): then the struct is named with T's type arguments. Returns the
+ * heap type of the one struct that fits, or HEAP_NONE when none or several do. */
+static uint32_t outer_fit(typer *ty, uint32_t obj, const typetab_type *t)
+{
+    int several;
+    const typetab_type *o = embedder_fit(ty, obj, t, &several);
+    if (o || several || !strchr(t->name, '['))
+        return o ? heap_type_of(ty, o->id, 0) : HEAP_NONE;
+    const typetab_type *found = NULL, *via = NULL;
+    size_t n = typetab_type_count(ty->tt);
+    for (uint32_t id = 0; id < n; id++) {
+        const typetab_type *m = typetab_type_get(ty->tt, id);
+        if (!same_generic(t, m))
+            continue;
+        if ((o = embedder_fit(ty, obj, m, &several)) == NULL) {
+            if (several)
+                return HEAP_NONE;
+            continue;
+        }
+        if (found && found != o)
+            return HEAP_NONE;
+        found = o, via = m;
+    }
+    if (!found)
+        return HEAP_NONE;
+    /* found's name with via's type arguments replaced by t's */
+    size_t lv, lt;
+    const char *av = type_args(via->name, &lv), *at = type_args(t->name, &lt);
+    const char *hit = strstr(found->name, "[");
+    char name[512];
+    if (hit && !strncmp(hit + 1, av, lv) && hit[1 + lv] == ']')
+        snprintf(name, sizeof name, "%.*s[%.*s]%s", (int)(hit - found->name), found->name,
+                 (int)lt, at, hit + 2 + lv);
+    else
+        snprintf(name, sizeof name, "%s", found->name);
+    return heap_type_named(ty, found->id, t->id, name);
+}
+
+/* Indexes the structs whose first field is an embedded struct, by that struct (emb_at, emb). */
+static int index_embedders(typer *ty, size_t ntypes)
+{
+    const typetab *tt = ty->tt;
+    if (!(ty->emb_at = calloc(ntypes + 2, sizeof *ty->emb_at)))
+        return HS_ERR_NOMEM;
+    for (int pass = 0; pass < 2; pass++) {
+        for (uint32_t id = 0; id < ntypes; id++) {
+            const typetab_type *s = typetab_type_get(tt, id);
+            const typetab_field *f0 = s && s->kind == TYPETAB_STRUCT && s->nfields
+                                          ? typetab_field_get(tt, s->first_field) : NULL;
+            if (!f0 || f0->offset || !(f0->flags & TYPETAB_F_EMBEDDED) || f0->type >= ntypes)
+                continue;
+            if (pass == 0)
+                ty->emb_at[f0->type + 2]++;
+            else
+                ty->emb[ty->emb_at[f0->type + 1]++] = id;
+        }
+        if (pass == 0) {
+            for (size_t i = 2; i < ntypes + 2; i++)
+                ty->emb_at[i] += ty->emb_at[i - 1];
+            if (!(ty->emb = malloc(((size_t)ty->emb_at[ntypes + 1] + 1) * sizeof *ty->emb)))
+                return HS_ERR_NOMEM;
+        }
+    }
+    return HS_OK;
+}
+
+/* Gives node dst the type p by evidence src, if it has none yet and the type fits; else
+ * the type alt (TYPETAB_NONE: none), a second reading of the same word. */
+static void assign(typer *ty, uint32_t dst, const pointee *p, uint32_t alt, int src)
 {
     heap *h = ty->h;
-    if (dst >= h->nobj) {
-        uint32_t a = dst - h->nobj;
-        if (dst >= h->nnodes || h->aux[a].kind != HEAP_NODE_GLOBAL || !h->aux[a].anonymous ||
-            h->aux_ttype[a] != HEAP_NONE || p->bytes || p->backing)
-            return;
-        h->aux_ttype[a] = p->type; /* a static that a typed pointer names */
-        enqueue(ty, dst);
-        return;
-    }
+    if (dst >= h->nobj)
+        return; /* globals are typed by DWARF, anonymous statics by static_parts */
     if (h->obj_type[dst] != HEAP_NONE || h->obj_func[dst] != HEAP_NONE)
         return;
     if (p->bytes) {
@@ -247,17 +444,24 @@ static void assign(typer *ty, uint32_t dst, const pointee *p, int src)
      * (a map's buckets). */
     int backing = p->backing ||
                   ((t->flags & TYPETAB_T_INTERNAL) && t->size && heap_obj_bytes(h, dst) >= 2 * t->size);
-    if (!fits(ty, dst, t, backing)) {
+    uint32_t hti = fits(ty, dst, t, backing) ? heap_type_of(ty, p->type, backing)
+                   : backing ? HEAP_NONE : outer_fit(ty, dst, t);
+    const typetab_type *a = hti == HEAP_NONE ? typetab_type_get(ty->tt, alt) : NULL;
+    int alt_backing = a && heap_obj_bytes(h, dst) >= 2 * a->size; /* a table's groups */
+    if (a && fits(ty, dst, a, alt_backing))
+        hti = heap_type_of(ty, alt, alt_backing);
+    if (hti == HEAP_NONE) {
         ty->st->refused++;
         return;
     }
-    h->obj_type[dst] = heap_type_of(ty, p->type, backing);
+    h->obj_type[dst] = hti;
     h->obj_tsrc[dst] = (uint8_t)src;
     enqueue(ty, dst);
 }
 
 /* The variable of frame f (at its pc) whose stack slot holds byte `at` (from sp), with *start
- * its offset from sp; NULL when none does. */
+ * where the variable would begin (from sp; for a piece in a slot, where the slot is minus the
+ * piece's offset: `at - *start` is then the offset inside the variable); NULL when none. */
 static const typetab_var *frame_var(const typetab *tt, const heap_aux *f, uint64_t at,
                                     uint64_t *start)
 {
@@ -273,10 +477,11 @@ static const typetab_var *frame_var(const typetab *tt, const heap_aux *f, uint64
     for (size_t i = 0; i < n; i++) {
         const typetab_type *t = typetab_type_get(tt, v[i].type);
         int64_t s = (int64_t)f->size + v[i].cfa_off; /* the CFA is the frame's end */
+        uint64_t len = v[i].flags & TYPETAB_V_PIECE ? v[i].piece_len : t ? t->size : 0;
         if (!(v[i].flags & TYPETAB_V_SLOT) || !t || pc < v[i].lo || pc >= v[i].hi || s < 0 ||
-            at < (uint64_t)s || at - (uint64_t)s >= t->size)
+            at < (uint64_t)s || at - (uint64_t)s >= len)
             continue;
-        *start = (uint64_t)s;
+        *start = (uint64_t)s - (v[i].flags & TYPETAB_V_PIECE ? v[i].piece_off : 0);
         return &v[i];
     }
     return NULL;
@@ -317,28 +522,34 @@ static void carry(typer *ty, uint32_t v)
     const graph *g = h->g;
     const uint32_t *off = graph_out_offsets(g), *dst = graph_out_dst(g), *fld = graph_out_field(g);
     const heap_aux *x = v >= h->nobj ? &h->aux[v - h->nobj] : NULL;
-    uint32_t type = x ? h->aux_ttype[v - h->nobj] : HEAP_NONE;
+    uint32_t type = HEAP_NONE;
     uint64_t elem = 0, span = UINT64_MAX;
     int64_t delta = 0; /* edge field + delta = offset in the value */
     int src = !x ? HEAP_TSRC_FIELD : x->kind == HEAP_NODE_FRAME ? HEAP_TSRC_FRAME : HEAP_TSRC_GLOBAL;
+    uint64_t rtype = 0; /* a runtime type DWARF does not describe */
     if (!x) {
         delta = -(int64_t)h->obj_hdr[v];
         if (h->obj_type[v] != HEAP_NONE) {
             const heap_type *ht = &h->types[h->obj_type[v]];
             const typetab_type *t = typetab_type_get(ty->tt, ht->ttype);
-            if (!t || !t->size)
+            if (!t && ht->addr && ht->size) {
+                rtype = ht->addr;
+                elem = ht->size;
+                span = heap_obj_bytes(h, v) / ht->size * ht->size;
+            } else if (!t || !t->size) {
                 return;
-            type = ht->ttype;
-            elem = t->size;
-            span = ht->backing ? heap_obj_bytes(h, v) / t->size * t->size : t->size;
+            } else {
+                type = ht->ttype;
+                elem = t->size;
+                span = ht->backing ? heap_obj_bytes(h, v) / t->size * t->size : t->size;
+            }
         }
     } else if (x->kind == HEAP_NODE_GLOBAL && !x->anonymous) {
         const typetab_global *gv = typetab_global_at(ty->tt, x->addr);
         if (!gv)
             return;
+        type = gv->type;
         delta = (int64_t)(x->addr - gv->addr); /* edges are offsets from the symbol */
-    } else if (x->kind != HEAP_NODE_FRAME && type == HEAP_NONE) {
-        return;
     }
     for (uint32_t e = off[v]; e < off[v + 1] && !ty->nomem; e++) {
         if ((int64_t)fld[e] + delta < 0)
@@ -349,15 +560,54 @@ static void carry(typer *ty, uint32_t v)
         if (x && x->kind == HEAP_NODE_FRAME) {
             const typetab_var *fv = frame_var(ty->tt, x, at, &start);
             ok = fv && pointee_cached(ty, fv->type, at - start, &p);
+            /* optimized code splits a slice or string into "s.ptr", "s.len", ...: the
+             * pointer word of one is a backing array's, not a single element's */
+            size_t nl = ok ? strlen(fv->name) : 0;
+            if (nl > 4 && !strcmp(fv->name + nl - 4, ".ptr"))
+                p.backing = 1;
+        } else if (x && x->anonymous) {
+            uint32_t part = typing_static_part(h, v, at, &start);
+            ok = part != HEAP_NONE && pointee_cached(ty, part, at - start, &p);
+        } else if (rtype) {
+            ok = at < span && pointee_by_rtype(ty, rtype, at % elem, &p);
         } else if (type == HEAP_NONE) { /* an untyped closure: its captured variables */
             const typetab_var *cv = closure_var(h, v, at);
             ok = cv && pointee_cached(ty, cv->type, at - cv->closure_off, &p);
         } else if (at < span) {
             ok = pointee_cached(ty, type, elem ? at % elem : at, &p);
         }
+        /* a Go 1.24+ map's dirPtr names its one group while the map is small */
         if (ok)
-            assign(ty, dst[e], &p, src);
+            assign(ty, dst[e], &p, type < ty->ntypes ? ty->group_of[type] : TYPETAB_NONE, src);
     }
+}
+
+/* The parts of anonymous statics that named globals point to, typed by those pointers
+ * (`var audit = &auditLog{}`: the static is an auditLog), into h->static_types; each such
+ * static is queued once. */
+static int static_parts(typer *ty)
+{
+    heap *h = ty->h;
+    size_t cap = 0;
+    for (uint32_t i = 0; i < h->nstatic_ptrs; i++) {
+        const heap_static_ptr *sp = &h->static_ptrs[i];
+        const heap_aux *from = &h->aux[sp->from - h->nobj], *to = &h->aux[sp->to - h->nobj];
+        const typetab_global *gv = typetab_global_at(ty->tt, from->addr);
+        uint32_t f = graph_edge_field(h->g, sp->from, sp->to);
+        pointee p;
+        if (!gv || f == GRAPH_NONE || sp->value < to->addr ||
+            !pointee_of(ty->tt, gv->type, from->addr - gv->addr + f, &p) || p.bytes || p.backing)
+            continue;
+        heap_static_type st = {sp->to, p.type, sp->value - to->addr};
+        int seen = 0;
+        for (size_t k = 0; k < h->nstatic_types; k++)
+            seen |= h->static_types[k].node == st.node;
+        if (VEC_PUSH(h->static_types, h->nstatic_types, cap, st) < 0)
+            return HS_ERR_NOMEM;
+        if (!seen)
+            enqueue(ty, sp->to);
+    }
+    return ty->nomem ? HS_ERR_NOMEM : HS_OK;
 }
 
 /* Checks the runtime's evidence against the table: a type that fits keeps its object (named
@@ -372,8 +622,10 @@ static void check_runtime_types(typer *ty)
             continue;
         const heap_type *ht = &h->types[ti];
         const typetab_type *t = ht->addr ? typetab_type_by_rtype(ty->tt, ht->addr) : NULL;
-        if (!t) {
+        if (!t) { /* a type only the runtime knows: carried through its descriptor */
             ty->st->untyped++;
+            if (ht->addr && ht->size)
+                enqueue(ty, v);
             continue;
         }
         int backing = h->obj_tsrc[v] == HEAP_TSRC_HEADER && heap_obj_bytes(h, v) >= 2 * t->size;
@@ -395,22 +647,44 @@ int typing_run(heap *h, const typetab *tt, typing_stats *st, hs_error *err)
     int rc = HS_OK;
     memset(st, 0, sizeof *st);
     h->tt = tt;
-    if (!(ty.heap_of = malloc((ntypes * 2 + 1) * sizeof *ty.heap_of)) ||
-        !(h->aux_ttype = malloc(((size_t)h->naux + 1) * sizeof *h->aux_ttype))) {
+    if (!(ty.heap_of = malloc((ntypes * 2 + 1) * sizeof *ty.heap_of))) {
         rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "typing: %zu types", ntypes);
         goto out;
     }
     memset(ty.heap_of, 0xff, (ntypes * 2 + 1) * sizeof *ty.heap_of);
-    memset(h->aux_ttype, 0xff, ((size_t)h->naux + 1) * sizeof *h->aux_ttype);
-    /* Declared types first (globals, then frames), so that they win over carried ones. */
+    ty.ntypes = ntypes;
+    if (index_embedders(&ty, ntypes) < 0 ||
+        !(ty.group_of = malloc((ntypes + 1) * sizeof *ty.group_of))) {
+        rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "typing: %zu types", ntypes);
+        goto out;
+    }
+    memset(ty.group_of, 0xff, (ntypes + 1) * sizeof *ty.group_of);
+    for (uint32_t id = 0; id < ntypes; id++) {
+        const typetab_type *m = typetab_type_get(tt, id);
+        /* a swiss map's header is "map<K,V>" (Go 1.24+); older ones ("hash<K,V>") point to
+         * arrays of buckets only */
+        const typetab_type *hdr = m->kind == TYPETAB_MAP ? typetab_type_get(tt, m->hdr) : NULL;
+        if (!hdr || m->bucket == TYPETAB_NONE || strncmp(hdr->name, "map<", 4))
+            continue;
+        ty.group_of[m->hdr] = m->bucket;
+        /* and its tables' groups.data: an array of groups ("table<K,V>" of "map<K,V>") */
+        char tname[512];
+        snprintf(tname, sizeof tname, "table%s", hdr->name + 3);
+        const typetab_type *tab = typetab_type_by_name(tt, tname);
+        if (tab)
+            ty.group_of[tab->id] = m->bucket;
+    }
+    /* Declared types first (globals, the statics they name, frames), so that they win over
+     * carried ones. */
     for (uint32_t i = 0; i < h->naux; i++) {
         const heap_aux *x = &h->aux[i];
-        const typetab_global *gv = x->kind == HEAP_NODE_GLOBAL && !x->anonymous
-                                       ? typetab_global_at(tt, x->addr) : NULL;
-        if (gv)
-            h->aux_ttype[i] = gv->type;
-        if (gv || x->kind == HEAP_NODE_FRAME)
+        if ((x->kind == HEAP_NODE_GLOBAL && !x->anonymous && typetab_global_at(tt, x->addr)) ||
+            x->kind == HEAP_NODE_FRAME)
             enqueue(&ty, h->nobj + i);
+    }
+    if (static_parts(&ty) < 0) {
+        rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "typing: anonymous statics");
+        goto out;
     }
     check_runtime_types(&ty);
     for (uint32_t v = 0; v < h->nobj && h->syms; v++)
@@ -422,9 +696,13 @@ int typing_run(heap *h, const typetab *tt, typing_stats *st, hs_error *err)
         rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "typing the heap");
 out:
     free(ty.heap_of);
+    free(ty.emb_at);
+    free(ty.group_of);
+    free(ty.emb);
     free(ty.queue);
     u64map_release(&ty.fits);
     u64map_release(&ty.walk);
+    u64map_release(&ty.renamed);
     return rc;
 }
 
@@ -496,6 +774,20 @@ const char *typing_node_field(const heap *h, uint32_t node, uint64_t field, char
                                    ? typetab_global_at(tt, x->addr) : NULL;
     if (gv)
         return typing_field_expr(tt, gv->type, 1, x->addr - gv->addr + field, buf, cap);
-    uint32_t st = h->aux_ttype ? h->aux_ttype[node - h->nobj] : HEAP_NONE;
-    return st != HEAP_NONE ? typing_field_expr(tt, st, 1, field, buf, cap) : NULL;
+    uint64_t start;
+    uint32_t part = typing_static_part(h, node, field, &start);
+    return part != HEAP_NONE ? typing_field_expr(tt, part, 1, field - start, buf, cap) : NULL;
+}
+
+uint32_t typing_static_part(const heap *h, uint32_t node, uint64_t at, uint64_t *start)
+{
+    for (size_t i = 0; i < h->nstatic_types; i++) { /* few: one per pointer into a static */
+        const heap_static_type *s = &h->static_types[i];
+        const typetab_type *t = s->node == node ? typetab_type_get(h->tt, s->type) : NULL;
+        if (t && at >= s->offset && at - s->offset < t->size) {
+            *start = s->offset;
+            return s->type;
+        }
+    }
+    return HEAP_NONE;
 }

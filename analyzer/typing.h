@@ -45,4 +45,8 @@ const char *typing_field_expr(const typetab *tt, uint32_t id, uint64_t count, ui
  * a closure's captured variable. Returns buf, or NULL when no type names it. */
 const char *typing_node_field(const heap *h, uint32_t node, uint64_t field, char *buf, size_t cap);
 
+/* The DWARF type of the part of anonymous static `node` holding byte `at` (typed by a named
+ * global's pointer to it), with *start where that part begins; HEAP_NONE when none. */
+uint32_t typing_static_part(const heap *h, uint32_t node, uint64_t at, uint64_t *start);
+
 #endif

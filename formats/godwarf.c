@@ -1,6 +1,7 @@
 /* godwarf.c - the DWARF of a Go ELF binary into a typetab: finds the debug sections and
  * runtime.types with libelf, has libdw read the units and dispatches their DIEs (types to
- * godwarf_types.c, functions to godwarf_func.c, globals here).
+ * godwarf_types.c, functions to godwarf_func.c, globals here; location lists are read by
+ * godwarf_loc.c).
  *
  * libdw is never given the caller's bytes: opening them would make libelf decompress the
  * sections in place and write the section headers, which a read-only mapping does not allow
@@ -92,10 +93,11 @@ static int claimed_size(const uint8_t *data, const dsec *s, int cls, hs_error *e
     return HS_OK;
 }
 
-/* Reads the section table: the wanted debug sections into secs (*n of them) and
- * runtime.types (from .symtab, else the start of Go 1.27's type section). */
-static int scan_sections(Elf *elf, const uint8_t *data, size_t size, dsec *secs, size_t *n,
-                         uint64_t *types_base, hs_error *err)
+/* Reads the section table: the wanted debug sections into secs (*n of them), the allocated
+ * sections with file bytes into g->segs, and [runtime.types, runtime.etypes) (from .symtab,
+ * else Go 1.27's type section). */
+static int scan_sections(gw *g, Elf *elf, const uint8_t *data, size_t size, dsec *secs,
+                         size_t *n, uint64_t types[2], hs_error *err)
 {
     GElf_Ehdr eh;
     size_t nsec, shstrndx;
@@ -111,7 +113,7 @@ static int scan_sections(Elf *elf, const uint8_t *data, size_t size, dsec *secs,
         return hs_error_set(err, HS_ERR_FORMAT, eh.e_shoff, "%zu sections in a %zu-byte file",
                             nsec, size);
     Elf_Scn *symscn = NULL;
-    uint64_t gotype = 0;
+    types[0] = types[1] = 0;
     *n = 0;
     for (Elf_Scn *scn = elf_nextscn(elf, NULL); scn; scn = elf_nextscn(elf, scn)) {
         GElf_Shdr sh;
@@ -120,8 +122,19 @@ static int scan_sections(Elf *elf, const uint8_t *data, size_t size, dsec *secs,
             continue;
         if (sh.sh_type == SHT_SYMTAB)
             symscn = scn;
-        if (strcmp(name, ".go.type") == 0 || strcmp(name, ".data.rel.ro.go.type") == 0)
-            gotype = sh.sh_addr;
+        if ((sh.sh_flags & SHF_ALLOC) && !(sh.sh_flags & SHF_COMPRESSED) &&
+            sh.sh_type != SHT_NOBITS && sh.sh_offset <= size &&
+            sh.sh_size <= size - sh.sh_offset && sh.sh_addr + sh.sh_size >= sh.sh_addr) {
+            int rc = godwarf_room(g, &g->segs, g->nsegs, &g->segs_cap, 1,
+                                  sizeof *g->segs);
+            if (rc < 0)
+                return rc;
+            g->segs[g->nsegs++] = (gw_seg){sh.sh_addr, sh.sh_size, sh.sh_offset};
+        }
+        if (strcmp(name, ".go.type") == 0 || strcmp(name, ".data.rel.ro.go.type") == 0) {
+            types[0] = sh.sh_addr;
+            types[1] = sh.sh_addr + sh.sh_size;
+        }
         int gnu = strncmp(name, ".zdebug_", 8) == 0;
         if (sh.sh_type == SHT_NOBITS || (!gnu && strncmp(name, ".debug_", 7) != 0))
             continue;
@@ -144,17 +157,21 @@ static int scan_sections(Elf *elf, const uint8_t *data, size_t size, dsec *secs,
                 return rc;
         }
     }
-    *types_base = gotype;
     Elf_Data *d = symscn ? elf_getdata(symscn, NULL) : NULL;
     GElf_Shdr ssh;
     if (d && gelf_getshdr(symscn, &ssh)) {
+        uint64_t found[2] = {0, 0};
         GElf_Sym sym;
-        for (int i = 0; gelf_getsym(d, i, &sym); i++) {
+        for (int i = 0; gelf_getsym(d, i, &sym) && !(found[0] && found[1]); i++) {
             const char *s = elf_strptr(elf, ssh.sh_link, sym.st_name);
-            if (s && strcmp(s, "runtime.types") == 0) {
-                *types_base = sym.st_value;
-                break;
-            }
+            if (s && strncmp(s, "runtime.", 8) == 0 && strcmp(s + 8, "types") == 0)
+                found[0] = sym.st_value;
+            else if (s && strncmp(s, "runtime.", 8) == 0 && strcmp(s + 8, "etypes") == 0)
+                found[1] = sym.st_value;
+        }
+        if (found[0] && found[1] > found[0]) {
+            types[0] = found[0];
+            types[1] = found[1];
         }
     }
     return HS_OK;
@@ -252,10 +269,10 @@ static int global_die(gw *g, Dwarf_Die *die)
     int rc = godwarf_attrs(g, die, &a);
     if (rc < 0 || !a.name || !a.type || !a.has_location ||
         dwarf_formblock(&a.location, &blk) != 0 ||
-        godwarf_block_ops(&blk, g->ptr_size, ops, 1, &n) != 0 || n != 1 ||
+        godwarf_block_ops(&blk, g->ptr_size, 1, ops, &n) != 0 || n != 1 ||
         ops[0].atom != DW_OP_addr)
         return rc; /* no address of its own */
-    if ((rc = godwarf_room(g, (void **)&g->globals, g->nglobals, &g->globals_cap, 1,
+    if ((rc = godwarf_room(g, &g->globals, g->nglobals, &g->globals_cap, 1,
                            sizeof *g->globals)) < 0)
         return rc;
     g->globals[g->nglobals++] = (raw_global){a.name, ops[0].number, a.type};
@@ -291,6 +308,18 @@ static int walk_units(gw *g)
             continue;
         if (!g->go_version[0])
             read_producer(g, &cudie);
+        /* what location lists of the unit are read with (godwarf_loc.c) */
+        Dwarf_Addr low;
+        Dwarf_Word base;
+        Dwarf_Attribute at;
+        uint8_t asize = 0;
+        g->cu_version = version;
+        g->cu_addr_size = dwarf_diecu(&cudie, &sub, &asize, NULL) && (asize == 4 || asize == 8)
+                              ? asize : 0;
+        g->cu_base = dwarf_lowpc(&cudie, &low) == 0 ? low : 0;
+        g->cu_has_addr_base = dwarf_attr(&cudie, DW_AT_addr_base, &at) &&
+                              dwarf_formudata(&at, &base) == 0;
+        g->cu_addr_base = g->cu_has_addr_base ? base : 0;
         Dwarf_Die die;
         int k = dwarf_child(&cudie, &die);
         if (k < 0)
@@ -335,6 +364,7 @@ int godwarf_read(const uint8_t *data, size_t size, typetab **out, hs_error *err)
         return elf_fail(err, HS_ERR_ELF, HS_NO_OFFSET, "libelf initialisation");
     gw g = {0};
     g.err = err;
+    g.data = data;
     g.ptr_size = data[EI_CLASS] == ELFCLASS64 ? 8 : 4;
     g.info_at = HS_NO_OFFSET;
     Elf *src = NULL, *copy = NULL;
@@ -346,8 +376,11 @@ int godwarf_read(const uint8_t *data, size_t size, typetab **out, hs_error *err)
         rc = elf_fail(err, HS_ERR_ELF, HS_NO_OFFSET, "elf_memory");
         goto out;
     }
-    if ((rc = scan_sections(src, data, size, secs, &nsecs, &g.types_base, err)) < 0)
+    uint64_t types[2] = {0, 0};
+    if ((rc = scan_sections(&g, src, data, size, secs, &nsecs, types, err)) < 0)
         goto out;
+    g.types_base = types[0];
+    g.types_end = types[1];
     const dsec *info = NULL;
     for (size_t i = 0; i < nsecs; i++)
         if (secs[i].name == wanted[0] && secs[i].size)
@@ -371,6 +404,17 @@ int godwarf_read(const uint8_t *data, size_t size, typetab **out, hs_error *err)
         rc = hs_error_set(err, HS_ERR_FORMAT, info->off, "DWARF: libdw: %s", dwarf_errmsg(-1));
         goto out;
     }
+    for (size_t i = 0; i < nsecs; i++) { /* sections are 1..n of the copy, in secs' order */
+        Elf_Data *d = elf_getdata(elf_getscn(copy, i + 1), NULL);
+        const uint8_t *p = d ? d->d_buf : NULL;
+        size_t n = p ? d->d_size : 0;
+        if (!strcmp(secs[i].name, "loc"))
+            g.loc = p, g.loc_len = n;
+        else if (!strcmp(secs[i].name, "loclists"))
+            g.loclists = p, g.loclists_len = n;
+        else if (!strcmp(secs[i].name, "addr"))
+            g.addr = p, g.addr_len = n;
+    }
     if ((rc = walk_units(&g)) < 0 || (rc = godwarf_build(&g, out)) < 0)
         goto out;
 out:
@@ -381,6 +425,7 @@ out:
     if (src)
         elf_end(src);
     free(img);
+    free(g.segs);
     free(g.types);
     free(g.fields);
     free(g.globals);

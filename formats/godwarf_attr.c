@@ -122,17 +122,19 @@ int godwarf_fail(gw *g, Dwarf_Off die_off, const char *what)
                         (unsigned long long)die_off, what, dwarf_errmsg(-1));
 }
 
-int godwarf_room(gw *g, void **p, size_t n, size_t *cap, size_t more, size_t elem)
+int godwarf_room(gw *g, void *arrayp, size_t n, size_t *cap, size_t more, size_t elem)
 {
-    if (n + more <= *cap)
+    if (more <= *cap - n)
         return HS_OK;
     size_t c = *cap ? *cap : 256;
-    while (c < n + more && c <= SIZE_MAX / 2)
+    while (c - n < more && c <= SIZE_MAX / 2)
         c *= 2;
-    void *q = c >= n + more && c <= SIZE_MAX / elem ? realloc(*p, c * elem) : NULL;
+    void *p; /* the array's pointer, whatever its type (memcpy: no aliasing question) */
+    memcpy(&p, arrayp, sizeof p);
+    void *q = c - n >= more && c <= SIZE_MAX / elem ? realloc(p, c * elem) : NULL;
     if (!q)
         return hs_error_set(g->err, HS_ERR_NOMEM, HS_NO_OFFSET, "DWARF: reading the DIEs");
-    *p = q;
+    memcpy(arrayp, &q, sizeof q);
     *cap = c;
     return HS_OK;
 }
@@ -155,7 +157,7 @@ static int leb(const uint8_t **p, const uint8_t *end, int sign, uint64_t *v)
     return 0;
 }
 
-int godwarf_block_ops(const Dwarf_Block *b, unsigned addr_size, Dwarf_Op *ops, size_t max,
+int godwarf_block_ops(const Dwarf_Block *b, unsigned addr_size, size_t max, Dwarf_Op *ops,
                       size_t *n)
 {
     const uint8_t *p = b->data, *end = b->data + b->length;

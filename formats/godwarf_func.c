@@ -2,7 +2,8 @@
  * the stack slots of its parameters and locals, including those of calls inlined into it
  * (docs/go-binary.md, "DWARF"). A location is kept when it is a stack slot holding the whole
  * variable: DW_OP_call_frame_cfa or DW_OP_fbreg N (Go's frame base is the CFA), alone or as
- * contiguous DW_OP_piece parts; a location in registers, in part or whole, is skipped. */
+ * contiguous DW_OP_piece parts; of a composite location, each piece in a stack slot is kept
+ * (TYPETAB_V_PIECE) and those in registers are skipped. */
 #include "godwarf_internal.h"
 
 #include <dwarf.h>
@@ -22,7 +23,7 @@ static int frame_base_is_cfa(gw *g, gw_attrs *a)
     Dwarf_Op op;
     size_t n;
     return a->has_frame_base && dwarf_formblock(&a->frame_base, &blk) == 0 &&
-           godwarf_block_ops(&blk, g->ptr_size, &op, 1, &n) == 0 && n == 1 &&
+           godwarf_block_ops(&blk, g->ptr_size, 1, &op, &n) == 0 && n == 1 &&
            op.atom == DW_OP_call_frame_cfa;
 }
 
@@ -63,19 +64,21 @@ static int slot_of(const Dwarf_Op *ops, size_t n, int fb_cfa, int64_t *off)
     return n > 0;
 }
 
-/* Appends (or extends the previous record of the same variable with) a slot for [lo, hi). */
-static int add_slot(gw *g, size_t first, const raw_var *proto, int64_t off, uint64_t lo,
-                    uint64_t hi)
+/* Appends (or extends the previous record of the same variable with) a slot for [lo, hi):
+ * the whole variable, or the piece [poff, poff + plen) of it when plen > 0. */
+static int add_slot(gw *g, size_t first, const raw_var *proto, int64_t off, uint32_t poff,
+                    uint32_t plen, uint64_t lo, uint64_t hi)
 {
     if (g->nvars > first) {
         typetab_var *last = &g->vars[g->nvars - 1].v;
-        if (last->cfa_off == off && lo <= last->hi && hi >= last->lo) {
+        if (last->cfa_off == off && last->piece_off == poff && last->piece_len == plen &&
+            lo <= last->hi && hi >= last->lo) {
             last->lo = lo < last->lo ? lo : last->lo;
             last->hi = hi > last->hi ? hi : last->hi;
             return HS_OK;
         }
     }
-    int rc = godwarf_room(g, (void **)&g->vars, g->nvars, &g->vars_cap, 1, sizeof *g->vars);
+    int rc = godwarf_room(g, &g->vars, g->nvars, &g->vars_cap, 1, sizeof *g->vars);
     if (rc < 0)
         return rc;
     raw_var *r = &g->vars[g->nvars++];
@@ -83,8 +86,59 @@ static int add_slot(gw *g, size_t first, const raw_var *proto, int64_t off, uint
     r->v.cfa_off = off;
     r->v.lo = lo;
     r->v.hi = hi;
-    r->v.flags |= TYPETAB_V_SLOT;
+    r->v.flags |= TYPETAB_V_SLOT | (plen ? TYPETAB_V_PIECE : 0);
+    r->v.piece_off = poff;
+    r->v.piece_len = plen;
     return HS_OK;
+}
+
+/* The slots of one location expression for [lo, hi): the whole variable in one run of stack
+ * bytes, or else each piece that is on the stack (a composite location whose other pieces
+ * are registers or optimized out). */
+static int add_slots(gw *g, size_t first, const raw_var *proto, const func_ctx *fc,
+                     const Dwarf_Op *ops, size_t n, uint64_t lo, uint64_t hi)
+{
+    int64_t off;
+    if (slot_of(ops, n, fc->fb_cfa, &off))
+        return add_slot(g, first, proto, off, 0, 0, lo, hi);
+    uint64_t poff = 0;
+    for (size_t i = 0; i < n;) {
+        if (ops[i].atom == DW_OP_piece) { /* an empty piece: optimized out */
+            poff += ops[i++].number;
+            continue;
+        }
+        if (i + 1 >= n || ops[i + 1].atom != DW_OP_piece)
+            return HS_OK; /* a computed location: not a slot */
+        uint64_t len = ops[i + 1].number;
+        int rc;
+        if (place(&ops[i], fc->fb_cfa, &off) && len && poff + len <= UINT32_MAX &&
+            (rc = add_slot(g, first, proto, off, (uint32_t)poff, (uint32_t)len, lo, hi)) < 0)
+            return rc;
+        poff += len;
+        i += 2;
+    }
+    return HS_OK;
+}
+
+typedef struct list_ctx {
+    gw *g;
+    const func_ctx *fc;
+    const raw_var *proto;
+    size_t first;
+} list_ctx;
+
+/* A location list entry (godwarf_loclist): a slot record when it is a stack slot. */
+static int list_entry(void *ctx, uint64_t start, uint64_t end, const uint8_t *expr, size_t len)
+{
+    list_ctx *lc = ctx;
+    Dwarf_Op ops[MAX_BLOCK_OPS];
+    Dwarf_Block blk = {len, (unsigned char *)expr};
+    size_t n;
+    uint64_t lo = start < lc->fc->low ? lc->fc->low : start;
+    uint64_t hi = end > lc->fc->high ? lc->fc->high : end;
+    if (lo >= hi || godwarf_block_ops(&blk, lc->g->ptr_size, MAX_BLOCK_OPS, ops, &n) < 0)
+        return HS_OK;
+    return add_slots(lc->g, lc->first, lc->proto, lc->fc, ops, n, lo, hi);
 }
 
 static int add_var(gw *g, Dwarf_Die *die, int tag, const func_ctx *fc, int inlined)
@@ -115,29 +169,33 @@ static int add_var(gw *g, Dwarf_Die *die, int tag, const func_ctx *fc, int inlin
     Dwarf_Block blk;
     Dwarf_Op *ops, one[MAX_BLOCK_OPS];
     size_t n;
-    int64_t off;
     if (a.has_location && dwarf_formblock(&a.location, &blk) == 0) {
         /* one expression for every pc; empty for Go's unused results */
-        if (godwarf_block_ops(&blk, g->ptr_size, one, MAX_BLOCK_OPS, &n) == 0 &&
-            slot_of(one, n, fc->fb_cfa, &off) && fc->low < fc->high &&
-            (rc = add_slot(g, first, &proto, off, fc->low, fc->high)) < 0)
+        if (godwarf_block_ops(&blk, g->ptr_size, MAX_BLOCK_OPS, one, &n) == 0 &&
+            fc->low < fc->high &&
+            (rc = add_slots(g, first, &proto, fc, one, n, fc->low, fc->high)) < 0)
             return rc;
-    } else if (a.has_location) {
+    } else if (a.has_location && (dwarf_whatform(&a.location) == DW_FORM_sec_offset ||
+                                  dwarf_whatform(&a.location) == DW_FORM_data4 ||
+                                  dwarf_whatform(&a.location) == DW_FORM_data8)) {
+        list_ctx lc = {g, fc, &proto, first};
+        if ((rc = godwarf_loclist(g, die, &a.location, list_entry, &lc)) < 0)
+            return rc;
+    } else if (a.has_location) { /* DW_FORM_loclistx, which Go does not write: libdw's */
         ptrdiff_t next = 0;
         Dwarf_Addr base, start, end;
         while ((next = dwarf_getlocations(&a.location, next, &base, &start, &end, &ops,
                                           &n)) > 0) {
             uint64_t lo = start < fc->low ? fc->low : start;
             uint64_t hi = end > fc->high ? fc->high : end;
-            if (lo < hi && slot_of(ops, n, fc->fb_cfa, &off) &&
-                (rc = add_slot(g, first, &proto, off, lo, hi)) < 0)
+            if (lo < hi && (rc = add_slots(g, first, &proto, fc, ops, n, lo, hi)) < 0)
                 return rc;
         }
         if (next < 0)
             return godwarf_fail(g, dwarf_dieoffset(die), "its location list");
     }
     if (g->nvars == first && a.closure_off) { /* known only by its place in the closure */
-        if ((rc = godwarf_room(g, (void **)&g->vars, g->nvars, &g->vars_cap, 1,
+        if ((rc = godwarf_room(g, &g->vars, g->nvars, &g->vars_cap, 1,
                                sizeof *g->vars)) < 0)
             return rc;
         raw_var *r = &g->vars[g->nvars++];
@@ -193,7 +251,7 @@ int godwarf_func_die(gw *g, Dwarf_Die *die)
     size_t first = g->nvars;
     if ((rc = walk_scope(g, die, &fc, 0, 0)) < 0)
         return rc;
-    if ((rc = godwarf_room(g, (void **)&g->funcs, g->nfuncs, &g->funcs_cap, 1,
+    if ((rc = godwarf_room(g, &g->funcs, g->nfuncs, &g->funcs_cap, 1,
                            sizeof *g->funcs)) < 0)
         return rc;
     g->funcs[g->nfuncs++] = (raw_func){name, low, high, first, g->nvars - first};

@@ -1,7 +1,8 @@
 /* godwarf_internal.h - what the DWARF reader's files share: the reader's state (the DIEs as
  * read, before their references are resolved), the attributes of one DIE, and the helpers
  * of godwarf_attr.c. godwarf.c opens the binary and walks the units; godwarf_func.c reads
- * functions and their variables; godwarf_types.c resolves the types and builds the typetab.
+ * functions and their variables, godwarf_loc.c their location lists; godwarf_types.c
+ * resolves the types and builds the typetab.
  * Not part of the public API (godwarf.h). */
 #ifndef GODWARF_INTERNAL_H
 #define GODWARF_INTERNAL_H
@@ -71,15 +72,30 @@ typedef struct raw_func {
     size_t first_var, nvars;
 } raw_func;
 
+/* An allocated section with bytes in the file, for reading type descriptors. */
+typedef struct gw_seg {
+    uint64_t addr, size, off;
+} gw_seg;
+
 typedef struct gw {
     Dwarf *dbg;
     hs_error *err;
+    const uint8_t *data; /* the ELF file */
+    gw_seg *segs;
+    size_t nsegs, segs_cap;
     unsigned ptr_size;
     uint64_t types_base;  /* runtime.types, 0 when unknown */
+    uint64_t types_end;   /* runtime.etypes */
     uint64_t info_at;     /* file offset of .debug_info when stored uncompressed, else
                            * HS_NO_OFFSET */
     char go_version[64];
     int regabi;
+    /* the location list sections (decompressed, owned by libelf) and the unit being read */
+    const uint8_t *loc, *loclists, *addr;
+    size_t loc_len, loclists_len, addr_len;
+    unsigned cu_version, cu_addr_size;
+    uint64_t cu_base, cu_addr_base; /* DW_AT_low_pc, DW_AT_addr_base of the unit */
+    int cu_has_addr_base;
     raw_type *types;
     size_t ntypes, types_cap;
     raw_field *fields;
@@ -99,16 +115,26 @@ int godwarf_attrs(gw *g, Dwarf_Die *die, gw_attrs *a);
  * message appended, and returns HS_ERR_FORMAT. */
 int godwarf_fail(gw *g, Dwarf_Off die_off, const char *what);
 
-/* godwarf_attr.c: room for `more` elements in an array of the reader (p, *n used, *cap). */
-int godwarf_room(gw *g, void **p, size_t n, size_t *cap, size_t more, size_t elem);
+/* godwarf_attr.c: room for `more` elements of `elem` bytes in an array of the reader, n used
+ * of *cap; arrayp is the address of the array's pointer (T **), which may move. */
+int godwarf_room(gw *g, void *arrayp, size_t n, size_t *cap, size_t more, size_t elem);
 
 /* godwarf_attr.c: the operations of a location expression held in a block (Go writes its
  * single expressions as DW_FORM_block1, which libdw's location readers refuse in DWARF 4 and 5
  * units): only those Go's locations use (DW_OP_addr, DW_OP_call_frame_cfa, DW_OP_fbreg,
  * DW_OP_piece, DW_OP_reg0-31, DW_OP_regx). -1 for any other, a truncated one, or more than
  * max. */
-int godwarf_block_ops(const Dwarf_Block *b, unsigned addr_size, Dwarf_Op *ops, size_t max,
+int godwarf_block_ops(const Dwarf_Block *b, unsigned addr_size, size_t max, Dwarf_Op *ops,
                       size_t *n);
+
+/* One entry of a location list: the expression's bytes hold for pcs [lo, hi). */
+typedef int (*godwarf_loc_fn)(void *ctx, uint64_t lo, uint64_t hi, const uint8_t *expr,
+                              size_t len);
+
+/* godwarf_loc.c: calls fn for each entry of the location list that the DW_AT_location loc
+ * (DW_FORM_sec_offset or data4/data8) of die points to, in the current unit; stops at fn's
+ * first failure and returns it. */
+int godwarf_loclist(gw *g, Dwarf_Die *die, Dwarf_Attribute *loc, godwarf_loc_fn fn, void *ctx);
 
 /* godwarf_types.c: records a type DIE (tag is its tag) with its members or subrange. */
 int godwarf_type_die(gw *g, Dwarf_Die *die, int tag);

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hs_io.h"
+
 #define UNRESOLVED (TYPETAB_NONE - 1) /* an alias whose target is not known yet */
 #define MAX_ALIAS_CHAIN 32
 
@@ -19,7 +21,7 @@ int godwarf_type_die(gw *g, Dwarf_Die *die, int tag)
 {
     gw_attrs a;
     int rc = godwarf_attrs(g, die, &a);
-    if (rc < 0 || (rc = godwarf_room(g, (void **)&g->types, g->ntypes, &g->types_cap, 1,
+    if (rc < 0 || (rc = godwarf_room(g, &g->types, g->ntypes, &g->types_cap, 1,
                                      sizeof *g->types)) < 0)
         return rc;
     raw_type r = {dwarf_dieoffset(die), a.name, a.type, a.go_elem, a.go_key, a.byte_size,
@@ -39,7 +41,7 @@ int godwarf_type_die(gw *g, Dwarf_Die *die, int tag)
             if (ctag == DW_TAG_subrange_type && m.has_count) {
                 r.count = m.count;
             } else if (ctag == DW_TAG_member && m.has_member_loc) {
-                if ((rc = godwarf_room(g, (void **)&g->fields, g->nfields, &g->fields_cap, 1,
+                if ((rc = godwarf_room(g, &g->fields, g->nfields, &g->fields_cap, 1,
                                        sizeof *g->fields)) < 0)
                     return rc;
                 g->fields[g->nfields++] = (raw_field){m.name, m.type, m.member_loc,
@@ -182,6 +184,34 @@ static uint32_t field_type(const build *b, uint32_t id, const char *name)
     return TYPETAB_NONE;
 }
 
+/* The address of a runtime type from DW_AT_go_runtime_type: an offset from runtime.types
+ * (cmd/link R_ADDROFF), except Go 1.19's builtin uintptr, whose value is the address itself
+ * (DW_CLS_ADDRESS); 0 when it is neither inside [runtime.types, runtime.etypes). Offset 0 is
+ * runtime.types itself, an 8-byte placeholder before the first type: no type. */
+static uint64_t rtype_of(const gw *g, uint64_t v)
+{
+    if (!v || !g->types_base || g->types_end <= g->types_base)
+        return 0;
+    if (v < g->types_end - g->types_base)
+        return g->types_base + v;
+    return v >= g->types_base && v < g->types_end ? v : 0;
+}
+
+/* Whether a name is one the linker makes up for the runtime's side of a map or chan
+ * (mkinternaltypename: "hash<K,V>", "[]key<K>"...), or a pointer to one. */
+static int is_internal(const char *name)
+{
+    static const char *const made[] = {"hash<", "bucket<", "[]key<", "[]val<", "map<",
+                                        "table<", "groupReference<", "hchan<", "waitq<",
+                                        "sudog<"};
+    while (*name == '*')
+        name++;
+    for (size_t i = 0; i < sizeof made / sizeof made[0]; i++)
+        if (strncmp(name, made[i], strlen(made[i])) == 0)
+            return 1;
+    return 0;
+}
+
 /* Pass 1: kind, name, size, runtime type and direct references of every type. */
 static void fill_types(build *b, const uint8_t *kinds)
 {
@@ -194,9 +224,8 @@ static void fill_types(build *b, const uint8_t *kinds)
         memset(ty, 0, sizeof *ty);
         ty->name = r->name ? r->name : "";
         ty->kind = kinds[i];
-        ty->flags = strchr(ty->name, '<') ? TYPETAB_T_INTERNAL : 0;
-        ty->rtype = r->go_rt && g->types_base && r->go_rt <= UINT64_MAX - g->types_base
-                        ? g->types_base + r->go_rt : 0;
+        ty->flags = is_internal(ty->name) ? TYPETAB_T_INTERNAL : 0;
+        ty->rtype = rtype_of(g, r->go_rt);
         uint64_t want = kind_size(ty->kind, g->ptr_size);
         ty->size = want ? want : r->size;
         ty->elem = ty->key = ty->hdr = ty->bucket = TYPETAB_NONE;
@@ -260,15 +289,123 @@ static void fill_links(build *b, const uint8_t *kinds)
     }
 }
 
+/* The n-byte (n <= 8) little-endian value of the binary at a link address, or -1. */
+static int file_read(const gw *g, uint64_t addr, unsigned n, uint64_t *v)
+{
+    for (size_t i = 0; i < g->nsegs; i++) {
+        const gw_seg *s = &g->segs[i];
+        if (addr >= s->addr && addr - s->addr < s->size && s->size - (addr - s->addr) >= n) {
+            *v = hs_load_le(g->data + s->off + (addr - s->addr), n);
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* Whether the runtime descriptor of a pointer type says it is no GC pointer: a pointer
+ * type's descriptor (Size_ = pointer size, Kind_ & 31 = Pointer) with PtrBytes 0. The
+ * fields of internal/abi.Type, and of Go 1.19's runtime._type alike: Size_, PtrBytes (a
+ * pointer size each), Hash (4 bytes), TFlag, Align_, FieldAlign_, Kind_ (1 byte each). */
+static int descriptor_says_notinheap(const gw *g, uint64_t rtype)
+{
+    const unsigned P = g->ptr_size;
+    uint64_t size, ptrbytes, kind;
+    return file_read(g, rtype, P, &size) == 0 && size == P &&
+           file_read(g, rtype + P, P, &ptrbytes) == 0 && ptrbytes == 0 &&
+           file_read(g, rtype + 2ull * P + 7, 1, &kind) == 0 && (kind & 31) == TYPETAB_POINTER;
+}
+
+/* Types never in the heap (their pointers are no GC pointers): Go 1.20+'s
+ * internal/runtime/sys.NotInHeap (runtime/internal/sys before 1.22) and every struct or array
+ * that contains one (cmd/compile/internal/types, NotInHeap); Go 1.19's //go:notinheap types,
+ * which DWARF does not show, by their pointer type's runtime descriptor. */
+static void mark_notinheap(build *b)
+{
+    gw *g = b->g;
+    for (size_t id = 0; id < b->ntt; id++) {
+        typetab_type *ty = &b->tt[id];
+        if (strcmp(ty->name, "internal/runtime/sys.NotInHeap") == 0 ||
+            strcmp(ty->name, "runtime/internal/sys.NotInHeap") == 0)
+            ty->flags |= TYPETAB_T_NOTINHEAP;
+        if (ty->kind == TYPETAB_POINTER && ty->elem != TYPETAB_NONE && ty->rtype &&
+            descriptor_says_notinheap(g, ty->rtype))
+            b->tt[ty->elem].flags |= TYPETAB_T_NOTINHEAP;
+    }
+    int changed = 1;
+    for (int pass = 0; changed && pass < 64; pass++) {
+        changed = 0;
+        for (size_t id = 0; id < b->ntt; id++) {
+            typetab_type *ty = &b->tt[id];
+            int nih = ty->kind == TYPETAB_ARRAY && ty->len && ty->elem != TYPETAB_NONE &&
+                      b->tt[ty->elem].flags & TYPETAB_T_NOTINHEAP;
+            for (uint32_t j = 0; ty->kind == TYPETAB_STRUCT && j < ty->nfields && !nih; j++)
+                nih = b->tt[b->tf[ty->first_field + j].type].flags & TYPETAB_T_NOTINHEAP;
+            if (nih && !(ty->flags & TYPETAB_T_NOTINHEAP)) {
+                ty->flags |= TYPETAB_T_NOTINHEAP;
+                changed = 1;
+            }
+        }
+    }
+}
+
+/* Whether a value of a type holds a GC pointer (as typetab_mask.c counts them); depth bounds
+ * the walk over a broken, cyclic containment. */
+static int has_pointers(const build *b, uint32_t id, int depth)
+{
+    if (id == TYPETAB_NONE || depth > 64)
+        return 0;
+    const typetab_type *ty = &b->tt[id];
+    switch (ty->kind) {
+    case TYPETAB_POINTER:
+        return ty->elem == TYPETAB_NONE || !(b->tt[ty->elem].flags & TYPETAB_T_NOTINHEAP);
+    case TYPETAB_UNSAFE_POINTER: case TYPETAB_MAP: case TYPETAB_CHAN: case TYPETAB_FUNC:
+    case TYPETAB_STRING: case TYPETAB_SLICE: case TYPETAB_IFACE: case TYPETAB_EFACE:
+        return 1;
+    case TYPETAB_ARRAY:
+        return ty->len && has_pointers(b, ty->elem, depth + 1);
+    case TYPETAB_STRUCT:
+        for (uint32_t j = 0; j < ty->nfields; j++)
+            if (has_pointers(b, b->tf[ty->first_field + j].type, depth + 1))
+                return 1;
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+/* The id of the type named uintptr, or TYPETAB_NONE. */
+static uint32_t uintptr_type(const build *b)
+{
+    for (size_t id = 0; id < b->ntt; id++)
+        if (b->tt[id].kind == TYPETAB_UINTPTR && strcmp(b->tt[id].name, "uintptr") == 0)
+            return (uint32_t)id;
+    return TYPETAB_NONE;
+}
+
 /* Pass 3: a map's bucket: bucket<K,V> from hash<K,V>.buckets (Go 1.19-1.23), or the group
- * from map<K,V>.dirPtr -> table<K,V>.groups -> groupReference<K,V>.data (1.24+). */
+ * from map<K,V>.dirPtr -> table<K,V>.groups -> groupReference<K,V>.data (1.24+). The linker
+ * gives every bucket<K,V> an overflow pointer, but when neither keys nor values hold pointers
+ * the compiler's bucket type has an overflow uintptr instead, so that buckets hold no
+ * pointers (1.19 cmd/compile/internal/reflectdata/reflect.go, MapBucketType): bucket<K,V>
+ * gets the compiler's layout. */
 static void fill_buckets(build *b)
 {
+    uint32_t uptr = uintptr_type(b);
     for (size_t id = 0; id < b->ntt; id++) {
         typetab_type *ty = &b->tt[id];
         if (ty->kind != TYPETAB_MAP || ty->hdr == TYPETAB_NONE)
             continue;
         uint32_t bk = deref(b, field_type(b, ty->hdr, "buckets"));
+        if (bk != TYPETAB_NONE && uptr != TYPETAB_NONE &&
+            !has_pointers(b, field_type(b, bk, "keys"), 0) &&
+            !has_pointers(b, field_type(b, bk, "values"), 0)) {
+            const typetab_type *bt = &b->tt[bk];
+            for (uint32_t j = 0; j < bt->nfields; j++) {
+                typetab_field *f = &b->tf[bt->first_field + j];
+                if (strcmp(f->name, "overflow") == 0 && b->tt[f->type].kind == TYPETAB_POINTER)
+                    f->type = uptr; /* both have the pointer size */
+            }
+        }
         if (bk == TYPETAB_NONE) {
             uint32_t table = deref(b, deref(b, field_type(b, ty->hdr, "dirPtr")));
             uint32_t groups = field_type(b, table, "groups");
@@ -306,7 +443,7 @@ static int add_globals_funcs(gw *g, typetab *t)
         if (i > 0 && f->low < end)
             continue;
         end = f->high;
-        if ((rc = godwarf_room(g, (void **)&vs, 0, &cap, f->nvars, sizeof *vs)) < 0)
+        if ((rc = godwarf_room(g, &vs, 0, &cap, f->nvars, sizeof *vs)) < 0)
             break;
         size_t n = 0;
         for (size_t j = 0; j < f->nvars; j++) {
@@ -345,6 +482,7 @@ int godwarf_build(gw *g, typetab **out)
     }
     fill_types(&b, kinds);
     fill_links(&b, kinds);
+    mark_notinheap(&b);
     fill_buckets(&b);
     typetab_info *in = typetab_info_mut(t);
     in->ptr_size = g->ptr_size;

@@ -155,13 +155,15 @@ int gotype_read(const symtab *t, uint64_t addr, gotype *out, hs_error *err)
     return HS_OK;
 }
 
-int gotype_field_name(const symtab *t, uint64_t type_addr, uint64_t offset, char *buf, size_t cap)
+/* Descends from the type at *type_addr through structs and arrays to the leaf holding byte
+ * *offset, leaving that leaf's type and the offset inside it; appends the field path to buf
+ * (cap > 1) as it goes. Returns the bytes of path written. */
+static size_t descend(const symtab *t, uint64_t *type_addr_io, uint64_t *offset_io, char *buf,
+                      size_t cap)
 {
-    uint64_t base;
+    uint64_t base, type_addr = *type_addr_io, offset = *offset_io;
     size_t len;
-    const uint8_t *area = t ? symtab_types(t, &base, &len) : NULL;
-    if (!area || !buf || cap < 2)
-        return HS_ERR_NOTFOUND;
+    const uint8_t *area = symtab_types(t, &base, &len);
     const symtab_info *info = symtab_get_info(t);
     unsigned P = info->ptr_size == 4 ? 4 : 8;
     uint64_t hdr = 4 * (uint64_t)P + 16;
@@ -219,5 +221,30 @@ int gotype_field_name(const symtab *t, uint64_t type_addr, uint64_t offset, char
         offset -= foff;
         type_addr = ftyp;
     }
-    return used ? HS_OK : HS_ERR_NOTFOUND;
+    *type_addr_io = type_addr;
+    *offset_io = offset;
+    return used;
+}
+
+int gotype_field_name(const symtab *t, uint64_t type_addr, uint64_t offset, char *buf, size_t cap)
+{
+    uint64_t base;
+    size_t len;
+    if (!t || !symtab_types(t, &base, &len) || !buf || cap < 2)
+        return HS_ERR_NOTFOUND;
+    return descend(t, &type_addr, &offset, buf, cap) ? HS_OK : HS_ERR_NOTFOUND;
+}
+
+int gotype_leaf_at(const symtab *t, uint64_t type_addr, uint64_t offset, uint64_t *leaf,
+                   uint64_t *leaf_offset)
+{
+    uint64_t base;
+    size_t len;
+    char path[256];
+    if (!t || !symtab_types(t, &base, &len))
+        return HS_ERR_NOTFOUND;
+    descend(t, &type_addr, &offset, path, sizeof path);
+    *leaf = type_addr;
+    *leaf_offset = offset;
+    return HS_OK;
 }

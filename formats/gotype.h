@@ -42,4 +42,10 @@ int gotype_read(const symtab *t, uint64_t addr, gotype *out, hs_error *err);
 int gotype_field_name(const symtab *t, uint64_t type_addr, uint64_t offset, char *buf,
                       size_t cap);
 
+/* The leaf type (not a struct or array) holding byte `offset` of a value of the type at
+ * type_addr, from the runtime's descriptors: *leaf its descriptor address, *leaf_offset the
+ * offset inside it. Returns HS_OK, or HS_ERR_NOTFOUND without a type area. */
+int gotype_leaf_at(const symtab *t, uint64_t type_addr, uint64_t offset, uint64_t *leaf,
+                   uint64_t *leaf_offset);
+
 #endif

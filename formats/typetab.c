@@ -179,7 +179,7 @@ int typetab_add_type_at(typetab *t, const typetab_type *ty, uint32_t name,
     if (ty->kind < 1 || ty->kind > TYPETAB_KIND_MAX)
         return hs_error_set(err, HS_ERR_FORMAT, HS_NO_OFFSET, "typetab: type %zu: kind %u",
                             t->ntypes, ty->kind);
-    if (ty->flags & ~TYPETAB_T_INTERNAL)
+    if (ty->flags & ~TYPETAB_T_ALL)
         return hs_error_set(err, HS_ERR_FORMAT, HS_NO_OFFSET, "typetab: type %zu: unknown "
                             "flags 0x%x", t->ntypes, ty->flags);
     if (nfields && ty->kind != TYPETAB_STRUCT)
@@ -294,7 +294,7 @@ int typetab_add_func_at(typetab *t, uint32_t name, uint64_t low, uint64_t high,
     if (nvars > UINT32_MAX - t->nvars || t->nfuncs >= UINT32_MAX)
         return hs_error_set(err, HS_ERR_LIMIT, HS_NO_OFFSET, "typetab: too many variables");
     const uint32_t known = TYPETAB_V_PARAM | TYPETAB_V_RESULT | TYPETAB_V_INLINED |
-                           TYPETAB_V_SLOT;
+                           TYPETAB_V_SLOT | TYPETAB_V_PIECE;
     for (size_t i = 0; i < nvars; i++) {
         const typetab_var *v = &vars[i];
         if (v->flags & ~known || var_names[i] >= t->pool_len)
@@ -306,6 +306,10 @@ int typetab_add_func_at(typetab *t, uint32_t name, uint64_t low, uint64_t high,
                                 "[0x%llx, 0x%llx): variable %zu at pcs [0x%llx, 0x%llx)",
                                 (unsigned long long)low, (unsigned long long)high, i,
                                 (unsigned long long)v->lo, (unsigned long long)v->hi);
+        if ((v->flags & TYPETAB_V_PIECE) && (!(v->flags & TYPETAB_V_SLOT) || !v->piece_len))
+            return hs_error_set(err, HS_ERR_FORMAT, HS_NO_OFFSET, "typetab: function at "
+                                "0x%llx: variable %zu: a piece of no stack slot, or of no "
+                                "bytes", (unsigned long long)low, i);
         if (!(v->flags & TYPETAB_V_SLOT) && (v->cfa_off || !v->closure_off))
             return hs_error_set(err, HS_ERR_FORMAT, HS_NO_OFFSET, "typetab: function at "
                                 "0x%llx: variable %zu has neither a stack slot nor a closure "

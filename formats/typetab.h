@@ -57,6 +57,10 @@ typedef enum typetab_kind {
                                * chan (hash<K,V>, bucket<K,V>, map<K,V>, table<K,V>,
                                * groupReference<K,V>, hchan<T>, waitq<T>, sudog<T>, []key<K>,
                                * []val<V>) or a pointer to one; such a type has no runtime type */
+#define TYPETAB_T_NOTINHEAP 2u /* its values never live in the Go heap (runtime types that
+                                * contain internal/runtime/sys.NotInHeap, or Go 1.19's
+                                * //go:notinheap ones): a pointer to one is no GC pointer */
+#define TYPETAB_T_ALL 3u
 
 /* Field flags. */
 #define TYPETAB_F_EMBEDDED 1u /* an embedded field (DW_AT_go_embedded_field) */
@@ -67,6 +71,9 @@ typedef enum typetab_kind {
 #define TYPETAB_V_INLINED 4u /* belongs to a call inlined into the function */
 #define TYPETAB_V_SLOT 8u    /* cfa_off is a stack slot holding the whole variable at
                               * pcs [lo, hi); without it the record only gives closure_off */
+#define TYPETAB_V_PIECE 16u  /* with TYPETAB_V_SLOT: the slot holds one piece of the
+                              * variable (piece_off, piece_len), its other pieces are in
+                              * registers (a slice's array pointer spilled, its length not) */
 
 typedef struct typetab_type {
     const char *name;     /* Go's spelling in DWARF ("*main.Session", "map[string]int");
@@ -113,6 +120,8 @@ typedef struct typetab_var {
     uint64_t closure_off; /* offset in the closure context (DW_AT_go_closure_offset), 0 if none */
     uint32_t type;
     uint32_t flags;       /* TYPETAB_V_* */
+    uint32_t piece_off;   /* TYPETAB_V_PIECE: the slot holds bytes [piece_off, piece_off + */
+    uint32_t piece_len;   /* piece_len) of the variable only (the rest is in registers) */
 } typetab_var;
 
 typedef struct typetab_func {
@@ -181,10 +190,12 @@ const typetab_type *typetab_type_by_rtype(const typetab *t, uint64_t addr);
 const typetab_type *typetab_type_by_name(const typetab *t, const char *name);
 
 /* The pointer mask of a type: bit w (LSB first) says whether word w is a pointer, for
- * ptr_words words. Pointers are: pointers, unsafe.Pointer, maps, chans and funcs (one word),
- * a string's data word, a slice's array word and the data word of an interface (TYPETAB.md,
- * "Pointer masks"). Returns NULL when the type has no pointer or its mask is not kept
- * (longer than TYPETAB_MASK_MAX_WORDS); borrowed: valid while t lives. */
+ * ptr_words words, as Go's own GC masks have it: pointers, unsafe.Pointer, maps, chans and
+ * funcs (their one word, except a pointer to a TYPETAB_T_NOTINHEAP type), a string's data
+ * word, a slice's array word and an interface's data word (not its itab or type word)
+ * (TYPETAB.md, "Pointer masks"). Returns NULL when the type
+ * has no pointer or its mask is not kept (longer than TYPETAB_MASK_MAX_WORDS); borrowed:
+ * valid while t lives. */
 const uint8_t *typetab_ptr_mask(const typetab *t, uint32_t id);
 
 /* Whether word `word` of a value of type id is a pointer (1) or not (0), kept mask or not. */

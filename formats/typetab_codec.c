@@ -132,6 +132,10 @@ static void encode_body(const typetab *t, encoder *e)
             enc_uvarint(e, v->lo - f->low);
             enc_uvarint(e, v->hi - v->lo);
             enc_uvarint(e, v->closure_off);
+            if (v->flags & TYPETAB_V_PIECE) {
+                enc_uvarint(e, v->piece_off);
+                enc_uvarint(e, v->piece_len);
+            }
         }
     }
     enc_bytes(e, "END!", 4);
@@ -263,8 +267,11 @@ static int decode_type(typetab *t, decoder *d, dec_bufs *b)
     uint64_t kind, flags, nf;
     uint32_t name;
     int rc;
-    if ((rc = dec_max(d, &kind, TYPETAB_KIND_MAX, "type kind")) < 0 ||
-        (rc = dec_max(d, &flags, TYPETAB_T_INTERNAL, "type flags")) < 0 ||
+    if ((rc = dec_max(d, &kind, TYPETAB_KIND_MAX, "type kind")) < 0)
+        return rc;
+    if (kind == 0)
+        return hs_error_set(d->err, HS_ERR_FORMAT, at, "typetab: type kind 0");
+    if ((rc = dec_max(d, &flags, TYPETAB_T_ALL, "type flags")) < 0 ||
         (rc = dec_name(d, &name, "type name")) < 0 ||
         (rc = dec_uvarint(d, &ty.size, "type size")) < 0 ||
         (rc = dec_uvarint(d, &ty.rtype, "runtime type")) < 0 ||
@@ -319,12 +326,21 @@ static int decode_func(typetab *t, decoder *d, dec_bufs *b, uint64_t *low)
         size_t vat = d->pos;
         if ((rc = dec_name(d, &b->names[j], "variable name")) < 0 ||
             (rc = dec_max(d, &type, TYPETAB_NONE - 1, "variable type")) < 0 ||
-            (rc = dec_max(d, &flags, UINT32_MAX, "variable flags")) < 0 ||
+            (rc = dec_max(d, &flags, TYPETAB_V_PARAM | TYPETAB_V_RESULT | TYPETAB_V_INLINED |
+                                         TYPETAB_V_SLOT | TYPETAB_V_PIECE,
+                          "variable flags")) < 0 ||
             (rc = dec_uvarint(d, &z, "frame offset")) < 0 ||
             (rc = dec_uvarint(d, &lo, "variable pc")) < 0 ||
             (rc = dec_uvarint(d, &span, "variable pc span")) < 0 ||
             (rc = dec_uvarint(d, &v->closure_off, "closure offset")) < 0)
             return rc;
+        uint64_t poff = 0, plen = 0;
+        if ((flags & TYPETAB_V_PIECE) &&
+            ((rc = dec_max(d, &poff, UINT32_MAX, "piece offset")) < 0 ||
+             (rc = dec_max(d, &plen, UINT32_MAX, "piece length")) < 0))
+            return rc;
+        v->piece_off = (uint32_t)poff;
+        v->piece_len = (uint32_t)plen;
         if (lo > len || span > len - lo)
             return hs_error_set(d->err, HS_ERR_FORMAT, vat, "typetab: variable pcs "
                                 "[+%llu, +%llu) outside the %llu bytes of its function",

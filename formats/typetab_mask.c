@@ -8,27 +8,30 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Words of a kind that are pointers by themselves (not struct or array), bit w for word w. */
-static unsigned own_ptr_bits(unsigned kind)
+/* The pointer words of a type that is neither struct nor array, as bits (LSB = word 0), the
+ * way Go's compiler marks them in its GC masks (cmd/compile/internal/typebits). */
+static unsigned own_mask(const typetab *t, const typetab_type *ty)
 {
-    switch (kind) {
-    case TYPETAB_POINTER: case TYPETAB_UNSAFE_POINTER: case TYPETAB_MAP: case TYPETAB_CHAN:
-    case TYPETAB_FUNC: case TYPETAB_STRING: case TYPETAB_SLICE:
+    switch (ty->kind) {
+    case TYPETAB_POINTER:
+        /* a pointer to a type that is never in the heap is not followed by the GC */
+        return ty->elem != TYPETAB_NONE && t->types[ty->elem].flags & TYPETAB_T_NOTINHEAP
+                   ? 0 : 1;
+    case TYPETAB_UNSAFE_POINTER: case TYPETAB_MAP: case TYPETAB_CHAN: case TYPETAB_FUNC:
+    case TYPETAB_STRING: case TYPETAB_SLICE:
         return 1; /* the pointer; a string's data; a slice's array */
     case TYPETAB_IFACE: case TYPETAB_EFACE:
-        /* the data word only: Go's masks leave out the itab or type word, which points to
-         * persistent or read-only memory (cmd/compile/internal/typebits) */
-        return 2;
+        return 2; /* the data word: the itab or type word points to no heap object */
     default:
         return 0;
     }
 }
 
-/* Words up to and including a kind's last pointer word of its own. */
-static uint64_t own_ptr_words(unsigned kind)
+/* Words up to and including the last pointer word of own_mask. */
+static uint64_t own_ptr_words(const typetab *t, const typetab_type *ty)
 {
-    unsigned bits = own_ptr_bits(kind);
-    return bits >= 2 ? 2 : bits;
+    unsigned m = own_mask(t, ty);
+    return m == 2 ? 2 : m;
 }
 
 /* The n-th type a struct or array contains by value, or TYPETAB_NONE past the last. */
@@ -53,7 +56,7 @@ static int type_ptr_words(typetab *t, uint32_t id, const typetab_where *w, hs_er
     typetab_type *ty = &t->types[id];
     const unsigned P = t->info.ptr_size;
     uint64_t at = w && w->type ? w->type[id] : HS_NO_OFFSET;
-    uint64_t pw = own_ptr_words(ty->kind);
+    uint64_t pw = own_ptr_words(t, ty);
     if (ty->kind == TYPETAB_ARRAY && ty->len) {
         const typetab_type *e = &t->types[ty->elem];
         if (e->ptr_words) {
@@ -147,7 +150,7 @@ static void fill_mask(typetab *t, uint32_t id)
     const typetab_type *ty = &t->types[id];
     const unsigned P = t->info.ptr_size;
     uint8_t *m = t->masks + t->mask_at[id] - 1;
-    m[0] |= (uint8_t)own_ptr_bits(ty->kind);
+    m[0] |= (uint8_t)own_mask(t, ty);
     if (ty->kind == TYPETAB_ARRAY) {
         const typetab_type *e = &t->types[ty->elem];
         const uint8_t *em = t->masks + t->mask_at[ty->elem] - 1;
@@ -228,7 +231,7 @@ int typetab_ptr_word(const typetab *t, uint32_t id, uint64_t word)
             continue;
         }
         if (ty->kind != TYPETAB_STRUCT)
-            return (int)(own_ptr_bits(ty->kind) >> word & 1);
+            return word < 8 && (own_mask(t, ty) >> word & 1);
         const typetab_type *next = NULL;
         for (uint32_t j = 0; j < ty->nfields && !next; j++) {
             const typetab_field *f = &t->fields[ty->first_field + j];

@@ -9,14 +9,14 @@
 set -eu
 src=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(cd "${1:?usage: make_seeds.sh BUILD_DIR}" && pwd)
-ninja -C "$build" tests/fuzz/mkcorpus tests/fuzz/gen_hostile >/dev/null
+ninja -C "$build" tests/fuzz/mkcorpus tests/fuzz/gen_hostile tests/tools/typetab-dump >/dev/null
 mk=$build/tests/fuzz/mkcorpus
 corpus=$src/tests/fuzz/corpus
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export GOPROXY=off GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0
 [ -n "${HOME:-}" ] || export GOCACHE="$tmp/gocache"
-for t in fuzz_gohd fuzz_hsd fuzz_symtab fuzz_elfimg fuzz_analyze; do
+for t in fuzz_gohd fuzz_hsd fuzz_symtab fuzz_elfimg fuzz_typetab fuzz_godwarf fuzz_analyze; do
     mkdir -p "$corpus/$t"
     rm -f "$corpus/$t"/seed-*
 done
@@ -35,6 +35,12 @@ for f in "$src"/tests/broken/elfimg/*.bin; do
     cp "$f" "$corpus/fuzz_elfimg/seed-broken-$(basename "$f")"
 done
 python3 "$src/tests/fuzz/gen_elf_seeds.py"
+# Go-like DWARF images (also read by tests/unit/test_godwarf.c), and their type tables encoded.
+python3 "$src/tests/fuzz/gen_dwarf_seeds.py"
+for s in go119 go126; do
+    "$build/tests/tools/typetab-dump" --summary --encode "$corpus/fuzz_typetab/seed-$s.typetab" \
+        "$corpus/fuzz_godwarf/seed-$s-plain.elf" >/dev/null
+done
 
 # Real dumps: knownheap (before/after) and the map workload's scenarios.
 mkdir -p "$tmp/kh"

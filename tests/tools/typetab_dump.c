@@ -2,13 +2,14 @@
  * JSON on stdout, for the integration tests to compare with what the Go program says of
  * itself. Not part of the heapsift CLI.
  *
- * usage: typetab-dump [--roundtrip] [--check] [--time] [--summary] BINARY
+ * usage: typetab-dump [--roundtrip] [--check] [--time] [--summary] [--encode FILE] BINARY
  *   --roundtrip  encode and decode the table and print the decoded one (the re-encoding must
  *                be byte-identical)
  *   --check      check every lookup against the records (by id, name, runtime type, global
  *                address, function pc) and every kept pointer mask against typetab_ptr_word
  *   --time       print the time godwarf_read took on stderr ("godwarf_read: N.N ms")
  *   --summary    print only the counts
+ *   --encode F   also write the encoded table (typetab_encode) to F (fuzz seeds)
  * Exit status: 0 done, 1 a --roundtrip or --check mismatch, 2 error, 3 no DWARF.
  */
 #include <stdio.h>
@@ -181,12 +182,27 @@ static int roundtrip(typetab **t, hs_error *err)
     return rc;
 }
 
+static int write_encoded(const typetab *t, const char *path, hs_error *err)
+{
+    hs_mem_sink s = {0};
+    int rc = typetab_encode(t, (hs_writer){hs_mem_write, &s}, err);
+    FILE *f = rc == HS_OK ? fopen(path, "wb") : NULL;
+    if (rc == HS_OK && (!f || fwrite(s.data, 1, s.len, f) != s.len))
+        rc = hs_error_set(err, HS_ERR_IO, HS_NO_OFFSET, "writing %s", path);
+    if (f && fclose(f) != 0 && rc == HS_OK)
+        rc = hs_error_set(err, HS_ERR_IO, HS_NO_OFFSET, "writing %s", path);
+    hs_mem_sink_release(&s);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     int do_rt = 0, do_check = 0, do_time = 0, summary = 0;
-    const char *path = NULL;
+    const char *path = NULL, *encode_to = NULL;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--roundtrip"))
+        if (!strcmp(argv[i], "--encode") && i + 1 < argc)
+            encode_to = argv[++i];
+        else if (!strcmp(argv[i], "--roundtrip"))
             do_rt = 1;
         else if (!strcmp(argv[i], "--check"))
             do_check = 1;
@@ -199,7 +215,7 @@ int main(int argc, char **argv)
     }
     if (!path) {
         fprintf(stderr, "usage: typetab-dump [--roundtrip] [--check] [--time] [--summary] "
-                "BINARY\n");
+                "[--encode FILE] BINARY\n");
         return 2;
     }
     hs_error err;
@@ -228,6 +244,8 @@ int main(int argc, char **argv)
         status = rc < 0 ? fail("round trip", &err) : 1;
     if (status == 0 && do_check && check(t))
         status = 1;
+    if (status == 0 && encode_to && (rc = write_encoded(t, encode_to, &err)) < 0)
+        status = fail(encode_to, &err);
     if (status == 0 && summary) {
         size_t nvars = 0;
         for (size_t i = 0; i < typetab_func_count(t); i++)

@@ -1,0 +1,3 @@
+module heapsift.dev/tests/dwarfprog
+
+go 1.19

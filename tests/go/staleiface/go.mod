@@ -1,0 +1,3 @@
+module heapsift.dev/tests/staleiface
+
+go 1.19
