@@ -162,8 +162,8 @@ out:
 
 int emit_pprof(const report *r, hs_writer out)
 {
-    if (!r || !r->profile || !out.write ||
-        (r->profile->nsamples && !r->profile->samples) || (r->profile->nframes && !r->profile->frames))
+    const report_profile *p = r ? r->profile : NULL;
+    if (!p || !out.write || (p->nsamples && !p->samples) || (p->nframes && !p->frames))
         return HS_ERR_ARG;
     pb_buf b;
     pb_init(&b);

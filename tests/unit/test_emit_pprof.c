@@ -31,7 +31,8 @@ static report *profile_report(void)
         exit(2);
     r->dump_path = xdup("/tmp/a.hsd");
     r->profile = p;
-    static const char *const frames[] = {"main.store", "handlers", "main.Payload", "bad \xff utf-8"};
+    static const char *const frames[] = {"main.store", "handlers", "main.Payload",
+                                         "bad \xff utf-8"};
     p->nframes = 4;
     p->frames = calloc(4, sizeof *p->frames);
     for (size_t i = 0; i < 4; i++)

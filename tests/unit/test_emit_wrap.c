@@ -28,7 +28,7 @@ static char *wrap(const char *s, size_t w, size_t piece)
 static void test_lines(void)
 {
     CHECK_STR(wrap("short\n", 20, 100), "short\n");
-    CHECK_STR(wrap("  a: \001never wrapped at width 0\n", 0, 100), "  a: never wrapped at width 0\n");
+    CHECK_STR(wrap("  a: \001not wrapped at width 0\n", 0, 100), "  a: not wrapped at width 0\n");
     CHECK_STR(wrap("  a: \001value\n", 20, 100), "  a: value\n"); /* the mark is not printed */
     CHECK_STR(wrap("   label:  \001aaa bbb ccc ddd eee\n", 24, 100),
               "   label:  aaa bbb ccc\n           ddd eee\n");

@@ -163,7 +163,8 @@ static void test_nested_roundtrip(void)
                            (blob_sizes[i] == 0 || memcmp(bl.p, blob, blob_sizes[i]) == 0);
             } else if (g == 4) {
                 pb_rd lf = pb_rd_len(&in);
-                got_leaf = pb_rd_tag(&lf, &wire) == 1 && (int64_t)pb_rd_varint(&lf) == -(int64_t)i &&
+                got_leaf = pb_rd_tag(&lf, &wire) == 1 &&
+                           (int64_t)pb_rd_varint(&lf) == -(int64_t)i &&
                            lf.p == lf.end;
             }
         }
