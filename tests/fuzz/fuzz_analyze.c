@@ -11,7 +11,9 @@
  *     layout by the input's length parity) are prepended, with the made-up symtab.
  * An EOF record is always appended, so a stream cut short still reaches the graph algorithms.
  * The source struct is filled here (source.h is public) instead of going through the file
- * system. The report goes through emit_text, emit_json and emit_dot into a discarding writer.
+ * system. The report goes through emit_text (also wrapped), emit_json and emit_dot, then gets
+ * the HTML page's views and the pprof profile, which emit_html and emit_pprof write, all into a
+ * discarding writer.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -24,7 +26,9 @@
 #include "fuzz_util.h"
 #include "gohd.h"
 #include "hsd.h"
+#include "profile.h"
 #include "symtab.h"
+#include "views.h"
 
 volatile unsigned fuzz_sink;
 
@@ -75,6 +79,13 @@ static void run_analysis(source *s, int with_containers)
         rc = emit_json(a->rep, w, 1);
     if (rc == HS_OK)
         rc = emit_dot(a->rep, w);
+    to.width = 40;
+    if (rc == HS_OK)
+        rc = emit_text(a->rep, w, &to);
+    if (rc == HS_OK && (rc = views_build(a, NULL, &err)) == HS_OK)
+        rc = emit_html(a->rep, w);
+    if (rc == HS_OK && (rc = profile_build(a, &err)) == HS_OK)
+        rc = emit_pprof(a->rep, w);
     if (rc != HS_OK && rc != HS_ERR_NOMEM)
         abort(); /* an analysis must produce a report its emitters accept */
     analysis_free(a);
