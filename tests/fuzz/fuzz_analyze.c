@@ -115,6 +115,7 @@ static void run_hsd(const uint8_t *data, size_t size)
     s.path = (char *)"fuzz.hsd";
     s.data = data;
     s.size = size;
+    s.fd = -1; /* the dump is in memory, not a file to pread */
     if (hsd_reader_open(data, size, &s.hsd, NULL) < 0)
         return;
     s.dump_section = hsd_find_section(s.hsd, HSD_SEC_HEAPDUMP);
@@ -190,6 +191,7 @@ static void run_raw(const uint8_t *data, size_t size)
     s.size = n;
     s.dump_bytes = n;
     s.dump_section = -1;
+    s.fd = -1; /* the dump is in memory, not a file to pread */
     s.syms = own ? own : synth_syms;
     run_analysis(&s, !own);
     symtab_free(own);
