@@ -761,8 +761,9 @@ const char *typing_node_field(const heap *h, uint32_t node, uint64_t field, char
         const typetab_type *t = typetab_type_get(tt, ht->ttype);
         if (!t || !t->size)
             return NULL;
-        return typing_field_expr(tt, t->id, ht->backing ? heap_obj_bytes(h, node) / t->size : 1,
-                                 field, buf, cap);
+        /* a backing array's element is indexed even when it holds one */
+        uint64_t count = ht->backing ? heap_obj_bytes(h, node) / t->size : 1;
+        return typing_field_expr(tt, t->id, ht->backing && count < 2 ? 2 : count, field, buf, cap);
     }
     const heap_aux *x = &h->aux[node - h->nobj];
     if (x->kind == HEAP_NODE_FRAME) {
