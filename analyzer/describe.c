@@ -2,7 +2,7 @@
 #include "describe.h"
 
 #include "gotype.h"
-#include "typing.h"
+#include "goexpr.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,7 +87,7 @@ int describe_field(const analysis *a, uint32_t from, uint32_t field, report_step
     char name[256];
     if (field == REPORT_NO_FIELD)
         return HS_OK;
-    if (typing_node_field(h, from, field, name, sizeof name)) /* DWARF: a Go expression */
+    if (goexpr_node_field(h, from, field, name, sizeof name)) /* DWARF: a Go expression */
         return (step->field_name = report_strdup(name)) ? HS_OK : HS_ERR_NOMEM;
     if (from >= h->nobj || h->obj_type[from] == HEAP_NONE || !h->syms)
         return HS_OK;

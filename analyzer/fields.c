@@ -96,6 +96,18 @@ static void decode(const walker *w, const typetab_type *t, const uint8_t *p, fie
     }
 }
 
+/* The next leaf, for the value of type t at `at` named expr (the caller checked room). */
+static fields_leaf *new_leaf(walker *w, const char *expr, const typetab_type *t, uint64_t at)
+{
+    fields_leaf *l = &w->out[w->n++];
+    memset(l, 0, sizeof *l);
+    snprintf(l->expr, sizeof l->expr, "%s", expr);
+    l->type = t->name;
+    l->offset = at;
+    l->kind = t->kind;
+    return l;
+}
+
 /* Walks the value of type id at offset `at` named expr. */
 static void walk(walker *w, uint32_t id, uint64_t at, const char *expr, int depth)
 {
@@ -114,12 +126,7 @@ static void walk(walker *w, uint32_t id, uint64_t at, const char *expr, int dept
     if (t->kind == TYPETAB_ARRAY) {
         const typetab_type *e = typetab_type_get(w->tt, t->elem);
         if (e && e->kind == TYPETAB_UINT8 && t->size <= w->len - at) { /* bytes: one leaf */
-            fields_leaf *l = &w->out[w->n++];
-            memset(l, 0, sizeof *l);
-            snprintf(l->expr, sizeof l->expr, "%s", expr);
-            l->type = t->name;
-            l->offset = at;
-            l->kind = t->kind;
+            fields_leaf *l = new_leaf(w, expr, t, at);
             size_t k = 0;
             for (uint64_t i = 0; i < t->len && i < 16 && k + 4 < sizeof l->value; i++)
                 k += (size_t)snprintf(l->value + k, sizeof l->value - k, "%s%02x", i ? " " : "",
@@ -136,13 +143,7 @@ static void walk(walker *w, uint32_t id, uint64_t at, const char *expr, int dept
     }
     if (t->size > w->len - at)
         return;
-    fields_leaf *l = &w->out[w->n++];
-    memset(l, 0, sizeof *l);
-    snprintf(l->expr, sizeof l->expr, "%s", expr);
-    l->type = t->name;
-    l->offset = at;
-    l->kind = t->kind;
-    decode(w, t, w->bytes + at, l);
+    decode(w, t, w->bytes + at, new_leaf(w, expr, t, at));
 }
 
 size_t fields_walk(const typetab *tt, uint32_t type, uint64_t count, const uint8_t *bytes,

@@ -36,7 +36,7 @@ typedef struct typer {
 
 /* Word `off` of a struct: the field that holds it, or NULL. Go lays fields out in
  * increasing offsets; zero-size fields hold nothing. */
-static const typetab_field *field_at(const typetab *tt, const typetab_type *t, uint64_t off)
+const typetab_field *typing_field_at(const typetab *tt, const typetab_type *t, uint64_t off)
 {
     for (uint32_t i = 0; i < t->nfields; i++) {
         const typetab_field *f = typetab_field_get(tt, t->first_field + i);
@@ -77,7 +77,7 @@ static int pointee_of(const typetab *tt, uint32_t id, uint64_t off, pointee *p)
             return 0;
         switch (t->kind) {
         case TYPETAB_STRUCT: {
-            const typetab_field *f = field_at(tt, t, off);
+            const typetab_field *f = typing_field_at(tt, t, off);
             if (!f)
                 return 0;
             uint32_t elem = atomic_pointer_elem(tt, t, f);
@@ -462,7 +462,7 @@ static void assign(typer *ty, uint32_t dst, const pointee *p, uint32_t alt, int 
 /* The variable of frame f (at its pc) whose stack slot holds byte `at` (from sp), with *start
  * where the variable would begin (from sp; for a piece in a slot, where the slot is minus the
  * piece's offset: `at - *start` is then the offset inside the variable); NULL when none. */
-static const typetab_var *frame_var(const typetab *tt, const heap_aux *f, uint64_t at,
+const typetab_var *typing_frame_var(const typetab *tt, const heap_aux *f, uint64_t at,
                                     uint64_t *start)
 {
     const typetab_func *fn = typetab_func_at(tt, f->pc);
@@ -488,7 +488,7 @@ static const typetab_var *frame_var(const typetab *tt, const heap_aux *f, uint64
 }
 
 /* The captured variable of closure object obj holding program offset `at`, or NULL. */
-static const typetab_var *closure_var(const heap *h, uint32_t obj, uint64_t at)
+const typetab_var *typing_closure_var(const heap *h, uint32_t obj, uint64_t at)
 {
     const symtab_sym *fs = h->syms && h->obj_func[obj] != HEAP_NONE
                                ? symtab_get(h->syms, SYMTAB_FUNC, h->obj_func[obj]) : NULL;
@@ -503,16 +503,6 @@ static const typetab_var *closure_var(const heap *h, uint32_t obj, uint64_t at)
             return &v[i];
     }
     return NULL;
-}
-
-/* A variable's name followed by the expression of byte `at` inside it ("sessions[3].id"). */
-static const char *var_expr(const typetab *tt, const typetab_var *v, uint64_t at, char *buf,
-                            size_t cap)
-{
-    int n = snprintf(buf, cap, "%s", v->name);
-    if (n < 0 || (size_t)n >= cap || !typing_field_expr(tt, v->type, 1, at, buf + n, cap - (size_t)n))
-        return n >= 0 && (size_t)n < cap ? buf : NULL;
-    return buf;
 }
 
 /* Carries the types of node v to its targets. */
@@ -558,7 +548,7 @@ static void carry(typer *ty, uint32_t v)
         pointee p;
         int ok = 0;
         if (x && x->kind == HEAP_NODE_FRAME) {
-            const typetab_var *fv = frame_var(ty->tt, x, at, &start);
+            const typetab_var *fv = typing_frame_var(ty->tt, x, at, &start);
             ok = fv && pointee_cached(ty, fv->type, at - start, &p);
             /* optimized code splits a slice or string into "s.ptr", "s.len", ...: the
              * pointer word of one is a backing array's, not a single element's */
@@ -571,7 +561,7 @@ static void carry(typer *ty, uint32_t v)
         } else if (rtype) {
             ok = at < span && pointee_by_rtype(ty, rtype, at % elem, &p);
         } else if (type == HEAP_NONE) { /* an untyped closure: its captured variables */
-            const typetab_var *cv = closure_var(h, v, at);
+            const typetab_var *cv = typing_closure_var(h, v, at);
             ok = cv && pointee_cached(ty, cv->type, at - cv->closure_off, &p);
         } else if (at < span) {
             ok = pointee_cached(ty, type, elem ? at % elem : at, &p);
@@ -704,79 +694,6 @@ out:
     u64map_release(&ty.walk);
     u64map_release(&ty.renamed);
     return rc;
-}
-
-const char *typing_field_expr(const typetab *tt, uint32_t id, uint64_t count, uint64_t offset,
-                              char *buf, size_t cap)
-{
-    size_t len = 0;
-    const typetab_type *t = typetab_type_get(tt, id);
-    if (!t || !cap)
-        return NULL;
-    buf[0] = '\0';
-    if (count > 1 && t->size) {
-        len += (size_t)snprintf(buf + len, cap - len, "[%llu]",
-                                (unsigned long long)(offset / t->size));
-        offset %= t->size;
-    }
-    for (int depth = 0; depth < 64 && len < cap; depth++) {
-        if (t->kind == TYPETAB_STRUCT) {
-            const typetab_field *f = field_at(tt, t, offset);
-            if (!f)
-                return NULL;
-            len += (size_t)snprintf(buf + len, cap - len, ".%s", f->name);
-            offset -= f->offset;
-            t = typetab_type_get(tt, f->type);
-        } else if (t->kind == TYPETAB_ARRAY) {
-            const typetab_type *e = typetab_type_get(tt, t->elem);
-            if (!e || !e->size)
-                return NULL;
-            len += (size_t)snprintf(buf + len, cap - len, "[%llu]",
-                                    (unsigned long long)(offset / e->size));
-            offset %= e->size;
-            t = e;
-        } else {
-            return buf; /* a word of a scalar, pointer, string, slice or interface */
-        }
-        if (!t)
-            return NULL;
-    }
-    return len < cap ? buf : NULL;
-}
-
-const char *typing_node_field(const heap *h, uint32_t node, uint64_t field, char *buf, size_t cap)
-{
-    const typetab *tt = h->tt;
-    if (!tt || node >= h->nnodes || !cap)
-        return NULL;
-    if (node < h->nobj) {
-        if (field < h->obj_hdr[node])
-            return NULL;
-        field -= h->obj_hdr[node];
-        if (h->obj_type[node] == HEAP_NONE) { /* a closure: the captured variable's name */
-            const typetab_var *cv = closure_var(h, node, field);
-            return cv ? var_expr(tt, cv, field - cv->closure_off, buf, cap) : NULL;
-        }
-        const heap_type *ht = &h->types[h->obj_type[node]];
-        const typetab_type *t = typetab_type_get(tt, ht->ttype);
-        if (!t || !t->size)
-            return NULL;
-        return typing_field_expr(tt, t->id, ht->backing ? heap_obj_bytes(h, node) / t->size : 1,
-                                 field, buf, cap);
-    }
-    const heap_aux *x = &h->aux[node - h->nobj];
-    if (x->kind == HEAP_NODE_FRAME) {
-        uint64_t start;
-        const typetab_var *fv = frame_var(tt, x, field, &start);
-        return fv ? var_expr(tt, fv, field - start, buf, cap) : NULL;
-    }
-    const typetab_global *gv = x->kind == HEAP_NODE_GLOBAL && !x->anonymous
-                                   ? typetab_global_at(tt, x->addr) : NULL;
-    if (gv)
-        return typing_field_expr(tt, gv->type, 1, x->addr - gv->addr + field, buf, cap);
-    uint64_t start;
-    uint32_t part = typing_static_part(h, node, field, &start);
-    return part != HEAP_NONE ? typing_field_expr(tt, part, 1, field - start, buf, cap) : NULL;
 }
 
 uint32_t typing_static_part(const heap *h, uint32_t node, uint64_t at, uint64_t *start)

@@ -33,17 +33,18 @@ int typing_run(heap *h, const typetab *tt, typing_stats *st, hs_error *err);
 /* Whether count values of type id, from the object's start, fit object obj: 1 or 0. */
 int typing_fits(const heap *h, uint32_t obj, uint32_t id, uint64_t count);
 
-/* The Go expression of byte `offset` inside a value of type id (".entries[12].Order", "[3]",
- * "" for offset 0 of a non-struct) into buf; for count > 1 values (a backing array) the
- * element index comes first. Returns buf, or NULL when the offset falls in no named field. */
-const char *typing_field_expr(const typetab *tt, uint32_t id, uint64_t count, uint64_t offset,
-                              char *buf, size_t cap);
 
-/* The Go expression of the pointer at `field` of a node (the edge field: slot offset of an
- * object, offset from a global's symbol or from a frame's sp) into buf: ".entries[12].Order"
- * for a typed object or global, "sessions[3]" (the variable's name first) for a stack frame or
- * a closure's captured variable. Returns buf, or NULL when no type names it. */
-const char *typing_node_field(const heap *h, uint32_t node, uint64_t field, char *buf, size_t cap);
+
+/* Word `off` of struct t: the field that holds it, or NULL (zero-size fields hold none). */
+const typetab_field *typing_field_at(const typetab *tt, const typetab_type *t, uint64_t off);
+
+/* The variable of frame f (at its pc) whose stack slot holds byte `at` (from sp), with *start
+ * where the variable would begin (`at - *start` is the offset inside it); NULL when none. */
+const typetab_var *typing_frame_var(const typetab *tt, const heap_aux *f, uint64_t at,
+                                    uint64_t *start);
+
+/* The captured variable of closure object obj holding program offset `at`, or NULL. */
+const typetab_var *typing_closure_var(const heap *h, uint32_t obj, uint64_t at);
 
 /* The DWARF type of the part of anonymous static `node` holding byte `at` (typed by a named
  * global's pointer to it), with *start where that part begins; HEAP_NONE when none. */

@@ -131,16 +131,12 @@ void elfimg_free(elfimg *img)
     free(img);
 }
 
-int elfimg_open(const uint8_t *data, size_t size, elfimg **out, hs_error *err)
+int elfimg_check_ident(const uint8_t *data, size_t size, hs_error *err)
 {
-    if (!out || (!data && size))
-        return hs_error_set(err, HS_ERR_ARG, HS_NO_OFFSET, "elfimg_open: bad argument");
-    *out = NULL;
-    if (size < EI_NIDENT || memcmp(data, ELFMAG, SELFMAG) != 0) {
-        if (size < SELFMAG || memcmp(data, ELFMAG, SELFMAG) != 0)
-            return hs_error_set(err, HS_ERR_FORMAT, 0, "not an ELF file (no \\177ELF magic)");
+    if (size < SELFMAG || memcmp(data, ELFMAG, SELFMAG) != 0)
+        return hs_error_set(err, HS_ERR_FORMAT, 0, "not an ELF file (no \\177ELF magic)");
+    if (size < EI_NIDENT)
         return hs_error_set(err, HS_ERR_TRUNCATED, size, "ELF identification cut short");
-    }
     unsigned cls = data[EI_CLASS];
     if (cls != ELFCLASS32 && cls != ELFCLASS64)
         return hs_error_set(err, HS_ERR_FORMAT, EI_CLASS, "ELF class %u", cls);
@@ -156,6 +152,18 @@ int elfimg_open(const uint8_t *data, size_t size, elfimg **out, hs_error *err)
 #endif
         return hs_error_set(err, HS_ERR_UNSUPPORTED, EI_DATA,
                             "ELF byte order %u differs from this machine's", data[EI_DATA]);
+    return HS_OK;
+}
+
+int elfimg_open(const uint8_t *data, size_t size, elfimg **out, hs_error *err)
+{
+    if (!out || (!data && size))
+        return hs_error_set(err, HS_ERR_ARG, HS_NO_OFFSET, "elfimg_open: bad argument");
+    *out = NULL;
+    int rc = elfimg_check_ident(data, size, err);
+    if (rc < 0)
+        return rc;
+    unsigned cls = data[EI_CLASS];
     if (elf_version(EV_CURRENT) == EV_NONE)
         return elf_fail(err, "libelf initialisation");
     elfimg *img = calloc(1, sizeof *img);
@@ -164,7 +172,6 @@ int elfimg_open(const uint8_t *data, size_t size, elfimg **out, hs_error *err)
     img->data = data;
     img->size = size;
     img->ptr_size = cls == ELFCLASS64 ? 8 : 4;
-    int rc = HS_OK;
     img->elf = elf_memory((char *)data, size);
     if (!img->elf || elf_kind(img->elf) != ELF_K_ELF) {
         rc = elf_fail(err, "elf_memory");

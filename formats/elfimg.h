@@ -20,6 +20,11 @@ typedef struct elfimg elfimg;
  * HS_ERR_FORMAT for non-ELF input, naming the offset where possible. */
 int elfimg_open(const uint8_t *data, size_t size, elfimg **out, hs_error *err);
 
+/* Checks that data starts with an ELF header this machine can read in place: the magic, a
+ * 32- or 64-bit class, the whole header, and the machine's byte order. Returns HS_OK, or
+ * HS_ERR_FORMAT / HS_ERR_TRUNCATED / HS_ERR_UNSUPPORTED with the offending byte's offset. */
+int elfimg_check_ident(const uint8_t *data, size_t size, hs_error *err);
+
 /* Frees the image (NULL is accepted). */
 void elfimg_free(elfimg *img);
 

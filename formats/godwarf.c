@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "elfimg.h"
+
 /* The debug sections libdw reads for us (names after ".debug_"). */
 static const char *const wanted[] = {"info", "abbrev", "loc", "loclists", "ranges", "rnglists",
                                      "addr", "str", "line_str", "str_offsets"};
@@ -38,28 +40,6 @@ static int elf_fail(hs_error *err, int status, uint64_t off, const char *what)
     return hs_error_set(err, status, off, "DWARF: %s: %s", what, elf_errmsg(-1));
 }
 
-static int check_header(const uint8_t *data, size_t size, hs_error *err)
-{
-    if (size < SELFMAG || memcmp(data, ELFMAG, SELFMAG) != 0)
-        return hs_error_set(err, HS_ERR_FORMAT, 0, "not an ELF file (no \\177ELF magic)");
-    if (size < EI_NIDENT)
-        return hs_error_set(err, HS_ERR_TRUNCATED, size, "ELF identification cut short");
-    unsigned cls = data[EI_CLASS];
-    if (cls != ELFCLASS32 && cls != ELFCLASS64)
-        return hs_error_set(err, HS_ERR_FORMAT, EI_CLASS, "ELF class %u", cls);
-    size_t ehsize = cls == ELFCLASS64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr);
-    if (size < ehsize)
-        return hs_error_set(err, HS_ERR_TRUNCATED, size, "ELF header cut short (%zu of %zu "
-                            "bytes)", size, ehsize);
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    if (data[EI_DATA] != ELFDATA2LSB)
-#else
-    if (data[EI_DATA] != ELFDATA2MSB)
-#endif
-        return hs_error_set(err, HS_ERR_UNSUPPORTED, EI_DATA, "ELF byte order %u differs from "
-                            "this machine's", data[EI_DATA]);
-    return HS_OK;
-}
 
 /* The uncompressed size a compressed section claims, checked against zlib's best ratio. */
 static int claimed_size(const uint8_t *data, const dsec *s, int cls, hs_error *err)
@@ -357,7 +337,7 @@ int godwarf_read(const uint8_t *data, size_t size, typetab **out, hs_error *err)
     if (!out || (!data && size))
         return hs_error_set(err, HS_ERR_ARG, HS_NO_OFFSET, "godwarf_read: bad argument");
     *out = NULL;
-    int rc = check_header(data, size, err);
+    int rc = elfimg_check_ident(data, size, err);
     if (rc < 0)
         return rc;
     if (elf_version(EV_CURRENT) == EV_NONE)

@@ -5,70 +5,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hs_codec.h"
+
 #define SYMTAB_MAGIC "HSSYMTAB"
 #define SYMTAB_FORMAT_VERSION 3u /* the version written; 1 and 2 are read too */
 #define SYMTAB_FLAG_STRIPPED 1u
 #define SYMTAB_FLAG_ADDCLEANUP 2u /* version 2 and later */
 #define SYMTAB_FLAG_STKOBJ 4u     /* version 3 and later: stack objects known */
-#define ENC_BUF 65536
 
-typedef struct encoder {
-    hs_writer out;
-    uint8_t buf[ENC_BUF];
-    size_t len;
-    int rc;
-} encoder;
-
-static void enc_flush(encoder *e)
-{
-    if (e->rc == HS_OK && e->len) {
-        e->rc = e->out.write(e->out.ctx, e->buf, e->len);
-        if (e->rc > 0)
-            e->rc = HS_OK;
-    }
-    e->len = 0;
-}
-
-static void enc_bytes(encoder *e, const void *p, size_t n)
-{
-    const uint8_t *b = p;
-    while (n > 0 && e->rc == HS_OK) {
-        if (e->len == ENC_BUF)
-            enc_flush(e);
-        size_t k = ENC_BUF - e->len;
-        if (k > n)
-            k = n;
-        memcpy(e->buf + e->len, b, k);
-        e->len += k;
-        b += k;
-        n -= k;
-    }
-}
-
-static void enc_uvarint(encoder *e, uint64_t v)
-{
-    uint8_t b[10];
-    size_t n = 0;
-    while (v >= 0x80) {
-        b[n++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    b[n++] = (uint8_t)v;
-    enc_bytes(e, b, n);
-}
+typedef hs_codec_enc encoder;
 
 static void enc_str(encoder *e, const char *s)
 {
     size_t n = strlen(s);
-    enc_uvarint(e, n);
-    enc_bytes(e, s, n);
+    hs_codec_put_uvarint(e, n);
+    hs_codec_put(e, s, n);
 }
 
 static void enc_range(encoder *e, symtab_range r)
 {
     uint64_t len = r.end >= r.start ? r.end - r.start : 0;
-    enc_uvarint(e, r.start);
-    enc_uvarint(e, len);
+    hs_codec_put_uvarint(e, r.start);
+    hs_codec_put_uvarint(e, len);
 }
 
 int symtab_encode(const symtab *t, hs_writer out, hs_error *err)
@@ -85,15 +43,15 @@ int symtab_encode(const symtab *t, hs_writer out, hs_error *err)
     e->len = 0;
     e->rc = HS_OK;
     const symtab_info *in = &t->info;
-    enc_bytes(e, SYMTAB_MAGIC, 8);
-    enc_uvarint(e, SYMTAB_FORMAT_VERSION);
-    enc_uvarint(e, (in->stripped ? SYMTAB_FLAG_STRIPPED : 0) |
+    hs_codec_put(e, SYMTAB_MAGIC, 8);
+    hs_codec_put_uvarint(e, SYMTAB_FORMAT_VERSION);
+    hs_codec_put_uvarint(e, (in->stripped ? SYMTAB_FLAG_STRIPPED : 0) |
                        (in->addcleanup ? SYMTAB_FLAG_ADDCLEANUP : 0) |
                        (in->stack_objects ? SYMTAB_FLAG_STKOBJ : 0));
     enc_str(e, in->go_version);
     enc_str(e, in->build_id);
     enc_str(e, in->goarch);
-    enc_uvarint(e, in->ptr_size);
+    hs_codec_put_uvarint(e, in->ptr_size);
     enc_range(e, in->text);
     enc_range(e, in->rodata);
     enc_range(e, in->data);
@@ -102,40 +60,40 @@ int symtab_encode(const symtab *t, hs_writer out, hs_error *err)
     enc_range(e, in->noptrbss);
     enc_range(e, in->types);
     for (int k = SYMTAB_FUNC; k <= SYMTAB_RODATA; k++) {
-        enc_uvarint(e, t->kcount[k]);
+        hs_codec_put_uvarint(e, t->kcount[k]);
         uint64_t prev = 0;
         for (size_t i = 0; i < t->kcount[k]; i++) {
             const symtab_sym *s = &t->syms[t->kstart[k] + i];
-            enc_uvarint(e, s->addr - prev);
+            hs_codec_put_uvarint(e, s->addr - prev);
             prev = s->addr;
-            enc_uvarint(e, s->size);
+            hs_codec_put_uvarint(e, s->size);
             enc_str(e, s->name);
         }
     }
-    enc_uvarint(e, t->types ? t->types_base : 0);
-    enc_uvarint(e, t->types ? t->types_len : 0);
+    hs_codec_put_uvarint(e, t->types ? t->types_base : 0);
+    hs_codec_put_uvarint(e, t->types ? t->types_len : 0);
     if (t->types)
-        enc_bytes(e, t->types, t->types_len);
+        hs_codec_put(e, t->types, t->types_len);
     /* version 3: stack objects per function, by increasing entry */
-    enc_uvarint(e, t->nstkfuncs);
+    hs_codec_put_uvarint(e, t->nstkfuncs);
     uint64_t prev = 0;
     for (size_t i = 0; i < t->nstkfuncs; i++) {
         const stk_func *f = &t->stkfuncs[i];
-        enc_uvarint(e, f->entry - prev);
+        hs_codec_put_uvarint(e, f->entry - prev);
         prev = f->entry;
-        enc_uvarint(e, f->count);
+        hs_codec_put_uvarint(e, f->count);
         for (size_t j = 0; j < f->count; j++) {
             const symtab_stkobj *o = &t->stkobjs[f->first + j];
             /* zigzag: 0, -1, 1, -2, ... as 0, 1, 2, 3, ... */
             uint64_t z = o->off < 0 ? (uint64_t)(-(int64_t)o->off) * 2 - 1 : (uint64_t)o->off * 2;
-            enc_uvarint(e, z);
-            enc_uvarint(e, o->size);
-            enc_uvarint(e, o->ptr_words);
-            enc_bytes(e, o->mask, symtab_mask_bytes(o->ptr_words));
+            hs_codec_put_uvarint(e, z);
+            hs_codec_put_uvarint(e, o->size);
+            hs_codec_put_uvarint(e, o->ptr_words);
+            hs_codec_put(e, o->mask, symtab_mask_bytes(o->ptr_words));
         }
     }
-    enc_bytes(e, "END!", 4);
-    enc_flush(e);
+    hs_codec_put(e, "END!", 4);
+    hs_codec_flush(e);
     int rc = e->rc;
     free(e);
     if (rc < 0)
@@ -152,24 +110,12 @@ typedef struct decoder {
 
 static int dec_uvarint(decoder *d, const char *what, uint64_t *v)
 {
-    uint64_t x = 0;
     size_t start = d->pos;
-    for (unsigned shift = 0;; shift += 7) {
-        if (d->pos >= d->size)
-            return hs_error_set(d->err, HS_ERR_TRUNCATED, start, "symtab: %s: varint cut short",
-                                what);
-        uint8_t b = d->p[d->pos++];
-        if (shift == 63 && b > 1)
-            return hs_error_set(d->err, HS_ERR_FORMAT, start, "symtab: %s: varint overflows",
-                                what);
-        x |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80))
-            break;
-        if (shift == 63)
-            return hs_error_set(d->err, HS_ERR_FORMAT, start, "symtab: %s: varint too long",
-                                what);
-    }
-    *v = x;
+    int rc = hs_codec_uvarint(d->p, d->size, &d->pos, v);
+    if (rc == HS_ERR_TRUNCATED)
+        return hs_error_set(d->err, rc, start, "symtab: %s: varint cut short", what);
+    if (rc < 0)
+        return hs_error_set(d->err, rc, start, "symtab: %s: varint overflows 64 bits", what);
     return HS_OK;
 }
 

@@ -6,10 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hs_codec.h"
+
 #define TYPETAB_MAGIC "HSTYPTAB"
 #define TYPETAB_FORMAT_VERSION 1u
 #define TYPETAB_FLAG_REGABI 1u
-#define ENC_BUF 65536
 /* Fewest bytes a record takes (every field a one-byte varint): bounds counts by the input. */
 #define MIN_TYPE 11u
 #define MIN_FIELD 4u
@@ -17,52 +18,11 @@
 #define MIN_FUNC 4u
 #define MIN_VAR 7u
 
-typedef struct encoder {
-    hs_writer out;
-    uint8_t buf[ENC_BUF];
-    size_t len;
-    int rc;
-} encoder;
-
-static void enc_flush(encoder *e)
-{
-    if (e->rc == HS_OK && e->len) {
-        e->rc = e->out.write(e->out.ctx, e->buf, e->len);
-        if (e->rc > 0)
-            e->rc = HS_OK;
-    }
-    e->len = 0;
-}
-
-static void enc_bytes(encoder *e, const void *p, size_t n)
-{
-    const uint8_t *b = p;
-    while (n > 0 && e->rc == HS_OK) {
-        if (e->len == ENC_BUF)
-            enc_flush(e);
-        size_t k = ENC_BUF - e->len < n ? ENC_BUF - e->len : n;
-        memcpy(e->buf + e->len, b, k);
-        e->len += k;
-        b += k;
-        n -= k;
-    }
-}
-
-static void enc_uvarint(encoder *e, uint64_t v)
-{
-    uint8_t b[10];
-    size_t n = 0;
-    while (v >= 0x80) {
-        b[n++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    b[n++] = (uint8_t)v;
-    enc_bytes(e, b, n);
-}
+typedef hs_codec_enc encoder;
 
 static void enc_ref(encoder *e, uint32_t id)
 {
-    enc_uvarint(e, id == TYPETAB_NONE ? 0 : (uint64_t)id + 1);
+    hs_codec_put_uvarint(e, id == TYPETAB_NONE ? 0 : (uint64_t)id + 1);
 }
 
 static uint64_t zigzag(int64_t v)
@@ -73,73 +33,73 @@ static uint64_t zigzag(int64_t v)
 static void encode_body(const typetab *t, encoder *e)
 {
     const typetab_info *in = &t->info;
-    enc_bytes(e, TYPETAB_MAGIC, 8);
-    enc_uvarint(e, TYPETAB_FORMAT_VERSION);
-    enc_uvarint(e, in->regabi ? TYPETAB_FLAG_REGABI : 0);
-    enc_uvarint(e, in->ptr_size);
-    enc_uvarint(e, in->types_base);
+    hs_codec_put(e, TYPETAB_MAGIC, 8);
+    hs_codec_put_uvarint(e, TYPETAB_FORMAT_VERSION);
+    hs_codec_put_uvarint(e, in->regabi ? TYPETAB_FLAG_REGABI : 0);
+    hs_codec_put_uvarint(e, in->ptr_size);
+    hs_codec_put_uvarint(e, in->types_base);
     size_t vlen = strnlen(in->go_version, sizeof in->go_version - 1);
-    enc_uvarint(e, vlen);
-    enc_bytes(e, in->go_version, vlen);
-    enc_uvarint(e, t->pool_len);
-    enc_bytes(e, t->pool, t->pool_len);
-    enc_uvarint(e, t->ntypes);
+    hs_codec_put_uvarint(e, vlen);
+    hs_codec_put(e, in->go_version, vlen);
+    hs_codec_put_uvarint(e, t->pool_len);
+    hs_codec_put(e, t->pool, t->pool_len);
+    hs_codec_put_uvarint(e, t->ntypes);
     for (size_t i = 0; i < t->ntypes; i++) {
         const typetab_type *ty = &t->types[i];
-        enc_uvarint(e, ty->kind);
-        enc_uvarint(e, ty->flags);
-        enc_uvarint(e, typetab_name_off(t, ty->name));
-        enc_uvarint(e, ty->size);
-        enc_uvarint(e, ty->rtype);
-        enc_uvarint(e, ty->len);
+        hs_codec_put_uvarint(e, ty->kind);
+        hs_codec_put_uvarint(e, ty->flags);
+        hs_codec_put_uvarint(e, typetab_name_off(t, ty->name));
+        hs_codec_put_uvarint(e, ty->size);
+        hs_codec_put_uvarint(e, ty->rtype);
+        hs_codec_put_uvarint(e, ty->len);
         enc_ref(e, ty->elem);
         enc_ref(e, ty->key);
         enc_ref(e, ty->hdr);
         enc_ref(e, ty->bucket);
-        enc_uvarint(e, ty->nfields);
+        hs_codec_put_uvarint(e, ty->nfields);
         for (uint32_t j = 0; j < ty->nfields; j++) {
             const typetab_field *f = &t->fields[ty->first_field + j];
-            enc_uvarint(e, typetab_name_off(t, f->name));
-            enc_uvarint(e, f->offset);
-            enc_uvarint(e, f->type);
-            enc_uvarint(e, f->flags);
+            hs_codec_put_uvarint(e, typetab_name_off(t, f->name));
+            hs_codec_put_uvarint(e, f->offset);
+            hs_codec_put_uvarint(e, f->type);
+            hs_codec_put_uvarint(e, f->flags);
         }
     }
-    enc_uvarint(e, t->nglobals);
+    hs_codec_put_uvarint(e, t->nglobals);
     uint64_t prev = 0;
     for (size_t i = 0; i < t->nglobals; i++) {
         const typetab_global *g = &t->globals[i];
-        enc_uvarint(e, g->addr - prev);
+        hs_codec_put_uvarint(e, g->addr - prev);
         prev = g->addr;
-        enc_uvarint(e, typetab_name_off(t, g->name));
-        enc_uvarint(e, g->type);
+        hs_codec_put_uvarint(e, typetab_name_off(t, g->name));
+        hs_codec_put_uvarint(e, g->type);
     }
-    enc_uvarint(e, t->nfuncs);
+    hs_codec_put_uvarint(e, t->nfuncs);
     prev = 0;
     for (size_t i = 0; i < t->nfuncs; i++) {
         const typetab_func *f = &t->funcs[i];
-        enc_uvarint(e, f->low - prev);
+        hs_codec_put_uvarint(e, f->low - prev);
         prev = f->low;
-        enc_uvarint(e, f->high - f->low);
-        enc_uvarint(e, typetab_name_off(t, f->name));
-        enc_uvarint(e, f->nvars);
+        hs_codec_put_uvarint(e, f->high - f->low);
+        hs_codec_put_uvarint(e, typetab_name_off(t, f->name));
+        hs_codec_put_uvarint(e, f->nvars);
         for (uint32_t j = 0; j < f->nvars; j++) {
             const typetab_var *v = &t->vars[f->first_var + j];
-            enc_uvarint(e, typetab_name_off(t, v->name));
-            enc_uvarint(e, v->type);
-            enc_uvarint(e, v->flags);
-            enc_uvarint(e, zigzag(v->cfa_off));
-            enc_uvarint(e, v->lo - f->low);
-            enc_uvarint(e, v->hi - v->lo);
-            enc_uvarint(e, v->closure_off);
+            hs_codec_put_uvarint(e, typetab_name_off(t, v->name));
+            hs_codec_put_uvarint(e, v->type);
+            hs_codec_put_uvarint(e, v->flags);
+            hs_codec_put_uvarint(e, zigzag(v->cfa_off));
+            hs_codec_put_uvarint(e, v->lo - f->low);
+            hs_codec_put_uvarint(e, v->hi - v->lo);
+            hs_codec_put_uvarint(e, v->closure_off);
             if (v->flags & TYPETAB_V_PIECE) {
-                enc_uvarint(e, v->piece_off);
-                enc_uvarint(e, v->piece_len);
+                hs_codec_put_uvarint(e, v->piece_off);
+                hs_codec_put_uvarint(e, v->piece_len);
             }
         }
     }
-    enc_bytes(e, "END!", 4);
-    enc_flush(e);
+    hs_codec_put(e, "END!", 4);
+    hs_codec_flush(e);
 }
 
 int typetab_encode(const typetab *t, hs_writer sink, hs_error *err)
@@ -173,24 +133,12 @@ typedef struct decoder {
 
 static int dec_uvarint(decoder *d, uint64_t *v, const char *what)
 {
-    uint64_t x = 0;
     size_t start = d->pos;
-    for (unsigned shift = 0;; shift += 7) {
-        if (d->pos >= d->size)
-            return hs_error_set(d->err, HS_ERR_TRUNCATED, start, "typetab: %s: varint cut "
-                                "short", what);
-        uint8_t b = d->p[d->pos++];
-        if (shift == 63 && b > 1)
-            return hs_error_set(d->err, HS_ERR_FORMAT, start, "typetab: %s: varint "
-                                "overflows", what);
-        x |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80))
-            break;
-        if (shift == 63)
-            return hs_error_set(d->err, HS_ERR_FORMAT, start, "typetab: %s: varint too long",
-                                what);
-    }
-    *v = x;
+    int rc = hs_codec_uvarint(d->p, d->size, &d->pos, v);
+    if (rc == HS_ERR_TRUNCATED)
+        return hs_error_set(d->err, rc, start, "typetab: %s: varint cut short", what);
+    if (rc < 0)
+        return hs_error_set(d->err, rc, start, "typetab: %s: varint overflows 64 bits", what);
     return HS_OK;
 }
 

@@ -10,7 +10,7 @@
 #include "emit.h"
 #include "fields.h"
 #include "tables.h"
-#include "typing.h"
+#include "goexpr.h"
 
 static const char path_usage[] =
     "usage: heapsift path DUMP ADDR [--binary BIN] [--include-finalizers]\n"
@@ -192,7 +192,7 @@ static void print_edges(const analysis *an, uint32_t v)
     uint32_t hdr = v < an->h->nobj ? an->h->obj_hdr[v] : 0;
     char expr[256];
     for (uint32_t e = off[v]; e < off[v + 1]; e++) {
-        const char *x = typing_node_field(an->h, v, fld[e], expr, sizeof expr);
+        const char *x = goexpr_node_field(an->h, v, fld[e], expr, sizeof expr);
         printf("  +0x%-6x %s%s-> %s\n", fld[e] - hdr, x ? x : "", x && *x ? " " : "",
                heap_describe(an->h, dst[e], buf, sizeof buf));
     }
@@ -200,7 +200,7 @@ static void print_edges(const analysis *an, uint32_t v)
     printf("\nreferred to by (%u):\n", in[v + 1] - in[v]);
     for (uint32_t e = in[v]; e < in[v + 1] && e < in[v] + 50; e++) {
         uint32_t f = graph_edge_field(g, src[e], v);
-        const char *x = typing_node_field(an->h, src[e], f, expr, sizeof expr);
+        const char *x = goexpr_node_field(an->h, src[e], f, expr, sizeof expr);
         printf("  +0x%-6x %s%sin %s\n", f - (src[e] < an->h->nobj ? an->h->obj_hdr[src[e]] : 0),
                x ? x : "", x && *x ? " " : "", heap_describe(an->h, src[e], buf, sizeof buf));
     }

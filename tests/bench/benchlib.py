@@ -1,25 +1,33 @@
-"""What the benchmark scripts share: timing a command, sizes in MiB, and the soak workload's
-dumps (tests/bench/analyze, tests/bench/views)."""
+"""What the benchmark scripts share: running and timing a command, sizes in MiB, and the soak
+workload's dumps (tests/bench/analyze, tests/bench/views)."""
 import os
 import subprocess
 import sys
 import time
 
 
+def run_once(cmd, stdin=None):
+    """Runs a command with stdout discarded: (wall seconds, peak RSS bytes, stderr text, CPU
+    seconds: user + system, over all its threads)."""
+    t0 = time.monotonic()
+    p = subprocess.Popen(cmd, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    err = p.stderr.read()  # --timings writes here; small enough not to block the child
+    _, status, ru = os.wait4(p.pid, 0)
+    dt = time.monotonic() - t0
+    p.stderr.close()
+    err = err.decode(errors="replace")
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit("benchmark command failed: %s\n%s" % (" ".join(cmd), err))
+    return dt, ru.ru_maxrss * 1024, err, ru.ru_utime + ru.ru_stime
+
+
 def measure(cmd, runs):
     """Best wall time and the peak RSS (bytes) of a command over `runs` runs."""
     best_t, peak = None, 0
     for _ in range(runs):
-        t0 = time.monotonic()
-        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        _, status, ru = os.wait4(p.pid, 0)
-        dt = time.monotonic() - t0
-        err = p.stderr.read().decode(errors="replace")
-        p.stderr.close()
-        if os.waitstatus_to_exitcode(status) != 0:
-            sys.exit("benchmark command failed: %s\n%s" % (" ".join(cmd), err))
+        dt, rss, _, _ = run_once(cmd)
         best_t = dt if best_t is None else min(best_t, dt)
-        peak = max(peak, ru.ru_maxrss * 1024)
+        peak = max(peak, rss)
     return best_t, peak
 
 

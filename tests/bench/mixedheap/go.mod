@@ -1,0 +1,3 @@
+module heapsift.dev/bench/mixedheap
+
+go 1.19
