@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hs_io.h"
+
 /* Elements of an array shown before the rest is skipped. */
 #define FIELDS_ARRAY_SHOWN 8
 
@@ -17,18 +19,10 @@ typedef struct walker {
     size_t max, n;
 } walker;
 
-static uint64_t load(const uint8_t *p, unsigned size)
-{
-    uint64_t v = 0;
-    for (unsigned i = 0; i < size; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
-
 /* Sign-extends a size-byte value. */
 static int64_t load_signed(const uint8_t *p, unsigned size)
 {
-    uint64_t v = load(p, size);
+    uint64_t v = hs_load_le(p, size);
     if (size < 8 && (v >> (8 * size - 1) & 1))
         v |= ~0ull << (8 * size);
     return (int64_t)v;
@@ -47,36 +41,36 @@ static void decode(const walker *w, const typetab_type *t, const uint8_t *p, fie
         break;
     case TYPETAB_UINT: case TYPETAB_UINT8: case TYPETAB_UINT16: case TYPETAB_UINT32:
     case TYPETAB_UINT64:
-        snprintf(s, cap, "%" PRIu64, load(p, (unsigned)t->size));
+        snprintf(s, cap, "%" PRIu64, hs_load_le(p, (unsigned)t->size));
         break;
-    case TYPETAB_UINTPTR: snprintf(s, cap, "0x%" PRIx64, load(p, (unsigned)t->size)); break;
+    case TYPETAB_UINTPTR: snprintf(s, cap, "0x%" PRIx64, hs_load_le(p, (unsigned)t->size)); break;
     case TYPETAB_FLOAT32: {
-        uint32_t b = (uint32_t)load(p, 4);
+        uint32_t b = (uint32_t)hs_load_le(p, 4);
         float f;
         memcpy(&f, &b, sizeof f);
         snprintf(s, cap, "%g", (double)f);
         break;
     }
     case TYPETAB_FLOAT64: {
-        uint64_t b = load(p, 8);
+        uint64_t b = hs_load_le(p, 8);
         double d;
         memcpy(&d, &b, sizeof d);
         snprintf(s, cap, "%g", d);
         break;
     }
     case TYPETAB_STRING:
-        l->ptr = load(p, ps);
-        l->len = load(p + ps, ps);
+        l->ptr = hs_load_le(p, ps);
+        l->len = hs_load_le(p + ps, ps);
         snprintf(s, cap, "len %" PRIu64, l->len);
         break;
     case TYPETAB_SLICE:
-        l->ptr = load(p, ps);
-        l->len = load(p + ps, ps);
+        l->ptr = hs_load_le(p, ps);
+        l->len = hs_load_le(p + ps, ps);
         snprintf(s, cap, "len %" PRIu64 " cap %" PRIu64 " %s0x%" PRIx64, l->len,
-                 load(p + 2 * ps, ps), l->ptr ? "" : "nil ", l->ptr);
+                 hs_load_le(p + 2 * ps, ps), l->ptr ? "" : "nil ", l->ptr);
         break;
     case TYPETAB_IFACE: case TYPETAB_EFACE: {
-        uint64_t tw = load(p, ps), data = load(p + ps, ps);
+        uint64_t tw = hs_load_le(p, ps), data = hs_load_le(p + ps, ps);
         l->ptr = data;
         if (!tw) {
             snprintf(s, cap, "nil");
@@ -89,7 +83,7 @@ static void decode(const walker *w, const typetab_type *t, const uint8_t *p, fie
     }
     case TYPETAB_POINTER: case TYPETAB_UNSAFE_POINTER: case TYPETAB_MAP: case TYPETAB_CHAN:
     case TYPETAB_FUNC:
-        l->ptr = load(p, ps);
+        l->ptr = hs_load_le(p, ps);
         snprintf(s, cap, l->ptr ? "0x%" PRIx64 : "nil", l->ptr);
         break;
     default: s[0] = '\0'; break;
