@@ -25,6 +25,7 @@ typedef struct typer {
     u64map fits;        /* (shape, type, backing, header) -> 1 fits, 2 does not */
     u64map walk;        /* (type, offset) -> encoded pointee, for struct walks */
     u64map renamed;     /* (type, instantiation named after) -> heap type (outer_fit) */
+    u64map outer;       /* (shape, type, header) -> heap type or HEAP_NONE (outer_fit) */
     uint32_t *group_of; /* per type: a Go 1.24+ map header's group type, else TYPETAB_NONE */
     uint32_t *emb_at;   /* structs embedding type T first: emb[emb_at[T] .. emb_at[T + 1]) */
     uint32_t *emb;
@@ -357,7 +358,7 @@ static int same_generic(const typetab_type *a, const typetab_type *b)
  * describe that struct only for another instantiation of T's generic type (the shape one
  * that the compiled code uses): then the struct is named with T's type arguments. Returns the
  * heap type of the one struct that fits, or HEAP_NONE when none or several do. */
-static uint32_t outer_fit(typer *ty, uint32_t obj, const typetab_type *t)
+static uint32_t outer_fit_now(typer *ty, uint32_t obj, const typetab_type *t)
 {
     int several;
     const typetab_type *o = embedder_fit(ty, obj, t, &several);
@@ -391,6 +392,23 @@ static uint32_t outer_fit(typer *ty, uint32_t obj, const typetab_type *t)
     else
         snprintf(name, sizeof name, "%s", found->name);
     return heap_type_named(ty, found->id, t->id, name);
+}
+
+/* outer_fit_now, remembered per shape: its answer depends on the object's shape and header
+ * only, and the search over a generic's instantiations scans every type. */
+static uint32_t outer_fit(typer *ty, uint32_t obj, const typetab_type *t)
+{
+    const heap *h = ty->h;
+    if (t->id >= (1u << 30))
+        return outer_fit_now(ty, obj, t);
+    uint64_t key = (uint64_t)h->obj_shape[obj] << 32 | (uint64_t)t->id << 1 | (h->obj_hdr[obj] != 0);
+    uint32_t v;
+    if (u64map_get(&ty->outer, key, &v))
+        return v;
+    v = outer_fit_now(ty, obj, t);
+    if (u64map_put(&ty->outer, key, v) < 0)
+        ty->nomem = 1;
+    return v;
 }
 
 /* Indexes the structs whose first field is an embedded struct, by that struct (emb_at, emb). */
@@ -693,6 +711,7 @@ out:
     u64map_release(&ty.fits);
     u64map_release(&ty.walk);
     u64map_release(&ty.renamed);
+    u64map_release(&ty.outer);
     return rc;
 }
 
