@@ -53,24 +53,28 @@ static int build_roots(analysis *a, hs_error *err)
 }
 
 /* The report's summary, container list and notes. */
-/* Typed coverage of the in-use objects, by evidence. */
-static void fill_typing(analysis *a)
+/* In-use objects and bytes by the evidence that typed them (heap_type_src; HEAP_TSRC_NKINDS:
+ * a closure, named by its code). */
+typedef struct typed_tally {
+    uint64_t objs[HEAP_TSRC_NKINDS + 1], bytes[HEAP_TSRC_NKINDS + 1];
+} typed_tally;
+
+/* Counts in-use object v (of `bytes` bytes) in the tally. */
+static void tally_typed(const heap *h, uint32_t v, uint64_t bytes, typed_tally *t)
 {
-    const heap *h = a->h;
+    int k = h->obj_func[v] != HEAP_NONE ? HEAP_TSRC_NKINDS
+            : h->obj_type[v] != HEAP_NONE ? h->obj_tsrc[v] : HEAP_TSRC_NONE;
+    t->objs[k]++;
+    t->bytes[k] += bytes;
+}
+
+/* Typed coverage of the in-use objects, by evidence, from the tally. */
+static void fill_typing(analysis *a, const typed_tally *t)
+{
     report_typing *ty = &a->rep->typing;
+    const uint64_t *objs = t->objs, *bytes = t->bytes;
     ty->from = a->src->types ? "DWARF" : "runtime evidence only";
     ty->refused = a->typing.refused;
-    uint64_t objs[HEAP_TSRC_NKINDS + 1] = {0}, bytes[HEAP_TSRC_NKINDS + 1] = {0};
-    for (uint32_t v = 0; v < h->nobj; v++) {
-        if (live_state_of(a->live, v) != LIVE_IN_USE)
-            continue;
-        int k = h->obj_func[v] != HEAP_NONE ? HEAP_TSRC_NKINDS
-                : h->obj_type[v] != HEAP_NONE ? h->obj_tsrc[v] : HEAP_TSRC_NONE;
-        if (k == HEAP_TSRC_NONE)
-            continue;
-        objs[k]++;
-        bytes[k] += heap_obj_bytes(h, v);
-    }
     for (int k = 1; k <= HEAP_TSRC_NKINDS && ty->nby < REPORT_EVIDENCE_MAX; k++) {
         if (!objs[k])
             continue;
@@ -95,10 +99,15 @@ static int fill_summary(analysis *a, hs_error *err)
     r->objects = h->nobj;
     r->object_bytes = h->total_bytes;
     /* Liveness counts every node; the summary speaks of heap objects only. */
+    typed_tally typed = {0};
     for (uint32_t v = 0; v < h->nobj; v++) {
         uint64_t bytes = heap_obj_bytes(h, v);
         switch (live_state_of(a->live, v)) {
-        case LIVE_IN_USE: r->in_use_objects++; r->in_use_bytes += bytes; break;
+        case LIVE_IN_USE:
+            r->in_use_objects++;
+            r->in_use_bytes += bytes;
+            tally_typed(h, v, bytes, &typed);
+            break;
         case LIVE_GARBAGE: r->garbage_objects++; r->garbage_bytes += bytes; break;
         case LIVE_PENDING: r->pending_objects++; r->pending_bytes += bytes; break;
         case LIVE_PINNED: r->pinned_objects++; r->pinned_bytes += bytes; break;
@@ -108,7 +117,7 @@ static int fill_summary(analysis *a, hs_error *err)
             break;
         }
     }
-    fill_typing(a);
+    fill_typing(a, &typed);
     r->goroutines = h->ngors;
     r->finalizers = h->nfins;
     r->roots = h->nroots;
