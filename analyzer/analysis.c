@@ -98,10 +98,14 @@ static int fill_summary(analysis *a, hs_error *err)
     r->dump_bytes = s->dump_bytes;
     r->objects = h->nobj;
     r->object_bytes = h->total_bytes;
-    /* Liveness counts every node; the summary speaks of heap objects only. */
+    /* Liveness counts every node; the summary speaks of heap objects only, in the bytes
+     * their slots take (a malloc header included), so that the classes sum to object_bytes. */
     typed_tally typed = {0};
     for (uint32_t v = 0; v < h->nobj; v++) {
-        uint64_t bytes = heap_obj_bytes(h, v);
+        uint64_t bytes = h->obj_size[v];
+        report_class k = memclass_of(a->classes, v);
+        r->class_objects[k]++;
+        r->class_bytes[k] += bytes;
         switch (live_state_of(a->live, v)) {
         case LIVE_IN_USE:
             r->in_use_objects++;
@@ -376,7 +380,9 @@ int analysis_run(source *s, const analysis_options *opts, analysis **out, hs_err
     lap(a, ANALYSIS_T_TYPING, &t);
     if (rc < 0 ||
         (rc = live_compute(a->h->g, a->h->roots, a->h->nroots, a->specials, a->nspecials,
-                           &a->live, err)) < 0)
+                           &a->live, err)) < 0 ||
+        (rc = memclass_compute(a->h->g, a->live, a->specials, a->nspecials, &a->classes,
+                               err)) < 0)
         goto out;
     lap(a, ANALYSIS_T_LIVENESS, &t);
     if (!a->opts.model_only) {
@@ -446,6 +452,7 @@ void analysis_free(analysis *a)
     report_free(a->rep);
     containers_release(a);
     dom_free(a->dom);
+    memclass_free(a->classes);
     live_free(a->live);
     free(a->specials);
     free(a->special_fin);

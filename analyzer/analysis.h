@@ -15,6 +15,7 @@
 #include "heap.h"
 #include "hs_error.h"
 #include "live.h"
+#include "memclass.h"
 #include "paths.h"
 #include "report.h"
 #include "source.h"
@@ -27,6 +28,8 @@ typedef struct analysis_options {
     const char **value_types;  /* --value-type NAME: the containers' value types */
     size_t nvalue_types;
     int no_auto_containers;    /* do not look for sync.Map globals */
+    uint32_t min_instances;    /* --min-instances: a rooted closure cycle signature is a leak
+                                  from this many instances (0 = ANALYSIS_MIN_INSTANCES) */
     unsigned folded_depth;     /* > 0: also fill the report's flame-graph rows, that deep */
     int model_only;            /* stop after liveness and dominators: no containers, detectors
                                   or tables (for path, show and top) */
@@ -35,6 +38,10 @@ typedef struct analysis_options {
     void (*progress)(void *ctx, uint64_t done); /* bytes read while building the model */
     void *progress_ctx;
 } analysis_options;
+
+/* Default --min-instances: one instance of a rooted cycle is a singleton (a router and its
+ * method-value handlers), so a leak needs a second (docs/report.md "Closure cycles"). */
+#define ANALYSIS_MIN_INSTANCES 2
 
 /* What kind of structure a container is. */
 typedef enum analysis_container_kind {
@@ -79,6 +86,7 @@ typedef struct analysis {
     size_t nall_roots;
     uint32_t *root_special;   /* all_roots[h->nroots + i] belongs to special root_special[i] */
     live_result *live;
+    memclass *classes;        /* memory class of every node (memclass.h) */
     dom_tree *dom;            /* over all roots */
     analysis_container *containers;
     size_t ncontainers;

@@ -164,6 +164,23 @@ int describe_root(const analysis *a, uint32_t root_index, char **kind, char **na
     return HS_OK;
 }
 
+char *describe_root_key(const analysis *a, uint32_t root_index)
+{
+    const heap *h = a->h;
+    if (root_index < h->nroots) {
+        const heap_aux *x = &h->aux[h->roots[root_index].node - h->nobj];
+        if (x->kind == HEAP_NODE_FRAME)
+            return report_strfmt("frame %s", strpool_get(&h->names, x->name));
+    }
+    char *kind, *name;
+    if (describe_root(a, root_index, &kind, &name) < 0)
+        return NULL;
+    char *key = report_strfmt("%s %s", kind, name);
+    free(kind);
+    free(name);
+    return key;
+}
+
 int describe_program_path(const analysis *a, uint32_t node, report_path *out)
 {
     memset(out, 0, sizeof *out);

@@ -33,6 +33,11 @@ char *describe_shape(const analysis *a, uint32_t obj);
 /* Kind and name of the program root at index i of a->all_roots (caller frees both). */
 int describe_root(const analysis *a, uint32_t root_index, char **kind, char **name);
 
+/* A name for root i that stays the same across captures of one binary, for signatures: its
+ * kind and name, a frame by its function alone (goroutine ids and addresses change). NULL
+ * when out of memory. */
+char *describe_root_key(const analysis *a, uint32_t root_index);
+
 /* The program-tree path from the roots to node as a report path (finalizer roots excluded
  * when possible). Returns 0 and an empty path when node is not in use. */
 int describe_program_path(const analysis *a, uint32_t node, report_path *out);

@@ -127,7 +127,7 @@ static void j_path(jctx *j, cJSON *parent, const report_path *p)
 }
 
 /* Key order: kind, title, signature, count, bytes, retained_bytes, evidence, [reason],
- * [type], [container], holder, [keys], path, [cycle], [closures], objects. */
+ * [type], [container], holder, [keys], path, [instances, cycle, closures], objects. */
 static void j_finding(jctx *j, cJSON *arr, const report_finding *f, size_t max_objects)
 {
     cJSON *o = j_add(j, arr, NULL, cJSON_CreateObject());
@@ -149,6 +149,7 @@ static void j_finding(jctx *j, cJSON *arr, const report_finding *f, size_t max_o
         j_u64(j, o, "keys", f->keys);
     j_path(j, o, &f->path);
     if (f->kind == REPORT_CLOSURE_CYCLE) {
+        j_u64(j, o, "instances", f->instances);
         j_steps(j, o, "cycle", f->cycle, f->ncycle);
         cJSON *cl = j_add(j, o, "closures", cJSON_CreateArray());
         for (size_t i = 0; i < f->nclosures && cl; i++) {
@@ -245,6 +246,12 @@ static cJSON *build(jctx *j, const report *r, size_t max_objects)
     j_u64(j, s, "pending_objects", r->pending_objects);
     j_u64(j, s, "pinned_objects", r->pinned_objects);
     j_u64(j, s, "fin_reachable_objects", r->fin_reachable_objects);
+    cJSON *cl = j_add(j, s, "classes", cJSON_CreateObject());
+    for (int k = 0; k < REPORT_NCLASSES && cl; k++) {
+        cJSON *c = j_add(j, cl, report_class_key(k), cJSON_CreateObject());
+        j_u64(j, c, "objects", r->class_objects[k]);
+        j_u64(j, c, "bytes", r->class_bytes[k]);
+    }
     j_u64(j, s, "goroutines", r->goroutines);
     j_u64(j, s, "finalizers", r->finalizers);
     j_u64(j, s, "roots", r->roots);

@@ -1,7 +1,7 @@
 /* emit_text.c - the report for people.
  *
  * Layout: a dump line; a findings line (or "no leaks found: ..."); one block per finding; the
- * collectable cycles as "not leaks"; the summary; the top-retainers and histogram tables.
+ * collectable, in-flight and singleton cycles as "not leaks"; the summary; the top-retainers and histogram tables.
  *
  * A finding block:
  *
@@ -350,9 +350,8 @@ static void put_info(tctx *t, const report *r)
         return;
     emit_buf_put(&t->b, "\n", 1);
     bold_on(t);
-    emit_buf_printf(&t->b, "Not leaks: %zu collectable %s (unreachable; the GC frees %s)",
-                    r->ninfo, plural(r->ninfo, "item", "items"),
-                    plural(r->ninfo, "it", "them"));
+    emit_buf_printf(&t->b, "Not leaks: %zu %s (collectable, in flight or singletons)",
+                    r->ninfo, plural(r->ninfo, "item", "items"));
     bold_off(t);
     emit_buf_put(&t->b, "\n", 1);
     for (size_t i = 0; i < r->ninfo; i++) {
@@ -404,11 +403,13 @@ static void put_summary(tctx *t, const report *r)
 {
     const sum_line lines[] = {
         {"objects", r->objects, 1, r->object_bytes},
-        {"in use", r->in_use_objects, 1, r->in_use_bytes},
-        {"garbage", r->garbage_objects, 1, r->garbage_bytes},
-        {"pending finalizers", r->pending_objects, 0, 0},
-        {"finalizer-pinned", r->pinned_objects, 0, 0},
-        {"finalizer-reachable", r->fin_reachable_objects, 0, 0},
+        {"in use", r->class_objects[REPORT_CLASS_IN_USE], 1, r->class_bytes[REPORT_CLASS_IN_USE]},
+        {"finalizer-held", r->class_objects[REPORT_CLASS_FIN_HELD], 1,
+         r->class_bytes[REPORT_CLASS_FIN_HELD]},
+        {"pending finalization", r->class_objects[REPORT_CLASS_PENDING], 1,
+         r->class_bytes[REPORT_CLASS_PENDING]},
+        {"garbage", r->class_objects[REPORT_CLASS_GARBAGE], 1, r->class_bytes[REPORT_CLASS_GARBAGE]},
+        {"  finalizer-pinned", r->pinned_objects, 0, 0},
         {"goroutines", r->goroutines, 0, 0},
         {"finalizers", r->finalizers, 0, 0},
         {"roots", r->roots, 0, 0},

@@ -4,9 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hs_search.h"
+#include "memclass.h"
 #include "vec.h"
 
-static uint64_t sig_hash(int kind, const char *s)
+uint64_t findings_hash(int kind, const char *s)
 {
     uint64_t h = 1469598103934665603ull ^ (uint64_t)kind;
     for (; *s; s++)
@@ -25,7 +27,7 @@ static int nomem(hs_error *err, const char *what, const char *signature)
 static report_finding *group(findings *fs, int kind, const char *signature, int *created)
 {
     *created = 0;
-    uint64_t key = sig_hash(kind, signature);
+    uint64_t key = findings_hash(kind, signature);
     for (;; key++) { /* probe past hash collisions of different signatures */
         uint32_t i;
         if (!u64map_get(&fs->by_signature, key, &i))
@@ -80,6 +82,7 @@ int findings_note(findings *fs, const findings_spec *spec, const uint32_t *nodes
     for (size_t k = 0; k < n; k++)
         if (VEC_PUSH(fs->members[i], fs->nmembers[i], fs->capmembers[i], nodes[k]) < 0)
             return nomem(err, "the members of ", spec->signature);
+    f->instances++;
     return HS_OK;
 }
 
@@ -129,10 +132,50 @@ out:
     return rc;
 }
 
+static int by_u64(const void *x, const void *y)
+{
+    uint64_t p = *(const uint64_t *)x, q = *(const uint64_t *)y;
+    return p < q ? -1 : p > q;
+}
+
+/* (object << 32 | special index) of every finalizer special, sorted; NULL when out of
+ * memory. */
+static uint64_t *special_index(const analysis *a)
+{
+    uint64_t *ix = malloc((a->nspecials + 1) * sizeof *ix);
+    for (size_t i = 0; ix && i < a->nspecials; i++)
+        ix[i] = (uint64_t)a->specials[i].obj << 32 | i;
+    if (ix && a->nspecials)
+        qsort(ix, a->nspecials, sizeof *ix, by_u64);
+    return ix;
+}
+
+/* Retained bytes of finalizer objects m[0..k-1]: what removing their finalizers frees
+ * (memclass_retained), not their dominator subtrees, whose referents the finalizer roots
+ * scan directly. */
+static int pinned_retained(const analysis *a, const uint64_t *ix, const uint32_t *m, size_t k,
+                           uint64_t *out, hs_error *err)
+{
+    uint32_t *sp = malloc((k ? k : 1) * sizeof *sp);
+    if (!sp)
+        return nomem(err, "the finalizers of a pinned group", "");
+    size_t n = 0;
+    for (size_t i = 0; i < k; i++) {
+        uint64_t key = (uint64_t)m[i] << 32;
+        for (size_t j = hs_lower_bound64(ix, a->nspecials, sizeof *ix, 0, key);
+             j < a->nspecials && ix[j] >> 32 == m[i]; j++)
+            sp[n++] = (uint32_t)ix[j];
+    }
+    int rc = memclass_retained(a->classes, sp, n, a->h->nobj, out, err);
+    free(sp);
+    return rc;
+}
+
 int findings_finish(findings *fs, const analysis *a, report_finding **out, size_t *nout,
                     hs_error *err)
 {
     int rc = HS_OK;
+    uint64_t *ix = NULL;
     uint8_t *mark = calloc((size_t)a->h->nnodes + 1, 1);
     if (!mark) {
         rc = nomem(err, "a mark per node", "");
@@ -153,7 +196,14 @@ int findings_finish(findings *fs, const analysis *a, report_finding **out, size_
             f->objects[j] = v < a->h->nobj ? heap_obj_ptr(a->h, v) : a->h->aux[v - a->h->nobj].addr;
             f->bytes += v < a->h->nobj ? heap_obj_bytes(a->h, v) : 0;
         }
-        if (group_retained(a, fs->members[i], k, mark, &f->retained_bytes) < 0) {
+        if (f->kind == REPORT_FINALIZER_PINNED && a->classes) {
+            if (!ix && !(ix = special_index(a))) {
+                rc = nomem(err, "the index of finalizers", "");
+                goto out;
+            }
+            if ((rc = pinned_retained(a, ix, fs->members[i], k, &f->retained_bytes, err)) < 0)
+                goto out;
+        } else if (group_retained(a, fs->members[i], k, mark, &f->retained_bytes) < 0) {
             rc = nomem(err, "the retained bytes of ", f->signature);
             goto out;
         }
@@ -173,6 +223,7 @@ int findings_finish(findings *fs, const analysis *a, report_finding **out, size_
     fs->n = 0; /* ownership of the findings moved to *out */
     u64map_release(&fs->by_signature);
 out:
+    free(ix);
     free(mark);
     return rc;
 }

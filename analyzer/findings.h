@@ -57,6 +57,9 @@ int findings_note(findings *fs, const findings_spec *spec, const uint32_t *nodes
 int findings_finish(findings *fs, const analysis *a, report_finding **out, size_t *nout,
                     hs_error *err);
 
+/* The hash that groups findings: of a kind and a signature (64-bit FNV-1a). */
+uint64_t findings_hash(int kind, const char *signature);
+
 /* Frees what fs still owns and empties it. */
 void findings_release(findings *fs);
 

@@ -28,14 +28,45 @@ const char *report_kind_name(int kind)
     return kind_names[kind];
 }
 
+/* Every spelling a report prints is accepted: "finalizer_pinned" (JSON), "finalizer-pinned"
+ * and "closure cycle" (text), plurals ("ghosts"), any case. */
 int report_kind_parse(const char *name)
 {
+    char norm[32];
+    size_t n = 0;
     if (!name)
         return -1;
-    for (int k = 0; k < REPORT_NKINDS; k++)
-        if (strcmp(name, kind_names[k]) == 0)
-            return k;
+    for (; name[n] && n + 1 < sizeof norm; n++) {
+        char ch = name[n];
+        norm[n] = ch == '-' || ch == ' ' ? '_' : ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch;
+    }
+    if (name[n])
+        return -1;
+    norm[n] = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        for (int k = 0; k < REPORT_NKINDS; k++)
+            if (strcmp(norm, kind_names[k]) == 0)
+                return k;
+        if (n < 2 || norm[n - 1] != 's')
+            break;
+        norm[--n] = 0; /* "ghosts", "closure cycles" */
+    }
     return -1;
+}
+
+static const char *const class_labels[REPORT_NCLASSES] = {
+    "in use", "finalizer-held", "pending finalization", "garbage"};
+static const char *const class_keys[REPORT_NCLASSES] = {
+    "in_use", "finalizer_held", "pending_finalization", "garbage"};
+
+const char *report_class_label(int c)
+{
+    return c >= 0 && c < REPORT_NCLASSES ? class_labels[c] : "unknown";
+}
+
+const char *report_class_key(int c)
+{
+    return c >= 0 && c < REPORT_NCLASSES ? class_keys[c] : "unknown";
 }
 
 const char *report_node_kind_name(int kind)

@@ -25,6 +25,21 @@ const char *report_kind_name(int kind);
 /* Parses a kind name; returns the kind or -1. */
 int report_kind_parse(const char *name);
 
+/* The memory class of a heap object (memclass.h says how each is decided). */
+typedef enum report_class {
+    REPORT_CLASS_IN_USE = 0,
+    REPORT_CLASS_FIN_HELD,   /* held only through finalizers that never run */
+    REPORT_CLASS_PENDING,    /* pending finalization, and what only it keeps */
+    REPORT_CLASS_GARBAGE,
+    REPORT_NCLASSES
+} report_class;
+
+/* "in use", "finalizer-held", "pending finalization", "garbage". */
+const char *report_class_label(int c);
+
+/* "in_use", "finalizer_held", "pending_finalization", "garbage": the JSON keys. */
+const char *report_class_key(int c);
+
 /* What a step of a path is. */
 typedef enum report_node_kind {
     REPORT_NODE_OBJECT = 0,
@@ -86,6 +101,8 @@ typedef struct report_finding {
     report_closure *closures; /* closure_cycle: every closure member */
     size_t nclosures;
     uint64_t keys;       /* tombstone: keys lingering after Delete */
+    uint64_t instances;  /* how many times a detector noted this signature (closure_cycle:
+                            the cycles grouped in it) */
 } report_finding;
 
 /* A row of the histogram or of the top-retainers table. */
@@ -201,6 +218,8 @@ typedef struct report {
     uint64_t garbage_objects, garbage_bytes;
     uint64_t pending_objects, pinned_objects, fin_reachable_objects;
     uint64_t pending_bytes, pinned_bytes, fin_reachable_bytes;
+    /* per report_class; each sums to objects and object_bytes */
+    uint64_t class_objects[REPORT_NCLASSES], class_bytes[REPORT_NCLASSES];
     uint64_t goroutines, finalizers, roots;
     uint64_t pointer_edges;
     report_typing typing;

@@ -1,11 +1,13 @@
 /* heapsift analyze / heapsift check - the full report, and the CI gate built on it. */
 #include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "analysis.h"
+#include "baseline.h"
 #include "cli.h"
 #include "diff.h"
 #include "emit.h"
@@ -26,6 +28,8 @@ static const char analyze_usage[] =
     "                    globals are recognised without it\n"
     "  --value-type T    the containers' value type, e.g. main.Session (repeatable)\n"
     "  --no-auto         do not look for sync.Map globals\n"
+    "  --min-instances N a rooted closure cycle is a leak from N instances of its\n"
+    "                    signature (default 2: one instance is a singleton)\n"
     "  --json FILE       also write the report as JSON (heapsift-report/1); - for stdout\n"
     "  --dot FILE        also write the findings' paths as Graphviz DOT\n"
     "  --html FILE       also write the report as one self-contained interactive HTML page\n"
@@ -40,13 +44,17 @@ static const char analyze_usage[] =
     "  --timings         print the time of each phase on stderr\n";
 
 static const char check_usage[] =
-    "usage: heapsift check DUMP --fail-on KINDS [--min-bytes N] [--binary BIN]\n"
-    "                      [--container SYM]... [--value-type T]... [--json FILE]\n"
-    "                      [--width N]\n"
+    "usage: heapsift check DUMP --fail-on KINDS [--min-bytes N] [--min-count N]\n"
+    "                      [--baseline OLD.json] [--binary BIN] [--container SYM]...\n"
+    "                      [--value-type T]... [--min-instances N] [--json FILE] [--width N]\n"
     "\n"
     "Exits 1 when a finding of one of KINDS (comma-separated: ghost, finalizer_pinned,\n"
-    "closure_cycle, tombstone, or all) holding at least --min-bytes retained bytes exists,\n"
-    "0 when none does, and 2 on bad input. Prints the matching findings.\n";
+    "closure_cycle, tombstone, or all; any spelling a report prints) retains at least\n"
+    "--min-bytes bytes and counts at least --min-count objects, 0 when none does, and 2 on\n"
+    "bad input. Prints the matching findings.\n"
+    "\n"
+    "  --baseline OLD.json  ignore findings whose kind and signature OLD.json (a JSON report\n"
+    "                       of analyze or check) lists: accepted, known findings\n";
 
 static const char diff_usage[] =
     "usage: heapsift diff BEFORE AFTER [--binary BIN] [--container SYM]... [--json FILE]\n"
@@ -63,9 +71,10 @@ static const char diff_usage[] =
 typedef struct analyze_args {
     const char *before;
     const char *dump, *binary, *json, *dot, *folded, *html, *pprof, *pprof_base, *fail_on;
+    const char *baseline;
     const char **containers, **value_types;
     size_t ncontainers, nvalue_types;
-    long top, objects, width;
+    long top, objects, width, min_instances, min_count;
     uint64_t min_bytes;
     int no_auto, timings;
 } analyze_args;
@@ -93,7 +102,8 @@ static int parse_args(const char *cmd, int argc, char **argv, const char *usage,
         {"timings", no_argument, 0, 'T'},       {"folded", required_argument, 0, 'F'},
         {"html", required_argument, 0, 'H'},    {"pprof", required_argument, 0, 'P'},
         {"pprof-base", required_argument, 0, 'B'}, {"width", required_argument, 0, 'w'},
-        {"help", no_argument, 0, 'h'},
+        {"min-instances", required_argument, 0, 'I'}, {"baseline", required_argument, 0, 'L'},
+        {"min-count", required_argument, 0, 'C'}, {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
     memset(a, 0, sizeof *a);
@@ -131,6 +141,15 @@ static int parse_args(const char *cmd, int argc, char **argv, const char *usage,
             if (cli_parse_count(cmd, "--objects", optarg, 0, &a->objects) < 0)
                 return -1;
             break;
+        case 'I':
+            if (cli_parse_count(cmd, "--min-instances", optarg, 1, &a->min_instances) < 0)
+                return -1;
+            break;
+        case 'C':
+            if (cli_parse_count(cmd, "--min-count", optarg, 0, &a->min_count) < 0)
+                return -1;
+            break;
+        case 'L': a->baseline = optarg; break;
         case 'A': a->no_auto = 1; break;
         case 'T': a->timings = 1; break;
         case 'f': a->fail_on = optarg; break;
@@ -144,7 +163,8 @@ static int parse_args(const char *cmd, int argc, char **argv, const char *usage,
         default: fputs(usage, stderr); return -1;
         }
     }
-    if (optind + 1 + two_dumps != argc || (a->pprof_base && !two_dumps)) {
+    if (optind + 1 + two_dumps != argc || (a->pprof_base && !two_dumps) ||
+        ((a->baseline || a->fail_on || a->min_count) && strcmp(cmd, "check") != 0)) {
         fputs(usage, stderr);
         return -1;
     }
@@ -275,7 +295,7 @@ static analysis *run(const char *cmd, const analyze_args *a, const char *path, s
         .containers = a->containers, .ncontainers = a->ncontainers,
         .value_types = a->value_types, .nvalue_types = a->nvalue_types,
         .no_auto_containers = a->no_auto, .top_n = (size_t)a->top, .hist_n = (size_t)a->top,
-        .folded_depth = a->folded ? 24 : 0,
+        .folded_depth = a->folded ? 24 : 0, .min_instances = (uint32_t)a->min_instances,
     };
     analysis *an = cli_analyze(cmd, path, a->binary, &o, src);
     if (an && a->timings) {
@@ -366,11 +386,29 @@ static int parse_kinds(const char *s, unsigned *mask)
     return rc < 0 || !*mask ? -1 : 0;
 }
 
+/* Reads a --baseline report; prints the error and returns NULL when it cannot. */
+static baseline *load_baseline(const char *path)
+{
+    const uint8_t *data = NULL;
+    size_t size = 0;
+    baseline *b = NULL;
+    hs_error err;
+    hs_error_clear(&err);
+    if (hs_map_file(path, &data, &size, &err) < 0 ||
+        baseline_parse((const char *)data, size, &b, &err) < 0) {
+        hs_error_prefix(&err, "--baseline %s", path);
+        cli_report("check", &err);
+    }
+    hs_unmap(data, size);
+    return b;
+}
+
 int cmd_check(int argc, char **argv)
 {
     analyze_args a;
     source *src = NULL;
     analysis *an = NULL;
+    baseline *base = NULL;
     int status = CLI_BAD;
     int p = parse_args("check", argc, argv, check_usage, 0, &a);
     if (p) {
@@ -379,23 +417,32 @@ int cmd_check(int argc, char **argv)
     }
     unsigned mask;
     if (!a.fail_on || parse_kinds(a.fail_on, &mask) < 0) {
-        status = cli_fail("check", "--fail-on takes kinds: ghost, finalizer_pinned, "
-                                   "closure_cycle, tombstone or all");
+        status = cli_fail("check", "--fail-on takes kinds: ghost, finalizer_pinned "
+                                   "(finalizer-pinned), closure_cycle (closure cycle), "
+                                   "tombstone or all");
         goto out;
     }
+    if (a.baseline && !(base = load_baseline(a.baseline)))
+        goto out;
     if (!(an = run("check", &a, a.dump, &src)))
         goto out;
     report *r = an->rep;
     /* Keep only the matching findings, then print them like analyze does. */
-    size_t k = 0;
+    size_t k = 0, known = 0;
     for (size_t i = 0; i < r->nfindings; i++) {
         report_finding *f = &r->findings[i];
-        if ((mask >> f->kind & 1) && f->retained_bytes >= a.min_bytes)
+        int in_base = base && baseline_has(base, f->kind, f->signature);
+        known += in_base;
+        if ((mask >> f->kind & 1) && f->retained_bytes >= a.min_bytes &&
+            f->nobjects >= (uint64_t)a.min_count && !in_base)
             r->findings[k++] = *f;
         else
             report_finding_release(f);
     }
     r->nfindings = k;
+    if (base)
+        fprintf(stderr, "check: %zu of the findings are in the baseline %s and ignored\n",
+                known, a.baseline);
     emit_text_options to;
     emit_text_options_init(&to);
     to.tables = 0;
@@ -404,6 +451,7 @@ int cmd_check(int argc, char **argv)
              (!a.json || emit_to("check", a.json, r, emit_json_cb, NULL) == 0);
     status = !ok ? CLI_BAD : k ? CLI_FOUND : CLI_OK;
 out:
+    baseline_free(base);
     analysis_free(an);
     source_close(src);
     free_args(&a);

@@ -178,41 +178,213 @@ static int describe_component(void *ctx, report_finding *f, hs_error *err)
     return HS_OK;
 }
 
-/* Adds the component whose members are the nodes m[0..k-1] (ascending): a leak when
- * something holds it, information when it is garbage. */
-static int add_component(analysis *a, const subgraph *sub, scc_result *s, const uint32_t *m,
-                         uint32_t k, findings *leaks, findings *info, hs_error *err)
+/* Sorted, de-duplicated labels of the component's members that are not closures (their
+ * types, or shapes) joined by ", "; "" when every member is a closure. NULL when out of
+ * memory. Members of one type are labelled once. */
+static char *member_types(const analysis *a, const uint32_t *m, uint32_t k)
+{
+    const heap *h = a->h;
+    char **names = NULL;
+    uint64_t *keys = NULL;
+    size_t n = 0, cap = 0, kcap = 0, nk = 0, len = 1;
+    char *s = NULL;
+    for (uint32_t i = 0; i < k; i++) {
+        if (h->obj_func[m[i]] != HEAP_NONE)
+            continue;
+        uint64_t key = h->obj_type[m[i]] != HEAP_NONE ? h->obj_type[m[i]]
+                                                      : 1ull << 32 | h->obj_shape[m[i]];
+        size_t j = 0;
+        while (j < nk && keys[j] != key)
+            j++;
+        if (j < nk)
+            continue;
+        char *name = describe_label(a, m[i]);
+        if (!name || VEC_PUSH(keys, nk, kcap, key) < 0) {
+            free(name);
+            goto out;
+        }
+        for (j = 0; j < n && strcmp(names[j], name) != 0; j++)
+            ;
+        if (j < n) { /* two shapes with one label */
+            free(name);
+            continue;
+        }
+        if (VEC_PUSH(names, n, cap, name) < 0) {
+            free(name);
+            goto out;
+        }
+        len += strlen(name) + 2;
+    }
+    for (size_t i = 1; i < n; i++) /* insertion sort: a cycle has few distinct types */
+        for (size_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+            char *t = names[j];
+            names[j] = names[j - 1];
+            names[j - 1] = t;
+        }
+    if (!(s = malloc(len)))
+        goto out;
+    s[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            strcat(s, ", ");
+        strcat(s, names[i]);
+    }
+out:
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    free(keys);
+    return s;
+}
+
+/* Where a component's finding goes. */
+typedef enum cycle_dest {
+    DEST_LEAK,         /* rooted with enough instances, or pinned by a finalizer */
+    DEST_IN_FLIGHT,    /* info: held only by goroutine stacks (work in progress) */
+    DEST_FEW,          /* info: rooted, fewer instances than --min-instances (a singleton) */
+    DEST_COLLECTABLE,  /* info: unreachable, freed at the next GC */
+} cycle_dest;
+
+/* One cyclic component with a closure, as the first pass classifies it. */
+typedef struct comp {
+    uint32_t c;        /* SCC id */
+    held how;
+    uint32_t witness;
+    int in_flight;
+    char *funcs, *types, *sig;
+} comp;
+
+/* The cycle detector's state across its two passes. */
+typedef struct cyc {
+    analysis *a;
+    const subgraph *sub;
+    scc_result *s;
+    uint64_t *nonstack; /* nodes reachable from roots that are not goroutine stacks (lazy) */
+    comp *comps;
+    size_t n, cap;
+    u64map counts;      /* hash of a rooted signature -> its instances */
+} cyc;
+
+/* Is a root goroutine-local (a frame, context, defer or panic record)? */
+static int stack_root(uint32_t kind)
+{
+    return kind == HEAP_ROOT_FRAME || kind == HEAP_ROOT_CTXT || kind == HEAP_ROOT_DEFER ||
+           kind == HEAP_ROOT_PANIC;
+}
+
+/* Is rooted member w held only by goroutine stacks? Its shortest path starts at a stack root,
+ * and no other root reaches it (computed once, when first needed). */
+static int held_by_stacks(cyc *y, uint32_t w, hs_error *err, int *out)
+{
+    const heap *h = y->a->h;
+    *out = 0;
+    uint32_t r = paths_root_of(live_program_tree(y->a->live), w);
+    if (r >= h->nroots || !stack_root(h->roots[r].kind))
+        return HS_OK;
+    if (!y->nonstack) {
+        uint32_t *seeds = malloc((h->nroots + 1) * sizeof *seeds);
+        if (!seeds)
+            return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET,
+                                "cycles: out of memory for the roots");
+        size_t n = 0;
+        for (size_t i = 0; i < h->nroots; i++)
+            if (!stack_root(h->roots[i].kind) && !(h->roots[i].flags & GRAPH_ROOT_SCAN))
+                seeds[n++] = h->roots[i].node;
+        int rc = paths_reach(h->g, seeds, n, NULL, &y->nonstack, NULL, err);
+        free(seeds);
+        if (rc < 0) {
+            hs_error_prefix(err, "cycles: what the globals reach");
+            return rc;
+        }
+    }
+    *out = !bitset_get(y->nonstack, w);
+    return HS_OK;
+}
+
+/* First pass: classifies component c (members m[0..k-1]), names it and counts its rooted
+ * signature's instances. */
+static int classify(cyc *y, uint32_t c, const uint32_t *m, uint32_t k, hs_error *err)
 {
     static const char *held_names[] = {"rooted", "finalizer_pinned", "unreachable"};
-    cycle_ctx c = {a, sub, s, m, k, HELD_GARBAGE, 0};
-    c.how = how_held(a, m, k, &c.witness);
+    comp x = {c, HELD_GARBAGE, 0, 0, NULL, NULL, NULL};
+    x.how = how_held(y->a, m, k, &x.witness);
     int rc = HS_OK;
-    char *sig = NULL, *type = NULL, *title = NULL;
-    char *funcs = closure_funcs(a, m, k);
-    if (funcs) {
-        /* Group cycles of the same size, functions and holder (the root, for rooted ones). */
-        if (c.how == HELD_ROOTED)
-            sig = report_strfmt("%s|%u|%s|root%u", held_names[c.how], k, funcs,
-                                paths_root_of(live_program_tree(a->live), c.witness));
-        else
-            sig = report_strfmt("%s|%u|%s|%s", held_names[c.how], k, funcs,
-                                c.how == HELD_PINNED ? "pinned" : "garbage");
-        type = report_strfmt("cycle of %u objects through %s", k, funcs);
-        title = report_strfmt("%s reference cycle through closure %s (%u objects per cycle)",
-                              c.how == HELD_GARBAGE ? "collectable" : "retained", funcs, k);
+    if (x.how == HELD_ROOTED && (rc = held_by_stacks(y, x.witness, err, &x.in_flight)) < 0)
+        return rc;
+    x.funcs = closure_funcs(y->a, m, k);
+    x.types = member_types(y->a, m, k);
+    if (x.funcs && x.types)
+        x.sig = report_strfmt("%s|%s|%s", x.in_flight ? "in_flight" : held_names[x.how],
+                              x.funcs, x.types);
+    if (!x.sig || VEC_PUSH(y->comps, y->n, y->cap, x) < 0) {
+        free(x.funcs);
+        free(x.types);
+        free(x.sig);
+        return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET,
+                            "cycles: out of memory naming a cycle of %u objects", k);
     }
-    if (!funcs || !sig || !type || !title) {
+    uint32_t *count = x.how == HELD_ROOTED && !x.in_flight
+                          ? u64map_upsert(&y->counts, findings_hash(REPORT_CLOSURE_CYCLE, x.sig), 0)
+                          : NULL;
+    if (x.how == HELD_ROOTED && !x.in_flight && !count)
+        return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET,
+                            "cycles: out of memory counting cycles");
+    if (count)
+        ++*count;
+    return HS_OK;
+}
+
+/* Second pass: adds component x (members m[0..k-1], ascending) to leaks or info. */
+static int add_component(cyc *y, const comp *x, const uint32_t *m, uint32_t k, findings *leaks,
+                         findings *info, hs_error *err)
+{
+    analysis *a = y->a;
+    cycle_ctx c = {a, y->sub, y->s, m, k, x->how, x->witness};
+    uint32_t instances = 0;
+    if (x->how == HELD_ROOTED && !x->in_flight)
+        u64map_get(&y->counts, findings_hash(REPORT_CLOSURE_CYCLE, x->sig), &instances);
+    uint32_t min = a->opts.min_instances ? a->opts.min_instances : ANALYSIS_MIN_INSTANCES;
+    cycle_dest dest = x->how == HELD_GARBAGE ? DEST_COLLECTABLE
+                      : x->in_flight         ? DEST_IN_FLIGHT
+                      : x->how == HELD_ROOTED && instances < min ? DEST_FEW
+                                                                 : DEST_LEAK;
+    static const char *reasons[] = {"", "in_flight", "few_instances", "unreachable"};
+    const char *reason = dest == DEST_LEAK ? (x->how == HELD_ROOTED ? "rooted" : "finalizer_pinned")
+                                           : reasons[dest];
+    const char *what = *x->types ? x->types : "closures only";
+    char *type = report_strfmt("cycle through %s (%s)", x->funcs, what);
+    char *title = NULL;
+    switch (dest) {
+    case DEST_LEAK:
+        title = x->how == HELD_ROOTED
+                    ? report_strfmt("%u retained reference cycles through closure %s (%s)",
+                                    instances, x->funcs, what)
+                    : report_strfmt("reference cycle through closure %s pinned by a finalizer",
+                                    x->funcs);
+        break;
+    case DEST_IN_FLIGHT:
+        title = report_strfmt("reference cycle through closure %s held only by goroutine "
+                              "stacks: work in flight, freed when it ends", x->funcs);
+        break;
+    case DEST_FEW:
+        title = report_strfmt("%u rooted reference %s through closure %s: fewer than "
+                              "--min-instances %u, a singleton rather than a leak",
+                              instances, instances == 1 ? "cycle" : "cycles", x->funcs, min);
+        break;
+    case DEST_COLLECTABLE:
+        title = report_strfmt("collectable reference cycle through closure %s", x->funcs);
+        break;
+    }
+    int rc;
+    if (!type || !title) {
         rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET,
                           "cycles: out of memory naming a cycle of %u objects", k);
-        goto out;
+    } else {
+        findings_spec spec = {.kind = REPORT_CLOSURE_CYCLE, .signature = x->sig,
+                              .evidence = "scc", .type = type, .reason = reason,
+                              .title = title, .describe = describe_component, .ctx = &c};
+        rc = findings_note(dest == DEST_LEAK ? leaks : info, &spec, m, k, err);
     }
-    findings_spec spec = {.kind = REPORT_CLOSURE_CYCLE, .signature = sig, .evidence = "scc",
-                          .type = type, .reason = held_names[c.how], .title = title,
-                          .describe = describe_component, .ctx = &c};
-    rc = findings_note(c.how == HELD_GARBAGE ? info : leaks, &spec, m, k, err);
-out:
-    free(funcs);
-    free(sig);
     free(type);
     free(title);
     return rc;
@@ -252,11 +424,21 @@ out:
     return rc;
 }
 
+/* Members of component c, as node ids of the whole graph, into m (room for all). */
+static uint32_t members(const cyc *y, uint32_t c, uint32_t *m)
+{
+    uint32_t k;
+    const uint32_t *local = scc_members(y->s, c, &k);
+    for (uint32_t i = 0; i < k; i++)
+        m[i] = y->sub->node[local[i]];
+    return k;
+}
+
 int cycles_detect(analysis *a, findings *leaks, findings *info, hs_error *err)
 {
     const heap *h = a->h;
     subgraph sub = {0};
-    scc_result *s = NULL;
+    cyc y = {a, &sub, NULL, NULL, NULL, 0, 0, {0}};
     uint32_t *m = NULL;
     /* A cycle through a closure lies in what the closures reach and what reaches them.
      * Running the SCC on the subgraph of those nodes keeps it small on big heaps. */
@@ -276,28 +458,40 @@ int cycles_detect(analysis *a, findings *leaks, findings *info, hs_error *err)
                           "cycles: out of memory for the members of %u nodes", sub.n);
         goto out;
     }
-    if ((rc = scc_compute(sub.g, NULL, &s, err)) < 0) {
+    if ((rc = scc_compute(sub.g, NULL, &y.s, err)) < 0) {
         hs_error_prefix(err, "cycles");
         goto out;
     }
-    uint32_t nc = scc_count(s);
+    /* Two passes: instances of one signature are counted before any is placed, since the
+     * count decides between a leak and a singleton. */
+    uint32_t nc = scc_count(y.s);
     for (uint32_t c = 0; c < nc; c++) {
-        if (!scc_is_cycle(s, c))
+        if (!scc_is_cycle(y.s, c))
             continue;
-        uint32_t k;
-        const uint32_t *local = scc_members(s, c, &k);
+        uint32_t k = members(&y, c, m);
         int has_closure = 0;
-        for (uint32_t i = 0; i < k; i++) {
-            m[i] = sub.node[local[i]];
+        for (uint32_t i = 0; i < k; i++)
             has_closure |= h->obj_func[m[i]] != HEAP_NONE;
-        }
-        if (has_closure && (rc = add_component(a, &sub, s, m, k, leaks, info, err)) < 0)
+        if (has_closure && (rc = classify(&y, c, m, k, err)) < 0)
+            goto out;
+    }
+    for (size_t i = 0; i < y.n; i++) {
+        uint32_t k = members(&y, y.comps[i].c, m);
+        if ((rc = add_component(&y, &y.comps[i], m, k, leaks, info, err)) < 0)
             goto out;
     }
 out:
+    for (size_t i = 0; i < y.n; i++) {
+        free(y.comps[i].funcs);
+        free(y.comps[i].types);
+        free(y.comps[i].sig);
+    }
+    free(y.comps);
+    u64map_release(&y.counts);
+    free(y.nonstack);
     free(between);
     free(m);
-    scc_free(s);
+    scc_free(y.s);
     subgraph_release(&sub);
     return rc;
 }

@@ -218,7 +218,13 @@ int ghost_add(analysis *a, uint32_t v, uint32_t containers, const char *evidence
     uint32_t root = paths_root_of(live_program_tree(a->live), v);
     char *label = shape_of ? report_strfmt("%s (matched by size and pointer layout)", shape_of)
                            : describe_label(a, v);
-    char *sig = label ? report_strfmt("%x|%u|%s|%s", containers, root, evidence, label) : NULL;
+    /* No addresses or indexes: a signature names the same leak in every capture. */
+    char *names = container_names(a, containers), *key = describe_root_key(a, root);
+    char *sig = label && names && key
+                    ? report_strfmt("%s|%s|%s|%s", names, key, evidence, label)
+                    : NULL;
+    free(names);
+    free(key);
     int rc;
     if (!sig) {
         rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET,

@@ -335,8 +335,8 @@
   function infoSection() {
     if (!D.info.length) return null;
     return h('section', {id: 'info', 'aria-labelledby': 'info-h'},
-      h('h2', {id: 'info-h'}, 'Not leaks: ' + count(D.info.length) + ' collectable ' + plural(D.info.length, 'item', 'items')),
-      h('p', {class: 'muted'}, 'Unreachable: the GC frees ' + plural(D.info.length, 'it', 'them') + '.'),
+      h('h2', {id: 'info-h'}, 'Not leaks: ' + count(D.info.length) + ' ' + plural(D.info.length, 'item', 'items')),
+      h('p', {class: 'muted'}, 'Collectable (unreachable: the GC frees them), held only by goroutines in flight, or singletons below --min-instances.'),
       D.info.map((f, i) => card(f, i, true)));
   }
 

@@ -89,13 +89,15 @@ func setupSoak(objects, churnRate, leakRate int) error {
 	}
 	atomic.AddInt64(&storeLive, int64(entries))
 
-	k := clamp(objects/10_000, 1, 1000)
+	// At least two cycles of each kind: a single rooted instance is a singleton, not a leak
+	// (heapsift's --min-instances).
+	k := clamp(objects/10_000, 2, 1000)
 	for i := 0; i < k; i++ {
 		plantCycleLiteral()
 		plantCycleMethod()
 		plantScalarClosure()
 	}
-	for i := 0; i < k/4+1; i++ {
+	for i := 0; i < k/4+2; i++ {
 		plantCycleHandlers()
 	}
 	// Ghosts: stored under planted keys, then deleted and kept.
