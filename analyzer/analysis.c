@@ -102,7 +102,7 @@ static int fill_summary(analysis *a, hs_error *err)
      * their slots take (a malloc header included), so that the classes sum to object_bytes. */
     typed_tally typed = {0};
     for (uint32_t v = 0; v < h->nobj; v++) {
-        uint64_t bytes = h->obj_size[v];
+        uint64_t bytes = heap_obj_cost(h, v);
         report_class k = memclass_of(a->classes, v);
         r->class_objects[k]++;
         r->class_bytes[k] += bytes;

@@ -58,7 +58,7 @@ static int grow_add(growth *g, const analysis *a, uint32_t v, int after)
         *row = (uint32_t)(g->n - 1);
     }
     report_delta *d = &g->rows[*row];
-    uint64_t bytes = heap_obj_bytes(h, v);
+    uint64_t bytes = heap_obj_cost(h, v);
     if (after) {
         d->count_after++;
         d->bytes_after += bytes;
@@ -171,7 +171,7 @@ int diff_run(const analysis *before, analysis *after, size_t top, hs_error *err)
         uint32_t w = same_object(before->h, v, after->h);
         if (w == HEAP_NONE || live_state_of(after->live, w) != LIVE_IN_USE) {
             d->gone_objects++;
-            d->gone_bytes += heap_obj_bytes(before->h, v);
+            d->gone_bytes += heap_obj_cost(before->h, v);
         }
     }
     for (uint32_t w = 0; w < after->h->nobj; w++) {
@@ -184,10 +184,10 @@ int diff_run(const analysis *before, analysis *after, size_t top, hs_error *err)
         uint32_t v = same_object(after->h, w, before->h);
         if (v == HEAP_NONE || live_state_of(before->live, v) != LIVE_IN_USE) {
             d->new_objects++;
-            d->new_bytes += heap_obj_bytes(after->h, w);
+            d->new_bytes += heap_obj_cost(after->h, w);
         } else {
             d->kept_objects++;
-            d->kept_bytes += heap_obj_bytes(after->h, w);
+            d->kept_bytes += heap_obj_cost(after->h, w);
         }
     }
     if (g.n)

@@ -161,7 +161,8 @@ static void j_finding(jctx *j, cJSON *arr, const report_finding *f, size_t max_o
     j_addr_list(j, o, "objects", f->objects, f->nobjects < max_objects ? f->nobjects : max_objects);
 }
 
-/* Rows: {label, group, [addr], count, bytes, retained_bytes}; addr only for retainers. */
+/* Rows: {label, group, [class], [addr], count, bytes, retained_bytes}; addr only for
+ * retainers, class for histogram rows. */
 static void j_rows(jctx *j, cJSON *parent, const char *key, const report_row *rows, size_t n,
                    int with_addr)
 {
@@ -170,6 +171,8 @@ static void j_rows(jctx *j, cJSON *parent, const char *key, const report_row *ro
         cJSON *o = j_add(j, arr, NULL, cJSON_CreateObject());
         j_str(j, o, "label", rows[i].label);
         j_str(j, o, "group", rows[i].group);
+        if (rows[i].cls)
+            j_str(j, o, "class", report_class_key(rows[i].cls - 1));
         if (with_addr)
             j_addr(j, o, "addr", rows[i].addr);
         j_u64(j, o, "count", rows[i].count);

@@ -450,8 +450,9 @@ static void put_summary(tctx *t, const report *r)
     }
 }
 
-/* Columns RETAINED BYTES COUNT GROUP NAME; numbers right-aligned, NAME last and unpadded. */
-enum { COL_RETAINED, COL_BYTES, COL_COUNT, COL_GROUP, NCOLS };
+/* Columns RETAINED BYTES COUNT GROUP CLASS NAME; numbers right-aligned, NAME last and
+ * unpadded; CLASS only when the rows have one (the histogram). */
+enum { COL_RETAINED, COL_BYTES, COL_COUNT, COL_GROUP, COL_CLASS, NCOLS };
 
 static size_t row_cell(const report_row *row, int col, char buf[EMIT_SIZE_MAX])
 {
@@ -459,6 +460,7 @@ static size_t row_cell(const report_row *row, int col, char buf[EMIT_SIZE_MAX])
     case COL_RETAINED: emit_size(row->retained_bytes, buf); break;
     case COL_BYTES: emit_size(row->bytes, buf); break;
     case COL_COUNT: snprintf(buf, EMIT_SIZE_MAX, "%" PRIu64, row->count); break;
+    case COL_CLASS: return strlen(report_class_label(row->cls - 1));
     default: return row->group ? strlen(row->group) : 1;
     }
     return strlen(buf);
@@ -470,15 +472,16 @@ static void put_table(tctx *t, const char *title, const report_row *rows, size_t
 {
     if (n == 0)
         return;
-    static const char *const heads[NCOLS] = {"RETAINED", "BYTES", "COUNT", "GROUP"};
+    static const char *const heads[NCOLS] = {"RETAINED", "BYTES", "COUNT", "GROUP", "CLASS"};
     /* Histogram groups have no retained size (their members' subtrees overlap). */
     const int first = with_addr ? COL_RETAINED : COL_BYTES;
+    const int last = rows[0].cls ? COL_CLASS : COL_GROUP;
     size_t w[NCOLS];
     char cell[EMIT_SIZE_MAX], a[EMIT_ADDR_MAX];
     for (int c = 0; c < NCOLS; c++)
         w[c] = strlen(heads[c]);
     for (size_t i = 0; i < n; i++)
-        for (int c = first; c < NCOLS; c++) {
+        for (int c = first; c <= last; c++) {
             size_t k = row_cell(&rows[i], c, cell);
             if (k > w[c])
                 w[c] = k;
@@ -490,21 +493,21 @@ static void put_table(tctx *t, const char *title, const report_row *rows, size_t
         bold_off(t);
         emit_buf_put(&t->b, "\n", 1);
     }
-    for (int c = first; c < NCOLS; c++) {
+    for (int c = first; c <= last; c++) {
         emit_buf_pad(&t->b, 2);
-        if (c != COL_GROUP)
+        if (c < COL_GROUP)
             emit_buf_pad(&t->b, w[c] - strlen(heads[c]));
         emit_buf_puts(&t->b, heads[c]);
-        if (c == COL_GROUP)
+        if (c >= COL_GROUP)
             emit_buf_pad(&t->b, w[c] - strlen(heads[c]));
     }
     emit_buf_puts(&t->b, "  NAME\n");
     for (size_t i = 0; i < n; i++) {
-        for (int c = first; c < NCOLS; c++) {
+        for (int c = first; c <= last; c++) {
             size_t k = row_cell(&rows[i], c, cell);
             emit_buf_pad(&t->b, 2);
-            if (c == COL_GROUP) {
-                put_clean(t, rows[i].group);
+            if (c >= COL_GROUP) {
+                put_clean(t, c == COL_GROUP ? rows[i].group : report_class_label(rows[i].cls - 1));
                 emit_buf_pad(&t->b, w[c] - k);
             } else {
                 emit_buf_pad(&t->b, w[c] - k);

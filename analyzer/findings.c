@@ -194,7 +194,7 @@ int findings_finish(findings *fs, const analysis *a, report_finding **out, size_
         for (size_t j = 0; j < k; j++) {
             uint32_t v = fs->members[i][j];
             f->objects[j] = v < a->h->nobj ? heap_obj_ptr(a->h, v) : a->h->aux[v - a->h->nobj].addr;
-            f->bytes += v < a->h->nobj ? heap_obj_bytes(a->h, v) : 0;
+            f->bytes += v < a->h->nobj ? heap_obj_cost(a->h, v) : 0;
         }
         if (f->kind == REPORT_FINALIZER_PINNED && a->classes) {
             if (!ix && !(ix = special_index(a))) {

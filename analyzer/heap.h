@@ -247,6 +247,14 @@ static inline uint64_t heap_obj_bytes(const heap *h, uint32_t obj)
     return h->obj_size[obj] - h->obj_hdr[obj];
 }
 
+/* What object obj costs the heap: its slot, a malloc header included. Every byte count of a
+ * report (summary, findings, histogram, profile, diff) adds these, so that they agree with
+ * each other and with retained sizes; heap_obj_bytes is for reading the object's layout. */
+static inline uint64_t heap_obj_cost(const heap *h, uint32_t obj)
+{
+    return h->obj_size[obj];
+}
+
 /* Node size in bytes (objects: slot size; other nodes: 0, they hold no heap memory). */
 static inline uint64_t heap_node_size(const heap *h, uint32_t node)
 {

@@ -341,7 +341,7 @@ int profile_build(analysis *a, hs_error *err)
         }
         report_sample *x = &pr->samples[*si];
         x->objects++;
-        x->bytes += heap_obj_bytes(h, v);
+        x->bytes += heap_obj_cost(h, v);
         if (idom[v] == DOM_VROOT || (idom[v] != GRAPH_NONE && idom[v] >= h->nobj))
             x->retained_bytes += retained[v];
     }

@@ -113,6 +113,8 @@ typedef struct report_row {
     uint64_t count;
     uint64_t bytes;
     uint64_t retained_bytes;
+    int cls;             /* histogram and sites: report_class + 1; 0: the row has no class
+                            (retainers, folded) */
 } report_row;
 
 /* One row of a diff's growth table: a group of in-use objects before and after. */

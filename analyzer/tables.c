@@ -59,6 +59,7 @@ out:
 typedef struct hist_acc {
     uint32_t node;  /* a representative object */
     int group;      /* 0 type, 1 closure, 2 shape, 3 site */
+    int cls;        /* report_class + 1 */
     uint64_t count, bytes;
 } hist_acc;
 
@@ -83,36 +84,39 @@ int tables_histogram_rows(const analysis *a, size_t n, unsigned by, report_row *
     u64map idx = {0}; /* closures and sites: (group << 32 | id) -> accumulator */
     hist_acc *acc = NULL;
     size_t nacc = 0, cap = 0;
-    /* Types and shapes, the groups nearly every object falls in, index flat arrays. */
-    uint32_t *by_type = malloc(((size_t)h->ntypes + 1) * sizeof *by_type);
-    uint32_t *by_shape = malloc(((size_t)h->nshapes + 1) * sizeof *by_shape);
+    /* Types and shapes, the groups nearly every object falls in, index flat arrays: one
+     * entry per (type or shape, class). */
+    const size_t nc = REPORT_NCLASSES;
+    uint32_t *by_type = malloc(((size_t)h->ntypes + 1) * nc * sizeof *by_type);
+    uint32_t *by_shape = malloc(((size_t)h->nshapes + 1) * nc * sizeof *by_shape);
     if (!by_type || !by_shape) {
         rc = nomem(err, "histogram");
         goto out;
     }
-    for (uint32_t t = 0; t < h->ntypes; t++)
+    for (size_t t = 0; t < (size_t)h->ntypes * nc; t++)
         by_type[t] = UINT32_MAX;
-    for (uint32_t sh = 0; sh < h->nshapes; sh++)
+    for (size_t sh = 0; sh < (size_t)h->nshapes * nc; sh++)
         by_shape[sh] = UINT32_MAX;
     for (uint32_t v = 0; v < h->nobj; v++) {
-        if (live_state_of(a->live, v) != LIVE_IN_USE)
-            continue;
+        report_class k = memclass_of(a->classes, v);
         int group;
         uint32_t *slot;
         if (by & TABLES_BY_SITE) {
             if (!heap_site_name(h, v))
                 continue;
             group = 3;
-            slot = u64map_upsert(&idx, (uint64_t)group << 32 | h->obj_site[v], UINT32_MAX);
+            slot = u64map_upsert(&idx, (uint64_t)(group << 4 | k) << 32 | h->obj_site[v],
+                                 UINT32_MAX);
         } else if ((by & TABLES_BY_CLOSURE) && h->obj_func[v] != HEAP_NONE) {
             group = 1;
-            slot = u64map_upsert(&idx, (uint64_t)group << 32 | h->obj_func[v], UINT32_MAX);
+            slot = u64map_upsert(&idx, (uint64_t)(group << 4 | k) << 32 | h->obj_func[v],
+                                 UINT32_MAX);
         } else if ((by & TABLES_BY_TYPE) && h->obj_type[v] != HEAP_NONE) {
             group = 0;
-            slot = &by_type[h->obj_type[v]];
+            slot = &by_type[h->obj_type[v] * nc + k];
         } else if (by & TABLES_BY_SHAPE) {
             group = 2;
-            slot = &by_shape[h->obj_shape[v]];
+            slot = &by_shape[h->obj_shape[v] * nc + k];
         } else {
             continue;
         }
@@ -121,7 +125,7 @@ int tables_histogram_rows(const analysis *a, size_t n, unsigned by, report_row *
             goto out;
         }
         if (*slot == UINT32_MAX) {
-            hist_acc x = {v, group, 0, 0};
+            hist_acc x = {v, group, (int)k + 1, 0, 0};
             if (VEC_PUSH(acc, nacc, cap, x) < 0) {
                 rc = nomem(err, "histogram");
                 goto out;
@@ -129,7 +133,7 @@ int tables_histogram_rows(const analysis *a, size_t n, unsigned by, report_row *
             *slot = (uint32_t)(nacc - 1);
         }
         acc[*slot].count++;
-        acc[*slot].bytes += heap_obj_bytes(h, v);
+        acc[*slot].bytes += heap_obj_cost(h, v);
     }
     if (nacc)
         qsort(acc, nacc, sizeof *acc, by_bytes_desc);
@@ -146,6 +150,7 @@ int tables_histogram_rows(const analysis *a, size_t n, unsigned by, report_row *
         row->group = report_strdup(groups[acc[i].group]);
         row->count = acc[i].count;
         row->bytes = acc[i].bytes;
+        row->cls = acc[i].cls;
         if (!row->label || !row->group) {
             rc = nomem(err, "histogram");
             goto out;
@@ -189,12 +194,12 @@ int tables_folded(analysis *a, unsigned depth, hs_error *err)
         goto out;
     }
     for (uint32_t v = 0; v < h->nobj; v++) {
-        if (idom[v] == GRAPH_NONE)
-            continue; /* unreachable: not live memory */
-        unsigned n = 0;
+        unsigned n = 0; /* garbage (no dominators) is its own chain */
         for (uint32_t u = v; u < h->nnodes && n < depth; u = idom[u])
             chain[n++] = u;
-        size_t len = 0;
+        const char *cls = report_class_key(memclass_of(a->classes, v));
+        size_t len = strlen(cls); /* buf holds more than the longest class key */
+        memcpy(buf, cls, len);
         for (unsigned i = n; i-- > 0;) {
             uint32_t u = chain[i];
             if (!label[u] && !(label[u] = frame_label(a, u))) {
@@ -211,8 +216,7 @@ int tables_folded(analysis *a, unsigned depth, hs_error *err)
                 buf = nb;
                 buflen = (len + k + 2) * 2;
             }
-            if (len)
-                buf[len++] = ';';
+            buf[len++] = ';';
             memcpy(buf + len, label[u], k);
             len += k;
         }
@@ -232,7 +236,7 @@ int tables_folded(analysis *a, unsigned depth, hs_error *err)
             r->folded[*row].addr = off; /* the label is filled in below */
         }
         r->folded[*row].count++;
-        r->folded[*row].bytes += heap_obj_bytes(h, v);
+        r->folded[*row].bytes += heap_obj_cost(h, v);
     }
     for (size_t i = 0; i < r->nfolded; i++) {
         r->folded[i].label = report_strdup(strpool_get(&stacks, (uint32_t)r->folded[i].addr));

@@ -18,9 +18,11 @@ int tables_retainers(analysis *a, size_t n, hs_error *err);
 /* Histogram groups, combinable as a mask. */
 enum { TABLES_BY_TYPE = 1, TABLES_BY_CLOSURE = 2, TABLES_BY_SHAPE = 4, TABLES_BY_SITE = 8 };
 
-/* Fills a->rep->histogram with the n largest groups of in-use objects by bytes. Each object
- * falls in the first of closure, type, shape (TABLES_BY_SITE: allocation site) that `by`
- * allows; objects with none of them are left out. */
+/* Fills a->rep->histogram with the n largest groups of heap objects by bytes, one row per
+ * group and memory class (in use, finalizer-held, pending finalization, garbage: every heap
+ * byte is in some row of the full table). Each object falls in the first of closure, type,
+ * shape (TABLES_BY_SITE: allocation site) that `by` allows; objects with none of them are
+ * left out. */
 int tables_histogram(analysis *a, size_t n, unsigned by, hs_error *err);
 
 /* tables_histogram into *rows / *nrows (NULL and 0 on entry) instead of the report's
@@ -28,9 +30,10 @@ int tables_histogram(analysis *a, size_t n, unsigned by, hs_error *err);
 int tables_histogram_rows(const analysis *a, size_t n, unsigned by, report_row **rows,
                           size_t *nrows, hs_error *err);
 
-/* Fills a->rep->folded: every reachable object's bytes charged to the chain of its
- * dominators' labels from the root (at most `depth` frames, deeper ones folded into the
- * last; 0 means 16), for flame graphs. */
+/* Fills a->rep->folded: every object's bytes charged to its memory class ("in_use",
+ * "finalizer_held", ...: the first frame) and the chain of its dominators' labels from the
+ * root (at most `depth` frames, deeper ones folded into the last; 0 means 16; garbage has no
+ * dominators: its chain is its own label), for flame graphs. */
 int tables_folded(analysis *a, unsigned depth, hs_error *err);
 
 #endif

@@ -406,19 +406,23 @@
         num('bytes', 'bytes', size), num('retained', 'retained_bytes', size)], 4, 'No retainers.');
   }
 
+  const CLASS_LABELS = {in_use: 'in use', finalizer_held: 'finalizer-held',
+    pending_finalization: 'pending finalization', garbage: 'garbage'};
+  const classCol = {label: 'class', get: (r) => r.class || '', cell: (r) => CLASS_LABELS[r.class] || r.class || ''};
+
   function typesSection() {
-    return tableSection('types', 'Types', 'In-use objects by type, closure function or shape.', D.histogram, [
+    return tableSection('types', 'Types', 'Heap objects by type, closure function or shape, and memory class.', D.histogram, [
       {label: 'name', get: (r) => r.label, cell: (r) => r.label},
-      {label: 'group', get: (r) => r.group, cell: (r) => r.group},
-      num('count', 'count', count), num('bytes', 'bytes', size)], 3, 'No in-use objects.');
+      {label: 'group', get: (r) => r.group, cell: (r) => r.group}, classCol,
+      num('count', 'count', count), num('bytes', 'bytes', size)], 4, 'No heap objects.');
   }
 
   function sitesSection() {
     if (!V) return null;
-    return tableSection('sites', 'Allocation sites', 'In-use objects by the place that allocated them (from the dump\u2019s allocation samples).',
+    return tableSection('sites', 'Allocation sites', 'Heap objects by the place that allocated them (from the dump\u2019s allocation samples), and memory class.',
       V.sites, [
-        {label: 'site', get: (r) => r.label, cell: (r) => r.label},
-        num('count', 'count', count), num('bytes', 'bytes', size)], 2,
+        {label: 'site', get: (r) => r.label, cell: (r) => r.label}, classCol,
+        num('count', 'count', count), num('bytes', 'bytes', size)], 3,
       'No allocation samples in this dump (the program did not link runtime/pprof or sampled nothing; runtime.MemProfileRate = 1 samples everything).');
   }
 

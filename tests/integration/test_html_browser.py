@@ -60,16 +60,16 @@ def interact(page, what):
         page.eval("document.querySelector('%s').focus()" % sel)
         page.key("Enter", "Enter", 13, "\r")
         c.eq(page.eval(hidden), before, "%s: Enter on the focused button collapses it" % what)
-    # sorting: by count, descending, then ascending
+    # sorting: by count (the 4th column: name, group, class, count), descending, then ascending
     before = column(page, "#types", 0)
-    c.check(page.click("#types th:nth-child(3) button"), "%s: click the count header" % what)
-    counts = [int(x.replace(",", "")) for x in column(page, "#types", 2)]
+    c.check(page.click("#types th:nth-child(4) button"), "%s: click the count header" % what)
+    counts = [int(x.replace(",", "")) for x in column(page, "#types", 3)]
     c.check(counts == sorted(counts, reverse=True), "%s: the types table sorts by count" % what)
     c.check(column(page, "#types", 0) != before, "%s: sorting reorders the table" % what)
-    c.eq(page.eval("document.querySelector('#types th:nth-child(3)').getAttribute('aria-sort')"),
+    c.eq(page.eval("document.querySelector('#types th:nth-child(4)').getAttribute('aria-sort')"),
          "descending", "%s: aria-sort" % what)
-    page.click("#types th:nth-child(3) button")
-    counts = [int(x.replace(",", "")) for x in column(page, "#types", 2)]
+    page.click("#types th:nth-child(4) button")
+    counts = [int(x.replace(",", "")) for x in column(page, "#types", 3)]
     c.check(counts == sorted(counts), "%s: a second click sorts ascending" % what)
     # filtering
     page.eval("(() => { const i = document.querySelector('#types input'); i.value = 'main.';"
