@@ -24,10 +24,10 @@ static uint32_t same_object(const heap *from, uint32_t v, const heap *to)
     return w;
 }
 
-/* Growth accumulation keyed by label text. */
+/* Growth accumulation keyed by label text and memory class. */
 typedef struct growth {
     strpool labels;
-    u64map index;      /* label offset -> row */
+    u64map index;      /* label offset << 2 | class -> row */
     report_delta *rows;
     size_t n, cap;
 } growth;
@@ -41,14 +41,17 @@ static int grow_add(growth *g, const analysis *a, uint32_t v, int after)
     if (!label)
         return HS_ERR_NOMEM;
     int rc = HS_OK;
+    report_class cls = memclass_of(a->classes, v);
     uint32_t off = strpool_intern(&g->labels, label, strlen(label));
-    uint32_t *row = off == UINT32_MAX ? NULL : u64map_upsert(&g->index, off, UINT32_MAX);
+    uint32_t *row = off == UINT32_MAX ? NULL
+                                      : u64map_upsert(&g->index, (uint64_t)off << 2 | cls,
+                                                      UINT32_MAX);
     if (!row) {
         rc = HS_ERR_NOMEM;
         goto out;
     }
     if (*row == UINT32_MAX) {
-        report_delta d = {.label = label, .group = report_strdup(groups[group])};
+        report_delta d = {.label = label, .group = report_strdup(groups[group]), .cls = cls};
         if (!d.group || VEC_PUSH(g->rows, g->n, g->cap, d) < 0) {
             free(d.group);
             rc = HS_ERR_NOMEM;
@@ -82,7 +85,8 @@ static int by_change(const void *p, const void *q)
     uint64_t da = absdiff(a->bytes_after, a->bytes_before), db = absdiff(b->bytes_after, b->bytes_before);
     if (da != db)
         return da < db ? 1 : -1;
-    return strcmp(a->label, b->label);
+    int c = strcmp(a->label, b->label);
+    return c ? c : a->cls - b->cls;
 }
 
 /* Exact ghosts of the containers both dumps have. */
@@ -94,27 +98,30 @@ static int same_type(const analysis *before, uint32_t v, const analysis *after, 
     return !tb || !ta || strcmp(tb, ta) == 0;
 }
 
-/* Considers object v of `before` (inside container cb there) as an exact ghost. */
-static int diff_candidate(const analysis *before, analysis *after, uint32_t v,
-                          const uint8_t *in_after, size_t ca, findings *fs, hs_error *err)
+/* Marks object v of `before` (inside container ca of `after` there) in exact[] when it is an
+ * exact ghost after: the same allocation, still in use, outside the container (exact holds
+ * the container's index + 1). */
+static void diff_candidate(const analysis *before, const analysis *after, uint32_t v,
+                           const uint8_t *in_after, size_t ca, uint32_t *exact)
 {
     uint32_t w = same_object(before->h, v, after->h);
     if (w == HEAP_NONE || in_after[w] || live_state_of(after->live, w) != LIVE_IN_USE ||
         !same_type(before, v, after, w))
-        return HS_OK;
+        return;
     const char *t = heap_type_name(after->h, w);
     if (t && (!strncmp(t, "sync.", 5) || !strncmp(t, "runtime.", 8) || !strncmp(t, "any ", 4)))
-        return HS_OK; /* the container's own machinery, not a value */
-    return ghost_add(after, w, ca < 31 ? 1u << ca : 1u << 31, "diff", NULL, fs, err);
+        return; /* the container's own machinery, not a value */
+    if (!exact[w])
+        exact[w] = (uint32_t)ca + 1;
 }
 
-/* Exact ghosts of the containers both dumps have. For a decoded container (sync.Map, Go map)
- * the candidates are its values in `before` (its keys, entries and buckets are freed or
- * cleared with Delete, and their slots are reused by unrelated objects of the same shape);
- * for a named container, everything it reached. */
-static int diff_ghosts(const analysis *before, analysis *after, hs_error *err)
+/* Marks in exact[] (one entry per object of after) the exact ghosts of the containers both
+ * dumps have. For a decoded container (sync.Map, Go map) the candidates are its values in
+ * `before` (its keys, entries and buckets are freed or cleared with Delete, and their slots are
+ * reused by unrelated objects of the same shape); for a named container, everything it
+ * reached. */
+static int mark_exact(const analysis *before, analysis *after, uint32_t *exact, hs_error *err)
 {
-    findings fs = {0};
     int rc = HS_OK;
     uint8_t *in_after = NULL, *in_before = NULL;
     for (size_t ca = 0; ca < after->ncontainers; ca++) {
@@ -131,24 +138,82 @@ static int diff_ghosts(const analysis *before, analysis *after, hs_error *err)
             goto out;
         if (decoded) {
             for (size_t i = 0; i < c->nvalues; i++)
-                if ((rc = diff_candidate(before, after, c->values[i], in_after, ca, &fs, err)) < 0)
-                    goto out;
+                diff_candidate(before, after, c->values[i], in_after, ca, exact);
         } else {
             for (uint32_t v = 0; v < before->h->nobj; v++)
-                if (in_before[v] &&
-                    (rc = diff_candidate(before, after, v, in_after, ca, &fs, err)) < 0)
-                    goto out;
+                if (in_before[v])
+                    diff_candidate(before, after, v, in_after, ca, exact);
         }
         free(in_before);
         free(in_after);
         in_before = in_after = NULL;
     }
-    rc = findings_finish(&fs, after, &after->rep->findings, &after->rep->nfindings, err);
 out:
     free(in_before);
     free(in_after);
+    return rc;
+}
+
+/* Is an ancestor of w on its path from the roots an exact ghost too? Then w is one of that
+ * ghost's children, not a finding of its own. */
+static int under_exact(const analysis *a, uint32_t w, const uint32_t *exact)
+{
+    const paths_tree *t = live_program_tree(a->live);
+    for (uint32_t u = paths_parent(t, w); u != GRAPH_NONE && u < a->h->nnodes;
+         u = paths_parent(t, u))
+        if (u < a->h->nobj && exact[u])
+            return 1;
+    return 0;
+}
+
+/* Exact ghosts: objects a container held before and no longer holds, still in use. Each is a
+ * "diff" finding (its children are not); the single-dump ghosts of after that diff proves
+ * lose those objects, and the rest keep their evidence ("type", "shape"). */
+static int diff_ghosts(const analysis *before, analysis *after, hs_error *err)
+{
+    findings fs = {0};
+    uint32_t *exact = calloc((size_t)after->h->nobj + 1, sizeof *exact);
+    int rc = HS_OK;
+    if (!exact) {
+        rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "diff: out of memory for a mark per object");
+        goto out;
+    }
+    if ((rc = mark_exact(before, after, exact, err)) < 0)
+        goto out;
+    for (uint32_t w = 0; w < after->h->nobj; w++) {
+        if (!exact[w] || under_exact(after, w, exact))
+            continue;
+        uint32_t ca = exact[w] - 1;
+        if ((rc = ghost_add(after, w, ca < 31 ? 1u << ca : 1u << 31, "diff", NULL, &fs, err)) < 0)
+            goto out;
+    }
+    report *r = after->rep;
+    if ((rc = findings_drop(after, r->findings, &r->nfindings, REPORT_GHOST, exact, err)) < 0)
+        goto out;
+    rc = findings_finish(&fs, after, &r->findings, &r->nfindings, err);
+out:
+    free(exact);
     findings_release(&fs);
     return rc;
+}
+
+/* The earlier dump's instances and bytes of each closure-cycle signature of after. */
+static void cycle_growth(const report *before, report_finding *fs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        report_finding *f = &fs[i];
+        if (f->kind != REPORT_CLOSURE_CYCLE)
+            continue;
+        f->has_before = 1;
+        const report_finding *lists[] = {before->findings, before->info};
+        const size_t counts[] = {before->nfindings, before->ninfo};
+        for (size_t l = 0; l < 2; l++)
+            for (size_t k = 0; k < counts[l]; k++)
+                if (lists[l][k].kind == f->kind && !strcmp(lists[l][k].signature, f->signature)) {
+                    f->instances_before += lists[l][k].instances;
+                    f->bytes_before += lists[l][k].bytes;
+                }
+    }
 }
 
 int diff_run(const analysis *before, analysis *after, size_t top, hs_error *err)
@@ -162,12 +227,12 @@ int diff_run(const analysis *before, analysis *after, size_t top, hs_error *err)
     }
     after->rep->diff = d;
     for (uint32_t v = 0; v < before->h->nobj; v++) {
-        if (live_state_of(before->live, v) != LIVE_IN_USE)
-            continue;
         if ((rc = grow_add(&g, before, v, 0)) < 0) {
             rc = hs_error_set(err, rc, HS_NO_OFFSET, "diff: out of memory for the growth table");
             goto out;
         }
+        if (live_state_of(before->live, v) != LIVE_IN_USE)
+            continue;
         uint32_t w = same_object(before->h, v, after->h);
         if (w == HEAP_NONE || live_state_of(after->live, w) != LIVE_IN_USE) {
             d->gone_objects++;
@@ -175,12 +240,12 @@ int diff_run(const analysis *before, analysis *after, size_t top, hs_error *err)
         }
     }
     for (uint32_t w = 0; w < after->h->nobj; w++) {
-        if (live_state_of(after->live, w) != LIVE_IN_USE)
-            continue;
         if ((rc = grow_add(&g, after, w, 1)) < 0) {
             rc = hs_error_set(err, rc, HS_NO_OFFSET, "diff: out of memory for the growth table");
             goto out;
         }
+        if (live_state_of(after->live, w) != LIVE_IN_USE)
+            continue;
         uint32_t v = same_object(after->h, w, before->h);
         if (v == HEAP_NONE || live_state_of(before->live, v) != LIVE_IN_USE) {
             d->new_objects++;
@@ -200,6 +265,8 @@ int diff_run(const analysis *before, analysis *after, size_t top, hs_error *err)
     d->growth = g.rows;
     d->ngrowth = k;
     g.rows = NULL;
+    cycle_growth(before->rep, after->rep->findings, after->rep->nfindings);
+    cycle_growth(before->rep, after->rep->info, after->rep->ninfo);
     rc = diff_ghosts(before, after, err);
 out:
     for (size_t i = 0; g.rows && i < g.n; i++) {

@@ -150,6 +150,10 @@ static void j_finding(jctx *j, cJSON *arr, const report_finding *f, size_t max_o
     j_path(j, o, &f->path);
     if (f->kind == REPORT_CLOSURE_CYCLE) {
         j_u64(j, o, "instances", f->instances);
+        if (f->has_before) {
+            j_u64(j, o, "instances_before", f->instances_before);
+            j_u64(j, o, "bytes_before", f->bytes_before);
+        }
         j_steps(j, o, "cycle", f->cycle, f->ncycle);
         cJSON *cl = j_add(j, o, "closures", cJSON_CreateArray());
         for (size_t i = 0; i < f->nclosures && cl; i++) {
@@ -199,6 +203,7 @@ static void j_diff(jctx *j, cJSON *root, const report_diff *d)
         cJSON *row = j_add(j, arr, NULL, cJSON_CreateObject());
         j_str(j, row, "label", g->label);
         j_str(j, row, "group", g->group);
+        j_str(j, row, "class", report_class_key(g->cls));
         j_u64(j, row, "count_before", g->count_before);
         j_u64(j, row, "bytes_before", g->bytes_before);
         j_u64(j, row, "count_after", g->count_after);

@@ -300,6 +300,15 @@ static void put_finding(tctx *t, const report_finding *f, size_t index)
         put_label(t, "keys:");
         emit_buf_printf(&t->b, "%" PRIu64 " deleted, still in the read map\n", f->keys);
     }
+    if (f->kind == REPORT_CLOSURE_CYCLE) {
+        char z1[EMIT_SIZE_MAX], z2[EMIT_SIZE_MAX];
+        put_label(t, "instances:");
+        emit_buf_printf(&t->b, "%" PRIu64, f->instances);
+        if (f->has_before)
+            emit_buf_printf(&t->b, " (%" PRIu64 " before: %s -> %s)", f->instances_before,
+                            emit_size(f->bytes_before, z1), emit_size(f->bytes, z2));
+        emit_buf_put(&t->b, "\n", 1);
+    }
     put_field(t, "holder:", f->holder);
     put_path(t, &f->path, BLOCK_INDENT + LABEL_WIDTH);
     if (f->kind == REPORT_CLOSURE_CYCLE && f->ncycle > 0) {
@@ -538,14 +547,15 @@ static void put_diff(tctx *t, const report_diff *d)
                     emit_size(d->new_bytes, b), d->kept_objects, emit_size(d->kept_bytes, c));
     if (!d->ngrowth)
         return;
-    emit_buf_printf(&t->b, "  %12s %12s %12s  %-8s NAME\n", "BEFORE", "AFTER", "CHANGE", "GROUP");
+    emit_buf_printf(&t->b, "  %12s %12s %12s  %-8s %-21s NAME\n", "BEFORE", "AFTER", "CHANGE",
+                    "GROUP", "CLASS");
     for (size_t i = 0; i < d->ngrowth; i++) {
         const report_delta *g = &d->growth[i];
         int grew = g->bytes_after >= g->bytes_before;
         uint64_t delta = grew ? g->bytes_after - g->bytes_before : g->bytes_before - g->bytes_after;
-        emit_buf_printf(&t->b, "  %12s %12s %c%11s  %-8s ", emit_size(g->bytes_before, a),
+        emit_buf_printf(&t->b, "  %12s %12s %c%11s  %-8s %-21s ", emit_size(g->bytes_before, a),
                         emit_size(g->bytes_after, b), grew ? '+' : '-', emit_size(delta, c),
-                        g->group ? g->group : "?");
+                        g->group ? g->group : "?", report_class_label(g->cls));
         put_mark(t);
         put_clean(t, g->label);
         emit_buf_printf(&t->b, " (%" PRIu64 " -> %" PRIu64 ")\n", g->count_before, g->count_after);

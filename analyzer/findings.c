@@ -228,6 +228,56 @@ out:
     return rc;
 }
 
+int findings_drop(const analysis *a, report_finding *arr, size_t *n, int kind,
+                  const uint32_t *drop, hs_error *err)
+{
+    const heap *h = a->h;
+    int rc = HS_OK;
+    uint32_t *m = NULL;
+    uint8_t *mark = calloc((size_t)h->nnodes + 1, 1);
+    if (!mark)
+        return nomem(err, "a mark per node", "");
+    for (size_t i = 0; i < *n; i++) {
+        report_finding *f = &arr[i];
+        size_t k = 0;
+        if (f->kind == kind) {
+            free(m);
+            if (!(m = malloc((f->nobjects + 1) * sizeof *m))) {
+                rc = nomem(err, "the objects of ", f->signature);
+                goto out;
+            }
+            f->bytes = 0;
+            for (size_t j = 0; j < f->nobjects; j++) {
+                uint32_t v = heap_object_at(h, f->objects[j]);
+                if (v < h->nobj && drop[v])
+                    continue;
+                f->objects[k] = f->objects[j];
+                f->bytes += v < h->nobj ? heap_obj_cost(h, v) : 0;
+                if (v < h->nobj)
+                    m[k] = v;
+                k++;
+            }
+            f->nobjects = k;
+            if (k && group_retained(a, m, k, mark, &f->retained_bytes) < 0) {
+                rc = nomem(err, "the retained bytes of ", f->signature);
+                goto out;
+            }
+        }
+    }
+    size_t kept = 0; /* then, with nothing left to fail, the emptied ones go */
+    for (size_t i = 0; i < *n; i++) {
+        if (arr[i].kind == kind && !arr[i].nobjects)
+            report_finding_release(&arr[i]);
+        else
+            arr[kept++] = arr[i];
+    }
+    *n = kept;
+out:
+    free(m);
+    free(mark);
+    return rc;
+}
+
 void findings_release(findings *fs)
 {
     for (size_t i = 0; i < fs->n; i++)

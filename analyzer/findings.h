@@ -57,6 +57,13 @@ int findings_note(findings *fs, const findings_spec *spec, const uint32_t *nodes
 int findings_finish(findings *fs, const analysis *a, report_finding **out, size_t *nout,
                     hs_error *err);
 
+/* Removes from the finished findings arr[0..*n-1] of `kind` the objects whose node v has
+ * drop[v] != 0 (drop has an entry per heap object of a), recomputing their bytes and retained
+ * bytes; a finding left with no object is freed and removed. Returns HS_OK or HS_ERR_NOMEM
+ * with err set. */
+int findings_drop(const analysis *a, report_finding *arr, size_t *n, int kind,
+                  const uint32_t *drop, hs_error *err);
+
 /* The hash that groups findings: of a kind and a signature (64-bit FNV-1a). */
 uint64_t findings_hash(int kind, const char *signature);
 

@@ -103,6 +103,9 @@ typedef struct report_finding {
     uint64_t keys;       /* tombstone: keys lingering after Delete */
     uint64_t instances;  /* how many times a detector noted this signature (closure_cycle:
                             the cycles grouped in it) */
+    int has_before;      /* diff, closure_cycle: the earlier dump's instances and bytes of
+                            this signature (0 when it had none) */
+    uint64_t instances_before, bytes_before;
 } report_finding;
 
 /* A row of the histogram or of the top-retainers table. */
@@ -121,6 +124,7 @@ typedef struct report_row {
 typedef struct report_delta {
     char *label;         /* type name, "closure F", "shape ..." */
     char *group;         /* "type" | "closure" | "shape" */
+    int cls;             /* report_class of the objects (a group has a row per class) */
     uint64_t count_before, bytes_before;
     uint64_t count_after, bytes_after;
 } report_delta;

@@ -472,16 +472,7 @@ int cmd_diff(int argc, char **argv)
     before = run("diff", &a, a.before, &src_before);
     after = before ? run("diff", &a, a.dump, &src_after) : NULL;
     if (after) {
-        /* Exact (diff) ghosts supersede the single-dump type/shape guesses. */
         report *r = after->rep;
-        size_t k = 0;
-        for (size_t i = 0; i < r->nfindings; i++) {
-            if (r->findings[i].kind == REPORT_GHOST)
-                report_finding_release(&r->findings[i]);
-            else
-                r->findings[k++] = r->findings[i];
-        }
-        r->nfindings = k;
         hs_error err;
         hs_error_clear(&err);
         if (diff_run(before, after, (size_t)a.top, &err) < 0)

@@ -269,7 +269,7 @@
   /* ---- findings ---- */
 
   const growthOf = new Map();
-  if (D.diff) for (const g of D.diff.growth) growthOf.set(g.label, g);
+  if (D.diff) for (const g of D.diff.growth) if (g.class === 'in_use') growthOf.set(g.label, g);
 
   function card(f, i, info) {
     const id = (info ? 'info-' : 'finding-') + (i + 1);
@@ -436,11 +436,11 @@
         count(d.kept_objects) + ' kept (' + size(d.kept_bytes) + ')'),
       rows.length ? table('changes', 'growth', [
         {label: 'name', get: (r) => r.label, cell: (r) => r.label},
-        {label: 'group', get: (r) => r.group, cell: (r) => r.group},
+        {label: 'group', get: (r) => r.group, cell: (r) => r.group}, classCol,
         num('before', 'bytes_before', size), num('after', 'bytes_after', size),
         {label: 'change', num: true, get: (r) => r.change, cell: (r) => h('span', {class: r.change > 0 ? 'grew' : 'shrank'}, signed(r.change))},
         {label: 'count', num: true, get: (r) => r.count_after - r.count_before, cell: (r) => count(r.count_before) + ' \u2192 ' + count(r.count_after)}],
-      rows, 4) : null);
+      rows, 5) : null);
   }
 
   /* ---- the dominator tree ---- */
