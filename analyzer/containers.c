@@ -466,50 +466,10 @@ static uint32_t find_global(const heap *h, const char *name)
     return GRAPH_NONE;
 }
 
-/* A named global that points at node v, or GRAPH_NONE. */
-static uint32_t named_referrer(const heap *h, uint32_t v)
-{
-    const uint32_t *in = graph_in_offsets(h->g), *src = graph_in_src(h->g);
-    for (uint32_t e = in[v]; e < in[v + 1]; e++) {
-        uint32_t p = src[e];
-        if (p >= h->nobj && h->aux[p - h->nobj].kind == HEAP_NODE_GLOBAL && !h->aux[p - h->nobj].anonymous)
-            return p;
-    }
-    return GRAPH_NONE;
-}
-
-/* A readable name for a container at `offset` in holder: "main.store"; "*main.registry" for
- * an anonymous static, named by the global pointing at or nearest below the container;
- * "*main.svc" for a heap object a global points to; with "+0x10" when it is a field. */
+/* A readable name for a container at `offset` in holder (describe_place). */
 static char *container_name(const analysis *a, uint32_t holder, uint64_t offset)
 {
-    const heap *h = a->h;
-    char base[200];
-    uint64_t at = offset;
-    if (holder >= h->nobj && !h->aux[holder - h->nobj].anonymous) {
-        snprintf(base, sizeof base, "%s", strpool_get(&h->names, h->aux[holder - h->nobj].name));
-    } else if (holder >= h->nobj) {
-        uint64_t addr = h->aux[holder - h->nobj].addr + offset, best = 0;
-        uint32_t from = GRAPH_NONE;
-        for (uint32_t i = 0; i < h->nstatic_ptrs; i++) {
-            const heap_static_ptr *p = &h->static_ptrs[i];
-            if (p->to == holder && p->value <= addr && (from == GRAPH_NONE || p->value > best))
-                from = p->from, best = p->value;
-        }
-        if (from == GRAPH_NONE)
-            snprintf(base, sizeof base, "%s", strpool_get(&h->names, h->aux[holder - h->nobj].name));
-        else
-            snprintf(base, sizeof base, "*%s", strpool_get(&h->names, h->aux[from - h->nobj].name));
-        if (from != GRAPH_NONE)
-            at = addr - best;
-    } else {
-        uint32_t g = named_referrer(h, holder);
-        if (g == GRAPH_NONE)
-            heap_describe(h, holder, base, sizeof base);
-        else
-            snprintf(base, sizeof base, "*%s", strpool_get(&h->names, h->aux[g - h->nobj].name));
-    }
-    return at ? report_strfmt("%s+0x%llx", base, (unsigned long long)at) : report_strdup(base);
+    return describe_place(a, holder, offset);
 }
 
 /* The container at (holder, offset), added when new; *out points at it. */

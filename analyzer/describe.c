@@ -164,16 +164,104 @@ int describe_root(const analysis *a, uint32_t root_index, char **kind, char **na
     return HS_OK;
 }
 
-char *describe_root_key(const analysis *a, uint32_t root_index)
+/* A named global that points at node v, or GRAPH_NONE. */
+static uint32_t named_referrer(const heap *h, uint32_t v)
+{
+    const uint32_t *in = graph_in_offsets(h->g), *src = graph_in_src(h->g);
+    for (uint32_t e = in[v]; e < in[v + 1]; e++) {
+        uint32_t p = src[e];
+        if (p >= h->nobj && h->aux[p - h->nobj].kind == HEAP_NODE_GLOBAL &&
+            !h->aux[p - h->nobj].anonymous)
+            return p;
+    }
+    return GRAPH_NONE;
+}
+
+/* The name of the place `offset` into holder without its "+0x" part, into base; *at receives
+ * the offset from where that name points. */
+static void place_base(const analysis *a, uint32_t holder, uint64_t offset, char *base,
+                       size_t cap, uint64_t *at_out)
 {
     const heap *h = a->h;
-    if (root_index < h->nroots) {
-        const heap_aux *x = &h->aux[h->roots[root_index].node - h->nobj];
+    uint64_t at = offset;
+    if (holder >= h->nobj && !h->aux[holder - h->nobj].anonymous) {
+        snprintf(base, cap, "%s", strpool_get(&h->names, h->aux[holder - h->nobj].name));
+    } else if (holder >= h->nobj) {
+        uint64_t addr = h->aux[holder - h->nobj].addr + offset, best = 0;
+        uint32_t from = GRAPH_NONE;
+        for (uint32_t i = 0; i < h->nstatic_ptrs; i++) {
+            const heap_static_ptr *p = &h->static_ptrs[i];
+            if (p->to == holder && p->value <= addr && (from == GRAPH_NONE || p->value > best))
+                from = p->from, best = p->value;
+        }
+        if (from == GRAPH_NONE)
+            snprintf(base, cap, "%s", strpool_get(&h->names, h->aux[holder - h->nobj].name));
+        else
+            snprintf(base, cap, "*%s", strpool_get(&h->names, h->aux[from - h->nobj].name));
+        if (from != GRAPH_NONE)
+            at = addr - best;
+    } else {
+        uint32_t g = named_referrer(h, holder);
+        if (g == GRAPH_NONE)
+            heap_describe(h, holder, base, cap);
+        else
+            snprintf(base, cap, "*%s", strpool_get(&h->names, h->aux[g - h->nobj].name));
+    }
+    *at_out = at;
+}
+
+char *describe_place(const analysis *a, uint32_t holder, uint64_t offset)
+{
+    char base[200];
+    uint64_t at;
+    place_base(a, holder, offset, base, sizeof base, &at);
+    return at ? report_strfmt("%s+0x%llx", base, (unsigned long long)at) : report_strdup(base);
+}
+
+/* The root node of v's program path and the field its first hop leaves it by. */
+static uint32_t path_root(const analysis *a, uint32_t v, uint32_t *field)
+{
+    const paths_tree *t = live_program_tree(a->live);
+    uint32_t u = v, child = v;
+    while (paths_parent(t, u) != GRAPH_NONE) {
+        child = u;
+        u = paths_parent(t, u);
+    }
+    *field = child != u ? paths_field(t, child) : 0;
+    return u;
+}
+
+/* An anonymous static's root name: the named global that points into it where the path
+ * leaves it ("*main.bus"). NULL when root is not an anonymous static or out of memory. */
+static char *anon_root_name(const analysis *a, uint32_t root, uint32_t field)
+{
+    const heap *h = a->h;
+    if (root < h->nobj || root >= h->nnodes || !h->aux[root - h->nobj].anonymous)
+        return NULL;
+    char base[200];
+    uint64_t at;
+    place_base(a, root, field, base, sizeof base, &at);
+    return report_strdup(base);
+}
+
+char *describe_root_key(const analysis *a, uint32_t node)
+{
+    const heap *h = a->h;
+    uint32_t field, root = path_root(a, node, &field);
+    uint32_t ri = paths_root_of(live_program_tree(a->live), node);
+    if (root >= h->nobj && root < h->nnodes) {
+        const heap_aux *x = &h->aux[root - h->nobj];
         if (x->kind == HEAP_NODE_FRAME)
             return report_strfmt("frame %s", strpool_get(&h->names, x->name));
+        char *anon = anon_root_name(a, root, field);
+        if (anon) {
+            char *key = report_strfmt("global %s", anon);
+            free(anon);
+            return key;
+        }
     }
     char *kind, *name;
-    if (describe_root(a, root_index, &kind, &name) < 0)
+    if (describe_root(a, ri, &kind, &name) < 0)
         return NULL;
     char *key = report_strfmt("%s %s", kind, name);
     free(kind);
@@ -196,7 +284,22 @@ int describe_program_path(const analysis *a, uint32_t node, report_path *out)
     int rc = describe_root(a, paths_root_of(t, node), &kind, &name);
     if (rc < 0)
         goto out;
+    char *anon = n > 1 ? anon_root_name(a, steps[0].node, steps[1].field) : NULL;
+    if (anon) { /* "*main.bus", not "bss.anon+0x10c0" */
+        free(name);
+        name = anon;
+    }
     rc = describe_path(a, steps, n, kind, name, out);
+    if (rc >= 0 && anon && out->nsteps) {
+        char *copy = report_strdup(name);
+        if (!copy) {
+            report_path_release(out);
+            rc = HS_ERR_NOMEM;
+            goto out;
+        }
+        free(out->steps[0].name);
+        out->steps[0].name = copy;
+    }
 out:
     free(kind);
     free(name);

@@ -33,10 +33,17 @@ char *describe_shape(const analysis *a, uint32_t obj);
 /* Kind and name of the program root at index i of a->all_roots (caller frees both). */
 int describe_root(const analysis *a, uint32_t root_index, char **kind, char **name);
 
-/* A name for root i that stays the same across captures of one binary, for signatures: its
- * kind and name, a frame by its function alone (goroutine ids and addresses change). NULL
- * when out of memory. */
-char *describe_root_key(const analysis *a, uint32_t root_index);
+/* A readable name for the place `offset` bytes into node holder: "main.store" for a global;
+ * "*main.registry" for an anonymous static, named by the named global pointing at or nearest
+ * below that place; "*main.svc" for a heap object a global points to; "+0x10" added when the
+ * place is not where that name points. NULL when out of memory. */
+char *describe_place(const analysis *a, uint32_t holder, uint64_t offset);
+
+/* A name for the root holding in-use node v that stays the same across captures of one
+ * binary, for signatures: its kind and name ("global *main.bus" for an anonymous static), a
+ * frame by its function alone (goroutine ids and addresses change). NULL when out of
+ * memory. */
+char *describe_root_key(const analysis *a, uint32_t node);
 
 /* The program-tree path from the roots to node as a report path (finalizer roots excluded
  * when possible). Returns 0 and an empty path when node is not in use. */

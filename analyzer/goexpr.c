@@ -65,6 +65,10 @@ const char *goexpr_node_field(const heap *h, uint32_t node, uint64_t field, char
         field -= h->obj_hdr[node];
         if (h->obj_type[node] == HEAP_NONE) { /* a closure: the captured variable's name */
             const typetab_var *cv = typing_closure_var(h, node, field);
+            if (!cv && field == h->ptr_size && typing_method_receiver(h, node) != TYPETAB_NONE) {
+                snprintf(buf, cap, "receiver"); /* a method value's bound receiver */
+                return buf;
+            }
             return cv ? var_expr(tt, cv, field - cv->closure_off, buf, cap) : NULL;
         }
         const heap_type *ht = &h->types[h->obj_type[node]];

@@ -523,6 +523,22 @@ const typetab_var *typing_closure_var(const heap *h, uint32_t obj, uint64_t at)
     return NULL;
 }
 
+uint32_t typing_method_receiver(const heap *h, uint32_t obj)
+{
+    const typetab *tt = h->tt;
+    const char *fn = heap_closure_name(h, obj);
+    size_t n = fn ? strlen(fn) : 0;
+    const char *open = n > 3 && !strcmp(fn + n - 3, "-fm") ? strstr(fn, ".(*") : NULL;
+    const char *close = open ? strchr(open, ')') : NULL;
+    char name[256];
+    if (!close || (size_t)(close - fn) + 2 > sizeof name)
+        return TYPETAB_NONE;
+    int k = snprintf(name, sizeof name, "*%.*s.%.*s", (int)(open - fn), fn,
+                     (int)(close - open - 3), open + 3);
+    const typetab_type *t = k > 0 && (size_t)k < sizeof name ? typetab_type_by_name(tt, name) : NULL;
+    return t ? t->id : TYPETAB_NONE;
+}
+
 /* Carries the types of node v to its targets. */
 static void carry(typer *ty, uint32_t v)
 {
@@ -580,7 +596,10 @@ static void carry(typer *ty, uint32_t v)
             ok = at < span && pointee_by_rtype(ty, rtype, at % elem, &p);
         } else if (type == HEAP_NONE) { /* an untyped closure: its captured variables */
             const typetab_var *cv = typing_closure_var(h, v, at);
-            ok = cv && pointee_cached(ty, cv->type, at - cv->closure_off, &p);
+            uint32_t recv = !cv && at == h->ptr_size ? typing_method_receiver(h, v)
+                                                     : TYPETAB_NONE;
+            ok = cv ? pointee_cached(ty, cv->type, at - cv->closure_off, &p)
+                    : recv != TYPETAB_NONE && pointee_cached(ty, recv, 0, &p);
         } else if (at < span) {
             ok = pointee_cached(ty, type, elem ? at % elem : at, &p);
         }

@@ -44,6 +44,12 @@ const typetab_var *typing_frame_var(const typetab *tt, const heap_aux *f, uint64
                                     uint64_t *start);
 
 /* The captured variable of closure object obj holding program offset `at`, or NULL. */
+/* The pointer type of a method value's receiver: closure object obj runs "pkg.(*T).m-fm",
+ * which Go builds as {fn, receiver}, so its pointer word is a *T. TYPETAB_NONE for any other
+ * closure, or when the type table has no *T (DWARF describes no context for these
+ * wrappers). */
+uint32_t typing_method_receiver(const heap *h, uint32_t obj);
+
 const typetab_var *typing_closure_var(const heap *h, uint32_t obj, uint64_t at);
 
 /* The DWARF type of the part of anonymous static `node` holding byte `at` (typed by a named

@@ -215,11 +215,10 @@ out:
 int ghost_add(analysis *a, uint32_t v, uint32_t containers, const char *evidence,
               const char *shape_of, findings *out, hs_error *err)
 {
-    uint32_t root = paths_root_of(live_program_tree(a->live), v);
     char *label = shape_of ? report_strfmt("%s (matched by size and pointer layout)", shape_of)
                            : describe_label(a, v);
     /* No addresses or indexes: a signature names the same leak in every capture. */
-    char *names = container_names(a, containers), *key = describe_root_key(a, root);
+    char *names = container_names(a, containers), *key = describe_root_key(a, v);
     char *sig = label && names && key
                     ? report_strfmt("%s|%s|%s|%s", names, key, evidence, label)
                     : NULL;
