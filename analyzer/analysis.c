@@ -438,6 +438,30 @@ out:
     return HS_OK;
 }
 
+int analysis_lasting_tree(analysis *a, const paths_tree **out, hs_error *err)
+{
+    const heap *h = a->h;
+    *out = a->lasting;
+    if (a->lasting)
+        return HS_OK;
+    uint8_t *blocked = calloc((size_t)h->nnodes + 1, 1);
+    if (!blocked)
+        return nomem(err, "the roots that outlive goroutines");
+    for (size_t i = 0; i < h->nroots; i++) {
+        uint32_t k = h->roots[i].kind;
+        if (k == HEAP_ROOT_FRAME || k == HEAP_ROOT_CTXT || k == HEAP_ROOT_DEFER ||
+            k == HEAP_ROOT_PANIC)
+            blocked[h->roots[i].node] = 1;
+    }
+    paths_opts o = {0, blocked, GRAPH_NONE};
+    int rc = paths_bfs(h->g, h->roots, h->nroots, &o, &a->lasting, err);
+    free(blocked);
+    if (rc < 0)
+        hs_error_prefix(err, "the paths from the roots that outlive goroutines");
+    *out = a->lasting;
+    return rc;
+}
+
 report *analysis_take_report(analysis *a)
 {
     report *r = a->rep;
@@ -453,6 +477,7 @@ void analysis_free(analysis *a)
     containers_release(a);
     dom_free(a->dom);
     memclass_free(a->classes);
+    paths_free(a->lasting);
     live_free(a->live);
     free(a->specials);
     free(a->special_fin);

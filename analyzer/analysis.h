@@ -87,6 +87,7 @@ typedef struct analysis {
     uint32_t *root_special;   /* all_roots[h->nroots + i] belongs to special root_special[i] */
     live_result *live;
     memclass *classes;        /* memory class of every node (memclass.h) */
+    paths_tree *lasting;      /* analysis_lasting_tree's, once asked for */
     dom_tree *dom;            /* over all roots */
     analysis_container *containers;
     size_t ncontainers;
@@ -99,6 +100,12 @@ typedef struct analysis {
     double dom_wait;                      /* time the caller waited for the dominators */
     double wall;                          /* analysis_run, start to end */
 } analysis;
+
+/* The shortest paths from the roots that outlive the work in flight: globals, other roots and
+ * queued finalizers, not goroutines' frames, contexts, defers or panics. What it does not
+ * reach is held only by goroutine stacks. Computed on first use (one BFS); borrowed: owned by
+ * a. */
+int analysis_lasting_tree(analysis *a, const paths_tree **out, hs_error *err);
 
 /* Builds the model and runs every analysis and detector; *out receives the context with its
  * report in (*out)->rep (free it with analysis_free). s must stay open while the analysis

@@ -16,6 +16,8 @@
 
 #include "bitset.h"
 #include "describe.h"
+#include "goexpr.h"
+#include "typing.h"
 #include "vec.h"
 
 /* 1.19-1.23 sync.Map: map[any]*entry buckets are 8 tophash bytes, 8 keys of 16 bytes,
@@ -466,15 +468,88 @@ static uint32_t find_global(const heap *h, const char *name)
     return GRAPH_NONE;
 }
 
-/* A readable name for a container at `offset` in holder (describe_place). */
-static char *container_name(const analysis *a, uint32_t holder, uint64_t offset)
+/* Is name (a global, "*global" or "global+0x10") in the standard library? Its caches
+ * (encoding/json's, reflect's, unique's) only grow and are not the program's containers:
+ * they are decoded for their objects' role labels, and not searched for ghosts.
+ * Standard packages have no dot in their first path element; "main" is the program's. */
+static int is_std_name(const char *name)
 {
-    return describe_place(a, holder, offset);
+    if (*name == '*')
+        name++;
+    const char *slash = strchr(name, '/'), *dot = strchr(name, '.');
+    if (!dot)
+        return 0; /* not a Go symbol: an unnamed object */
+    if (slash)
+        return slash < dot; /* "encoding/json.x" is, "example.com/p.x" is not */
+    return strncmp(name, "main.", 5) != 0;
+}
+
+/* The Go expression of heap object m by its path from a global of the program
+ * ("main.srv.sessions.cache.items"); NULL when it has none (what only stacks hold is work in
+ * flight, what the standard library's globals hold is its cache: neither is a container) or
+ * out of memory (*nomem). */
+static char *node_expr(analysis *a, uint32_t m, int *nomem)
+{
+    report_path p;
+    const paths_tree *t;
+    *nomem = 0;
+    if (analysis_lasting_tree(a, &t, NULL) < 0 || describe_tree_path(a, t, m, &p) < 0) {
+        *nomem = 1;
+        return NULL;
+    }
+    char *s = NULL;
+    if (p.nsteps && p.root_kind && !strcmp(p.root_kind, "global") && !is_std_name(p.root_name)) {
+        s = report_strdup(p.root_name);
+        for (size_t i = 1; s && i < p.nsteps; i++) {
+            const char *f = p.steps[i].field_name;
+            char *next = f ? report_strfmt("%s%s", s, f)
+                           : report_strfmt("%s[+0x%x]", s, p.steps[i].field);
+            free(s);
+            s = next;
+        }
+        *nomem = !s;
+    }
+    report_path_release(&p);
+    return s;
+}
+
+/* A container's name: the Go expression of the value of type `type` at `offset` in holder
+ * ("main.srv.uploads", "main.svc.sessions", "main.store"), else describe_place's
+ * ("*main.registry"). NULL when out of memory. */
+static char *container_name(analysis *a, uint32_t holder, uint64_t offset, const char *type)
+{
+    const heap *h = a->h;
+    char field[256];
+    uint32_t hdr = holder < h->nobj ? h->obj_hdr[holder] : 0;
+    const char *f = type ? goexpr_node_value(h, holder, offset + hdr, type, field, sizeof field)
+                         : NULL;
+    int nomem = 0;
+    char *base = NULL;
+    if (f && holder < h->nobj) {
+        base = node_expr(a, holder, &nomem);
+    } else if (f && !h->aux[holder - h->nobj].anonymous) {
+        base = report_strdup(strpool_get(&h->names, h->aux[holder - h->nobj].name));
+        nomem = !base;
+    } else if (f && *f) { /* an anonymous static: its part a global points to */
+        uint64_t start;
+        char *place = typing_static_part(h, holder, offset, &start) != HEAP_NONE
+                          ? describe_place(a, holder, start) : NULL;
+        nomem = !place;
+        if (place && *place == '*' && !strchr(place, '+'))
+            base = report_strdup(place + 1); /* main.svc.sessions: Go dereferences */
+        free(place);
+    }
+    if (base) {
+        char *name = report_strfmt("%s%s", base, f);
+        free(base);
+        return name;
+    }
+    return nomem ? NULL : describe_place(a, holder, offset);
 }
 
 /* The container at (holder, offset), added when new; *out points at it. */
 static int add_container(analysis *a, size_t *cap, uint32_t holder, uint64_t offset,
-                         analysis_container **out)
+                         const char *type, analysis_container **out)
 {
     const heap *h = a->h;
     for (size_t i = 0; i < a->ncontainers; i++)
@@ -484,7 +559,7 @@ static int add_container(analysis *a, size_t *cap, uint32_t holder, uint64_t off
         }
     uint64_t base = holder < h->nobj ? heap_obj_ptr(h, holder) : h->aux[holder - h->nobj].addr;
     analysis_container c = {.node = holder, .offset = offset, .addr = base + offset};
-    if (!(c.name = container_name(a, holder, offset)))
+    if (!(c.name = container_name(a, holder, offset, type)))
         return HS_ERR_NOMEM;
     if (VEC_PUSH(a->containers, a->ncontainers, *cap, c) < 0) {
         free(c.name);
@@ -551,22 +626,6 @@ static int syncmap_root(const analysis *a, uint32_t r, uint64_t *field)
     return 0;
 }
 
-/* Is name (a global, "*global" or "global+0x10") in the standard library? Its caches
- * (encoding/json's, reflect's, unique's) only grow and are not the program's containers:
- * they are decoded for their objects' role labels, and not searched for ghosts.
- * Standard packages have no dot in their first path element; "main" is the program's. */
-static int is_std_name(const char *name)
-{
-    if (*name == '*')
-        name++;
-    const char *slash = strchr(name, '/'), *dot = strchr(name, '.');
-    if (!dot)
-        return 0; /* not a Go symbol: an unnamed object */
-    if (slash)
-        return slash < dot; /* "encoding/json.x" is, "example.com/p.x" is not */
-    return strncmp(name, "main.", 5) != 0;
-}
-
 /* Finds every sync.Map by its internal root and decodes it; its holder is each global or
  * object that points at the root from the field where a sync.Map keeps it. */
 static int find_syncmaps(analysis *a, size_t *cap)
@@ -589,7 +648,7 @@ static int find_syncmaps(analysis *a, size_t *cap)
                 if (dst[k] != r || fld[k] < hdr_of(h, x) + field)
                     continue;
                 uint64_t at = fld[k] - hdr_of(h, x) - field;
-                char *name = container_name(a, x, at);
+                char *name = container_name(a, x, at, "sync.Map");
                 if (!name)
                     return HS_ERR_NOMEM;
                 int std = is_std_name(name);
@@ -604,7 +663,7 @@ static int find_syncmaps(analysis *a, size_t *cap)
                     continue;
                 }
                 analysis_container *c;
-                int rc = add_container(a, cap, x, at, &c);
+                int rc = add_container(a, cap, x, at, "sync.Map", &c);
                 if (rc < 0 || (!c->nseeds && (rc = decode_syncmap(a, c, r)) < 0))
                     return rc;
             }
@@ -627,7 +686,7 @@ static int add_named(analysis *a, size_t *cap, const char *name, hs_error *err)
         if (a->containers[i].node == node)
             return HS_OK;
     analysis_container *c;
-    if (add_container(a, cap, node, 0, &c) < 0)
+    if (add_container(a, cap, node, 0, NULL, &c) < 0)
         return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET,
                             "containers: out of memory adding %s", name);
     uint32_t m = containers_edge_at(h->g, node, 0);
@@ -649,6 +708,59 @@ static int add_named(analysis *a, size_t *cap, const char *name, hs_error *err)
     return HS_OK;
 }
 
+/* Is a value's type the program's own (package main, or a module whose path has a dot in its
+ * first element), a named type rather than a backing array or a runtime-made name? */
+static int program_type(const char *t)
+{
+    if (!t || *t == '[' || strchr(t, '<'))
+        return 0;
+    if (*t == '*')
+        t++;
+    return !strncmp(t, "main.", 5) || !is_std_name(t);
+}
+
+/* Go maps found through their types: every in-use map header ("hash<K,V>" up to Go 1.23,
+ * "map<K,V>" from 1.24) that a global reaches and whose values include the program's own
+ * types is a container of those types, named by its Go expression. Maps of the standard
+ * library's types (its caches, net/http's connection sets) are not. */
+static int find_typed_maps(analysis *a, size_t *cap)
+{
+    const heap *h = a->h;
+    int rc = HS_OK;
+    for (uint32_t v = 0; v < h->nobj && rc >= 0; v++) {
+        const char *t = heap_type_name(h, v);
+        if (!t || (strncmp(t, "map<", 4) && strncmp(t, "hash<", 5)) ||
+            live_state_of(a->live, v) != LIVE_IN_USE || !is_map_header(a, v))
+            continue;
+        int known = 0;
+        for (size_t i = 0; i < a->ncontainers; i++)
+            known |= a->containers[i].seeds[0] == v && a->containers[i].nseeds;
+        if (known)
+            continue;
+        analysis_container c = {.node = v, .addr = heap_obj_ptr(h, v),
+                                .kind = ANALYSIS_CONTAINER_MAP, .seeds = {v}, .nseeds = 1};
+        decoder d = {.a = a, .c = &c, .seen = bitset_new(h->nnodes)};
+        rc = !d.seen ? HS_ERR_NOMEM
+             : (h->layout.maps == GOLAYOUT_MAP_SWISS ? walk_swiss(&d, v) : walk_hmap(&d, v)) < 0 ||
+                       d.nomem
+                 ? HS_ERR_NOMEM
+                 : HS_OK;
+        free(d.seen);
+        free(d.queue);
+        int mine = 0, nomem = 0;
+        for (size_t i = 0; i < c.nvalues && !mine; i++)
+            mine = program_type(heap_type_name(h, c.values[i]));
+        if (rc >= 0 && mine && (c.name = node_expr(a, v, &nomem)) != NULL &&
+            VEC_PUSH(a->containers, a->ncontainers, *cap, c) == 0)
+            continue;
+        if (rc >= 0 && (nomem || c.name))
+            rc = HS_ERR_NOMEM;
+        free(c.name);
+        free(c.values);
+    }
+    return rc;
+}
+
 int containers_find(analysis *a, hs_error *err)
 {
     size_t cap = 0;
@@ -660,6 +772,9 @@ int containers_find(analysis *a, hs_error *err)
         if (rc < 0)
             return rc;
     }
+    if (!a->opts.no_auto_containers && find_typed_maps(a, &cap) < 0)
+        return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET,
+                            "containers: out of memory decoding Go maps");
     return HS_OK;
 }
 

@@ -271,8 +271,12 @@ char *describe_root_key(const analysis *a, uint32_t node)
 
 int describe_program_path(const analysis *a, uint32_t node, report_path *out)
 {
+    return describe_tree_path(a, live_program_tree(a->live), node, out);
+}
+
+int describe_tree_path(const analysis *a, const paths_tree *t, uint32_t node, report_path *out)
+{
     memset(out, 0, sizeof *out);
-    const paths_tree *t = live_program_tree(a->live);
     size_t n = paths_extract(t, node, NULL, 0);
     if (!n)
         return HS_OK;

@@ -16,8 +16,9 @@ static const char *var_expr(const typetab *tt, const typetab_var *v, uint64_t at
     return buf;
 }
 
-const char *goexpr_field(const typetab *tt, uint32_t id, uint64_t count, uint64_t offset,
-                         char *buf, size_t cap)
+/* goexpr_field, stopping at a value of type `stop` (NULL: descends to the word). */
+static const char *field_expr(const typetab *tt, uint32_t id, uint64_t count, uint64_t offset,
+                              const char *stop, char *buf, size_t cap)
 {
     size_t len = 0;
     const typetab_type *t = typetab_type_get(tt, id);
@@ -30,6 +31,8 @@ const char *goexpr_field(const typetab *tt, uint32_t id, uint64_t count, uint64_
         offset %= t->size;
     }
     for (int depth = 0; depth < 64 && len < cap; depth++) {
+        if (stop && !offset && t->name && !strcmp(t->name, stop))
+            return buf;
         if (t->kind == TYPETAB_STRUCT) {
             const typetab_field *f = typing_field_at(tt, t, offset);
             if (!f)
@@ -54,7 +57,15 @@ const char *goexpr_field(const typetab *tt, uint32_t id, uint64_t count, uint64_
     return len < cap ? buf : NULL;
 }
 
-const char *goexpr_node_field(const heap *h, uint32_t node, uint64_t field, char *buf, size_t cap)
+const char *goexpr_field(const typetab *tt, uint32_t id, uint64_t count, uint64_t offset,
+                         char *buf, size_t cap)
+{
+    return field_expr(tt, id, count, offset, NULL, buf, cap);
+}
+
+/* goexpr_node_field, stopping at a value of type `stop` (NULL: descends to the word). */
+static const char *node_expr(const heap *h, uint32_t node, uint64_t field, const char *stop,
+                             char *buf, size_t cap)
 {
     const typetab *tt = h->tt;
     if (!tt || node >= h->nnodes || !cap)
@@ -77,7 +88,7 @@ const char *goexpr_node_field(const heap *h, uint32_t node, uint64_t field, char
             return NULL;
         /* a backing array's element is indexed even when it holds one */
         uint64_t count = ht->backing ? heap_obj_bytes(h, node) / t->size : 1;
-        return goexpr_field(tt, t->id, ht->backing && count < 2 ? 2 : count, field, buf, cap);
+        return field_expr(tt, t->id, ht->backing && count < 2 ? 2 : count, field, stop, buf, cap);
     }
     const heap_aux *x = &h->aux[node - h->nobj];
     if (x->kind == HEAP_NODE_FRAME) {
@@ -88,8 +99,19 @@ const char *goexpr_node_field(const heap *h, uint32_t node, uint64_t field, char
     const typetab_global *gv = x->kind == HEAP_NODE_GLOBAL && !x->anonymous
                                    ? typetab_global_at(tt, x->addr) : NULL;
     if (gv)
-        return goexpr_field(tt, gv->type, 1, x->addr - gv->addr + field, buf, cap);
+        return field_expr(tt, gv->type, 1, x->addr - gv->addr + field, stop, buf, cap);
     uint64_t start;
     uint32_t part = typing_static_part(h, node, field, &start);
-    return part != HEAP_NONE ? goexpr_field(tt, part, 1, field - start, buf, cap) : NULL;
+    return part != HEAP_NONE ? field_expr(tt, part, 1, field - start, stop, buf, cap) : NULL;
+}
+
+const char *goexpr_node_field(const heap *h, uint32_t node, uint64_t field, char *buf, size_t cap)
+{
+    return node_expr(h, node, field, NULL, buf, cap);
+}
+
+const char *goexpr_node_value(const heap *h, uint32_t node, uint64_t field, const char *type,
+                              char *buf, size_t cap)
+{
+    return node_expr(h, node, field, type, buf, cap);
 }

@@ -23,4 +23,9 @@ const char *goexpr_field(const typetab *tt, uint32_t id, uint64_t count, uint64_
  * a closure's captured variable. Returns buf, or NULL when no type names it. */
 const char *goexpr_node_field(const heap *h, uint32_t node, uint64_t field, char *buf, size_t cap);
 
+/* goexpr_node_field for the value of Go type `type` ("sync.Map") that starts at `field`:
+ * ".uploads", not ".uploads.m.inited". Returns buf, or NULL when no type names it. */
+const char *goexpr_node_value(const heap *h, uint32_t node, uint64_t field, const char *type,
+                              char *buf, size_t cap);
+
 #endif

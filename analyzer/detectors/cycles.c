@@ -259,46 +259,19 @@ typedef struct cyc {
     analysis *a;
     const subgraph *sub;
     scc_result *s;
-    uint64_t *nonstack; /* nodes reachable from roots that are not goroutine stacks (lazy) */
     comp *comps;
     size_t n, cap;
     u64map counts;      /* hash of a rooted signature -> its instances */
 } cyc;
 
-/* Is a root goroutine-local (a frame, context, defer or panic record)? */
-static int stack_root(uint32_t kind)
-{
-    return kind == HEAP_ROOT_FRAME || kind == HEAP_ROOT_CTXT || kind == HEAP_ROOT_DEFER ||
-           kind == HEAP_ROOT_PANIC;
-}
-
-/* Is rooted member w held only by goroutine stacks? Its shortest path starts at a stack root,
- * and no other root reaches it (computed once, when first needed). */
+/* Is rooted member w held only by goroutine stacks: out of reach of the roots that outlive
+ * them? */
 static int held_by_stacks(cyc *y, uint32_t w, hs_error *err, int *out)
 {
-    const heap *h = y->a->h;
-    *out = 0;
-    uint32_t r = paths_root_of(live_program_tree(y->a->live), w);
-    if (r >= h->nroots || !stack_root(h->roots[r].kind))
-        return HS_OK;
-    if (!y->nonstack) {
-        uint32_t *seeds = malloc((h->nroots + 1) * sizeof *seeds);
-        if (!seeds)
-            return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET,
-                                "cycles: out of memory for the roots");
-        size_t n = 0;
-        for (size_t i = 0; i < h->nroots; i++)
-            if (!stack_root(h->roots[i].kind) && !(h->roots[i].flags & GRAPH_ROOT_SCAN))
-                seeds[n++] = h->roots[i].node;
-        int rc = paths_reach(h->g, seeds, n, NULL, &y->nonstack, NULL, err);
-        free(seeds);
-        if (rc < 0) {
-            hs_error_prefix(err, "cycles: what the globals reach");
-            return rc;
-        }
-    }
-    *out = !bitset_get(y->nonstack, w);
-    return HS_OK;
+    const paths_tree *lasting;
+    int rc = analysis_lasting_tree(y->a, &lasting, err);
+    *out = rc >= 0 && !paths_reached(lasting, w);
+    return rc;
 }
 
 /* First pass: classifies component c (members m[0..k-1]), names it and counts its rooted
@@ -438,7 +411,7 @@ int cycles_detect(analysis *a, findings *leaks, findings *info, hs_error *err)
 {
     const heap *h = a->h;
     subgraph sub = {0};
-    cyc y = {a, &sub, NULL, NULL, NULL, 0, 0, {0}};
+    cyc y = {a, &sub, NULL, NULL, 0, 0, {0}};
     uint32_t *m = NULL;
     /* A cycle through a closure lies in what the closures reach and what reaches them.
      * Running the SCC on the subgraph of those nodes keeps it small on big heaps. */
@@ -488,7 +461,6 @@ out:
     }
     free(y.comps);
     u64map_release(&y.counts);
-    free(y.nonstack);
     free(between);
     free(m);
     scc_free(y.s);
