@@ -217,12 +217,18 @@ func (c *client) blockInFlight(n int) (release func(), err error) {
 }
 
 // background keeps bounded loopback load running for d (at most maxBackground requests):
-// three workers always wait in /slow (150 ms each), three others read sessions, do /work
-// and LRU puts and gets. None of it plants anything. It returns once requests are in flight.
-func (c *client) background(d time.Duration) error {
+// held requests wait in /slow until d is over (so some are always in flight), three workers
+// wait in /slow for 150 ms each, three others read sessions, do /work and LRU puts and gets.
+// None of it plants anything. It returns once the held requests are in flight.
+func (c *client) background(d time.Duration, held int) error {
 	stop := time.Now().Add(d)
 	var sent int64
 	more := func() bool { return time.Now().Before(stop) && atomic.AddInt64(&sent, 1) <= maxBackground }
+	release, err := c.blockInFlight(held)
+	if err != nil {
+		return err
+	}
+	time.AfterFunc(d, func() { release() })
 	for w := 0; w < 3; w++ {
 		go func() {
 			for more() {
@@ -244,13 +250,6 @@ func (c *client) background(d time.Duration) error {
 				time.Sleep(backgroundRate)
 			}
 		}(w)
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for inFlight() == 0 {
-		if time.Now().After(deadline) {
-			return fmt.Errorf("background load: no request in flight after 30s")
-		}
-		time.Sleep(time.Millisecond)
 	}
 	return nil
 }

@@ -52,7 +52,7 @@ func parseFlags(args []string, stderr io.Writer) (opts, error) {
 	fs.StringVar(&o.ready, "ready", "", "write the pid to `FILE` once set up (and the background load runs)")
 	fs.DurationVar(&o.hold, "hold", 0, "stay alive this long after setting up, serving the hook (0: until SIGTERM/SIGINT)")
 	fs.DurationVar(&o.load, "load", time.Minute, "keep background loopback load running this long after setting up (at most 10m; 0: none)")
-	fs.IntVar(&o.inflight, "inflight", 6, "-selfdump: requests blocked in a handler while the dump is written (0..64)")
+	fs.IntVar(&o.inflight, "inflight", 6, "requests waiting in a handler during -selfdump, or during the -load (0..64)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -114,7 +114,7 @@ func run(args []string, stderr io.Writer) int {
 		return exitOK
 	}
 	if o.load > 0 {
-		if err := cl.background(o.load); err != nil {
+		if err := cl.background(o.load, o.inflight); err != nil {
 			return fail(err)
 		}
 	}

@@ -288,6 +288,7 @@ def compare(name, hsd, raw, manifest):
     cov = t.get("bytes", 0) / max(1, s["in_use_bytes"])
     c.check(cov >= COVERAGE, "%s: %.1f%% of in-use bytes typed (want >= %.0f%%): %s" % (
         name, 100 * cov, 100 * COVERAGE, t.get("by_evidence")))
+    unnamed = []
     for f in rep["findings"]:
         steps = (f.get("path") or {}).get("steps") or []
         for i, st in enumerate(steps[1:], 1):
@@ -295,9 +296,12 @@ def compare(name, hsd, raw, manifest):
                 continue
             if steps[i - 1]["kind"] == "closure" and minor < 23:
                 continue  # Go before 1.23 does not say where a closure keeps what it captured
-            c.check(st.get("field_name") is not None, "%s: %s: hop %d (%s -> %s at +%s) has a Go name" % (
-                name, f["title"][:100], i, steps[i - 1]["name"] or steps[i - 1].get("shape"),
-                st["name"] or st.get("shape"), st["field"]))
+            if st.get("field_name") is None:
+                unnamed.append("%s: hop %d %s -> %s at +%s" % (
+                    f["title"][:60], i, steps[i - 1]["name"] or steps[i - 1].get("shape"),
+                    st["name"] or st.get("shape"), st["field"]))
+    c.check(not unnamed, "%s: every hop of every finding's path has a Go name; %d do not: %s" % (
+        name, len(unnamed), "; ".join(unnamed[:4])))
 
     # Closure cycles: the listeners are one finding with every instance.
     cyc = [g for g in planted if g["expect"] == "closure_cycle"]
