@@ -51,7 +51,10 @@ if not hstest.GO:
     sys.exit(77)
 tmp = hstest.tempdir()
 
-# The modules, through the proxy (the go command's default), into the module cache.
+# The modules, through the proxy (the go command's default), into the module cache (in the
+# build tree when the environment names none).
+if not any(os.environ.get(k) for k in ("GOMODCACHE", "GOPATH", "HOME")):
+    os.environ["GOMODCACHE"] = os.path.join(hstest.BUILD, "go-mod")
 env = hstest.go_env()
 env.pop("GOPROXY", None)
 p = hstest.run([hstest.GO, "mod", "download"], cwd=SVC, env=env)
