@@ -27,6 +27,9 @@ typedef struct analysis_options {
     size_t ncontainers;
     const char **value_types;  /* --value-type NAME: the containers' value types */
     size_t nvalue_types;
+    const char **container_types; /* --container-type T: every Go map of type T
+                                     ("map[string]cache.Item") is a container */
+    size_t ncontainer_types;
     int no_auto_containers;    /* do not look for sync.Map globals */
     uint32_t min_instances;    /* --min-instances: a rooted closure cycle signature is a leak
                                   from this many instances (0 = ANALYSIS_MIN_INSTANCES) */

@@ -247,6 +247,15 @@ static inline uint64_t heap_obj_bytes(const heap *h, uint32_t obj)
     return h->obj_size[obj] - h->obj_hdr[obj];
 }
 
+/* Bytes before the program's view of node v: its malloc header (objects), 0 otherwise. */
+static inline uint32_t heap_node_hdr(const heap *h, uint32_t v)
+{
+    return v < h->nobj ? h->obj_hdr[v] : 0;
+}
+
+/* The node of the named global called name (data/bss symbol), or GRAPH_NONE. */
+uint32_t heap_global(const heap *h, const char *name);
+
 /* What object obj costs the heap: its slot, a malloc header included. Every byte count of a
  * report (summary, findings, histogram, profile, diff) adds these, so that they agree with
  * each other and with retained sizes; heap_obj_bytes is for reading the object's layout. */

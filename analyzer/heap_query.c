@@ -199,3 +199,12 @@ out:
     u64map_release(&want);
     return rc < 0 ? rc : HS_OK;
 }
+
+uint32_t heap_global(const heap *h, const char *name)
+{
+    for (uint32_t i = 0; i < h->naux; i++)
+        if (h->aux[i].kind == HEAP_NODE_GLOBAL &&
+            strcmp(strpool_get(&h->names, h->aux[i].name), name) == 0)
+            return h->nobj + i;
+    return GRAPH_NONE;
+}

@@ -15,7 +15,8 @@
 #include "views.h"
 
 static const char analyze_usage[] =
-    "usage: heapsift analyze DUMP [--binary BIN] [--container SYM]... [--value-type T]...\n"
+    "usage: heapsift analyze DUMP [--binary BIN] [--container EXPR]... [--container-type T]...\n"
+    "                        [--value-type T]... [--min-instances N]\n"
     "                        [--json FILE] [--html FILE] [--pprof FILE] [--dot FILE]\n"
     "                        [--folded FILE] [--top N] [--objects N] [--width N] [--no-auto]\n"
     "\n"
@@ -24,9 +25,12 @@ static const char analyze_usage[] =
     "each with the root and the path that holds it; then top retainers and a histogram.\n"
     "\n"
     "  --binary BIN      the program that wrote a raw dump (symbols, closures, types)\n"
-    "  --container SYM   a global whose contents count as 'inside' (repeatable); sync.Map\n"
-    "                    globals are recognised without it\n"
-    "  --value-type T    the containers' value type, e.g. main.Session (repeatable)\n"
+    "  --container EXPR  a container, by global or Go expression through fields\n"
+    "                    (main.srv.sessions.items; repeatable). sync.Maps, and Go maps of\n"
+    "                    the program's types that globals reach, are found without it\n"
+    "  --container-type T  every Go map of type T is a container (map[string]cache.Item)\n"
+    "  --value-type T    the containers' value type, e.g. main.Session (repeatable; needs\n"
+    "                    a container)\n"
     "  --no-auto         do not look for sync.Map globals\n"
     "  --min-instances N a rooted closure cycle is a leak from N instances of its\n"
     "                    signature (default 2: one instance is a singleton)\n"
@@ -72,8 +76,8 @@ typedef struct analyze_args {
     const char *before;
     const char *dump, *binary, *json, *dot, *folded, *html, *pprof, *pprof_base, *fail_on;
     const char *baseline;
-    const char **containers, **value_types;
-    size_t ncontainers, nvalue_types;
+    const char **containers, **value_types, **container_types;
+    size_t ncontainers, nvalue_types, ncontainer_types;
     long top, objects, width, min_instances, min_count;
     uint64_t min_bytes;
     int no_auto, timings;
@@ -103,7 +107,8 @@ static int parse_args(const char *cmd, int argc, char **argv, const char *usage,
         {"html", required_argument, 0, 'H'},    {"pprof", required_argument, 0, 'P'},
         {"pprof-base", required_argument, 0, 'B'}, {"width", required_argument, 0, 'w'},
         {"min-instances", required_argument, 0, 'I'}, {"baseline", required_argument, 0, 'L'},
-        {"min-count", required_argument, 0, 'C'}, {"help", no_argument, 0, 'h'},
+        {"min-count", required_argument, 0, 'C'}, {"container-type", required_argument, 0, 'K'},
+        {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
     memset(a, 0, sizeof *a);
@@ -121,6 +126,10 @@ static int parse_args(const char *cmd, int argc, char **argv, const char *usage,
             break;
         case 'V':
             if (push_arg(&a->value_types, &a->nvalue_types, optarg) < 0)
+                return -1;
+            break;
+        case 'K':
+            if (push_arg(&a->container_types, &a->ncontainer_types, optarg) < 0)
                 return -1;
             break;
         case 'j': a->json = optarg; break;
@@ -178,6 +187,7 @@ static void free_args(analyze_args *a)
 {
     free(a->containers);
     free(a->value_types);
+    free(a->container_types);
 }
 
 typedef struct file_sink {
@@ -294,6 +304,7 @@ static analysis *run(const char *cmd, const analyze_args *a, const char *path, s
     analysis_options o = {
         .containers = a->containers, .ncontainers = a->ncontainers,
         .value_types = a->value_types, .nvalue_types = a->nvalue_types,
+        .container_types = a->container_types, .ncontainer_types = a->ncontainer_types,
         .no_auto_containers = a->no_auto, .top_n = (size_t)a->top, .hist_n = (size_t)a->top,
         .folded_depth = a->folded ? 24 : 0, .min_instances = (uint32_t)a->min_instances,
     };

@@ -87,6 +87,7 @@ static void fill_cycle(report_finding *f, const char *reason, int with_path)
     set_objects(f, 0xc000200000, 2, 0x10);
     f->bytes = 64;
     f->retained_bytes = 4160;
+    f->instances = 1;
     f->evidence = xdup("scc");
     f->reason = xdup(reason);
     f->type = xdup("cycle of 2 objects through main.(*Payload).close-fm");
@@ -125,6 +126,10 @@ static report *full_report(void)
     r->in_use_objects = 50000, r->in_use_bytes = 6000000;
     r->garbage_objects = 1990, r->garbage_bytes = 290000;
     r->pending_objects = 3, r->pinned_objects = 7, r->fin_reachable_objects = 30;
+    const uint64_t cobj[REPORT_NCLASSES] = {50000, 37, 3, 1960};
+    const uint64_t cbytes[REPORT_NCLASSES] = {6000000, 4096, 256, 287104};
+    for (int k = 0; k < REPORT_NCLASSES; k++)
+        r->class_objects[k] = cobj[k], r->class_bytes[k] = cbytes[k];
     r->goroutines = 9, r->finalizers = 11, r->roots = 412, r->pointer_edges = 98765;
     r->containers = strv("main.registry", "main.cache");
     r->ncontainers = 2;
@@ -286,6 +291,7 @@ static const char golden_text[] =
     "   evidence:  scc\n"
     "   reason:    rooted\n"
     "   type:      cycle of 2 objects through main.(*Payload).close-fm\n"
+    "   instances: 1\n"
     "   holder:    stack frame goroutine 7 main.worker\n"
     "   path:      stack frame goroutine 7 main.worker 0xc000050f00 (96 B)\n"
     "              +0x20 -> closure main.(*Payload).close-fm 0xc000200000 (16 B)\n"
@@ -305,17 +311,17 @@ static const char golden_text[] =
     "              +0x0 -> sync.Map 0xc000400000 (4.0 KiB)\n"
     "   objects:   0xc000400000\n"
     "\n"
-    "Not leaks: 1 collectable item (unreachable; the GC frees it)\n"
+    "Not leaks: 1 item (collectable, in flight or singletons)\n"
     "  closure cycle: 2 objects, 64 B, retains 4.1 KiB: collectable reference cycle "
     "through closure main.(*Payload).close-fm\n"
     "\n"
     "Summary\n"
     "  objects              52000  6.0 MiB\n"
     "  in use               50000  5.7 MiB\n"
-    "  garbage               1990  283.2 KiB\n"
-    "  pending finalizers       3\n"
-    "  finalizer-pinned         7\n"
-    "  finalizer-reachable     30\n"
+    "  finalizer-held          37  4.0 KiB\n"
+    "  pending finalization     3  256 B\n"
+    "  garbage               1960  280.4 KiB\n"
+    "    finalizer-pinned       7\n"
     "  goroutines               9\n"
     "  finalizers              11\n"
     "  roots                  412\n"
@@ -379,10 +385,10 @@ static void test_text(void)
                  "Summary\n"
                  "  objects              0  0 B\n"
                  "  in use               0  0 B\n"
+                 "  finalizer-held       0  0 B\n"
+                 "  pending finalization 0  0 B\n"
                  "  garbage              0  0 B\n"
-                 "  pending finalizers   0\n"
-                 "  finalizer-pinned     0\n"
-                 "  finalizer-reachable  0\n"
+                 "    finalizer-pinned   0\n"
                  "  goroutines           0\n"
                  "  finalizers           0\n"
                  "  roots                0\n"
@@ -506,7 +512,7 @@ static void check_finding(const cJSON *o, const report_finding *f)
     static const char *const tail[REPORT_NKINDS] = {
         [REPORT_GHOST] = "container,holder,path,objects",
         [REPORT_FINALIZER_PINNED] = "holder,path,objects",
-        [REPORT_CLOSURE_CYCLE] = "holder,path,cycle,closures,objects",
+        [REPORT_CLOSURE_CYCLE] = "holder,path,instances,cycle,closures,objects",
         [REPORT_TOMBSTONE] = "container,holder,keys,path,objects",
     };
     char want[512], a[EMIT_ADDR_MAX];
@@ -602,7 +608,7 @@ static void check_report_json(const char *text, const report *r)
 
     const cJSON *s = get(j, "summary");
     check_keys(s, "objects,object_bytes,in_use_objects,in_use_bytes,garbage_objects,"
-                  "garbage_bytes,pending_objects,pinned_objects,fin_reachable_objects,"
+                  "garbage_bytes,pending_objects,pinned_objects,fin_reachable_objects,classes,"
                   "goroutines,finalizers,roots,pointer_edges,findings,info,containers,notes");
     CHECK(getn(s, "objects") == (double)r->objects);
     CHECK(getn(s, "object_bytes") == (double)r->object_bytes);
@@ -664,7 +670,10 @@ static void test_json(void)
                  "\"symbols\":null},\"summary\":{\"objects\":0,\"object_bytes\":0,"
                  "\"in_use_objects\":0,\"in_use_bytes\":0,\"garbage_objects\":0,"
                  "\"garbage_bytes\":0,\"pending_objects\":0,\"pinned_objects\":0,"
-                 "\"fin_reachable_objects\":0,\"goroutines\":0,\"finalizers\":0,\"roots\":0,"
+                 "\"fin_reachable_objects\":0,\"classes\":{\"in_use\":{\"objects\":0,\"bytes\":0},"
+                 "\"finalizer_held\":{\"objects\":0,\"bytes\":0},\"pending_finalization\":{"
+                 "\"objects\":0,\"bytes\":0},\"garbage\":{\"objects\":0,\"bytes\":0}},"
+                 "\"goroutines\":0,\"finalizers\":0,\"roots\":0,"
                  "\"pointer_edges\":0,\"findings\":0,\"info\":0,\"containers\":[],"
                  "\"notes\":[]},\"findings\":[],\"info\":[],\"top_retainers\":[],"
                  "\"histogram\":[]}\n");
@@ -816,7 +825,10 @@ static void test_model(void)
         CHECK(report_kind_parse(report_kind_name(k)) == k);
     CHECK_STR(report_kind_name(REPORT_FINALIZER_PINNED), "finalizer_pinned");
     CHECK_STR(report_kind_name(-1), "unknown");
-    CHECK(report_kind_parse("finalizer-pinned") == -1 && report_kind_parse(NULL) == -1);
+    CHECK(report_kind_parse("finalizer-pinned") == REPORT_FINALIZER_PINNED &&
+          report_kind_parse("Closure Cycles") == REPORT_CLOSURE_CYCLE &&
+          report_kind_parse("ghosts") == REPORT_GHOST && report_kind_parse("ghostly") == -1 &&
+          report_kind_parse("s") == -1 && report_kind_parse(NULL) == -1);
     CHECK_STR(report_node_kind_name(REPORT_NODE_FINALIZER), "finalizer");
     CHECK_STR(report_node_kind_name(6), "unknown");
     char *s = report_strfmt("%s/%d", "x", 7);
