@@ -448,10 +448,14 @@ int analysis_lasting_tree(analysis *a, const paths_tree **out, hs_error *err)
     if (!blocked)
         return nomem(err, "the roots that outlive goroutines");
     for (size_t i = 0; i < h->nroots; i++) {
-        uint32_t k = h->roots[i].kind;
+        uint32_t k = h->roots[i].kind, v = h->roots[i].node;
+        /* the runtime's own globals hold work in flight too: timers (a context's deadline),
+         * channels' waiting goroutines, the scheduler's queues */
+        int runtime = k == HEAP_ROOT_GLOBAL && v >= h->nobj &&
+                      !strncmp(strpool_get(&h->names, h->aux[v - h->nobj].name), "runtime.", 8);
         if (k == HEAP_ROOT_FRAME || k == HEAP_ROOT_CTXT || k == HEAP_ROOT_DEFER ||
-            k == HEAP_ROOT_PANIC)
-            blocked[h->roots[i].node] = 1;
+            k == HEAP_ROOT_PANIC || runtime)
+            blocked[v] = 1;
     }
     paths_opts o = {0, blocked, GRAPH_NONE};
     int rc = paths_bfs(h->g, h->roots, h->nroots, &o, &a->lasting, err);

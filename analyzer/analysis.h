@@ -104,10 +104,11 @@ typedef struct analysis {
     double wall;                          /* analysis_run, start to end */
 } analysis;
 
-/* The shortest paths from the roots that outlive the work in flight: globals, other roots and
- * queued finalizers, not goroutines' frames, contexts, defers or panics. What it does not
- * reach is held only by goroutine stacks. Computed on first use (one BFS); borrowed: owned by
- * a. */
+/* The shortest paths from the roots that outlive the work in flight: the program's globals,
+ * other roots and queued finalizers; not goroutines' frames, contexts, defers or panics, nor
+ * the runtime's globals (its timers, channel waiters and run queues hold work in flight too).
+ * What it does not reach is held only by work in flight. Computed on first use (one BFS);
+ * borrowed: owned by a. */
 int analysis_lasting_tree(analysis *a, const paths_tree **out, hs_error *err);
 
 /* Builds the model and runs every analysis and detector; *out receives the context with its
