@@ -1,6 +1,6 @@
 /* hs_grow.h - the one array grower of the tree: a flat array's capacity doubles from a first
- * size until it holds what is needed. The tables of formats/ (symbols, types, their codecs)
- * and analyzer/vec.h grow through it. */
+ * size until it holds what is needed. The tables of formats/ (symbols, types, their codecs),
+ * the in-memory sink of hs_io and analyzer/vec.h grow through it. */
 #ifndef HS_GROW_H
 #define HS_GROW_H
 
