@@ -388,15 +388,22 @@ const symtab_sym *symtab_get(const symtab *t, int kind, size_t i)
     return &t->syms[t->kstart[kind] + i];
 }
 
+/* The last symbol of kind k at or below addr, NULL when there is none; *n is how many of
+ * kind k are (its index + 1). */
+static const symtab_sym *last_below(const symtab *t, int k, uint64_t addr, size_t *n)
+{
+    *n = upper_bound(t, k, addr);
+    return *n ? &t->syms[t->kstart[k] + *n - 1] : NULL;
+}
+
 const symtab_sym *symtab_func_at(const symtab *t, uint64_t pc)
 {
     if (!t || !t->finished)
         return NULL;
-    size_t i = upper_bound(t, SYMTAB_FUNC, pc);
-    if (i == 0)
+    size_t i;
+    const symtab_sym *s = last_below(t, SYMTAB_FUNC, pc, &i);
+    if (!s)
         return NULL;
-    const symtab_sym *base = t->syms + t->kstart[SYMTAB_FUNC];
-    const symtab_sym *s = &base[i - 1];
     if (s->size > 0)
         return pc - s->addr < s->size ? s : NULL;
     /* size unknown: up to the next function, or to the end of .text for the last one */
@@ -411,20 +418,16 @@ const symtab_sym *symtab_func_entry(const symtab *t, uint64_t pc)
 {
     if (!t || !t->finished)
         return NULL;
-    size_t i = upper_bound(t, SYMTAB_FUNC, pc);
-    if (i == 0)
-        return NULL;
-    const symtab_sym *s = &t->syms[t->kstart[SYMTAB_FUNC] + i - 1];
-    return s->addr == pc ? s : NULL;
+    size_t i;
+    const symtab_sym *s = last_below(t, SYMTAB_FUNC, pc, &i);
+    return s && s->addr == pc ? s : NULL;
 }
 
 static const symtab_sym *covering(const symtab *t, int k, uint64_t addr)
 {
-    size_t i = upper_bound(t, k, addr);
-    if (i == 0)
-        return NULL;
-    const symtab_sym *s = &t->syms[t->kstart[k] + i - 1];
-    return addr - s->addr < s->size ? s : NULL;
+    size_t i;
+    const symtab_sym *s = last_below(t, k, addr, &i);
+    return s && addr - s->addr < s->size ? s : NULL;
 }
 
 const symtab_sym *symtab_data_at(const symtab *t, uint64_t addr, symtab_sym *anon)
