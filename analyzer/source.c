@@ -37,15 +37,22 @@ static int64_t fd_pread(void *ctx, void *buf, size_t n)
     }
 }
 
-static int load_json_section(source *s, uint32_t type, char **out, hs_error *err)
+/* Inflates the first metadata section of a type (at most SOURCE_MAX_META bytes) into *buf
+ * (the caller frees it); *buf stays NULL when the file has no such section. */
+static int read_meta(source *s, uint32_t type, uint8_t **buf, size_t *len, hs_error *err)
 {
     long i = hsd_find_section(s->hsd, type);
-    if (i < 0)
-        return HS_OK;
+    *buf = NULL;
+    *len = 0;
+    return i < 0 ? HS_OK : hsd_read_section(s->hsd, (size_t)i, SOURCE_MAX_META, buf, len, err);
+}
+
+static int load_json_section(source *s, uint32_t type, char **out, hs_error *err)
+{
     uint8_t *buf;
     size_t len;
-    int rc = hsd_read_section(s->hsd, (size_t)i, SOURCE_MAX_META, &buf, &len, err);
-    if (rc < 0)
+    int rc = read_meta(s, type, &buf, &len, err);
+    if (rc < 0 || !buf)
         return rc;
     char *text = realloc(buf, len + 1);
     if (!text) {
@@ -110,13 +117,9 @@ static int load_hsd(source *s, hs_error *err)
     if ((rc = load_json_section(s, HSD_SEC_META, &s->meta_json, err)) < 0 ||
         (rc = load_json_section(s, HSD_SEC_MANIFEST, &s->manifest_json, err)) < 0)
         return rc;
-    long si = hsd_find_section(s->hsd, HSD_SEC_SYMTAB);
-    if (si < 0)
-        return HS_OK;
     uint8_t *buf;
     size_t len;
-    rc = hsd_read_section(s->hsd, (size_t)si, SOURCE_MAX_META, &buf, &len, err);
-    if (rc < 0)
+    if ((rc = read_meta(s, HSD_SEC_SYMTAB, &buf, &len, err)) < 0 || !buf)
         return rc;
     rc = symtab_decode(buf, len, &s->syms, err);
     free(buf);
@@ -124,11 +127,7 @@ static int load_hsd(source *s, hs_error *err)
         hs_error_prefix(err, "symbol section");
         return rc;
     }
-    long ti = hsd_find_section(s->hsd, HSD_SEC_TYPES);
-    if (ti < 0)
-        return HS_OK;
-    rc = hsd_read_section(s->hsd, (size_t)ti, SOURCE_MAX_META, &buf, &len, err);
-    if (rc < 0)
+    if ((rc = read_meta(s, HSD_SEC_TYPES, &buf, &len, err)) < 0 || !buf)
         return rc;
     rc = typetab_decode(buf, len, &s->types, err);
     free(buf);

@@ -7,25 +7,14 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "hs_grow.h"
+
 /* Ensures room for `need` elements of `elem` bytes in *arr; returns 0 or -1 on overflow/OOM. */
 static inline int vec_reserve(void **arr, size_t *cap, size_t need, size_t elem)
 {
-    if (need <= *cap)
-        return 0;
-    size_t ncap = *cap ? *cap : 16;
-    while (ncap < need) {
-        if (ncap > SIZE_MAX / 2)
-            return -1;
-        ncap *= 2;
-    }
-    if (ncap > SIZE_MAX / elem)
-        return -1;
-    void *p = realloc(*arr, ncap * elem);
-    if (!p)
-        return -1;
-    *arr = p;
-    *cap = ncap;
-    return 0;
+    int fail = 0;
+    *arr = hs_grow(*arr, cap, need, elem, 16, &fail);
+    return fail ? -1 : 0;
 }
 
 /* Shrinks a malloc'd block to `bytes` (at least 1), keeping the old block when realloc fails:

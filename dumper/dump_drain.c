@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "dump_clock.h"
+#include "hs_io.h"
 
 #define DRAIN_CHUNK ((size_t)1 << 20)
 /* Batching: a reader blocked on the pipe is woken by every write of the runtime's 4 KiB
@@ -35,21 +36,6 @@ struct dump_drain {
     int write_errno; /* first spool write failure */
     int read_errno;  /* pipe read failure */
 };
-
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
 
 /* Waits until the pipe has data or end of stream (1), or until cancelled (0). A stalled
  * writer therefore never pins this thread: the capture can give up and join it. */
@@ -137,7 +123,7 @@ static void *drain_main(void *arg)
             break;
         if (!d->first_ns)
             d->first_ns = dump_clock_ns();
-        if (write_all(d->sfd, buf, (size_t)r) < 0) {
+        if (hs_fd_write(&d->sfd, buf, (size_t)r) < 0) { /* errno says why */
             d->write_errno = errno;
             d->bytes += (uint64_t)r;
             discard(d, buf);

@@ -212,15 +212,26 @@ static int is_internal(const char *name)
     return 0;
 }
 
+/* The first kept type (kinds[k] != 0) at k >= *i: sets *i to k and *r to its raw record and
+ * returns its slot in the table; NULL past the last. Both passes walk the types with it. */
+static typetab_type *next_kept(build *b, const uint8_t *kinds, size_t *i, const raw_type **r)
+{
+    for (; *i < b->g->ntypes; ++*i) {
+        if (kinds[*i]) {
+            *r = &b->g->types[*i];
+            return &b->tt[(*r)->id];
+        }
+    }
+    return NULL;
+}
+
 /* Pass 1: kind, name, size, runtime type and direct references of every type. */
 static void fill_types(build *b, const uint8_t *kinds)
 {
     gw *g = b->g;
-    for (size_t i = 0; i < g->ntypes; i++) {
-        const raw_type *r = &g->types[i];
-        if (!kinds[i])
-            continue;
-        typetab_type *ty = &b->tt[r->id];
+    const raw_type *r;
+    typetab_type *ty;
+    for (size_t i = 0; (ty = next_kept(b, kinds, &i, &r)); i++) {
         memset(ty, 0, sizeof *ty);
         ty->name = r->name ? r->name : "";
         ty->kind = kinds[i];
@@ -252,11 +263,9 @@ static void fill_types(build *b, const uint8_t *kinds)
 static void fill_links(build *b, const uint8_t *kinds)
 {
     gw *g = b->g;
-    for (size_t i = 0; i < g->ntypes; i++) {
-        const raw_type *r = &g->types[i];
-        if (!kinds[i])
-            continue;
-        typetab_type *ty = &b->tt[r->id];
+    const raw_type *r;
+    typetab_type *ty;
+    for (size_t i = 0; (ty = next_kept(b, kinds, &i, &r)); i++) {
         if (ty->kind == TYPETAB_STRUCT) {
             ty->first_field = (uint32_t)b->ntf;
             for (uint32_t j = 0; j < r->nfields; j++) {

@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hs_grow.h"
+
 int64_t hs_fd_read(void *ctx, void *buf, size_t n)
 {
     int fd = *(int *)ctx;
@@ -55,16 +57,10 @@ int hs_mem_write(void *ctx, const void *buf, size_t n)
     hs_mem_sink *s = ctx;
     if (n > SIZE_MAX - s->len)
         return HS_ERR_NOMEM;
-    if (s->len + n > s->cap) {
-        size_t cap = s->cap ? s->cap : 4096;
-        while (cap < s->len + n)
-            cap = cap > SIZE_MAX / 2 ? s->len + n : cap * 2;
-        uint8_t *d = realloc(s->data, cap);
-        if (!d)
-            return HS_ERR_NOMEM;
-        s->data = d;
-        s->cap = cap;
-    }
+    int fail = 0;
+    s->data = hs_grow(s->data, &s->cap, s->len + n, 1, 4096, &fail);
+    if (fail)
+        return HS_ERR_NOMEM;
     if (n)
         memcpy(s->data + s->len, buf, n);
     s->len += n;

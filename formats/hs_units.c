@@ -79,22 +79,30 @@ static uint64_t size_unit(const char *u)
     return 1ull << (10 * (at - prefixes + 1));
 }
 
-int hs_units_parse_size(const char *s, uint64_t *bytes, hs_error *err)
+/* Parses s as a number and a unit unit_of knows (its multiplier, 0 for none), scaled to at
+ * most max, into *out. The errors list the units (`units`) and say what is over max. */
+static int parse_scaled(const char *s, uint64_t (*unit_of)(const char *), const char *units,
+                        uint64_t max, const char *over, uint64_t *out, hs_error *err)
 {
-    number n;
+    number n = {0}; /* set on success: GCC cannot tell that failures return < 0 */
     uint64_t v;
     int rc = parse_number(s, &n, err);
     if (rc < 0)
         return rc;
-    uint64_t mul = size_unit(n.unit);
+    uint64_t mul = unit_of(n.unit);
     if (!mul)
         return hs_error_set(err, HS_ERR_ARG, (uint64_t)(n.unit - s),
-                            "unknown unit \"%.16s\" (use B, K, M, G or T, optionally followed by "
-                            "B or iB)", n.unit);
-    if (scale(&n, mul, UINT64_MAX, &v) < 0)
-        return hs_error_set(err, HS_ERR_ARG, 0, "too large (over 16 EiB)");
-    *bytes = v;
+                            "unknown unit \"%.16s\" (use %s)", n.unit, units);
+    if (scale(&n, mul, max, &v) < 0)
+        return hs_error_set(err, HS_ERR_ARG, 0, "%s", over);
+    *out = v;
     return HS_OK;
+}
+
+int hs_units_parse_size(const char *s, uint64_t *bytes, hs_error *err)
+{
+    return parse_scaled(s, size_unit, "B, K, M, G or T, optionally followed by B or iB",
+                        UINT64_MAX, "too large (over 16 EiB)", bytes, err);
 }
 
 /* Nanoseconds per duration unit, 0 when u is not one. */
@@ -115,19 +123,12 @@ static uint64_t time_unit(const char *u)
 
 int hs_units_parse_duration(const char *s, int64_t *ns, hs_error *err)
 {
-    number n;
     uint64_t v;
-    int rc = parse_number(s, &n, err);
-    if (rc < 0)
-        return rc;
-    uint64_t mul = time_unit(n.unit);
-    if (!mul)
-        return hs_error_set(err, HS_ERR_ARG, (uint64_t)(n.unit - s),
-                            "unknown unit \"%.16s\" (use ns, us, ms, s, m or h)", n.unit);
-    if (scale(&n, mul, INT64_MAX, &v) < 0)
-        return hs_error_set(err, HS_ERR_ARG, 0, "too long (over 292 years)");
-    *ns = (int64_t)v;
-    return HS_OK;
+    int rc = parse_scaled(s, time_unit, "ns, us, ms, s, m or h", INT64_MAX,
+                          "too long (over 292 years)", &v, err);
+    if (rc >= 0)
+        *ns = (int64_t)v;
+    return rc;
 }
 
 int hs_units_parse_count(const char *s, uint64_t min, uint64_t max, uint64_t *n, hs_error *err)

@@ -1,11 +1,14 @@
 /* hsd_internal.h - what the .hsd writer (hsd_write.c), reader (hsd_read.c) and stream
  * (hsd_stream.c) share: the layout constants of formats/HSD.md, little-endian loads, the CRC
- * helpers, the reader's chunk index and the chunk inflater. Not part of the public API (hsd.h).
+ * helpers, the reader's chunk index, the chunk inflater and starting the (de)compression
+ * threads. Not part of the public API (hsd.h).
  */
 #ifndef HSD_INTERNAL_H
 #define HSD_INTERNAL_H
 
+#include <pthread.h>
 #include <stdint.h>
+#include <string.h>
 #include <zlib.h>
 
 #include "hsd.h"
@@ -78,5 +81,20 @@ int hsd_inflate_chunk(const hsd_reader *r, z_stream *zs, size_t sec, uint32_t k,
 
 /* inflateInit on a zeroed zs. */
 int hsd_zinit(z_stream *zs, hs_error *err);
+
+/* Starts n threads running fn(arg) into th[0..n), *started counting those running, so that
+ * on failure the caller stops and joins exactly them; `what` names a thread in the error. */
+static inline int hsd_start_threads(pthread_t *th, int n, void *(*fn)(void *), void *arg,
+                                    const char *what, int *started, hs_error *err)
+{
+    for (int i = 0; i < n; i++) {
+        int terr = pthread_create(&th[i], NULL, fn, arg);
+        if (terr)
+            return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "starting %s thread: %s", what,
+                                strerror(terr));
+        *started = i + 1;
+    }
+    return HS_OK;
+}
 
 #endif

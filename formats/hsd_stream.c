@@ -173,15 +173,9 @@ int hsd_stream_open(const hsd_reader *r, size_t section, int threads, hsd_stream
                 goto out;
             }
         }
-        for (int i = 0; i < threads - 1; i++) {
-            int terr = pthread_create(&s->th[i], NULL, stream_worker, s);
-            if (terr) {
-                rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET,
-                                  "starting an inflate thread: %s", strerror(terr));
-                goto out;
-            }
-            s->nthreads = i + 1;
-        }
+        if ((rc = hsd_start_threads(s->th, threads - 1, stream_worker, s, "an inflate",
+                                    &s->nthreads, err)) < 0)
+            goto out;
     }
     *out = s;
     s = NULL;

@@ -385,15 +385,9 @@ int hsd_writer_new(hs_writer sink, const hsd_writer_options *opts, hsd_writer **
         rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "allocating threads");
         goto out;
     }
-    for (int i = 0; i < o.threads; i++) {
-        int terr = pthread_create(&w->threads[i], NULL, writer_worker, w);
-        if (terr) {
-            rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET,
-                              "starting a compression thread: %s", strerror(terr));
-            goto out;
-        }
-        w->nthreads = i + 1;
-    }
+    if ((rc = hsd_start_threads(w->threads, o.threads, writer_worker, w, "a compression",
+                                &w->nthreads, err)) < 0)
+        goto out;
     *out = w;
     w = NULL;
 out:

@@ -52,16 +52,10 @@ static size_t pool_put(symtab *t, const char *s, size_t len)
     if (len > SIZE_MAX / 2 - t->pool_len - 1)
         return (size_t)-1;
     size_t need = t->pool_len + len + 1;
-    if (need > t->pool_cap) {
-        size_t cap = t->pool_cap ? t->pool_cap : 4096;
-        while (cap < need)
-            cap *= 2;
-        char *p = realloc(t->pool, cap);
-        if (!p)
-            return (size_t)-1;
-        t->pool = p;
-        t->pool_cap = cap;
-    }
+    int fail = 0;
+    t->pool = hs_grow(t->pool, &t->pool_cap, need, 1, 4096, &fail);
+    if (fail)
+        return (size_t)-1;
     size_t off = t->pool_len;
     if (len)
         memcpy(t->pool + off, s, len);
@@ -104,24 +98,6 @@ int symtab_add(symtab *t, int kind, uint64_t addr, uint64_t size, const char *na
     return HS_OK;
 }
 
-/* The array p (capacity *cap elements of `elem` bytes) with room for `need` elements, the
- * capacity doubling from `first`. When out of memory or the size overflows, returns p
- * unchanged and sets *fail. */
-void *symtab_grow(void *p, size_t *cap, size_t need, size_t elem, size_t first, int *fail)
-{
-    if (need <= *cap)
-        return p;
-    size_t c = *cap ? *cap : first;
-    while (c < need && c <= SIZE_MAX / 2)
-        c *= 2;
-    void *q = c >= need && c <= SIZE_MAX / elem ? realloc(p, c * elem) : NULL;
-    if (!q) {
-        *fail = 1;
-        return p;
-    }
-    *cap = c;
-    return q;
-}
 int symtab_add_stack_objects(symtab *t, uint64_t entry, const symtab_stkobj *objs, size_t n,
                              hs_error *err)
 {
@@ -155,14 +131,13 @@ int symtab_add_stack_objects(symtab *t, uint64_t entry, const symtab_stkobj *obj
         return hs_error_set(err, HS_ERR_LIMIT, HS_NO_OFFSET, "more than %u bytes of stack "
                             "object masks", SYMTAB_STKOBJ_MAX_MASK_BYTES);
     int fail = 0;
-    t->stkobjs = symtab_grow(t->stkobjs, &t->stkobjs_cap, t->nstkobjs + n, sizeof *t->stkobjs,
-                             64, &fail);
-    t->stkmask_off = symtab_grow(t->stkmask_off, &t->stkmask_off_cap, t->nstkobjs + n,
-                                 sizeof *t->stkmask_off, 64, &fail);
-    t->stkmasks = symtab_grow(t->stkmasks, &t->stkmasks_cap, t->stkmasks_len + masks, 1, 256,
-                              &fail);
-    t->stkfuncs = symtab_grow(t->stkfuncs, &t->stkfuncs_cap, t->nstkfuncs + 1,
-                              sizeof *t->stkfuncs, 64, &fail);
+    t->stkobjs = hs_grow(t->stkobjs, &t->stkobjs_cap, t->nstkobjs + n, sizeof *t->stkobjs,
+                         64, &fail);
+    t->stkmask_off = hs_grow(t->stkmask_off, &t->stkmask_off_cap, t->nstkobjs + n,
+                             sizeof *t->stkmask_off, 64, &fail);
+    t->stkmasks = hs_grow(t->stkmasks, &t->stkmasks_cap, t->stkmasks_len + masks, 1, 256, &fail);
+    t->stkfuncs = hs_grow(t->stkfuncs, &t->stkfuncs_cap, t->nstkfuncs + 1,
+                          sizeof *t->stkfuncs, 64, &fail);
     if (fail)
         return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "stack objects");
     stk_func *f = &t->stkfuncs[t->nstkfuncs++];
@@ -293,14 +268,10 @@ static int add_gaps(symtab *t, const char *secname, symtab_range r, int k, size_
         if (i < n && s[i].addr < r.end)
             next = s[i].addr > cur ? s[i].addr : cur;
         if (next > cur) {
-            if (t->ngaps == *cap) {
-                size_t nc = *cap ? *cap * 2 : 256;
-                anon_gap *g = realloc(t->gaps, nc * sizeof *g);
-                if (!g)
-                    return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "anonymous statics");
-                t->gaps = g;
-                *cap = nc;
-            }
+            int fail = 0;
+            t->gaps = hs_grow(t->gaps, cap, t->ngaps + 1, sizeof *t->gaps, 256, &fail);
+            if (fail)
+                return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "anonymous statics");
             char name[64];
             int len = snprintf(name, sizeof name, "%s.anon+0x%llx", secname,
                                (unsigned long long)(cur - r.start));
@@ -417,15 +388,22 @@ const symtab_sym *symtab_get(const symtab *t, int kind, size_t i)
     return &t->syms[t->kstart[kind] + i];
 }
 
+/* The last symbol of kind k at or below addr, NULL when there is none; *n is how many of
+ * kind k are (its index + 1). */
+static const symtab_sym *last_below(const symtab *t, int k, uint64_t addr, size_t *n)
+{
+    *n = upper_bound(t, k, addr);
+    return *n ? &t->syms[t->kstart[k] + *n - 1] : NULL;
+}
+
 const symtab_sym *symtab_func_at(const symtab *t, uint64_t pc)
 {
     if (!t || !t->finished)
         return NULL;
-    size_t i = upper_bound(t, SYMTAB_FUNC, pc);
-    if (i == 0)
+    size_t i;
+    const symtab_sym *s = last_below(t, SYMTAB_FUNC, pc, &i);
+    if (!s)
         return NULL;
-    const symtab_sym *base = t->syms + t->kstart[SYMTAB_FUNC];
-    const symtab_sym *s = &base[i - 1];
     if (s->size > 0)
         return pc - s->addr < s->size ? s : NULL;
     /* size unknown: up to the next function, or to the end of .text for the last one */
@@ -440,20 +418,16 @@ const symtab_sym *symtab_func_entry(const symtab *t, uint64_t pc)
 {
     if (!t || !t->finished)
         return NULL;
-    size_t i = upper_bound(t, SYMTAB_FUNC, pc);
-    if (i == 0)
-        return NULL;
-    const symtab_sym *s = &t->syms[t->kstart[SYMTAB_FUNC] + i - 1];
-    return s->addr == pc ? s : NULL;
+    size_t i;
+    const symtab_sym *s = last_below(t, SYMTAB_FUNC, pc, &i);
+    return s && s->addr == pc ? s : NULL;
 }
 
 static const symtab_sym *covering(const symtab *t, int k, uint64_t addr)
 {
-    size_t i = upper_bound(t, k, addr);
-    if (i == 0)
-        return NULL;
-    const symtab_sym *s = &t->syms[t->kstart[k] + i - 1];
-    return addr - s->addr < s->size ? s : NULL;
+    size_t i;
+    const symtab_sym *s = last_below(t, k, addr, &i);
+    return s && addr - s->addr < s->size ? s : NULL;
 }
 
 const symtab_sym *symtab_data_at(const symtab *t, uint64_t addr, symtab_sym *anon)

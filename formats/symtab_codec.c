@@ -213,7 +213,7 @@ static int decode_stack_objects(symtab *t, decoder *d)
             goto out;
         }
         int fail = 0;
-        objs = symtab_grow(objs, &cap, (size_t)count, sizeof *objs, 16, &fail);
+        objs = hs_grow(objs, &cap, (size_t)count, sizeof *objs, 16, &fail);
         if (fail) {
             rc = hs_error_set(d->err, HS_ERR_NOMEM, HS_NO_OFFSET, "stack objects");
             goto out;

@@ -1,12 +1,14 @@
 /* symtab_internal.h - what the symbol table (symtab.c) and its SYMTAB section codec
- * (symtab_codec.c) share: the table's layout (struct symtab and its build-time records), the
- * array grower and the stack-object mask size. Not part of the public API (symtab.h). */
+ * (symtab_codec.c) share: the table's layout (struct symtab and its build-time records) and
+ * the stack-object mask size; their arrays grow with hs_grow.h. Not part of the public API
+ * (symtab.h). */
 #ifndef SYMTAB_INTERNAL_H
 #define SYMTAB_INTERNAL_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hs_grow.h"
 #include "symtab.h"
 
 #define NKINDS 5 /* kinds are 1..4; index 0 unused */
@@ -61,11 +63,6 @@ struct symtab {
     size_t nstkfuncs, stkfuncs_cap;
     int finished;
 };
-
-/* The array p (capacity *cap elements of `elem` bytes) with room for `need` elements, the
- * capacity doubling from `first`. When out of memory or the size overflows, returns p
- * unchanged and sets *fail. */
-void *symtab_grow(void *p, size_t *cap, size_t need, size_t elem, size_t first, int *fail);
 
 /* Bytes of a stack object's pointer mask of ptr_words bits. */
 static inline size_t symtab_mask_bytes(uint32_t ptr_words)

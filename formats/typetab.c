@@ -54,22 +54,6 @@ typetab_info *typetab_info_mut(typetab *t)
     return &t->info;
 }
 
-void *typetab_grow(void *p, size_t *cap, size_t need, size_t elem, size_t first, int *fail)
-{
-    if (need <= *cap)
-        return p;
-    size_t c = *cap ? *cap : first;
-    while (c < need && c <= SIZE_MAX / 2)
-        c *= 2;
-    void *q = c >= need && c <= SIZE_MAX / elem ? realloc(p, c * elem) : NULL;
-    if (!q) {
-        *fail = 1;
-        return p;
-    }
-    *cap = c;
-    return q;
-}
-
 int typetab_set_pool(typetab *t, const char *pool, size_t len, hs_error *err)
 {
     if (len == 0 || len > UINT32_MAX || pool[len - 1] != '\0')
@@ -138,7 +122,7 @@ static int64_t intern(typetab *t, const char *name, hs_error *err)
     if (t->pool_len + n + 1 > UINT32_MAX - 1)
         return hs_error_set(err, HS_ERR_LIMIT, HS_NO_OFFSET, "typetab: names exceed 4 GiB");
     int fail = 0;
-    t->pool = typetab_grow(t->pool, &t->pool_cap, t->pool_len + n + 1, 1, 4096, &fail);
+    t->pool = hs_grow(t->pool, &t->pool_cap, t->pool_len + n + 1, 1, 4096, &fail);
     if (fail)
         return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "typetab: names");
     size_t off = t->pool_len;
@@ -153,8 +137,7 @@ static int64_t intern(typetab *t, const char *name, hs_error *err)
 static int names_room(typetab *t, int k, size_t have, size_t more)
 {
     int fail = 0;
-    t->names[k] = typetab_grow(t->names[k], &t->names_cap[k], have + more, sizeof(uint32_t),
-                               64, &fail);
+    t->names[k] = hs_grow(t->names[k], &t->names_cap[k], have + more, sizeof(uint32_t), 64, &fail);
     return fail ? -1 : 0;
 }
 
@@ -196,10 +179,9 @@ int typetab_add_type_at(typetab *t, const typetab_type *ty, uint32_t name,
                                 "%zu: unknown flags 0x%x or bad name", t->ntypes, i,
                                 fields[i].flags);
     int fail = 0;
-    t->types = typetab_grow(t->types, &t->types_cap, t->ntypes + 1, sizeof *t->types, 256,
-                            &fail);
-    t->fields = typetab_grow(t->fields, &t->fields_cap, t->nfields + nfields,
-                             sizeof *t->fields, 256, &fail);
+    t->types = hs_grow(t->types, &t->types_cap, t->ntypes + 1, sizeof *t->types, 256, &fail);
+    t->fields = hs_grow(t->fields, &t->fields_cap, t->nfields + nfields,
+                        sizeof *t->fields, 256, &fail);
     if (fail || names_room(t, NM_TYPE, t->ntypes, 1) < 0 ||
         names_room(t, NM_FIELD, t->nfields, nfields) < 0)
         return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "typetab: types");
@@ -257,8 +239,8 @@ int typetab_add_global_at(typetab *t, uint32_t name, uint64_t addr, uint32_t typ
     if (name >= t->pool_len)
         return hs_error_set(err, HS_ERR_ARG, HS_NO_OFFSET, "typetab_add_global: bad name");
     int fail = 0;
-    t->globals = typetab_grow(t->globals, &t->globals_cap, t->nglobals + 1,
-                              sizeof *t->globals, 256, &fail);
+    t->globals = hs_grow(t->globals, &t->globals_cap, t->nglobals + 1,
+                         sizeof *t->globals, 256, &fail);
     if (fail || names_room(t, NM_GLOBAL, t->nglobals, 1) < 0)
         return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "typetab: globals");
     t->globals[t->nglobals] = (typetab_global){NULL, addr, type};
@@ -316,10 +298,8 @@ int typetab_add_func_at(typetab *t, uint32_t name, uint64_t low, uint64_t high,
                                 "offset", (unsigned long long)low, i);
     }
     int fail = 0;
-    t->funcs = typetab_grow(t->funcs, &t->funcs_cap, t->nfuncs + 1, sizeof *t->funcs, 256,
-                            &fail);
-    t->vars = typetab_grow(t->vars, &t->vars_cap, t->nvars + nvars, sizeof *t->vars, 256,
-                           &fail);
+    t->funcs = hs_grow(t->funcs, &t->funcs_cap, t->nfuncs + 1, sizeof *t->funcs, 256, &fail);
+    t->vars = hs_grow(t->vars, &t->vars_cap, t->nvars + nvars, sizeof *t->vars, 256, &fail);
     if (fail || names_room(t, NM_FUNC, t->nfuncs, 1) < 0 ||
         names_room(t, NM_VAR, t->nvars, nvars) < 0)
         return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "typetab: functions");

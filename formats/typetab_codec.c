@@ -201,10 +201,10 @@ static int at_record(decoder *d, int rc, size_t at)
 static int room(decoder *d, dec_bufs *b, size_t fields, size_t vars)
 {
     int fail = 0;
-    b->fields = typetab_grow(b->fields, &b->fields_cap, fields, sizeof *b->fields, 16, &fail);
-    b->vars = typetab_grow(b->vars, &b->vars_cap, vars, sizeof *b->vars, 16, &fail);
-    b->names = typetab_grow(b->names, &b->names_cap, fields > vars ? fields : vars,
-                            sizeof *b->names, 16, &fail);
+    b->fields = hs_grow(b->fields, &b->fields_cap, fields, sizeof *b->fields, 16, &fail);
+    b->vars = hs_grow(b->vars, &b->vars_cap, vars, sizeof *b->vars, 16, &fail);
+    b->names = hs_grow(b->names, &b->names_cap, fields > vars ? fields : vars,
+                       sizeof *b->names, 16, &fail);
     return fail ? hs_error_set(d->err, HS_ERR_NOMEM, HS_NO_OFFSET, "typetab: decoding") : 0;
 }
 
@@ -263,8 +263,7 @@ static int decode_func(typetab *t, decoder *d, dec_bufs *b, uint64_t *low)
         return hs_error_set(d->err, HS_ERR_FORMAT, at, "typetab: function pcs wrap");
     *low += delta;
     int fail = 0;
-    b->at[3] = typetab_grow(b->at[3], &b->at_cap[3], t->nvars + nv, sizeof(uint64_t), 64,
-                            &fail);
+    b->at[3] = hs_grow(b->at[3], &b->at_cap[3], t->nvars + nv, sizeof(uint64_t), 64, &fail);
     if (fail)
         return hs_error_set(d->err, HS_ERR_NOMEM, HS_NO_OFFSET, "typetab: decoding");
     for (uint64_t j = 0; j < nv; j++) {
@@ -357,7 +356,7 @@ static int decode_body(typetab *t, decoder *d, dec_bufs *b)
     int fail = 0;
     if ((rc = dec_count(d, &n, MIN_TYPE, "types")) < 0)
         return rc;
-    b->at[0] = typetab_grow(b->at[0], &b->at_cap[0], n, sizeof(uint64_t), 16, &fail);
+    b->at[0] = hs_grow(b->at[0], &b->at_cap[0], n, sizeof(uint64_t), 16, &fail);
     if (fail)
         return hs_error_set(d->err, HS_ERR_NOMEM, HS_NO_OFFSET, "typetab: decoding");
     for (uint64_t i = 0; i < n; i++) {
@@ -367,7 +366,7 @@ static int decode_body(typetab *t, decoder *d, dec_bufs *b)
     }
     if ((rc = dec_count(d, &n, MIN_GLOBAL, "globals")) < 0)
         return rc;
-    b->at[1] = typetab_grow(b->at[1], &b->at_cap[1], n, sizeof(uint64_t), 16, &fail);
+    b->at[1] = hs_grow(b->at[1], &b->at_cap[1], n, sizeof(uint64_t), 16, &fail);
     if (fail)
         return hs_error_set(d->err, HS_ERR_NOMEM, HS_NO_OFFSET, "typetab: decoding");
     uint64_t addr = 0;
@@ -388,7 +387,7 @@ static int decode_body(typetab *t, decoder *d, dec_bufs *b)
     }
     if ((rc = dec_count(d, &n, MIN_FUNC, "functions")) < 0)
         return rc;
-    b->at[2] = typetab_grow(b->at[2], &b->at_cap[2], n, sizeof(uint64_t), 16, &fail);
+    b->at[2] = hs_grow(b->at[2], &b->at_cap[2], n, sizeof(uint64_t), 16, &fail);
     if (fail)
         return hs_error_set(d->err, HS_ERR_NOMEM, HS_NO_OFFSET, "typetab: decoding");
     uint64_t low = 0;

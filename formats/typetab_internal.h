@@ -1,6 +1,6 @@
 /* typetab_internal.h - what the type table (typetab.c, typetab_mask.c) and its codec
- * (typetab_codec.c) share: the table's layout, the array grower, adding records by pool
- * offset, and finishing with the input offsets of the records so that the decoder's errors
+ * (typetab_codec.c) share: the table's layout (its arrays grow with hs_grow.h), adding records
+ * by pool offset, and finishing with the input offsets of the records so that the decoder's errors
  * name them. Not part of the public API (typetab.h). */
 #ifndef TYPETAB_INTERNAL_H
 #define TYPETAB_INTERNAL_H
@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hs_grow.h"
 #include "typetab.h"
 
 /* Name offsets into the pool, one array per record kind, while the table is built (the pool
@@ -47,11 +48,6 @@ struct typetab {
 typedef struct typetab_where {
     const uint64_t *type, *global, *func, *var;
 } typetab_where;
-
-/* The array p (capacity *cap elements of `elem` bytes) with room for `need` elements, the
- * capacity doubling from `first`. When out of memory or the size overflows, returns p
- * unchanged and sets *fail. */
-void *typetab_grow(void *p, size_t *cap, size_t need, size_t elem, size_t first, int *fail);
 
 /* Replaces the pool with a copy of a decoded one (len bytes, the last a NUL). */
 int typetab_set_pool(typetab *t, const char *pool, size_t len, hs_error *err);

@@ -190,6 +190,26 @@ static void free_args(analyze_args *a)
     free(a->container_types);
 }
 
+/* parse_args for a command: 0 to go on; else 1, with the exit status the command stops with in
+ * *status (CLI_OK after --help, CLI_BAD after a usage error). */
+static int parse_cmd(const char *cmd, int argc, char **argv, const char *usage, int two_dumps,
+                     analyze_args *a, int *status)
+{
+    int p = parse_args(cmd, argc, argv, usage, two_dumps, a);
+    if (p)
+        *status = p > 0 ? CLI_OK : CLI_BAD;
+    return p != 0;
+}
+
+/* Frees a command's arguments, an analysis and its source (both may be NULL); returns status. */
+static int finish_cmd(analyze_args *a, analysis *an, source *src, int status)
+{
+    analysis_free(an);
+    source_close(src);
+    free_args(a);
+    return status;
+}
+
 typedef struct file_sink {
     FILE *f;
 } file_sink;
@@ -359,18 +379,12 @@ int cmd_analyze(int argc, char **argv)
     source *src = NULL;
     analysis *an = NULL;
     int status = CLI_BAD;
-    int p = parse_args("analyze", argc, argv, analyze_usage, 0, &a);
-    if (p) {
-        status = p > 0 ? CLI_OK : CLI_BAD;
+    if (parse_cmd("analyze", argc, argv, analyze_usage, 0, &a, &status))
         goto out;
-    }
     if ((an = run("analyze", &a, a.dump, &src)) && prepare_views("analyze", &a, an, NULL) == 0)
         status = write_reports("analyze", &a, an->rep);
 out:
-    analysis_free(an);
-    source_close(src);
-    free_args(&a);
-    return status;
+    return finish_cmd(&a, an, src, status);
 }
 
 /* Parses "ghost,closure_cycle" / "all" into a kind mask; -1 on an unknown name. */
@@ -420,13 +434,10 @@ int cmd_check(int argc, char **argv)
     source *src = NULL;
     analysis *an = NULL;
     baseline *base = NULL;
-    int status = CLI_BAD;
-    int p = parse_args("check", argc, argv, check_usage, 0, &a);
-    if (p) {
-        status = p > 0 ? CLI_OK : CLI_BAD;
-        goto out;
-    }
     unsigned mask;
+    int status = CLI_BAD;
+    if (parse_cmd("check", argc, argv, check_usage, 0, &a, &status))
+        goto out;
     if (!a.fail_on || parse_kinds(a.fail_on, &mask) < 0) {
         status = cli_fail("check", "--fail-on takes kinds: ghost, finalizer_pinned "
                                    "(finalizer-pinned), closure_cycle (closure cycle), "
@@ -463,10 +474,7 @@ int cmd_check(int argc, char **argv)
     status = !ok ? CLI_BAD : k ? CLI_FOUND : CLI_OK;
 out:
     baseline_free(base);
-    analysis_free(an);
-    source_close(src);
-    free_args(&a);
-    return status;
+    return finish_cmd(&a, an, src, status);
 }
 
 int cmd_diff(int argc, char **argv)
@@ -475,11 +483,8 @@ int cmd_diff(int argc, char **argv)
     source *src_before = NULL, *src_after = NULL;
     analysis *before = NULL, *after = NULL;
     int status = CLI_BAD;
-    int p = parse_args("diff", argc, argv, diff_usage, 1, &a);
-    if (p) {
-        status = p > 0 ? CLI_OK : CLI_BAD;
+    if (parse_cmd("diff", argc, argv, diff_usage, 1, &a, &status))
         goto out;
-    }
     before = run("diff", &a, a.before, &src_before);
     after = before ? run("diff", &a, a.dump, &src_after) : NULL;
     if (after) {
@@ -496,9 +501,6 @@ int cmd_diff(int argc, char **argv)
     }
 out:
     analysis_free(before);
-    analysis_free(after);
     source_close(src_before);
-    source_close(src_after);
-    free_args(&a);
-    return status;
+    return finish_cmd(&a, after, src_after, status);
 }

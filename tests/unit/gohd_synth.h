@@ -24,6 +24,7 @@
 
 #include "gohd.h"
 #include "gohdw.h"
+#include "hs_grow.h"
 
 typedef struct gohd_synth {
     uint8_t *data; /* the dump so far (owned; gohd_synth_release frees it) */
@@ -52,19 +53,8 @@ static inline uint8_t *gohd_synth_reserve(gohd_synth *s, size_t n)
         s->failed = 1;
         return NULL;
     }
-    if (s->len + n > s->cap) {
-        size_t cap = s->cap ? s->cap : 4096;
-        while (cap < s->len + n)
-            cap = cap > SIZE_MAX / 2 ? s->len + n : cap * 2;
-        uint8_t *d = realloc(s->data, cap);
-        if (!d) {
-            s->failed = 1;
-            return NULL;
-        }
-        s->data = d;
-        s->cap = cap;
-    }
-    return s->data + s->len;
+    s->data = hs_grow(s->data, &s->cap, s->len + n, 1, 4096, &s->failed);
+    return s->failed ? NULL : s->data + s->len;
 }
 
 static inline void gohd_synth_raw(gohd_synth *s, const void *p, size_t n)

@@ -132,20 +132,17 @@ static void ref_dominators(const graph *g, const graph_root *roots, size_t nroot
     const uint32_t *ioff = graph_in_offsets(g), *isrc = graph_in_src(g);
     uint32_t *vsucc = malloc((graph_edge_count(g) + nroots + 1) * sizeof *vsucc), nvs = 0;
     uint8_t *from_vr = calloc(n + 1, 1);
-    for (size_t i = 0; i < nroots; i++) {
-        uint32_t v = roots[i].node;
-        if ((flags & DOM_EXCLUDE_FINALIZER) && (roots[i].flags & GRAPH_ROOT_FINALIZER))
-            continue;
-        if (roots[i].flags & GRAPH_ROOT_SCAN) {
-            for (uint32_t e = off[v]; e < off[v + 1]; e++)
-                if (dst[e] != v)
-                    vsucc[nvs++] = dst[e];
-        } else {
-            vsucc[nvs++] = v;
+    /* The virtual root's edges: to a plain root's node, or from a scan root to each node its
+     * node points to (a self edge is not one: the root node itself is not reached). */
+    for (const graph_root *r = roots; r < roots + nroots; r++) {
+        int dropped = (flags & DOM_EXCLUDE_FINALIZER) && (r->flags & GRAPH_ROOT_FINALIZER);
+        int scan = (r->flags & GRAPH_ROOT_SCAN) != 0;
+        for (uint32_t k = 0; !dropped && k < (scan ? off[r->node + 1] - off[r->node] : 1); k++) {
+            uint32_t w = scan ? dst[off[r->node] + k] : r->node;
+            if (!scan || w != r->node)
+                from_vr[vsucc[nvs++] = w] = 1;
         }
     }
-    for (uint32_t i = 0; i < nvs; i++)
-        from_vr[vsucc[i]] = 1;
 
     /* Postorder by an iterative DFS (frames: node, next edge). */
     uint32_t *post = malloc((n + 1) * sizeof *post), *order = malloc((n + 1) * sizeof *order);
