@@ -187,7 +187,9 @@ static int fits_now(const heap *h, uint32_t obj, const typetab_type *t, int back
     uint64_t bytes = heap_obj_bytes(h, obj), hdr = h->obj_hdr[obj], ps = h->ptr_size;
     if (!t->size || t->size > bytes)
         return 0;
-    if (!backing && bytes > t->size + t->size / 4 + 16) /* more than a size class's slack */
+    /* more than a size class's slack; the runtime allocates some of its structs with a longer
+     * trailing array than DWARF declares (runtime.itabTableType's entries) */
+    if (!backing && bytes > t->size + t->size / 4 + 16 && !runtime_struct(t))
         return 0;
     size_t n;
     int complete;
@@ -458,6 +460,21 @@ static void assign(typer *ty, uint32_t dst, const pointee *p, uint32_t alt, int 
     const typetab_type *t = typetab_type_get(ty->tt, p->type);
     if (!t)
         return;
+    /* A swiss map's dirPtr names a directory of tables, or its one group while the map is
+     * small; a group starts with its control word, never a pointer, and a directory with one:
+     * without a pointer at 0 the group reading goes first (a directory's all-pointer mask
+     * would fit a group's objects too). */
+    const heap_shape *sh = &h->shapes[h->obj_shape[dst]];
+    if (alt != TYPETAB_NONE && (!sh->nptrs || h->shape_ptrs[sh->kept_at] != h->obj_hdr[dst])) {
+        const typetab_type *g = typetab_type_get(ty->tt, alt);
+        int g_backing = g && heap_obj_bytes(h, dst) >= 2 * g->size;
+        if (g && fits(ty, dst, g, g_backing)) {
+            h->obj_type[dst] = heap_type_of(ty, alt, g_backing);
+            h->obj_tsrc[dst] = (uint8_t)src;
+            enqueue(ty, dst);
+            return;
+        }
+    }
     /* A pointer to one of the runtime's own structs may name the first of an array of them
      * (a map's buckets). */
     int backing = p->backing ||
@@ -653,6 +670,14 @@ static void check_runtime_types(typer *ty)
             ty->st->untyped++;
             if (ht->addr && ht->size)
                 enqueue(ty, v);
+            continue;
+        }
+        /* an interface holding a chan or map points at its hchan or map header */
+        if (h->obj_tsrc[v] == HEAP_TSRC_IFACE && (t->kind == TYPETAB_CHAN || t->kind == TYPETAB_MAP))
+            t = typetab_type_get(ty->tt, t->hdr);
+        if (!t) {
+            h->obj_type[v] = HEAP_NONE;
+            h->obj_tsrc[v] = HEAP_TSRC_NONE;
             continue;
         }
         int backing = h->obj_tsrc[v] == HEAP_TSRC_HEADER && heap_obj_bytes(h, v) >= 2 * t->size;
