@@ -48,9 +48,18 @@ static char *node_expr(analysis *a, uint32_t m, int *nomem)
     report_path p;
     const paths_tree *t;
     *nomem = 0;
-    if (analysis_lasting_tree(a, &t, NULL) < 0 || describe_tree_path(a, t, m, &p) < 0) {
+    /* The shortest path mostly starts at a global already; the paths from the lasting roots
+     * (a BFS of their own) are needed only when it starts at a goroutine. */
+    if (describe_program_path(a, m, &p) < 0) {
         *nomem = 1;
         return NULL;
+    }
+    if (!p.nsteps || !p.root_kind || strcmp(p.root_kind, "global") != 0) {
+        report_path_release(&p);
+        if (analysis_lasting_tree(a, &t, NULL) < 0 || describe_tree_path(a, t, m, &p) < 0) {
+            *nomem = 1;
+            return NULL;
+        }
     }
     char *s = NULL;
     if (p.nsteps && p.root_kind && !strcmp(p.root_kind, "global") && !is_std_name(p.root_name)) {
