@@ -18,7 +18,12 @@ on gorilla/mux, go-cache and golang-lru that leaks from request handling, captur
   named by a Go expression;
 - closure cycles: the listener method-value cycles are one finding whose `instances` is at
   least the planted number; the router singleton and the in-flight requests' cycles are not
-  findings.
+  findings;
+- on the leaky -selfdump capture, what a user does next: `--container-type
+  map[string]cache.Item` alone finds exactly the session ghosts; `--value-type` without a
+  container exits 2 and says why; `check --baseline` of the capture's own report exits 0, with
+  the kinds spelled as the text prints them; `--min-count` gates on counts; `--min-instances`
+  above the listener count turns that finding into information.
 
 The service's modules come from the Go module proxy: the test runs `go mod download` in
 samples/service with the go command's default proxy (the build environment says
@@ -379,7 +384,49 @@ def live(name, args):
     compare(name, hsd, secs[4], manifest)
 
 
+def options(name):
+    """What a user does with the leaky capture beyond analyze: name the cache by type, gate on
+    a baseline, spell kinds as the text prints them, raise --min-instances, and a --value-type
+    without a container."""
+    hsd = os.path.join(tmp, name + ".hsd")
+    if not os.path.exists(hsd):
+        return
+    with open(os.path.join(tmp, name + ".dump.manifest.json")) as f:
+        manifest = json.load(f)
+    sessions = {o["addr"] for g in manifest["groups"] if g["label"] == "ghost/go-cache-notifier"
+                for inst in g["instances"] for o in inst["objects"]}
+    # the go-cache map by its type alone, nothing automatic
+    rep = hstest.heapsift_json(["analyze", hsd, "--no-auto", "--container-type",
+                                "map[string]cache.Item", "--json", "-"])
+    got = {a for f in rep["findings"] if f["kind"] == "ghost" for a in f["objects"]}
+    c.eq(sorted(sessions - got), [], "%s: --container-type map[string]cache.Item finds every session ghost" % name)
+    c.eq(sorted(got - sessions), [], "%s: and nothing else" % name)
+    # --value-type alone is a clear error, not "every live session is a ghost"
+    p = hstest.run([hstest.HEAPSIFT, "analyze", hsd, "--no-auto", "--value-type", "main.session"])
+    c.check(p.returncode == 2 and not p.stdout.strip() and "no container" in p.stderr,
+            "%s: --value-type without a container exits 2 and says why (%d: %s)" % (
+                name, p.returncode, p.stderr.strip()))
+    # a baseline of this capture's findings accepts them all; every printed spelling works
+    base = os.path.join(tmp, name + ".baseline.json")
+    p = hstest.run([hstest.HEAPSIFT, "analyze", hsd, "--json", base])
+    c.eq(p.returncode, 0, "%s: analyze for the baseline" % name)
+    p = hstest.run([hstest.HEAPSIFT, "check", hsd, "--fail-on", "ghosts,finalizer-pinned,closure cycle",
+                    "--baseline", base])
+    c.eq(p.returncode, 0, "%s: check --baseline of its own report exits 0 (%s)" % (name, p.stderr.strip()))
+    p = hstest.run([hstest.HEAPSIFT, "check", hsd, "--fail-on", "finalizer-pinned", "--min-count", "100"])
+    c.eq(p.returncode, 1, "%s: check --fail-on finalizer-pinned --min-count 100 matches the 400 writers" % name)
+    p = hstest.run([hstest.HEAPSIFT, "check", hsd, "--fail-on", "finalizer-pinned", "--min-count", "1000"])
+    c.eq(p.returncode, 0, "%s: and --min-count 1000 does not" % name)
+    # the 300 listener cycles are one signature: a threshold above it makes them information
+    rep = hstest.heapsift_json(["analyze", hsd, "--min-instances", "301", "--json", "-"])
+    c.eq([f["title"] for f in rep["findings"] if f["kind"] == "closure_cycle"], [],
+         "%s: --min-instances 301 leaves no closure-cycle finding" % name)
+    c.check(any(f.get("reason") == "few_instances" and f.get("instances", 0) >= 300 for f in rep["info"]),
+            "%s: the listener cycles are then information with their instances" % name)
+
+
 selfdump("selfdump-leaky", [])
+options("selfdump-leaky")
 selfdump("selfdump-fixed", ["-fixed"])
 live("live-leaky", [])
 live("live-fixed", ["-fixed"])
