@@ -4,20 +4,19 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"runtime"
-	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"heapsift.dev/go/heapsift"
+	"heapsift.dev/samples/selfdump"
 )
 
 var scenarios = map[string]func(o opts) error{
@@ -139,7 +138,7 @@ func run(args []string, stderr io.Writer) int {
 		defer heapsift.Stop()
 	}
 	if o.ready != "" {
-		if err := writeAtomic(o.ready, []byte(strconv.Itoa(os.Getpid())+"\n")); err != nil {
+		if err := selfdump.WriteAtomic(o.ready, []byte(strconv.Itoa(os.Getpid())+"\n")); err != nil {
 			fmt.Fprintln(stderr, "mapworkload:", err)
 			return exitError
 		}
@@ -165,40 +164,14 @@ func run(args []string, stderr io.Writer) int {
 	return exitOK
 }
 
-// selfDump does what the hook does for a DUMP (GC, manifest, WriteHeapDump) into files.
-// Automatic GC is off meanwhile so that no collection runs between manifest and dump, and
-// the soak's churn stays paused until the dump is written. A manifest that fails its checks
-// is an error: neither the dump nor the manifest is written.
+// selfDump does what the hook does for a DUMP (GC, manifest, WriteHeapDump) into files
+// (package selfdump). The soak's churn stays paused from the manifest until the dump is
+// written.
 func selfDump(path string) error {
-	defer debug.SetGCPercent(debug.SetGCPercent(-1))
-	runtime.GC()
-	m, err := buildManifest()
-	if err != nil {
-		return err
-	}
-	if unlockChurn != nil {
-		defer unlockChurn()
-	}
-	man, err := json.Marshal(m)
-	if err != nil {
-		return err
-	}
-	m = nil
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	debug.WriteHeapDump(f.Fd())
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return writeAtomic(path+".manifest.json", man)
-}
-
-func writeAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	defer func() {
+		if unlockChurn != nil {
+			unlockChurn()
+		}
+	}()
+	return selfdump.Write(path, func() (interface{}, error) { return buildManifest() })
 }

@@ -9,7 +9,6 @@ import (
 	"runtime"
 	"runtime/debug"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -255,22 +254,6 @@ func snapshotRecords() []Object {
 		}
 	}
 	return out
-}
-
-// goMinor returns the minor version of the running Go (19 for go1.19.8), or -1.
-func goMinor() int {
-	v := runtime.Version()
-	if i := strings.Index(v, "go1."); i >= 0 {
-		v = v[i+4:]
-		j := 0
-		for j < len(v) && v[j] >= '0' && v[j] <= '9' {
-			j++
-		}
-		if n, err := strconv.Atoi(v[:j]); err == nil {
-			return n
-		}
-	}
-	return -1
 }
 
 // syncMapLayoutName names sync.Map's layout by its fields (reflect, so that a GOEXPERIMENT

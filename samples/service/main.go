@@ -15,12 +15,12 @@ import (
 	"io"
 	"net"
 	"os"
-	"runtime"
 	"runtime/debug"
 	"strconv"
 	"time"
 
 	"heapsift.dev/go/heapsift"
+	"heapsift.dev/samples/selfdump"
 )
 
 // Exit statuses.
@@ -119,7 +119,7 @@ func run(args []string, stderr io.Writer) int {
 		}
 	}
 	if o.ready != "" {
-		if err := writeAtomic(o.ready, []byte(strconv.Itoa(os.Getpid())+"\n")); err != nil {
+		if err := selfdump.WriteAtomic(o.ready, []byte(strconv.Itoa(os.Getpid())+"\n")); err != nil {
 			return fail(err)
 		}
 	}
@@ -132,30 +132,10 @@ func run(args []string, stderr io.Writer) int {
 	}
 }
 
-// selfDump does what the hook does for a DUMP (GC, manifest, WriteHeapDump) into files.
-// Automatic GC is off meanwhile, so no collection runs between manifest and dump. A manifest
-// that fails its checks is an error: neither the dump nor the manifest is written.
+// selfDump does what the hook does for a DUMP (GC, manifest, WriteHeapDump) into files
+// (package selfdump).
 func selfDump(path string) error {
-	defer debug.SetGCPercent(debug.SetGCPercent(-1))
-	runtime.GC()
-	m, err := buildManifest("selfdump")
-	if err != nil {
-		return err
-	}
-	man, err := json.Marshal(m)
-	if err != nil {
-		return err
-	}
-	m = nil
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	debug.WriteHeapDump(f.Fd())
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return writeAtomic(path+".manifest.json", man)
+	return selfdump.Write(path, func() (interface{}, error) { return buildManifest("selfdump") })
 }
 
 // manifestJSON is the hook's manifest callback (after the hook's GC). It panics on a
@@ -171,12 +151,4 @@ func manifestJSON() []byte {
 		panic("manifest: " + err.Error())
 	}
 	return b
-}
-
-func writeAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }

@@ -8,7 +8,6 @@ import (
 	"runtime"
 	"runtime/debug"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,6 +15,8 @@ import (
 	"unsafe"
 
 	"github.com/patrickmn/go-cache"
+
+	"heapsift.dev/samples/selfdump"
 )
 
 // ManifestSchema names the manifest format; README.md documents it.
@@ -241,22 +242,6 @@ func settle() error {
 	return nil
 }
 
-// goMinor returns the minor version of the running Go (19 for go1.19.8), or -1.
-func goMinor() int {
-	v := runtime.Version()
-	if i := strings.Index(v, "go1."); i >= 0 {
-		v = v[i+4:]
-		j := 0
-		for j < len(v) && v[j] >= '0' && v[j] <= '9' {
-			j++
-		}
-		if n, err := strconv.Atoi(v[:j]); err == nil {
-			return n
-		}
-	}
-	return -1
-}
-
 func modules() map[string]string {
 	out := map[string]string{}
 	if bi, ok := debug.ReadBuildInfo(); ok {
@@ -455,7 +440,7 @@ func buildManifest(capture string) (*Manifest, error) {
 	srvAddr := uintptr(unsafe.Pointer(s))
 	return &Manifest{
 		Schema: ManifestSchema, Mode: mode, Capture: capture,
-		GoVersion: runtime.Version(), Goarch: runtime.GOARCH, MallocHeaders: goMinor() >= 22 || goMinor() < 0,
+		GoVersion: runtime.Version(), Goarch: runtime.GOARCH, MallocHeaders: selfdump.GoMinor() >= 22 || selfdump.GoMinor() < 0,
 		Modules: modules(), Pid: os.Getpid(), UnixNs: time.Now().UnixNano(),
 		AnalyzeArgs: []string{"--container", "main.srv.sessions.items"},
 		Containers: []Container{

@@ -141,8 +141,13 @@ func (s *server) onItemEvicted(key string, it *item) {
 	noteEvicted(it)
 }
 
-func intVar(r *http.Request, name string) (int, error) {
-	return strconv.Atoi(mux.Vars(r)[name])
+// uploadID is the request's {id}; on a bad one it answers 400 and returns false.
+func uploadID(w http.ResponseWriter, r *http.Request) (int, bool) {
+	id, err := strconv.Atoi(mux.Vars(r)["id"])
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+	}
+	return id, err == nil
 }
 
 func (s *server) handleLogin(w http.ResponseWriter, r *http.Request) {
@@ -192,9 +197,8 @@ func (s *server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) handleUploadStart(w http.ResponseWriter, r *http.Request) {
-	id, err := intVar(r, "id")
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+	id, ok := uploadID(w, r)
+	if !ok {
 		return
 	}
 	s.uploads.Store(id, &upload{ID: id, Data: make([]byte, uploadSize)})
@@ -204,9 +208,8 @@ func (s *server) handleUploadStart(w http.ResponseWriter, r *http.Request) {
 // handleUploadComplete finishes an upload. The bug (leak 2): the audit log keeps the whole
 // upload, staged data included; the fix keeps a record by value.
 func (s *server) handleUploadComplete(w http.ResponseWriter, r *http.Request) {
-	id, err := intVar(r, "id")
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+	id, ok := uploadID(w, r)
+	if !ok {
 		return
 	}
 	v, ok := s.uploads.LoadAndDelete(id)
@@ -226,9 +229,8 @@ func (s *server) handleUploadComplete(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) handleUploadCancel(w http.ResponseWriter, r *http.Request) {
-	id, err := intVar(r, "id")
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+	id, ok := uploadID(w, r)
+	if !ok {
 		return
 	}
 	if _, ok := s.uploads.LoadAndDelete(id); !ok {

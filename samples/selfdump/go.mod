@@ -1,0 +1,3 @@
+module heapsift.dev/samples/selfdump
+
+go 1.19
