@@ -111,6 +111,9 @@ typedef struct analysis {
  * borrowed: owned by a. */
 int analysis_lasting_tree(analysis *a, const paths_tree **out, hs_error *err);
 
+/* Is program root i one of those roots (analysis_lasting_tree)? */
+int analysis_root_lasts(const analysis *a, uint32_t root_index);
+
 /* Builds the model and runs every analysis and detector; *out receives the context with its
  * report in (*out)->rep (free it with analysis_free). s must stay open while the analysis
  * lives. Returns HS_OK, or a negative status with err saying which step failed and why (then

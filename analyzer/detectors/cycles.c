@@ -264,13 +264,18 @@ typedef struct cyc {
     u64map counts;      /* hash of a rooted signature -> its instances */
 } cyc;
 
-/* Is rooted member w held only by goroutine stacks: out of reach of the roots that outlive
- * them? */
-static int held_by_stacks(cyc *y, uint32_t w, hs_error *err, int *out)
+/* Is the rooted component m[0..k-1] held only by work in flight: out of reach of the roots
+ * that outlive it? A member whose shortest path starts at such a root answers at once; only
+ * a component whose every path starts at a goroutine needs the lasting roots' BFS. */
+static int held_by_stacks(cyc *y, const uint32_t *m, uint32_t k, hs_error *err, int *out)
 {
-    const paths_tree *lasting;
+    const paths_tree *t = live_program_tree(y->a->live), *lasting;
+    *out = 0;
+    for (uint32_t i = 0; i < k; i++)
+        if (paths_reached(t, m[i]) && analysis_root_lasts(y->a, paths_root_of(t, m[i])))
+            return HS_OK;
     int rc = analysis_lasting_tree(y->a, &lasting, err);
-    *out = rc >= 0 && !paths_reached(lasting, w);
+    *out = rc >= 0 && !paths_reached(lasting, m[0]);
     return rc;
 }
 
@@ -282,7 +287,7 @@ static int classify(cyc *y, uint32_t c, const uint32_t *m, uint32_t k, hs_error 
     comp x = {c, HELD_GARBAGE, 0, 0, NULL, NULL, NULL};
     x.how = how_held(y->a, m, k, &x.witness);
     int rc = HS_OK;
-    if (x.how == HELD_ROOTED && (rc = held_by_stacks(y, x.witness, err, &x.in_flight)) < 0)
+    if (x.how == HELD_ROOTED && (rc = held_by_stacks(y, m, k, err, &x.in_flight)) < 0)
         return rc;
     x.funcs = closure_funcs(y->a, m, k);
     x.types = member_types(y->a, m, k);
