@@ -170,21 +170,17 @@ func (s *server) handleMe(w http.ResponseWriter, r *http.Request) {
 
 // handleLogout ends a session. The bug (leak 1): the session stays in the notifier's list.
 func (s *server) handleLogout(w http.ResponseWriter, r *http.Request) {
-	token := mux.Vars(r)["token"]
-	v, ok := s.sessions.Get(token)
-	if !ok {
-		http.NotFound(w, r)
-		return
-	}
-	s.sessions.Delete(token)
-	if s.fixed {
-		s.notify.remove(v.(*session))
-	}
-	w.WriteHeader(http.StatusNoContent)
+	s.endSession(w, r, s.fixed)
 }
 
 // handleRevoke ends a session the right way, in both modes.
 func (s *server) handleRevoke(w http.ResponseWriter, r *http.Request) {
+	s.endSession(w, r, true)
+}
+
+// endSession deletes the request's {token} from the session cache and, with unsubscribe,
+// from the notifier's list too.
+func (s *server) endSession(w http.ResponseWriter, r *http.Request, unsubscribe bool) {
 	token := mux.Vars(r)["token"]
 	v, ok := s.sessions.Get(token)
 	if !ok {
@@ -192,7 +188,9 @@ func (s *server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.sessions.Delete(token)
-	s.notify.remove(v.(*session))
+	if unsubscribe {
+		s.notify.remove(v.(*session))
+	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
