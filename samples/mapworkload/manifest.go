@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 	"unsafe"
+
+	"heapsift.dev/samples/selfdump"
 )
 
 // ManifestSchema names the manifest format; samples/README.md documents it.
@@ -182,21 +184,9 @@ func newID() int { return int(atomic.AddInt64(&nextID, 1)) }
 
 func addrOf(p unsafe.Pointer) string { return fmt.Sprintf("%p", p) }
 
-// funcvalOf returns the funcval a func value points to (its closure object).
-func funcvalOf[F any](fn F) unsafe.Pointer {
-	return *(*unsafe.Pointer)(unsafe.Pointer(&fn))
-}
-
 // funcName returns the name of the function a func value runs, as the symbol table has it.
 func funcName[F any](fn F) string {
-	fv := funcvalOf(fn)
-	if fv == nil {
-		return ""
-	}
-	if f := runtime.FuncForPC(*(*uintptr)(fv)); f != nil {
-		return f.Name()
-	}
-	return "?"
+	return selfdump.FuncvalName(selfdump.FuncvalOf(fn))
 }
 
 func newGroup() int {
@@ -340,13 +330,7 @@ func awaitFinalizers() error {
 // settle collects garbage twice and waits for the finalizers: after it, objects whose
 // finalizer ran are freed and every count in the manifest is stable.
 func settle() error {
-	for i := 0; i < 2; i++ {
-		runtime.GC()
-		if err := awaitFinalizers(); err != nil {
-			return err
-		}
-	}
-	return nil
+	return selfdump.Settle(awaitFinalizers)
 }
 
 // buildManifest runs the scenario's manifest-time work, checks every claim it can check

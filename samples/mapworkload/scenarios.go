@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 	"unsafe"
+
+	"heapsift.dev/samples/selfdump"
 )
 
 // Payload is the service's value type: a pointer field, ~1 KiB of data and the callbacks
@@ -429,7 +431,7 @@ func plantCycleMethod() *Payload {
 func storeFuncCycle(p *Payload, f func(), label string) *Payload {
 	g := newGroup()
 	storePlanted(p, cycleMember(unsafe.Pointer(p), payloadSize, typePayload, label, g))
-	record(cycleMember(funcvalOf(f), funcvalOnePtrSz, typeClosure+" "+funcName(f), label, g))
+	record(cycleMember(selfdump.FuncvalOf(f), funcvalOnePtrSz, typeClosure+" "+funcName(f), label, g))
 	return p
 }
 
@@ -444,7 +446,7 @@ func plantCycleHandlers() *Payload {
 	storePlanted(p, cycleMember(unsafe.Pointer(p), payloadSize, typePayload, label, g))
 	record(cycleMember(unsafe.Pointer(&p.handlers[0]), 2*unsafe.Sizeof(p.cb), typeFuncArray, label, g))
 	for _, h := range p.handlers {
-		record(cycleMember(funcvalOf(h), funcvalOnePtrSz, typeClosure+" "+funcName(h), label, g))
+		record(cycleMember(selfdump.FuncvalOf(h), funcvalOnePtrSz, typeClosure+" "+funcName(h), label, g))
 	}
 	return p
 }
@@ -461,7 +463,7 @@ func plantScalarClosure() *Payload {
 	id := p.ID
 	p.cb = func() { touchID(id) }
 	storePlanted(p, control(unsafe.Pointer(p), payloadSize, typePayload, "control/scalar-closure"))
-	o := control(funcvalOf(p.cb), 16, typeClosure+" "+funcName(p.cb), "control/scalar-closure")
+	o := control(selfdump.FuncvalOf(p.cb), 16, typeClosure+" "+funcName(p.cb), "control/scalar-closure")
 	o.Container = ""
 	record(o)
 	return p
@@ -486,7 +488,7 @@ func setupClosure() error {
 	p := newPayload()
 	p.onEvict = q.close
 	storePlanted(p, control(unsafe.Pointer(p), payloadSize, typePayload, "control/method-value-other"))
-	o := control(funcvalOf(p.onEvict), funcvalOnePtrSz, typeClosure+" "+funcName(p.onEvict), "control/method-value-other")
+	o := control(selfdump.FuncvalOf(p.onEvict), funcvalOnePtrSz, typeClosure+" "+funcName(p.onEvict), "control/method-value-other")
 	o.Container = ""
 	record(o)
 	return nil

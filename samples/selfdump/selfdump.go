@@ -1,5 +1,6 @@
-// Package selfdump writes a sample's own heap dump and manifest the way heapsift's hook answers
-// a DUMP, for runs without the hook (-selfdump): the samples share it so that both dump alike.
+// Package selfdump is what the samples share: writing their own heap dump and manifest the way
+// heapsift's hook answers a DUMP (for runs without the hook, -selfdump), settling before a
+// capture, and naming the closures they plant.
 package selfdump
 
 import (
@@ -9,6 +10,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"unsafe"
 )
 
 // Write collects garbage, builds the manifest with manifest (after the collection, so it
@@ -63,4 +65,34 @@ func GoMinor() int {
 		}
 	}
 	return -1
+}
+
+// Settle collects twice, each time calling await, which waits until the finalizers of the
+// objects the program dropped have run: afterwards none of them is queued and the objects
+// whose finalizer ran are freed, so only the last collection's garbage can be in a dump.
+func Settle(await func() error) error {
+	for i := 0; i < 2; i++ {
+		runtime.GC()
+		if err := await(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// FuncvalOf returns the funcval a func value points to (its closure object), or nil.
+func FuncvalOf[F any](fn F) unsafe.Pointer {
+	return *(*unsafe.Pointer)(unsafe.Pointer(&fn))
+}
+
+// FuncvalName returns the name of the function funcval fv runs, as the symbol table has it;
+// "" for nil.
+func FuncvalName(fv unsafe.Pointer) string {
+	if fv == nil {
+		return ""
+	}
+	if f := runtime.FuncForPC(*(*uintptr)(fv)); f != nil {
+		return f.Name()
+	}
+	return "?"
 }

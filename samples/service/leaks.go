@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+
+	"heapsift.dev/samples/selfdump"
 )
 
 // ---- Leak 3: a finalizer closure that captures its object ----
@@ -35,7 +37,7 @@ func newExportWriter(id int, fixed bool) *exportWriter {
 		atomic.AddInt64(&finalizersRun, 1)
 	}
 	runtime.SetFinalizer(w, fin)
-	notePinnedExport(w, funcvalOf(fin))
+	notePinnedExport(w, selfdump.FuncvalOf(fin))
 	return w
 }
 
@@ -181,7 +183,7 @@ func openConn(id int, fixed bool) *wsConn {
 	c.onEvent = c.handle
 	c.subID = bus.subscribe(c.onEvent)
 	if !fixed {
-		noteConn(c, funcvalOf(c.onEvent))
+		noteConn(c, selfdump.FuncvalOf(c.onEvent))
 	}
 	return c
 }

@@ -116,22 +116,9 @@ func obj(p unsafe.Pointer, size uintptr, typ string) Obj {
 	return Obj{Addr: fmt.Sprintf("%p", p), raw: uintptr(p), Size: size, Type: typ}
 }
 
-// funcvalOf returns the funcval a func value points to (its closure object).
-func funcvalOf[F any](fn F) unsafe.Pointer {
-	return *(*unsafe.Pointer)(unsafe.Pointer(&fn))
-}
-
-// funcName returns the name of the function a funcval runs, as the symbol table has it.
-func funcName(fv unsafe.Pointer) string {
-	if f := runtime.FuncForPC(*(*uintptr)(fv)); f != nil {
-		return f.Name()
-	}
-	return "?"
-}
-
 // closureObj describes a funcval capturing n pointer words.
 func closureObj(fv unsafe.Pointer, n uintptr) Obj {
-	return obj(fv, (1+n)*unsafe.Sizeof(uintptr(0)), "closure "+funcName(fv))
+	return obj(fv, (1+n)*unsafe.Sizeof(uintptr(0)), "closure "+selfdump.FuncvalName(fv))
 }
 
 func bytesObj(b []byte) Obj {
@@ -177,7 +164,7 @@ func noteInFlight(rs *reqState) (done func()) {
 	noteMu.Lock()
 	defer noteMu.Unlock()
 	inflight[rs.ID] = Instance{
-		Objects: []Obj{obj(unsafe.Pointer(rs), unsafe.Sizeof(*rs), typeName(rs)), closureObj(funcvalOf(rs.onDone), 1)},
+		Objects: []Obj{obj(unsafe.Pointer(rs), unsafe.Sizeof(*rs), typeName(rs)), closureObj(selfdump.FuncvalOf(rs.onDone), 1)},
 		Kept:    []Obj{bytesObj(rs.scratch)},
 	}
 	return func() {
@@ -233,13 +220,7 @@ func awaitFinalizers() error {
 // settle collects twice, each time waiting for the dropped objects' finalizers: afterwards
 // no finalizer of the service is queued and the objects whose finalizer ran are freed.
 func settle() error {
-	for i := 0; i < 2; i++ {
-		runtime.GC()
-		if err := awaitFinalizers(); err != nil {
-			return err
-		}
-	}
-	return nil
+	return selfdump.Settle(awaitFinalizers)
 }
 
 func modules() map[string]string {
@@ -372,7 +353,7 @@ func buildManifest(capture string) (*Manifest, error) {
 	bus.mu.Lock()
 	onBus := map[string]bool{}
 	for _, l := range bus.listeners {
-		onBus[fmt.Sprintf("%p", funcvalOf(l.fn))] = true
+		onBus[fmt.Sprintf("%p", selfdump.FuncvalOf(l.fn))] = true
 	}
 	bus.mu.Unlock()
 	check(len(onBus) == len(conns), "%d listeners on the bus, %d conns noted", len(onBus), len(conns))

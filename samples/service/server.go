@@ -12,6 +12,8 @@ import (
 	"github.com/gorilla/mux"
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/patrickmn/go-cache"
+
+	"heapsift.dev/samples/selfdump"
 )
 
 // Sizes of the payloads the handlers allocate.
@@ -126,14 +128,14 @@ func newServer(fixed bool) *server {
 	s.route("/items/{key}", s.handleItemGet, "GET")
 	s.route("/items/{key}", s.handleItemPut, "PUT")
 	s.http = &http.Server{Handler: s.router, ReadHeaderTimeout: 10 * time.Second}
-	noteSingleton(s, funcvalOf(onEvict))
+	noteSingleton(s, selfdump.FuncvalOf(onEvict))
 	return s
 }
 
 // route registers a handler (a method value of s) and notes its funcval for the manifest.
 func (s *server) route(path string, h http.HandlerFunc, method string) {
 	s.router.HandleFunc(path, h).Methods(method)
-	noteRoute(funcvalOf(h))
+	noteRoute(selfdump.FuncvalOf(h))
 }
 
 func (s *server) onItemEvicted(key string, it *item) {
