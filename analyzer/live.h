@@ -51,12 +51,12 @@
 #include "hs_error.h"
 #include "paths.h"
 
-typedef enum live_state {
-    LIVE_GARBAGE = 0,
-    LIVE_IN_USE = 1,
-    LIVE_PENDING = 2,
-    LIVE_PINNED = 3,
-    LIVE_FIN_REACHABLE = 4,
+typedef enum live_state { /* 0 is garbage: a zeroed state array marks nothing */
+    LIVE_GARBAGE,
+    LIVE_IN_USE,
+    LIVE_PENDING,
+    LIVE_PINNED,
+    LIVE_FIN_REACHABLE,
 } live_state;
 #define LIVE_NSTATES 5
 

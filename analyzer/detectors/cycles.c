@@ -34,36 +34,52 @@ static held how_held(const analysis *a, const uint32_t *m, uint32_t k, uint32_t 
     return best;
 }
 
+/* Inserts s into the sorted names[0..*n-1] (room for one more) unless it is there; 1 when
+ * inserted. */
+static int add_sorted(const char **names, size_t *n, const char *s)
+{
+    size_t j = 0;
+    while (j < *n && strcmp(names[j], s) < 0)
+        j++;
+    if (j < *n && strcmp(names[j], s) == 0)
+        return 0;
+    memmove(names + j + 1, names + j, (*n - j) * sizeof *names);
+    names[j] = s;
+    (*n)++;
+    return 1;
+}
+
+/* names[0..n-1] joined by ", " (a new string), or NULL when out of memory. */
+static char *join(const char *const *names, size_t n)
+{
+    size_t len = 1;
+    for (size_t i = 0; i < n; i++)
+        len += strlen(names[i]) + 2;
+    char *s = malloc(len);
+    if (!s)
+        return NULL;
+    s[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            strcat(s, ", ");
+        strcat(s, names[i]);
+    }
+    return s;
+}
+
 /* Sorted, de-duplicated closure function names of a component joined by ", ". */
 static char *closure_funcs(const analysis *a, const uint32_t *m, uint32_t k)
 {
     const char **names = malloc((k ? k : 1) * sizeof *names);
     if (!names)
         return NULL;
-    size_t n = 0, len = 1;
+    size_t n = 0;
     for (uint32_t i = 0; i < k; i++) {
         const char *fn = heap_closure_name(a->h, m[i]);
-        if (!fn)
-            continue;
-        size_t j = 0;
-        while (j < n && strcmp(names[j], fn) < 0)
-            j++;
-        if (j < n && strcmp(names[j], fn) == 0)
-            continue;
-        memmove(names + j + 1, names + j, (n - j) * sizeof *names);
-        names[j] = fn;
-        n++;
-        len += strlen(fn) + 2;
+        if (fn)
+            add_sorted(names, &n, fn);
     }
-    char *s = malloc(len);
-    if (s) {
-        s[0] = '\0';
-        for (size_t i = 0; i < n; i++) {
-            if (i)
-                strcat(s, ", ");
-            strcat(s, names[i]);
-        }
-    }
+    char *s = join(names, n);
     free(names);
     return s;
 }
@@ -184,11 +200,11 @@ static int describe_component(void *ctx, report_finding *f, hs_error *err)
 static char *member_types(const analysis *a, const uint32_t *m, uint32_t k)
 {
     const heap *h = a->h;
-    char **names = NULL;
+    const char **names = malloc((k ? k : 1) * sizeof *names);
     uint64_t *keys = NULL;
-    size_t n = 0, cap = 0, kcap = 0, nk = 0, len = 1;
+    size_t n = 0, nk = 0, kcap = 0;
     char *s = NULL;
-    for (uint32_t i = 0; i < k; i++) {
+    for (uint32_t i = 0; names && i < k; i++) {
         if (h->obj_func[m[i]] != HEAP_NONE)
             continue;
         uint64_t key = h->obj_type[m[i]] != HEAP_NONE ? h->obj_type[m[i]]
@@ -197,41 +213,17 @@ static char *member_types(const analysis *a, const uint32_t *m, uint32_t k)
         while (j < nk && keys[j] != key)
             j++;
         if (j < nk)
-            continue;
-        char *name = describe_label(a, m[i]);
-        if (!name || VEC_PUSH(keys, nk, kcap, key) < 0) {
-            free(name);
+            continue; /* a type seen: a cycle has few distinct types */
+        char *name = VEC_PUSH(keys, nk, kcap, key) < 0 ? NULL : describe_label(a, m[i]);
+        if (!name)
             goto out;
-        }
-        for (j = 0; j < n && strcmp(names[j], name) != 0; j++)
-            ;
-        if (j < n) { /* two shapes with one label */
-            free(name);
-            continue;
-        }
-        if (VEC_PUSH(names, n, cap, name) < 0) {
-            free(name);
-            goto out;
-        }
-        len += strlen(name) + 2;
+        if (!add_sorted(names, &n, name))
+            free(name); /* two shapes with one label */
     }
-    for (size_t i = 1; i < n; i++) /* insertion sort: a cycle has few distinct types */
-        for (size_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
-            char *t = names[j];
-            names[j] = names[j - 1];
-            names[j - 1] = t;
-        }
-    if (!(s = malloc(len)))
-        goto out;
-    s[0] = '\0';
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            strcat(s, ", ");
-        strcat(s, names[i]);
-    }
+    s = names ? join(names, n) : NULL;
 out:
     for (size_t i = 0; i < n; i++)
-        free(names[i]);
+        free((char *)names[i]);
     free(names);
     free(keys);
     return s;
