@@ -57,27 +57,17 @@ static void put_script_json(emit_buf *b, const char *s)
     emit_buf_puts(b, from);
 }
 
-/* Heap objects by liveness: the memory classes of the header's bar. */
+/* Heap objects by memory class (the summary's classes): the header's bar. */
 static void j_classes(emit_json_ctx *j, cJSON *root, const report *r)
 {
-    const struct {
-        const char *id, *label;
-        uint64_t objects, bytes;
-    } c[] = {
-        {"in-use", "in use", r->in_use_objects, r->in_use_bytes},
-        {"pinned", "finalizer-pinned", r->pinned_objects, r->pinned_bytes},
-        {"fin-reachable", "kept alive for a finalizer", r->fin_reachable_objects,
-         r->fin_reachable_bytes},
-        {"pending", "pending finalization", r->pending_objects, r->pending_bytes},
-        {"garbage", "garbage", r->garbage_objects, r->garbage_bytes},
-    };
+    static const char *const ids[REPORT_NCLASSES] = {"in-use", "pinned", "pending", "garbage"};
     cJSON *arr = emit_json_add(j, root, "classes", cJSON_CreateArray());
-    for (size_t i = 0; i < sizeof c / sizeof c[0] && arr; i++) {
+    for (int k = 0; k < REPORT_NCLASSES && arr; k++) {
         cJSON *o = emit_json_add(j, arr, NULL, cJSON_CreateObject());
-        emit_json_str(j, o, "id", c[i].id);
-        emit_json_str(j, o, "label", c[i].label);
-        emit_json_u64(j, o, "objects", c[i].objects);
-        emit_json_u64(j, o, "bytes", c[i].bytes);
+        emit_json_str(j, o, "id", ids[k]);
+        emit_json_str(j, o, "label", report_class_label(k));
+        emit_json_u64(j, o, "objects", r->class_objects[k]);
+        emit_json_u64(j, o, "bytes", r->class_bytes[k]);
     }
 }
 

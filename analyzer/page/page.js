@@ -237,8 +237,8 @@
     const pct = (b) => total ? b * 100 / total : 0;
     const text = classes.map((c) => c.label + ' ' + size(c.bytes) + ' (' + pct(c.bytes).toFixed(1) + '%)').join(', ');
     return h('section', {'aria-labelledby': 'memory-h'},
-      h('h2', {id: 'memory-h', class: 'sr-only'}, 'Memory by liveness'),
-      h('div', {class: 'bar', role: 'img', 'aria-label': 'Heap objects by liveness: ' + text},
+      h('h2', {id: 'memory-h', class: 'sr-only'}, 'Memory by class'),
+      h('div', {class: 'bar', role: 'img', 'aria-label': 'Heap objects by memory class: ' + text},
         classes.filter((c) => c.bytes > 0).map((c) =>
           h('span', {class: 'c-' + c.id, style: 'flex-grow:' + c.bytes, title: c.label + ': ' + size(c.bytes)}))),
       h('ul', {class: 'legend'}, classes.map((c) =>

@@ -42,6 +42,9 @@ static report *page_report(int views)
     report *r = zalloc(1, sizeof *r);
     r->dump_path = xdup("a<x>.hsd");
     r->in_use_objects = 10, r->in_use_bytes = 4096, r->garbage_bytes = 64, r->pinned_bytes = 288;
+    r->class_objects[REPORT_CLASS_IN_USE] = 10, r->class_bytes[REPORT_CLASS_IN_USE] = 4096;
+    r->class_objects[REPORT_CLASS_FIN_HELD] = 1, r->class_bytes[REPORT_CLASS_FIN_HELD] = 288;
+    r->class_bytes[REPORT_CLASS_GARBAGE] = 64;
     r->nfindings = 1;
     r->findings = zalloc(1, sizeof *r->findings);
     report_finding *f = &r->findings[0];
@@ -146,8 +149,9 @@ static void test_page(void)
     CHECK(cJSON_GetArraySize(at(d, "findings.0.objects")) == 3); /* listed */
     CHECK_STR(cJSON_GetStringValue(at(d, "findings.0.objects.2")), "0xc000100080");
     CHECK_STR(cJSON_GetStringValue(at(d, "findings.0.path.steps.1.field_name")), ".items[0]");
-    CHECK(cJSON_GetArraySize(at(d, "classes")) == 5);
+    CHECK(cJSON_GetArraySize(at(d, "classes")) == REPORT_NCLASSES);
     CHECK_STR(cJSON_GetStringValue(at(d, "classes.1.id")), "pinned");
+    CHECK_STR(cJSON_GetStringValue(at(d, "classes.1.label")), "finalizer-held");
     CHECK(cJSON_GetNumberValue(at(d, "classes.1.bytes")) == 288);
     /* views: steps are [kind, name, shape, addr, size, field, field_name], strings indexes */
     const cJSON *strs = at(d, "views.strings");
