@@ -335,9 +335,23 @@ static int find_typed_maps(analysis *a, size_t *cap)
 {
     const heap *h = a->h;
     int rc = HS_OK;
+    /* A map whose values hold no pointers holds no objects (a record's map[string]int): such
+     * maps are skipped before decoding, by their header type's value type. */
+    size_t ntt = h->tt ? typetab_type_count(h->tt) : 0;
+    uint8_t *ptr_values = calloc(ntt + 1, 1);
+    if (!ptr_values)
+        return HS_ERR_NOMEM;
+    for (size_t i = 0; i < ntt; i++) {
+        const typetab_type *t = typetab_type_get(h->tt, (uint32_t)i);
+        const typetab_type *e = t->kind == TYPETAB_MAP ? typetab_type_get(h->tt, t->elem) : NULL;
+        if (e && t->hdr < ntt)
+            ptr_values[t->hdr] |= e->ptr_words != 0;
+    }
     for (uint32_t v = 0; v < h->nobj && rc >= 0; v++) {
         const char *t = heap_type_name(h, v);
+        uint32_t tt = h->obj_type[v] != HEAP_NONE ? h->types[h->obj_type[v]].ttype : HEAP_NONE;
         if (!t || (strncmp(t, "map<", 4) && strncmp(t, "hash<", 5)) ||
+            (tt < ntt && !ptr_values[tt] && !wanted_type(a, v)) ||
             live_state_of(a->live, v) != LIVE_IN_USE || !cdecode_is_map_header(a, v))
             continue;
         int known = 0;
@@ -358,6 +372,7 @@ static int find_typed_maps(analysis *a, size_t *cap)
         free(c.name);
         free(c.values);
     }
+    free(ptr_values);
     return rc;
 }
 
