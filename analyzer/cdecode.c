@@ -88,6 +88,9 @@ typedef struct decoder {
     size_t npend, cappend;
     size_t capv, capt;
     int nomem;         /* a role label could not be added: the decoding fails */
+    uint32_t *touched; /* with a caller's scratch bitset: the bits set, to clear them after */
+    size_t ntouched, captouched;
+    int track;
 } decoder;
 
 /* Names object obj by its role in the structure being decoded (heap_label). */
@@ -102,6 +105,8 @@ static int seen_once(decoder *d, uint32_t v)
     if (bitset_get(d->seen, v))
         return 0;
     bitset_set(d->seen, v);
+    if (d->track && VEC_PUSH(d->touched, d->ntouched, d->captouched, v) < 0)
+        d->nomem = 1;
     return 1;
 }
 
@@ -504,14 +509,19 @@ int cdecode_syncmap_root(const analysis *a, uint32_t r, uint64_t *field)
 }
 
 /* Decodes Go map header m into c (a new container: kind, seeds and address set here). */
-int cdecode_map(analysis *a, analysis_container *c, uint32_t m)
+int cdecode_map(analysis *a, analysis_container *c, uint32_t m, uint64_t *scratch)
 {
     const heap *h = a->h;
-    decoder d = {.a = a, .c = c, .seen = bitset_new(h->nnodes)};
+    decoder d = {.a = a, .c = c, .seen = scratch ? scratch : bitset_new(h->nnodes),
+                 .track = scratch != NULL};
     int rc = !d.seen                                ? HS_ERR_NOMEM
              : h->layout.maps == GOLAYOUT_MAP_SWISS ? walk_swiss(&d, m)
                                                     : walk_hmap(&d, m);
-    free(d.seen);
+    for (size_t i = 0; i < d.ntouched; i++) /* the scratch is all zero again */
+        d.seen[d.touched[i] >> 6] = 0;
+    if (!scratch)
+        free(d.seen);
+    free(d.touched);
     free(d.queue);
     c->kind = ANALYSIS_CONTAINER_MAP;
     c->seeds[0] = m;

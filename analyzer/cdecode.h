@@ -30,8 +30,9 @@ int cdecode_is_map_header(const analysis *a, uint32_t v);
  * lies): its kind, seeds, values and tombstones. HS_ERR_NOMEM when out of memory. */
 int cdecode_syncmap(analysis *a, analysis_container *c, uint32_t r);
 
-/* Decodes the Go map with header m into c: its kind, seed, address and values. HS_ERR_NOMEM
- * when out of memory. */
-int cdecode_map(analysis *a, analysis_container *c, uint32_t m);
+/* Decodes the Go map with header m into c: its kind, seed, address and values. scratch: NULL,
+ * or a zeroed bitset of a node-count bits the decoding uses and leaves zeroed (a caller
+ * decoding many maps keeps one). HS_ERR_NOMEM when out of memory. */
+int cdecode_map(analysis *a, analysis_container *c, uint32_t m, uint64_t *scratch);
 
 #endif

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bitset.h"
 #include "cdecode.h"
 #include "describe.h"
 #include "goexpr.h"
@@ -218,7 +219,7 @@ static int add_expr(analysis *a, size_t *cap, const char *expr, hs_error *err)
     if (root != GRAPH_NONE)
         rc = cdecode_syncmap(a, c, root);
     else if (t && t->kind == TYPETAB_MAP && cdecode_is_map_header(a, to))
-        rc = cdecode_map(a, c, to);
+        rc = cdecode_map(a, c, to, NULL);
     else
         c->seeds[c->nseeds++] = to;
     if (rc >= 0)
@@ -244,7 +245,7 @@ static int add_named(analysis *a, size_t *cap, const char *name, hs_error *err)
         return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET,
                             "containers: out of memory adding %s", name);
     uint32_t m = cdecode_edge_at(h->g, node, 0);
-    if (cdecode_is_map_header(a, m) && cdecode_map(a, c, m) < 0)
+    if (cdecode_is_map_header(a, m) && cdecode_map(a, c, m, NULL) < 0)
         return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET,
                             "containers: out of memory decoding map %s", name);
     return HS_OK;
@@ -254,8 +255,8 @@ static int add_named(analysis *a, size_t *cap, const char *name, hs_error *err)
  * first element), a named type rather than a backing array or a runtime-made name? */
 static int program_type(const char *t)
 {
-    if (!t || *t == '[' || strchr(t, '<'))
-        return 0;
+    if (!t || *t == '[' || strchr(t, '<') || !strchr(t, '.'))
+        return 0; /* "string bytes", a backing array, a runtime-made name */
     if (*t == '*')
         t++;
     return !strncmp(t, "main.", 5) || !is_std_name(t);
@@ -336,22 +337,27 @@ static int find_typed_maps(analysis *a, size_t *cap)
     const heap *h = a->h;
     int rc = HS_OK;
     /* A map whose values hold no pointers holds no objects (a record's map[string]int): such
-     * maps are skipped before decoding, by their header type's value type. */
+     * maps are skipped before decoding, by their header type's value type (per header type: 1
+     * no pointers, 2 pointers, 0 unknown: decoded). */
     size_t ntt = h->tt ? typetab_type_count(h->tt) : 0;
     uint8_t *ptr_values = calloc(ntt + 1, 1);
-    if (!ptr_values)
+    uint64_t *seen = bitset_new(h->nnodes); /* one scratch for every decoding */
+    if (!ptr_values || !seen) {
+        free(ptr_values);
+        free(seen);
         return HS_ERR_NOMEM;
+    }
     for (size_t i = 0; i < ntt; i++) {
         const typetab_type *t = typetab_type_get(h->tt, (uint32_t)i);
         const typetab_type *e = t->kind == TYPETAB_MAP ? typetab_type_get(h->tt, t->elem) : NULL;
         if (e && t->hdr < ntt)
-            ptr_values[t->hdr] |= e->ptr_words != 0;
+            ptr_values[t->hdr] |= e->ptr_words ? 2 : 1;
     }
     for (uint32_t v = 0; v < h->nobj && rc >= 0; v++) {
         const char *t = heap_type_name(h, v);
         uint32_t tt = h->obj_type[v] != HEAP_NONE ? h->types[h->obj_type[v]].ttype : HEAP_NONE;
         if (!t || (strncmp(t, "map<", 4) && strncmp(t, "hash<", 5)) ||
-            (tt < ntt && !ptr_values[tt] && !wanted_type(a, v)) ||
+            (tt < ntt && ptr_values[tt] == 1 && !wanted_type(a, v)) ||
             live_state_of(a->live, v) != LIVE_IN_USE || !cdecode_is_map_header(a, v))
             continue;
         int known = 0;
@@ -360,7 +366,7 @@ static int find_typed_maps(analysis *a, size_t *cap)
         if (known)
             continue;
         analysis_container c = {.node = v};
-        rc = cdecode_map(a, &c, v);
+        rc = cdecode_map(a, &c, v, seen);
         int mine = wanted_type(a, v), nomem = 0;
         for (size_t i = 0; i < c.nvalues && !mine && !a->opts.no_auto_containers; i++)
             mine = program_type(heap_type_name(h, c.values[i]));
@@ -373,6 +379,7 @@ static int find_typed_maps(analysis *a, size_t *cap)
         free(c.values);
     }
     free(ptr_values);
+    free(seen);
     return rc;
 }
 
