@@ -79,7 +79,8 @@ struct hsd_reader {
 int hsd_inflate_chunk(const hsd_reader *r, z_stream *zs, size_t sec, uint32_t k, uint8_t *dst,
                       hs_error *err);
 
-/* inflateInit on a zeroed zs. */
+/* inflateInit2 for raw deflate on a zeroed zs (hsd_inflate_chunk reads the zlib header and
+ * trailer itself). */
 int hsd_zinit(z_stream *zs, hs_error *err);
 
 /* Starts n threads running fn(arg) into th[0..n), *started counting those running, so that
