@@ -2,11 +2,12 @@
  *
  * The analyzer's big per-node and per-edge arrays are filled once and then read at random
  * (address lookups, graph walks, type lookups): with 4 KiB pages every first touch costs a page
- * fault (about 3 us each on the benchmark VM, a third of the analysis at 1M objects) and nearly
- * every random read also misses the TLB. Advising 2 MiB pages before an array is first
- * touched removes most of both (tests/bench/README.md "Huge pages" has the figures, and why
- * an earlier attempt was dropped). Advice only: where the kernel lacks transparent huge pages
- * or has them off ("never"), nothing changes.
+ * fault (about 3 us each on the benchmark VM: a fifth of the analysis's CPU time at 1M
+ * objects) and nearly every random read also misses the TLB. Advising 2 MiB pages before an
+ * array is first touched removes most of both (tests/bench/README.md "Huge pages, Adler-32
+ * and CRC-32" has the figures, and why an earlier attempt, a3eae42, was dropped). Advice
+ * only: where the kernel lacks transparent huge pages or has them off ("never"), nothing
+ * changes.
  */
 #ifndef HUGEMEM_H
 #define HUGEMEM_H
