@@ -3,6 +3,8 @@
 
 #include <stdlib.h>
 
+#include "hugemem.h"
+
 
 #define BLOCK_WORDS 256 /* 8-byte words of address space per block: 2 KiB */
 
@@ -52,13 +54,14 @@ int addrindex_build(const uint64_t *addr, const uint64_t *size, uint32_t n, size
         return 0;
     addrindex *x = malloc(sizeof *x);
     aix_block *blocks = aligned_alloc(64, nblocks * sizeof *blocks);
-    uint32_t *before = malloc(nblocks * sizeof *before);
+    uint32_t *before = hugemem_alloc(nblocks * sizeof *before);
     if (!x || !blocks || !before) {
         free(x);
         free(blocks);
         free(before);
         return -1;
     }
+    hugemem_advise(blocks, nblocks * sizeof *blocks);
     for (uint64_t k = 0; k < nblocks; k++)
         blocks[k] = (aix_block){{0}, {0}};
     /* Objects are sorted: the per-block counts fill in as the starts go by. */

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hugemem.h"
+
 struct dom_tree {
     const graph *g;
     uint32_t n, reachable;
@@ -256,15 +258,15 @@ int dom_start(const graph *g, const graph_root *roots, size_t nroots, uint32_t f
     size_t N1 = (size_t)n + 1;
     w = calloc(1, sizeof *w);
     d = calloc(1, sizeof *d);
-    vsucc = malloc(nvs * sizeof *vsucc + 1);
-    t = malloc(N1 * sizeof *t);
-    fr = malloc(N1 * sizeof *fr);
+    vsucc = hugemem_alloc(nvs * sizeof *vsucc + 1);
+    t = hugemem_alloc(N1 * sizeof *t);
+    fr = hugemem_alloc(N1 * sizeof *fr);
     seen = calloc(n / 64 + 1, sizeof *seen);
     if (d) {
         d->g = g;
         d->n = n;
-        d->idom = idom ? idom : malloc(N1 * sizeof *d->idom);
-        d->retained = retained ? retained : malloc(N1 * sizeof *d->retained);
+        d->idom = idom ? idom : hugemem_alloc(N1 * sizeof *d->idom);
+        d->retained = retained ? retained : hugemem_alloc(N1 * sizeof *d->retained);
         retained = NULL;
         idom = NULL;
     }
@@ -354,7 +356,7 @@ int dom_finish(dom_work *wk, dom_tree **out, hs_error *err)
     const uint32_t *ioff = graph_in_offsets(g), *isrc = graph_in_src(g);
     const uint64_t *size = graph_sizes(g);
     uint32_t *pre = d->idom, *vertex = (uint32_t *)d->retained;
-    uint32_t *cstack = malloc(((size_t)N + 1) * sizeof *cstack);
+    uint32_t *cstack = hugemem_alloc(((size_t)N + 1) * sizeof *cstack);
     int rc = HS_OK;
     if (!cstack || !ioff) {
         int nomem = !cstack;

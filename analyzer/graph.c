@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hugemem.h"
 #include "par.h"
 #include "vec.h"
 
@@ -183,8 +184,8 @@ int graph_build_reverse(graph *g, int parallel, uint32_t *spare_off, uint32_t *s
     }
     uint32_t n = g->n;
     uint32_t *ioff = spare_off ? memset(spare_off, 0, ((size_t)n + 1) * sizeof *ioff)
-                               : calloc((size_t)n + 1, sizeof *ioff);
-    uint32_t *isrc = spare_src ? spare_src : malloc((size_t)g->m * sizeof *isrc + 1);
+                               : hugemem_zalloc((size_t)n + 1, sizeof *ioff);
+    uint32_t *isrc = spare_src ? spare_src : hugemem_alloc((size_t)g->m * sizeof *isrc + 1);
     int rc = HS_OK;
     if (!ioff || !isrc) {
         rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET,
@@ -244,7 +245,7 @@ int graph_build(graph_builder *b, graph **out, hs_error *err)
         goto out;
     }
     uint32_t n = b->n, m = (uint32_t)b->m;
-    if (!(off = calloc((size_t)n + 1, sizeof *off))) {
+    if (!(off = hugemem_zalloc((size_t)n + 1, sizeof *off))) {
         rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "graph: out of memory building CSR");
         goto out;
     }
@@ -260,9 +261,9 @@ int graph_build(graph_builder *b, graph **out, hs_error *err)
         b->dst = b->field = NULL;
     } else {
         /* Stable counting sort by source; keeps insertion order within a node. */
-        cur = malloc((size_t)n * sizeof *cur + 1);
-        dst = malloc((size_t)m * sizeof(uint32_t) + 1);
-        field = malloc((size_t)m * sizeof(uint32_t) + 1);
+        cur = hugemem_alloc((size_t)n * sizeof *cur + 1);
+        dst = hugemem_alloc((size_t)m * sizeof(uint32_t) + 1);
+        field = hugemem_alloc((size_t)m * sizeof(uint32_t) + 1);
         if (!cur || !dst || !field) {
             rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET,
                               "graph: out of memory building CSR");

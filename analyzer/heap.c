@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "addrindex.h"
+#include "hugemem.h"
 
 /* Adds the time since *t to the step and restarts *t. */
 static void step_done(heap *h, heap_step step, struct timespec *t)
@@ -52,7 +53,7 @@ static int collect_sites(builder *b, hs_error *err)
     heap *h = b->h;
     if (!b->nsamples)
         return HS_OK;
-    h->obj_site = malloc((size_t)h->nobj * sizeof *h->obj_site + 1);
+    h->obj_site = hugemem_alloc((size_t)h->nobj * sizeof *h->obj_site + 1);
     if (!h->obj_site)
         return heap_build_oom(err, "allocation sites");
     for (uint32_t i = 0; i < h->nobj; i++)

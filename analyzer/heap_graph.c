@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hugemem.h"
 #include "par.h"
 #include "vec.h"
 
@@ -70,15 +71,15 @@ int heap_graph_build(builder *b, const uint32_t *arrival_of, uint32_t narrival, 
     if (cap > GRAPH_MAX_EDGES)
         return hs_error_set(err, HS_ERR_LIMIT, HS_NO_OFFSET, "more than %u pointers",
                             (unsigned)GRAPH_MAX_EDGES);
-    uint32_t *off = malloc(((size_t)n + 1) * sizeof *off);
-    uint32_t *dst = malloc(cap * sizeof *dst + 1), *fld;
+    uint32_t *off = hugemem_alloc(((size_t)n + 1) * sizeof *off);
+    uint32_t *dst = hugemem_alloc(cap * sizeof *dst + 1), *fld;
     /* The interface hints are applied: their array's memory, touched already, takes the
      * fields when it is large enough (fresh pages cost a fault each). */
     if (b->cap_hints * sizeof *b->hints >= cap * sizeof *fld + 1) {
         fld = vec_shrink(b->hints, cap * sizeof *fld + 1);
     } else {
         free(b->hints);
-        fld = malloc(cap * sizeof *fld + 1);
+        fld = hugemem_alloc(cap * sizeof *fld + 1);
     }
     b->hints = NULL;
     b->nhints = b->cap_hints = 0;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "addrindex.h"
+#include "hugemem.h"
 #include "par.h"
 #include "vec.h"
 
@@ -76,7 +77,7 @@ static uint32_t *sort_objects(const uint64_t *addr, uint32_t n, size_t room)
 {
     sort_pair *a = NULL, *t = NULL;
     uint32_t *count = NULL;
-    uint32_t *perm = malloc(room * sizeof *perm + 1);
+    uint32_t *perm = hugemem_alloc(room * sizeof *perm + 1);
     if (!perm)
         goto out;
     int rc = sort_by_runs(addr, n, perm);
@@ -96,8 +97,8 @@ static uint32_t *sort_objects(const uint64_t *addr, uint32_t n, size_t room)
     unsigned scale = misaligned ? 0 : 3, passes = 0;
     for (uint64_t span = (hi - lo) >> scale; span; span >>= 11)
         passes++;
-    a = malloc((size_t)n * sizeof *a);
-    t = malloc((size_t)n * sizeof *t);
+    a = hugemem_alloc((size_t)n * sizeof *a);
+    t = hugemem_alloc((size_t)n * sizeof *t);
     count = malloc(2048 * sizeof *count);
     if (!a || !t || !count) {
         free(perm);
@@ -178,10 +179,10 @@ int heap_order_objects(builder *b, uint32_t **sorted_of, uint32_t **arrival_of, 
     /* Room for every node: once dead, these two serve as spare memory (spare_take). */
     size_t room = (size_t)n + h->naux + 1;
     uint32_t *perm = sort_objects(b->addr, n, room);
-    uint32_t *inv = malloc(room * sizeof *inv + 1);
-    h->obj_addr = malloc((size_t)n * sizeof *h->obj_addr + 1);
-    h->obj_func = malloc((size_t)n * sizeof *h->obj_func + 1);
-    uint8_t *hdr = malloc((size_t)n + 1);
+    uint32_t *inv = hugemem_alloc(room * sizeof *inv + 1);
+    h->obj_addr = hugemem_alloc((size_t)n * sizeof *h->obj_addr + 1);
+    h->obj_func = hugemem_alloc((size_t)n * sizeof *h->obj_func + 1);
+    uint8_t *hdr = hugemem_alloc((size_t)n + 1);
     if (!perm || !inv || !h->obj_addr || !h->obj_func || !hdr) {
         free(perm);
         free(inv);

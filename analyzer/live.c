@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "bitset.h"
+#include "hugemem.h"
 #include "scc.h"
 #include "subgraph.h"
 
@@ -73,10 +74,10 @@ static int scratch(live_result *r)
     if (r->stamp)
         return 0;
     size_t n = r->sub.n;
-    r->stamp = calloc(n + 1, sizeof *r->stamp);
-    r->par = malloc(n * sizeof *r->par + 1);
-    r->fld = malloc(n * sizeof *r->fld + 1);
-    r->queue = malloc(n * sizeof *r->queue + 1);
+    r->stamp = hugemem_zalloc(n + 1, sizeof *r->stamp);
+    r->par = hugemem_alloc(n * sizeof *r->par + 1);
+    r->fld = hugemem_alloc(n * sizeof *r->fld + 1);
+    r->queue = hugemem_alloc(n * sizeof *r->queue + 1);
     if (!r->stamp || !r->par || !r->fld || !r->queue) {
         free(r->stamp);
         free(r->par);
@@ -167,7 +168,7 @@ int live_compute(const graph *g, const graph_root *roots, size_t nroots,
     r->n = n;
     r->exact = 1;
     r->nsp = nspecials;
-    r->st = calloc((size_t)n + 1, 1);
+    r->st = hugemem_zalloc((size_t)n + 1, 1);
     r->sp = malloc(nspecials * sizeof *r->sp + 1);
     r->by_obj = malloc(nspecials * sizeof *r->by_obj + 1);
     r->froots = malloc(2 * nspecials * sizeof *r->froots + 1);

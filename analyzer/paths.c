@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "bitset.h"
+#include "hugemem.h"
 #include "vec.h"
 
 /* up[v]: 0 = not reached, 1 = seeded by a root, p + 2 = BFS parent p; zeroed memory means "not
@@ -73,7 +74,7 @@ int paths_bfs(const graph *g, const graph_root *roots, size_t nroots, const path
                                 "paths: root %zu names node %u of %u", i, roots[i].node, n);
 
     paths_tree *t = calloc(1, sizeof *t);
-    uint32_t *q = malloc((size_t)n * sizeof *q + 1);
+    uint32_t *q = hugemem_alloc((size_t)n * sizeof *q + 1);
     uint64_t *vis = bitset_new(n);
     int rc = HS_OK;
     if (!t || !q || !vis) {
@@ -82,7 +83,7 @@ int paths_bfs(const graph *g, const graph_root *roots, size_t nroots, const path
     }
     t->g = g;
     t->n = n;
-    t->up = calloc((size_t)n + 1, sizeof *t->up);
+    t->up = hugemem_zalloc((size_t)n + 1, sizeof *t->up);
     t->roots = malloc(nroots * sizeof *t->roots + 1);
     if (!t->up || !t->roots ||
         ((flags & PATHS_RECORD_ROOT) && !(t->root = calloc((size_t)n + 1, sizeof *t->root)))) {

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hugemem.h"
+
 struct scc_result {
     const graph *g;
     uint32_t n, count;
@@ -32,8 +34,8 @@ int scc_compute(const graph *g, const uint8_t *mask, scc_result **out, hs_error 
     const uint32_t *off = graph_out_offsets(g), *dst = graph_out_dst(g);
     const uint64_t *size = graph_sizes(g);
     scc_result *s = calloc(1, sizeof *s);
-    uint32_t *stk = malloc((size_t)n * sizeof *stk + 1); /* non-root nodes awaiting a root */
-    frame *fr = malloc((size_t)n * sizeof *fr + 1);
+    uint32_t *stk = hugemem_alloc((size_t)n * sizeof *stk + 1); /* non-root nodes awaiting a root */
+    frame *fr = hugemem_alloc((size_t)n * sizeof *fr + 1);
     uint32_t *cur = NULL;
     int rc = HS_OK;
     if (!s || !stk || !fr) {
@@ -42,7 +44,7 @@ int scc_compute(const graph *g, const uint8_t *mask, scc_result **out, hs_error 
     }
     s->g = g;
     s->n = n;
-    if (!(s->rindex = calloc((size_t)n + 1, sizeof *s->rindex))) {
+    if (!(s->rindex = hugemem_zalloc((size_t)n + 1, sizeof *s->rindex))) {
         rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "scc: out of memory");
         goto out;
     }
@@ -225,10 +227,10 @@ size_t scc_cycle(scc_result *s, uint32_t start, graph_step *steps, size_t cap)
         return 2;
     }
     if (!s->stamp) {
-        s->stamp = calloc((size_t)s->n + 1, sizeof *s->stamp);
-        s->par = malloc((size_t)s->n * sizeof *s->par + 1);
-        s->fld = malloc((size_t)s->n * sizeof *s->fld + 1);
-        s->queue = malloc((size_t)s->n * sizeof *s->queue + 1);
+        s->stamp = hugemem_zalloc((size_t)s->n + 1, sizeof *s->stamp);
+        s->par = hugemem_alloc((size_t)s->n * sizeof *s->par + 1);
+        s->fld = hugemem_alloc((size_t)s->n * sizeof *s->fld + 1);
+        s->queue = hugemem_alloc((size_t)s->n * sizeof *s->queue + 1);
         if (!s->stamp || !s->par || !s->fld || !s->queue) {
             free_cycle_scratch(s);
             return 0;

@@ -384,7 +384,7 @@ static uint32_t outer_fit_now(typer *ty, uint32_t obj, const typetab_type *t)
     if (!found)
         return HEAP_NONE;
     /* found's name with via's type arguments replaced by t's */
-    size_t lv, lt;
+    size_t lv = 0, lt = 0;
     const char *av = type_args(via->name, &lv), *at = type_args(t->name, &lt);
     const char *hit = strstr(found->name, "[");
     char name[512];

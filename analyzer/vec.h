@@ -8,12 +8,16 @@
 #include <stdlib.h>
 
 #include "hs_grow.h"
+#include "hugemem.h"
 
 /* Ensures room for `need` elements of `elem` bytes in *arr; returns 0 or -1 on overflow/OOM. */
 static inline int vec_reserve(void **arr, size_t *cap, size_t need, size_t elem)
 {
     int fail = 0;
+    size_t old = *cap;
     *arr = hs_grow(*arr, cap, need, elem, 16, &fail);
+    if (!fail && *cap > old) /* the whole block (hugemem_advise: part of it would split it) */
+        hugemem_advise(*arr, *cap * elem);
     return fail ? -1 : 0;
 }
 
@@ -37,6 +41,7 @@ static inline int vec_resize_parallel(void **const arrays[], const size_t elem[]
         if (!p)
             return -1;
         *arrays[i] = p;
+        hugemem_advise(p, cap * elem[i]);
     }
     return 0;
 }

@@ -74,7 +74,12 @@ static void temp_name(const char *path, char *out, size_t size)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     unsigned r = (unsigned)ts.tv_nsec ^ ((unsigned)getpid() << 16) ^ (++counter * 2654435761u);
-    snprintf(out, size, "%.*s.%s.tmp-%06x", (int)(base - path), path, base, r & 0xffffff);
+    int n = snprintf(out, size, "%.*s.%s.tmp-%06x", (int)(base - path), path, base,
+                     r & 0xffffff);
+    /* A name too long for out drops path's base name: still beside path, and created
+     * exclusively (O_EXCL) by the callers. */
+    if (n < 0 || (size_t)n >= size)
+        snprintf(out, size, "%.*s.tmp-%06x", (int)(base - path), path, r & 0xffffff);
 }
 
 /* Creates f->tmp exclusively (a fresh temporary name per try), registered for cleanup. */

@@ -123,7 +123,7 @@ static uint64_t time_unit(const char *u)
 
 int hs_units_parse_duration(const char *s, int64_t *ns, hs_error *err)
 {
-    uint64_t v;
+    uint64_t v = 0;
     int rc = parse_scaled(s, time_unit, "ns, us, ms, s, m or h", INT64_MAX,
                           "too long (over 292 years)", &v, err);
     if (rc >= 0)

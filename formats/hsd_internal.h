@@ -11,6 +11,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "hs_crc32.h"
 #include "hsd.h"
 
 /* Layout constants, HSD.md. */
@@ -37,17 +38,10 @@ static inline uint64_t hsd_get64(const uint8_t *p)
     return (uint64_t)hsd_get32(p) | (uint64_t)hsd_get32(p + 4) << 32;
 }
 
-/* CRC32 as zlib computes it, over lengths beyond uInt. */
+/* CRC32 as zlib computes it (hs_crc32.h), over any length. */
 static inline uint32_t hsd_crc_buf(const uint8_t *p, uint64_t n)
 {
-    uLong c = crc32(0L, Z_NULL, 0);
-    while (n) {
-        uInt k = n > (1u << 30) ? (1u << 30) : (uInt)n;
-        c = crc32(c, p, k);
-        p += k;
-        n -= k;
-    }
-    return (uint32_t)c;
+    return hs_crc32_update(0, p, (size_t)n);
 }
 
 /* Largest stored_len a reader accepts for raw_len bytes (above zlib's deflateBound). */
@@ -79,7 +73,8 @@ struct hsd_reader {
 int hsd_inflate_chunk(const hsd_reader *r, z_stream *zs, size_t sec, uint32_t k, uint8_t *dst,
                       hs_error *err);
 
-/* inflateInit on a zeroed zs. */
+/* inflateInit2 for raw deflate on a zeroed zs (hsd_inflate_chunk reads the zlib header and
+ * trailer itself). */
 int hsd_zinit(z_stream *zs, hs_error *err);
 
 /* Starts n threads running fn(arg) into th[0..n), *started counting those running, so that

@@ -318,12 +318,28 @@ int hsd_inflate_chunk(const hsd_reader *r, z_stream *zs, size_t sec, uint32_t k,
                            c->stored_crc);
     if (inflateReset(zs) != Z_OK)
         return chunk_error(r, err, HS_ERR_ZLIB, sec, k, "inflateReset failed");
-    zs->next_in = (Bytef *)src;
-    zs->avail_in = c->stored;
+    /* The zlib stream is inflated as raw deflate (hsd_zinit), which skips zlib's Adler-32 of
+     * the output (2% of an analysis): raw_crc, checked below, covers the same bytes. The
+     * 2-byte header is checked here as zlib would, with zlib's messages; the 4-byte trailer
+     * must be there but is not checked. */
+    if (c->stored < 2)
+        return chunk_error(r, err, HS_ERR_ZLIB, sec, k, "zlib stream ends early");
+    const char *bad = ((unsigned)src[0] << 8 | src[1]) % 31 ? "incorrect header check"
+                      : (src[0] & 0x0f) != Z_DEFLATED     ? "unknown compression method"
+                      : (src[0] >> 4) + 8 > MAX_WBITS     ? "invalid window size"
+                      : src[1] & 0x20                     ? "error" /* a preset dictionary */
+                                                          : NULL;
+    if (bad)
+        return chunk_error(r, err, HS_ERR_ZLIB, sec, k, "inflate: %s", bad);
+    zs->next_in = (Bytef *)src + 2;
+    zs->avail_in = c->stored - 2;
     zs->next_out = dst;
     zs->avail_out = c->raw; /* exactly the declared size: no decompression bombs */
     int zr = inflate(zs, Z_FINISH);
+    if (zr == Z_STREAM_END && zs->avail_in < 4) /* no room for the trailer */
+        return chunk_error(r, err, HS_ERR_ZLIB, sec, k, "zlib stream ends early");
     if (zr == Z_STREAM_END) {
+        zs->avail_in -= 4;
         if (zs->avail_out != 0)
             return chunk_error(r, err, HS_ERR_FORMAT, sec, k,
                                "inflates to %u bytes, the index declares %u",
@@ -344,7 +360,7 @@ int hsd_inflate_chunk(const hsd_reader *r, z_stream *zs, size_t sec, uint32_t k,
                 return chunk_error(r, err, HS_ERR_FORMAT, sec, k,
                                    "inflates to more than the declared %u bytes", c->raw);
         }
-        if (zr != Z_STREAM_END)
+        if (zr != Z_STREAM_END || zs->avail_in < 4)
             return chunk_error(r, err, HS_ERR_ZLIB, sec, k, "zlib stream %s",
                                zr == Z_DATA_ERROR && zs->msg ? zs->msg : "ends early");
     } else {
@@ -362,7 +378,7 @@ int hsd_inflate_chunk(const hsd_reader *r, z_stream *zs, size_t sec, uint32_t k,
 int hsd_zinit(z_stream *zs, hs_error *err)
 {
     memset(zs, 0, sizeof *zs);
-    if (inflateInit(zs) != Z_OK)
+    if (inflateInit2(zs, -MAX_WBITS) != Z_OK) /* raw deflate: see hsd_inflate_chunk */
         return hs_error_set(err, HS_ERR_ZLIB, HS_NO_OFFSET, "inflateInit failed");
     return HS_OK;
 }

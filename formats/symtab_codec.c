@@ -146,8 +146,8 @@ static int dec_str(decoder *d, size_t max, const char *what, const char **s, siz
 
 static int dec_fixed_str(decoder *d, const char *what, char *dst, size_t cap)
 {
-    const char *s;
-    size_t n;
+    const char *s = NULL;
+    size_t n = 0;
     int rc = dec_str(d, cap - 1, what, &s, &n);
     if (rc < 0)
         return rc;
@@ -327,8 +327,8 @@ static int decode_body(symtab *t, decoder *d)
         uint64_t addr = 0;
         for (uint64_t i = 0; i < count; i++) {
             uint64_t delta, size;
-            const char *name;
-            size_t namelen;
+            const char *name = NULL;
+            size_t namelen = 0;
             at = d->pos;
             if ((rc = dec_uvarint(d, "symbol address", &delta)) < 0 ||
                 (rc = dec_uvarint(d, "symbol size", &size)) < 0 ||
