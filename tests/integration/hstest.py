@@ -1,6 +1,7 @@
 """Shared helpers for heapsift's integration tests: paths from the Meson test environment,
 Go builds cached in the build tree, running the CLIs, and a checker that counts failures."""
 import json
+import re
 import os
 import struct
 import subprocess
@@ -197,7 +198,8 @@ def read_page(path):
     return text, json.loads("".join(p.text))
 
 
-def _varint(b, i):
+def varint(b, i):
+    """The unsigned LEB128 varint at b[i]: (value, index after it)."""
     v, shift = 0, 0
     while True:
         c = b[i]
@@ -213,12 +215,12 @@ def _fields(b):
     length-delimited, independently of heapsift's encoder."""
     i, out = 0, []
     while i < len(b):
-        tag, i = _varint(b, i)
+        tag, i = varint(b, i)
         field, wire = tag >> 3, tag & 7
         if wire == 0:
-            v, i = _varint(b, i)
+            v, i = varint(b, i)
         elif wire == 2:
-            n, i = _varint(b, i)
+            n, i = varint(b, i)
             v, i = b[i:i + n], i + n
         elif wire == 1:
             v, i = int.from_bytes(b[i:i + 8], "little"), i + 8
@@ -237,7 +239,7 @@ def _ints(wire, v):
     else:
         vals, i = [], 0
         while i < len(v):
-            x, i = _varint(v, i)
+            x, i = varint(v, i)
             vals.append(x)
     return [x - (1 << 64) if x >= 1 << 63 else x for x in vals]
 
@@ -286,3 +288,32 @@ def read_pprof(path):
         "comments": [strings[c] for c in comments],
         "samples": [([name(l) for l in reversed(ids)], vals) for ids, vals in samples],
     }
+
+
+def go_minor(version):
+    """The minor version of a Go version string (26 for "go1.26.8"), 0 when there is none."""
+    m = re.match(r"go1\.(\d+)", version or "")
+    return int(m.group(1)) if m else 0
+
+
+# Roots whose first hop has no variable to name.
+UNNAMED_ROOTS = ("finalizer", "other root", "queued finalizer", "defer", "panic")
+
+
+def unnamed_hops(rep, minor):
+    """The hops of a report's finding paths that have no Go name, as "TITLE: hop N A -> B at +F"
+    lines. Skipped: hops out of a root that has no variables, and, before Go 1.23 (minor), out
+    of a closure: Go did not yet say where a closure keeps what it captured."""
+    out = []
+    for f in rep["findings"]:
+        steps = (f.get("path") or {}).get("steps") or []
+        for i, st in enumerate(steps[1:], 1):
+            if steps[i - 1]["kind"] == "root" or (f["path"]["root_kind"] in UNNAMED_ROOTS and i == 1):
+                continue
+            if steps[i - 1]["kind"] == "closure" and minor < 23:
+                continue
+            if st.get("field_name") is None:
+                out.append("%s: hop %d %s -> %s at +%s" % (
+                    f["title"][:60], i, steps[i - 1]["name"] or steps[i - 1].get("shape"),
+                    st["name"] or st.get("shape"), st["field"]))
+    return out

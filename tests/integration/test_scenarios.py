@@ -33,11 +33,6 @@ KINDS = ("ghost", "finalizer_pinned", "closure_cycle")
 LIVENESS = {"in_use": "in use", "garbage": "garbage", "cleanup_only": "garbage"}
 
 
-def go_minor(version):
-    m = re.match(r"go1\.(\d+)", version or "")
-    return int(m.group(1)) if m else 0
-
-
 def summary_containers(rep):
     """{address: (kind, values)} from the summary's "NAME (KIND at 0xADDR, N values)"."""
     out = {}
@@ -60,13 +55,13 @@ for scenario in ("seed", "ghost", "closure", "finalizer-pin", "tombstone", "fixe
     p = hstest.run([prog, "-scenario", scenario, "-selfdump", dump])
     if p.returncode == 3 and "not available" in p.stderr:
         version = hstest.run([hstest.GO, "env", "GOVERSION"]).stdout.strip()
-        c.check(go_minor(version) < 24, "%s: available on %s (%s)" % (scenario, version, p.stderr.strip()))
+        c.check(hstest.go_minor(version) < 24, "%s: available on %s (%s)" % (scenario, version, p.stderr.strip()))
         continue
     if not c.check(p.returncode == 0, "%s: workload ran (%s)" % (scenario, p.stderr[-300:])):
         continue
     with open(dump + ".manifest.json") as f:
         manifest = json.load(f)
-    minor = go_minor(manifest["go_version"])
+    minor = hstest.go_minor(manifest["go_version"])
     args = ["analyze", dump, "--binary", prog, "--json", "-"]
     # sync.Maps are recognised; plain maps are named the way a user would name them.
     for ct in manifest["containers"]:

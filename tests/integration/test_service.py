@@ -33,7 +33,6 @@ neither the proxy nor the modules in the cache the test is skipped.
 Set HEAPSIFT_KEEP_TMP=1 to keep the dumps, manifests and reports."""
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -52,8 +51,6 @@ COVERAGE = 0.98
 COVERAGE_OLD_CLOSURES_LIVE = 0.97
 PIN_TOLERANCE = 0.10
 MIN_BYTES = "1M"
-# steps out of these roots have no variable to name (test_typing.py)
-UNNAMED_ROOTS = ("finalizer", "other root", "queued finalizer", "defer", "panic")
 SVC = os.path.join(hstest.SRC, "samples", "service")
 
 if not hstest.GO:
@@ -77,28 +74,17 @@ prog = hstest.go_build("samples/service", "service", cwd="samples/service")
 
 # ---- the dump's own object records ----
 
-def _uv(b, i):
-    v, shift = 0, 0
-    while True:
-        x = b[i]
-        i += 1
-        v |= (x & 0x7F) << shift
-        if x < 0x80:
-            return v, i
-        shift += 7
-
-
 def _skip_str(b, i):
-    n, i = _uv(b, i)
+    n, i = hstest.varint(b, i)
     return i + n
 
 
 def _skip_fields(b, i):
     while True:
-        kind, i = _uv(b, i)
+        kind, i = hstest.varint(b, i)
         if kind == 0:
             return i
-        _, i = _uv(b, i)
+        _, i = hstest.varint(b, i)
 
 
 # Records of runtime/heapdump.go as (kind of each value): u uvarint, s string, f field list,
@@ -113,29 +99,29 @@ def dump_objects(data):
     assert data[:16] == b"go1.7 heap dump\n", "not a heap dump"
     i, objs = 16, {}
     while True:
-        tag, i = _uv(data, i)
+        tag, i = hstest.varint(data, i)
         if tag == 0:
             return objs
         if tag in (1, 12, 13):
-            addr, i = _uv(data, i)
-            n, i = _uv(data, i)
+            addr, i = hstest.varint(data, i)
+            n, i = hstest.varint(data, i)
             i = _skip_fields(data, i + n)
             if tag == 1:
                 objs[addr] = n
             continue
         for k in _LAYOUT[tag]:
             if k == "u":
-                _, i = _uv(data, i)
+                _, i = hstest.varint(data, i)
             elif k == "s":
                 i = _skip_str(data, i)
             elif k == "f":
                 i = _skip_fields(data, i)
             else:  # memprof: nstk x (func, file, line), allocs, frees
-                nstk, i = _uv(data, i)
+                nstk, i = hstest.varint(data, i)
                 for _ in range(nstk):
-                    i = _uv(data, _skip_str(data, _skip_str(data, i)))[1]
-                _, i = _uv(data, i)
-                _, i = _uv(data, i)
+                    i = hstest.varint(data, _skip_str(data, _skip_str(data, i)))[1]
+                _, i = hstest.varint(data, i)
+                _, i = hstest.varint(data, i)
 
 
 class Slots:
@@ -178,11 +164,6 @@ def by_label(addresses, labels):
     return out
 
 
-def go_minor(version):
-    m = re.match(r"go1\.(\d+)", version or "")
-    return int(m.group(1)) if m else 0
-
-
 def analyze(name, hsd, manifest):
     """`heapsift analyze` with the manifest's arguments: (the JSON report, the arguments used).
     The text report is printed (the test's log) and kept beside the dump."""
@@ -217,7 +198,7 @@ except ImportError:
 def compare(name, hsd, raw, manifest):
     """Every assertion of the module docstring on one capture."""
     leaky = manifest["mode"] == "leaky"
-    minor = go_minor(manifest["go_version"])
+    minor = hstest.go_minor(manifest["go_version"])
     groups = manifest["groups"]
     labels = label_of(manifest)
     slots = Slots(dump_objects(raw))
@@ -302,18 +283,7 @@ def compare(name, hsd, raw, manifest):
     want = COVERAGE_OLD_CLOSURES_LIVE if minor < 23 and name.startswith("live") else COVERAGE
     c.check(cov >= want, "%s: %.1f%% of in-use bytes typed (want >= %.0f%%): %s" % (
         name, 100 * cov, 100 * want, t.get("by_evidence")))
-    unnamed = []
-    for f in rep["findings"]:
-        steps = (f.get("path") or {}).get("steps") or []
-        for i, st in enumerate(steps[1:], 1):
-            if steps[i - 1]["kind"] == "root" or (f["path"]["root_kind"] in UNNAMED_ROOTS and i == 1):
-                continue
-            if steps[i - 1]["kind"] == "closure" and minor < 23:
-                continue  # Go before 1.23 does not say where a closure keeps what it captured
-            if st.get("field_name") is None:
-                unnamed.append("%s: hop %d %s -> %s at +%s" % (
-                    f["title"][:60], i, steps[i - 1]["name"] or steps[i - 1].get("shape"),
-                    st["name"] or st.get("shape"), st["field"]))
+    unnamed = hstest.unnamed_hops(rep, minor)
     c.check(not unnamed, "%s: every hop of every finding's path has a Go name; %d do not: %s" % (
         name, len(unnamed), "; ".join(unnamed[:4])))
 
