@@ -317,3 +317,24 @@ def unnamed_hops(rep, minor):
                     f["title"][:60], i, steps[i - 1]["name"] or steps[i - 1].get("shape"),
                     st["name"] or st.get("shape"), st["field"]))
     return out
+
+
+_schema = []
+
+
+def validate_report(c, rep, what):
+    """Checks with Checker c that JSON report rep validates against formats/report.schema.json
+    (what names it in a failure); a missing python3-jsonschema is a failure too."""
+    try:
+        import jsonschema
+    except ImportError:
+        c.check(False, "python3-jsonschema is installed (tests/deps.sh installs it)")
+        return
+    if not _schema:
+        with open(os.path.join(SRC, "formats", "report.schema.json")) as f:
+            _schema.append(json.load(f))
+    try:
+        jsonschema.validate(rep, _schema[0])
+    except jsonschema.ValidationError as e:
+        c.check(False, "%s: report validates against the schema: %s at %s" % (
+            what, e.message[:300], "/".join(str(x) for x in e.absolute_path)))

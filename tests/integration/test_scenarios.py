@@ -21,13 +21,6 @@ import hstest
 c = hstest.Checker("test_scenarios")
 tmp = hstest.tempdir()
 prog = hstest.go_build("samples/mapworkload", "mapworkload", cwd="samples")
-schema = None
-try:
-    import jsonschema
-    with open(os.path.join(hstest.SRC, "formats", "report.schema.json")) as f:
-        schema = json.load(f)
-except ImportError:
-    c.check(False, "python3-jsonschema is installed (tests/deps.sh installs it)")
 
 KINDS = ("ghost", "finalizer_pinned", "closure_cycle")
 LIVENESS = {"in_use": "in use", "garbage": "garbage", "cleanup_only": "garbage"}
@@ -68,11 +61,7 @@ for scenario in ("seed", "ghost", "closure", "finalizer-pin", "tombstone", "fixe
         if ct["kind"] != "sync.Map":
             args += ["--container", ct["name"]]
     rep = hstest.heapsift_json(args)
-    if schema is not None:
-        try:
-            jsonschema.validate(rep, schema)
-        except jsonschema.ValidationError as e:
-            c.check(False, "%s: report validates against the schema: %s" % (scenario, e.message))
+    hstest.validate_report(c, rep, scenario)
     for kind in KINDS:
         got = {a for f in rep["findings"] if f["kind"] == kind for a in f["objects"]}
         want = {o["addr"] for o in manifest["objects"] if o["expect"] == kind}
