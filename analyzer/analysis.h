@@ -90,7 +90,7 @@ typedef struct analysis {
     uint32_t *root_special;   /* all_roots[h->nroots + i] belongs to special root_special[i] */
     live_result *live;
     memclass *classes;        /* memory class of every node (memclass.h) */
-    paths_tree *lasting;      /* analysis_lasting_tree's, once asked for */
+    paths_tree *lasting;      /* lasting_tree's, once asked for (lasting.h) */
     dom_tree *dom;            /* over all roots */
     analysis_container *containers;
     size_t ncontainers;
@@ -104,15 +104,6 @@ typedef struct analysis {
     double wall;                          /* analysis_run, start to end */
 } analysis;
 
-/* The shortest paths from the roots that outlive the work in flight: the program's globals,
- * other roots and queued finalizers; not goroutines' frames, contexts, defers or panics, nor
- * the runtime's globals (its timers, channel waiters and run queues hold work in flight too).
- * What it does not reach is held only by work in flight. Computed on first use (one BFS);
- * borrowed: owned by a. */
-int analysis_lasting_tree(analysis *a, const paths_tree **out, hs_error *err);
-
-/* Is program root i one of those roots (analysis_lasting_tree)? */
-int analysis_root_lasts(const analysis *a, uint32_t root_index);
 
 /* Builds the model and runs every analysis and detector; *out receives the context with its
  * report in (*out)->rep (free it with analysis_free). s must stay open while the analysis

@@ -16,6 +16,7 @@
 #include "bitset.h"
 #include "cdecode.h"
 #include "describe.h"
+#include "lasting.h"
 #include "goexpr.h"
 #include "placeexpr.h"
 #include "typing.h"
@@ -57,7 +58,7 @@ static char *node_expr(analysis *a, uint32_t m, int *nomem)
     }
     if (!p.nsteps || !p.root_kind || strcmp(p.root_kind, "global") != 0) {
         report_path_release(&p);
-        if (analysis_lasting_tree(a, &t, NULL) < 0 || describe_tree_path(a, t, m, &p) < 0) {
+        if (lasting_tree(a, &t, NULL) < 0 || describe_tree_path(a, t, m, &p) < 0) {
             *nomem = 1;
             return NULL;
         }

@@ -46,7 +46,7 @@ char *describe_place(const analysis *a, uint32_t holder, uint64_t offset);
 char *describe_root_key(const analysis *a, uint32_t node);
 
 /* The path from the roots of BFS tree t (over the program roots: live_program_tree,
- * analysis_lasting_tree) to node as a report path; an empty path when t does not reach it. */
+ * lasting_tree) to node as a report path; an empty path when t does not reach it. */
 int describe_tree_path(const analysis *a, const paths_tree *t, uint32_t node, report_path *out);
 
 /* The program-tree path from the roots to node as a report path (finalizer roots excluded

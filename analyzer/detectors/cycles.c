@@ -8,6 +8,7 @@
 
 #include "bitset.h"
 #include "describe.h"
+#include "lasting.h"
 #include "detectors.h"
 #include "scc.h"
 #include "subgraph.h"
@@ -264,9 +265,9 @@ static int held_by_stacks(cyc *y, const uint32_t *m, uint32_t k, hs_error *err, 
     const paths_tree *t = live_program_tree(y->a->live), *lasting;
     *out = 0;
     for (uint32_t i = 0; i < k; i++)
-        if (paths_reached(t, m[i]) && analysis_root_lasts(y->a, paths_root_of(t, m[i])))
+        if (paths_reached(t, m[i]) && lasting_root(y->a, paths_root_of(t, m[i])))
             return HS_OK;
-    int rc = analysis_lasting_tree(y->a, &lasting, err);
+    int rc = lasting_tree(y->a, &lasting, err);
     *out = rc >= 0 && !paths_reached(lasting, m[0]);
     return rc;
 }
