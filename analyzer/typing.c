@@ -441,6 +441,15 @@ static int index_embedders(typer *ty, size_t ntypes)
     return HS_OK;
 }
 
+/* dst read as type alt (a map's group, or a table's array of groups): its heap type, or
+ * HEAP_NONE when alt is TYPETAB_NONE or does not fit. */
+static uint32_t alt_type(typer *ty, uint32_t dst, uint32_t alt)
+{
+    const typetab_type *a = typetab_type_get(ty->tt, alt);
+    int backing = a && heap_obj_bytes(ty->h, dst) >= 2 * a->size;
+    return a && fits(ty, dst, a, backing) ? heap_type_of(ty, alt, backing) : HEAP_NONE;
+}
+
 /* Gives node dst the type p by evidence src, if it has none yet and the type fits; else
  * the type alt (TYPETAB_NONE: none), a second reading of the same word. */
 static void assign(typer *ty, uint32_t dst, const pointee *p, uint32_t alt, int src)
@@ -465,26 +474,20 @@ static void assign(typer *ty, uint32_t dst, const pointee *p, uint32_t alt, int 
      * without a pointer at 0 the group reading goes first (a directory's all-pointer mask
      * would fit a group's objects too). */
     const heap_shape *sh = &h->shapes[h->obj_shape[dst]];
-    if (alt != TYPETAB_NONE && (!sh->nptrs || h->shape_ptrs[sh->kept_at] != h->obj_hdr[dst])) {
-        const typetab_type *g = typetab_type_get(ty->tt, alt);
-        int g_backing = g && heap_obj_bytes(h, dst) >= 2 * g->size;
-        if (g && fits(ty, dst, g, g_backing)) {
-            h->obj_type[dst] = heap_type_of(ty, alt, g_backing);
-            h->obj_tsrc[dst] = (uint8_t)src;
-            enqueue(ty, dst);
-            return;
-        }
+    int alt_first = alt != TYPETAB_NONE &&
+                    (!sh->nptrs || h->shape_ptrs[sh->kept_at] != h->obj_hdr[dst]);
+    uint32_t hti = alt_first ? alt_type(ty, dst, alt) : HEAP_NONE;
+    if (hti == HEAP_NONE) {
+        /* A pointer to one of the runtime's own structs may name the first of an array of
+         * them (a map's buckets). */
+        int backing = p->backing || ((t->flags & TYPETAB_T_INTERNAL) && t->size &&
+                                     heap_obj_bytes(h, dst) >= 2 * t->size);
+        hti = fits(ty, dst, t, backing) ? heap_type_of(ty, p->type, backing)
+              : backing                 ? HEAP_NONE
+                                        : outer_fit(ty, dst, t);
     }
-    /* A pointer to one of the runtime's own structs may name the first of an array of them
-     * (a map's buckets). */
-    int backing = p->backing ||
-                  ((t->flags & TYPETAB_T_INTERNAL) && t->size && heap_obj_bytes(h, dst) >= 2 * t->size);
-    uint32_t hti = fits(ty, dst, t, backing) ? heap_type_of(ty, p->type, backing)
-                   : backing ? HEAP_NONE : outer_fit(ty, dst, t);
-    const typetab_type *a = hti == HEAP_NONE ? typetab_type_get(ty->tt, alt) : NULL;
-    int alt_backing = a && heap_obj_bytes(h, dst) >= 2 * a->size; /* a table's groups */
-    if (a && fits(ty, dst, a, alt_backing))
-        hti = heap_type_of(ty, alt, alt_backing);
+    if (hti == HEAP_NONE && !alt_first)
+        hti = alt_type(ty, dst, alt);
     if (hti == HEAP_NONE) {
         ty->st->refused++;
         return;
