@@ -46,12 +46,12 @@ static int visit(walk *w, uint32_t v)
     return VEC_PUSH(w->queue, w->n, w->cap, v) < 0 ? HS_ERR_NOMEM : HS_OK;
 }
 
-/* Seeds special s: its funcval, its object's referents and, with self, the object. */
-static int seed(walk *w, const live_special *s, int self)
+/* Seeds special s: its funcval, its object and the object's referents. */
+static int seed(walk *w, const live_special *s)
 {
     const uint32_t *off = graph_out_offsets(w->g), *dst = graph_out_dst(w->g);
     int rc = visit(w, s->fn);
-    if (rc >= 0 && self)
+    if (rc >= 0)
         rc = visit(w, s->obj);
     for (uint32_t e = off[s->obj]; rc >= 0 && e < off[s->obj + 1]; e++)
         rc = visit(w, dst[e]);
@@ -87,7 +87,7 @@ int memclass_compute(const graph *g, const live_result *live, const live_special
     w.seen = c->held;
     for (size_t i = 0; rc >= 0 && i < nspecials; i++)
         if (live_state_of(live, specials[i].obj) == LIVE_PINNED)
-            rc = seed(&w, &specials[i], 1);
+            rc = seed(&w, &specials[i]);
     if (rc >= 0)
         rc = drain(&w);
     if (rc < 0) {
@@ -140,14 +140,14 @@ int memclass_retained(const memclass *c, const uint32_t *in, size_t n, uint32_t 
     /* What the other finalizers keep (their objects too: those stay, to be finalized). */
     for (size_t i = 0; rc >= 0 && i < c->nspecials; i++)
         if (!bitset_get(inset, (uint32_t)i))
-            rc = seed(&w, &c->specials[i], 1);
+            rc = seed(&w, &c->specials[i]);
     if (rc >= 0)
         rc = drain(&w);
     w.skip = others;
     w.seen = mine;
     for (size_t i = 0; rc >= 0 && i < n; i++)
         if (in[i] < c->nspecials)
-            rc = seed(&w, &c->specials[in[i]], 1);
+            rc = seed(&w, &c->specials[in[i]]);
     if (rc >= 0)
         rc = drain(&w);
     if (rc < 0) {
