@@ -258,9 +258,7 @@ static int program_type(const char *t)
 {
     if (!t || *t == '[' || strchr(t, '<') || !strchr(t, '.'))
         return 0; /* "string bytes", a backing array, a runtime-made name */
-    if (*t == '*')
-        t++;
-    return !strncmp(t, "main.", 5) || !is_std_name(t);
+    return !is_std_name(t);
 }
 
 /* Writes type name s into out (cap bytes) with each qualified name shortened to the package
@@ -307,27 +305,23 @@ static void short_type(const char *s, char *out, size_t cap)
     out[n] = '\0';
 }
 
-/* Is map header v of a type --container-type names? */
-static int wanted_type(const analysis *a, uint32_t v)
+/* Is map type t one --container-type names? */
+static int wanted_type(const analysis *a, const typetab_type *t)
 {
-    const heap *h = a->h;
-    if (!a->opts.ncontainer_types || !h->tt || h->obj_type[v] == HEAP_NONE)
-        return 0;
-    uint32_t hdr = h->types[h->obj_type[v]].ttype;
     char got[512], want[512];
-    for (size_t i = 0; i < typetab_type_count(h->tt); i++) {
-        const typetab_type *t = typetab_type_get(h->tt, (uint32_t)i);
-        if (t->kind != TYPETAB_MAP || t->hdr != hdr || !t->name)
-            continue;
-        short_type(t->name, got, sizeof got);
-        for (size_t k = 0; k < a->opts.ncontainer_types; k++) {
-            short_type(a->opts.container_types[k], want, sizeof want);
-            if (!strcmp(got, want))
-                return 1;
-        }
+    if (!t->name || !a->opts.ncontainer_types)
+        return 0;
+    short_type(t->name, got, sizeof got);
+    for (size_t k = 0; k < a->opts.ncontainer_types; k++) {
+        short_type(a->opts.container_types[k], want, sizeof want);
+        if (!strcmp(got, want))
+            return 1;
     }
     return 0;
 }
+
+/* What a map's header type says of its maps (find_typed_maps). */
+enum { MAP_NO_PTRS = 1, MAP_PTRS = 2, MAP_WANTED = 4 };
 
 /* Go maps found through their types: every in-use map header ("hash<K,V>" up to Go 1.23,
  * "map<K,V>" from 1.24) that a global reaches and whose values include the program's own
@@ -337,14 +331,15 @@ static int find_typed_maps(analysis *a, size_t *cap)
 {
     const heap *h = a->h;
     int rc = HS_OK;
-    /* A map whose values hold no pointers holds no objects (a record's map[string]int): such
-     * maps are skipped before decoding, by their header type's value type (per header type: 1
-     * no pointers, 2 pointers, 0 unknown: decoded). */
+    /* Per header type (map<K,V>, hash<K,V>), from the map types that name it: whether their
+     * values hold pointers (a map whose values hold none holds no objects: a record's
+     * map[string]int is skipped before decoding; 0: unknown, decoded) and whether
+     * --container-type names one. */
     size_t ntt = h->tt ? typetab_type_count(h->tt) : 0;
-    uint8_t *ptr_values = calloc(ntt + 1, 1);
+    uint8_t *hdr_info = calloc(ntt + 1, 1);
     uint64_t *seen = bitset_new(h->nnodes); /* one scratch for every decoding */
-    if (!ptr_values || !seen) {
-        free(ptr_values);
+    if (!hdr_info || !seen) {
+        free(hdr_info);
         free(seen);
         return HS_ERR_NOMEM;
     }
@@ -352,13 +347,15 @@ static int find_typed_maps(analysis *a, size_t *cap)
         const typetab_type *t = typetab_type_get(h->tt, (uint32_t)i);
         const typetab_type *e = t->kind == TYPETAB_MAP ? typetab_type_get(h->tt, t->elem) : NULL;
         if (e && t->hdr < ntt)
-            ptr_values[t->hdr] |= e->ptr_words ? 2 : 1;
+            hdr_info[t->hdr] |= (e->ptr_words ? MAP_PTRS : MAP_NO_PTRS) |
+                                (wanted_type(a, t) ? MAP_WANTED : 0);
     }
     for (uint32_t v = 0; v < h->nobj && rc >= 0; v++) {
         const char *t = heap_type_name(h, v);
         uint32_t tt = h->obj_type[v] != HEAP_NONE ? h->types[h->obj_type[v]].ttype : HEAP_NONE;
+        int info = tt < ntt ? hdr_info[tt] : 0;
         if (!t || (strncmp(t, "map<", 4) && strncmp(t, "hash<", 5)) ||
-            (tt < ntt && ptr_values[tt] == 1 && !wanted_type(a, v)) ||
+            (info & (MAP_NO_PTRS | MAP_PTRS | MAP_WANTED)) == MAP_NO_PTRS ||
             live_state_of(a->live, v) != LIVE_IN_USE || !cdecode_is_map_header(a, v))
             continue;
         int known = 0;
@@ -368,7 +365,7 @@ static int find_typed_maps(analysis *a, size_t *cap)
             continue;
         analysis_container c = {.node = v};
         rc = cdecode_map(a, &c, v, seen);
-        int mine = wanted_type(a, v), nomem = 0;
+        int mine = (info & MAP_WANTED) != 0, nomem = 0;
         for (size_t i = 0; i < c.nvalues && !mine && !a->opts.no_auto_containers; i++)
             mine = program_type(heap_type_name(h, c.values[i]));
         if (rc >= 0 && mine && (c.name = node_expr(a, v, &nomem)) != NULL &&
@@ -379,7 +376,7 @@ static int find_typed_maps(analysis *a, size_t *cap)
         free(c.name);
         free(c.values);
     }
-    free(ptr_values);
+    free(hdr_info);
     free(seen);
     return rc;
 }
