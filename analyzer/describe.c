@@ -218,17 +218,16 @@ char *describe_place(const analysis *a, uint32_t holder, uint64_t offset)
     return at ? report_strfmt("%s+0x%llx", base, (unsigned long long)at) : report_strdup(base);
 }
 
-/* The root node of v's program path and the field its first hop leaves it by. */
-static uint32_t path_root(const analysis *a, uint32_t v, uint32_t *field)
+/* The field by which v's program path leaves its root (0 when v is the root): the last hop of
+ * a walk up the tree, so only for the roots that need it. */
+static uint32_t first_field(const paths_tree *t, uint32_t v)
 {
-    const paths_tree *t = live_program_tree(a->live);
     uint32_t u = v, child = v;
     while (paths_parent(t, u) != GRAPH_NONE) {
         child = u;
         u = paths_parent(t, u);
     }
-    *field = child != u ? paths_field(t, child) : 0;
-    return u;
+    return child != u ? paths_field(t, child) : 0;
 }
 
 /* An anonymous static's root name: the named global that points into it where the path
@@ -247,13 +246,14 @@ static char *anon_root_name(const analysis *a, uint32_t root, uint32_t field)
 char *describe_root_key(const analysis *a, uint32_t node)
 {
     const heap *h = a->h;
-    uint32_t field, root = path_root(a, node, &field);
-    uint32_t ri = paths_root_of(live_program_tree(a->live), node);
+    const paths_tree *t = live_program_tree(a->live);
+    uint32_t ri = paths_root_of(t, node);
+    uint32_t root = ri < h->nroots ? h->roots[ri].node : GRAPH_NONE;
     if (root >= h->nobj && root < h->nnodes) {
         const heap_aux *x = &h->aux[root - h->nobj];
         if (x->kind == HEAP_NODE_FRAME)
             return report_strfmt("frame %s", strpool_get(&h->names, x->name));
-        char *anon = anon_root_name(a, root, field);
+        char *anon = x->anonymous ? anon_root_name(a, root, first_field(t, node)) : NULL;
         if (anon) {
             char *key = report_strfmt("global %s", anon);
             free(anon);
