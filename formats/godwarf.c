@@ -259,6 +259,85 @@ static int global_die(gw *g, Dwarf_Die *die)
     return HS_OK;
 }
 
+/* The packages whose constants godwarf_read_consts keeps. */
+static const char *const const_pkgs[] = {"runtime.", "internal/abi.", "internal/runtime/gc.",
+                                         "internal/goarch."};
+
+static int const_die(gw *g, Dwarf_Die *die)
+{
+    Dwarf_Attribute at;
+    Dwarf_Sword v;
+    const char *name = dwarf_diename(die);
+    if (!name || !dwarf_attr(die, DW_AT_const_value, &at) || dwarf_formsdata(&at, &v) != 0)
+        return HS_OK;
+    size_t k = 0;
+    while (k < sizeof const_pkgs / sizeof *const_pkgs &&
+           strncmp(name, const_pkgs[k], strlen(const_pkgs[k])) != 0)
+        k++;
+    if (k == sizeof const_pkgs / sizeof *const_pkgs)
+        return HS_OK;
+    int rc = godwarf_room(g, &g->consts, g->nconsts, &g->consts_cap, 1, sizeof *g->consts);
+    if (rc < 0)
+        return rc;
+    g->consts[g->nconsts++] = (raw_const){name, (int64_t)v};
+    return HS_OK;
+}
+
+struct godwarf_consts {
+    raw_const *e; /* sorted by name; names point into `names` */
+    size_t n;
+    char *names;
+};
+
+static int const_cmp(const void *a, const void *b)
+{
+    return strcmp(((const raw_const *)a)->name, ((const raw_const *)b)->name);
+}
+
+/* Copies the constants read into a table of their own (the names outlive libdw). */
+static int build_consts(gw *g, godwarf_consts **out)
+{
+    size_t bytes = 0;
+    for (size_t i = 0; i < g->nconsts; i++)
+        bytes += strlen(g->consts[i].name) + 1;
+    godwarf_consts *c = calloc(1, sizeof *c);
+    if (!c || !(c->e = malloc((g->nconsts ? g->nconsts : 1) * sizeof *c->e)) ||
+        !(c->names = malloc(bytes ? bytes : 1))) {
+        godwarf_consts_free(c);
+        return hs_error_set(g->err, HS_ERR_NOMEM, HS_NO_OFFSET, "DWARF constants");
+    }
+    char *p = c->names;
+    for (size_t i = 0; i < g->nconsts; i++) {
+        size_t n = strlen(g->consts[i].name) + 1;
+        memcpy(p, g->consts[i].name, n);
+        c->e[i] = (raw_const){p, g->consts[i].value};
+        p += n;
+    }
+    c->n = g->nconsts;
+    qsort(c->e, c->n, sizeof *c->e, const_cmp);
+    *out = c;
+    return HS_OK;
+}
+
+int godwarf_const(const godwarf_consts *c, const char *name, int64_t *value)
+{
+    raw_const key = {name, 0};
+    const raw_const *e = c ? bsearch(&key, c->e, c->n, sizeof *c->e, const_cmp) : NULL;
+    if (!e)
+        return HS_ERR_NOTFOUND;
+    *value = e->value;
+    return HS_OK;
+}
+
+void godwarf_consts_free(godwarf_consts *c)
+{
+    if (!c)
+        return;
+    free(c->e);
+    free(c->names);
+    free(c);
+}
+
 /* "Go cmd/compile go1.26.8; regabi" */
 static void read_producer(gw *g, Dwarf_Die *cu)
 {
@@ -315,6 +394,9 @@ static int walk_units(gw *g)
             case DW_TAG_variable:
                 rc = global_die(g, &die);
                 break;
+            case DW_TAG_constant:
+                rc = g->want_consts ? const_die(g, &die) : HS_OK;
+                break;
             case DW_TAG_subprogram:
                 rc = godwarf_func_die(g, &die);
                 break;
@@ -334,9 +416,17 @@ static int walk_units(gw *g)
 
 int godwarf_read(const uint8_t *data, size_t size, typetab **out, hs_error *err)
 {
+    return godwarf_read_consts(data, size, out, NULL, err);
+}
+
+int godwarf_read_consts(const uint8_t *data, size_t size, typetab **out,
+                        godwarf_consts **consts, hs_error *err)
+{
     if (!out || (!data && size))
         return hs_error_set(err, HS_ERR_ARG, HS_NO_OFFSET, "godwarf_read: bad argument");
     *out = NULL;
+    if (consts)
+        *consts = NULL;
     int rc = elfimg_check_ident(data, size, err);
     if (rc < 0)
         return rc;
@@ -347,6 +437,7 @@ int godwarf_read(const uint8_t *data, size_t size, typetab **out, hs_error *err)
     g.data = data;
     g.ptr_size = data[EI_CLASS] == ELFCLASS64 ? 8 : 4;
     g.info_at = HS_NO_OFFSET;
+    g.want_consts = consts != NULL;
     Elf *src = NULL, *copy = NULL;
     uint8_t *img = NULL;
     size_t img_len = 0, nsecs = 0;
@@ -397,6 +488,10 @@ int godwarf_read(const uint8_t *data, size_t size, typetab **out, hs_error *err)
     }
     if ((rc = walk_units(&g)) < 0 || (rc = godwarf_build(&g, out)) < 0)
         goto out;
+    if (consts && (rc = build_consts(&g, consts)) < 0) {
+        typetab_free(*out);
+        *out = NULL;
+    }
 out:
     if (g.dbg)
         dwarf_end(g.dbg);
@@ -411,5 +506,6 @@ out:
     free(g.globals);
     free(g.funcs);
     free(g.vars);
+    free(g.consts);
     return rc;
 }

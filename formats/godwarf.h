@@ -23,4 +23,20 @@
  * offset when that section is stored uncompressed) when libdw cannot read it. */
 int godwarf_read(const uint8_t *data, size_t size, typetab **out, hs_error *err);
 
+/* The constants of the Go runtime the binary's DWARF records (DW_TAG_constant of the packages
+ * runtime, internal/abi, internal/runtime/gc and internal/goarch: "runtime.mSpanInUse",
+ * "internal/abi.FUNCDATA_LocalsPointerMaps"), by name. */
+typedef struct godwarf_consts godwarf_consts;
+
+/* godwarf_read that also returns the runtime's constants in *consts (the caller frees them
+ * with godwarf_consts_free); consts may be NULL. *consts is NULL whenever *out is. */
+int godwarf_read_consts(const uint8_t *data, size_t size, typetab **out,
+                        godwarf_consts **consts, hs_error *err);
+
+/* The value of the constant named name: HS_OK with *value, or HS_ERR_NOTFOUND. */
+int godwarf_const(const godwarf_consts *c, const char *name, int64_t *value);
+
+/* Frees the constants (NULL is accepted). */
+void godwarf_consts_free(godwarf_consts *c);
+
 #endif

@@ -66,6 +66,12 @@ typedef struct raw_var {
     Dwarf_Off type;
 } raw_var;
 
+/* A runtime constant (godwarf_consts); name is a libdw string. */
+typedef struct raw_const {
+    const char *name;
+    int64_t value;
+} raw_const;
+
 typedef struct raw_func {
     const char *name;
     uint64_t low, high;
@@ -106,6 +112,9 @@ typedef struct gw {
     size_t nfuncs, funcs_cap;
     raw_var *vars;
     size_t nvars, vars_cap;
+    raw_const *consts; /* only when the caller asked for them */
+    size_t nconsts, consts_cap;
+    int want_consts;
 } gw;
 
 /* godwarf_attr.c: reads the attributes of a DIE into *a; fails naming the DIE. */
