@@ -11,11 +11,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "coremem.h"
+#include "dump_binary.h"
 #include "dump_clock.h"
 #include "dump_drain.h"
 #include "dump_proc.h"
-#include "elfimg.h"
-#include "godwarf.h"
+#include "dump_snap.h"
 #include "gohd.h"
 #include "hs_outfile.h"
 #include "hs_units.h"
@@ -49,40 +50,6 @@ int dump_capture_locate(int pid, char *path, size_t size, dump_hook_info *info, 
     if (rc < 0)
         return -1;
     return dump_hook_info_get(path, CAP_INFO_TIMEOUT_MS, info, err);
-}
-
-/* ---- symbols ---- */
-
-/* Builds the symtab of the ELF file open on fd, and its DWARF types into *types (NULL when
- * the binary has none or they cannot be read: the analysis then types less, and says so).
- * Returns NULL with why in msg when the symbols cannot be read. */
-static symtab *load_symtab(int fd, const char *name, typetab **types, char *msg, size_t msize)
-{
-    *types = NULL;
-    struct stat st;
-    if (fstat(fd, &st) < 0 || st.st_size <= 0) {
-        snprintf(msg, msize, "%s: cannot read the binary", name);
-        return NULL;
-    }
-    void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (map == MAP_FAILED) {
-        snprintf(msg, msize, "%s: mmap: %s", name, strerror(errno));
-        return NULL;
-    }
-    hs_error he;
-    hs_error_clear(&he);
-    elfimg *img = NULL;
-    symtab *t = NULL;
-    char buf[300];
-    if (elfimg_open(map, (size_t)st.st_size, &img, &he) < 0 || elfimg_symtab(img, &t, &he) < 0) {
-        snprintf(msg, msize, "%s: %s", name, hs_error_format(&he, buf, sizeof buf));
-        t = NULL;
-    } else if (godwarf_read(map, (size_t)st.st_size, types, &he) < 0) {
-        *types = NULL; /* no DWARF, or unreadable: symbols alone still name the heap */
-    }
-    elfimg_free(img);
-    munmap(map, (size_t)st.st_size);
-    return t;
 }
 
 /* ---- progress on stderr ---- */
@@ -183,8 +150,7 @@ typedef struct capture {
     uint64_t raw_bytes;
     struct timespec captured_at;
     dump_hook_reply rep;
-    symtab *syms;
-    typetab *types;  /* the binary's DWARF types, NULL without */
+    dump_binary bin; /* symbols and DWARF types of the binary */
     char *maps;
     size_t maps_len;
     progress prog;
@@ -367,14 +333,12 @@ static int capture_load_context(capture *c, dump_err *err)
         c->maps = NULL;
     if (c->exe_fd < 0)
         return 0;
-    char why[400];
-    c->syms = load_symtab(c->exe_fd, c->exe_name, &c->types, why, sizeof why);
-    if (c->syms)
+    if (dump_binary_load(c->exe_fd, c->exe_name, 0, &c->bin) == 0)
         return 0;
     if (c->o->binary)
-        return dump_err_set(err, DUMP_ERR_FORMAT, 0, "reading symbols: %s", why);
+        return dump_err_set(err, DUMP_ERR_FORMAT, 0, "reading symbols: %s", c->bin.why);
     snprintf(c->r->warning, sizeof c->r->warning,
-             "no symbols in the .hsd (%s); analyze with --binary", why);
+             "no symbols in the .hsd (%s); analyze with --binary", c->bin.why);
     return 0;
 }
 
@@ -390,12 +354,12 @@ static int capture_write(capture *c, dump_err *err)
                  .captured_at = c->captured_at, .start_unix_ns = c->proc.start_unix_ns,
                  .rss_bytes = c->proc.rss_bytes, .go_version = c->info.go_version,
                  .trigger = o->trigger ? o->trigger : "manual",
-                 .symbols_from = c->syms ? (o->binary ? o->binary : exe) : NULL,
+                 .symbols_from = c->bin.syms ? (o->binary ? o->binary : exe) : NULL,
                  .nogc = o->nogc, .redacted = o->redact, .has_timings = 1,
-                 .timings = c->r->timings},
-        .syms = c->syms,
+                 .timings = c->r->timings, .source = "hook"},
+        .syms = c->bin.syms,
         .syms_name = slash ? slash + 1 : "symtab",
-        .types = c->types,
+        .types = c->bin.types,
         .maps = c->maps,
         .maps_len = c->maps_len,
         .raw_fd = c->spool,
@@ -435,8 +399,7 @@ static void capture_release(capture *c)
     if (c->exe_fd >= 0)
         close(c->exe_fd);
     hs_outfile_abort(&c->out);
-    symtab_free(c->syms);
-    typetab_free(c->types);
+    dump_binary_release(&c->bin);
     free(c->maps);
     dump_hook_reply_release(&c->rep);
     dump_proc_release(&c->proc);
@@ -481,55 +444,47 @@ int dump_capture_raw_to_file(int pid, const char *path, int nogc, dump_hook_repl
 
 /* ---- import ---- */
 
-int dump_capture_import(const char *raw, const char *binary, const char *outp, int progress_on,
+/* ---- import: a runtime heap dump, a core file, a live snapshot ---- */
+
+/* What an import writes besides the heap dump: where it came from. */
+typedef struct import_src {
+    const char *source;        /* META source */
+    const char *from;          /* META imported_from, NULL: none */
+    int pid;
+    struct timespec at;        /* captured_at */
+    const gocore_report *rep;  /* a core or snapshot's report, NULL otherwise */
+    int64_t pause_ns;          /* a snapshot's pause */
+} import_src;
+
+/* Writes the .hsd out from the raw heap dump open on fd (len bytes) and the binary's
+ * symbols. */
+static int import_write(int fd, uint64_t len, const dump_binary *bin, const char *binary,
+                        const import_src *src, const char *outp, int progress_on,
                         dump_capture_result *r, dump_err *err)
 {
-    memset(r, 0, sizeof *r);
-    int rc = -1, fd = -1, bfd = -1;
-    symtab *syms = NULL;
-    typetab *types = NULL;
+    int rc = -1;
     hs_outfile out = HS_OUTFILE_INIT;
-    progress prog = {.on = progress_on, .what = "import"};
-
-    fd = open(raw, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        dump_err_sys(err, errno, "opening", raw);
-        goto out;
-    }
-    char magic[GOHD_MAGIC_LEN];
-    struct stat st;
-    if (fstat(fd, &st) < 0 || pread(fd, magic, sizeof magic, 0) != (ssize_t)sizeof magic ||
-        memcmp(magic, GOHD_MAGIC, GOHD_MAGIC_LEN) != 0) {
-        dump_err_set(err, DUMP_ERR_FORMAT, 0,
-                     "%s is not a Go heap dump (no \"go1.7 heap dump\" magic at byte 0)", raw);
-        goto out;
-    }
-    bfd = open(binary, O_RDONLY | O_CLOEXEC);
-    if (bfd < 0) {
-        dump_err_sys(err, errno, "opening the binary", binary);
-        goto out;
-    }
-    char why[400];
-    if (!(syms = load_symtab(bfd, binary, &types, why, sizeof why))) {
-        dump_err_set(err, DUMP_ERR_FORMAT, 0, "reading symbols: %s", why);
-        goto out;
-    }
+    progress prog = {.on = progress_on, .what = src->source};
+    const char *lines[GOCORE_LOST_MAX];
+    size_t nlines = 0;
+    for (size_t i = 0; src->rep && i < src->rep->nlost; i++)
+        lines[nlines++] = src->rep->lost[i];
     if (output_open(outp, 1, &out, err) < 0)
         goto out;
-    char absraw[PATH_MAX], absbin[PATH_MAX];
-    if (!realpath(raw, absraw))
-        snprintf(absraw, sizeof absraw, "%s", raw);
+    char absbin[PATH_MAX];
     if (!realpath(binary, absbin))
         snprintf(absbin, sizeof absbin, "%s", binary);
     const char *slash = strrchr(absbin, '/');
     dump_hsdout_in in = {
-        .meta = {.pid = 0, .uid = -1, .exe = absbin, .captured_at = st.st_mtim,
-                 .trigger = "import", .imported_from = absraw, .symbols_from = absbin},
-        .syms = syms,
+        .meta = {.pid = src->pid, .uid = -1, .exe = absbin, .captured_at = src->at,
+                 .trigger = src->source, .imported_from = src->from, .symbols_from = absbin,
+                 .source = src->source, .unrecovered = lines, .nunrecovered = nlines,
+                 .snapshot_pause_ns = src->pause_ns},
+        .syms = bin->syms,
         .syms_name = slash ? slash + 1 : "symtab",
-        .types = types,
+        .types = bin->types,
         .raw_fd = fd,
-        .raw_len = (uint64_t)st.st_size,
+        .raw_len = len,
         .threads = 2,
         .progress = progress_compress,
         .progress_ctx = &prog,
@@ -537,9 +492,9 @@ int dump_capture_import(const char *raw, const char *binary, const char *outp, i
     if (dump_hsdout_write(out.fd, out.path, &in, &r->out, err) < 0) {
         if (err && err->kind == DUMP_ERR_DROPPED) {
             err->kind = DUMP_ERR_FORMAT;
-            dump_err_prefix(err, "%s is truncated", raw);
+            dump_err_prefix(err, "%s is truncated", src->from ? src->from : "the heap dump");
         } else if (err && err->kind == DUMP_ERR_FORMAT) {
-            dump_err_prefix(err, "%s", raw);
+            dump_err_prefix(err, "%s", src->from ? src->from : "the heap dump");
         }
         goto out;
     }
@@ -549,11 +504,183 @@ int dump_capture_import(const char *raw, const char *binary, const char *outp, i
 out:
     progress_end(&prog);
     hs_outfile_abort(&out);
-    if (fd >= 0)
-        close(fd);
-    if (bfd >= 0)
-        close(bfd);
-    symtab_free(syms);
-    typetab_free(types);
+    return rc;
+}
+
+/* Opens the binary for an import; with keep, for the core reader (bytes, DWARF, constants). */
+static int import_binary(const char *binary, int keep, dump_binary *bin, dump_err *err)
+{
+    int bfd = open(binary, O_RDONLY | O_CLOEXEC);
+    if (bfd < 0)
+        return dump_err_sys(err, errno, "opening the binary", binary);
+    int rc = dump_binary_load(bfd, binary, keep ? DUMP_BINARY_KEEP : 0, bin);
+    close(bfd);
+    if (rc < 0)
+        return dump_err_set(err, DUMP_ERR_FORMAT, 0, "reading symbols: %s", bin->why);
+    if (keep && (!bin->types || !bin->consts))
+        return dump_err_set(err, DUMP_ERR_FORMAT, 0,
+                            "%s has no DWARF: reading a core needs the runtime's layout from "
+                            "the binary's debug information (build without -ldflags=-w/-s)",
+                            binary);
+    return 0;
+}
+
+/* Rebuilds the heap dump of the memory m into an unlinked spool file beside outp. */
+static int import_memory(const coremem *m, const dump_binary *bin, const char *outp, int *fd,
+                         uint64_t *len, gocore_report *rep, dump_err *err)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", outp);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        snprintf(dir, sizeof dir, ".");
+    *fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (*fd < 0)
+        return dump_err_sys(err, errno, "creating a spool file in", dir);
+    gocore_input in = {.mem = m, .binary = bin->map, .binary_size = bin->size,
+                       .syms = bin->syms, .types = bin->types, .consts = bin->consts};
+    hs_error he;
+    hs_error_clear(&he);
+    int sfd = *fd;
+    hs_writer sink = {hs_fd_write, &sfd};
+    if (gocore_write(&in, sink, rep, &he) < 0) {
+        char buf[600];
+        if (he.status == HS_ERR_IO)
+            return dump_err_from_hs(&he, err);
+        return dump_err_set(err, DUMP_ERR_FORMAT, 0, "%s", hs_error_format(&he, buf, sizeof buf));
+    }
+    off_t end = lseek(*fd, 0, SEEK_END);
+    if (end < 0)
+        return dump_err_sys(err, errno, "sizing the spool in", dir);
+    *len = (uint64_t)end;
+    return 0;
+}
+
+/* import of a core file (an ELF core, not a runtime heap dump) */
+static int import_core(const char *core, int cfd, const struct stat *st, const char *binary,
+                       const char *outp, int progress_on, dump_capture_result *r, dump_err *err)
+{
+    int rc = -1, spool = -1;
+    dump_binary bin = {0};
+    coremem *m = NULL;
+    gocore_report rep;
+    void *map = mmap(NULL, (size_t)st->st_size, PROT_READ, MAP_PRIVATE, cfd, 0);
+    if (map == MAP_FAILED)
+        return dump_err_sys(err, errno, "mapping", core);
+    hs_error he;
+    hs_error_clear(&he);
+    char buf[600];
+    if (coremem_from_core(map, (size_t)st->st_size, &m, &he) < 0) {
+        dump_err_set(err, DUMP_ERR_FORMAT, 0, "%s: %s", core, hs_error_format(&he, buf, sizeof buf));
+        goto out;
+    }
+    if (import_binary(binary, 1, &bin, err) < 0 ||
+        import_memory(m, &bin, outp, &spool, &r->out.raw_bytes, &rep, err) < 0) {
+        dump_err_prefix(err, "%s", core);
+        goto out;
+    }
+    char abscore[PATH_MAX];
+    if (!realpath(core, abscore))
+        snprintf(abscore, sizeof abscore, "%s", core);
+    import_src src = {.source = "core", .from = abscore, .pid = (int)coremem_get_info(m)->pid,
+                      .at = st->st_mtim, .rep = &rep};
+    rc = import_write(spool, r->out.raw_bytes, &bin, binary, &src, outp, progress_on, r, err);
+    if (rc == 0)
+        r->core = rep;
+out:
+    if (spool >= 0)
+        close(spool);
+    coremem_free(m);
+    dump_binary_release(&bin);
+    munmap(map, (size_t)st->st_size);
+    return rc;
+}
+
+int dump_capture_import(const char *raw, const char *binary, const char *outp, int progress_on,
+                        dump_capture_result *r, dump_err *err)
+{
+    memset(r, 0, sizeof *r);
+    int rc = -1;
+    dump_binary bin = {0};
+    int fd = open(raw, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return dump_err_sys(err, errno, "opening", raw);
+    char magic[GOHD_MAGIC_LEN];
+    struct stat st;
+    if (fstat(fd, &st) < 0 || pread(fd, magic, sizeof magic, 0) != (ssize_t)sizeof magic) {
+        dump_err_set(err, DUMP_ERR_FORMAT, 0, "%s is too short for a heap dump or a core (%lld "
+                     "bytes)", raw, (long long)st.st_size);
+        goto out;
+    }
+    if (memcmp(magic, "\177ELF", 4) == 0) {
+        rc = import_core(raw, fd, &st, binary, outp, progress_on, r, err);
+        goto out;
+    }
+    if (memcmp(magic, GOHD_MAGIC, GOHD_MAGIC_LEN) != 0) {
+        dump_err_set(err, DUMP_ERR_FORMAT, 0,
+                     "%s is neither a Go heap dump (no \"go1.7 heap dump\" magic at byte 0) "
+                     "nor an ELF core file", raw);
+        goto out;
+    }
+    if (import_binary(binary, 0, &bin, err) < 0)
+        goto out;
+    char absraw[PATH_MAX];
+    if (!realpath(raw, absraw))
+        snprintf(absraw, sizeof absraw, "%s", raw);
+    import_src src = {.source = "import", .from = absraw, .at = st.st_mtim};
+    rc = import_write(fd, (uint64_t)st.st_size, &bin, binary, &src, outp, progress_on, r, err);
+out:
+    close(fd);
+    dump_binary_release(&bin);
+    return rc;
+}
+
+int dump_capture_snapshot(int pid, const char *binary, const char *outp, int progress_on,
+                          dump_capture_result *r, dump_err *err)
+{
+    memset(r, 0, sizeof *r);
+    int rc = -1, spool = -1;
+    dump_binary bin = {0};
+    coremem *m = NULL;
+    gocore_report rep;
+    char exe[64];
+    snprintf(exe, sizeof exe, "/proc/%d", pid);
+    if (access(exe, F_OK) < 0) {
+        dump_err_set(err, DUMP_ERR_NOPROC, errno, "no process %d", pid);
+        goto out;
+    }
+    snprintf(exe, sizeof exe, "/proc/%d/exe", pid);
+    if (!binary)
+        binary = exe;
+    if (import_binary(binary, 1, &bin, err) < 0)
+        goto out;
+    struct timespec at;
+    clock_gettime(CLOCK_REALTIME, &at);
+    dump_snap_stats st;
+    if (dump_snap_take(pid, &m, &st, err) < 0)
+        goto out;
+    if (import_memory(m, &bin, outp, &spool, &r->out.raw_bytes, &rep, err) < 0) {
+        dump_err_prefix(err, "process %d", pid);
+        goto out;
+    }
+    coremem_free(m);
+    m = NULL;
+    char absbin[PATH_MAX];
+    if (binary == exe && realpath(exe, absbin))
+        binary = absbin;
+    import_src src = {.source = "snapshot", .pid = pid, .at = at, .rep = &rep,
+                      .pause_ns = st.pause_ns};
+    rc = import_write(spool, r->out.raw_bytes, &bin, binary, &src, outp, progress_on, r, err);
+    if (rc == 0) {
+        r->core = rep;
+        r->timings.pause_ns = st.pause_ns;
+    }
+out:
+    if (spool >= 0)
+        close(spool);
+    coremem_free(m);
+    dump_binary_release(&bin);
     return rc;
 }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "dump_err.h"
+#include "gocore.h"
 #include "dump_hook.h"
 #include "dump_hsdout.h"
 
@@ -31,6 +32,7 @@ typedef struct dump_capture_result {
     char warning[512];            /* e.g. symbols unavailable; "" when none */
     dump_hsdout_timings timings;  /* pause, GC, drain (capture; zero for an import) */
     dump_hsdout_out out;          /* sizes and compression time of the .hsd */
+    gocore_report core;           /* a core import or snapshot: what was found and lost */
 } dump_capture_result;
 
 /* Captures one heap dump of o->pid into a .hsd (all of it, or no file at all). Returns 0 with
@@ -43,11 +45,19 @@ int dump_capture_run(const dump_capture_opts *o, dump_capture_result *r, dump_er
 int dump_capture_raw_to_file(int pid, const char *path, int nogc, dump_hook_reply *rep,
                              dump_err *err);
 
-/* Wraps a raw dump written by debug.WriteHeapDump and the symbols of binary into out (replaced
- * if it exists; progress on stderr when progress is set). Returns 0 with *r filled, or -1
- * with err set and no file written. */
+/* Wraps a raw dump written by debug.WriteHeapDump, or the heap rebuilt from an ELF core file
+ * of a process that ran binary (formats/gocore.h), and the symbols of binary into out
+ * (replaced if it exists; progress on stderr when progress is set). Returns 0 with *r
+ * filled, or -1 with err set and no file written. */
 int dump_capture_import(const char *raw, const char *binary, const char *out, int progress,
                         dump_capture_result *r, dump_err *err);
+
+/* Snapshots the running process pid (stopped only while its memory is copied, dump_snap.h)
+ * and writes the heap rebuilt from that memory, with the symbols of binary (NULL:
+ * /proc/PID/exe), into out. Returns 0 with *r filled (r->timings.pause_ns: the stop), or -1
+ * with err set, no file written and the process running. */
+int dump_capture_snapshot(int pid, const char *binary, const char *out, int progress,
+                          dump_capture_result *r, dump_err *err);
 
 /* Writes the default output name, DIR/heapsift-PID-YYYYmmdd-HHMMSS[-SEQ].hsd (local time; SEQ
  * only when seq > 0; DIR "." when dir is NULL), into out (size bytes). */

@@ -36,12 +36,18 @@ static const char usage[] =
     "      its RSS crosses a size; exits with PROG's status\n"
     "  watch PID --on-rss SIZE [--count N] [--interval 200ms] [-o DIR] [--nogc]\n"
     "      capture PID each time its RSS crosses SIZE (at most N times)\n"
-    "  import RAW --binary BIN -o FILE\n"
-    "      wrap a dump written by runtime/debug.WriteHeapDump and BIN's symbols into FILE\n"
+    "  import RAW|CORE --binary BIN -o FILE\n"
+    "      wrap a dump written by runtime/debug.WriteHeapDump, or the heap of a core file\n"
+    "      (gcore, or the kernel's after GOTRACEBACK=crash), and BIN's symbols into FILE\n"
+    "  snapshot PID [-o FILE] [--binary BIN]\n"
+    "      stop an unmodified Go process just long enough to copy its memory, and write its\n"
+    "      heap into FILE (no hook needed; same user or root, ptrace allowed)\n"
     "  list\n"
     "      processes of this user (all users as root) that serve the hook\n"
     "\n"
-    "Exit status: 0 ok, 1 capture failed, 2 usage (run: the program's status).\n";
+    "Exit status: 0 ok, 1 capture failed, 2 usage or input that cannot be read (a broken\n"
+    "file, a core of another program, a process that cannot be traced; run: the program's\n"
+    "status).\n";
 
 static const char capture_usage[] =
     "usage: heapsift-dump capture PID [-o FILE] [--nogc] [--redact] [--timeout SEC]\n"
@@ -55,10 +61,23 @@ static const char capture_usage[] =
     "  --binary BIN       read symbols from BIN instead of /proc/PID/exe\n";
 
 static const char import_usage[] =
-    "usage: heapsift-dump import RAW --binary BIN -o FILE\n"
+    "usage: heapsift-dump import RAW|CORE --binary BIN -o FILE\n"
     "\n"
     "Wraps a raw heap dump (runtime/debug.WriteHeapDump) and the symbols of the program that\n"
-    "wrote it into a .hsd file.\n";
+    "wrote it into a .hsd file. Given an ELF core file of a Go process instead (gcore PID, or\n"
+    "the kernel's core of a crash with GOTRACEBACK=crash), rebuilds its heap and roots from\n"
+    "the runtime's structures, laid out by BIN's DWARF (BIN must not be stripped).\n";
+
+static const char snapshot_usage[] =
+    "usage: heapsift-dump snapshot PID [-o FILE] [--binary BIN]\n"
+    "\n"
+    "Captures an unmodified Go process: stops every thread with ptrace just long enough to\n"
+    "copy its memory, lets it run again, then rebuilds its heap and roots from the copy.\n"
+    "Needs the target's user or root, and ptrace allowed (/proc/sys/kernel/yama/ptrace_scope\n"
+    "0, or 1 with root). The binary must carry DWARF (not built with -ldflags=-w or -s).\n"
+    "\n"
+    "  -o, --output FILE  the .hsd to write (default heapsift-PID-YYYYmmdd-HHMMSS.hsd)\n"
+    "  --binary BIN       the program's binary (default /proc/PID/exe)\n";
 
 static int parse_pid(const char *s, int *pid)
 {
@@ -161,7 +180,48 @@ static int cmd_import(int argc, char **argv)
     dump_capture_result r;
     if (dump_capture_import(argv[optind], binary, out_path, isatty(STDERR_FILENO), &r, &err) < 0) {
         dump_exit_error("import", &err);
-        code = DUMP_EXIT_FAIL;
+        code = dump_exit_code(&err);
+        goto out;
+    }
+    dump_exit_wrote(&r, NULL, 1);
+    code = DUMP_EXIT_OK;
+out:
+    return code;
+}
+
+static int cmd_snapshot(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"output", required_argument, 0, 'o'},
+        {"binary", required_argument, 0, 'b'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    const char *out_path = NULL, *binary = NULL;
+    int c, pid, code = DUMP_EXIT_USAGE;
+    while ((c = getopt_long(argc, argv, "o:b:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o': out_path = optarg; break;
+        case 'b': binary = optarg; break;
+        case 'h': fputs(snapshot_usage, stdout); code = DUMP_EXIT_OK; goto out;
+        default: fputs(snapshot_usage, stderr); goto out;
+        }
+    }
+    if (optind + 1 != argc || parse_pid(argv[optind], &pid) < 0) {
+        fputs(snapshot_usage, stderr);
+        goto out;
+    }
+    char name[PATH_MAX];
+    if (!out_path) {
+        dump_capture_default_name(pid, NULL, 0, name, sizeof name);
+        out_path = name;
+    }
+    dump_exit_install_cleanup();
+    dump_err err = {0};
+    dump_capture_result r;
+    if (dump_capture_snapshot(pid, binary, out_path, isatty(STDERR_FILENO), &r, &err) < 0) {
+        dump_exit_error("snapshot", &err);
+        code = dump_exit_code(&err);
         goto out;
     }
     dump_exit_wrote(&r, NULL, 1);
@@ -257,6 +317,8 @@ int dump_cli_main(int argc, char **argv)
         return dump_trigger_watch(argc, argv);
     if (strcmp(cmd, "import") == 0)
         return cmd_import(argc, argv);
+    if (strcmp(cmd, "snapshot") == 0)
+        return cmd_snapshot(argc, argv);
     if (strcmp(cmd, "list") == 0)
         return cmd_list(argc, argv);
     if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {

@@ -32,6 +32,14 @@ void dump_exit_error(const char *cmd, const dump_err *err)
     }
 }
 
+int dump_exit_code(const dump_err *err)
+{
+    switch (err->kind) {
+    case DUMP_ERR_FORMAT: case DUMP_ERR_NOPROC: case DUMP_ERR_PERM: return DUMP_EXIT_USAGE;
+    default: return DUMP_EXIT_FAIL;
+    }
+}
+
 void dump_exit_wrote(const dump_capture_result *r, const char *trigger, int to_stdout)
 {
     char a[HS_UNITS_BYTES_MAX], b[HS_UNITS_BYTES_MAX];

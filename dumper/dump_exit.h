@@ -13,6 +13,11 @@ enum { DUMP_EXIT_OK = 0, DUMP_EXIT_FAIL = 1, DUMP_EXIT_USAGE = 2 };
 /* Prints "heapsift-dump CMD: <message>" on stderr, then the hint that goes with err's kind. */
 void dump_exit_error(const char *cmd, const dump_err *err);
 
+/* The exit status of a failed import or snapshot: DUMP_EXIT_USAGE (2) for input that cannot
+ * be read (a malformed or mismatched file, no such process, no permission), DUMP_EXIT_FAIL
+ * otherwise. */
+int dump_exit_code(const dump_err *err);
+
 /* Prints what a capture wrote (and its warning, if any) on stderr. Without a trigger: the path
  * on stdout when to_stdout, and a line with the sizes and pause on stderr unless stdout got the
  * path and stderr is not a terminal. With a trigger (run, watch): one stderr line naming it. */

@@ -248,6 +248,15 @@ static cJSON *meta_json(const dump_hsdout_in *in, const dump_hsdout_out *res)
         cJSON_AddStringToObject(j, "trigger", m->trigger);
     if (m->imported_from)
         cJSON_AddStringToObject(j, "imported_from", m->imported_from);
+    if (m->source)
+        cJSON_AddStringToObject(j, "source", m->source);
+    if (m->source && (!strcmp(m->source, "core") || !strcmp(m->source, "snapshot"))) {
+        cJSON *u = cJSON_AddArrayToObject(j, "unrecovered");
+        for (size_t i = 0; u && i < m->nunrecovered; i++)
+            cJSON_AddItemToArray(u, cJSON_CreateString(m->unrecovered[i]));
+    }
+    if (m->snapshot_pause_ns)
+        cJSON_AddNumberToObject(j, "pause_ns", (double)m->snapshot_pause_ns);
     if (m->has_timings) {
         cJSON_AddBoolToObject(j, "nogc", m->nogc);
         if (m->redacted)

@@ -36,6 +36,12 @@ typedef struct dump_hsdout_meta {
     int nogc;
     int redacted;            /* non-pointer bytes zeroed (formats/redact.h) */
     int has_timings;         /* timings (and nogc) are known: a capture, not an import */
+    const char *source;      /* how the heap was read: "hook", "import" (a runtime heap
+                              * dump), "core" or "snapshot" (rebuilt from memory) */
+    const char *const *unrecovered; /* what a core or snapshot could not recover, one line
+                                     * each (nunrecovered of them) */
+    size_t nunrecovered;
+    int64_t snapshot_pause_ns;  /* snapshot: how long the process was stopped */
     dump_hsdout_timings timings;
 } dump_hsdout_meta;
 

@@ -219,6 +219,7 @@ static int globals(gc *c)
         {"runtime.allfin", offsetof(gc_layout, allfin), 0},
         {"runtime.buildVersion", offsetof(gc_layout, build_version), 0},
         {"runtime.ncpu", offsetof(gc_layout, ncpu), 0},
+        {"runtime.numCPUStartup", offsetof(gc_layout, ncpu), 0},
         {"runtime.memstats", offsetof(gc_layout, memstats), 0},
         {"runtime.waitReasonStrings", offsetof(gc_layout, wait_reasons), 0},
     };

@@ -3,7 +3,8 @@
 # those that are missing. Needs root (or sudo) only when something is missing.
 # (clang + libclang-rt-14-dev: libFuzzer and the sanitizer runtimes for tests/fuzz/run.sh;
 # chromium: the headless browser test_html_browser opens the HTML report in, over the DevTools
-# protocol from Python's standard library, so no npm package is needed.)
+# protocol from Python's standard library, so no npm package is needed; gdb: its gcore writes
+# the core files test_core imports.)
 #
 # sh tests/deps.sh --go-toolchain goX.Y.Z   (tests/run.sh) then also makes that Go toolchain
 # available: the machine's Go (/usr/local/go, else go on the PATH; it needs Go >= 1.21) fetches
@@ -17,7 +18,7 @@ if [ "${1:-}" = "--go-toolchain" ]; then
 fi
 
 pkgs="gcc libc6-dev pkg-config meson ninja-build libelf-dev libdw-dev zlib1g-dev libcjson-dev
-golang-go python3 python3-jsonschema clang libclang-rt-14-dev chromium"
+golang-go python3 python3-jsonschema clang libclang-rt-14-dev chromium gdb"
 [ -n "${HEAPSIFT_EXTRA_PKGS:-}" ] && pkgs="$pkgs $HEAPSIFT_EXTRA_PKGS"
 missing=""
 for p in $pkgs; do

@@ -60,6 +60,7 @@ type opts struct {
 	hold     time.Duration
 	selfdump string
 	ready    string
+	crash    string
 	objects  int
 	churn    int
 	leak     int
@@ -78,6 +79,7 @@ func parseFlags(args []string, stderr io.Writer) (opts, error) {
 	fs.DurationVar(&o.hold, "hold", 0, "stay alive this long after setting up, serving the hook (0: until SIGTERM/SIGINT)")
 	fs.StringVar(&o.selfdump, "selfdump", "", "write the heap dump to `PATH` (and the manifest to PATH.manifest.json) and exit")
 	fs.StringVar(&o.ready, "ready", "", "write the pid to `FILE` once set up")
+	fs.StringVar(&o.crash, "crash", "", "once set up, write the manifest to `FILE` and crash (panic; run with GOTRACEBACK=crash for a core file)")
 	fs.IntVar(&o.objects, "objects", 100_000, "soak: approximate number of heap objects (at most 10,000,000)")
 	fs.IntVar(&o.churn, "churn", 2000, "soak: map stores+deletes per second (0: static)")
 	fs.IntVar(&o.leak, "leak", 10, "soak: churned values leaked into main.soakLeaks per second")
@@ -142,6 +144,14 @@ func run(args []string, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "mapworkload:", err)
 			return exitError
 		}
+	}
+	if o.crash != "" {
+		if err := selfdump.WriteAtomic(o.crash, manifestJSON()); err != nil {
+			fmt.Fprintln(stderr, "mapworkload:", err)
+			return exitError
+		}
+		runtime.GC()
+		panic("mapworkload: crashing on purpose (-crash)")
 	}
 	if o.selfdump != "" {
 		if err := selfDump(o.selfdump); err != nil {

@@ -338,3 +338,98 @@ def validate_report(c, rep, what):
     except jsonschema.ValidationError as e:
         c.check(False, "%s: report validates against the schema: %s at %s" % (
             what, e.message[:300], "/".join(str(x) for x in e.absolute_path)))
+
+
+def read_gohd(raw, contents=False):
+    """Parses a Go runtime heap dump (the HEAPDUMP section of a .hsd) independently of the C
+    reader, following runtime/heapdump.go: a dict with "objects" {addr: (size, (pointer
+    offsets))}, "data"/"bss" (addr, size, (pointer offsets)), "goroutines" {goid: (status,
+    frames)}, "frames", "finalizers" and "qfinalizers" {obj: fn}, "itabs" {itab: type},
+    "threads", "params" (goarch, goversion) and "counts" {tag: records}; with contents, also
+    "contents" {addr: bytes} of the objects."""
+    assert raw[:16] == b"go1.7 heap dump\n", "no heap dump magic"
+    i = 16
+    d = {"objects": {}, "contents": {}, "goroutines": {}, "frames": 0, "finalizers": {}, "qfinalizers": {},
+         "itabs": {}, "threads": 0, "counts": {}}
+
+    def v():
+        nonlocal i
+        x, i = varint(raw, i)
+        return x
+
+    def s():
+        nonlocal i
+        n = v()
+        b = raw[i:i + n]
+        i += n
+        return b
+
+    def fields():
+        out = []
+        while True:
+            k = v()
+            if k == 0:
+                return tuple(out)
+            out.append(v())
+
+    goid = None
+    while True:
+        tag = v()
+        d["counts"][tag] = d["counts"].get(tag, 0) + 1
+        if tag == 0:
+            return d
+        if tag == 1:
+            a, b = v(), s()
+            d["objects"][a] = (len(b), fields())
+            if contents:
+                d["contents"][a] = b
+        elif tag == 2:
+            s(), v()
+        elif tag == 3:
+            v(), v(), s(), v()
+        elif tag == 4:
+            vals = [v(), v(), v(), v(), v(), v(), v(), v()]
+            s()
+            v(), v(), v(), v()
+            goid = vals[2]
+            d["goroutines"][goid] = [vals[4], 0]
+        elif tag == 5:
+            v(), v(), v(), s(), v(), v(), v(), s(), fields()
+            d["frames"] += 1
+            d["goroutines"][goid][1] += 1
+        elif tag == 6:
+            v(), v(), v(), v()
+            arch, ver = s(), s()
+            v()
+            d["params"] = (arch.decode(), ver.decode())
+        elif tag in (7, 11):
+            obj, fn = v(), v()
+            v(), v(), v()
+            d["finalizers" if tag == 7 else "qfinalizers"][obj] = fn
+        elif tag == 8:
+            a = v()
+            d["itabs"][a] = v()
+        elif tag == 9:
+            v(), v(), v()
+            d["threads"] += 1
+        elif tag == 10:
+            for _ in range(24 + 256 + 1):
+                v()
+        elif tag in (12, 13):
+            a, b = v(), s()
+            d["data" if tag == 12 else "bss"] = (a, len(b), fields())
+        elif tag == 14:
+            for _ in range(7):
+                v()
+        elif tag == 15:
+            for _ in range(6):
+                v()
+        elif tag == 16:
+            v(), v()
+            for _ in range(v()):
+                s(), s(), v()
+            v(), v()
+        elif tag == 17:
+            v(), v()
+        else:
+            raise AssertionError("unknown heap dump tag %d at byte %d" % (tag, i))

@@ -50,7 +50,7 @@ else:
 # import: the wrong binary is refused, and no file is left behind.
 out = os.path.join(tmp, "wrong.hsd")
 p = hstest.run([hstest.HEAPSIFT_DUMP, "import", dump, "--binary", other, "-o", out])
-c.eq(p.returncode, 1, "import with another program: exit status (%s)" % p.stderr.strip())
+c.eq(p.returncode, 2, "import with another program: exit status (%s)" % p.stderr.strip())
 c.check("wrong binary" in p.stderr and WRONG in p.stderr, "import names the wrong binary: %r" % p.stderr)
 c.check(not os.path.exists(out) and not [n for n in os.listdir(tmp) if n.startswith("wrong.hsd")],
         "import with another program leaves no file: %s" % os.listdir(tmp))

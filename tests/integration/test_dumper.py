@@ -105,10 +105,17 @@ try:
         g.write(f.read(os.path.getsize(raw) // 2))
     bad = os.path.join(out, "bad.hsd")
     p = dumper(["import", trunc, "--binary", prog, "-o", bad], tmp)
-    c.eq(p.returncode, 1, "import of a truncated dump fails")
+    c.eq(p.returncode, 2, "import of a truncated dump fails (bad input: 2)")
     c.check("truncated" in p.stderr and "EOF record" in p.stderr, "says truncated: %s" % p.stderr.strip())
     p = dumper(["import", prog, "--binary", prog, "-o", bad], tmp)
-    c.eq(p.returncode, 1, "import of a non-dump fails")
+    c.eq(p.returncode, 2, "import of an executable (an ELF file, not a core) fails")
+    c.check("not a core" in p.stderr and "ET_EXEC" in p.stderr,
+            "says it is an executable, not a core: %s" % p.stderr.strip())
+    notdump = os.path.join(tmp, "notes.txt")
+    with open(notdump, "w") as f:
+        f.write("this is neither a heap dump nor a core file\n")
+    p = dumper(["import", notdump, "--binary", prog, "-o", bad], tmp)
+    c.eq(p.returncode, 2, "import of a text file fails")
     c.check("magic" in p.stderr, "says what is wrong: %s" % p.stderr.strip())
     c.check(not os.path.exists(bad), "failed imports leave no file")
 
