@@ -43,6 +43,7 @@ os.chmod(tmp, 0o755)
 prog = hstest.go_build("samples/mapworkload", "mapworkload", cwd="samples")
 KINDS = ("ghost", "finalizer_pinned", "closure_cycle")
 HOOK_EXTRA_OBJECTS = 200  # objects the hook's capture path allocates (measured: about 20-60)
+HOOK_GOROUTINES = 2  # goroutines the hook starts to serve a capture (measured: 1)
 
 
 def gohd(path, contents=False):
@@ -142,9 +143,11 @@ for scenario in ("ghost", "closure", "finalizer-pin"):
              % scenario)
         c.eq(sorted(set(G["goroutines"]) - set(H["goroutines"])), [],
              "%s: goroutines of the core missing from the hook's dump" % scenario)
-        c.eq(sorted(g for g in H["goroutines"] if g not in G["goroutines"] and
-                    g < max(G["goroutines"])), [],
-             "%s: the hook's dump alone has only goroutines started after the core" % scenario)
+        # goroutine ids come from per-P batches, so the hook's new goroutine (its connection)
+        # may have a lower id than older ones: count them instead
+        new = sorted(set(H["goroutines"]) - set(G["goroutines"]))
+        c.check(len(new) <= HOOK_GOROUTINES, "%s: goroutines in the hook's dump alone: %s "
+                "(at most %d: the hook's own)" % (scenario, new, HOOK_GOROUTINES))
 
         # the same findings three ways, equal to the manifest
         fs, _ = findings(snap, manifest, scenario + " snapshot")
