@@ -3,15 +3,44 @@
 #include "analysis.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
 
+#include <cjson/cJSON.h>
+
 #include "containers.h"
 #include "detectors/detectors.h"
 #include "findings.h"
 #include "tables.h"
+
+/* A note for a heap rebuilt from a core or a snapshot (META source, docs/capture-core.md):
+ * what that memory could not give; NULL for any other capture. */
+static char *unrecovered_note(const source *s)
+{
+    cJSON *m = s->meta_json ? cJSON_Parse(s->meta_json) : NULL;
+    const cJSON *src = cJSON_GetObjectItem(m, "source");
+    const cJSON *lost = cJSON_GetObjectItem(m, "unrecovered");
+    char buf[1600];
+    size_t k = 0;
+    buf[0] = '\0';
+    if (cJSON_IsString(src) && cJSON_IsArray(lost)) {
+        k = (size_t)snprintf(buf, sizeof buf, "rebuilt from %s without the hook:",
+                             strcmp(src->valuestring, "snapshot") ? "a core file"
+                                                                  : "a live snapshot");
+        const cJSON *e;
+        cJSON_ArrayForEach(e, lost)
+            if (cJSON_IsString(e) && k < sizeof buf)
+                k += (size_t)snprintf(buf + k, sizeof buf - k, " %s;", e->valuestring);
+    }
+    cJSON_Delete(m);
+    if (!k || buf[strlen(buf) - 1] == ':')
+        return NULL;
+    buf[strlen(buf) - 1] = '\0';
+    return report_strdup(buf);
+}
 
 static int nomem(hs_error *err, const char *what)
 {
@@ -140,7 +169,7 @@ static int fill_summary(analysis *a, hs_error *err)
         r->ncontainers++;
     }
     /* What this analysis could not see, for the reader. */
-    char *note[9];
+    char *note[10];
     size_t n = 0;
     const golayout *l = &h->layout;
     if (!h->syms)
@@ -182,6 +211,9 @@ static int fill_summary(analysis *a, hs_error *err)
     if (!a->ncontainers)
         note[n++] = report_strdup("no containers found: ghost references need a "
                                   "sync.Map or --container SYMBOL");
+    char *lost = unrecovered_note(a->src);
+    if (lost)
+        note[n++] = lost;
     int rc = HS_OK;
     int ok = !n || (r->notes = malloc(n * sizeof *r->notes)) != NULL;
     for (size_t i = 0; i < n; i++)

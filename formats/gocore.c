@@ -303,9 +303,9 @@ static int layout(gc *c)
     want(c, &L->itab_type, "runtime.itab|internal/abi.ITab", "_type|Type");
     want(c, &L->itt_size, "runtime.itabTableType", "size");
     want(c, &L->itt_entries, "runtime.itabTableType", "entries");
-    want(c, &L->fb_alllink, "runtime.finblock", "alllink");
-    want(c, &L->fb_cnt, "runtime.finblock", "cnt");
-    want(c, &L->fb_fin, "runtime.finblock", "fin");
+    want(c, &L->fb_alllink, "runtime.finblock|runtime.finBlock", "alllink");
+    want(c, &L->fb_cnt, "runtime.finblock|runtime.finBlock", "cnt");
+    want(c, &L->fb_fin, "runtime.finblock|runtime.finBlock", "fin");
     want(c, &L->fin_fn, "runtime.finalizer", "fn");
     want(c, &L->fin_arg, "runtime.finalizer", "arg");
     want(c, &L->fin_fint, "runtime.finalizer", "fint");
