@@ -660,7 +660,7 @@ static int write_memstats(gc *c)
         hs_error_clear(c->err);
     }
     gc_lost(c, "memstats: only Alloc, HeapAlloc and HeapObjects (counted) and the GC history "
-               "(NumGC, LastGC, pauses) are known from a core");
+               "(NumGC, LastGC, pauses) are known without the hook");
     return gc_emit(c, &r);
 }
 
@@ -709,7 +709,7 @@ int gocore_write(const gocore_input *in, hs_writer sink, gocore_report *rep, hs_
         (rc = gocore_heap_finalizers(&c)) < 0 || (rc = write_queued(&c)) < 0 ||
         (rc = write_memstats(&c)) < 0)
         goto out;
-    gc_lost(&c, "allocation sites: the memory profile's buckets are not read from a core");
+    gc_lost(&c, "allocation sites: the memory profile's buckets are not read");
     gohd_record eof = {.tag = GOHD_EOF};
     if ((rc = gc_emit(&c, &eof)) < 0 || (rc = gohdw_flush(c.w, err)) < 0)
         goto out;

@@ -171,6 +171,14 @@ def read_hsd(path):
     return out
 
 
+def read_hsd_section(path, typ):
+    """The raw bytes of the first section of type typ of a .hsd (read_hsd), or None."""
+    for t, _name, raw, _stored in read_hsd(path):
+        if t == typ:
+            return raw
+    return None
+
+
 def read_page(path):
     """The HTML page heapsift analyze --html wrote: (its text, the data embedded in its
     <script type="application/json" id="heapsift-data"> element, parsed)."""
