@@ -153,7 +153,10 @@ out:
     return code;
 }
 
-static int cmd_import(int argc, char **argv)
+/* The options import and snapshot share: -o FILE and --binary BIN, then one operand. Returns
+ * -1 when the command goes on (*operand set), else the exit status (usage, or --help). */
+static int out_binary_opts(int argc, char **argv, const char *use, const char **out,
+                           const char **binary, const char **operand)
 {
     static const struct option opts[] = {
         {"output", required_argument, 0, 'o'},
@@ -161,55 +164,53 @@ static int cmd_import(int argc, char **argv)
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
-    const char *out_path = NULL, *binary = NULL;
-    int c, code = DUMP_EXIT_USAGE;
+    int c;
     while ((c = getopt_long(argc, argv, "o:b:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'o': out_path = optarg; break;
-        case 'b': binary = optarg; break;
-        case 'h': fputs(import_usage, stdout); code = DUMP_EXIT_OK; goto out;
-        default: fputs(import_usage, stderr); goto out;
+        case 'o': *out = optarg; break;
+        case 'b': *binary = optarg; break;
+        case 'h': fputs(use, stdout); return DUMP_EXIT_OK;
+        default: fputs(use, stderr); return DUMP_EXIT_USAGE;
         }
     }
-    if (optind + 1 != argc || !out_path || !binary) {
+    if (optind + 1 != argc) {
+        fputs(use, stderr);
+        return DUMP_EXIT_USAGE;
+    }
+    *operand = argv[optind];
+    return -1;
+}
+
+static int cmd_import(int argc, char **argv)
+{
+    const char *out_path = NULL, *binary = NULL, *raw = NULL;
+    int code = out_binary_opts(argc, argv, import_usage, &out_path, &binary, &raw);
+    if (code >= 0)
+        return code;
+    if (!out_path || !binary) {
         fputs(import_usage, stderr);
-        goto out;
+        return DUMP_EXIT_USAGE;
     }
     dump_exit_install_cleanup();
     dump_err err = {0};
     dump_capture_result r;
-    if (dump_capture_import(argv[optind], binary, out_path, isatty(STDERR_FILENO), &r, &err) < 0) {
+    if (dump_capture_import(raw, binary, out_path, isatty(STDERR_FILENO), &r, &err) < 0) {
         dump_exit_error("import", &err);
-        code = dump_exit_code(&err);
-        goto out;
+        return dump_exit_code(&err);
     }
     dump_exit_wrote(&r, NULL, 1);
-    code = DUMP_EXIT_OK;
-out:
-    return code;
+    return DUMP_EXIT_OK;
 }
 
 static int cmd_snapshot(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"output", required_argument, 0, 'o'},
-        {"binary", required_argument, 0, 'b'},
-        {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0},
-    };
-    const char *out_path = NULL, *binary = NULL;
-    int c, pid, code = DUMP_EXIT_USAGE;
-    while ((c = getopt_long(argc, argv, "o:b:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'o': out_path = optarg; break;
-        case 'b': binary = optarg; break;
-        case 'h': fputs(snapshot_usage, stdout); code = DUMP_EXIT_OK; goto out;
-        default: fputs(snapshot_usage, stderr); goto out;
-        }
-    }
-    if (optind + 1 != argc || parse_pid(argv[optind], &pid) < 0) {
+    const char *out_path = NULL, *binary = NULL, *operand = NULL;
+    int pid, code = out_binary_opts(argc, argv, snapshot_usage, &out_path, &binary, &operand);
+    if (code >= 0)
+        return code;
+    if (parse_pid(operand, &pid) < 0) {
         fputs(snapshot_usage, stderr);
-        goto out;
+        return DUMP_EXIT_USAGE;
     }
     char name[PATH_MAX];
     if (!out_path) {
@@ -221,13 +222,10 @@ static int cmd_snapshot(int argc, char **argv)
     dump_capture_result r;
     if (dump_capture_snapshot(pid, binary, out_path, isatty(STDERR_FILENO), &r, &err) < 0) {
         dump_exit_error("snapshot", &err);
-        code = dump_exit_code(&err);
-        goto out;
+        return dump_exit_code(&err);
     }
     dump_exit_wrote(&r, NULL, 1);
-    code = DUMP_EXIT_OK;
-out:
-    return code;
+    return DUMP_EXIT_OK;
 }
 
 /* One directory that may hold heapsift-<uid>/ socket directories. */

@@ -110,6 +110,21 @@ int gc_emit(gc *c, const gohd_record *r)
     return gohdw_record(c->w, r, c->err);
 }
 
+int gc_finalizer(gc *c, int tag, uint64_t obj, uint64_t rec, gc_fld fn, gc_fld fint, gc_fld ot)
+{
+    gohd_record r = {.tag = (gohd_tag)tag};
+    r.u.finalizer.obj = obj;
+    int rc;
+    if ((rc = gc_uint(c, rec, fn, &r.u.finalizer.fn, "a finalizer")) < 0 ||
+        (rc = gc_uint(c, rec, fint, &r.u.finalizer.fint, "a finalizer")) < 0 ||
+        (rc = gc_uint(c, rec, ot, &r.u.finalizer.ot, "a finalizer")) < 0)
+        return rc;
+    if (r.u.finalizer.fn && (rc = gc_uint(c, r.u.finalizer.fn, (gc_fld){0, 8},
+                                          &r.u.finalizer.fnpc, "a finalizer's funcval")) < 0)
+        return rc;
+    return gc_emit(c, &r);
+}
+
 /* ---- layout from DWARF ---- */
 
 static const typetab_type *type_named(const gc *c, const char *names)
@@ -616,18 +631,10 @@ static int write_queued(gc *c)
         if ((rc = gc_uint(c, fb, L->fb_cnt, &cnt, "a finalizer block")) < 0)
             return rc;
         for (uint64_t i = 0; i < cnt && i < 4096; i++) {
-            uint64_t f = fb + L->fb_fin.off + i * L->fin_size;
-            gohd_record r = {.tag = GOHD_QFINALIZER};
-            if ((rc = gc_uint(c, f, L->fin_fn, &r.u.finalizer.fn, "a queued finalizer")) < 0 ||
-                (rc = gc_uint(c, f, L->fin_arg, &r.u.finalizer.obj, "a queued finalizer")) < 0 ||
-                (rc = gc_uint(c, f, L->fin_fint, &r.u.finalizer.fint, "a queued finalizer")) < 0 ||
-                (rc = gc_uint(c, f, L->fin_ot, &r.u.finalizer.ot, "a queued finalizer")) < 0)
-                return rc;
-            if (r.u.finalizer.fn &&
-                (rc = gc_uint(c, r.u.finalizer.fn, (gc_fld){0, 8}, &r.u.finalizer.fnpc,
-                              "a finalizer's funcval")) < 0)
-                return rc;
-            if ((rc = gc_emit(c, &r)) < 0)
+            uint64_t f = fb + L->fb_fin.off + i * L->fin_size, obj;
+            if ((rc = gc_uint(c, f, L->fin_arg, &obj, "a queued finalizer")) < 0 ||
+                (rc = gc_finalizer(c, GOHD_QFINALIZER, obj, f, L->fin_fn, L->fin_fint,
+                                   L->fin_ot)) < 0)
                 return rc;
             c->rep->queued_finalizers++;
         }

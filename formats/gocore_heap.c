@@ -290,17 +290,8 @@ static int on_span_finalizers(void *ctx, const uint8_t *span)
             (rc = gc_uint(c, sp, L->spc_next, &next, "a special")) < 0)
             return rc;
         if (kind == (uint64_t)L->kind_finalizer) {
-            gohd_record r = {.tag = GOHD_FINALIZER};
-            r.u.finalizer.obj = base + off;
-            if ((rc = gc_uint(c, sp, L->spf_fn, &r.u.finalizer.fn, "a finalizer")) < 0 ||
-                (rc = gc_uint(c, sp, L->spf_fint, &r.u.finalizer.fint, "a finalizer")) < 0 ||
-                (rc = gc_uint(c, sp, L->spf_ot, &r.u.finalizer.ot, "a finalizer")) < 0)
-                return rc;
-            if (r.u.finalizer.fn &&
-                (rc = gc_uint(c, r.u.finalizer.fn, (gc_fld){0, 8}, &r.u.finalizer.fnpc,
-                              "a finalizer's funcval")) < 0)
-                return rc;
-            if ((rc = gc_emit(c, &r)) < 0)
+            if ((rc = gc_finalizer(c, GOHD_FINALIZER, base + off, sp, L->spf_fn, L->spf_fint,
+                                   L->spf_ot)) < 0)
                 return rc;
             c->rep->finalizers++;
         }

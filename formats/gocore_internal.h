@@ -100,6 +100,10 @@ int gc_string(gc *c, uint64_t addr, char *out, size_t cap);
 /* gocore.c: writes one record. */
 int gc_emit(gc *c, const gohd_record *r);
 
+/* gocore.c: writes a finalizer record (tag GOHD_FINALIZER or GOHD_QFINALIZER) of obj whose
+ * fn, fint and ot are fields of the runtime record at rec. */
+int gc_finalizer(gc *c, int tag, uint64_t obj, uint64_t rec, gc_fld fn, gc_fld fint, gc_fld ot);
+
 /* gocore_heap.c: the object records of every in-use span, then (roots) the finalizer
  * records of their specials. */
 int gocore_heap_objects(gc *c);
