@@ -22,6 +22,9 @@ A crash core: the workload with -crash panics once set up, under GOTRACEBACK=cra
 test's own `ulimit -c` raised; the kernel's core (where /proc/sys/kernel/core_pattern puts it,
 never changed here) gives the scenario's exact findings.
 
+The crash core with random bytes of its memory overwritten (24 times) imports with exit 0 or
+2 and a reason, never a crash: the walker trusts nothing it reads.
+
 Bad input exits 2 with the reason and leaves no file: a truncated core, a core of another
 program, a core of a process that is not Go, a process that does not exist, and a process
 the caller may not trace."""
@@ -176,6 +179,53 @@ def core_file(pattern, pid, exe, cwd):
     return None
 
 
+def segments(core):
+    """(file offset, size) of the PT_LOAD segments of an ELF core that hold bytes."""
+    import struct
+    with open(core, "rb") as f:
+        head = f.read(64)
+        phoff, = struct.unpack_from("<Q", head, 32)
+        phnum, = struct.unpack_from("<H", head, 56)
+        f.seek(phoff)
+        ph = f.read(56 * phnum)
+    out = []
+    for k in range(phnum):
+        typ, _flags, off, _va, _pa, filesz = struct.unpack_from("<IIQQQQ", ph, 56 * k)
+        if typ == 1 and filesz:
+            out.append((off, filesz))
+    return out
+
+
+def hostile(core):
+    """The crash core with random bytes of its memory overwritten, 24 times: the import ends
+    with 0 or 2 and a reason, never a crash."""
+    import random
+    rng = random.Random(15)
+    segs = segments(core)
+    mut = os.path.join(os.path.dirname(core), "mutated.core")
+    out = os.path.join(os.path.dirname(core), "mutated.hsd")
+    codes = {}
+    for round_ in range(24):
+        subprocess.run(["cp", "--sparse=always", core, mut], check=True)
+        with open(mut, "r+b") as f:
+            for _ in range(64 if round_ % 2 else 4096):
+                off, size = rng.choice(segs)
+                f.seek(off + rng.randrange(size))
+                f.write(bytes([rng.randrange(256)]))
+        p = dumper(["import", mut, "--binary", prog, "-o", out], os.path.dirname(core))
+        codes[p.returncode] = codes.get(p.returncode, 0) + 1
+        if not c.check(p.returncode in (0, 2) and "Sanitizer" not in p.stderr,
+                       "mutated core %d: exit %d, no crash (%s)" % (round_, p.returncode,
+                                                                   p.stderr.strip()[-300:])):
+            break
+        if p.returncode == 2:
+            c.check(p.stderr.strip() and not os.path.exists(out),
+                    "mutated core %d: a reason and no file" % round_)
+        if os.path.exists(out):
+            os.unlink(out)
+    print("mutated cores: exit statuses %s" % codes)
+
+
 with open("/proc/sys/kernel/core_pattern") as f:
     pattern = f.read().strip()
 d = os.path.join(tmp, "crash")
@@ -209,6 +259,7 @@ else:
             _, rep = findings(out, manifest, "crash core")
             c.check(any(f["kind"] == "finalizer_pinned" for f in rep["findings"]),
                     "crash core: the pinned objects are found")
+        hostile(core)
 
 # ---- bad input: exit 2, the reason, no file ----
 d = os.path.join(tmp, "bad")
