@@ -59,33 +59,38 @@ static char *read_status(int pid)
     return dump_proc_slurp(path, 1 << 20, &s, &len) < 0 ? NULL : s;
 }
 
-/* Why attaching to pid is refused: uids, a tracer already there, Yama's ptrace_scope. */
-static int perm_error(int pid, const char *what, int e, dump_err *err)
+/* Why attaching to pid is refused: a tracer already there, or the uids and Yama's
+ * ptrace_scope. what: "attach to"; how: the call that failed. */
+static int perm_error(int pid, const char *what, const char *how, int e, dump_err *err)
 {
     static const char *const scopes[] = {
         "0 (classic: same uid)", "1 (restricted: only an ancestor process may attach)",
         "2 (admin-only: needs CAP_SYS_PTRACE)", "3 (no attach: ptrace is disabled until reboot)"};
-    char *status = read_status(pid), *scope = NULL, extra[512] = "";
+    char *status = read_status(pid), *scope = NULL, owner[32] = "unknown", yama[128] = "";
     const char *uid = status ? status_field(status, "Uid") : NULL;
-    const char *tracer = status ? status_field(status, "TracerPid") : NULL;
-    size_t len, used = 0;
-    if (tracer && atoi(tracer) > 0)
-        used += (size_t)snprintf(extra + used, sizeof extra - used,
-                                 "; it is already traced by process %d (a debugger?)",
-                                 atoi(tracer));
+    const char *tp = status ? status_field(status, "TracerPid") : NULL;
+    size_t len;
+    if (tp && atoi(tp) > 0) {
+        dump_err_set(err, DUMP_ERR_PERM, e,
+                     "permission denied: cannot %s process %d (%s: %s): it is already traced "
+                     "by process %d (a debugger?), and a process has one tracer at a time",
+                     what, pid, how, strerror(e), atoi(tp));
+        free(status);
+        return -1;
+    }
+    if (uid)
+        snprintf(owner, sizeof owner, "%lu", strtoul(uid, NULL, 10));
     if (dump_proc_slurp("/proc/sys/kernel/yama/ptrace_scope", 64, &scope, &len) == 0) {
+        scope[strcspn(scope, "\n")] = '\0';
         int v = atoi(scope);
-        if (used < sizeof extra)
-            used += (size_t)snprintf(extra + used, sizeof extra - used,
-                                     "; /proc/sys/kernel/yama/ptrace_scope is %s",
-                                     v >= 0 && v <= 3 ? scopes[v] : scope);
+        snprintf(yama, sizeof yama, "; /proc/sys/kernel/yama/ptrace_scope is %s",
+                 v >= 0 && v <= 3 && scope[0] ? scopes[v] : scope);
     }
     dump_err_set(err, DUMP_ERR_PERM, e,
-                 "permission denied: cannot %s process %d (%s): attaching needs the target's "
-                 "uid (%u; heapsift-dump runs as uid %u) and a dumpable target, or root "
+                 "permission denied: cannot %s process %d (%s: %s): this needs the target's "
+                 "uid (%s; heapsift-dump runs as uid %u) and a dumpable target, or root "
                  "(CAP_SYS_PTRACE)%s",
-                 what, pid, strerror(e), uid ? (unsigned)strtoul(uid, NULL, 10) : 0u,
-                 (unsigned)getuid(), extra);
+                 what, pid, how, strerror(e), owner, (unsigned)getuid(), yama);
     free(status);
     free(scope);
     return -1;
@@ -97,7 +102,7 @@ static int check_target(int pid, dump_err *err)
     char *status = read_status(pid);
     if (!status) {
         if (errno == EACCES)
-            return perm_error(pid, "read /proc of", errno, err);
+            return perm_error(pid, "read", "/proc/PID/status", errno, err);
         return dump_err_set(err, DUMP_ERR_NOPROC, ESRCH, "no such process: %d", pid);
     }
     const char *state = status_field(status, "State"), *tgid = status_field(status, "Tgid");
@@ -122,7 +127,7 @@ static int read_facts(snap *s, dump_err *err)
     snprintf(path, sizeof path, "/proc/%d/auxv", s->pid);
     if (dump_proc_slurp(path, 1 << 20, &buf, &len) < 0) {
         if (errno == EACCES || errno == EPERM)
-            return perm_error(s->pid, "read the memory of", errno, err);
+            return perm_error(s->pid, "read the memory of", "/proc/PID/auxv", errno, err);
         if (errno == ENOENT || errno == ESRCH)
             return dump_err_set(err, DUMP_ERR_NOPROC, ESRCH, "no such process: %d", s->pid);
         return dump_err_sys(err, errno, "reading", path);
@@ -182,7 +187,7 @@ static int seize(snap *s, int tid, dump_err *err)
         if (e == ESRCH)
             return dump_err_set(err, DUMP_ERR_NOPROC, e, "no such process: %d", s->pid);
         if (e == EPERM || e == EACCES)
-            return perm_error(s->pid, "attach to (ptrace PTRACE_SEIZE)", e, err);
+            return perm_error(s->pid, "attach to", "PTRACE_SEIZE", e, err);
         return dump_err_set(err, DUMP_ERR_IO, e, "ptrace(PTRACE_SEIZE) of thread %d of process "
                             "%d: %s", tid, s->pid, strerror(e));
     }

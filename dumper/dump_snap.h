@@ -47,9 +47,10 @@
 #include "coremem.h"
 #include "dump_err.h"
 
-/* How long a thread may take to stop before the snapshot gives up (a thread in an
- * uninterruptible sleep stays attached until it stops, and is released when it does or when
- * the calling process exits). */
+/* How long a thread may take to stop before the snapshot gives up. A thread that has not
+ * stopped a second later (an uninterruptible sleep) cannot be detached: it stays attached,
+ * and stopped once it stops, until the calling process exits, which the CLI does on this
+ * error. */
 #define DUMP_SNAP_STOP_TIMEOUT_MS 5000
 
 typedef struct dump_snap_stats {

@@ -6,7 +6,8 @@
  *     the child's, and afterwards every thread runs again without having seen EINTR;
  *   - a stopped (SIGSTOP) child stays stopped after a snapshot;
  *   - a dumper SIGKILLed while its target (500 MiB touched) is stopped leaves it running;
- *   - a pid that does not exist fails with DUMP_ERR_NOPROC;
+ *   - a pid that does not exist fails with DUMP_ERR_NOPROC; attaching as another user or to
+ *     a process already traced fails with DUMP_ERR_PERM saying so;
  *   - a core the kernel writes for the same child (abort) reads with coremem_from_core.
  * Needs ptrace (skipped when attaching is not allowed here). Runs from tests/unit.
  */
@@ -18,6 +19,7 @@
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -42,6 +44,8 @@ typedef struct shared {
     int eintr; /* a call of the child that failed with EINTR */
     uint64_t buf[NBUFS], buf_len[NBUFS];
     uint64_t stack_pat; /* address of a pattern on the main thread's stack */
+    int kind;           /* a helper's dump_snap_take result */
+    char msg[1024];
 } shared;
 
 static shared *sh;
@@ -413,6 +417,61 @@ static void test_no_process(void)
     CHECK(dump_snap_take(getpid(), &m, NULL, &err) == -1 && err.kind == DUMP_ERR_IO);
 }
 
+/* dump_snap_take(pid) in a helper process, as uid when uid >= 0; its error in sh. */
+static void snap_from_helper(int pid, int uid)
+{
+    fflush(NULL);
+    int h = fork();
+    if (h == 0) {
+        if (uid >= 0 && (setgid((gid_t)uid) < 0 || setuid((uid_t)uid) < 0))
+            _exit(5);
+        coremem *m = NULL;
+        dump_err err = {0};
+        int rc = dump_snap_take(pid, &m, NULL, &err);
+        sh->kind = rc < 0 ? err.kind : 0;
+        snprintf(sh->msg, sizeof sh->msg, "%s", err.msg);
+        coremem_free(m);
+        _exit(0);
+    }
+    int status;
+    waitpid(h, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* Refused attaches say why: another user's process, a process already traced. */
+static void test_permissions(void)
+{
+    int pid = spawn(0, 1);
+    CHECK(pid > 0);
+    if (pid <= 0)
+        return;
+    char want[64];
+    if (getuid() == 0) {
+        snap_from_helper(pid, 65534); /* nobody */
+        fprintf(stderr, "as nobody: %s\n", sh->msg);
+        CHECK(sh->kind == DUMP_ERR_PERM);
+        CHECK(strstr(sh->msg, "permission denied") && strstr(sh->msg, "uid (0;") &&
+              strstr(sh->msg, "runs as uid 65534") && strstr(sh->msg, "CAP_SYS_PTRACE"));
+    } else {
+        check_skip("not root: no process of another user to refuse");
+    }
+    /* traced by this process (seized, not stopped): a second tracer is refused */
+    if (ptrace(PTRACE_SEIZE, pid, NULL, NULL) == 0) {
+        snap_from_helper(pid, -1);
+        fprintf(stderr, "already traced: %s\n", sh->msg);
+        CHECK(sh->kind == DUMP_ERR_PERM);
+        snprintf(want, sizeof want, "already traced by process %d", (int)getpid());
+        CHECK(strstr(sh->msg, want) != NULL);
+        ptrace(PTRACE_INTERRUPT, pid, NULL, NULL);
+        waitpid(pid, NULL, __WALL);
+        ptrace(PTRACE_DETACH, pid, NULL, NULL);
+    } else {
+        check_skip("PTRACE_SEIZE refused here");
+    }
+    CHECK(all_progress(2));
+    reap(pid);
+}
+
 /* The same kind of child aborted with a core: the kernel's core read by coremem_from_core. */
 static void test_kernel_core(void)
 {
@@ -489,6 +548,7 @@ int main(void)
     signal(SIGPIPE, SIG_IGN);
     test_no_process();
     test_snapshot();
+    test_permissions();
     test_kernel_core();
     test_dumper_killed();
     return check_report();
