@@ -545,9 +545,9 @@ static void test_broken_corpus(void)
             CHECK_EQ_U64(coremem_segment_count(m), 6);
             CHECK_EQ_U64(coremem_file_count(m), 3);
             uint8_t got[10];
-            CHECK(coremem_read(m, 0x4027fc, got, sizeof got, &e) == HS_OK &&
-                  memcmp(got + 4, "GOHEAP", 6) == 0 && got[0] == (uint8_t)(0x7fc * 7));
-            CHECK(coremem_read(m, 0x400200, got, 1, &e) == HS_ERR_NOTFOUND);
+            CHECK(coremem_read(m, 0x4020fc, got, sizeof got, &e) == HS_OK &&
+                  memcmp(got + 4, "GOHEAP", 6) == 0 && got[0] == (uint8_t)(0xfc * 7));
+            CHECK(coremem_read(m, 0x400100, got, 1, &e) == HS_ERR_NOTFOUND);
         } else if (rc < 0) {
             uint64_t o = !strcmp(off, "size") ? size : strtoull(off, NULL, 0);
             CHECK(e.msg[0] != '\0');

@@ -83,12 +83,12 @@ class Core:
             self.notes.append(("CORE", NT_PRSTATUS, prstatus(pid + i, 0, 0x401300 + i,
                                                              0x7f1200100000 * i + 0xf00)))
         self.loads = [
-            (0x400000, 0x1000, bytes(range(256)) * 2, PF_R),  # header page: half held
+            (0x400000, 0x1000, bytes(range(256)), PF_R),  # header page: partly held
             (0x401000, 0x1000, b"\xc3" * 64, PF_R | PF_X),
-            (0x402000, 0x800, bytes((i * 7) & 0xFF for i in range(0x800)), PF_R | PF_W),
-            (0x402800, 0x800, b"GOHEAP" * 300, PF_R | PF_W),  # adjacent to the one before
+            (0x402000, 0x100, bytes((i * 7) & 0xFF for i in range(0x100)), PF_R | PF_W),
+            (0x402100, 0x700, b"GOHEAP" * 50, PF_R | PF_W),  # adjacent to the one before
             (0x7f1200001000, 0x2000, b"", PF_R | PF_X),  # a library's text: not dumped
-            (0x7ffc00001000, 0x1000, b"\x11" * 0x1000, PF_R | PF_W),  # stack
+            (0x7ffc00001000, 0x1000, b"\x11" * 0x100, PF_R | PF_W),  # stack, partly held
         ]
         self.pn_xnum = False
         self.e_type, self.machine = ET_CORE, EM_X86_64
@@ -191,16 +191,16 @@ def cases():
     add("ntfile-pgoff-overflow.core", "format", d + 16 + 24,
         put(bytearray(good), d + 16 + 24 + 16, "<Q", 1 << 60))
     last = c.at["loads"][5] + len(c.loads[5][2])
-    add("load-past-end.core", "truncated", "size", good[:last - 100])
+    add("load-past-end.core", "truncated", "size", good[:last - 10])
     add("load-offset-overflow.core", "format", c.phdr(3) + 8,
         put(bytearray(good), c.phdr(3) + 8, "<Q", (1 << 64) - 16))
     add("load-filesz-gt-memsz.core", "format", c.phdr(1) + 32,
-        put(bytearray(good), c.phdr(1) + 40, "<Q", 0x100))
+        put(bytearray(good), c.phdr(1) + 40, "<Q", 0x80))
     add("load-wraps.core", "format", c.phdr(6) + 16,
         put(bytearray(good), c.phdr(6) + 16, "<Q", (1 << 64) - 0x800))
     # load 3 moved onto load 2: both named; the later header is the offset
     add("loads-overlap.core", "format", c.phdr(4),
-        put(bytearray(good), c.phdr(4) + 16, "<Q", 0x401f00))
+        put(bytearray(good), c.phdr(4) + 16, "<Q", 0x401f80))
     return out
 
 
