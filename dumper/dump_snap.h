@@ -24,8 +24,9 @@
  *
  * What is copied: every readable anonymous mapping ([heap], [stack], the Go heap arenas,
  * thread stacks), every private writable file mapping (data and bss) and every mapping of the
- * executable itself. Other file mappings (libraries' text, read-only data) and device
- * mappings are segments without bytes; [vvar] and [vsyscall] are left out. A page that
+ * executable itself. Other file mappings (libraries' text, read-only data), device mappings
+ * and mappings larger than the machine's memory and swap (a sanitizer's shadow memory) are
+ * segments without bytes; [vvar] and [vsyscall] are left out. A page that
  * cannot be read ends the bytes of its segment (filesz < memsz; a mapping too large to
  * allocate holds none): the rest of it reads as HS_ERR_NOTFOUND and counts in
  * st.bytes_missing. Every file mapping is recorded (coremem_add_file), and the

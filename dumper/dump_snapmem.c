@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysinfo.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -27,6 +28,7 @@ struct dump_snapmem {
     int pid;
     char exe[4096];
     uint64_t page;
+    uint64_t max_copy; /* the machine's memory and swap: no mapping larger is copied */
     int mem_fd;     /* /proc/PID/mem once process_vm_readv is refused, else -1 */
     int pagemap_fd; /* /proc/PID/pagemap, -1 when unreadable (every page is then read) */
     uint64_t *pm;   /* PM_WINDOW entries */
@@ -64,13 +66,15 @@ static int parse_map(char *line, mapping *mp)
 
 enum { M_SKIP, M_NOBYTES, M_COPY };
 
-/* What to keep of a mapping (dump_snap.h: what is copied). */
-static int classify(const mapping *mp, const char *exe)
+/* What to keep of a mapping (dump_snap.h: what is copied). A readable mapping larger than
+ * the machine's memory and swap cannot be all in use (a sanitizer's shadow memory, terabytes
+ * reserved with MAP_NORESERVE): it holds no bytes. */
+static int classify(const mapping *mp, const char *exe, uint64_t max_copy)
 {
     const char *p = mp->path;
     if (!strcmp(p, "[vvar]") || !strcmp(p, "[vvar_vclock]") || !strcmp(p, "[vsyscall]"))
         return M_SKIP;
-    if (mp->perms[0] != 'r')
+    if (mp->perms[0] != 'r' || mp->end - mp->start > max_copy)
         return M_NOBYTES;
     if (!*p || *p == '[' || !strncmp(p, "/dev/zero", 9))
         return M_COPY; /* anonymous, or shared anonymous memory */
@@ -226,7 +230,7 @@ static int each_mapping(int pid, char *maps, int (*fn)(dump_snapmem *, const map
         if (parse_map(line, &mp) < 0)
             return dump_err_set(err, DUMP_ERR_IO, 0, "/proc/%d/maps: unreadable line \"%.80s\"",
                                 pid, line);
-        int what = classify(&mp, sm->exe);
+        int what = classify(&mp, sm->exe, sm->max_copy);
         if (what != M_SKIP && fn(sm, &mp, what, ctx, err) < 0)
             return -1;
     }
@@ -268,6 +272,9 @@ int dump_snapmem_prepare(int pid, const char *exe, dump_snapmem **out, dump_err 
     sm->mem_fd = -1;
     long page = sysconf(_SC_PAGESIZE);
     sm->page = page > 0 ? (uint64_t)page : 4096;
+    struct sysinfo si;
+    sm->max_copy = sysinfo(&si) == 0 ? ((uint64_t)si.totalram + si.totalswap) * si.mem_unit
+                                     : UINT64_MAX;
     snprintf(sm->exe, sizeof sm->exe, "%s", exe ? exe : "");
     snprintf(path, sizeof path, "/proc/%d/pagemap", pid);
     sm->pagemap_fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -147,13 +147,17 @@ static void child_main(size_t big_mib, int threads)
     }
 }
 
-static int spawn(size_t big_mib, int threads)
+/* A child running child_main; it dies with this process when orphan_ok is 0. */
+static int spawn(size_t big_mib, int threads, int orphan_ok)
 {
     memset(sh, 0, sizeof *sh);
     fflush(NULL);
     int pid = fork();
-    if (pid == 0)
+    if (pid == 0) {
+        if (!orphan_ok)
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
         child_main(big_mib, threads);
+    }
     while (pid > 0 && !__atomic_load_n(&sh->ready, __ATOMIC_ACQUIRE)) {
         usleep(1000);
         if (waitpid(pid, NULL, WNOHANG) == pid)
@@ -287,7 +291,7 @@ static int can_ptrace(int pid, dump_err *err)
 
 static void test_snapshot(void)
 {
-    int pid = spawn(0, NTHREADS);
+    int pid = spawn(0, NTHREADS, 0);
     CHECK(pid > 0);
     if (pid <= 0)
         return;
@@ -358,8 +362,10 @@ static void test_dumper_killed(void)
     fflush(NULL);
     int dumper = fork();
     if (dumper == 0) {
-        /* the dumper is the target's parent, as Yama's ptrace_scope 1 wants */
-        int target = spawn(500, 1);
+        /* the dumper is the target's parent, as Yama's ptrace_scope 1 wants; the target
+         * outlives it (it is killed below) */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        int target = spawn(500, 1, 1);
         coremem *m = NULL;
         dump_err err = {0};
         int rc = target > 0 ? dump_snap_take(target, &m, NULL, &err) : -1;
@@ -370,7 +376,7 @@ static void test_dumper_killed(void)
     int target = sh->pid, stopped = 0, status = 0;
     CHECK(target > 0);
     /* SIGKILL the dumper as soon as the target shows "t (tracing stop)" */
-    for (int i = 0; target > 0 && i < 20000 && !stopped; i++) {
+    for (int i = 0; target > 0 && i < 1200000 && !stopped; i++) { /* up to 2 minutes */
         stopped = state_of(target, target) == 't';
         if (!stopped && waitpid(dumper, &status, WNOHANG) == dumper)
             break;
@@ -423,6 +429,7 @@ static void snap_from_helper(int pid, int uid)
     fflush(NULL);
     int h = fork();
     if (h == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (uid >= 0 && (setgid((gid_t)uid) < 0 || setuid((uid_t)uid) < 0))
             _exit(5);
         coremem *m = NULL;
@@ -441,7 +448,7 @@ static void snap_from_helper(int pid, int uid)
 /* Refused attaches say why: another user's process, a process already traced. */
 static void test_permissions(void)
 {
-    int pid = spawn(0, 1);
+    int pid = spawn(0, 1, 0);
     CHECK(pid > 0);
     if (pid <= 0)
         return;
@@ -495,6 +502,7 @@ static void test_kernel_core(void)
     fflush(NULL);
     int pid = fork();
     if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         struct rlimit rl = {RLIM_INFINITY, RLIM_INFINITY};
         if (setrlimit(RLIMIT_CORE, &rl) < 0 || chdir(dir) < 0)
             _exit(5);
