@@ -26,11 +26,11 @@
  * thread stacks), every private writable file mapping (data and bss) and every mapping of the
  * executable itself. Other file mappings (libraries' text, read-only data), device mappings
  * and mappings larger than the machine's memory and swap (a sanitizer's shadow memory) are
- * segments without bytes; [vvar] and [vsyscall] are left out. A page that
- * cannot be read ends the bytes of its segment (filesz < memsz; a mapping too large to
- * allocate holds none): the rest of it reads as HS_ERR_NOTFOUND and counts in
- * st.bytes_missing. Every file mapping is recorded (coremem_add_file), and the
- * pid, exe (/proc/PID/exe), comm, AT_ENTRY and AT_PHDR (/proc/PID/auxv).
+ * segments without bytes; [vvar] and [vsyscall] are left out. A page that cannot be read
+ * ends the bytes of its segment (filesz < memsz; a mapping too large to allocate holds none):
+ * the rest of it reads as HS_ERR_NOTFOUND and counts in st.bytes_missing. Every file mapping
+ * is recorded (coremem_add_file), and the pid, exe (/proc/PID/exe), comm, AT_ENTRY and
+ * AT_PHDR (/proc/PID/auxv).
  *
  * Permissions: the caller needs the target's uid or CAP_SYS_PTRACE, and Yama's
  * /proc/sys/kernel/yama/ptrace_scope must allow it (1: only ancestors may attach, unless
