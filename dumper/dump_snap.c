@@ -1,19 +1,18 @@
-/* dump_snap.c - live snapshots (dump_snap.h): stop every thread with PTRACE_SEIZE and
- * PTRACE_INTERRUPT, copy registers and memory (process_vm_readv, else /proc/PID/mem), detach.
- * The protocol and why it is safe when heapsift-dump dies are in docs/memory-image.md. */
+/* dump_snap.c - live snapshots (dump_snap.h): prepare the buffers, stop every thread with
+ * PTRACE_SEIZE and PTRACE_INTERRUPT, copy the registers and the memory (dump_snapmem.c),
+ * detach. The protocol and why it is safe when heapsift-dump dies are in
+ * docs/memory-image.md. */
 #include "dump_snap.h"
 
 #include <dirent.h>
 #include <elf.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
-#include <sys/uio.h>
 #include <sys/user.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -21,9 +20,9 @@
 
 #include "dump_clock.h"
 #include "dump_proc.h"
+#include "dump_snapmem.h"
 
-#define MAX_ROUNDS 1000            /* task scans before threads that keep appearing win */
-#define COPY_CHUNK ((size_t)1 << 30) /* bytes per process_vm_readv */
+#define MAX_ROUNDS 1000 /* task scans before threads that keep appearing win */
 
 enum { T_SEIZED, T_STOPPED, T_GONE };
 
@@ -38,8 +37,6 @@ typedef struct snap {
     thr *t;
     size_t n, cap;
     int64_t t_first; /* the first PTRACE_INTERRUPT; 0 before */
-    int mem_fd;      /* /proc/PID/mem once process_vm_readv is refused, else -1 */
-    size_t page;
     coremem *m;
     dump_snap_stats *st;
 } snap;
@@ -62,33 +59,38 @@ static char *read_status(int pid)
     return dump_proc_slurp(path, 1 << 20, &s, &len) < 0 ? NULL : s;
 }
 
-/* Why attaching to pid is refused: uids, a tracer already there, Yama's ptrace_scope. */
-static int perm_error(int pid, const char *what, int e, dump_err *err)
+/* Why attaching to pid is refused: a tracer already there, or the uids and Yama's
+ * ptrace_scope. what: "attach to"; how: the call that failed. */
+static int perm_error(int pid, const char *what, const char *how, int e, dump_err *err)
 {
     static const char *const scopes[] = {
         "0 (classic: same uid)", "1 (restricted: only an ancestor process may attach)",
         "2 (admin-only: needs CAP_SYS_PTRACE)", "3 (no attach: ptrace is disabled until reboot)"};
-    char *status = read_status(pid), *scope = NULL, extra[512] = "";
+    char *status = read_status(pid), *scope = NULL, owner[32] = "unknown", yama[128] = "";
     const char *uid = status ? status_field(status, "Uid") : NULL;
-    const char *tracer = status ? status_field(status, "TracerPid") : NULL;
-    size_t len, used = 0;
-    if (tracer && atoi(tracer) > 0)
-        used += (size_t)snprintf(extra + used, sizeof extra - used,
-                                 "; it is already traced by process %d (a debugger?)",
-                                 atoi(tracer));
+    const char *tp = status ? status_field(status, "TracerPid") : NULL;
+    size_t len;
+    if (tp && atoi(tp) > 0) {
+        dump_err_set(err, DUMP_ERR_PERM, e,
+                     "permission denied: cannot %s process %d (%s: %s): it is already traced "
+                     "by process %d (a debugger?), and a process has one tracer at a time",
+                     what, pid, how, strerror(e), atoi(tp));
+        free(status);
+        return -1;
+    }
+    if (uid)
+        snprintf(owner, sizeof owner, "%lu", strtoul(uid, NULL, 10));
     if (dump_proc_slurp("/proc/sys/kernel/yama/ptrace_scope", 64, &scope, &len) == 0) {
+        scope[strcspn(scope, "\n")] = '\0';
         int v = atoi(scope);
-        if (used < sizeof extra)
-            used += (size_t)snprintf(extra + used, sizeof extra - used,
-                                     "; /proc/sys/kernel/yama/ptrace_scope is %s",
-                                     v >= 0 && v <= 3 ? scopes[v] : scope);
+        snprintf(yama, sizeof yama, "; /proc/sys/kernel/yama/ptrace_scope is %s",
+                 v >= 0 && v <= 3 && scope[0] ? scopes[v] : scope);
     }
     dump_err_set(err, DUMP_ERR_PERM, e,
-                 "permission denied: cannot %s process %d (%s): attaching needs the target's "
-                 "uid (%u; heapsift-dump runs as uid %u) and a dumpable target, or root "
+                 "permission denied: cannot %s process %d (%s: %s): this needs the target's "
+                 "uid (%s; heapsift-dump runs as uid %u) and a dumpable target, or root "
                  "(CAP_SYS_PTRACE)%s",
-                 what, pid, strerror(e), uid ? (unsigned)strtoul(uid, NULL, 10) : 0u,
-                 (unsigned)getuid(), extra);
+                 what, pid, how, strerror(e), owner, (unsigned)getuid(), yama);
     free(status);
     free(scope);
     return -1;
@@ -100,7 +102,7 @@ static int check_target(int pid, dump_err *err)
     char *status = read_status(pid);
     if (!status) {
         if (errno == EACCES)
-            return perm_error(pid, "read /proc of", errno, err);
+            return perm_error(pid, "read", "/proc/PID/status", errno, err);
         return dump_err_set(err, DUMP_ERR_NOPROC, ESRCH, "no such process: %d", pid);
     }
     const char *state = status_field(status, "State"), *tgid = status_field(status, "Tgid");
@@ -125,7 +127,7 @@ static int read_facts(snap *s, dump_err *err)
     snprintf(path, sizeof path, "/proc/%d/auxv", s->pid);
     if (dump_proc_slurp(path, 1 << 20, &buf, &len) < 0) {
         if (errno == EACCES || errno == EPERM)
-            return perm_error(s->pid, "read the memory of", errno, err);
+            return perm_error(s->pid, "read the memory of", "/proc/PID/auxv", errno, err);
         if (errno == ENOENT || errno == ESRCH)
             return dump_err_set(err, DUMP_ERR_NOPROC, ESRCH, "no such process: %d", s->pid);
         return dump_err_sys(err, errno, "reading", path);
@@ -185,7 +187,7 @@ static int seize(snap *s, int tid, dump_err *err)
         if (e == ESRCH)
             return dump_err_set(err, DUMP_ERR_NOPROC, e, "no such process: %d", s->pid);
         if (e == EPERM || e == EACCES)
-            return perm_error(s->pid, "attach to (ptrace PTRACE_SEIZE)", e, err);
+            return perm_error(s->pid, "attach to", "PTRACE_SEIZE", e, err);
         return dump_err_set(err, DUMP_ERR_IO, e, "ptrace(PTRACE_SEIZE) of thread %d of process "
                             "%d: %s", tid, s->pid, strerror(e));
     }
@@ -346,147 +348,15 @@ static int read_regs(snap *s, dump_err *err)
 #endif
 }
 
-/* Copies [addr, addr + len) into buf; returns the bytes copied before the first page that
- * cannot be read. */
-static uint64_t copy_range(snap *s, uint64_t addr, uint8_t *buf, uint64_t len)
-{
-    uint64_t done = 0;
-    size_t chunk = COPY_CHUNK;
-    while (done < len) {
-        size_t n = len - done < chunk ? (size_t)(len - done) : chunk;
-        ssize_t r;
-        if (s->mem_fd < 0) {
-            struct iovec local = {buf + done, n}, remote = {(void *)(uintptr_t)(addr + done), n};
-            r = process_vm_readv(s->pid, &local, 1, &remote, 1, 0);
-            if (r < 0 && (errno == ENOSYS || errno == EPERM)) {
-                char path[64];
-                snprintf(path, sizeof path, "/proc/%d/mem", s->pid);
-                if ((s->mem_fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-                    return done;
-                continue;
-            }
-        } else {
-            if (addr + done > (uint64_t)INT64_MAX)
-                return done;
-            r = pread(s->mem_fd, buf + done, n, (off_t)(addr + done));
-        }
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0) {
-            /* the failing page is somewhere in the chunk: narrow down to it */
-            if (n <= s->page)
-                return done;
-            chunk = (n / 2 + s->page - 1) / s->page * s->page;
-            continue;
-        }
-        done += (uint64_t)r;
-    }
-    return done;
-}
-
-typedef struct mapping {
-    uint64_t start, end, off;
-    char perms[5];
-    const char *path;
-} mapping;
-
-/* One line of /proc/PID/maps: "start-end perms offset dev inode   path". */
-static int parse_map(char *line, mapping *mp)
-{
-    char *p = line, *q;
-    mp->start = strtoull(p, &q, 16);
-    if (q == p || *q != '-')
-        return -1;
-    mp->end = strtoull(q + 1, &p, 16);
-    if (*p != ' ' || mp->end <= mp->start)
-        return -1;
-    memcpy(mp->perms, p + 1, 4);
-    mp->perms[4] = '\0';
-    p += 5;
-    mp->off = strtoull(p, &q, 16);
-    for (int field = 0; field < 2 && *q; field++) { /* dev, inode */
-        q += strspn(q, " ");
-        q += strcspn(q, " ");
-    }
-    mp->path = q + strspn(q, " ");
-    return 0;
-}
-
-enum { M_SKIP, M_NOBYTES, M_COPY };
-
-/* What to keep of a mapping (dump_snap.h: what is copied). */
-static int classify(const mapping *mp, const char *exe)
-{
-    const char *p = mp->path;
-    if (!strcmp(p, "[vvar]") || !strcmp(p, "[vvar_vclock]") || !strcmp(p, "[vsyscall]"))
-        return M_SKIP;
-    if (mp->perms[0] != 'r')
-        return M_NOBYTES;
-    if (!*p || *p == '[' || !strncmp(p, "/dev/zero", 9))
-        return M_COPY; /* anonymous, or shared anonymous memory */
-    if (!strncmp(p, "/dev/", 5) && strncmp(p, "/dev/shm/", 9))
-        return M_NOBYTES; /* a device: reading it may have effects */
-    if (exe[0] && !strcmp(p, exe))
-        return M_COPY;
-    if (mp->perms[1] == 'w' && mp->perms[3] == 'p')
-        return M_COPY;
-    return M_NOBYTES;
-}
-
-static int copy_maps(snap *s, char *maps, dump_err *err)
-{
-    const char *exe = coremem_get_info(s->m)->exe;
-    hs_error he;
-    for (char *line = maps, *next; line && *line; line = next) {
-        next = strchr(line, '\n');
-        if (next)
-            *next++ = '\0';
-        mapping mp;
-        if (parse_map(line, &mp) < 0)
-            return dump_err_set(err, DUMP_ERR_IO, 0, "/proc/%d/maps: unreadable line \"%.80s\"",
-                                s->pid, line);
-        int what = classify(&mp, exe);
-        if (what == M_SKIP)
-            continue;
-        if (mp.path[0] == '/' &&
-            coremem_add_file(s->m, mp.start, mp.end, mp.off, mp.path, &he) < 0)
-            return dump_err_from_hs(&he, err);
-        uint64_t len = mp.end - mp.start, got = 0;
-        uint8_t *bytes = NULL;
-        /* a mapping too large to allocate holds no bytes (counted as missing) */
-        if (what == M_COPY && (bytes = malloc(len)) != NULL)
-            got = copy_range(s, mp.start, bytes, len);
-        if (what == M_COPY) {
-            s->st->bytes_copied += got;
-            s->st->bytes_missing += len - got;
-        }
-        if (bytes && got == 0) {
-            free(bytes);
-            bytes = NULL;
-        } else if (bytes && got < len) {
-            uint8_t *shrunk = realloc(bytes, got);
-            bytes = shrunk ? shrunk : bytes;
-        }
-        uint32_t flags = (mp.perms[0] == 'r' ? COREMEM_R : 0) |
-                         (mp.perms[1] == 'w' ? COREMEM_W : 0) |
-                         (mp.perms[2] == 'x' ? COREMEM_X : 0);
-        if (coremem_add_segment(s->m, mp.start, len, bytes, got, flags, &he) < 0)
-            return dump_err_from_hs(&he, err);
-    }
-    return 0;
-}
-
 int dump_snap_take(int pid, coremem **out, dump_snap_stats *st, dump_err *err)
 {
     dump_snap_stats local;
-    snap s = {.pid = pid, .mem_fd = -1, .st = st ? st : &local};
-    char *maps = NULL;
-    size_t len;
+    snap s = {.pid = pid, .st = st ? st : &local};
+    dump_snapmem *sm = NULL;
+    dump_snapmem_stats ms;
     int rc = -1;
     memset(s.st, 0, sizeof *s.st);
     *out = NULL;
-    long page = sysconf(_SC_PAGESIZE);
-    s.page = page > 0 ? (size_t)page : 4096;
     if (pid <= 0) {
         dump_err_set(err, DUMP_ERR_NOPROC, ESRCH, "no such process: %d", pid);
         goto out;
@@ -501,16 +371,23 @@ int dump_snap_take(int pid, coremem **out, dump_snap_stats *st, dump_err *err)
         dump_err_set(err, DUMP_ERR_IO, ENOMEM, "out of memory");
         goto out;
     }
-    if (read_facts(&s, err) < 0 || attach_all(&s, err) < 0)
+    /* everything that needs no stop first: facts, buffers */
+    if (read_facts(&s, err) < 0 ||
+        dump_snapmem_prepare(pid, coremem_get_info(s.m)->exe, &sm, err) < 0)
+        goto out;
+    if (attach_all(&s, err) < 0)
         goto out;
     s.st->stop_ns = dump_clock_ns() - s.t_first;
-    if (dump_proc_maps(pid, &maps, &len, err) < 0 || read_regs(&s, err) < 0)
+    if (read_regs(&s, err) < 0)
         goto out;
     int64_t c0 = dump_clock_ns();
-    if (copy_maps(&s, maps, err) < 0)
+    if (dump_snapmem_copy(sm, s.m, &ms, err) < 0)
         goto out;
     s.st->copy_ns = dump_clock_ns() - c0;
     detach_all(&s); /* the pause ends here; the rest works on the copy */
+    s.st->bytes_copied = ms.bytes_held;
+    s.st->bytes_untouched = ms.bytes_untouched;
+    s.st->bytes_missing = ms.bytes_missing;
     hs_error he;
     if (coremem_finish(s.m, &he) < 0) {
         dump_err_from_hs(&he, err);
@@ -524,10 +401,8 @@ int dump_snap_take(int pid, coremem **out, dump_snap_stats *st, dump_err *err)
     rc = 0;
 out:
     detach_all(&s);
-    if (s.mem_fd >= 0)
-        close(s.mem_fd);
+    dump_snapmem_free(sm);
     free(s.t);
-    free(maps);
     coremem_free(s.m);
     return rc;
 }

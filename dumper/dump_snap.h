@@ -19,16 +19,18 @@
  * interrupted (PTRACE_INTERRUPT), never sent SIGSTOP: if the calling process dies at any
  * point, even by SIGKILL, the kernel detaches it and the target simply continues. Nothing
  * is installed in the target or in the caller (no signal handlers, no options that outlive
- * the call).
+ * the call). The buffers are allocated and faulted in before the stop (dump_snapmem.h), and
+ * pages of anonymous memory the process never touched are not read: they are zeros.
  *
  * What is copied: every readable anonymous mapping ([heap], [stack], the Go heap arenas,
  * thread stacks), every private writable file mapping (data and bss) and every mapping of the
- * executable itself. Other file mappings (libraries' text, read-only data) and device
- * mappings are segments without bytes; [vvar] and [vsyscall] are left out. A page that
- * cannot be read ends the bytes of its segment (filesz < memsz; a mapping too large to
- * allocate holds none): the rest of it reads as HS_ERR_NOTFOUND and counts in
- * st.bytes_missing. Every file mapping is recorded (coremem_add_file), and the
- * pid, exe (/proc/PID/exe), comm, AT_ENTRY and AT_PHDR (/proc/PID/auxv).
+ * executable itself. Other file mappings (libraries' text, read-only data), device mappings
+ * and mappings larger than the machine's memory and swap (a sanitizer's shadow memory) are
+ * segments without bytes; [vvar] and [vsyscall] are left out. A page that cannot be read
+ * ends the bytes of its segment (filesz < memsz; a mapping too large to allocate holds none):
+ * the rest of it reads as HS_ERR_NOTFOUND and counts in st.bytes_missing. Every file mapping
+ * is recorded (coremem_add_file), and the pid, exe (/proc/PID/exe), comm, AT_ENTRY and
+ * AT_PHDR (/proc/PID/auxv).
  *
  * Permissions: the caller needs the target's uid or CAP_SYS_PTRACE, and Yama's
  * /proc/sys/kernel/yama/ptrace_scope must allow it (1: only ancestors may attach, unless
@@ -46,21 +48,24 @@
 #include "coremem.h"
 #include "dump_err.h"
 
-/* How long a thread may take to stop before the snapshot gives up (a thread in an
- * uninterruptible sleep stays attached until it stops, and is released when it does or when
- * the calling process exits). */
+/* How long a thread may take to stop before the snapshot gives up. A thread that has not
+ * stopped a second later (an uninterruptible sleep) cannot be detached: it stays attached,
+ * and stopped once it stops, until the calling process exits, which the CLI does on this
+ * error. */
 #define DUMP_SNAP_STOP_TIMEOUT_MS 5000
 
 typedef struct dump_snap_stats {
-    int64_t pause_ns;       /* first PTRACE_INTERRUPT to last PTRACE_DETACH */
-    int64_t stop_ns;        /* first PTRACE_INTERRUPT until every thread had stopped */
-    int64_t copy_ns;        /* copying the memory (part of the pause) */
-    uint64_t bytes_copied;  /* bytes held by the segments */
-    uint64_t bytes_missing; /* bytes of mappings meant to be copied that could not be read */
+    int64_t pause_ns;         /* first PTRACE_INTERRUPT to last PTRACE_DETACH */
+    int64_t stop_ns;          /* first PTRACE_INTERRUPT until every thread had stopped */
+    int64_t copy_ns;          /* copying the memory (part of the pause) */
+    uint64_t bytes_copied;    /* bytes held by the segments */
+    uint64_t bytes_untouched; /* of those, zeros of anonymous pages the process never touched
+                               * (/proc/PID/pagemap): not read */
+    uint64_t bytes_missing;   /* bytes of mappings meant to be copied that could not be read */
     size_t threads;
-    size_t segments;        /* with or without bytes */
-    size_t files;           /* file mappings recorded */
-    unsigned rounds;        /* scans of /proc/PID/task until no new thread appeared */
+    size_t segments;          /* with or without bytes */
+    size_t files;             /* file mappings recorded */
+    unsigned rounds;          /* scans of /proc/PID/task until no new thread appeared */
 } dump_snap_stats;
 
 /* Stops process pid, copies its threads' registers and its memory into *out, and lets it

@@ -422,6 +422,8 @@ static phdr read_phdr(const core_in *c, uint64_t phoff, size_t i)
 static int check_file_bytes(const core_in *c, const phdr *h, const char *kind, hs_error *err)
 {
     uint64_t end;
+    if (h->filesz == 0)
+        return HS_OK; /* no bytes: p_offset means nothing */
     if (hs_add_ovf(h->offset, h->filesz, &end))
         return hs_error_set(err, HS_ERR_FORMAT, h->where + offsetof(Elf64_Phdr, p_offset),
                             "%s %zu at byte 0x%llx: p_offset 0x%llx + p_filesz 0x%llx overflows",

@@ -2,7 +2,8 @@
 # Regenerates the seed files (seed-*) of tests/fuzz/corpus/: copies of the broken-input files,
 # small real dumps of tests/go/knownheap and of the map workload (shrunk with mkcorpus), .hsd
 # and symtab files made from them, the hostile-graph dumps at seed size, and the little ELF
-# files of gen_elf_seeds.py. Files the fuzzers added (other names) are left alone.
+# files of gen_elf_seeds.py and the little cores of gen_core_seeds.py. Files the fuzzers added
+# (other names) are left alone.
 #
 # Usage: sh tests/fuzz/make_seeds.sh BUILD_DIR   (a configured build with tests; needs go)
 # Real dumps differ from run to run (addresses), so a rerun changes the seed-* files.
@@ -35,6 +36,8 @@ for f in "$src"/tests/broken/elfimg/*.bin; do
     cp "$f" "$corpus/fuzz_elfimg/seed-broken-$(basename "$f")"
 done
 python3 "$src/tests/fuzz/gen_elf_seeds.py"
+# Little cores and the broken ones (fuzz_coremem's seed-real-* stay: made from a real core by hand).
+python3 "$src/tests/fuzz/gen_core_seeds.py"
 # Go-like DWARF images (also read by tests/unit/test_godwarf.c), and their type tables encoded.
 python3 "$src/tests/fuzz/gen_dwarf_seeds.py"
 for s in go119 go126; do

@@ -8,13 +8,14 @@
 # (crash-*, leak-*, timeout-*, oom-*), so the replay tests fail until they are fixed.
 #
 # Usage: sh tests/fuzz/run.sh TARGET|all SECONDS
-#   TARGET: fuzz_gohd fuzz_hsd fuzz_symtab fuzz_elfimg fuzz_typetab fuzz_godwarf fuzz_analyze
+#   TARGET: fuzz_gohd fuzz_hsd fuzz_symtab fuzz_elfimg fuzz_typetab fuzz_godwarf fuzz_coremem
+#   fuzz_analyze
 #   (or all: SECONDS each)
 #   HEAPSIFT_FUZZ_BUILD: build directory (default build/fuzz)
 # One process per target at a time (the machines have 2 shared cores).
 set -u
 cd "$(dirname "$0")/../.." || exit 2
-targets="fuzz_gohd fuzz_hsd fuzz_symtab fuzz_elfimg fuzz_typetab fuzz_godwarf fuzz_analyze"
+targets="fuzz_gohd fuzz_hsd fuzz_symtab fuzz_elfimg fuzz_typetab fuzz_godwarf fuzz_coremem fuzz_analyze"
 [ $# -eq 2 ] || { echo "usage: $0 TARGET|all SECONDS" >&2; exit 2; }
 case "$1" in
 all) ;;
