@@ -610,8 +610,8 @@ int dump_capture_import(const char *raw, const char *binary, const char *outp, i
     char magic[GOHD_MAGIC_LEN];
     struct stat st;
     if (fstat(fd, &st) < 0 || pread(fd, magic, sizeof magic, 0) != (ssize_t)sizeof magic) {
-        dump_err_set(err, DUMP_ERR_FORMAT, 0, "%s is too short for a heap dump or a core (%lld "
-                     "bytes)", raw, (long long)st.st_size);
+        dump_err_set(err, DUMP_ERR_FORMAT, 0, "%s is too short for a heap dump or a core: it "
+                     "ends at byte %lld", raw, (long long)st.st_size);
         goto out;
     }
     if (memcmp(magic, "\177ELF", 4) == 0) {
