@@ -237,6 +237,7 @@ static int globals(gc *c)
         {"runtime.numCPUStartup", offsetof(gc_layout, ncpu), 0},
         {"runtime.memstats", offsetof(gc_layout, memstats), 0},
         {"runtime.waitReasonStrings", offsetof(gc_layout, wait_reasons), 0},
+        {"runtime.mbuckets", offsetof(gc_layout, mbuckets), 0},
     };
     const typetab *tt = c->in->types;
     for (size_t i = 0, n = typetab_global_count(tt); i < n; i++) {
@@ -325,6 +326,17 @@ static int layout(gc *c)
     want(c, &L->fin_arg, "runtime.finalizer", "arg");
     want(c, &L->fin_fint, "runtime.finalizer", "fint");
     want(c, &L->fin_ot, "runtime.finalizer", "ot");
+    want(c, &L->spp_b, "runtime.specialprofile", "b");
+    want(c, &L->bk_allnext, "runtime.bucket", "allnext");
+    want(c, &L->bk_size, "runtime.bucket", "size");
+    want(c, &L->bk_nstk, "runtime.bucket", "nstk");
+    want(c, &L->mr_allocs, "runtime.memRecord", "active.allocs");
+    want(c, &L->mr_frees, "runtime.memRecord", "active.frees");
+    want(c, &L->md_cutab, md, "cutab");
+    want(c, &L->md_filetab, md, "filetab");
+    want(c, &L->f_pcfile, fn, "pcfile");
+    want(c, &L->f_pcln, fn, "pcln");
+    want(c, &L->f_cuoff, fn, "cuOffset");
     want(c, &L->ms_numgc, "runtime.mstats", "numgc");
     want(c, &L->ms_last_gc, "runtime.mstats", "last_gc_unix");
     want(c, &L->ms_pause_total, "runtime.mstats", "pause_total_ns");
@@ -332,10 +344,12 @@ static int layout(gc *c)
     if ((rc = type_size(c, sp, &L->span_size, 1)) < 0 ||
         (rc = type_size(c, fn, &L->func_size, 1)) < 0 ||
         (rc = type_size(c, "runtime.finalizer", &L->fin_size, 0)) < 0 ||
+        (rc = type_size(c, "runtime.bucket", &L->bucket_size, 0)) < 0 ||
         (rc = type_size(c, "runtime.spanInlineMarkBits", &L->inline_size, 0)) < 0)
         return rc;
     if ((rc = cnst(c, "runtime.mSpanInUse", &L->span_in_use, 0, 1)) < 0 ||
         (rc = cnst(c, "runtime._KindSpecialFinalizer", &L->kind_finalizer, 0, 1)) < 0 ||
+        (rc = cnst(c, "runtime._KindSpecialProfile", &L->kind_profile, -1, 0)) < 0 ||
         (rc = cnst(c, "internal/runtime/gc.PageShift|runtime._PageShift|runtime.pageShift",
                    &L->page_shift, 0, 1)) < 0 ||
         (rc = cnst(c, "runtime.heapArenaBytes", &L->arena_bytes, 0, 1)) < 0 ||
@@ -713,10 +727,10 @@ int gocore_write(const gocore_input *in, hs_writer sink, gocore_report *rep, hs_
                             "the data section")) < 0 ||
         (rc = write_section(&c, GOHD_BSS, L->md_bss, L->md_ebss, L->md_bssmask,
                             "the bss section")) < 0 ||
-        (rc = gocore_heap_finalizers(&c)) < 0 || (rc = write_queued(&c)) < 0 ||
-        (rc = write_memstats(&c)) < 0)
+        (rc = gocore_heap_specials(&c, GOHD_FINALIZER)) < 0 || (rc = write_queued(&c)) < 0 ||
+        (rc = write_memstats(&c)) < 0 || (rc = gocore_stack_memprof(&c)) < 0 ||
+        (rc = gocore_heap_specials(&c, GOHD_ALLOC_SAMPLE)) < 0)
         goto out;
-    gc_lost(&c, "allocation sites: the memory profile's buckets are not read");
     gohd_record eof = {.tag = GOHD_EOF};
     if ((rc = gc_emit(&c, &eof)) < 0 || (rc = gohdw_flush(c.w, err)) < 0)
         goto out;

@@ -277,10 +277,17 @@ int gocore_heap_objects(gc *c)
     return rc;
 }
 
-static int on_span_finalizers(void *ctx, const uint8_t *span)
+typedef struct specials {
+    gc *c;
+    int tag; /* GOHD_FINALIZER or GOHD_ALLOC_SAMPLE */
+} specials;
+
+static int on_span_specials(void *ctx, const uint8_t *span)
 {
-    gc *c = ctx;
+    const specials *w = ctx;
+    gc *c = w->c;
     const gc_layout *L = &c->L;
+    uint64_t want = (uint64_t)(w->tag == GOHD_FINALIZER ? L->kind_finalizer : L->kind_profile);
     uint64_t base = gc_get(span, L->sp_start), sp = gc_get(span, L->sp_specials);
     for (unsigned k = 0; sp && k < (1u << 24); k++) {
         uint64_t kind, off, next;
@@ -289,18 +296,27 @@ static int on_span_finalizers(void *ctx, const uint8_t *span)
             (rc = gc_uint(c, sp, L->spc_offset, &off, "a special")) < 0 ||
             (rc = gc_uint(c, sp, L->spc_next, &next, "a special")) < 0)
             return rc;
-        if (kind == (uint64_t)L->kind_finalizer) {
+        if (kind == want && w->tag == GOHD_FINALIZER) {
             if ((rc = gc_finalizer(c, GOHD_FINALIZER, base + off, sp, L->spf_fn, L->spf_fint,
                                    L->spf_ot)) < 0)
                 return rc;
             c->rep->finalizers++;
+        } else if (kind == want) {
+            gohd_record r = {.tag = GOHD_ALLOC_SAMPLE};
+            r.u.alloc_sample.obj = base + off;
+            if ((rc = gc_uint(c, sp, L->spp_b, &r.u.alloc_sample.bucket, "a profile special")) < 0 ||
+                (rc = gc_emit(c, &r)) < 0)
+                return rc;
         }
         sp = next;
     }
     return HS_OK;
 }
 
-int gocore_heap_finalizers(gc *c)
+int gocore_heap_specials(gc *c, int tag)
 {
-    return each_span(c, on_span_finalizers, c);
+    if (tag == GOHD_ALLOC_SAMPLE && (c->L.kind_profile < 0 || !c->L.spp_b.size))
+        return HS_OK;
+    specials w = {c, tag};
+    return each_span(c, on_span_specials, &w);
 }

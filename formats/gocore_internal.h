@@ -21,12 +21,14 @@ typedef struct gc_fld {
 /* The runtime's structures as the binary's DWARF lays them out, and its constants. */
 typedef struct gc_layout {
     uint64_t mheap, allgs, allm, md, itab_table, allfin, build_version, ncpu, memstats,
-        wait_reasons; /* global addresses (0: absent) */
+        wait_reasons, mbuckets; /* global addresses (0: absent) */
     gc_fld mh_sweepgen, mh_allspans, mh_arenas, mh_arena_list;
     uint64_t span_size;
     gc_fld sp_start, sp_npages, sp_freeindex, sp_nelems, sp_alloc, sp_mark, sp_sweepgen,
         sp_class, sp_state, sp_elemsize, sp_specials, sp_large;
-    gc_fld spc_next, spc_offset, spc_kind, spf_fn, spf_fint, spf_ot;
+    gc_fld spc_next, spc_offset, spc_kind, spf_fn, spf_fint, spf_ot, spp_b;
+    gc_fld bk_allnext, bk_size, bk_nstk, mr_allocs, mr_frees; /* the memory profile */
+    uint64_t bucket_size;
     gc_fld ha_bitmap, inl_marks;
     uint64_t inline_size; /* sizeof(runtime.spanInlineMarkBits), 0 without Green Tea */
     gc_fld g_lo, g_hi, g_sp, g_pc, g_lr, g_ctxt, g_syssp, g_syspc, g_status, g_goid,
@@ -34,16 +36,18 @@ typedef struct gc_layout {
     gc_fld m_id, m_procid, m_alllink;
     gc_fld d_sp, d_pc, d_fn, d_link, p_arg, p_link;
     gc_fld md_data, md_edata, md_bss, md_ebss, md_datamask, md_bssmask, md_text, md_etext,
-        md_types, md_etypes, md_ftab, md_pctab, md_pcln, md_names, md_gofunc;
+        md_types, md_etypes, md_ftab, md_pctab, md_pcln, md_names, md_gofunc, md_cutab,
+        md_filetab;
     gc_fld t_size, t_ptrdata, t_tflag, t_gcdata, itab_type;
     gc_fld itt_size, itt_entries;
     gc_fld fb_alllink, fb_cnt, fb_fin, fin_fn, fin_arg, fin_fint, fin_ot;
     uint64_t fin_size;
-    gc_fld f_entry, f_name, f_args, f_pcsp, f_npcdata, f_flag, f_nfuncdata;
+    gc_fld f_entry, f_name, f_args, f_pcsp, f_npcdata, f_flag, f_nfuncdata, f_pcfile, f_pcln,
+        f_cuoff;
     uint64_t func_size;
     gc_fld ms_numgc, ms_last_gc, ms_pause_total, ms_pause_ns;
     /* constants */
-    int64_t span_in_use, kind_finalizer, page_shift, arena_bytes, arena_base, l2_bits;
+    int64_t span_in_use, kind_finalizer, kind_profile, page_shift, arena_bytes, arena_base, l2_bits;
     int64_t gdead, gdeadextra, grunning, gscan, header_size, header_min, gcmask_on_demand;
     int64_t args_unknown, pcdata_stackmap, funcdata_args, funcdata_locals, topframe;
     int minor;    /* Go 1.minor */
@@ -68,6 +72,8 @@ typedef struct gc {
     uint64_t sweepgen;                 /* mheap_.sweepgen */
     const uint8_t *ftab, *pctab, *pcln, *names; /* the function table (gocore_stack_init) */
     uint64_t nftab, npctab, npcln, nnames, gofunc, text;
+    const uint8_t *cutab, *filetab;    /* file names of pcs; NULL when not readable */
+    uint64_t ncutab, nfiletab;
     uint64_t *offs;                    /* pointer offsets of the record being written */
     size_t offs_cap;
     uint8_t *buf;                      /* bytes of the record being written */
@@ -104,14 +110,19 @@ int gc_emit(gc *c, const gohd_record *r);
  * fn, fint and ot are fields of the runtime record at rec. */
 int gc_finalizer(gc *c, int tag, uint64_t obj, uint64_t rec, gc_fld fn, gc_fld fint, gc_fld ot);
 
-/* gocore_heap.c: the object records of every in-use span, then (roots) the finalizer
- * records of their specials. */
+/* gocore_heap.c: the object records of every in-use span; the records of their specials of
+ * one kind: GOHD_FINALIZER (finalizers, with the roots) or GOHD_ALLOC_SAMPLE (memory
+ * profile samples, after the profile's buckets). */
 int gocore_heap_objects(gc *c);
-int gocore_heap_finalizers(gc *c);
+int gocore_heap_specials(gc *c, int tag);
 
 /* gocore_stack.c: reads the function table; then the goroutine records with their frames,
  * defers and panics; and a function's name (or NULL). */
 int gocore_stack_init(gc *c);
 int gocore_stack_goroutines(gc *c);
+
+/* gocore_stack.c: the memory profile's buckets (runtime.mbuckets) as memprof records, each
+ * stack with function, file and line. */
+int gocore_stack_memprof(gc *c);
 
 #endif

@@ -5,6 +5,8 @@
  * runtime/heapdump.go's dumpframe writes them; then its defer and panic records. */
 #include "gocore_internal.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MAX_FRAMES 100000
@@ -34,6 +36,19 @@ int gocore_stack_init(gc *c)
                             "the function table of runtime.firstmoduledata (ftab 0x%llx, %llu "
                             "entries) is in neither the memory nor the binary",
                             (unsigned long long)v[0], (unsigned long long)c->nftab);
+    /* file names (for the memory profile's stacks) */
+    uint64_t cu[2], ft[2];
+    if (L->md_cutab.size && L->md_filetab.size &&
+        gc_uint(c, md + L->md_cutab.off, (gc_fld){0, 8}, &cu[0], "cutab") == HS_OK &&
+        gc_uint(c, md + L->md_cutab.off, (gc_fld){8, 8}, &cu[1], "cutab") == HS_OK &&
+        gc_uint(c, md + L->md_filetab.off, (gc_fld){0, 8}, &ft[0], "filetab") == HS_OK &&
+        gc_uint(c, md + L->md_filetab.off, (gc_fld){8, 8}, &ft[1], "filetab") == HS_OK &&
+        cu[1] < (1u << 28) && ft[1] < (1u << 30) && (c->cutab = gc_ptr(c, cu[0], 4 * cu[1])) &&
+        (c->filetab = gc_ptr(c, ft[0], ft[1]))) {
+        c->ncutab = cu[1];
+        c->nfiletab = ft[1];
+    }
+    hs_error_clear(c->err);
     return HS_OK;
 }
 
@@ -391,6 +406,91 @@ static int goroutine(gc *c, uint64_t g)
         return rc;
     c->rep->goroutines++;
     return defers_and_panics(c, g, r.u.goroutine.defer, r.u.goroutine.panic);
+}
+
+/* The file and line of pc in fn (runtime funcline1); "?" and 0 when unknown. */
+static const char *fileline(const gc *c, const gfunc *fn, uint64_t pc, uint64_t *line)
+{
+    const gc_layout *L = &c->L;
+    int32_t fileno, ln;
+    *line = 0;
+    if (!c->cutab || !L->f_pcfile.size || !L->f_pcln.size || !L->f_cuoff.size ||
+        pcvalue(c, fn, (uint32_t)gc_get(fn->f, L->f_pcfile), pc, &fileno) < 0 ||
+        pcvalue(c, fn, (uint32_t)gc_get(fn->f, L->f_pcln), pc, &ln) < 0 || fileno < 0 || ln < 0)
+        return "?";
+    uint64_t cu = gc_get(fn->f, L->f_cuoff) + (uint64_t)fileno;
+    if (cu >= c->ncutab)
+        return "?";
+    uint32_t off = u32(c->cutab + 4 * cu);
+    if (off >= c->nfiletab || !memchr(c->filetab + off, 0, c->nfiletab - off))
+        return "?";
+    *line = (uint64_t)ln;
+    return (const char *)c->filetab + off;
+}
+
+#define MAX_PROF_STACK 1024 /* the runtime's limit (debug.profstackdepth) */
+
+int gocore_stack_memprof(gc *c)
+{
+    const gc_layout *L = &c->L;
+    if (!L->mbuckets || !L->bucket_size || !L->bk_allnext.size || !L->bk_nstk.size ||
+        !L->mr_allocs.size) {
+        gc_lost(c, "allocation sites: the memory profile's buckets are not described by DWARF");
+        return HS_OK;
+    }
+    gohd_stackloc *locs = malloc(MAX_PROF_STACK * sizeof *locs);
+    char(*unknown)[24] = malloc(MAX_PROF_STACK * sizeof *unknown);
+    uint64_t b = 0;
+    int rc = locs && unknown ? gc_uint(c, L->mbuckets, (gc_fld){0, 8}, &b, "runtime.mbuckets")
+                             : hs_error_set(c->err, HS_ERR_NOMEM, HS_NO_OFFSET, "stacks");
+    for (unsigned k = 0; rc == HS_OK && b && k < (1u << 22); k++) {
+        const uint8_t *hdr = gc_ptr(c, b, L->bucket_size);
+        if (!hdr) {
+            rc = hs_error_set(c->err, HS_ERR_NOTFOUND, HS_NO_OFFSET,
+                              "the memory profile bucket at 0x%llx is not in the memory",
+                              (unsigned long long)b);
+            break;
+        }
+        uint64_t nstk = gc_get(hdr, L->bk_nstk);
+        const uint8_t *stk = nstk <= MAX_PROF_STACK ? gc_ptr(c, b + L->bucket_size, 8 * nstk) : NULL;
+        uint64_t mr = b + L->bucket_size + 8 * nstk;
+        gohd_record r = {.tag = GOHD_MEMPROF};
+        r.u.memprof.bucket = b;
+        r.u.memprof.size = gc_get(hdr, L->bk_size);
+        if (!stk) {
+            rc = hs_error_set(c->err, HS_ERR_FORMAT, HS_NO_OFFSET,
+                              "the memory profile bucket at 0x%llx has a stack of %llu frames "
+                              "the memory does not hold", (unsigned long long)b,
+                              (unsigned long long)nstk);
+            break;
+        }
+        if ((rc = gc_uint(c, mr, L->mr_allocs, &r.u.memprof.allocs, "a bucket")) < 0 ||
+            (rc = gc_uint(c, mr, L->mr_frees, &r.u.memprof.frees, "a bucket")) < 0)
+            break;
+        for (uint64_t i = 0; i < nstk; i++) {
+            uint64_t pc = hs_load_le64(stk + 8 * i), line = 0;
+            gfunc fn;
+            const char *name, *file;
+            if (findfunc(c, pc, &fn) < 0) {
+                snprintf(unknown[i], sizeof unknown[i], "(0x%llx)", (unsigned long long)pc);
+                name = unknown[i];
+                file = "?";
+            } else {
+                name = funcname(c, &fn);
+                file = fileline(c, &fn, i > 0 && pc > fn.entry ? pc - 1 : pc, &line);
+            }
+            locs[i] = (gohd_stackloc){{(const uint8_t *)name, strlen(name)},
+                                      {(const uint8_t *)file, strlen(file)}, line};
+        }
+        r.u.memprof.nstk = nstk;
+        r.u.memprof.stack = locs;
+        if ((rc = gc_emit(c, &r)) < 0)
+            break;
+        rc = gc_uint(c, b, L->bk_allnext, &b, "a bucket");
+    }
+    free(locs);
+    free(unknown);
+    return rc;
 }
 
 int gocore_stack_goroutines(gc *c)

@@ -353,11 +353,12 @@ def read_gohd(raw, contents=False):
     reader, following runtime/heapdump.go: a dict with "objects" {addr: (size, (pointer
     offsets))}, "data"/"bss" (addr, size, (pointer offsets)), "goroutines" {goid: (status,
     frames)}, "frames", "finalizers" and "qfinalizers" {obj: fn}, "itabs" {itab: type},
-    "threads", "params" (goarch, goversion) and "counts" {tag: records}; with contents, also
+    "threads", "buckets" {bucket: (size, ((func, file, line), ...), allocs, frees)}, "samples"
+    {obj: bucket}, "params" (goarch, goversion) and "counts" {tag: records}; with contents, also
     "contents" {addr: bytes} of the objects."""
     assert raw[:16] == b"go1.7 heap dump\n", "no heap dump magic"
     i = 16
-    d = {"objects": {}, "contents": {}, "goroutines": {}, "frames": 0, "finalizers": {}, "qfinalizers": {},
+    d = {"objects": {}, "contents": {}, "buckets": {}, "samples": {}, "goroutines": {}, "frames": 0, "finalizers": {}, "qfinalizers": {},
          "itabs": {}, "threads": 0, "counts": {}}
 
     def v():
@@ -433,11 +434,11 @@ def read_gohd(raw, contents=False):
             for _ in range(6):
                 v()
         elif tag == 16:
-            v(), v()
-            for _ in range(v()):
-                s(), s(), v()
-            v(), v()
+            b, size = v(), v()
+            stack = tuple((s(), s(), v()) for _ in range(v()))
+            d["buckets"][b] = (size, stack, v(), v())
         elif tag == 17:
-            v(), v()
+            obj = v()
+            d["samples"][obj] = v()
         else:
             raise AssertionError("unknown heap dump tag %d at byte %d" % (tag, i))

@@ -112,7 +112,7 @@ for scenario in ("ghost", "closure", "finalizer-pin"):
         c.eq(len(S["objects"]), len(G["objects"]), "%s: snapshot and gcore object counts" % scenario)
         c.check(S["objects"] == G["objects"], "%s: snapshot and gcore: same objects, sizes and "
                 "pointer words" % scenario)
-        for k in ("data", "bss", "finalizers", "qfinalizers", "itabs"):
+        for k in ("data", "bss", "finalizers", "qfinalizers", "itabs", "buckets", "samples"):
             c.check(S[k] == G[k], "%s: snapshot and gcore: same %s" % (scenario, k))
         c.eq(sorted(S["goroutines"].items()), sorted(G["goroutines"].items()),
              "%s: snapshot and gcore: same goroutines, states and frame counts" % scenario)
@@ -139,6 +139,13 @@ for scenario in ("ghost", "closure", "finalizer-pin"):
                                                           HOOK_EXTRA_OBJECTS, len(extra)))
         c.check(H["data"][2] == G["data"][2] and H["bss"][2] == G["bss"][2],
                 "%s: data and bss pointer slots agree core vs hook" % scenario)
+        c.check(G["buckets"] and G["samples"], "%s: the core has the memory profile: %d buckets, "
+                "%d samples" % (scenario, len(G["buckets"]), len(G["samples"])))
+        c.eq([b for b in G["buckets"] if H["buckets"].get(b, (0, ()))[:2] != G["buckets"][b][:2]],
+             [], "%s: memory profile buckets (size, stack with files and lines) core vs hook"
+             % scenario)
+        c.eq({o: b for o, b in G["samples"].items() if H["samples"].get(o) != b}, {},
+             "%s: allocation samples of the core are the hook's" % scenario)
         c.eq(sorted(set(G["finalizers"]) - set(H["finalizers"])), [],
              "%s: finalizers of the core missing from the hook's dump" % scenario)
         c.eq(sorted(set(H["finalizers"]) - set(G["finalizers"]) - extra), [],
