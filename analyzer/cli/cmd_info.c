@@ -32,6 +32,15 @@ static void print_meta(const source *s)
         printf("%-12s pid %d %s%s%s\n", "captured", cJSON_IsNumber(pid) ? pid->valueint : 0,
                cJSON_IsString(exe) ? exe->valuestring : "?",
                cJSON_IsString(at) ? " at " : "", cJSON_IsString(at) ? at->valuestring : "");
+    const cJSON *src = cJSON_GetObjectItem(m, "source");
+    const cJSON *from = cJSON_GetObjectItem(m, "imported_from");
+    if (cJSON_IsString(src))
+        printf("%-12s %s%s%s\n", "source", src->valuestring, cJSON_IsString(from) ? " " : "",
+               cJSON_IsString(from) ? from->valuestring : "");
+    const cJSON *lost;
+    cJSON_ArrayForEach(lost, cJSON_GetObjectItem(m, "unrecovered"))
+        if (cJSON_IsString(lost))
+            printf("%-12s %s\n", "unrecovered", lost->valuestring);
     cJSON_Delete(m);
 }
 
