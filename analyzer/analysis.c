@@ -288,6 +288,7 @@ typedef struct dom_job {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int reverse;        /* 0: being built, 1: built, -1: never (the model failed) */
+    int done;           /* the dominators are done: their temporaries are freed */
     int rc;
     hs_error err;
     double seconds;     /* the dominators' own time, waiting excluded */
@@ -314,6 +315,10 @@ static void *dom_thread(void *arg)
     else
         dom_work_free(w);
     j->seconds += now() - t;
+    pthread_mutex_lock(&j->mu);
+    j->done = 1;
+    pthread_cond_broadcast(&j->cv);
+    pthread_mutex_unlock(&j->mu);
     return NULL;
 }
 
@@ -343,15 +348,17 @@ static void dom_reverse_done(dom_job *j, int threaded, int ok)
     }
     pthread_mutex_lock(&j->mu);
     j->reverse = ok ? 1 : -1;
-    pthread_cond_signal(&j->cv);
+    pthread_cond_broadcast(&j->cv);
     pthread_mutex_unlock(&j->mu);
 }
 
 /* The closure cycles' SCCs need only the graph and the closures: they are computed on a
- * thread of their own while the containers are found (the dominators are done by then, so
- * the second core is free), and the caller joins it before the detectors. */
+ * thread of their own while the containers are found, and the caller joins it before the
+ * detectors. The thread first waits for the dominators to be done (they usually are by then):
+ * their temporaries and the SCCs' are never alive together, which keeps the memory peak. */
 typedef struct cycles_job {
     const heap *h;
+    dom_job *dom;
     cycles_sccs *sccs;
     int rc;
     hs_error err;
@@ -360,6 +367,10 @@ typedef struct cycles_job {
 static void *cycles_thread(void *arg)
 {
     cycles_job *j = arg;
+    pthread_mutex_lock(&j->dom->mu);
+    while (!j->dom->done)
+        pthread_cond_wait(&j->dom->cv, &j->dom->mu);
+    pthread_mutex_unlock(&j->dom->mu);
     hs_error_clear(&j->err);
     j->rc = cycles_prepare(j->h, &j->sccs, &j->err);
     return NULL;
@@ -420,6 +431,7 @@ int analysis_run(source *s, const analysis_options *opts, analysis **out, hs_err
     lap(a, ANALYSIS_T_LIVENESS, &t);
     if (!a->opts.model_only) {
         cycles.h = a->h;
+        cycles.dom = &job;
         cycles_threaded = pthread_create(&cycles_tid, NULL, cycles_thread, &cycles) == 0;
         /* the type guesses after the containers: their role labels are types too */
         if ((rc = containers_find(a, err)) < 0 || (rc = typeinfo_build(a->h, &a->types, err)) < 0)
