@@ -136,6 +136,7 @@ int heap_build(source *s, void (*progress)(void *ctx, uint64_t done), void *prog
     int rc = source_reader_open(s, 2, &sr, err);
     if (rc < 0)
         goto out;
+    heap_ingest_reserve(&b, s->dump_bytes);
     clock_gettime(CLOCK_MONOTONIC, &b.clock);
     gohd_record rec;
     uint64_t next_report = 0;
