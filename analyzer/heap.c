@@ -164,6 +164,7 @@ int heap_build(source *s, void (*progress)(void *ctx, uint64_t done), void *prog
     }
     source_reader_free(sr); /* before the steps after the pass: their memory peak */
     sr = NULL;
+    heap_ingest_trim(&b);
     if (heap_ingest_finish_goroutine(&b) < 0) {
         rc = heap_build_oom(err, "stack objects");
         goto out;

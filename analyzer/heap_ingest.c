@@ -232,6 +232,20 @@ void heap_ingest_reserve(builder *b, uint64_t dump_bytes)
         (void)resize_edges(b, (size_t)edges);
 }
 
+void heap_ingest_trim(builder *b)
+{
+    size_t n = b->h->nobj, m = b->nedges;
+    b->addr = vec_shrink(b->addr, n * sizeof *b->addr);
+    b->func = vec_shrink(b->func, n * sizeof *b->func);
+    b->shape = vec_shrink(b->shape, n * sizeof *b->shape);
+    b->hdr = vec_shrink(b->hdr, n * sizeof *b->hdr);
+    b->estart = vec_shrink(b->estart, n * sizeof *b->estart);
+    b->eval = vec_shrink(b->eval, m * sizeof *b->eval);
+    b->efield = vec_shrink(b->efield, m * sizeof *b->efield);
+    b->ncap_obj = n; /* each block holds at least that: vec_shrink keeps it when it fails */
+    b->cap_edges = m;
+}
+
 /* A candidate code address: inside the text section when the symtab knows it. */
 static int in_text(const builder *b, uint64_t w)
 {
