@@ -728,8 +728,10 @@ int typing_run(heap *h, const typetab *tt, typing_stats *st, hs_error *err)
     }
     memset(ty.heap_of, 0xff, (ntypes * 2 + 1) * sizeof *ty.heap_of);
     ty.ntypes = ntypes;
+    /* The queue takes each node about once: sized for that at once, it is never moved. */
     if (index_embedders(&ty, ntypes) < 0 ||
-        !(ty.group_of = malloc((ntypes + 1) * sizeof *ty.group_of))) {
+        !(ty.group_of = malloc((ntypes + 1) * sizeof *ty.group_of)) ||
+        vec_reserve((void **)&ty.queue, &ty.cap_queue, h->nnodes, sizeof *ty.queue) < 0) {
         rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "typing: %zu types", ntypes);
         goto out;
     }
