@@ -243,11 +243,13 @@ static int finding_order(const void *x, const void *y)
     return strcmp(p->signature, q->signature);
 }
 
-/* Runs the detectors (they need liveness, not dominators). */
-static int detect(analysis *a, findings *leaks, findings *info, hs_error *err)
+/* Runs the detectors (they need liveness, not dominators); sccs: the closure cycles' SCCs, or
+ * NULL. */
+static int detect(analysis *a, cycles_sccs *sccs, findings *leaks, findings *info, hs_error *err)
 {
     int rc;
-    if ((rc = finpin_detect(a, leaks, err)) < 0 || (rc = cycles_detect(a, leaks, info, err)) < 0 ||
+    if ((rc = finpin_detect(a, leaks, err)) < 0 ||
+        (rc = cycles_detect(a, sccs, leaks, info, err)) < 0 ||
         (rc = ghost_detect(a, leaks, err)) < 0 || (rc = tombstone_detect(a, leaks, err)) < 0)
         return rc;
     return HS_OK;
@@ -318,6 +320,7 @@ typedef struct dom_job {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int reverse;        /* 0: being built, 1: built, -1: never (the model failed) */
+    int done;           /* the dominators are done: their temporaries are freed */
     int rc;
     hs_error err;
     double seconds;     /* the dominators' own time, waiting excluded */
@@ -344,6 +347,10 @@ static void *dom_thread(void *arg)
     else
         dom_work_free(w);
     j->seconds += now() - t;
+    pthread_mutex_lock(&j->mu);
+    j->done = 1;
+    pthread_cond_broadcast(&j->cv);
+    pthread_mutex_unlock(&j->mu);
     return NULL;
 }
 
@@ -373,8 +380,44 @@ static void dom_reverse_done(dom_job *j, int threaded, int ok)
     }
     pthread_mutex_lock(&j->mu);
     j->reverse = ok ? 1 : -1;
-    pthread_cond_signal(&j->cv);
+    pthread_cond_broadcast(&j->cv);
     pthread_mutex_unlock(&j->mu);
+}
+
+/* The closure cycles' SCCs need only the graph and the closures: they are computed on a
+ * thread of their own while the containers are found, and the caller joins it before the
+ * detectors. The thread first waits for the dominators to be done (they usually are by then):
+ * their temporaries and the SCCs' are never alive together, which keeps the memory peak. */
+typedef struct cycles_job {
+    const heap *h;
+    dom_job *dom;
+    cycles_sccs *sccs;
+    int rc;
+    hs_error err;
+} cycles_job;
+
+static void *cycles_thread(void *arg)
+{
+    cycles_job *j = arg;
+    pthread_mutex_lock(&j->dom->mu);
+    while (!j->dom->done)
+        pthread_cond_wait(&j->dom->cv, &j->dom->mu);
+    pthread_mutex_unlock(&j->dom->mu);
+    hs_error_clear(&j->err);
+    j->rc = cycles_prepare(j->h, &j->sccs, &j->err);
+    return NULL;
+}
+
+/* Waits for the cycles' thread, if it runs; returns its status (err set on failure). */
+static int cycles_join(cycles_job *j, pthread_t tid, int *threaded, hs_error *err)
+{
+    if (!*threaded)
+        return HS_OK;
+    pthread_join(tid, NULL);
+    *threaded = 0;
+    if (j->rc < 0 && err)
+        *err = j->err;
+    return j->rc;
 }
 
 int analysis_run(source *s, const analysis_options *opts, analysis **out, hs_error *err)
@@ -395,8 +438,9 @@ int analysis_run(source *s, const analysis_options *opts, analysis **out, hs_err
     dom_job job = {.a = a, .rc = HS_OK};
     pthread_mutex_init(&job.mu, NULL);
     pthread_cond_init(&job.cv, NULL);
-    pthread_t tid;
-    int threaded = 0;
+    pthread_t tid, cycles_tid;
+    int threaded = 0, cycles_threaded = 0;
+    cycles_job cycles = {.rc = HS_OK};
     int rc = heap_build(s, a->opts.progress, a->opts.progress_ctx, &a->h, err);
     if (rc < 0 || (rc = build_roots(a, err)) < 0)
         goto out;
@@ -418,6 +462,9 @@ int analysis_run(source *s, const analysis_options *opts, analysis **out, hs_err
         goto out;
     lap(a, ANALYSIS_T_LIVENESS, &t);
     if (!a->opts.model_only) {
+        cycles.h = a->h;
+        cycles.dom = &job;
+        cycles_threaded = pthread_create(&cycles_tid, NULL, cycles_thread, &cycles) == 0;
         /* the type guesses after the containers: their role labels are types too */
         if ((rc = containers_find(a, err)) < 0 || (rc = typeinfo_build(a->h, &a->types, err)) < 0)
             goto out;
@@ -426,7 +473,9 @@ int analysis_run(source *s, const analysis_options *opts, analysis **out, hs_err
             rc = nomem(err, "the report");
             goto out;
         }
-        if ((rc = fill_summary(a, err)) < 0 || (rc = detect(a, &leaks, &info, err)) < 0)
+        if ((rc = fill_summary(a, err)) < 0 ||
+            (rc = cycles_join(&cycles, cycles_tid, &cycles_threaded, err)) < 0 ||
+            (rc = detect(a, cycles.sccs, &leaks, &info, err)) < 0)
             goto out;
         lap(a, ANALYSIS_T_DETECTORS, &t);
     }
@@ -458,6 +507,8 @@ int analysis_run(source *s, const analysis_options *opts, analysis **out, hs_err
 out:
     if (threaded) /* a phase failed while the dominators ran */
         pthread_join(tid, NULL);
+    cycles_join(&cycles, cycles_tid, &cycles_threaded, NULL);
+    cycles_sccs_free(cycles.sccs);
     pthread_mutex_destroy(&job.mu);
     pthread_cond_destroy(&job.cv);
     findings_release(&leaks);

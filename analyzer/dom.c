@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "hugemem.h"
+#include "prefetch.h"
 
 struct dom_tree {
     const graph *g;
@@ -93,10 +94,6 @@ static void dom_bucket(uint32_t w, dom_v *t, uint32_t *stack)
     }
     t[w].label = w;
 }
-
-/* The prefetch helpers must be inlined: GCC deems a function whose only effect is a prefetch
- * free of side effects and drops the call. */
-#define PREFETCH_FN static inline __attribute__((always_inline)) void
 
 typedef struct dfs_frame {
     uint32_t i, cur, end; /* preorder number, next edge, end of its edges */

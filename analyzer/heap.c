@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "addrindex.h"
-#include "hugemem.h"
 
 /* Adds the time since *t to the step and restarts *t. */
 static void step_done(heap *h, heap_step step, struct timespec *t)
@@ -47,21 +46,14 @@ static int collect_roots(builder *b, hs_error *err)
     return HS_OK;
 }
 
-/* Allocation sites of the sampled objects (h->obj_site), when the dump has samples. */
+/* Allocation sites of the sampled objects (h->obj_site; a later sample of an object wins). */
 static int collect_sites(builder *b, hs_error *err)
 {
     heap *h = b->h;
-    if (!b->nsamples)
-        return HS_OK;
-    h->obj_site = hugemem_alloc((size_t)h->nobj * sizeof *h->obj_site + 1);
-    if (!h->obj_site)
-        return heap_build_oom(err, "allocation sites");
-    for (uint32_t i = 0; i < h->nobj; i++)
-        h->obj_site[i] = HEAP_NONE;
     for (size_t i = 0; i < b->nsamples; i++) {
         uint32_t o = heap_object_at(h, b->sample_obj[i]);
-        if (o != HEAP_NONE)
-            h->obj_site[o] = b->sample_site[i];
+        if (o != HEAP_NONE && u64map_put(&h->obj_site, o, b->sample_site[i]) < 0)
+            return heap_build_oom(err, "allocation sites");
     }
     return HS_OK;
 }
@@ -144,6 +136,7 @@ int heap_build(source *s, void (*progress)(void *ctx, uint64_t done), void *prog
     int rc = source_reader_open(s, 2, &sr, err);
     if (rc < 0)
         goto out;
+    heap_ingest_reserve(&b, s->dump_bytes);
     clock_gettime(CLOCK_MONOTONIC, &b.clock);
     gohd_record rec;
     uint64_t next_report = 0;
@@ -171,6 +164,7 @@ int heap_build(source *s, void (*progress)(void *ctx, uint64_t done), void *prog
     }
     source_reader_free(sr); /* before the steps after the pass: their memory peak */
     sr = NULL;
+    heap_ingest_trim(&b);
     if (heap_ingest_finish_goroutine(&b) < 0) {
         rc = heap_build_oom(err, "stack objects");
         goto out;
@@ -227,7 +221,7 @@ void heap_free(heap *h)
     free(h->obj_func);
     free(h->obj_type);
     free(h->obj_tsrc);
-    free(h->obj_site);
+    u64map_release(&h->obj_site);
     free(h->obj_shape);
     free(h->aux);
     addrindex_free(h->aix);

@@ -164,8 +164,8 @@ typedef struct heap {
     uint32_t *obj_func;    /* closure: symtab FUNC index of its code word, else HEAP_NONE */
     uint32_t *obj_type;    /* index into types, else HEAP_NONE */
     uint8_t *obj_tsrc;     /* heap_type_src */
-    uint32_t *obj_site;    /* allocation site (strpool offset) from alloc samples, or
-                              HEAP_NONE; NULL when the dump has no samples */
+    u64map obj_site;       /* sampled object -> its allocation site (strpool offset), from
+                              the alloc samples: a few objects, not an array over all */
     uint32_t *obj_shape;   /* index into shapes */
 
     uint32_t naux;

@@ -137,6 +137,17 @@ static inline uint64_t *heap_build_edge_val(const builder *b, size_t i)
 
 /* ---- heap_ingest.c: the streaming pass ---- */
 
+/* Sizes the arrival-order arrays (objects and their edges) once for a dump of dump_bytes
+ * bytes, past what it can hold: pages never touched cost nothing, and arrays that never grow
+ * are never moved (a move loses their huge pages' alignment, and growing through the small
+ * sizes faults every 4 KiB page). Best effort: on failure they grow as they fill. */
+void heap_ingest_reserve(builder *b, uint64_t dump_bytes);
+
+/* Once the pass is over: shrinks the arrival-order arrays to what they hold, so that the
+ * reserve's untouched pages (and the huge page their last one ends in) are let go, and the
+ * arrays later handed to the spare pool are as large as the pages they touched. */
+void heap_ingest_trim(builder *b);
+
 /* Adds one record of the dump to the builder. Returns HS_OK, or a negative status with err
  * set (the offset is the record's). */
 int heap_ingest_record(builder *b, const gohd_record *rec, hs_error *err);

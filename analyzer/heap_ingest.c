@@ -68,6 +68,17 @@ static uint32_t intern(builder *b, const char *s, size_t n)
     return strpool_intern(&b->h->names, s, n);
 }
 
+/* Resizes the object edges' arrays to cap edges together. */
+static int resize_edges(builder *b, size_t cap)
+{
+    void **const arrays[] = {(void **)&b->eval, (void **)&b->efield};
+    const size_t elem[] = {sizeof *b->eval, sizeof *b->efield};
+    if (vec_resize_parallel(arrays, elem, 2, cap) < 0)
+        return -1;
+    b->cap_edges = cap;
+    return 0;
+}
+
 /* Records the edge when val may be a pointer: 1 (and its index among object edges, or among
  * aux edges when src has AUX_BIT) when kept, 0 when not. */
 static int add_edge(builder *b, uint32_t src, uint64_t field, uint64_t val, uint32_t *index)
@@ -84,15 +95,9 @@ static int add_edge(builder *b, uint32_t src, uint64_t field, uint64_t val, uint
         *index = (uint32_t)(b->naux_edges - 1);
         return 1;
     }
-    if (b->nedges == b->cap_edges) {
-        /* Doubling: past the allocator's mmap threshold a realloc moves pages, not bytes. */
-        size_t cap = b->cap_edges ? 2 * b->cap_edges : 65536;
-        void **const arrays[] = {(void **)&b->eval, (void **)&b->efield};
-        const size_t elem[] = {sizeof *b->eval, sizeof *b->efield};
-        if (vec_resize_parallel(arrays, elem, 2, cap) < 0)
-            return HS_ERR_NOMEM;
-        b->cap_edges = cap;
-    }
+    /* Doubling: past the allocator's mmap threshold a realloc moves pages, not bytes. */
+    if (b->nedges == b->cap_edges && resize_edges(b, b->cap_edges ? 2 * b->cap_edges : 65536) < 0)
+        return HS_ERR_NOMEM;
     b->eval[b->nedges] = val;
     b->efield[b->nedges] = (uint32_t)field;
     *index = (uint32_t)b->nedges++;
@@ -201,10 +206,9 @@ static int intern_shape(builder *b, uint64_t size, const uint64_t *offs, size_t 
     return HS_OK;
 }
 
-/* Doubles the capacity of the arrival-order object arrays together. */
-static int grow_objects(builder *b)
+/* Resizes the arrival-order object arrays to cap objects together. */
+static int resize_objects(builder *b, size_t cap)
 {
-    size_t cap = b->ncap_obj ? b->ncap_obj * 2 : 4096;
     void **const arrays[] = {(void **)&b->addr, (void **)&b->func,
                              (void **)&b->shape, (void **)&b->hdr, (void **)&b->estart};
     const size_t elem[] = {sizeof *b->addr, sizeof *b->func,
@@ -213,6 +217,33 @@ static int grow_objects(builder *b)
         return -1;
     b->ncap_obj = cap;
     return 0;
+}
+
+void heap_ingest_reserve(builder *b, uint64_t dump_bytes)
+{
+    /* An object record takes at least 16 bytes of the dump (tag, address, at least 8 bytes of
+     * contents, the end of its field list), and each pointer at least its 8 bytes of
+     * contents. Failure is harmless: the arrays then grow as they fill. */
+    uint64_t objs = dump_bytes / 16 < MAX_OBJECTS ? dump_bytes / 16 : MAX_OBJECTS;
+    uint64_t edges = dump_bytes / 8 < GRAPH_MAX_EDGES ? dump_bytes / 8 : GRAPH_MAX_EDGES;
+    if (objs > b->ncap_obj)
+        (void)resize_objects(b, (size_t)objs);
+    if (edges > b->cap_edges)
+        (void)resize_edges(b, (size_t)edges);
+}
+
+void heap_ingest_trim(builder *b)
+{
+    size_t n = b->h->nobj, m = b->nedges;
+    b->addr = vec_shrink(b->addr, n * sizeof *b->addr);
+    b->func = vec_shrink(b->func, n * sizeof *b->func);
+    b->shape = vec_shrink(b->shape, n * sizeof *b->shape);
+    b->hdr = vec_shrink(b->hdr, n * sizeof *b->hdr);
+    b->estart = vec_shrink(b->estart, n * sizeof *b->estart);
+    b->eval = vec_shrink(b->eval, m * sizeof *b->eval);
+    b->efield = vec_shrink(b->efield, m * sizeof *b->efield);
+    b->ncap_obj = n; /* each block holds at least that: vec_shrink keeps it when it fails */
+    b->cap_edges = m;
 }
 
 /* A candidate code address: inside the text section when the symtab knows it. */
@@ -239,7 +270,7 @@ static int on_object(builder *b, const gohd_record *rec, hs_error *err)
         if ((m->addr & 8191) / len0 >= (8192 - 128) / len0 && (m->nptrs || b->scan_page == page + 1))
             return HS_OK;
     }
-    if (h->nobj == b->ncap_obj && grow_objects(b) < 0)
+    if (h->nobj == b->ncap_obj && resize_objects(b, b->ncap_obj ? 2 * b->ncap_obj : 4096) < 0)
         return heap_build_oom(err, "objects");
 
     uint32_t i = h->nobj++;

@@ -117,9 +117,8 @@ const char *heap_type_name(const heap *h, uint32_t obj)
 
 const char *heap_site_name(const heap *h, uint32_t obj)
 {
-    if (!h->obj_site || obj >= h->nobj || h->obj_site[obj] == HEAP_NONE)
-        return NULL;
-    return strpool_get(&h->names, h->obj_site[obj]);
+    uint32_t site;
+    return u64map_get(&h->obj_site, obj, &site) ? strpool_get(&h->names, site) : NULL;
 }
 
 const char *heap_closure_name(const heap *h, uint32_t obj)

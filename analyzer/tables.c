@@ -101,12 +101,12 @@ int tables_histogram_rows(const analysis *a, size_t n, unsigned by, report_row *
         report_class k = memclass_of(a->classes, v);
         int group;
         uint32_t *slot;
+        uint32_t site;
         if (by & TABLES_BY_SITE) {
-            if (!heap_site_name(h, v))
+            if (!u64map_get(&h->obj_site, v, &site))
                 continue;
             group = 3;
-            slot = u64map_upsert(&idx, (uint64_t)(group << 4 | k) << 32 | h->obj_site[v],
-                                 UINT32_MAX);
+            slot = u64map_upsert(&idx, (uint64_t)(group << 4 | k) << 32 | site, UINT32_MAX);
         } else if ((by & TABLES_BY_CLOSURE) && h->obj_func[v] != HEAP_NONE) {
             group = 1;
             slot = u64map_upsert(&idx, (uint64_t)(group << 4 | k) << 32 | h->obj_func[v],

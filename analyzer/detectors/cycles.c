@@ -405,32 +405,54 @@ static uint32_t members(const cyc *y, uint32_t c, uint32_t *m)
     return k;
 }
 
-int cycles_detect(analysis *a, findings *leaks, findings *info, hs_error *err)
+void cycles_sccs_free(cycles_sccs *c)
 {
-    const heap *h = a->h;
-    subgraph sub = {0};
-    cyc y = {a, &sub, NULL, NULL, 0, 0, {0}};
-    uint32_t *m = NULL;
+    if (!c)
+        return;
+    scc_free(c->s);
+    subgraph_release(&c->sub);
+    free(c);
+}
+
+int cycles_prepare(const heap *h, cycles_sccs **out, hs_error *err)
+{
+    *out = NULL;
+    cycles_sccs *c = calloc(1, sizeof *c);
+    if (!c)
+        return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "cycles: out of memory");
     /* A cycle through a closure lies in what the closures reach and what reaches them.
      * Running the SCC on the subgraph of those nodes keeps it small on big heaps. */
     uint64_t *between = NULL;
     int rc = between_closures(h, &between, err);
     if (rc < 0)
         goto out;
-    rc = subgraph_build(h->g, between, &sub, err);
+    rc = subgraph_build(h->g, between, &c->sub, err);
     free(between); /* before the SCC: the memory peak */
-    between = NULL;
-    if (rc < 0) {
+    if (rc < 0 || (rc = scc_compute(c->sub.g, NULL, &c->s, err)) < 0) {
         hs_error_prefix(err, "cycles");
         goto out;
     }
-    if (!(m = malloc((size_t)sub.n * sizeof *m + 1))) {
+    *out = c;
+    c = NULL;
+out:
+    cycles_sccs_free(c);
+    return rc;
+}
+
+int cycles_detect(analysis *a, cycles_sccs *sccs, findings *leaks, findings *info, hs_error *err)
+{
+    const heap *h = a->h;
+    cycles_sccs *own = NULL;
+    uint32_t *m = NULL;
+    int rc = sccs ? HS_OK : cycles_prepare(h, &own, err);
+    if (rc < 0)
+        return rc;
+    if (!sccs)
+        sccs = own;
+    cyc y = {a, &sccs->sub, sccs->s, NULL, 0, 0, {0}};
+    if (!(m = malloc((size_t)sccs->sub.n * sizeof *m + 1))) {
         rc = hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET,
-                          "cycles: out of memory for the members of %u nodes", sub.n);
-        goto out;
-    }
-    if ((rc = scc_compute(sub.g, NULL, &y.s, err)) < 0) {
-        hs_error_prefix(err, "cycles");
+                          "cycles: out of memory for the members of %u nodes", sccs->sub.n);
         goto out;
     }
     /* Two passes: instances of one signature are counted before any is placed, since the
@@ -459,9 +481,7 @@ out:
     }
     free(y.comps);
     u64map_release(&y.counts);
-    free(between);
     free(m);
-    scc_free(y.s);
-    subgraph_release(&sub);
+    cycles_sccs_free(own);
     return rc;
 }

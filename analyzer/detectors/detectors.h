@@ -13,14 +13,35 @@
 #include "analysis.h"
 #include "findings.h"
 #include "hs_error.h"
+#include "scc.h"
+#include "subgraph.h"
 
 /* Finalizer-pinned objects (docs/heap-model.md "Roots and liveness"): one finding per
  * (reason, finalizer function, object type). */
 int finpin_detect(analysis *a, findings *out, hs_error *err);
 
+/* The strongly connected components among the objects that lie between closures (what the
+ * closures reach and what reaches them), where every closure cycle is. */
+typedef struct cycles_sccs {
+    subgraph sub;  /* the objects between closures */
+    scc_result *s; /* the SCCs of sub.g */
+} cycles_sccs;
+
+/* Computes the closure cycles' SCCs into *out (free with cycles_sccs_free). Reads only the
+ * graph (with its reverse adjacency) and the objects' closures, which no phase after the model
+ * changes: it may run on a thread of its own beside the phases before the detectors. Returns
+ * HS_OK or a negative status with err set. */
+int cycles_prepare(const heap *h, cycles_sccs **out, hs_error *err);
+
+/* Frees what cycles_prepare made (NULL is accepted). */
+void cycles_sccs_free(cycles_sccs *c);
+
 /* Closure-captured reference cycles: SCCs of heap objects that contain a closure. Rooted and
- * finalizer-pinned cycles go to leaks; unreachable (collectable) ones to info. */
-int cycles_detect(analysis *a, findings *leaks, findings *info, hs_error *err);
+ * finalizer-pinned cycles go to leaks; unreachable (collectable) ones to info. sccs: from
+ * cycles_prepare on this heap (borrowed; scc_cycle updates it), or NULL to compute them
+ * here. */
+int cycles_detect(analysis *a, cycles_sccs *sccs, findings *leaks, findings *info,
+                  hs_error *err);
 
 /* Ghost references: value-typed (or value-shaped) live objects not reachable from any
  * container, with a retention path that avoids the containers. Needs a->types. */

@@ -24,6 +24,22 @@ void hugemem_advise(void *p, size_t bytes)
 #endif
 }
 
+void *hugemem_map(size_t bytes)
+{
+    void *p = mmap(NULL, bytes ? bytes : 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                   -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    hugemem_advise(p, bytes);
+    return p;
+}
+
+void hugemem_unmap(void *p, size_t bytes)
+{
+    if (p)
+        (void)munmap(p, bytes ? bytes : 1);
+}
+
 void *hugemem_alloc(size_t bytes)
 {
     void *p = malloc(bytes ? bytes : 1);
