@@ -442,8 +442,6 @@ int dump_capture_raw_to_file(int pid, const char *path, int nogc, dump_hook_repl
     return rc;
 }
 
-/* ---- import ---- */
-
 /* ---- import: a runtime heap dump, a core file, a live snapshot ---- */
 
 /* What an import writes besides the heap dump: where it came from. */

@@ -19,17 +19,25 @@
 
 /* ---- memory ---- */
 
+/* The binary's bytes at [addr, addr + len): read-only segments only, or with writable also
+ * the initial contents of data (what the process may since have changed); NULL if none. */
+static const uint8_t *binary_at(const gc *c, uint64_t addr, uint64_t len, int writable)
+{
+    for (size_t i = 0; i < c->nro; i++) {
+        const gc_rseg *s = &c->ro[i];
+        if ((writable || !s->writable) && addr >= s->vaddr && addr - s->vaddr <= s->filesz &&
+            len <= s->filesz - (addr - s->vaddr))
+            return s->bytes + (addr - s->vaddr);
+    }
+    return NULL;
+}
+
 const uint8_t *gc_ptr(const gc *c, uint64_t addr, uint64_t len)
 {
     const uint8_t *p = coremem_ptr(c->mem, addr, len);
     if (p)
         return p;
-    for (size_t i = 0; i < c->nro; i++) {
-        const gc_rseg *s = &c->ro[i];
-        if (addr >= s->vaddr && addr - s->vaddr <= s->filesz && len <= s->filesz - (addr - s->vaddr))
-            return s->bytes + (addr - s->vaddr);
-    }
-    return NULL;
+    return binary_at(c, addr, len, 0);
 }
 
 int gc_read(gc *c, uint64_t addr, void *buf, size_t len, const char *what)
@@ -127,18 +135,24 @@ int gc_finalizer(gc *c, int tag, uint64_t obj, uint64_t rec, gc_fld fn, gc_fld f
 
 /* ---- layout from DWARF ---- */
 
+/* The next of the alternatives "a|b|c" at *p into one (cap bytes); 0 after the last. */
+static int next_alt(const char **p, char *one, size_t cap)
+{
+    if (!**p)
+        return 0;
+    size_t n = strcspn(*p, "|");
+    snprintf(one, cap, "%.*s", (int)n, *p);
+    *p += n + ((*p)[n] == '|');
+    return 1;
+}
+
 static const typetab_type *type_named(const gc *c, const char *names)
 {
     char one[128];
-    for (const char *p = names; *p;) {
-        size_t n = strcspn(p, "|");
-        snprintf(one, sizeof one, "%.*s", (int)n, p);
-        const typetab_type *t = typetab_type_by_name(c->in->types, one);
-        if (t)
-            return t;
-        p += n + (p[n] == '|');
-    }
-    return NULL;
+    const typetab_type *t = NULL;
+    for (const char *p = names; !t && next_alt(&p, one, sizeof one);)
+        t = typetab_type_by_name(c->in->types, one);
+    return t;
 }
 
 /* The field at a dotted path ("sched.sp"; each part may list alternatives "a|b") of a
@@ -178,9 +192,9 @@ static int need(gc *c, gc_fld *f, const char *type, const char *path)
     if (t && field_of(c, t, path, f) == 0)
         return HS_OK;
     return hs_error_set(c->err, HS_ERR_UNSUPPORTED, HS_NO_OFFSET,
-                        "%s: the core reader cannot decode %s: %s%s%s", c->rep->go_version,
-                        type, t ? "it has no field " : "the binary's DWARF has no such type",
-                        t ? path : "", t ? "" : "");
+                        "%s: the core reader cannot decode %s: %s%s", c->rep->go_version, type,
+                        t ? "it has no field " : "the binary's DWARF has no such type",
+                        t ? path : "");
 }
 
 static void want(gc *c, gc_fld *f, const char *type, const char *path)
@@ -204,13 +218,9 @@ static int type_size(gc *c, const char *type, uint64_t *size, int required)
 static int cnst(gc *c, const char *names, int64_t *v, int64_t dflt, int required)
 {
     char one[128];
-    for (const char *p = names; *p;) {
-        size_t n = strcspn(p, "|");
-        snprintf(one, sizeof one, "%.*s", (int)n, p);
+    for (const char *p = names; next_alt(&p, one, sizeof one);)
         if (godwarf_const(c->in->consts, one, v) == HS_OK)
             return HS_OK;
-        p += n + (p[n] == '|');
-    }
     *v = dflt;
     if (!required)
         return HS_OK;
@@ -232,9 +242,8 @@ static int globals(gc *c)
         {"runtime.firstmoduledata", offsetof(gc_layout, md), 1},
         {"runtime.itabTable", offsetof(gc_layout, itab_table), 0},
         {"runtime.allfin", offsetof(gc_layout, allfin), 0},
-        {"runtime.buildVersion", offsetof(gc_layout, build_version), 0},
         {"runtime.ncpu", offsetof(gc_layout, ncpu), 0},
-        {"runtime.numCPUStartup", offsetof(gc_layout, ncpu), 0},
+        {"runtime.numCPUStartup", offsetof(gc_layout, ncpu_startup), 0},
         {"runtime.memstats", offsetof(gc_layout, memstats), 0},
         {"runtime.waitReasonStrings", offsetof(gc_layout, wait_reasons), 0},
         {"runtime.mbuckets", offsetof(gc_layout, mbuckets), 0},
@@ -396,8 +405,8 @@ static int layout(gc *c)
 
 /* ---- the binary and the memory belong together ---- */
 
-/* The binary's PT_LOAD segments: read-only ones into c->ro; *entry its entry point; the
- * initial bytes of a writable one holding addr (len bytes) into *init (NULL if none). */
+/* The binary's PT_LOAD segments into c->ro (with their file bytes; writable ones marked), and
+ * *entry its entry point. */
 static int binary_segments(gc *c, uint64_t *entry)
 {
     const uint8_t *b = c->in->binary;
@@ -421,28 +430,12 @@ static int binary_segments(gc *c, uint64_t *entry)
     for (unsigned i = 0; i < eh.e_phnum; i++) {
         Elf64_Phdr ph;
         memcpy(&ph, b + eh.e_phoff + i * sizeof ph, sizeof ph);
-        if (ph.p_type != PT_LOAD || (ph.p_flags & PF_W) || ph.p_offset > n ||
-            ph.p_filesz > n - ph.p_offset)
+        if (ph.p_type != PT_LOAD || ph.p_offset > n || ph.p_filesz > n - ph.p_offset)
             continue;
-        c->ro[c->nro++] = (gc_rseg){ph.p_vaddr, ph.p_filesz, b + ph.p_offset};
+        c->ro[c->nro++] = (gc_rseg){ph.p_vaddr, ph.p_filesz, b + ph.p_offset,
+                                    (ph.p_flags & PF_W) != 0};
     }
     return HS_OK;
-}
-
-/* The initial bytes the binary gives [addr, addr + len) in a writable segment, or NULL. */
-static const uint8_t *binary_initial(const gc *c, uint64_t addr, uint64_t len)
-{
-    const uint8_t *b = c->in->binary;
-    Elf64_Ehdr eh;
-    memcpy(&eh, b, sizeof eh);
-    for (unsigned i = 0; i < eh.e_phnum; i++) {
-        Elf64_Phdr ph;
-        memcpy(&ph, b + eh.e_phoff + i * sizeof ph, sizeof ph);
-        if (ph.p_type == PT_LOAD && addr >= ph.p_vaddr && addr - ph.p_vaddr <= ph.p_filesz &&
-            len <= ph.p_filesz - (addr - ph.p_vaddr) && ph.p_offset + ph.p_filesz <= c->in->binary_size)
-            return b + ph.p_offset + (addr - ph.p_vaddr);
-    }
-    return NULL;
 }
 
 static int check_match(gc *c, uint64_t entry)
@@ -461,7 +454,7 @@ static int check_match(gc *c, uint64_t entry)
     static const char *const names[] = {"text", "etext", "types", "etypes", "data", "bss"};
     uint64_t md = c->L.md;
     for (size_t i = 0; i < sizeof f / sizeof *f; i++) {
-        const uint8_t *want = binary_initial(c, md + f[i].off, f[i].size);
+        const uint8_t *want = binary_at(c, md + f[i].off, f[i].size, 1);
         const uint8_t *have = coremem_ptr(c->mem, md + f[i].off, f[i].size);
         if (!have)
             return hs_error_set(c->err, HS_ERR_MISMATCH, HS_NO_OFFSET,
@@ -518,8 +511,10 @@ static int write_params(gc *c)
         if (base + (uint64_t)L->arena_bytes > end)
             end = base + (uint64_t)L->arena_bytes;
     }
-    if (L->ncpu)
-        gc_uint(c, L->ncpu, (gc_fld){0, 4}, &ncpu, "runtime.ncpu");
+    /* what heapdump.go writes: numCPUStartup from Go 1.25, ncpu before */
+    uint64_t at = L->ncpu_startup ? L->ncpu_startup : L->ncpu;
+    if (at)
+        gc_uint(c, at, (gc_fld){0, 4}, &ncpu, "the CPU count");
     hs_error_clear(c->err);
     gohd_record r = {.tag = GOHD_PARAMS};
     r.u.params.ptr_size = 8;

@@ -20,7 +20,7 @@ typedef struct gc_fld {
 
 /* The runtime's structures as the binary's DWARF lays them out, and its constants. */
 typedef struct gc_layout {
-    uint64_t mheap, allgs, allm, md, itab_table, allfin, build_version, ncpu, memstats,
+    uint64_t mheap, allgs, allm, md, itab_table, allfin, ncpu, ncpu_startup, memstats,
         wait_reasons, mbuckets; /* global addresses (0: absent) */
     gc_fld mh_sweepgen, mh_allspans, mh_arenas, mh_arena_list;
     uint64_t span_size;
@@ -54,16 +54,18 @@ typedef struct gc_layout {
     int headers;  /* 1: span heap bits and malloc headers (1.22+); 0: the arena bitmap */
 } gc_layout;
 
-/* A read-only segment of the binary (what a kernel core leaves out). */
+/* A loadable segment of the binary: read-only ones stand in for what a kernel core leaves out,
+ * writable ones give the linker's initial data (to check the memory against). */
 typedef struct gc_rseg {
     uint64_t vaddr, filesz;
     const uint8_t *bytes;
+    int writable;
 } gc_rseg;
 
 typedef struct gc {
     const gocore_input *in;
     const coremem *mem;
-    gc_rseg *ro;
+    gc_rseg *ro;                       /* the binary's PT_LOAD segments */
     size_t nro;
     gc_layout L;
     gohdw *w;
