@@ -153,10 +153,11 @@ static int add_slots(builder *b, uint32_t src, uint64_t field_base, const uint8_
             continue;
         uint32_t k;
         uint64_t t = 0;
-        if (is_type_addr(b, w))
-            t = w; /* eface: the type word */
-        else if (u64map_get(&b->itab_idx, w, &k))
+        /* The itabs first: Go 1.19 lays them out inside the type area */
+        if (u64map_get(&b->itab_idx, w, &k))
             t = b->itab_types[k]; /* iface: the itab names the dynamic type */
+        else if (is_type_addr(b, w))
+            t = w; /* eface: the type word */
         if (t) {
             if (add_iface_hint(b, src, index, t) < 0)
                 return HS_ERR_NOMEM;

@@ -67,6 +67,38 @@ static uint32_t atomic_pointer_elem(const typetab *tt, const typetab_type *t,
     return TYPETAB_NONE;
 }
 
+/* The unsafe.Pointer fields of the runtime and the standard library whose targets are known:
+ * the pointee type of field f of struct t, with *backing when the target holds an array of
+ * them, else TYPETAB_NONE. A channel's buffer holds its elements (hchan<T>.buf, a separate
+ * object only when T has pointers: otherwise it lies inside the hchan itself, which is typed
+ * already); a sync.Pool's per-P arrays hold poolLocals; sync.Map's entry (Go 1.19-1.23) keeps
+ * its value's *interface{}. */
+static uint32_t unsafe_pointee(const typetab *tt, const typetab_type *t, const typetab_field *f,
+                               uint8_t *backing)
+{
+    const typetab_type *ft = typetab_type_get(tt, f->type), *target = NULL;
+    if (!ft || ft->kind != TYPETAB_UNSAFE_POINTER)
+        return TYPETAB_NONE;
+    size_t n = strlen(t->name);
+    if (!strncmp(t->name, "hchan<", 6) && n > 7 && t->name[n - 1] == '>' &&
+        !strcmp(f->name, "buf")) {
+        char elem[512];
+        if (n - 7 < sizeof elem) {
+            memcpy(elem, t->name + 6, n - 7);
+            elem[n - 7] = 0;
+            target = typetab_type_by_name(tt, elem);
+        }
+        *backing = 1;
+    } else if (!strcmp(t->name, "sync.Pool") &&
+               (!strcmp(f->name, "local") || !strcmp(f->name, "victim"))) {
+        target = typetab_type_by_name(tt, "sync.poolLocal");
+        *backing = 1;
+    } else if (!strcmp(t->name, "sync.entry") && !strcmp(f->name, "p")) {
+        target = typetab_type_by_name(tt, "interface {}");
+    }
+    return target && target->size ? target->id : TYPETAB_NONE;
+}
+
 /* The target of the pointer word at `off` of a value of type id: 1 with *p, or 0 when that
  * word is no pointer whose target's type the word's type tells (interfaces, unsafe.Pointer,
  * funcs: their targets are typed by other evidence). */
@@ -82,14 +114,13 @@ static int pointee_of(const typetab *tt, uint32_t id, uint64_t off, pointee *p)
             const typetab_field *f = typing_field_at(tt, t, off);
             if (!f)
                 return 0;
+            uint8_t backing = 0;
             uint32_t elem = atomic_pointer_elem(tt, t, f);
-            /* sync.Map's entry (Go 1.19-1.23) keeps its value's *interface{} as unsafe.Pointer */
-            const typetab_type *box = !strcmp(t->name, "sync.entry") && !strcmp(f->name, "p")
-                                          ? typetab_type_by_name(tt, "interface {}") : NULL;
-            if (box)
-                elem = box->id;
+            if (elem == TYPETAB_NONE)
+                elem = unsafe_pointee(tt, t, f, &backing);
             if (elem != TYPETAB_NONE && off == f->offset) {
                 p->type = elem;
+                p->backing = backing;
                 return 1;
             }
             id = f->type;

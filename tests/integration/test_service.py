@@ -44,11 +44,6 @@ c = hstest.Checker("test_service")
 KINDS = ("ghost", "finalizer_pinned", "closure_cycle")
 CLASSES = ("in_use", "finalizer_held", "pending_finalization", "garbage")
 COVERAGE = 0.98
-# Go before 1.23 does not say where a closure keeps what it captured, so what only closures
-# hold stays untyped; under live load (an HTTP client's contexts and transports in flight,
-# held by context.WithCancel.func1 and the like) that is about 2.4% of the in-use bytes of a
-# fixed capture on Go 1.19 (97.5-97.7% typed). The target holds for every other capture.
-COVERAGE_OLD_CLOSURES_LIVE = 0.97
 PIN_TOLERANCE = 0.10
 MIN_BYTES = "1M"
 SVC = os.path.join(hstest.SRC, "samples", "service")
@@ -267,9 +262,8 @@ def compare(name, hsd, raw, manifest):
     # Typing: coverage and named hops.
     t = s.get("typing") or {}
     cov = t.get("bytes", 0) / max(1, s["in_use_bytes"])
-    want = COVERAGE_OLD_CLOSURES_LIVE if minor < 23 and name.startswith("live") else COVERAGE
-    c.check(cov >= want, "%s: %.1f%% of in-use bytes typed (want >= %.0f%%): %s" % (
-        name, 100 * cov, 100 * want, t.get("by_evidence")))
+    c.check(cov >= COVERAGE, "%s: %.1f%% of in-use bytes typed (want >= %.0f%%): %s" % (
+        name, 100 * cov, 100 * COVERAGE, t.get("by_evidence")))
     unnamed = hstest.unnamed_hops(rep, minor)
     c.check(not unnamed, "%s: every hop of every finding's path has a Go name; %d do not: %s" % (
         name, len(unnamed), "; ".join(unnamed[:4])))

@@ -114,6 +114,24 @@ if c.check(p.returncode == 0, "nodwarf: workload ran (%s)" % p.stderr[-300:]):
             "nodwarf: a note says why less is typed: %r" % rep["summary"]["notes"])
     c.check(t.get("bytes", 0) > 0, "nodwarf: runtime evidence still types something")
 
+# Objects no typed pointer points to: those only interface values point to are typed by the
+# interfaces' dynamic types, itabs (non-empty interfaces: a global, an error field, a slice's
+# array, a map's values; the linker puts them among the type descriptors) as well as type words
+# (an empty interface); a channel's buffer and a sync.Pool's per-P array by what the runtime
+# keeps there behind unsafe.Pointers.
+ih = hstest.go_build("tests/go/indirect", "indirect", cwd="tests/go/indirect")
+dump = os.path.join(tmp, "indirect.dump")
+p = hstest.run([ih, dump])
+if c.check(p.returncode == 0, "indirect ran (%s)" % p.stderr[-300:]):
+    truth = json.loads(p.stdout)
+    kinds = sorted({o["type"] for o in truth})
+    c.eq(kinds, ["[]*main.Rec", "[]sync.poolLocal", "main.Fault", "main.Label", "main.Rec",
+                 "main.Square", "strings.Reader"], "indirect: the kinds of objects planted")
+    for o in truth:
+        p = hstest.run([hstest.HEAPSIFT, "show", dump, o["addr"], "--binary", ih])
+        ty = re.search(r"^type\s+(\S+)", p.stdout, re.M)
+        c.eq(ty and ty.group(1), o["type"], "indirect: the type of %s (%s)" % (o["addr"], p.stderr.strip()[:200]))
+
 # A stale interface-shaped pair must not type the object it points to.
 for ldflags, label in ((None, "staleiface"), ("-w", "staleiface-nodwarf")):
     si = hstest.go_build("tests/go/staleiface", label, ldflags=ldflags, cwd="tests/go/staleiface")

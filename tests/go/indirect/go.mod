@@ -1,0 +1,3 @@
+module heapsift.dev/tests/indirect
+
+go 1.19
