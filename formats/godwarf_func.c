@@ -14,7 +14,9 @@
 
 typedef struct func_ctx {
     uint64_t low, high;
-    int fb_cfa; /* the frame base is DW_OP_call_frame_cfa, so DW_OP_fbreg is from the CFA */
+    int fb_cfa;  /* the frame base is DW_OP_call_frame_cfa, so DW_OP_fbreg is from the CFA */
+    int closure; /* a closure's function ("pkg.f.func1"): its top-level variables in
+                  * registers only are kept too (raw_var.declared) */
 } func_ctx;
 
 static int frame_base_is_cfa(gw *g, gw_attrs *a)
@@ -141,7 +143,7 @@ static int list_entry(void *ctx, uint64_t start, uint64_t end, const uint8_t *ex
     return add_slots(lc->g, lc->first, lc->proto, lc->fc, ops, n, lo, hi);
 }
 
-static int add_var(gw *g, Dwarf_Die *die, int tag, const func_ctx *fc, int inlined)
+static int add_var(gw *g, Dwarf_Die *die, int tag, const func_ctx *fc, int inlined, int top)
 {
     gw_attrs a, o;
     int rc = godwarf_attrs(g, die, &a);
@@ -158,9 +160,10 @@ static int add_var(gw *g, Dwarf_Die *die, int tag, const func_ctx *fc, int inlin
         a.var_param |= o.var_param;
         a.closure_off = a.closure_off ? a.closure_off : o.closure_off;
     }
-    if (!a.type || (!a.has_location && !a.closure_off))
+    int may_declare = fc->closure && top && tag == DW_TAG_variable;
+    if (!a.type || (!a.has_location && !a.closure_off && !may_declare))
         return HS_OK;
-    raw_var proto = {{0}, a.type};
+    raw_var proto = {{0}, a.type, (uint8_t)top, 0};
     proto.v.name = a.name;
     proto.v.closure_off = a.closure_off;
     proto.v.flags = (tag == DW_TAG_formal_parameter ? TYPETAB_V_PARAM : 0) |
@@ -194,7 +197,10 @@ static int add_var(gw *g, Dwarf_Die *die, int tag, const func_ctx *fc, int inlin
         if (next < 0)
             return godwarf_fail(g, dwarf_dieoffset(die), "its location list");
     }
-    if (g->nvars == first && a.closure_off) { /* known only by its place in the closure */
+    /* known only by its place in the closure, or (a closure function's top-level variable
+     * in registers) only by its name and type */
+    int declared = !a.closure_off && may_declare;
+    if (g->nvars == first && (a.closure_off || declared)) {
         if ((rc = godwarf_room(g, &g->vars, g->nvars, &g->vars_cap, 1,
                                sizeof *g->vars)) < 0)
             return rc;
@@ -202,6 +208,7 @@ static int add_var(gw *g, Dwarf_Die *die, int tag, const func_ctx *fc, int inlin
         *r = proto;
         r->v.lo = fc->low;
         r->v.hi = fc->high;
+        r->declared = (uint8_t)declared;
     }
     return HS_OK;
 }
@@ -215,7 +222,7 @@ static int walk_scope(gw *g, Dwarf_Die *parent, const func_ctx *fc, int inlined,
     do {
         int rc = HS_OK, tag = dwarf_tag(&child);
         if (tag == DW_TAG_formal_parameter || tag == DW_TAG_variable)
-            rc = add_var(g, &child, tag, fc, inlined);
+            rc = add_var(g, &child, tag, fc, inlined, depth == 0);
         else if ((tag == DW_TAG_lexical_block || tag == DW_TAG_inlined_subroutine) &&
                  depth < MAX_SCOPE_DEPTH)
             rc = walk_scope(g, &child, fc, inlined || tag == DW_TAG_inlined_subroutine,
@@ -247,7 +254,7 @@ int godwarf_func_die(gw *g, Dwarf_Die *die)
             return rc;
         name = o.name;
     }
-    func_ctx fc = {low, high, frame_base_is_cfa(g, &a)};
+    func_ctx fc = {low, high, frame_base_is_cfa(g, &a), godwarf_closure_name(name)};
     size_t first = g->nvars;
     if ((rc = walk_scope(g, die, &fc, 0, 0)) < 0)
         return rc;

@@ -64,6 +64,10 @@ typedef struct raw_global {
 typedef struct raw_var {
     typetab_var v; /* v.name is a libdw string */
     Dwarf_Off type;
+    uint8_t top;      /* declared at the function's top level (not in a block or an inlined
+                       * call): where a closure function's captured variables are */
+    uint8_t declared; /* no stack slot and no closure offset (in registers only): not for
+                       * the typetab, only to find a closure's context (godwarf_closure.c) */
 } raw_var;
 
 /* A runtime constant (godwarf_consts); name is a libdw string. */
@@ -150,6 +154,28 @@ int godwarf_type_die(gw *g, Dwarf_Die *die, int tag);
 
 /* godwarf_func.c: records a subprogram DIE with code, and its variables. */
 int godwarf_func_die(gw *g, Dwarf_Die *die);
+
+/* godwarf_closure.c: is this the name of a closure's function ("pkg.f.func1", "pkg.f.func2.1",
+ * "pkg.F[...].func1")? 1 or 0. */
+int godwarf_closure_name(const char *name);
+
+/* godwarf_closure.c: the closure contexts of functions DWARF gives no closure offsets (Go
+ * before 1.23), from the compiler's closure struct descriptors in the binary's type area. */
+typedef struct gw_closures gw_closures;
+
+/* godwarf_closure.c: finds the closure struct descriptors of the binary into *out (NULL, and
+ * HS_OK, when it has no type area); the caller frees it with godwarf_closures_free. */
+int godwarf_closures_open(gw *g, gw_closures **out);
+
+/* godwarf_closure.c: the captured variables of closure function f, whose raw variables'
+ * types are resolved (v.type indexes types[0..ntypes), the table being built): appends to *out (of *nout, room *cap) one record per
+ * captured variable, with its closure offset, when exactly one descriptor matches best
+ * (closurectx rules in docs/heap-model.md "Types"). */
+int godwarf_closure_vars(gw *g, const gw_closures *c, const typetab_type *types, size_t ntypes,
+                         const raw_func *f, typetab_var **out, size_t *nout, size_t *cap);
+
+/* godwarf_closure.c: frees c (NULL is accepted). */
+void godwarf_closures_free(gw_closures *c);
 
 /* godwarf_types.c: resolves the types and builds the finished typetab from everything read. */
 int godwarf_build(gw *g, typetab **out);

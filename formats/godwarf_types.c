@@ -434,7 +434,7 @@ static int func_cmp(const void *a, const void *b)
 
 /* Globals and functions (in pc order, one of overlapping ones kept), their types resolved;
  * records of no known type are left out. */
-static int add_globals_funcs(gw *g, typetab *t)
+static int add_globals_funcs(gw *g, const build *b, typetab *t)
 {
     int rc = HS_OK;
     for (size_t i = 0; i < g->nglobals && rc == HS_OK; i++) {
@@ -447,6 +447,9 @@ static int add_globals_funcs(gw *g, typetab *t)
     uint64_t end = 0;
     typetab_var *vs = NULL;
     size_t cap = 0;
+    gw_closures *closures = NULL;
+    if (rc == HS_OK)
+        rc = godwarf_closures_open(g, &closures);
     for (size_t i = 0; i < g->nfuncs && rc == HS_OK; i++) {
         const raw_func *f = &g->funcs[i];
         if (i > 0 && f->low < end)
@@ -458,11 +461,13 @@ static int add_globals_funcs(gw *g, typetab *t)
         for (size_t j = 0; j < f->nvars; j++) {
             raw_var *v = &g->vars[f->first_var + j];
             v->v.type = ref(g, v->type);
-            if (v->v.type != TYPETAB_NONE)
+            if (v->v.type != TYPETAB_NONE && !v->declared)
                 vs[n++] = v->v;
         }
-        rc = typetab_add_func(t, f->name, f->low, f->high, vs, n, g->err);
+        if ((rc = godwarf_closure_vars(g, closures, b->tt, b->ntt, f, &vs, &n, &cap)) == HS_OK)
+            rc = typetab_add_func(t, f->name, f->low, f->high, vs, n, g->err);
     }
+    godwarf_closures_free(closures);
     free(vs);
     return rc;
 }
@@ -501,7 +506,7 @@ int godwarf_build(gw *g, typetab **out)
     for (size_t id = 0; id < b.ntt && rc == HS_OK; id++)
         rc = typetab_add_type(t, &b.tt[id], b.tf + b.tt[id].first_field, b.tt[id].nfields,
                               NULL, g->err);
-    if (rc < 0 || (rc = add_globals_funcs(g, t)) < 0)
+    if (rc < 0 || (rc = add_globals_funcs(g, &b, t)) < 0)
         goto out;
     if ((rc = typetab_finish(t, g->err)) < 0) {
         hs_error_prefix(g->err, "DWARF: ");

@@ -155,28 +155,87 @@ int gotype_read(const symtab *t, uint64_t addr, gotype *out, hs_error *err)
     return HS_OK;
 }
 
+/* The type area of t with its base, pointer size P, descriptor header bytes and Go minor
+ * version; NULL without one. */
+typedef struct area_view {
+    const uint8_t *area;
+    uint64_t base;
+    size_t len;
+    unsigned P;
+    uint64_t hdr;
+    int minor;
+} area_view;
+
+static int view_of(const symtab *t, area_view *v)
+{
+    if (!t || !(v->area = symtab_types(t, &v->base, &v->len)))
+        return 0;
+    const symtab_info *info = symtab_get_info(t);
+    v->P = info->ptr_size == 4 ? 4 : 8;
+    v->hdr = 4 * (uint64_t)v->P + 16;
+    v->minor = symtab_go_minor(info->go_version);
+    return 1;
+}
+
+/* Field i of the struct descriptor at type_addr (runtime/type.go structtype: pkgPath, then
+ * the fields slice; structfield {name, typ, offset}), with *nfields its field count. */
+static int struct_field(const area_view *v, uint64_t type_addr, uint64_t i, uint64_t *nfields,
+                        gotype_field *out, hs_error *err)
+{
+    uint64_t toff = type_addr - v->base, P = v->P;
+    if (type_addr < v->base || toff >= v->len || v->len - toff < v->hdr + 3 * P)
+        return hs_error_set(err, HS_ERR_FORMAT, HS_NO_OFFSET,
+                            "type 0x%llx: struct descriptor outside the type area",
+                            (unsigned long long)type_addr);
+    uint64_t fields = hs_load_le(v->area + toff + v->hdr + P, P);
+    uint64_t n = hs_load_le(v->area + toff + v->hdr + 2 * P, P);
+    if (fields < v->base || fields - v->base >= v->len ||
+        n > (v->len - (fields - v->base)) / (3 * P))
+        return hs_error_set(err, HS_ERR_FORMAT, toff + v->hdr + P,
+                            "type 0x%llx: fields outside the type area",
+                            (unsigned long long)type_addr);
+    *nfields = n;
+    if (i >= n)
+        return hs_error_set(err, HS_ERR_NOTFOUND, HS_NO_OFFSET, "type 0x%llx: no field %llu",
+                            (unsigned long long)type_addr, (unsigned long long)i);
+    const uint8_t *fp = v->area + (fields - v->base) + i * 3 * P;
+    uint64_t name = hs_load_le(fp, P);
+    out->type = hs_load_le(fp + P, P);
+    out->offset = hs_load_le(fp + 2 * P, P);
+    if (name < v->base)
+        return hs_error_set(err, HS_ERR_FORMAT, fields - v->base + i * 3 * P,
+                            "type 0x%llx: field %llu's name outside the type area",
+                            (unsigned long long)type_addr, (unsigned long long)i);
+    const uint8_t *s;
+    int rc = read_name(v->area, v->len, name - v->base, v->minor, type_addr, &s,
+                       &out->name_len, err);
+    out->name = (const char *)s;
+    return rc;
+}
+
+int gotype_struct_field(const symtab *t, uint64_t addr, uint64_t i, uint64_t *nfields,
+                        gotype_field *out, hs_error *err)
+{
+    area_view v;
+    *nfields = 0;
+    if (!view_of(t, &v))
+        return hs_error_set(err, HS_ERR_NOTFOUND, HS_NO_OFFSET, "no type area");
+    return struct_field(&v, addr, i, nfields, out, err);
+}
+
 /* Descends from the type at *type_addr through structs and arrays to the leaf holding byte
  * *offset, leaving that leaf's type and the offset inside it; appends the field path to buf
  * (cap > 1) as it goes. Returns the bytes of path written. */
-static size_t descend(const symtab *t, uint64_t *type_addr_io, uint64_t *offset_io, char *buf,
-                      size_t cap)
+static size_t descend(const symtab *t, const area_view *v, uint64_t *type_addr_io,
+                      uint64_t *offset_io, char *buf, size_t cap)
 {
-    uint64_t base, type_addr = *type_addr_io, offset = *offset_io;
-    size_t len;
-    const uint8_t *area = symtab_types(t, &base, &len);
-    const symtab_info *info = symtab_get_info(t);
-    unsigned P = info->ptr_size == 4 ? 4 : 8;
-    uint64_t hdr = 4 * (uint64_t)P + 16;
-    int minor = symtab_go_minor(info->go_version);
+    uint64_t type_addr = *type_addr_io, offset = *offset_io;
     size_t used = 0;
     buf[0] = '\0';
-    /* Descend through structs (runtime/type.go structtype: pkgPath, then the fields slice;
-     * structfield {name, typ, offset}) and arrays until the offset lands on a leaf. */
     for (int depth = 0; depth < 8; depth++) {
         gotype ty;
         if (gotype_read(t, type_addr, &ty, NULL) < 0 || offset >= ty.size)
             break;
-        uint64_t toff = type_addr - base;
         if (ty.kind == GOTYPE_KIND_ARRAY) {
             gotype el;
             if (gotype_read(t, ty.elem, &el, NULL) < 0 || el.size == 0)
@@ -190,36 +249,26 @@ static size_t descend(const symtab *t, uint64_t *type_addr_io, uint64_t *offset_
             type_addr = ty.elem;
             continue;
         }
-        if (ty.kind != GOTYPE_KIND_STRUCT || len - toff < hdr + 3 * (uint64_t)P)
+        if (ty.kind != GOTYPE_KIND_STRUCT)
             break;
-        uint64_t fields = hs_load_le(area + toff + hdr + P, P);
-        uint64_t nfields = hs_load_le(area + toff + hdr + 2 * P, P);
-        if (fields < base || fields - base >= len || nfields > (len - (fields - base)) / (3 * P))
-            break;
-        const uint8_t *f = area + (fields - base);
-        uint64_t best = UINT64_MAX;
-        for (uint64_t i = 0; i < nfields; i++) {
-            uint64_t foff = hs_load_le(f + i * 3 * P + 2 * P, P);
-            if (foff <= offset)
+        /* the last field starting at or before the offset */
+        uint64_t n = 0, best = UINT64_MAX;
+        gotype_field f;
+        for (uint64_t i = 0; i == 0 || i < n; i++) {
+            if (struct_field(v, type_addr, i, &n, &f, NULL) < 0 && n == 0)
+                break;
+            if (i < n && f.offset <= offset)
                 best = i;
         }
-        if (best == UINT64_MAX)
-            break;
-        const uint8_t *fp = f + best * 3 * P;
-        uint64_t name = hs_load_le(fp, P), ftyp = hs_load_le(fp + P, P);
-        uint64_t foff = hs_load_le(fp + 2 * P, P);
-        const uint8_t *s;
-        uint64_t nlen;
-        if (name < base || read_name(area, len, name - base, minor, type_addr, &s, &nlen, NULL) < 0)
-            break;
-        if (used + 1 + nlen + 1 > cap)
+        if (best == UINT64_MAX || struct_field(v, type_addr, best, &n, &f, NULL) < 0 ||
+            used + 1 + f.name_len + 1 > cap)
             break;
         buf[used++] = '.';
-        memcpy(buf + used, s, nlen);
-        used += nlen;
+        memcpy(buf + used, f.name, f.name_len);
+        used += f.name_len;
         buf[used] = '\0';
-        offset -= foff;
-        type_addr = ftyp;
+        offset -= f.offset;
+        type_addr = f.type;
     }
     *type_addr_io = type_addr;
     *offset_io = offset;
@@ -228,23 +277,94 @@ static size_t descend(const symtab *t, uint64_t *type_addr_io, uint64_t *offset_
 
 int gotype_field_name(const symtab *t, uint64_t type_addr, uint64_t offset, char *buf, size_t cap)
 {
-    uint64_t base;
-    size_t len;
-    if (!t || !symtab_types(t, &base, &len) || !buf || cap < 2)
+    area_view v;
+    if (!view_of(t, &v) || !buf || cap < 2)
         return HS_ERR_NOTFOUND;
-    return descend(t, &type_addr, &offset, buf, cap) ? HS_OK : HS_ERR_NOTFOUND;
+    return descend(t, &v, &type_addr, &offset, buf, cap) ? HS_OK : HS_ERR_NOTFOUND;
 }
 
 int gotype_leaf_at(const symtab *t, uint64_t type_addr, uint64_t offset, uint64_t *leaf,
                    uint64_t *leaf_offset)
 {
-    uint64_t base;
-    size_t len;
+    area_view v;
     char path[256];
-    if (!t || !symtab_types(t, &base, &len))
+    if (!view_of(t, &v))
         return HS_ERR_NOTFOUND;
-    descend(t, &type_addr, &offset, path, sizeof path);
+    descend(t, &v, &type_addr, &offset, path, sizeof path);
     *leaf = type_addr;
     *leaf_offset = offset;
     return HS_OK;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The offset of the name record whose bytes start at `at` (its flag byte, then the length:
+ * a uvarint from Go 1.17, two big-endian bytes before), or UINT64_MAX when none does. */
+static uint64_t name_record_at(const area_view *v, uint64_t at)
+{
+    for (uint64_t hlen = 1; hlen <= (v->minor >= 0 && v->minor < 17 ? 1 : 3); hlen++) {
+        if (at < hlen + 1)
+            break;
+        uint64_t rec = at - hlen - 1;
+        const uint8_t *s;
+        uint64_t n;
+        if (read_name(v->area, v->len, rec, v->minor, 0, &s, &n, NULL) == HS_OK &&
+            s == v->area + at)
+            return rec;
+    }
+    return UINT64_MAX;
+}
+
+int gotype_structs_named(const symtab *t, const char *prefix, gotype_struct_fn fn, void *ctx,
+                         hs_error *err)
+{
+    area_view v;
+    if (!view_of(t, &v))
+        return HS_OK;
+    /* The name records: "*struct {...}" (a descriptor with TFLAG_EXTRA_STAR drops the star),
+     * or the name itself. */
+    size_t plen = strlen(prefix), nrec = 0, cap = 0;
+    uint64_t *recs = NULL;
+    const uint8_t *at = v.area, *end = v.area + v.len;
+    while (plen && (at = memmem(at, (size_t)(end - at), prefix, plen)) != NULL) {
+        uint64_t off = (uint64_t)(at - v.area);
+        uint64_t rec = off > 0 && at[-1] == '*' ? name_record_at(&v, off - 1) : UINT64_MAX;
+        if (rec == UINT64_MAX)
+            rec = name_record_at(&v, off);
+        if (rec != UINT64_MAX && rec <= INT32_MAX) {
+            if (nrec == cap) {
+                uint64_t *n = realloc(recs, (cap = cap ? 2 * cap : 64) * sizeof *recs);
+                if (!n) {
+                    free(recs);
+                    return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "type names");
+                }
+                recs = n;
+            }
+            recs[nrec++] = rec;
+        }
+        at += plen;
+    }
+    int rc = HS_OK;
+    if (nrec) {
+        qsort(recs, nrec, sizeof *recs, cmp_u64);
+        /* Every pointer-aligned place of the area whose name offset is one of them, and
+         * which reads as a struct descriptor. */
+        for (uint64_t off = 0; off + v.hdr <= v.len && rc == HS_OK; off += v.P) {
+            int32_t str = (int32_t)(uint32_t)hs_load_le(v.area + off + 4 * (uint64_t)v.P + 8, 4);
+            uint64_t key = (uint64_t)str;
+            gotype g;
+            if (str < 0 || key < recs[0] || key > recs[nrec - 1] ||
+                !bsearch(&key, recs, nrec, sizeof *recs, cmp_u64) ||
+                gotype_read(t, v.base + off, &g, NULL) < 0 || g.kind != GOTYPE_KIND_STRUCT ||
+                strncmp(g.name, prefix, plen))
+                continue;
+            rc = fn(ctx, &g);
+        }
+    }
+    free(recs);
+    return rc;
 }

@@ -48,4 +48,28 @@ int gotype_field_name(const symtab *t, uint64_t type_addr, uint64_t offset, char
 int gotype_leaf_at(const symtab *t, uint64_t type_addr, uint64_t offset, uint64_t *leaf,
                    uint64_t *leaf_offset);
 
+/* A field of a struct descriptor. */
+typedef struct gotype_field {
+    const char *name;  /* its bytes in the type area: not NUL-terminated */
+    uint64_t name_len;
+    uint64_t type;     /* descriptor address */
+    uint64_t offset;   /* bytes from the struct's start */
+} gotype_field;
+
+/* Field i of the struct descriptor at addr into *out, with *nfields the struct's field count.
+ * Returns HS_OK, HS_ERR_NOTFOUND past the last field or without a type area, HS_ERR_FORMAT
+ * when the bytes are not a plausible struct descriptor. */
+int gotype_struct_field(const symtab *t, uint64_t addr, uint64_t i, uint64_t *nfields,
+                        gotype_field *out, hs_error *err);
+
+/* Called for each struct descriptor found; a negative return stops the search with it. */
+typedef int (*gotype_struct_fn)(void *ctx, const gotype *g);
+
+/* Calls fn with every struct descriptor of the type area whose name starts with prefix,
+ * found by its name record: for unnamed types the linker keeps out of the symbol table and of
+ * the typelinks (a closure's "struct { F uintptr; ... }"). Returns HS_OK, fn's negative
+ * return, or HS_ERR_NOMEM. */
+int gotype_structs_named(const symtab *t, const char *prefix, gotype_struct_fn fn, void *ctx,
+                         hs_error *err);
+
 #endif

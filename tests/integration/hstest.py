@@ -308,17 +308,14 @@ def go_minor(version):
 UNNAMED_ROOTS = ("finalizer", "other root", "queued finalizer", "defer", "panic")
 
 
-def unnamed_hops(rep, minor):
+def unnamed_hops(rep):
     """The hops of a report's finding paths that have no Go name, as "TITLE: hop N A -> B at +F"
-    lines. Skipped: hops out of a root that has no variables, and, before Go 1.23 (minor), out
-    of a closure: Go did not yet say where a closure keeps what it captured."""
+    lines. Skipped: hops out of a root that has no variables."""
     out = []
     for f in rep["findings"]:
         steps = (f.get("path") or {}).get("steps") or []
         for i, st in enumerate(steps[1:], 1):
             if steps[i - 1]["kind"] == "root" or (f["path"]["root_kind"] in UNNAMED_ROOTS and i == 1):
-                continue
-            if steps[i - 1]["kind"] == "closure" and minor < 23:
                 continue
             if st.get("field_name") is None:
                 out.append("%s: hop %d %s -> %s at +%s" % (

@@ -185,7 +185,6 @@ def analyze(name, hsd, manifest):
 def compare(name, hsd, raw, manifest):
     """Every assertion of the module docstring on one capture."""
     leaky = manifest["mode"] == "leaky"
-    minor = hstest.go_minor(manifest["go_version"])
     groups = manifest["groups"]
     labels = label_of(manifest)
     slots = Slots(dump_objects(raw))
@@ -264,7 +263,7 @@ def compare(name, hsd, raw, manifest):
     cov = t.get("bytes", 0) / max(1, s["in_use_bytes"])
     c.check(cov >= COVERAGE, "%s: %.1f%% of in-use bytes typed (want >= %.0f%%): %s" % (
         name, 100 * cov, 100 * COVERAGE, t.get("by_evidence")))
-    unnamed = hstest.unnamed_hops(rep, minor)
+    unnamed = hstest.unnamed_hops(rep)
     c.check(not unnamed, "%s: every hop of every finding's path has a Go name; %d do not: %s" % (
         name, len(unnamed), "; ".join(unnamed[:4])))
 

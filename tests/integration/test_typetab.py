@@ -286,8 +286,9 @@ c.check(base and s and base["cfa_off"] == 0 and s["cfa_off"] == 8 and
         base["lo"] > fn["main.makeClosures"]["low"],
         "main.makeClosures: spill slots of base and s: %r %r" % (base, s))
 
-# closures: captured variables by their offset in the closure (Go 1.23+), and the closure
-# struct type (absent from Go 1.27's DWARF)
+# closures: captured variables by their offset in the closure (DWARF's from Go 1.23; before,
+# from the closure struct's descriptor in the binary, for a function whose DWARF names every
+# field of one), and the closure struct type (absent from Go 1.27's DWARF)
 captured = {(f, v["name"]): (v["closure_off"], tname(v["type"])) for f in
             ("main.makeClosures.func1", "main.makeClosures.func2")
             for v in fn.get(f, {"vars": []})["vars"] if v["closure_off"]}
@@ -297,7 +298,15 @@ if minor >= 26:
                     ("main.makeClosures.func2", "&counter"): (16, "*int")},
          "closure offsets of captured variables")
 else:
-    c.eq(captured, {}, "no closure offsets before Go 1.23")
+    truth = {("main.makeClosures.func1", "&counter"): (8, "*int"),
+             ("main.makeClosures.func1", "s"): (16, "*main.Session"),
+             ("main.makeClosures.func2", "base"): (8, "int"),
+             ("main.makeClosures.func2", "&counter"): (16, "*int")}
+    c.eq({k: v for k, v in captured.items() if k[0].endswith("func1")},
+         {k: v for k, v in truth.items() if k[0].endswith("func1")},
+         "closure offsets of func1's captured variables, from its closure struct's descriptor")
+    c.eq({k: v for k, v in captured.items() if v != truth.get(k)}, {},
+         "closure offsets from the descriptors that are not the closures' own")
 closure = ("noalg.struct { F uintptr; main.counter *int; main.s *main.Session }" if minor < 20
            else "noalg.struct { F uintptr; X0 *int; X1 *main.Session }")
 got = by_name.get(closure)

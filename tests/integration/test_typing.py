@@ -82,11 +82,7 @@ for scenario in ("ghost", "closure", "finalizer-pin", "maps"):
         if o.get("type") and (o["role"] == "planted" or per_label.get(o["label"], 0) < 4):
             per_label[o["label"]] = per_label.get(o["label"], 0) + 1
             checked.append((o["addr"], o["type"]))
-    minor = hstest.go_minor(manifest["go_version"])
-    held_by_closure = {o["addr"] for o in manifest["objects"] if o["holder"].startswith("closure ")}
     for addr, wt in checked:
-        if minor < 23 and addr in held_by_closure:
-            continue  # Go before 1.23 does not say where a closure keeps what it captured
         ty, cl = show_type(hsd, addr)
         c.eq(heapsift_name(ty, cl), wt, "%s: the type of %s" % (scenario, addr))
     for f in rep["findings"]:
@@ -100,7 +96,7 @@ for scenario in ("ghost", "closure", "finalizer-pin", "maps"):
                     % (scenario, f["kind"], addr, heapsift_name(ty, cl)))
 
     # Every hop of every path named as a Go expression.
-    for hop in hstest.unnamed_hops(rep, minor):
+    for hop in hstest.unnamed_hops(rep):
         c.check(False, "%s: %s has no Go name" % (scenario, hop))
 
 # Without DWARF: typed from runtime evidence only, and the report says so.
