@@ -102,6 +102,7 @@ typedef struct builder {
     u64map itab_idx;   /* itab address -> index in itab_types (tag 8) */
     uint64_t *itab_types;
     size_t nitabs, cap_itabs;
+    uint64_t itab_lo, itab_hi; /* the lowest and highest itab address (none: 0, 0) */
     u64map type_rec;   /* tag-3 type address -> strpool name offset */
     u64map type_idx;   /* descriptor address -> index in h->types */
     u64map shape_idx;  /* shape hash -> index in h->shapes */

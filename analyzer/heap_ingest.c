@@ -153,8 +153,8 @@ static int add_slots(builder *b, uint32_t src, uint64_t field_base, const uint8_
             continue;
         uint32_t k;
         uint64_t t = 0;
-        /* The itabs first: Go 1.19 lays them out inside the type area */
-        if (u64map_get(&b->itab_idx, w, &k))
+        /* The itabs first: the linker lays them out inside the type area */
+        if (w >= b->itab_lo && w <= b->itab_hi && u64map_get(&b->itab_idx, w, &k))
             t = b->itab_types[k]; /* iface: the itab names the dynamic type */
         else if (is_type_addr(b, w))
             t = w; /* eface: the type word */
@@ -570,8 +570,12 @@ int heap_ingest_record(builder *b, const gohd_record *rec, hs_error *err)
         if (VEC_PUSH(b->itab_types, n, b->cap_itabs, rec->u.itab.type) < 0 ||
             u64map_put(&b->itab_idx, rec->u.itab.itab, (uint32_t)b->nitabs) < 0)
             rc = HS_ERR_NOMEM;
-        else
+        else {
+            uint64_t a = rec->u.itab.itab;
+            b->itab_lo = !b->nitabs || a < b->itab_lo ? a : b->itab_lo;
+            b->itab_hi = a > b->itab_hi ? a : b->itab_hi;
             b->nitabs++;
+        }
         break;
     }
     case GOHD_MEMPROF: rc = on_memprof(b, rec); break;

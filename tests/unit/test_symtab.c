@@ -409,6 +409,90 @@ static void test_gotype(void)
 }
 
 /* A name longer than the format allows is cut on add, and the table still round-trips. */
+struct found_list {
+    uint64_t *addrs;
+    size_t *n;
+};
+
+/* gotype_structs_named's callback for the test: collects up to 4 addresses. */
+static int collect_struct(void *ctx, const gotype *g)
+{
+    struct found_list *l = ctx;
+    if (*l->n < 4)
+        l->addrs[(*l->n)++] = g->addr;
+    return HS_OK;
+}
+
+/* Puts a name record (flag byte, one-byte length, bytes) at area + off. */
+static void put_name(uint8_t *area, size_t off, const char *text)
+{
+    area[off] = 1;
+    area[off + 1] = (uint8_t)strlen(text);
+    memcpy(area + off + 2, text, strlen(text));
+}
+
+/* A closure's struct type, found by its name only: "struct { F uintptr; x *int; s string }"
+ * at +0x40 (name record with the extra star, fields at +0x100), beside a pointer type at +0xc0
+ * sharing that name record and a string merely containing the text at +0x300. */
+static void test_gotype_closure_struct(void)
+{
+    uint8_t area[0x400];
+    memset(area, 0, sizeof area);
+    const uint64_t base = 0x400000;
+    static const char closure[] = "*struct { F uintptr; x *int; s string }";
+    put_name(area, 0x200, closure);
+    put_name(area, 0x240, ".F");
+    put_name(area, 0x250, "x");
+    put_name(area, 0x260, "s");
+    memcpy(area + 0x300, "xx struct { F uintptr; y int }", 30);
+    uint8_t *t = area + 0x40;
+    put(t, 32, 8);        /* size */
+    put(t + 8, 24, 8);    /* ptrdata */
+    t[20] = 2;            /* extra star */
+    t[21] = t[22] = 8;
+    t[23] = 25;           /* struct */
+    put(t + 40, 0x200, 4);
+    put(t + 56, base + 0x100, 8); /* fields */
+    put(t + 64, 3, 8);            /* len */
+    put(t + 72, 3, 8);            /* cap */
+    uint8_t *p = area + 0xc0;     /* a pointer type named by the same record */
+    put(p, 8, 8);
+    put(p + 8, 8, 8);
+    p[21] = p[22] = 8;
+    p[23] = 22;
+    put(p + 40, 0x200, 4);
+    put(p + 48, base + 0x40, 8);
+    static const uint64_t fields[3][3] = {{0x240, 0x80, 0}, {0x250, 0xc0, 8}, {0x260, 0x80, 16}};
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++)
+            put(area + 0x100 + i * 24 + j * 8, fields[i][j] + (j < 2 ? base : 0), 8);
+    symtab *st = symtab_new();
+    snprintf(symtab_info_mut(st)->go_version, 64, "go1.19.8");
+    CHECK(symtab_set_types(st, base, area, sizeof area, NULL) == HS_OK);
+    CHECK(symtab_finish(st, NULL) == HS_OK);
+
+    uint64_t found[4];
+    size_t nfound = 0;
+    CHECK(gotype_structs_named(st, "struct { F uintptr; ", collect_struct,
+                               &(struct found_list){found, &nfound}, NULL) == HS_OK);
+    CHECK(nfound == 1 && found[0] == base + 0x40);
+    uint64_t n = 0;
+    gotype_field f;
+    CHECK(gotype_struct_field(st, base + 0x40, 1, &n, &f, NULL) == HS_OK);
+    CHECK(n == 3 && f.name_len == 1 && f.name[0] == 'x' && f.type == base + 0xc0 &&
+          f.offset == 8);
+    CHECK(gotype_struct_field(st, base + 0x40, 3, &n, &f, NULL) == HS_ERR_NOTFOUND);
+    /* hostile: a field count past the area, a fields pointer outside it */
+    put(area + 0x40 + 64, 1u << 30, 8);
+    CHECK(symtab_set_types(st, base, area, sizeof area, NULL) == HS_OK);
+    CHECK(gotype_struct_field(st, base + 0x40, 0, &n, &f, NULL) == HS_ERR_FORMAT);
+    put(area + 0x40 + 64, 3, 8);
+    put(area + 0x40 + 56, base + 0x10000, 8);
+    CHECK(symtab_set_types(st, base, area, sizeof area, NULL) == HS_OK);
+    CHECK(gotype_struct_field(st, base + 0x40, 0, &n, &f, NULL) == HS_ERR_FORMAT);
+    symtab_free(st);
+}
+
 static void test_long_name(void)
 {
     size_t n = 70000;
@@ -756,6 +840,7 @@ int main(void)
     test_hostile();
     test_long_name();
     test_gotype();
+    test_gotype_closure_struct();
     test_stack_objects();
     return check_report();
 }
