@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "gotype.h"
+#include "hs_grow.h"
 
 #define CLOSURE_PREFIX "struct { F uintptr; "
 #define MAX_CAPTURED 64
@@ -53,24 +54,17 @@ static int add_desc(void *ctx, const gotype *d)
             c->nfields = first;
             return HS_OK;
         }
-        if (c->nfields == c->cap_fields) {
-            size_t cap = c->cap_fields ? 2 * c->cap_fields : 256;
-            gotype_field *p = realloc(c->fields, cap * sizeof *p);
-            if (!p)
-                return HS_ERR_NOMEM;
-            c->fields = p;
-            c->cap_fields = cap;
-        }
+        int fail = 0;
+        c->fields = hs_grow(c->fields, &c->cap_fields, c->nfields + 1, sizeof *c->fields, 256,
+                            &fail);
+        if (fail)
+            return HS_ERR_NOMEM;
         c->fields[c->nfields++] = f;
     }
-    if (c->ndescs == c->cap_descs) {
-        size_t cap = c->cap_descs ? 2 * c->cap_descs : 64;
-        cdesc *p = realloc(c->descs, cap * sizeof *p);
-        if (!p)
-            return HS_ERR_NOMEM;
-        c->descs = p;
-        c->cap_descs = cap;
-    }
+    int fail = 0;
+    c->descs = hs_grow(c->descs, &c->cap_descs, c->ndescs + 1, sizeof *c->descs, 64, &fail);
+    if (fail)
+        return HS_ERR_NOMEM;
     c->descs[c->ndescs++] = (cdesc){(uint32_t)first, (uint32_t)(c->nfields - first)};
     return HS_OK;
 }
