@@ -20,6 +20,8 @@
 
 typedef struct cdesc {
     uint32_t first, n; /* its captured fields: fields[first .. first + n) */
+    const char *key;   /* the first one's name (not NUL-terminated), which they are sorted by */
+    size_t key_len;
 } cdesc;
 
 struct gw_closures {
@@ -65,13 +67,37 @@ static int add_desc(void *ctx, const gotype *d)
     c->descs = hs_grow(c->descs, &c->cap_descs, c->ndescs + 1, sizeof *c->descs, 64, &fail);
     if (fail)
         return HS_ERR_NOMEM;
-    c->descs[c->ndescs++] = (cdesc){(uint32_t)first, (uint32_t)(c->nfields - first)};
+    c->descs[c->ndescs++] = (cdesc){(uint32_t)first, (uint32_t)(c->nfields - first),
+                                    c->fields[first].name, c->fields[first].name_len};
     return HS_OK;
+}
+
+/* Descriptor x's key against a name. */
+static int key_cmp(const cdesc *x, const char *name, size_t len)
+{
+    int r = memcmp(x->key, name, x->key_len < len ? x->key_len : len);
+    return r ? r : (x->key_len > len) - (x->key_len < len);
+}
+
+static int desc_cmp(const void *a, const void *b)
+{
+    const cdesc *y = b;
+    return key_cmp(a, y->key, y->key_len);
+}
+
+/* A variable's name as a captured field has it (without the "&" of one captured by
+ * reference). */
+static const char *field_name(const raw_var *v)
+{
+    return v->v.name[0] == '&' ? v->v.name + 1 : v->v.name;
 }
 
 int godwarf_closures_open(gw *g, gw_closures **out)
 {
     *out = NULL;
+    int minor = symtab_go_minor(g->go_version);
+    if (minor >= 23)
+        return HS_OK; /* DWARF has the closure offsets */
     const gw_seg *seg = NULL;
     for (size_t i = 0; i < g->nsegs && g->types_base < g->types_end; i++)
         if (g->types_base >= g->segs[i].addr &&
@@ -95,6 +121,10 @@ int godwarf_closures_open(gw *g, gw_closures **out)
         godwarf_closures_free(c);
         return hs_error_set(g->err, HS_ERR_NOMEM, HS_NO_OFFSET, "DWARF: closure contexts");
     }
+    /* by their first captured field's name: a function looks up only those its variables
+     * name */
+    if (c->ndescs > 1)
+        qsort(c->descs, c->ndescs, sizeof *c->descs, desc_cmp);
     *out = c;
     return HS_OK;
 }
@@ -109,7 +139,7 @@ typedef struct type_list {
 static int var_matches(const gw_closures *c, const type_list *t, const raw_var *v,
                        const gotype_field *f)
 {
-    const char *name = v->v.name[0] == '&' ? v->v.name + 1 : v->v.name;
+    const char *name = field_name(v);
     if (strlen(name) != f->name_len || memcmp(name, f->name, f->name_len) != 0)
         return 0;
     if (v->v.type >= t->n)
@@ -121,14 +151,20 @@ static int var_matches(const gw_closures *c, const type_list *t, const raw_var *
     return gotype_read(c->area, f->type, &d, NULL) == HS_OK && !strcmp(d.name, ty->name);
 }
 
+/* Can variable v be a captured one? Those are top-level variables with a type, not
+ * parameters (a closure's parameter shadows what it would capture). */
+static int candidate(const raw_var *v)
+{
+    return v->top && !(v->v.flags & TYPETAB_V_PARAM) && v->v.type != TYPETAB_NONE;
+}
+
 /* The top-level variable of f matching captured field fd, or NULL. */
 static const raw_var *match_field(const gw *g, const gw_closures *c, const type_list *t,
                                   const raw_func *f, const gotype_field *fd)
 {
     for (size_t i = 0; i < f->nvars; i++) {
         const raw_var *v = &g->vars[f->first_var + i];
-        if (v->top && !(v->v.flags & TYPETAB_V_PARAM) && v->v.type != TYPETAB_NONE &&
-            var_matches(c, t, v, fd))
+        if (candidate(v) && var_matches(c, t, v, fd))
             return v;
     }
     return NULL;
@@ -145,15 +181,36 @@ int godwarf_closure_vars(gw *g, const gw_closures *c, const typetab_type *types,
             return HS_OK; /* DWARF says where */
     const cdesc *best = NULL;
     int tie = 0;
-    for (size_t d = 0; d < c->ndescs; d++) {
-        const cdesc *x = &c->descs[d];
-        uint32_t k = 0;
-        while (k < x->n && match_field(g, c, t, f, &c->fields[x->first + k]))
-            k++;
-        if (k < x->n || (best && x->n < best->n))
+    for (size_t i = 0; i < f->nvars; i++) {
+        const raw_var *v = &g->vars[f->first_var + i];
+        const char *name = field_name(v);
+        size_t len = strlen(name), j = 0;
+        if (!candidate(v))
             continue;
-        tie = best && x->n == best->n;
-        best = x;
+        while (j < i && (!candidate(&g->vars[f->first_var + j]) ||
+                         strcmp(field_name(&g->vars[f->first_var + j]), name)))
+            j++;
+        if (j < i)
+            continue; /* a name looked up already */
+        /* the descriptors whose first captured field has this name */
+        size_t lo = 0, hi = c->ndescs;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (key_cmp(&c->descs[mid], name, len) < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        for (; lo < c->ndescs && !key_cmp(&c->descs[lo], name, len); lo++) {
+            const cdesc *x = &c->descs[lo];
+            uint32_t k = 0;
+            while (k < x->n && match_field(g, c, t, f, &c->fields[x->first + k]))
+                k++;
+            if (k < x->n || (best && x->n < best->n))
+                continue;
+            tie = best && x->n == best->n;
+            best = x;
+        }
     }
     if (!best || tie)
         return HS_OK;
