@@ -151,11 +151,12 @@ static int var_matches(const gw_closures *c, const type_list *t, const raw_var *
     return gotype_read(c->area, f->type, &d, NULL) == HS_OK && !strcmp(d.name, ty->name);
 }
 
-/* Can variable v be a captured one? Those are top-level variables with a type, not
+/* Can variable v be a captured one? Those are named top-level variables with a type, not
  * parameters (a closure's parameter shadows what it would capture). */
 static int candidate(const raw_var *v)
 {
-    return v->top && !(v->v.flags & TYPETAB_V_PARAM) && v->v.type != TYPETAB_NONE;
+    return v->top && v->v.name && !(v->v.flags & TYPETAB_V_PARAM) &&
+           v->v.type != TYPETAB_NONE;
 }
 
 /* The top-level variable of f matching captured field fd, or NULL. */
@@ -183,10 +184,10 @@ int godwarf_closure_vars(gw *g, const gw_closures *c, const typetab_type *types,
     int tie = 0;
     for (size_t i = 0; i < f->nvars; i++) {
         const raw_var *v = &g->vars[f->first_var + i];
-        const char *name = field_name(v);
-        size_t len = strlen(name), j = 0;
         if (!candidate(v))
             continue;
+        const char *name = field_name(v);
+        size_t len = strlen(name), j = 0;
         while (j < i && (!candidate(&g->vars[f->first_var + j]) ||
                          strcmp(field_name(&g->vars[f->first_var + j]), name)))
             j++;

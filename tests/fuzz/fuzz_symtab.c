@@ -1,7 +1,8 @@
 /* fuzz_symtab - symtab_decode (formats/SYMTAB.md) over arbitrary bytes, then lookups on the
  * decoded table: every symbol, symtab_func_at / symtab_func_entry / symtab_data_at at symbol
  * edges, section edges and 8-byte words taken from the input, gotype_read at words from the
- * input and at every 8th address of the type area (capped), and every function's stack objects
+ * input and at every 8th address of the type area (capped), the struct descriptors
+ * gotype_structs_named finds by name with their fields, and every function's stack objects
  * (symtab_stack_objects_at and symtab_stack_objects by entry agree; masks are read whole). A
  * decoded table must re-encode to bytes that decode and re-encode to the same bytes.
  */
@@ -48,6 +49,34 @@ static void probe_around(const symtab *t, uint64_t a)
     probe(t, a - 1);
     probe(t, a);
     probe(t, a + 1);
+}
+
+typedef struct found_ctx {
+    const symtab *t;
+    size_t n;
+} found_ctx;
+
+/* gotype_structs_named's callback: a struct descriptor whose fields all read inside the type
+ * area, names included, or fail. */
+static int on_struct(void *ctx, const gotype *g)
+{
+    found_ctx *c = ctx;
+    uint64_t base;
+    size_t len;
+    const uint8_t *area = symtab_types(c->t, &base, &len);
+    if (g->kind != GOTYPE_KIND_STRUCT || !area || g->addr < base || g->addr - base >= len)
+        abort();
+    uint64_t n = 0;
+    gotype_field f;
+    for (uint64_t i = 0; i == 0 || (i < n && i < 64); i++) {
+        if (gotype_struct_field(c->t, g->addr, i, &n, &f, NULL) < 0)
+            break;
+        if ((const uint8_t *)f.name < area || f.name_len > len ||
+            (const uint8_t *)f.name + f.name_len > area + len)
+            abort(); /* a field name outside the type area */
+        fuzz_sink += fuzz_touch((const uint8_t *)f.name, (size_t)f.name_len) + (unsigned)f.offset;
+    }
+    return ++c->n < 256 ? HS_OK : HS_ERR_LIMIT;
 }
 
 /* Encodes t into a new buffer; returns 0 on success. */
@@ -110,6 +139,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fuzz_sink += fuzz_touch(types, len);
         for (size_t off = 0; off < len && off < 8 * 512; off += 8)
             probe(t, base + off);
+        /* unnamed structs found by their names (a closure's, as godwarf looks them up) */
+        static const char *const prefixes[] = {"struct { F uintptr; ", "struct {", "main."};
+        for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
+            found_ctx fc = {t, 0};
+            int rc = gotype_structs_named(t, prefixes[i], on_struct, &fc, &err);
+            if (rc < 0 && rc != HS_ERR_LIMIT && rc != HS_ERR_NOMEM)
+                abort();
+        }
     }
 
     uint64_t prev = 0;

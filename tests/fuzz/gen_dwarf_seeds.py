@@ -192,9 +192,10 @@ def loclist(entries, version):
     return out + bytes([DW_LLE_end_of_list])
 
 
-def types_unit(style, descs):
+def types_unit(style, descs, rts):
     """The types unit (Go puts its types into the runtime unit), in the linker's shapes.
-    descs receives the pointer types' descriptors for .rodata: {offset: (size, ptrbytes)}."""
+    descs receives the pointer types' descriptors for .rodata: {offset: (size, ptrbytes)};
+    rts the runtime type offsets of the basic and pointer types, by name."""
     T = []
     rt = [0x100]
 
@@ -203,12 +204,14 @@ def types_unit(style, descs):
         return rt[0]
 
     def base(name, enc, size, kind):
-        T.append(Die("base", [name, enc, size, kind, nextrt()], key=name))
+        rts[name] = nextrt()
+        T.append(Die("base", [name, enc, size, kind, rts[name]], key=name))
 
     def ptr(name, to, kind=22, runtime=True, internal=False, ptrbytes=8):
         off = nextrt() if runtime and not internal else 0
         if off:
             descs[off] = (8, ptrbytes)
+            rts[name] = off
         T.append(Die("ptr", [name, to, 0 if internal else kind, off], key=name))
 
     def struct_(name, size, fields, kind=25, runtime=True, typedef=True):
@@ -401,6 +404,15 @@ def main_unit(style):
         ]),
         Die("func", ["main.work.func1", 0x401080, 0x4010a0, cfa, 1], children=[
             Die("var_closure", ["&x", "*int", 8, x_loc])]),
+        # Go 1.19 names captured variables without their places: those of func2 are the
+        # fields of the closure struct in .rodata (CLOSURE_STRUCT), in registers only;
+        # func3's y has another type than the field, so it gets no context
+        Die("func", ["main.work.func2", 0x4010a0, 0x4010c0, cfa, 1], children=[
+            Die("var_expr", ["s", "*main.Session", bytes([OP_REG0 + 1])]),
+            Die("var_expr", ["&y", "*int", bytes([OP_REG0])])]),
+        Die("func", ["main.work.func3", 0x4010c0, 0x4010e0, cfa, 1], children=[
+            Die("var_expr", ["y", "int", bytes([OP_REG0])]),
+            Die("var_expr", ["s", "*main.Session", bytes([OP_REG0 + 1])])]),
     ]
     lists = b"".join(loc)
     if version == 5:
@@ -408,18 +420,42 @@ def main_unit(style):
     return Die(*cu_die("main", style), children=D), lists
 
 
+# The type area's size, and a closure's struct descriptor in it, found by its name only:
+# "struct { F uintptr; y *int; s *main.Session }" (its fields at +0x80, names from +0x100).
+TYPES_LEN = 0xc00
+CLOSURE_STRUCT = 0xa00
+
+
+def closure_struct(rodata, rts):
+    def name(off, text):
+        rodata[off:off + 2 + len(text)] = bytes([1, len(text)]) + text.encode()
+    d, fields = CLOSURE_STRUCT, CLOSURE_STRUCT + 0x80
+    name(d + 0x100, "*struct { F uintptr; y *int; s *main.Session }")
+    # Size_, PtrBytes, Hash, TFlag (extra star), Align_, FieldAlign_, Kind_ (struct)
+    rodata[d:d + 24] = struct.pack("<QQIBBBB", 24, 24, 0, 2, 8, 8, 25)
+    rodata[d + 40:d + 44] = struct.pack("<i", 0x100 + d)
+    rodata[d + 56:d + 80] = struct.pack("<QQQ", TYPES_BASE + fields, 3, 3)
+    for i, (fname, ftype) in enumerate(((".F", "uintptr"), ("y", "*int"),
+                                        ("s", "*main.Session"))):
+        at = d + 0x140 + 0x10 * i
+        name(at, fname)
+        rodata[fields + 24 * i:fields + 24 * i + 24] = struct.pack(
+            "<QQQ", TYPES_BASE + at, TYPES_BASE + rts[ftype], 8 * i)
+
+
 def image(style, form):
     main_cu, loc = main_unit(style)
-    descs = {}
-    types = types_unit(style, descs)
+    descs, rts = {}, {}
+    types = types_unit(style, descs, rts)
     version = dwarf_version(style)
     debug = [(".debug_abbrev", abbrev_section()),
              (".debug_info", info_section([main_cu, types], version))]
     debug += [(".debug_loc", loc)] if version == 4 else [(".debug_loclists", loc),
                                                          (".debug_addr", ADDR_SECTION)]
-    rodata = bytearray(0x800)
+    rodata = bytearray(TYPES_LEN)
     for off, (size, ptrbytes) in descs.items():  # Size_, PtrBytes, Hash, TFlag..Kind_
         rodata[off:off + 24] = struct.pack("<QQIBBBB", size, ptrbytes, 0, 0, 8, 8, 22)
+    closure_struct(rodata, rts)
     secs = [{"name": ".text", "type": mb.SHT_PROGBITS, "flags": mb.SHF_ALLOC | mb.SHF_EXEC,
              "addr": 0x401000, "data": b"\xc3" * 0x100},
             {"name": ".rodata", "type": mb.SHT_PROGBITS, "flags": mb.SHF_ALLOC,
@@ -437,7 +473,7 @@ def image(style, form):
     symtab = struct.pack("<IBBHQQ", 0, 0, 0, 0, 0, 0)
     symtab += struct.pack("<IBBHQQ", 1, (STB_GLOBAL << 4) | STT_OBJECT, 0, 2, TYPES_BASE, 0)
     symtab += struct.pack("<IBBHQQ", 15, (STB_GLOBAL << 4) | STT_OBJECT, 0, 2,
-                          TYPES_BASE + 0x800, 0)
+                          TYPES_BASE + TYPES_LEN, 0)
     n = len(secs)
     secs.append({"name": ".strtab", "type": mb.SHT_STRTAB, "data": strtab})
     secs.append({"name": ".symtab", "type": mb.SHT_SYMTAB, "link": n + 1, "entsize": 24,
