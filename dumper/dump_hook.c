@@ -38,7 +38,7 @@ int dump_hook_find(const dump_proc_info *p, char *path, size_t size, dump_err *e
     if (own && *own)
         dirs[nd++] = own;
     char tried[2][PATH_MAX];
-    char denied[PATH_MAX] = "";
+    char denied[PATH_MAX] = "", stale[PATH_MAX] = "";
     int ntried = 0;
     for (int i = 0; i < nd; i++) {
         char cand[PATH_MAX];
@@ -54,6 +54,16 @@ int dump_hook_find(const dump_proc_info *p, char *path, size_t size, dump_err *e
         if (lstat(cand, &st) == 0) {
             if (!S_ISSOCK(st.st_mode))
                 continue;
+            /* made before the process started: an earlier process's, whose pid this one
+             * reuses (the start time is never later than the true one: btime is whole
+             * seconds, rounded down) */
+            uint64_t made = (uint64_t)st.st_ctim.tv_sec * 1000000000ull +
+                            (uint64_t)st.st_ctim.tv_nsec;
+            if (p->start_unix_ns && made < p->start_unix_ns) {
+                if (!stale[0])
+                    snprintf(stale, sizeof stale, "%s", cand);
+                continue;
+            }
             snprintf(path, size, "%s", cand);
             return 0;
         }
@@ -72,9 +82,12 @@ int dump_hook_find(const dump_proc_info *p, char *path, size_t size, dump_err *e
                             dir, (unsigned)p->uid, p->pid);
     }
     return dump_err_set(err, DUMP_ERR_NOHOOK, ENOENT,
-                        "process %d (%s) has no heapsift hook: no socket at %s%s%s", p->pid,
-                        p->exe[0] ? p->exe : "?", tried[0], ntried > 1 ? " or " : "",
-                        ntried > 1 ? tried[1] : "");
+                        "process %d (%s) has no heapsift hook: no socket at %s%s%s%s%s%s",
+                        p->pid, p->exe[0] ? p->exe : "?", tried[0], ntried > 1 ? " or " : "",
+                        ntried > 1 ? tried[1] : "",
+                        stale[0] ? " (" : "", stale,
+                        stale[0] ? " is older than the process: a stale socket of an earlier "
+                                   "process with its pid)" : "");
 }
 
 static int hook_connect(const char *sock, int *out, dump_err *err)

@@ -34,8 +34,10 @@ typedef struct dump_hook_reply {
 } dump_hook_reply;
 
 /* Writes the socket path of the process into path: $TMPDIR/heapsift-<uid>/<pid>.sock with the
- * target's TMPDIR, then /tmp (and our own TMPDIR). Fails with DUMP_ERR_NOHOOK when no socket
- * exists, DUMP_ERR_PERM when the directory is not ours to look into. */
+ * target's TMPDIR, then /tmp (and our own TMPDIR). A socket made before the process started
+ * is an earlier process's (pids are reused) and does not count. Fails with DUMP_ERR_NOHOOK
+ * when no socket of the process exists, DUMP_ERR_PERM when the directory is not ours to look
+ * into. */
 int dump_hook_find(const dump_proc_info *p, char *path, size_t size, dump_err *err);
 
 /* Asks the hook at sock for INFO (waiting at most timeout_ms). */

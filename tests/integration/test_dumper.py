@@ -4,8 +4,10 @@ import json
 import os
 import re
 import shutil
+import socket
 import stat
 import subprocess
+import time
 
 import hstest
 from test_dumper_lib import (HEAPDUMP, MANIFEST, MAPS, META, SYMTAB, DISTINCT_SIZE, Target,
@@ -164,6 +166,29 @@ try:
 finally:
     plain.kill()
     plain.wait()
+# ---- a stale socket: a hooked process that was killed leaves its socket, and a later process
+# may get its pid. Made deterministic in a new pid namespace (pids 2, 3, ... in order): sockets
+# for its first 64 pids, then, a second later, a process without the hook gets one of them.
+unshare = shutil.which("unshare")
+if os.geteuid() == 0 and unshare:
+    sd = os.path.join(tmp, "stale")
+    hookdir = os.path.join(sd, "heapsift-0")
+    os.makedirs(hookdir, mode=0o700)
+    for pid in range(1, 65):
+        s_ = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s_.bind(os.path.join(hookdir, "%d.sock" % pid))
+        s_.close()
+    time.sleep(1.2)  # the start time the dumper reads is whole seconds of boot time plus ticks
+    out = os.path.join(sd, "x.hsd")
+    p = hstest.run([unshare, "--pid", "--fork", "--mount-proc", "sh", "-c",
+                    'TMPDIR="$1" sleep 30 & "$2" capture $! -o "$3"; rc=$?; kill $!; exit $rc',
+                    "sh", sd, hstest.HEAPSIFT_DUMP, out], env=dict(os.environ, TMPDIR=sd))
+    c.eq(p.returncode, 1, "capture of a process whose pid has a stale socket: exit 1")
+    c.check("has no heapsift hook" in p.stderr and "older than the process" in p.stderr,
+            "says the process has no hook and the socket is a stale one: %s" % p.stderr.strip())
+    c.check(not os.path.exists(out), "no file for a failed capture")
+else:
+    c.skip("the stale socket test needs root and unshare")
 p = dumper(["capture", str(plain.pid)], tmp)
 c.eq(p.returncode, 1, "capture of a dead pid: exit 1")
 c.check("no such process: %d" % plain.pid in p.stderr, "says no such process: %s" % p.stderr.strip())
