@@ -50,13 +50,9 @@ const typetab_field *typing_field_at(const typetab *tt, const typetab_type *t, u
 }
 
 /* sync/atomic.Pointer[T] keeps its T in an unsafe.Pointer beside a `_ [0]*T` field: the
- * pointee type of field f of struct t when f is that unsafe.Pointer, else TYPETAB_NONE. */
-static uint32_t atomic_pointer_elem(const typetab *tt, const typetab_type *t,
-                                    const typetab_field *f)
+ * pointee type of struct t's unsafe.Pointer, else TYPETAB_NONE. */
+static uint32_t atomic_pointer_elem(const typetab *tt, const typetab_type *t)
 {
-    const typetab_type *ft = typetab_type_get(tt, f->type);
-    if (!ft || ft->kind != TYPETAB_UNSAFE_POINTER)
-        return TYPETAB_NONE;
     for (uint32_t i = 0; i < t->nfields; i++) {
         const typetab_type *a = typetab_type_get(tt, typetab_field_get(tt, t->first_field + i)->type);
         const typetab_type *e = a && a->kind == TYPETAB_ARRAY && a->len == 0
@@ -67,18 +63,21 @@ static uint32_t atomic_pointer_elem(const typetab *tt, const typetab_type *t,
     return TYPETAB_NONE;
 }
 
-/* The unsafe.Pointer fields of the runtime and the standard library whose targets are known:
- * the pointee type of field f of struct t, with *backing when the target holds an array of
- * them, else TYPETAB_NONE. A channel's buffer holds its elements (hchan<T>.buf, a separate
- * object only when T has pointers: otherwise it lies inside the hchan itself, which is typed
- * already); a sync.Pool's per-P arrays hold poolLocals; sync.Map's entry (Go 1.19-1.23) keeps
- * its value's *interface{}. */
+/* The unsafe.Pointer fields whose targets are known: the pointee type of field f of struct t,
+ * with *backing when the target holds an array of them, else TYPETAB_NONE.
+ * sync/atomic.Pointer[T]'s holds a T; a channel's buffer holds its elements (hchan<T>.buf, a
+ * separate object only when T has pointers: otherwise it lies inside the hchan itself, which
+ * is typed already); a sync.Pool's per-P arrays hold poolLocals; sync.Map's entry (Go
+ * 1.19-1.23) keeps its value's *interface{}. */
 static uint32_t unsafe_pointee(const typetab *tt, const typetab_type *t, const typetab_field *f,
                                uint8_t *backing)
 {
     const typetab_type *ft = typetab_type_get(tt, f->type), *target = NULL;
     if (!ft || ft->kind != TYPETAB_UNSAFE_POINTER)
         return TYPETAB_NONE;
+    uint32_t atomic = atomic_pointer_elem(tt, t);
+    if (atomic != TYPETAB_NONE)
+        return atomic;
     size_t n = strlen(t->name);
     if (!strncmp(t->name, "hchan<", 6) && n > 7 && t->name[n - 1] == '>' &&
         !strcmp(f->name, "buf")) {
@@ -115,9 +114,7 @@ static int pointee_of(const typetab *tt, uint32_t id, uint64_t off, pointee *p)
             if (!f)
                 return 0;
             uint8_t backing = 0;
-            uint32_t elem = atomic_pointer_elem(tt, t, f);
-            if (elem == TYPETAB_NONE)
-                elem = unsafe_pointee(tt, t, f, &backing);
+            uint32_t elem = unsafe_pointee(tt, t, f, &backing);
             if (elem != TYPETAB_NONE && off == f->offset) {
                 p->type = elem;
                 p->backing = backing;

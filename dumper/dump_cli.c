@@ -181,6 +181,19 @@ static int out_binary_opts(int argc, char **argv, const char *use, const char **
     return -1;
 }
 
+/* The exit status of an import or snapshot that ran (rc < 0: it failed, err says why), having
+ * said on stderr what it wrote or why it failed. */
+static int wrote_or_failed(const char *cmd, int rc, const dump_capture_result *r,
+                           const dump_err *err)
+{
+    if (rc < 0) {
+        dump_exit_error(cmd, err);
+        return dump_exit_code(err);
+    }
+    dump_exit_wrote(r, NULL, 1);
+    return DUMP_EXIT_OK;
+}
+
 static int cmd_import(int argc, char **argv)
 {
     const char *out_path = NULL, *binary = NULL, *raw = NULL;
@@ -194,12 +207,8 @@ static int cmd_import(int argc, char **argv)
     dump_exit_install_cleanup();
     dump_err err = {0};
     dump_capture_result r;
-    if (dump_capture_import(raw, binary, out_path, isatty(STDERR_FILENO), &r, &err) < 0) {
-        dump_exit_error("import", &err);
-        return dump_exit_code(&err);
-    }
-    dump_exit_wrote(&r, NULL, 1);
-    return DUMP_EXIT_OK;
+    int rc = dump_capture_import(raw, binary, out_path, isatty(STDERR_FILENO), &r, &err);
+    return wrote_or_failed("import", rc, &r, &err);
 }
 
 static int cmd_snapshot(int argc, char **argv)
@@ -220,12 +229,8 @@ static int cmd_snapshot(int argc, char **argv)
     dump_exit_install_cleanup();
     dump_err err = {0};
     dump_capture_result r;
-    if (dump_capture_snapshot(pid, binary, out_path, isatty(STDERR_FILENO), &r, &err) < 0) {
-        dump_exit_error("snapshot", &err);
-        return dump_exit_code(&err);
-    }
-    dump_exit_wrote(&r, NULL, 1);
-    return DUMP_EXIT_OK;
+    int rc = dump_capture_snapshot(pid, binary, out_path, isatty(STDERR_FILENO), &r, &err);
+    return wrote_or_failed("snapshot", rc, &r, &err);
 }
 
 /* One directory that may hold heapsift-<uid>/ socket directories. */

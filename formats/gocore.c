@@ -475,13 +475,18 @@ static int check_match(gc *c, uint64_t entry)
 
 /* ---- records other than heap and stacks ---- */
 
+int gc_header(gc *c, uint64_t addr, uint64_t *ptr, uint64_t *len, const char *what)
+{
+    int rc = gc_uint(c, addr, (gc_fld){0, 8}, ptr, what);
+    return rc < 0 ? rc : gc_uint(c, addr, (gc_fld){8, 8}, len, what);
+}
+
 int gc_string(gc *c, uint64_t addr, char *out, size_t cap)
 {
     uint64_t p, n;
     out[0] = '\0';
     int rc;
-    if ((rc = gc_uint(c, addr, (gc_fld){0, 8}, &p, "a string header")) < 0 ||
-        (rc = gc_uint(c, addr, (gc_fld){8, 8}, &n, "a string header")) < 0)
+    if ((rc = gc_header(c, addr, &p, &n, "a string header")) < 0)
         return rc;
     if (n >= cap)
         n = cap - 1;
@@ -496,10 +501,8 @@ static int write_params(gc *c)
     const gc_layout *L = &c->L;
     uint64_t list, n, start = 0, end = 0, ncpu = 0;
     int rc;
-    if ((rc = gc_uint(c, L->mheap + L->mh_arena_list.off, (gc_fld){0, 8}, &list,
-                      "mheap_.heapArenas")) < 0 ||
-        (rc = gc_uint(c, L->mheap + L->mh_arena_list.off, (gc_fld){8, 8}, &n,
-                      "mheap_.heapArenas")) < 0)
+    if ((rc = gc_header(c, L->mheap + L->mh_arena_list.off, &list, &n,
+                        "mheap_.heapArenas")) < 0)
         return rc;
     for (uint64_t i = 0; i < n && i < (1u << 24); i++) {
         uint64_t idx;

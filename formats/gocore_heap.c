@@ -227,10 +227,7 @@ static int each_span(gc *c, int (*fn)(void *ctx, const uint8_t *span), void *ctx
     const gc_layout *L = &c->L;
     uint64_t arr, n;
     int rc;
-    if ((rc = gc_uint(c, L->mheap + L->mh_allspans.off, (gc_fld){0, 8}, &arr,
-                      "mheap_.allspans")) < 0 ||
-        (rc = gc_uint(c, L->mheap + L->mh_allspans.off, (gc_fld){8, 8}, &n,
-                      "mheap_.allspans")) < 0)
+    if ((rc = gc_header(c, L->mheap + L->mh_allspans.off, &arr, &n, "mheap_.allspans")) < 0)
         return rc;
     const uint8_t *list = n ? gc_ptr(c, arr, n * 8) : NULL;
     if (n && (n > (1ull << 32) || !list))

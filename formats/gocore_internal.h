@@ -92,6 +92,9 @@ int gc_read(gc *c, uint64_t addr, void *buf, size_t len, const char *what);
 /* gocore.c: an unsigned integer of f.size bytes (1, 2, 4 or 8) at base + f.off. */
 int gc_uint(gc *c, uint64_t base, gc_fld f, uint64_t *v, const char *what);
 
+/* gocore.c: the data pointer and length of the Go string or slice header at addr. */
+int gc_header(gc *c, uint64_t addr, uint64_t *ptr, uint64_t *len, const char *what);
+
 /* gocore.c: the same from a struct already read into p. */
 uint64_t gc_get(const uint8_t *p, gc_fld f);
 

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hs_codec.h"
+
 #define MAX_FRAMES 100000
 
 int gocore_stack_init(gc *c)
@@ -39,10 +41,8 @@ int gocore_stack_init(gc *c)
     /* file names (for the memory profile's stacks) */
     uint64_t cu[2], ft[2];
     if (L->md_cutab.size && L->md_filetab.size &&
-        gc_uint(c, md + L->md_cutab.off, (gc_fld){0, 8}, &cu[0], "cutab") == HS_OK &&
-        gc_uint(c, md + L->md_cutab.off, (gc_fld){8, 8}, &cu[1], "cutab") == HS_OK &&
-        gc_uint(c, md + L->md_filetab.off, (gc_fld){0, 8}, &ft[0], "filetab") == HS_OK &&
-        gc_uint(c, md + L->md_filetab.off, (gc_fld){8, 8}, &ft[1], "filetab") == HS_OK &&
+        gc_header(c, md + L->md_cutab.off, &cu[0], &cu[1], "cutab") == HS_OK &&
+        gc_header(c, md + L->md_filetab.off, &ft[0], &ft[1], "filetab") == HS_OK &&
         cu[1] < (1u << 28) && ft[1] < (1u << 30) && (c->cutab = gc_ptr(c, cu[0], 4 * cu[1])) &&
         (c->filetab = gc_ptr(c, ft[0], ft[1]))) {
         c->ncutab = cu[1];
@@ -96,20 +96,17 @@ static int findfunc(const gc *c, uint64_t pc, gfunc *out)
     return 0;
 }
 
+/* A pc table's uvarint (runtime readvarint: 32 bits, at most 5 bytes) at p[*i]; -1 when it
+ * runs past n, is longer or does not fit. */
 static int uvarint(const uint8_t *p, uint64_t n, uint64_t *i, uint32_t *v)
 {
-    uint32_t x = 0;
-    for (unsigned shift = 0; shift < 35; shift += 7) {
-        if (*i >= n)
-            return -1;
-        uint8_t b = p[(*i)++];
-        x |= (uint32_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) {
-            *v = x;
-            return 0;
-        }
-    }
-    return -1;
+    size_t at = (size_t)*i, start = at;
+    uint64_t x;
+    if (hs_codec_uvarint(p, (size_t)n, &at, &x) < 0 || at - start > 5 || x > UINT32_MAX)
+        return -1;
+    *i = at;
+    *v = (uint32_t)x;
+    return 0;
 }
 
 /* The value of the pc-value table at pctab offset `off` for target (runtime pcvalue); 0 with
@@ -498,8 +495,7 @@ int gocore_stack_goroutines(gc *c)
     const gc_layout *L = &c->L;
     uint64_t arr, n;
     int rc;
-    if ((rc = gc_uint(c, L->allgs, (gc_fld){0, 8}, &arr, "runtime.allgs")) < 0 ||
-        (rc = gc_uint(c, L->allgs, (gc_fld){8, 8}, &n, "runtime.allgs")) < 0)
+    if ((rc = gc_header(c, L->allgs, &arr, &n, "runtime.allgs")) < 0)
         return rc;
     const uint8_t *list = n ? gc_ptr(c, arr, n * 8) : NULL;
     if (n && (n > (1u << 28) || !list))

@@ -175,7 +175,7 @@ int godwarf_closure_vars(gw *g, const gw_closures *c, const typetab_type *types,
                          const raw_func *f, typetab_var **out, size_t *nout, size_t *cap)
 {
     const type_list tl = {types, ntypes}, *t = &tl;
-    if (!c || !godwarf_closure_name(f->name))
+    if (!c || !f->closure)
         return HS_OK;
     for (size_t i = 0; i < f->nvars; i++)
         if (g->vars[f->first_var + i].v.closure_off)

@@ -261,6 +261,6 @@ int godwarf_func_die(gw *g, Dwarf_Die *die)
     if ((rc = godwarf_room(g, &g->funcs, g->nfuncs, &g->funcs_cap, 1,
                            sizeof *g->funcs)) < 0)
         return rc;
-    g->funcs[g->nfuncs++] = (raw_func){name, low, high, first, g->nvars - first};
+    g->funcs[g->nfuncs++] = (raw_func){name, low, high, first, g->nvars - first, fc.closure};
     return HS_OK;
 }

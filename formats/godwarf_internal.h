@@ -80,6 +80,7 @@ typedef struct raw_func {
     const char *name;
     uint64_t low, high;
     size_t first_var, nvars;
+    int closure; /* a closure's function (godwarf_closure_name) */
 } raw_func;
 
 /* An allocated section with bytes in the file, for reading type descriptors. */
@@ -168,9 +169,9 @@ typedef struct gw_closures gw_closures;
 int godwarf_closures_open(gw *g, gw_closures **out);
 
 /* godwarf_closure.c: the captured variables of closure function f, whose raw variables'
- * types are resolved (v.type indexes types[0..ntypes), the table being built): appends to *out (of *nout, room *cap) one record per
- * captured variable, with its closure offset, when exactly one descriptor matches best
- * (closurectx rules in docs/heap-model.md "Types"). */
+ * types are resolved (v.type indexes types[0..ntypes), the table being built): appends to
+ * *out (of *nout, room *cap) one record per captured variable, with its closure offset, when
+ * exactly one descriptor matches best (docs/go-binary.md "DWARF"). */
 int godwarf_closure_vars(gw *g, const gw_closures *c, const typetab_type *types, size_t ntypes,
                          const raw_func *f, typetab_var **out, size_t *nout, size_t *cap);
 

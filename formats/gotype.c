@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hs_grow.h"
+
 #define TFLAG_EXTRA_STAR 2
 #define MAX_NAME_LEN 65536
 
@@ -336,13 +338,11 @@ int gotype_structs_named(const symtab *t, const char *prefix, gotype_struct_fn f
         if (rec == UINT64_MAX)
             rec = name_record_at(&v, off);
         if (rec != UINT64_MAX && rec <= INT32_MAX) {
-            if (nrec == cap) {
-                uint64_t *n = realloc(recs, (cap = cap ? 2 * cap : 64) * sizeof *recs);
-                if (!n) {
-                    free(recs);
-                    return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "type names");
-                }
-                recs = n;
+            int fail = 0;
+            recs = hs_grow(recs, &cap, nrec + 1, sizeof *recs, 64, &fail);
+            if (fail) {
+                free(recs);
+                return hs_error_set(err, HS_ERR_NOMEM, HS_NO_OFFSET, "type names");
             }
             recs[nrec++] = rec;
         }
