@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hs_codec.h"
+
 #define FUNCDATA_STACK_OBJECTS 2 /* 1.19 runtime/symtab.go:308; 1.26 internal/abi/symtab.go:116 */
 #define STKOBJ_RECORD 16         /* {off, size, ptrdata, gcdataoff}: 4 x 32 bits */
 #define STKOBJ_MAX_SIZE (1u << 30) /* the compiler refuses frames over 1 GB */
@@ -16,21 +18,15 @@ static uint64_t file_off(const section *s, uint64_t addr)
     return s->offset + (addr - s->addr);
 }
 
-/* A uvarint of a GC program at p[*i] (before len); -1 when it runs past len or 63 bits. */
+/* A uvarint of a GC program at p[*i] (before len); -1 when it runs past len or 63 bits (9
+ * bytes). */
 static int prog_uvarint(const uint8_t *p, size_t len, size_t *i, uint64_t *v)
 {
-    uint64_t x = 0;
-    for (unsigned shift = 0; shift < 63; shift += 7) {
-        if (*i >= len)
-            return -1;
-        uint8_t b = p[(*i)++];
-        x |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) {
-            *v = x;
-            return 0;
-        }
-    }
-    return -1;
+    size_t at = *i;
+    if (hs_codec_uvarint(p, len, &at, v) < 0 || at - *i > 9)
+        return -1;
+    *i = at;
+    return 0;
 }
 
 /* Runs a GC program (Go 1.19 runtime/mbitmap.go:1613 runGCProg, one bit per word; the
